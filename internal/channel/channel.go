@@ -1,0 +1,247 @@
+// Package channel is pure: given a channel's policies and the refs each
+// component's source offers, it decides the lock. It imports only the standard
+// library, semver and the other domain packages; a test holds it to that.
+package channel
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/ladder-release/ladder/internal/lock"
+)
+
+// Kind is the kind of a policy.
+type Kind int
+
+const (
+	KindBranch Kind = iota + 1
+	KindSemver
+	KindPin
+	KindLabel
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindBranch:
+		return "branch"
+	case KindSemver:
+		return "semver"
+	case KindPin:
+		return "pin"
+	case KindLabel:
+		return "label"
+	}
+	return "unknown"
+}
+
+// Policy is how one component is resolved in one channel.
+type Policy struct {
+	Kind       Kind
+	Branch     string
+	Semver     string
+	Prerelease bool
+	Pin        string // a tag name (prefix included) or a full 40-hex SHA
+}
+
+// Component is one component with the policy that applies to it.
+type Component struct {
+	Name      string
+	Repo      string
+	Git       string
+	TagPrefix string
+	Policy    Policy
+}
+
+// Tag is a tag offered by a source, already peeled to its commit.
+type Tag struct {
+	Name   string
+	Commit string
+}
+
+// Observed is what was gathered for one component, according to its policy:
+// the branch head for KindBranch, the tag list for KindSemver, and the pinned
+// commit for KindPin.
+type Observed struct {
+	BranchCommit string
+	Tags         []Tag
+	PinCommit    string
+}
+
+var fullSHA = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
+// IsFullSHA reports whether ref is a full 40-hex commit SHA.
+func IsFullSHA(ref string) bool { return fullSHA.MatchString(ref) }
+
+// Select resolves one component from what its source offered.
+func Select(c Component, obs Observed) (lock.Entry, error) {
+	e := lock.Entry{Name: c.Name, Repo: c.Repo, Git: c.Git}
+	switch c.Policy.Kind {
+	case KindBranch:
+		if obs.BranchCommit == "" {
+			return e, fmt.Errorf("component %s: branch %q: no commit", c.Name, c.Policy.Branch)
+		}
+		e.Ref = "refs/heads/" + c.Policy.Branch
+		e.Version = c.Policy.Branch
+		e.Commit = obs.BranchCommit
+	case KindSemver:
+		tag, v, err := HighestTag(c.TagPrefix, c.Policy.Semver, c.Policy.Prerelease, obs.Tags)
+		if err != nil {
+			return e, fmt.Errorf("component %s: %w", c.Name, err)
+		}
+		e.Ref = "refs/tags/" + tag.Name
+		e.Version = v.String()
+		e.Commit = tag.Commit
+	case KindPin:
+		if obs.PinCommit == "" {
+			return e, fmt.Errorf("component %s: pin %q: no commit", c.Name, c.Policy.Pin)
+		}
+		e.Commit = obs.PinCommit
+		if IsFullSHA(c.Policy.Pin) {
+			e.Ref = c.Policy.Pin
+			e.Version = lock.Short(c.Policy.Pin)
+		} else {
+			e.Ref = "refs/tags/" + c.Policy.Pin
+			e.Version = TagVersion(c.TagPrefix, c.Policy.Pin)
+		}
+	default:
+		return e, fmt.Errorf("component %s: policy %s cannot be resolved from a source", c.Name, c.Policy.Kind)
+	}
+	return e, nil
+}
+
+// TagVersion is the version a tag stands for: the prefix removed and, when the
+// rest is semver, its normal form (no leading v); otherwise the rest as is.
+func TagVersion(prefix, tag string) string {
+	rest := strings.TrimPrefix(tag, prefix)
+	if v, err := semver.StrictNewVersion(strings.TrimPrefix(rest, "v")); err == nil {
+		return v.String()
+	}
+	return rest
+}
+
+// ErrNoMatchingTag is returned (wrapped) when no tag satisfies a constraint.
+var ErrNoMatchingTag = errors.New("no tag matches")
+
+// HighestTag picks the highest semver tag with the prefix that satisfies the
+// constraint. Prereleases are excluded unless prerelease is true. Tags that are
+// not semver after the prefix (and an optional v) are ignored. When two tags
+// name the same version (v1.0.0 and 1.0.0), the one that sorts first by name wins,
+// so the choice does not depend on the order the source listed them in.
+func HighestTag(prefix, constraint string, prerelease bool, tags []Tag) (Tag, *semver.Version, error) {
+	c, err := semver.NewConstraint(constraint)
+	if err != nil {
+		return Tag{}, nil, fmt.Errorf("semver constraint %q: %w", constraint, err)
+	}
+	var best Tag
+	var bestV *semver.Version
+	for _, t := range tags {
+		if !strings.HasPrefix(t.Name, prefix) {
+			continue
+		}
+		rest := strings.TrimPrefix(strings.TrimPrefix(t.Name, prefix), "v")
+		v, err := semver.StrictNewVersion(rest)
+		if err != nil {
+			continue
+		}
+		if v.Prerelease() != "" && !prerelease {
+			continue
+		}
+		if !satisfies(c, v, prerelease) {
+			continue
+		}
+		if bestV == nil || v.GreaterThan(bestV) || (v.Equal(bestV) && t.Name < best.Name) {
+			best, bestV = t, v
+		}
+	}
+	if bestV == nil {
+		what := fmt.Sprintf("%q", constraint)
+		if prefix != "" {
+			what += fmt.Sprintf(" with prefix %q", prefix)
+		}
+		if !prerelease {
+			what += " (prereleases excluded)"
+		}
+		return Tag{}, nil, fmt.Errorf("%w %s among %d tags", ErrNoMatchingTag, what, len(tags))
+	}
+	return best, bestV, nil
+}
+
+// satisfies checks a version against a constraint. Masterminds only lets a
+// prerelease satisfy a constraint that itself names a prerelease; when the
+// user asked for prereleases, a prerelease also matches when its release
+// would (1.3.0-rc.1 matches ~1.3 and >=1.2).
+func satisfies(c *semver.Constraints, v *semver.Version, prerelease bool) bool {
+	if c.Check(v) {
+		return true
+	}
+	if !prerelease || v.Prerelease() == "" {
+		return false
+	}
+	base, err := v.SetPrerelease("")
+	if err != nil {
+		return false
+	}
+	return c.Check(&base)
+}
+
+// Resolve builds the lock of a channel: one entry per component, in order.
+func Resolve(product, channelName string, comps []Component, observed map[string]Observed) (lock.Lock, error) {
+	l := lock.Lock{Schema: lock.Schema, Product: product, Channel: channelName}
+	var errs []error
+	for _, c := range comps {
+		e, err := Select(c, observed[c.Name])
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		l.Components = append(l.Components, e)
+	}
+	if len(errs) > 0 {
+		return lock.Lock{}, errors.Join(errs...)
+	}
+	return l, nil
+}
+
+// CheckSameVersion enforces a same-version constraint: every named component
+// must resolve to the same version. The error names each component and version.
+func CheckSameVersion(l lock.Lock, names []string) error {
+	type nv struct{ name, version string }
+	var got []nv
+	distinct := map[string]bool{}
+	for _, n := range names {
+		e, ok := l.Entry(n)
+		if !ok {
+			return fmt.Errorf("constraint same-version: component %q is not in the lock", n)
+		}
+		got = append(got, nv{n, e.Version})
+		distinct[e.Version] = true
+	}
+	if len(distinct) <= 1 {
+		return nil
+	}
+	parts := make([]string, len(got))
+	for i, g := range got {
+		parts[i] = fmt.Sprintf("%s=%s", g.name, g.version)
+	}
+	return fmt.Errorf("constraint same-version [%s] violated: %s", strings.Join(names, ", "), strings.Join(parts, ", "))
+}
+
+// SortedVersions parses every string that is a semver version, drops the rest,
+// and returns them in ascending order.
+func SortedVersions(vs []string) []*semver.Version {
+	var out []*semver.Version
+	for _, s := range vs {
+		v, err := semver.StrictNewVersion(s)
+		if err != nil {
+			continue
+		}
+		out = append(out, v)
+	}
+	sort.Sort(semver.Collection(out))
+	return out
+}

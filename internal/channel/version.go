@@ -1,0 +1,104 @@
+package channel
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/ladder-release/ladder/internal/lock"
+)
+
+// VersionRule is how a channel versions its bundles. At most one field is set;
+// none set means Prerelease = the channel's name.
+type VersionRule struct {
+	Prerelease string // base-<prerelease>.<UTC timestamp>.<composite id>
+	From       string // the named component's version
+	Bump       string // major | minor | patch over the channel's highest version
+}
+
+// Known is what has been published before: every version of the product, and
+// the versions published into this channel.
+type Known struct {
+	Product []string
+	Channel []string
+}
+
+// MaxTag is the longest OCI tag.
+const MaxTag = 128
+
+var digitsOnly = regexp.MustCompile(`^[0-9]+$`)
+
+// NextVersion is the version a lock is published as under rule.
+//
+//   - prerelease P: the next patch after the product's highest release (0.0.1
+//     when there is none), then -P.<UTC yyyymmddThhmmss>.<composite id>, which
+//     sorts by time and is unique per lock. When that would be longer than an
+//     OCI tag allows, the composite id gives way to "id-" + 12 hex of the digest.
+//   - from C: component C's version, which must be semver.
+//   - bump major|minor|patch: the channel's highest release plus one step
+//     (0.0.0 plus one step when the channel has none).
+func NextVersion(rule VersionRule, channelName string, l lock.Lock, known Known, now time.Time) (string, error) {
+	switch {
+	case rule.From != "":
+		e, ok := l.Entry(rule.From)
+		if !ok {
+			return "", fmt.Errorf("version.from: component %q is not in the lock", rule.From)
+		}
+		v, err := semver.StrictNewVersion(strings.TrimPrefix(e.Version, "v"))
+		if err != nil {
+			return "", fmt.Errorf("version.from: component %s resolved to %q (%s), which is not a semver version", e.Name, e.Version, e.Ref)
+		}
+		return v.String(), nil
+	case rule.Bump != "":
+		prev := highestRelease(known.Channel)
+		var next semver.Version
+		switch rule.Bump {
+		case "major":
+			next = prev.IncMajor()
+		case "minor":
+			next = prev.IncMinor()
+		case "patch":
+			next = prev.IncPatch()
+		default:
+			return "", fmt.Errorf("version.bump: %q is not one of major, minor, patch", rule.Bump)
+		}
+		return next.String(), nil
+	default:
+		pre := rule.Prerelease
+		if pre == "" {
+			pre = channelName
+		}
+		base := highestRelease(known.Product).IncPatch()
+		stamp := now.UTC().Format("20060102T150405")
+		id := l.CompositeID()
+		if digitsOnly.MatchString(id) {
+			id = "g" + id // a numeric identifier may not have a leading zero; keep it alphanumeric
+		}
+		v := fmt.Sprintf("%s-%s.%s.%s", base.String(), pre, stamp, id)
+		if len(v) > MaxTag {
+			v = fmt.Sprintf("%s-%s.%s.id-%s", base.String(), pre, stamp, strings.TrimPrefix(l.Digest(), "sha256:")[:12])
+		}
+		if _, err := semver.StrictNewVersion(v); err != nil {
+			return "", fmt.Errorf("version.prerelease: %q makes %q, which is not semver: %w", pre, v, err)
+		}
+		return v, nil
+	}
+}
+
+// highestRelease is the highest version without a prerelease, or 0.0.0.
+func highestRelease(vs []string) *semver.Version {
+	best := semver.New(0, 0, 0, "", "")
+	for _, v := range SortedVersions(vs) {
+		if v.Prerelease() == "" && v.GreaterThan(best) {
+			best = v
+		}
+	}
+	return best
+}
+
+// VersionTag is the OCI tag a version is published under: semver build
+// metadata's "+" is not allowed in a tag, so it becomes "_" (as Helm does).
+func VersionTag(version string) string { return strings.ReplaceAll(version, "+", "_") }
