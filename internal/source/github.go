@@ -1,0 +1,106 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// GitHub reads a `repo:` component through the GitHub REST API.
+type GitHub struct {
+	client      *github.Client
+	owner, name string
+}
+
+var repoRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+var fullSHARE = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
+// NewGitHub returns a source for repo ("owner/name") read with client.
+func NewGitHub(client *github.Client, repo string) (*GitHub, error) {
+	if !repoRE.MatchString(repo) {
+		return nil, fmt.Errorf("repository %q is not owner/name", repo)
+	}
+	owner, name, _ := strings.Cut(repo, "/")
+	return &GitHub{client: client, owner: owner, name: name}, nil
+}
+
+func (g *GitHub) repo() string { return g.owner + "/" + g.name }
+
+// Branch returns the head commit of branch: one request, answered with just the
+// SHA (application/vnd.github.sha).
+func (g *GitHub) Branch(ctx context.Context, branch string) (string, error) {
+	sha, err := g.commitSHA(ctx, "heads/"+branch)
+	if err != nil {
+		return "", fmt.Errorf("%s: branch %q: %w", g.repo(), branch, err)
+	}
+	return sha, nil
+}
+
+// Tags lists every tag with the prefix, 100 per page; the tags API gives each
+// tag's commit, so annotated tags cost nothing extra.
+func (g *GitHub) Tags(ctx context.Context, prefix string) ([]Tag, error) {
+	var out []Tag
+	opt := &github.ListOptions{PerPage: 100}
+	for {
+		page, resp, err := g.client.Repositories.ListTags(ctx, g.owner, g.name, opt)
+		if err != nil {
+			return nil, fmt.Errorf("%s: listing tags: %w", g.repo(), classify(err))
+		}
+		for _, t := range page {
+			name := t.GetName()
+			if !strings.HasPrefix(name, prefix) {
+				continue
+			}
+			out = append(out, Tag{Name: name, Commit: t.GetCommit().GetSHA()})
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opt.Page = resp.NextPage
+	}
+}
+
+// Commit resolves a pin: a tag name or a full commit SHA, which must exist.
+// GitHub documents the commits endpoint's ref as a SHA, heads/BRANCH or tags/TAG.
+func (g *GitHub) Commit(ctx context.Context, ref string) (string, error) {
+	q := ref
+	if !fullSHARE.MatchString(ref) {
+		q = "tags/" + ref
+	}
+	sha, err := g.commitSHA(ctx, q)
+	if err != nil {
+		return "", fmt.Errorf("%s: pin %q: %w", g.repo(), ref, err)
+	}
+	return sha, nil
+}
+
+func (g *GitHub) commitSHA(ctx context.Context, ref string) (string, error) {
+	sha, _, err := g.client.Repositories.GetCommitSHA1(ctx, g.owner, g.name, ref, "")
+	if err != nil {
+		return "", classify(err)
+	}
+	sha = strings.TrimSpace(sha)
+	if !fullSHARE.MatchString(sha) {
+		return "", fmt.Errorf("GitHub answered %q, not a commit SHA", sha)
+	}
+	return sha, nil
+}
+
+// classify turns GitHub's "no such ref" answers into ErrNotFound. GitHub says
+// 404 for an unknown repository or ref and 422 ("No commit found for SHA") for
+// a ref it cannot parse or resolve.
+func classify(err error) error {
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		switch er.Response.StatusCode {
+		case http.StatusNotFound, http.StatusUnprocessableEntity:
+			return fmt.Errorf("%w (GitHub: %d %s)", ErrNotFound, er.Response.StatusCode, er.Message)
+		}
+	}
+	return err
+}
