@@ -1,0 +1,137 @@
+package gh
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// RateLimitError is returned (wrapped) when GitHub still refuses a request
+// for rate limiting after the retries the policy allows, or when the wait it
+// asks for is longer than the policy accepts. go-github v60 does not
+// classify 429 answers; ladder does.
+type RateLimitError struct {
+	Status     int       // 403 or 429
+	Reset      time.Time // x-ratelimit-reset when x-ratelimit-remaining was 0; else zero
+	RetryAfter time.Duration
+	// Secondary is true for a secondary (abuse) limit: the answer did not
+	// say x-ratelimit-remaining: 0.
+	Secondary bool
+	Message   string // GitHub's message
+	Method    string
+	URL       string
+	Attempts  int // requests sent, the first included
+}
+
+func (e *RateLimitError) Error() string {
+	kind := "rate limit"
+	if e.Secondary {
+		kind = "secondary rate limit"
+	}
+	var until string
+	switch {
+	case !e.Reset.IsZero():
+		until = "; the limit resets at " + e.Reset.UTC().Format(time.RFC3339)
+	case e.RetryAfter > 0:
+		until = fmt.Sprintf("; GitHub asks to retry after %s", e.RetryAfter)
+	}
+	msg := ""
+	if e.Message != "" {
+		msg = fmt.Sprintf(" %q", e.Message)
+	}
+	return fmt.Sprintf("%s %s: GitHub %s exceeded (%d%s) after %d attempt(s)%s",
+		e.Method, e.URL, kind, e.Status, msg, e.Attempts, until)
+}
+
+// APIError is a GitHub answer with an error status, for callers that branch
+// on it (404, 409, 422...). Get one from any error with AsAPIError.
+type APIError struct {
+	Status  int
+	Message string
+	Method  string
+	URL     string
+}
+
+func (e *APIError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("%s %s: %d %s", e.Method, e.URL, e.Status, http.StatusText(e.Status))
+	}
+	return fmt.Sprintf("%s %s: %d %s", e.Method, e.URL, e.Status, e.Message)
+}
+
+// AsAPIError finds the GitHub answer behind err: an *APIError, a
+// *RateLimitError, or one of go-github's error types (*github.ErrorResponse,
+// *github.RateLimitError, *github.AbuseRateLimitError).
+func AsAPIError(err error) (*APIError, bool) {
+	if err == nil {
+		return nil, false
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae, true
+	}
+	var rl *RateLimitError
+	if errors.As(err, &rl) {
+		return &APIError{Status: rl.Status, Message: rl.Message, Method: rl.Method, URL: rl.URL}, true
+	}
+	from := func(resp *http.Response, msg string) (*APIError, bool) {
+		if resp == nil {
+			return nil, false
+		}
+		a := &APIError{Status: resp.StatusCode, Message: msg}
+		if resp.Request != nil {
+			a.Method, a.URL = resp.Request.Method, sanitize(resp.Request)
+		}
+		return a, true
+	}
+	var er *github.ErrorResponse
+	if errors.As(err, &er) {
+		msg := er.Message
+		var details []string
+		for _, e := range er.Errors {
+			if d := strings.TrimSpace(strings.Join(nonEmpty(e.Resource, e.Field, e.Code, e.Message), " ")); d != "" {
+				details = append(details, d)
+			}
+		}
+		if len(details) > 0 {
+			msg += " (" + strings.Join(details, "; ") + ")"
+		}
+		return from(er.Response, msg)
+	}
+	var grl *github.RateLimitError
+	if errors.As(err, &grl) {
+		return from(grl.Response, grl.Message)
+	}
+	var abuse *github.AbuseRateLimitError
+	if errors.As(err, &abuse) {
+		return from(abuse.Response, abuse.Message)
+	}
+	return nil, false
+}
+
+// IsStatus reports whether err is a GitHub answer with status.
+func IsStatus(err error, status int) bool {
+	a, ok := AsAPIError(err)
+	return ok && a.Status == status
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// sanitize prints a request URL without its query (which may carry secrets).
+func sanitize(req *http.Request) string {
+	u := *req.URL
+	u.RawQuery, u.User = "", nil
+	return u.String()
+}

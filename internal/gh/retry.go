@@ -1,0 +1,235 @@
+package gh
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The retry policy (SPEC section 7), in one place.
+const (
+	// ResetMargin is added to a wait for x-ratelimit-reset: the header has
+	// one-second resolution and clocks drift.
+	ResetMargin = time.Second
+	// SecondaryBackoff is the first wait on a secondary rate limit that
+	// says neither retry-after nor x-ratelimit-remaining: 0; it doubles on
+	// each further one, up to SecondaryBackoffCap.
+	SecondaryBackoff    = 60 * time.Second
+	SecondaryBackoffCap = 10 * time.Minute
+	// ServerBackoff is the first wait after a 5xx or a dropped connection;
+	// it doubles on each further one, up to ServerBackoffCap.
+	ServerBackoff    = time.Second
+	ServerBackoffCap = 30 * time.Second
+	// MaxWait bounds a wait GitHub asks for (retry-after, or the time to
+	// x-ratelimit-reset; the primary window is one hour). A longer one fails
+	// at once with a *RateLimitError.
+	MaxWait = time.Hour + 5*time.Minute
+	// DefaultMaxRetries is how many times one request is retried, all
+	// causes together.
+	DefaultMaxRetries = 5
+)
+
+// retryTransport applies the retry policy to every request.
+type retryTransport struct {
+	next       http.RoundTripper
+	clock      Clock
+	maxRetries int
+}
+
+type verdict int
+
+const (
+	done      verdict = iota // hand the answer back
+	serverErr                // 5xx or dropped connection: exponential from 1 s
+	limited                  // rate limited, wait given by a header
+	secondary                // secondary limit without a wait: exponential from 60 s
+)
+
+func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	getBody := req.GetBody
+	if req.Body != nil && req.Body != http.NoBody && getBody == nil {
+		// Buffer a body we could not otherwise replay.
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		getBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	}
+	var nServer, nSecondary int
+	for attempt := 1; ; attempt++ {
+		r := req
+		if attempt > 1 || getBody != nil && req.GetBody == nil {
+			r = req.Clone(ctx)
+			if getBody != nil {
+				body, err := getBody()
+				if err != nil {
+					return nil, err
+				}
+				r.Body = body
+			}
+		}
+		resp, err := t.next.RoundTrip(r)
+		if err != nil && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+
+		v, wait, rle := t.judge(req, resp, err)
+		switch v {
+		case done:
+			return keepWaitsHere(resp), err
+		case serverErr:
+			wait = backoff(ServerBackoff, ServerBackoffCap, nServer)
+			nServer++
+		case secondary:
+			wait = backoff(SecondaryBackoff, SecondaryBackoffCap, nSecondary)
+			nSecondary++
+			rle.RetryAfter = wait
+		}
+		if rle != nil {
+			rle.Attempts = attempt
+		}
+		if attempt > t.maxRetries || wait > MaxWait {
+			if rle != nil {
+				discard(resp)
+				return nil, rle
+			}
+			return keepWaitsHere(resp), err // the last 5xx answer, or the network error
+		}
+		discard(resp)
+		if err := t.clock.Sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// keepWaitsHere marks an answer saying x-ratelimit-remaining: 0 as cached.
+// go-github v60 refuses, by the wall clock and without sending it, every
+// call after such an answer until the reset, failing instead of waiting; it
+// does not record the rate of an answer marked X-From-Cache, so the wait
+// stays this policy's to make (on the 403 the next request gets).
+func keepWaitsHere(resp *http.Response) *http.Response {
+	if resp != nil && resp.Header.Get("X-Ratelimit-Remaining") == "0" {
+		resp.Header.Set("X-From-Cache", "1")
+	}
+	return resp
+}
+
+func discard(resp *http.Response) {
+	if resp != nil && resp.Body != nil {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) //nolint:errcheck // best effort, to reuse the connection
+		resp.Body.Close()
+	}
+}
+
+func backoff(first, limit time.Duration, n int) time.Duration {
+	d := first
+	for i := 0; i < n && d < limit; i++ {
+		d *= 2
+	}
+	return min(d, limit)
+}
+
+// judge classifies an answer. For limited it returns the wait the headers
+// ask for; for limited and secondary a *RateLimitError describing it.
+func (t *retryTransport) judge(req *http.Request, resp *http.Response, err error) (verdict, time.Duration, *RateLimitError) {
+	if err != nil {
+		if retryableNetError(err) {
+			return serverErr, 0, nil
+		}
+		return done, 0, nil
+	}
+	switch code := resp.StatusCode; {
+	case code >= 500 && code != http.StatusNotImplemented:
+		return serverErr, 0, nil
+	case code == http.StatusForbidden || code == http.StatusTooManyRequests:
+		return t.judgeLimit(req, resp)
+	}
+	return done, 0, nil
+}
+
+func (t *retryTransport) judgeLimit(req *http.Request, resp *http.Response) (verdict, time.Duration, *RateLimitError) {
+	msg, docURL := peekMessage(resp)
+	remaining := resp.Header.Get("X-Ratelimit-Remaining")
+	retryAfter, hasRetryAfter := parseRetryAfter(resp.Header.Get("Retry-After"), t.clock.Now())
+	lower := strings.ToLower(msg + " " + docURL)
+	isLimit := resp.StatusCode == http.StatusTooManyRequests || remaining == "0" || hasRetryAfter ||
+		strings.Contains(lower, "rate limit") || strings.Contains(lower, "rate-limit") || strings.Contains(lower, "abuse")
+	if !isLimit {
+		return done, 0, nil // e.g. "Resource not accessible by integration"
+	}
+	rle := &RateLimitError{Status: resp.StatusCode, Secondary: remaining != "0", Message: msg,
+		Method: req.Method, URL: sanitize(req)}
+	if hasRetryAfter {
+		rle.RetryAfter = retryAfter
+		return limited, retryAfter, rle
+	}
+	if remaining == "0" {
+		if sec, err := strconv.ParseInt(resp.Header.Get("X-Ratelimit-Reset"), 10, 64); err == nil {
+			rle.Reset = time.Unix(sec, 0)
+			return limited, max(rle.Reset.Sub(t.clock.Now()), 0) + ResetMargin, rle
+		}
+	}
+	return secondary, 0, rle
+}
+
+// parseRetryAfter reads a retry-after header: seconds, or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// peekMessage reads GitHub's error body and puts it back.
+func peekMessage(resp *http.Response) (message, docURL string) {
+	if resp.Body == nil {
+		return "", ""
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	var body struct {
+		Message          string `json:"message"`
+		DocumentationURL string `json:"documentation_url"`
+	}
+	if json.Unmarshal(b, &body) != nil {
+		return strings.TrimSpace(string(b)), ""
+	}
+	return body.Message, body.DocumentationURL
+}
+
+// retryableNetError reports a dropped or refused connection, a reset or a
+// timeout; not a TLS or URL error, which a retry would not fix.
+func retryableNetError(err error) bool {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED) {
+		return true
+	}
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	s := err.Error()
+	return strings.Contains(s, "server closed") || strings.Contains(s, "connection reset") || strings.HasSuffix(s, "EOF")
+}

@@ -1,0 +1,275 @@
+package ghsim
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+)
+
+// maxInlineContent is the size above which the contents API answers a file
+// with "content": "" and "encoding": "none" (GitHub: 1 MB).
+const maxInlineContent = 1 << 20
+
+// base64Lines encodes b as GitHub does: standard base64, a newline every 60
+// characters.
+func base64Lines(b []byte) string {
+	s := base64.StdEncoding.EncodeToString(b)
+	var sb strings.Builder
+	for len(s) > 60 {
+		sb.WriteString(s[:60])
+		sb.WriteByte('\n')
+		s = s[60:]
+	}
+	sb.WriteString(s)
+	if sb.Len() > 0 {
+		sb.WriteByte('\n')
+	}
+	return sb.String()
+}
+
+func wantsRaw(r *http.Request) bool {
+	a := r.Header.Get("Accept")
+	return strings.Contains(a, "vnd.github.raw") || strings.Contains(a, "vnd.github.v3.raw")
+}
+
+func (c *call) contentLinks(r *repo, cm *commit, ref, p, kind, sha string) map[string]any {
+	self := c.repoURL(r) + "/contents/" + (&url.URL{Path: p}).EscapedPath() + "?ref=" + url.QueryEscape(ref)
+	git := c.repoURL(r) + "/git/" + kind + "/" + sha
+	view := "blob"
+	if kind == "trees" {
+		view = "tree"
+	}
+	html := c.host + "/" + r.fullName() + "/" + view + "/" + ref + "/" + p
+	m := map[string]any{"url": self, "git_url": git, "html_url": html,
+		"_links": map[string]string{"self": self, "git": git, "html": html}, "download_url": nil}
+	if kind == "blobs" {
+		m["download_url"] = c.host + "/raw/" + r.fullName() + "/" + cm.sha + "/" + p
+	}
+	return m
+}
+
+// fileJSON describes path at cm; with content, the content is included.
+func (c *call) fileJSON(r *repo, cm *commit, ref, p string, withContent bool) map[string]any {
+	sha := cm.tree[p]
+	data := r.blobs[sha]
+	m := c.contentLinks(r, cm, ref, p, "blobs", sha)
+	m["type"], m["name"], m["path"], m["sha"], m["size"] = "file", path.Base(p), p, sha, len(data)
+	if withContent {
+		if len(data) > maxInlineContent {
+			m["content"], m["encoding"] = "", "none"
+		} else {
+			m["content"], m["encoding"] = base64Lines(data), "base64"
+		}
+	}
+	return m
+}
+
+func (c *call) getContents() *response {
+	r, e := c.repo(levelRead)
+	if e != nil {
+		return e
+	}
+	ref := c.query.Get("ref")
+	if ref == "" {
+		ref = r.defaultBranch
+	}
+	cm := r.resolve(ref)
+	if cm == nil {
+		return apiError(http.StatusNotFound, "No commit found for the ref "+ref)
+	}
+	p := strings.Trim(c.params["path"], "/")
+	if _, ok := cm.tree[p]; ok && p != "" {
+		if wantsRaw(c.r) {
+			resp := &response{status: http.StatusOK, body: append([]byte(nil), r.blobs[cm.tree[p]]...)}
+			resp.setHeader("Content-Type", "application/vnd.github.raw; charset=utf-8")
+			resp.setHeader("ETag", `"`+cm.tree[p]+`"`)
+			return resp
+		}
+		return jsonResponse(http.StatusOK, c.fileJSON(r, cm, ref, p, true))
+	}
+	// A directory: its immediate children.
+	prefix := ""
+	if p != "" {
+		prefix = p + "/"
+	}
+	dirs := map[string]bool{}
+	var files []string
+	for fp := range cm.tree {
+		rest, ok := strings.CutPrefix(fp, prefix)
+		if !ok {
+			continue
+		}
+		if d, _, sub := strings.Cut(rest, "/"); sub {
+			dirs[d] = true
+		} else {
+			files = append(files, fp)
+		}
+	}
+	if len(dirs) == 0 && len(files) == 0 && p != "" {
+		return errNotFound()
+	}
+	var out []map[string]any
+	for d := range dirs {
+		dp := prefix + d
+		sha := gitHash("tree", []byte(cm.treeSHA+"\x00"+dp))
+		m := c.contentLinks(r, cm, ref, dp, "trees", sha)
+		m["type"], m["name"], m["path"], m["sha"], m["size"] = "dir", d, dp, sha, 0
+		out = append(out, m)
+	}
+	for _, fp := range files {
+		out = append(out, c.fileJSON(r, cm, ref, fp, false))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i]["path"].(string) < out[j]["path"].(string) })
+	if out == nil {
+		out = []map[string]any{}
+	}
+	return jsonResponse(http.StatusOK, out)
+}
+
+type signatureIn struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// writeFile is the shared part of PUT and DELETE on the contents API: the
+// branch, and the blob sha precondition.
+func (c *call) writeFile(r *repo, branch, p, sha string, mustExist bool) (*commit, *response) {
+	if branch == "" {
+		branch = r.defaultBranch
+	}
+	head := r.commits[r.branches[branch]]
+	if head == nil {
+		return nil, apiError(http.StatusNotFound, fmt.Sprintf("Branch %s not found", branch))
+	}
+	cur, exists := head.tree[p]
+	switch {
+	case !exists && mustExist:
+		return nil, errNotFound()
+	case exists && sha == "":
+		return nil, validationError("Invalid request.\n\n\"sha\" wasn't supplied.")
+	case (exists && sha != cur) || (!exists && sha != ""):
+		return nil, apiError(http.StatusConflict, fmt.Sprintf("%s does not match %s", p, sha))
+	}
+	return head, nil
+}
+
+func (c *call) signatures(author, committer *signatureIn) (Signature, Signature) {
+	com := simUser
+	if c.ident != nil && c.ident.login != "" {
+		com = Signature{Name: c.ident.login, Email: c.ident.login + "@users.noreply.github.com"}
+	}
+	if committer != nil && committer.Name != "" {
+		com = Signature{Name: committer.Name, Email: committer.Email}
+	}
+	aut := com
+	if author != nil && author.Name != "" {
+		aut = Signature{Name: author.Name, Email: author.Email}
+	}
+	return aut, com
+}
+
+func (c *call) putContents() *response {
+	r, e := c.repo(levelWrite)
+	if e != nil {
+		return e
+	}
+	var in struct {
+		Message   *string      `json:"message"`
+		Content   *string      `json:"content"`
+		SHA       string       `json:"sha"`
+		Branch    string       `json:"branch"`
+		Author    *signatureIn `json:"author"`
+		Committer *signatureIn `json:"committer"`
+	}
+	if e := c.decode(&in); e != nil {
+		return e
+	}
+	p := c.params["path"]
+	if in.Message == nil {
+		return validationError("Invalid request.\n\n\"message\" wasn't supplied.")
+	}
+	if in.Content == nil {
+		return validationError("Invalid request.\n\n\"content\" wasn't supplied.")
+	}
+	data, err := base64.StdEncoding.DecodeString(strings.NewReplacer("\n", "", "\r", "").Replace(*in.Content))
+	if err != nil {
+		return validationError("content is not valid Base64")
+	}
+	if strings.Contains(p, "..") || strings.HasSuffix(p, "/") {
+		return validationError("path is not valid")
+	}
+	branch := in.Branch
+	if branch == "" {
+		branch = r.defaultBranch
+	}
+	head, resp := c.writeFile(r, branch, p, in.SHA, false)
+	if resp != nil {
+		return resp
+	}
+	_, existed := head.tree[p]
+	aut, com := c.signatures(in.Author, in.Committer)
+	cm := c.s.newCommit(r, branch, *in.Message, map[string][]byte{p: data}, aut, com)
+	content := c.fileJSON(r, cm, branch, p, false)
+	status := http.StatusCreated
+	if existed {
+		status = http.StatusOK
+	}
+	return jsonResponse(status, map[string]any{"content": content, "commit": c.gitCommitJSON(r, cm)})
+}
+
+func (c *call) deleteContents() *response {
+	r, e := c.repo(levelWrite)
+	if e != nil {
+		return e
+	}
+	var in struct {
+		Message   *string      `json:"message"`
+		SHA       string       `json:"sha"`
+		Branch    string       `json:"branch"`
+		Author    *signatureIn `json:"author"`
+		Committer *signatureIn `json:"committer"`
+	}
+	if e := c.decode(&in); e != nil {
+		return e
+	}
+	if in.Message == nil {
+		return validationError("Invalid request.\n\n\"message\" wasn't supplied.")
+	}
+	branch := in.Branch
+	if branch == "" {
+		branch = r.defaultBranch
+	}
+	p := c.params["path"]
+	if _, resp := c.writeFile(r, branch, p, in.SHA, true); resp != nil {
+		return resp
+	}
+	aut, com := c.signatures(in.Author, in.Committer)
+	cm := c.s.newCommit(r, branch, *in.Message, map[string][]byte{p: nil}, aut, com)
+	return jsonResponse(http.StatusOK, map[string]any{"content": nil, "commit": c.gitCommitJSON(r, cm)})
+}
+
+func (c *call) getBlob() *response {
+	r, e := c.repo(levelRead)
+	if e != nil {
+		return e
+	}
+	sha := c.params["sha"]
+	data, ok := r.blobs[sha]
+	if !ok {
+		return errNotFound()
+	}
+	if wantsRaw(c.r) {
+		resp := &response{status: http.StatusOK, body: append([]byte(nil), data...)}
+		resp.setHeader("Content-Type", "application/vnd.github.raw; charset=utf-8")
+		resp.setHeader("ETag", `"`+sha+`"`)
+		return resp
+	}
+	return jsonResponse(http.StatusOK, map[string]any{
+		"sha": sha, "node_id": "B_" + sha, "size": len(data), "url": c.repoURL(r) + "/git/blobs/" + sha,
+		"content": base64Lines(data), "encoding": "base64",
+	})
+}
