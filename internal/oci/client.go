@@ -1,0 +1,336 @@
+// Package oci is ladder's adapter to OCI registries, on go-containerregistry.
+//
+// It publishes bundles (an OCI 1.1 image manifest whose config blob is the
+// lock and whose layers are the user's files, titled as ORAS does), moves tags
+// by manifest GET and PUT only, attaches locks to images (referrers API, or
+// the referrers tag scheme where the registry has none) and deletes tags.
+//
+// Every request goes through one retry policy (see retryTransport) placed
+// beneath go-containerregistry's authenticating transport; go-containerregistry's
+// own retries are switched off, so there is exactly one policy, and it honours
+// Retry-After. Blobs the registry already holds are never uploaded again, and
+// nothing here downloads a blob it does not need.
+//
+// A Client is safe for concurrent use.
+package oci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// Media types and annotation keys ladder writes.
+const (
+	// LockMediaType is the media type of the lock: a bundle's config blob,
+	// and the artifactType of a lock attached to an image.
+	LockMediaType = "application/vnd.ladder.lock.v1+json"
+	// BundleArtifactType is the default artifactType of a bundle.
+	BundleArtifactType = "application/vnd.ladder.bundle.v1"
+	// DefaultFileMediaType is a file layer's media type when none is given
+	// (the one ORAS uses for files).
+	DefaultFileMediaType = "application/vnd.oci.image.layer.v1.tar"
+	// LockFileName is the title of the lock layer of an attached lock.
+	LockFileName = "ladder-lock.json"
+
+	MediaTypeImageManifest  = "application/vnd.oci.image.manifest.v1+json"
+	MediaTypeImageIndex     = "application/vnd.oci.image.index.v1+json"
+	MediaTypeDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+	MediaTypeDockerList     = "application/vnd.docker.distribution.manifest.list.v2+json"
+	MediaTypeEmptyJSON      = "application/vnd.oci.empty.v1+json"
+
+	// AnnotationTitle is the file name of a layer, as ORAS writes and reads it.
+	AnnotationTitle   = "org.opencontainers.image.title"
+	AnnotationCreated = "org.opencontainers.image.created"
+)
+
+// ErrNotFound is returned (wrapped) when a tag, manifest, blob or repository
+// does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Sleeper waits for d, or until ctx is done (then it returns ctx.Err()).
+type Sleeper func(ctx context.Context, d time.Duration) error
+
+// Option configures a Client; New rejects invalid ones.
+type Option func(*options) error
+
+type options struct {
+	auth          authn.Authenticator
+	insecure      bool
+	now           func() time.Time
+	sleep         Sleeper
+	retries       int
+	userAgent     string
+	forceFallback bool
+	base          http.RoundTripper
+}
+
+// WithAuth uses these credentials for every registry (else the Docker config
+// keychain, authn.DefaultKeychain, is used).
+func WithAuth(username, password string) Option {
+	return func(o *options) error {
+		if username == "" {
+			return errors.New("oci: WithAuth: the username must not be empty")
+		}
+		if password == "" {
+			return errors.New("oci: WithAuth: the password must not be empty")
+		}
+		o.auth = authn.FromConfig(authn.AuthConfig{Username: username, Password: password})
+		return nil
+	}
+}
+
+// WithInsecure allows plain http to loopback registries (127.0.0.0/8,
+// localhost, ::1), as tests and `ladder demo` use. Without it, and for any
+// other host in any case, plain http is refused.
+func WithInsecure() Option {
+	return func(o *options) error { o.insecure = true; return nil }
+}
+
+// WithClock sets the clock used to read Retry-After dates.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) error {
+		if now == nil {
+			return errors.New("oci: WithClock: nil clock")
+		}
+		o.now = now
+		return nil
+	}
+}
+
+// WithSleeper sets how the retry policy waits (tests record instead).
+func WithSleeper(s Sleeper) Option {
+	return func(o *options) error {
+		if s == nil {
+			return errors.New("oci: WithSleeper: nil sleeper")
+		}
+		o.sleep = s
+		return nil
+	}
+}
+
+// WithRetries sets how many times a failed request is retried (default 5; 0
+// turns retries off).
+func WithRetries(n int) Option {
+	return func(o *options) error {
+		if n < 0 || n > 100 {
+			return fmt.Errorf("oci: WithRetries: %d is not between 0 and 100", n)
+		}
+		o.retries = n
+		return nil
+	}
+}
+
+// WithUserAgent prefixes the User-Agent of every request.
+func WithUserAgent(ua string) Option {
+	return func(o *options) error {
+		if strings.TrimSpace(ua) == "" {
+			return errors.New("oci: WithUserAgent: empty user agent")
+		}
+		if strings.ContainsAny(ua, "\r\n\x00") {
+			return fmt.Errorf("oci: WithUserAgent: %q contains a control character", ua)
+		}
+		o.userAgent = ua
+		return nil
+	}
+}
+
+// WithReferrersTagFallback makes Attach and Referrers use the referrers tag
+// scheme (tag sha256-<hex> holding an index of referrers) even where the
+// registry has the referrers API.
+func WithReferrersTagFallback() Option {
+	return func(o *options) error { o.forceFallback = true; return nil }
+}
+
+// WithBaseTransport replaces the network transport beneath the retry policy
+// (default: a clone of go-containerregistry's remote.DefaultTransport).
+func WithBaseTransport(rt http.RoundTripper) Option {
+	return func(o *options) error {
+		if rt == nil {
+			return errors.New("oci: WithBaseTransport: nil transport")
+		}
+		o.base = rt
+		return nil
+	}
+}
+
+// Client talks to OCI registries.
+type Client struct {
+	opts     options
+	keychain authn.Keychain
+	rt       *retryTransport
+	pageSize int // tags per page asked for; 0: go-containerregistry's default (1000)
+
+	mu         sync.Mutex
+	transports map[string]http.RoundTripper // authenticated, by registry + scopes
+	referrers  map[string]bool              // registry → has the referrers API
+	manifests  map[string]rawManifest       // repo@digest → bytes, bounded
+	fallbacks  map[string]*sync.Mutex       // repo:tag of referrers tags being updated
+}
+
+// New returns a Client.
+func New(opts ...Option) (*Client, error) {
+	o := options{now: time.Now, sleep: sleepCtx, retries: 5}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, errors.New("oci: nil option")
+		}
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	if o.base == nil {
+		o.base = remote.DefaultTransport.(*http.Transport).Clone()
+	}
+	c := &Client{
+		opts:       o,
+		transports: map[string]http.RoundTripper{},
+		referrers:  map[string]bool{},
+		manifests:  map[string]rawManifest{},
+		fallbacks:  map[string]*sync.Mutex{},
+	}
+	if o.auth == nil {
+		c.keychain = authn.DefaultKeychain
+	}
+	c.rt = &retryTransport{
+		next:      o.base,
+		retries:   o.retries,
+		now:       o.now,
+		sleep:     o.sleep,
+		userAgent: o.userAgent,
+		insecure:  o.insecure,
+		base:      500 * time.Millisecond,
+		max:       30 * time.Second,
+		maxWait:   2 * time.Minute,
+	}
+	return c, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// transport returns an authenticated RoundTripper for repo with the given
+// actions (pull, or push and pull), plus pull on the extra repositories. It is
+// built once (one ping, one token) and reused; a failure is not remembered.
+func (c *Client) transport(ctx context.Context, repo name.Repository, push bool, pullFrom ...name.Repository) (http.RoundTripper, error) {
+	action := transport.PullScope
+	if push {
+		action = transport.PushScope
+	}
+	scopes := []string{repo.Scope(action)}
+	for _, r := range pullFrom {
+		if r.String() != repo.String() {
+			scopes = append(scopes, r.Scope(transport.PullScope))
+		}
+	}
+	key := repo.RegistryStr() + " " + strings.Join(scopes, " ")
+	c.mu.Lock()
+	rt, ok := c.transports[key]
+	if !ok && !push && len(pullFrom) == 0 { // a push transport can pull too
+		rt, ok = c.transports[repo.RegistryStr()+" "+repo.Scope(transport.PushScope)]
+	}
+	c.mu.Unlock()
+	if ok {
+		return rt, nil
+	}
+	auth := c.opts.auth
+	if auth == nil {
+		a, err := authn.Resolve(ctx, c.keychain, repo)
+		if err != nil {
+			return nil, fmt.Errorf("finding credentials for %s: %w", repo.RegistryStr(), err)
+		}
+		auth = a
+	}
+	rt, err := transport.NewWithContext(ctx, repo.Registry, auth, c.rt, scopes)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", repo.RegistryStr(), tidyPingError(err))
+	}
+	c.mu.Lock()
+	c.transports[key] = rt
+	c.mu.Unlock()
+	return rt, nil
+}
+
+// tidyPingError drops, from go-containerregistry's ping error, the https
+// attempt that a WithInsecure client skips on purpose, and the doubled
+// request name ("Get URL: GET URL: ...").
+func tidyPingError(err error) error {
+	msg := err.Error()
+	skipped := errHTTPSSkipped.Error() + "; "
+	i := strings.Index(msg, skipped)
+	if i < 0 {
+		return err
+	}
+	msg = msg[i+len(skipped):]
+	if _, rest, ok := strings.Cut(msg, `": `); ok && strings.HasPrefix(msg, `Get "`) && strings.HasPrefix(rest, "GET ") {
+		msg = rest
+	}
+	return errors.New(msg)
+}
+
+// RemoteOptions returns options for go-containerregistry's remote package
+// (remote.Write, remote.Index...) that go through this client: its
+// credentials, its authenticated transport for repo (a *transport.Wrapper, so
+// remote adds no retry layer of its own) and remote's own retries switched
+// off, so that the client's retry policy is the only one. push asks for push
+// and pull access, else pull only.
+func (c *Client) RemoteOptions(ctx context.Context, repo string, push bool) ([]remote.Option, error) {
+	r, err := parseRepo(repo)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := c.transport(ctx, r, push)
+	if err != nil {
+		return nil, err
+	}
+	return remoteOptions(ctx, rt), nil
+}
+
+func remoteOptions(ctx context.Context, rt http.RoundTripper) []remote.Option {
+	return []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithTransport(rt),
+		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
+		remote.WithRetryPredicate(func(error) bool { return false }),
+		remote.WithRetryStatusCodes(),
+	}
+}
+
+// parseRepo parses "host/path" (no tag or digest).
+func parseRepo(repo string) (name.Repository, error) {
+	if strings.ContainsAny(repo, "@") {
+		return name.Repository{}, fmt.Errorf("%q is a reference, not a repository", repo)
+	}
+	r, err := name.NewRepository(repo)
+	if err != nil {
+		return name.Repository{}, err
+	}
+	return r, nil
+}
+
+// isLoopback reports whether host (no port) is a loopback name or address.
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,260 @@
+package oci
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// scripted answers each request with the next status of a script (then 200).
+type scripted struct {
+	mu      sync.Mutex
+	script  []func(w http.ResponseWriter)
+	bodies  []string
+	headers []http.Header
+}
+
+func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	s.bodies = append(s.bodies, string(b))
+	s.headers = append(s.headers, r.Header.Clone())
+	var next func(http.ResponseWriter)
+	if len(s.script) > 0 {
+		next, s.script = s.script[0], s.script[1:]
+	}
+	s.mu.Unlock()
+	if next != nil {
+		next(w)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func status(code int, header ...string) func(http.ResponseWriter) {
+	return func(w http.ResponseWriter) {
+		for i := 0; i+1 < len(header); i += 2 {
+			w.Header().Set(header[i], header[i+1])
+		}
+		w.WriteHeader(code)
+		io.WriteString(w, `{"errors":[{"code":"X","message":"scripted `+http.StatusText(code)+`"}]}`)
+	}
+}
+
+type recorder struct {
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+func (r *recorder) sleep(ctx context.Context, d time.Duration) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.waits = append(r.waits, d)
+	return ctx.Err()
+}
+
+func newTestTransport(t *testing.T, s *scripted, opts ...Option) (*retryTransport, *recorder, string) {
+	t.Helper()
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	rec := &recorder{}
+	c, err := New(append([]Option{WithInsecure(), WithSleeper(rec.sleep)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.rt, rec, srv.URL
+}
+
+func TestRetryAfterSecondsAndDate(t *testing.T) {
+	now := time.Date(2026, 11, 22, 1, 15, 0, 0, time.UTC)
+	s := &scripted{script: []func(http.ResponseWriter){
+		status(429, "Retry-After", "3"),
+		status(503, "Retry-After", now.Add(7*time.Second).Format(http.TimeFormat)),
+		status(502),
+	}}
+	rt, rec, u := newTestTransport(t, s, WithClock(func() time.Time { return now }))
+	req, _ := http.NewRequest(http.MethodGet, u+"/v2/", nil)
+	resp, err := rt.RoundTrip(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%v, %v", resp, err)
+	}
+	resp.Body.Close()
+	if len(rec.waits) != 3 || rec.waits[0] != 3*time.Second || rec.waits[1] != 7*time.Second {
+		t.Fatalf("waits %v", rec.waits)
+	}
+	// The third is backoff: base × 2² scaled into [0.5, 1).
+	if w := rec.waits[2]; w < time.Second || w >= 2*time.Second {
+		t.Errorf("backoff after the third failure: %s", w)
+	}
+}
+
+func TestRetryAfterTooLong(t *testing.T) {
+	s := &scripted{script: []func(http.ResponseWriter){status(429, "Retry-After", "3600")}}
+	rt, rec, u := newTestTransport(t, s)
+	req, _ := http.NewRequest(http.MethodGet, u+"/v2/x/tags/list", nil)
+	_, err := rt.RoundTrip(req)
+	if err == nil || !strings.Contains(err.Error(), "retry after 1h0m0s") || !strings.Contains(err.Error(), "GET "+u+"/v2/x/tags/list: 429") {
+		t.Fatalf("error %v", err)
+	}
+	if len(rec.waits) != 0 {
+		t.Errorf("waited %v", rec.waits)
+	}
+}
+
+func TestRetryReplaysBodies(t *testing.T) {
+	s := &scripted{script: []func(http.ResponseWriter){status(500), status(503)}}
+	rt, _, u := newTestTransport(t, s)
+	req, _ := http.NewRequest(http.MethodPut, u+"/v2/x/manifests/1.0.0", strings.NewReader("manifest bytes"))
+	resp, err := rt.RoundTrip(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%v, %v", resp, err)
+	}
+	resp.Body.Close()
+	if len(s.bodies) != 3 || s.bodies[0] != "manifest bytes" || s.bodies[2] != "manifest bytes" {
+		t.Errorf("bodies %q", s.bodies)
+	}
+}
+
+func TestRetryOnlyWhatIsSafe(t *testing.T) {
+	// A PATCH (chunk upload) is never retried: its status comes back as is.
+	s := &scripted{script: []func(http.ResponseWriter){status(503)}}
+	rt, rec, u := newTestTransport(t, s)
+	req, _ := http.NewRequest(http.MethodPatch, u+"/v2/x/blobs/uploads/1", strings.NewReader("chunk"))
+	resp, err := rt.RoundTrip(req)
+	if err != nil || resp.StatusCode != 503 || len(rec.waits) != 0 {
+		t.Fatalf("PATCH: %v, %v, waits %v", resp, err, rec.waits)
+	}
+	resp.Body.Close()
+
+	// A body that cannot be replayed is not retried either; a dropped
+	// connection says which request failed and why it was not retried.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+	}))
+	defer srv.Close()
+	req, _ = http.NewRequest(http.MethodPut, srv.URL+"/v2/x/blobs/uploads/1", io.NopCloser(strings.NewReader("stream")))
+	_, err = rt.RoundTrip(req)
+	if err == nil || !strings.Contains(err.Error(), "PUT "+srv.URL+"/v2/x/blobs/uploads/1") || !strings.Contains(err.Error(), "not retried: its body cannot be replayed") {
+		t.Fatalf("error %v", err)
+	}
+	if len(rec.waits) != 0 {
+		t.Errorf("waits %v", rec.waits)
+	}
+}
+
+func TestRetryGivesUp(t *testing.T) {
+	s := &scripted{script: []func(http.ResponseWriter){status(500), status(500), status(500), status(500)}}
+	rt, rec, u := newTestTransport(t, s, WithRetries(2))
+	req, _ := http.NewRequest(http.MethodHead, u+"/v2/x/blobs/sha256:00?secret=1", nil)
+	_, err := rt.RoundTrip(req)
+	if err == nil || !strings.Contains(err.Error(), "HEAD "+u+"/v2/x/blobs/sha256:00: 500 Internal Server Error") ||
+		!strings.Contains(err.Error(), "gave up after 3 attempts") || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("error %v", err)
+	}
+	if len(rec.waits) != 2 {
+		t.Errorf("waits %v", rec.waits)
+	}
+}
+
+func TestRetryStopsWithContext(t *testing.T) {
+	s := &scripted{script: []func(http.ResponseWriter){status(503), status(503)}}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	c, err := New(WithInsecure(), WithSleeper(func(ctx context.Context, d time.Duration) error { cancel(); return ctx.Err() }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v2/", nil)
+	_, err = c.rt.RoundTrip(req)
+	if !errors.Is(err, context.Canceled) && (err == nil || !strings.Contains(err.Error(), "context canceled")) {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestPlainHTTPNeedsInsecure(t *testing.T) {
+	s := &scripted{}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	c, err := New(WithSleeper((&recorder{}).sleep), WithAuth("u", "p"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimPrefix(srv.URL, "http://")
+	_, err = c.Tags(context.Background(), host+"/acme/x")
+	if err == nil || !strings.Contains(err.Error(), "not made WithInsecure") {
+		t.Fatalf("error %v", err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://registry.example.com/v2/", nil)
+	if _, err := c.rt.RoundTrip(req); err == nil || !strings.Contains(err.Error(), "only loopback") {
+		t.Fatalf("error %v", err)
+	}
+	if len(s.bodies) != 0 {
+		t.Errorf("%d requests reached the server", len(s.bodies))
+	}
+}
+
+func TestUserAgent(t *testing.T) {
+	s := &scripted{}
+	c, err := New(WithInsecure(), WithUserAgent("ladder/1.2.3"), WithAuth("u", "p"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	if _, err := c.Tags(context.Background(), strings.TrimPrefix(srv.URL, "http://")+"/acme/x"); err == nil {
+		t.Log("tags of the scripted server") // it answers 200 with no JSON: an error is fine
+	}
+	if len(s.headers) < 2 {
+		t.Fatalf("%d requests", len(s.headers))
+	}
+	for _, h := range s.headers {
+		if !strings.HasPrefix(h.Get("User-Agent"), "ladder/1.2.3") {
+			t.Errorf("User-Agent %q", h.Get("User-Agent"))
+		}
+	}
+}
+
+func TestOptionsAreValidated(t *testing.T) {
+	for _, o := range []Option{
+		WithAuth("", "p"), WithAuth("u", ""), WithRetries(-1), WithRetries(101), WithUserAgent(""),
+		WithUserAgent("a\nb"), WithClock(nil), WithSleeper(nil), WithBaseTransport(nil), nil,
+	} {
+		if _, err := New(o); err == nil {
+			t.Errorf("an invalid option was accepted")
+		}
+	}
+	if _, err := New(WithRetries(0), WithAuth("u", "p"), WithInsecure(), WithReferrersTagFallback()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRetryAfterParsing(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	rt := &retryTransport{now: func() time.Time { return now }}
+	for v, want := range map[string]time.Duration{
+		"0":  0,
+		"1":  time.Second,
+		" 2": 2 * time.Second,
+		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
+		now.Add(-time.Hour).Format(http.TimeFormat):       0,
+	} {
+		got, ok := rt.retryAfter(&http.Response{Header: http.Header{"Retry-After": {v}}})
+		if !ok || got != want {
+			t.Errorf("Retry-After %q: %s, %v; want %s", v, got, ok, want)
+		}
+	}
+	for _, v := range []string{"", "-1", "soon"} {
+		if _, ok := rt.retryAfter(&http.Response{Header: http.Header{"Retry-After": {v}}}); ok {
+			t.Errorf("Retry-After %q accepted", v)
+		}
+	}
+}
