@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -210,12 +211,12 @@ func (e *Error) Error() string { return e.Pos.String() + ": " + e.Message }
 type Errors []*Error
 
 func (es Errors) Error() string {
-	s := ""
+	var b strings.Builder
 	for i, e := range es {
 		if i > 0 {
-			s += "\n"
+			b.WriteByte('\n')
 		}
-		s += e.Error()
+		b.WriteString(e.Error())
 	}
-	return s
+	return b.String()
 }

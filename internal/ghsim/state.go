@@ -450,7 +450,8 @@ func (r *repo) peel(sha string) string {
 }
 
 // resolve finds the commit a ref names: a SHA (full, or an unambiguous
-// prefix of at least 7), refs/heads/X, refs/tags/X, a tag or a branch.
+// prefix of at least 7), refs/heads/X, refs/tags/X, a tag or a branch, or
+// heads/X and tags/X as GitHub documents for GET commits/{ref}.
 func (r *repo) resolve(ref string) *commit {
 	if c := r.commits[ref]; c != nil {
 		return c
@@ -472,6 +473,17 @@ func (r *repo) resolve(ref string) *commit {
 	}
 	if t := r.tagObjs[ref]; t != nil {
 		return r.commits[r.peel(ref)]
+	}
+	// GitHub documents the commits endpoint's ref as a SHA, heads/BRANCH or tags/TAG.
+	if b, ok := strings.CutPrefix(ref, "heads/"); ok {
+		if sha, ok := r.branches[b]; ok {
+			return r.commits[sha]
+		}
+	}
+	if t, ok := strings.CutPrefix(ref, "tags/"); ok {
+		if sha, ok := r.tags[t]; ok {
+			return r.commits[r.peel(sha)]
+		}
 	}
 	if hexRE.MatchString(ref) && len(ref) < 40 {
 		var found *commit

@@ -1,0 +1,212 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/gh"
+	"github.com/ladder-release/ladder/internal/oci"
+)
+
+// secrets are the credentials of a run, masked before anything uses them.
+type secrets struct {
+	token    string
+	regUser  string
+	regPass  string
+	appKey   string
+	appToken string
+}
+
+func (r *run) secrets() (secrets, error) {
+	s := secrets{
+		token:   r.input("token"),
+		regUser: r.input("registry-username"),
+		regPass: r.input("registry-password"),
+	}
+	r.act.AddMask(s.token)
+	r.act.AddMask(s.regPass)
+	return s, nil
+}
+
+// maxInFlight bounds the requests one run has in flight, over every host.
+const maxInFlight = 100
+
+// httpClient is shared by GitHub and registry adapters: enough idle
+// connections per host that concurrent reads reuse them, and at most
+// maxInFlight requests under way at once.
+func (r *run) httpClient() *http.Client {
+	r.httpOnce.Do(func() {
+		if r.deps.HTTP != nil {
+			r.http = r.deps.HTTP
+			return
+		}
+		t := &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        256,
+			MaxIdleConnsPerHost: maxInFlight,
+			IdleConnTimeout:     90 * time.Second,
+			TLSHandshakeTimeout: 10 * time.Second,
+			ForceAttemptHTTP2:   true,
+		}
+		r.http = &http.Client{Transport: newLimitTransport(t, maxInFlight)}
+	})
+	return r.http
+}
+
+// limitTransport holds a slot from sending a request until its response body
+// is closed or read to the end.
+type limitTransport struct {
+	sem  chan struct{}
+	next http.RoundTripper
+}
+
+func newLimitTransport(next http.RoundTripper, n int) *limitTransport {
+	return &limitTransport{sem: make(chan struct{}, n), next: next}
+}
+
+func (l *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	select {
+	case l.sem <- struct{}{}:
+	case <-req.Context().Done():
+		return nil, req.Context().Err()
+	}
+	resp, err := l.next.RoundTrip(req)
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	resp.Body = &releaseBody{ReadCloser: resp.Body, release: func() { <-l.sem }}
+	return resp, nil
+}
+
+type releaseBody struct {
+	io.ReadCloser
+	once    sync.Once
+	release func()
+}
+
+func (b *releaseBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.once.Do(b.release)
+	}
+	return n, err
+}
+
+func (b *releaseBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.release)
+	return err
+}
+
+// clock adapts Deps to the GitHub adapter's clock.
+type clock struct{ d Deps }
+
+func (c clock) Now() time.Time { return c.d.Now() }
+func (c clock) Sleep(ctx context.Context, d time.Duration) error {
+	if c.d.Sleep != nil {
+		return c.d.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// github returns the run's GitHub client (one per run, so its ETag cache
+// and connections are shared).
+func (r *run) github(sec secrets) (*github.Client, error) {
+	r.ghOnce.Do(func() { r.gh, r.ghErr = r.newGitHub(sec) })
+	return r.gh, r.ghErr
+}
+
+func (r *run) newGitHub(sec secrets) (*github.Client, error) {
+	api := r.getenv("GITHUB_API_URL")
+	if api == "" {
+		api = "https://api.github.com"
+	}
+	c, err := gh.New(gh.WithAPIURL(api), gh.WithToken(sec.token), gh.WithHTTPClient(r.httpClient()), gh.WithClock(clock{r.deps}), gh.WithUserAgent("ladder/"+Version))
+	if err != nil {
+		return nil, fmt.Errorf("GitHub client: %w", err)
+	}
+	return c.REST(), nil
+}
+
+// registry returns a client for the config's registry. A registry on the
+// loopback interface (tests, the demo, a local registry) is spoken to over
+// plain HTTP; every other over HTTPS.
+func (r *run) registry(cfg *config.Config, sec secrets) (*oci.Client, error) {
+	opts := []oci.Option{oci.WithBaseTransport(r.httpClient().Transport), oci.WithSleeper(clock{r.deps}.Sleep), oci.WithUserAgent("ladder/" + Version)}
+	switch {
+	case sec.regUser != "":
+		opts = append(opts, oci.WithAuth(sec.regUser, sec.regPass))
+	case sec.regPass != "":
+		return nil, fmt.Errorf("input registry-password is set but registry-username is empty (for ghcr.io, use ${{ github.actor }})")
+	}
+	if isLoopback(cfg.Registry) {
+		opts = append(opts, oci.WithInsecure())
+	}
+	c, err := oci.New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("registry client: %w", err)
+	}
+	return c, nil
+}
+
+// isLoopback reports whether a repository's registry host is on this machine.
+func isLoopback(repo string) bool {
+	host, _, _ := strings.Cut(repo, "/")
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// maxEventBytes bounds the event payload read: GitHub caps a webhook
+// payload at 25 MB.
+const maxEventBytes = 25 << 20
+
+// eventPayload reads the event that started the run: its name
+// (GITHUB_EVENT_NAME) and the payload at GITHUB_EVENT_PATH, exactly as
+// GitHub delivered it. The payload is nil when GITHUB_EVENT_PATH is unset
+// (outside a runner). It is untrusted: parse it, never interpret it.
+func (r *run) eventPayload() (name string, payload []byte, err error) {
+	name = r.getenv("GITHUB_EVENT_NAME")
+	path := r.getenv("GITHUB_EVENT_PATH")
+	if path == "" {
+		return name, nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return name, nil, fmt.Errorf("reading the event payload (GITHUB_EVENT_PATH): %w", err)
+	}
+	defer f.Close()
+	payload, err = io.ReadAll(io.LimitReader(f, maxEventBytes+1))
+	if err != nil {
+		return name, nil, fmt.Errorf("reading the event payload %s: %w", path, err)
+	}
+	if len(payload) > maxEventBytes {
+		return name, nil, fmt.Errorf("the event payload %s is over %d MB, GitHub's limit for a webhook payload", path, maxEventBytes>>20)
+	}
+	return name, payload, nil
+}

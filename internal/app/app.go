@@ -1,0 +1,339 @@
+// Package app holds one file per action: each gathers inputs and remote state,
+// hands plain values to a pure domain function, applies the result and writes
+// outputs. This file is the dispatch: the same binary is the action (reading
+// INPUT_* as the runner sets them) and the CLI (`ladder NAME --input value`).
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/ladder-release/ladder/actions"
+	"github.com/ladder-release/ladder/internal/action"
+	"github.com/ladder-release/ladder/internal/config"
+)
+
+// Version is the ladder version, set at build time with -ldflags.
+var Version = "dev"
+
+// Deps is everything the app takes from the outside world. main fills it
+// with the real process; tests fill it with their own.
+type Deps struct {
+	Getenv func(string) string
+	Stdout io.Writer
+	Stderr io.Writer
+	Now    func() time.Time
+	// HTTP is the client for GitHub and registries; nil means a tuned default.
+	HTTP *http.Client
+	// Sleep waits between retries; nil means a real wait.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+type command struct {
+	run   func(ctx context.Context, r *run) error
+	usage string
+}
+
+var commands = map[string]command{
+	"resolve-channel":  {run: resolveChannel, usage: "resolve a channel to a lock"},
+	"build-bundle":     {run: buildBundle, usage: "publish a lock as a bundle, claimed in the ledger"},
+	"cascade-branches": {run: cascadeBranches, usage: "dispatch the next hops of a branch or repository cascade"},
+	"validate":         {run: validate, usage: "check a config file (--config PATH)"},
+	"schema":           {run: schema, usage: "print the config's JSON Schema"},
+	"version":          {run: printVersion, usage: "print ladder's version"},
+}
+
+// Main runs one command and returns the process exit code.
+func Main(ctx context.Context, args []string, d Deps) int {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Stdout == nil {
+		d.Stdout = io.Discard
+	}
+	if d.Stderr == nil {
+		d.Stderr = io.Discard
+	}
+	if d.Getenv == nil {
+		d.Getenv = func(string) string { return "" }
+	}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(d.Stdout)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	name := args[0]
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(d.Stderr, "ladder: unknown command %q\n", name)
+		usage(d.Stderr)
+		return ExitUsage
+	}
+	r, err := newRun(name, args[1:], d)
+	if err != nil {
+		fmt.Fprintf(d.Stderr, "ladder %s: %v\n", name, err)
+		return ExitUsage
+	}
+	if err := cmd.run(ctx, r); err != nil {
+		r.fail(err)
+		return ExitFailure
+	}
+	return ExitOK
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: ladder COMMAND [--input-name value ...]")
+	fmt.Fprintln(w, "\ncommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-16s %s\n", n, commands[n].usage)
+	}
+	fmt.Fprintln(w, "\nInside a GitHub Actions runner, inputs come from INPUT_* as the runner sets them.")
+}
+
+// run is one invocation: the runner boundary plus what every action shares.
+type run struct {
+	name   string
+	deps   Deps
+	getenv func(string) string
+	act    *action.Runner
+	meta   *actions.Metadata // nil for CLI-only commands
+	flags  map[string]string // CLI-only commands' flags
+
+	httpOnce sync.Once
+	http     *http.Client
+	ghOnce   sync.Once
+	gh       *github.Client
+	ghErr    error
+}
+
+// newRun builds the environment a command sees. For an action, CLI flags
+// become INPUT_* values and action.yml defaults fill what neither the runner
+// nor a flag set, so the CLI and the runner read inputs through one path.
+func newRun(name string, args []string, d Deps) (*run, error) {
+	flags, err := parseFlags(args)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{name: name, deps: d, getenv: d.Getenv, flags: flags}
+	meta, err := actions.Load(name)
+	if err == nil {
+		r.meta = meta
+		overlay := map[string]string{}
+		for k, v := range flags {
+			if _, ok := meta.Inputs[k]; !ok {
+				return nil, fmt.Errorf("unknown input --%s (inputs: %s)", k, strings.Join(meta.InputNames(), ", "))
+			}
+			overlay[inputEnv(k)] = v
+		}
+		for k, in := range meta.Inputs {
+			key := inputEnv(k)
+			if _, set := overlay[key]; set {
+				continue
+			}
+			if _, present := lookup(d.Getenv, key); present {
+				continue // the runner set it (it sets every declared input)
+			}
+			overlay[key] = cliDefault(d.Getenv, in.Default)
+		}
+		r.getenv = func(k string) string {
+			if v, ok := overlay[k]; ok {
+				return v
+			}
+			return d.Getenv(k)
+		}
+	}
+	r.act = action.New(r.getenv, d.Stdout)
+	return r, nil
+}
+
+// lookup tells a variable set to "" from one not set, through a getenv that
+// cannot: the runner sets every declared input, so an INPUT_ that reads empty
+// while RUNNER... is set counts as present. Outside a runner, empty is absent.
+func lookup(getenv func(string) string, key string) (string, bool) {
+	v := getenv(key)
+	if v != "" {
+		return v, true
+	}
+	return "", getenv("GITHUB_ACTIONS") == "true"
+}
+
+// cliDefault turns an action.yml default into what the CLI uses: the
+// ${{ github.token }} expression becomes GITHUB_TOKEN (or GH_TOKEN).
+func cliDefault(getenv func(string) string, def string) string {
+	if strings.Contains(def, "${{") {
+		if strings.Contains(def, "github.token") {
+			if t := getenv("GITHUB_TOKEN"); t != "" {
+				return t
+			}
+			return getenv("GH_TOKEN")
+		}
+		return ""
+	}
+	return def
+}
+
+func inputEnv(name string) string {
+	return "INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))
+}
+
+// parseFlags reads --name value and --name=value pairs.
+func parseFlags(args []string) (map[string]string, error) {
+	out := map[string]string{}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "--") || len(a) == 2 {
+			return nil, fmt.Errorf("unexpected argument %q: inputs are given as --name value", a)
+		}
+		name, val, hasVal := strings.Cut(a[2:], "=")
+		if !hasVal {
+			if i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
+				val = args[i+1]
+				i++
+			} else {
+				val = "true" // a bare flag is a boolean
+			}
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("--%s given twice", name)
+		}
+		out[name] = val
+	}
+	return out, nil
+}
+
+// input reads an action input (declared in action.yml).
+func (r *run) input(name string) string { return r.act.Input(name) }
+
+func (r *run) required(name string) (string, error) {
+	v := r.input(name)
+	if v == "" {
+		return "", fmt.Errorf("input %s: required, and not set", name)
+	}
+	return v, nil
+}
+
+// flag reads a CLI-only command's flag.
+func (r *run) flag(name, def string) string {
+	if v, ok := r.flags[name]; ok {
+		return v
+	}
+	return def
+}
+
+// workspacePath resolves a path the user gave relative to GITHUB_WORKSPACE
+// (the checkout) when that is set, else relative to the working directory.
+func (r *run) workspacePath(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	if ws := r.getenv("GITHUB_WORKSPACE"); ws != "" {
+		return filepath.Join(ws, p)
+	}
+	return p
+}
+
+// loadConfig reads the config named by the `config` input (or --config).
+func (r *run) loadConfig() (*config.Config, error) {
+	p := r.input("config")
+	if r.meta == nil {
+		p = r.flag("config", config.DefaultPath)
+	}
+	if p == "" {
+		p = config.DefaultPath
+	}
+	data, err := os.ReadFile(r.workspacePath(p))
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return config.Parse(p, data)
+}
+
+// posError is an error that belongs to a place in the config.
+type posError struct {
+	pos config.Pos
+	err error
+}
+
+func (e *posError) Error() string { return e.pos.String() + ": " + e.err.Error() }
+func (e *posError) Unwrap() error { return e.err }
+
+func at(cfg *config.Config, path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if p, ok := cfg.Pos[path]; ok {
+		return &posError{pos: p, err: err}
+	}
+	return err
+}
+
+// fail reports err: as ::error:: annotations (at the config line at fault
+// where there is one) and on stderr.
+func (r *run) fail(err error) {
+	var cerrs config.Errors
+	var cerr *config.Error
+	var perr *posError
+	switch {
+	case errors.As(err, &cerrs):
+		for _, e := range cerrs {
+			r.act.ErrorAt(annotation(e.Pos), e.Message)
+		}
+	case errors.As(err, &cerr):
+		r.act.ErrorAt(annotation(cerr.Pos), cerr.Message)
+	case errors.As(err, &perr):
+		r.act.ErrorAt(annotation(perr.pos), perr.err.Error())
+	default:
+		r.act.Errorf("%s", err.Error())
+	}
+	if r.getenv("GITHUB_ACTIONS") != "true" {
+		fmt.Fprintf(r.deps.Stderr, "ladder %s: %v\n", r.name, err)
+	}
+}
+
+func annotation(p config.Pos) action.Annotation {
+	return action.Annotation{File: p.File, Line: p.Line, Col: p.Col}
+}
+
+func validate(ctx context.Context, r *run) error {
+	cfg, err := r.loadConfig()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(r.deps.Stdout, "%s: ok (%d components, %d channels, %d labels)\n", cfg.File, len(cfg.Components), len(cfg.Channels), len(cfg.Labels))
+	return nil
+}
+
+func schema(ctx context.Context, r *run) error {
+	_, err := r.deps.Stdout.Write(config.Schema())
+	return err
+}
+
+func printVersion(ctx context.Context, r *run) error {
+	fmt.Fprintf(r.deps.Stdout, "ladder %s\n", Version)
+	return nil
+}

@@ -1,0 +1,566 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/ladder-release/ladder/internal/bundle"
+	"github.com/ladder-release/ladder/internal/channel"
+	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/ledger"
+	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/oci"
+)
+
+// maxClaimAttempts bounds how often build-bundle re-pushes a manifest because
+// another job claimed the version it computed in the meantime.
+const maxClaimAttempts = 8
+
+// errVersionMoved: the ledger changed so that the version rule now gives a
+// different version; the manifest (whose annotations name the version) must
+// be rebuilt.
+var errVersionMoved = errors.New("version moved")
+
+type buildInputs struct {
+	channel   string
+	lockFile  string
+	files     []string
+	image     string
+	version   string
+	extraTags []string
+	force     bool
+	dryRun    bool
+}
+
+// published is build-bundle's result.
+type published struct {
+	Published bool
+	Digest    string
+	Ref       string
+	Version   string
+	Tags      []string
+	Replaces  string
+	Reason    string // why nothing was published
+	Deleted   []string
+	Graph     string // mermaid of the channel's stream
+}
+
+// buildBundle: gather (inputs, lock, ledger view) -> decide (version rule,
+// already published?) -> apply (push by digest, claim in the ledger, tag,
+// converge, retention) -> outputs.
+func buildBundle(ctx context.Context, r *run) error {
+	sec, err := r.secrets()
+	if err != nil {
+		return err
+	}
+	in, err := r.buildInputs()
+	if err != nil {
+		return err
+	}
+	cfg, err := r.loadConfig()
+	if err != nil {
+		return err
+	}
+	ch, ok := cfg.Channel(in.channel)
+	if !ok {
+		return fmt.Errorf("input channel: %q is not a channel of %s", in.channel, cfg.File)
+	}
+	l, err := r.bundleLock(ctx, cfg, sec, ch, in)
+	if err != nil {
+		return err
+	}
+	files, err := r.readFiles(in.files)
+	if err != nil {
+		return err
+	}
+	reg, err := r.registry(cfg, sec)
+	if err != nil {
+		return err
+	}
+	store, err := r.ledgerStore(cfg, sec)
+	if err != nil {
+		return err
+	}
+	res, err := r.publish(ctx, cfg, ch, store, reg, l, files, in)
+	if err != nil {
+		return err
+	}
+	tagsJSON, _ := json.Marshal(res.Tags)
+	if err := r.setOutputs([]kv{
+		{"published", fmt.Sprint(res.Published)},
+		{"digest", res.Digest},
+		{"ref", res.Ref},
+		{"version", res.Version},
+		{"tags", string(tagsJSON)},
+		{"replaces", res.Replaces},
+	}); err != nil {
+		return err
+	}
+	return r.buildSummary(ch.Name, l, res, in.dryRun)
+}
+
+func (r *run) buildInputs() (buildInputs, error) {
+	var in buildInputs
+	var err error
+	if in.channel, err = r.required("channel"); err != nil {
+		return in, err
+	}
+	in.lockFile = r.input("lock-file")
+	in.files = lines(r.input("files"))
+	in.image = r.input("image")
+	in.version = r.input("version")
+	in.extraTags = lines(r.input("tags"))
+	if in.force, err = r.act.BoolInput("force"); err != nil {
+		return in, err
+	}
+	if in.dryRun, err = r.act.BoolInput("dry-run"); err != nil {
+		return in, err
+	}
+	if in.version != "" {
+		v, err := semver.StrictNewVersion(in.version)
+		if err != nil {
+			return in, fmt.Errorf("input version: %q is not a semver version: %w", in.version, err)
+		}
+		in.version = v.String()
+	}
+	for _, t := range in.extraTags {
+		if !validTag(t) {
+			return in, fmt.Errorf("input tags: %q is not a valid OCI tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})", t)
+		}
+	}
+	if in.image != "" && len(in.files) > 0 {
+		return in, errors.New("inputs image and files: an image bundle carries the lock only; give one or the other")
+	}
+	return in, nil
+}
+
+// lines splits a multi-line input into its non-empty, trimmed lines.
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func validTag(t string) bool {
+	if len(t) == 0 || len(t) > channel.MaxTag {
+		return false
+	}
+	for i, c := range t {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || (i > 0 && (c == '.' || c == '-'))
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// bundleLock reads the lock file resolve-channel wrote, or resolves the
+// channel when there is none.
+func (r *run) bundleLock(ctx context.Context, cfg *config.Config, sec secrets, ch config.Channel, in buildInputs) (lock.Lock, error) {
+	data, err := os.ReadFile(r.workspacePath(in.lockFile))
+	if errors.Is(err, os.ErrNotExist) {
+		res, err := r.resolve(ctx, cfg, sec, ch.Name)
+		if err != nil {
+			return lock.Lock{}, err
+		}
+		return res.Lock, nil
+	}
+	if err != nil {
+		return lock.Lock{}, fmt.Errorf("input lock-file: %w", err)
+	}
+	l, err := lock.Parse(data)
+	if err != nil {
+		return lock.Lock{}, fmt.Errorf("input lock-file %s: %w", in.lockFile, err)
+	}
+	if l.Product != cfg.Product {
+		return lock.Lock{}, fmt.Errorf("input lock-file %s: product %q, but the config's product is %q", in.lockFile, l.Product, cfg.Product)
+	}
+	if l.Channel != "" && l.Channel != ch.Name {
+		return lock.Lock{}, fmt.Errorf("input lock-file %s: resolved for channel %q, not %q", in.lockFile, l.Channel, ch.Name)
+	}
+	for _, e := range l.Components {
+		if _, ok := cfg.Component(e.Name); !ok {
+			return lock.Lock{}, fmt.Errorf("input lock-file %s: component %q is not in %s", in.lockFile, e.Name, cfg.File)
+		}
+	}
+	for i, c := range cfg.Constraints {
+		if err := channel.CheckSameVersion(l, c.SameVersion); err != nil {
+			return lock.Lock{}, at(cfg, fmt.Sprintf("constraints[%d]", i), err)
+		}
+	}
+	l.Channel = ch.Name
+	if l.Created.IsZero() {
+		l.Created = r.deps.Now().UTC()
+	}
+	return l, nil
+}
+
+// readFiles expands the files globs (relative to the workspace) and reads
+// every match. A pattern that matches nothing is an error: a bundle missing
+// a file it was asked to carry is worse than no bundle.
+func (r *run) readFiles(patterns []string) ([]oci.File, error) {
+	base := r.workspacePath(".")
+	seen := map[string]bool{}
+	var out []oci.File
+	for _, p := range patterns {
+		matches, err := filepath.Glob(filepath.Join(base, p))
+		if err != nil {
+			return nil, fmt.Errorf("input files: pattern %q: %w", p, err)
+		}
+		var regular []string
+		for _, m := range matches {
+			if st, err := os.Stat(m); err == nil && st.Mode().IsRegular() {
+				regular = append(regular, m)
+			}
+		}
+		if len(regular) == 0 {
+			return nil, fmt.Errorf("input files: pattern %q matched no file under %s", p, base)
+		}
+		for _, m := range regular {
+			rel, err := filepath.Rel(base, m)
+			if err != nil || strings.HasPrefix(rel, "..") {
+				return nil, fmt.Errorf("input files: %s is outside the workspace", m)
+			}
+			title := path.Clean(filepath.ToSlash(rel))
+			if seen[title] {
+				continue
+			}
+			seen[title] = true
+			data, err := os.ReadFile(m)
+			if err != nil {
+				return nil, fmt.Errorf("input files: %w", err)
+			}
+			out = append(out, oci.File{Path: title, Data: data, MediaType: bundle.FileMediaType})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// publish claims a version in the ledger for the lock and makes the registry
+// match. The manifest is pushed by digest before the claim (content
+// addressed, so a lost race leaves only an untagged manifest behind); the
+// claim is a compare-and-swap write that re-checks the version rule against
+// the fresh ledger; tags follow the ledger.
+func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, l lock.Lock, files []oci.File, in buildInputs) (*published, error) {
+	stream := ledger.ChannelStream(ch.Name)
+	v, err := r.readView(ctx, cfg, store, reg, ch.Name)
+	if err != nil {
+		return nil, err
+	}
+	if v.hasHead && v.currentLock == l.Digest() && !in.force {
+		res := &published{Digest: v.head.Digest, Ref: cfg.Registry + "@" + v.head.Digest, Version: v.head.Version,
+			Reason: fmt.Sprintf("channel %s already holds this lock (%s) as %s", ch.Name, l.Digest(), v.head.Version)}
+		if !in.dryRun && cfg.Ledger.Kind != config.LedgerNone {
+			// a rerun after a crash between the ledger write and the tags finishes the job
+			if err := r.converge(ctx, cfg, store, reg, ch.Name); err != nil {
+				return nil, err
+			}
+		}
+		return res, nil
+	}
+	doc := v.doc
+	meta := ledger.Message{Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL()}
+	for attempt := 1; ; attempt++ {
+		version := in.version
+		if version == "" {
+			if version, err = r.nextVersion(cfg, ch, l, v.knownIn(doc, ch.Name)); err != nil {
+				return nil, err
+			}
+		}
+		info := r.bundleInfo(l, version)
+		info.Created = l.Created
+		annotations := bundle.Annotations(info)
+		if in.dryRun {
+			return &published{Version: version, Reason: "dry run: nothing pushed, claimed or tagged"}, nil
+		}
+		digest, err := r.pushManifest(ctx, cfg, reg, l, files, annotations, in.image)
+		if err != nil {
+			return nil, err
+		}
+		var replaces ledger.Entry
+		var already bool
+		meta.What = fmt.Sprintf("publish %s %s into channel %s (%s)", cfg.Product, version, ch.Name, digest)
+		doc, err = store.Update(ctx, meta, func(d *ledger.Document) error {
+			replaces, already = ledger.Entry{}, false
+			if in.version == "" {
+				again, err := r.nextVersion(cfg, ch, l, v.knownIn(d, ch.Name))
+				if err != nil {
+					return err
+				}
+				if again != version {
+					return errVersionMoved
+				}
+			}
+			if h, ok := d.Head(stream); ok {
+				if b, ok := d.BundleByDigest(h.Digest); ok && b.LockDigest == l.Digest() && !in.force {
+					already = true // another job published this lock meanwhile
+					return ledger.ErrNoChange
+				}
+				replaces = h
+			}
+			mode := ledger.ModeArtifact
+			if in.image != "" {
+				mode = ledger.ModeImage
+			}
+			err := d.AddBundle(ledger.Bundle{Version: version, Digest: digest, LockDigest: l.Digest(), ID: l.CompositeID(),
+				Channel: ch.Name, Created: r.deps.Now().UTC(), Actor: meta.Actor, Run: meta.Run, ArtifactType: bundle.ArtifactType, Mode: mode})
+			if errors.Is(err, ledger.ErrAlreadyPublished) {
+				if h, ok := d.Head(stream); ok && h.Digest == digest {
+					already = true
+					return ledger.ErrNoChange
+				}
+			} else if err != nil {
+				return err
+			}
+			e := ledger.Entry{Version: version, Digest: digest, At: r.deps.Now().UTC(), Actor: meta.Actor, Run: meta.Run,
+				Decision: "published", Forced: in.force, PreviousVersion: replaces.Version, PreviousDigest: replaces.Digest}
+			if err := d.Append(stream, e); err != nil {
+				return err
+			}
+			if _, err := d.Graph(stream); err != nil {
+				return fmt.Errorf("the upgrade graph of %s would be invalid: %w", stream, err)
+			}
+			return nil
+		})
+		if errors.Is(err, errVersionMoved) && attempt < maxClaimAttempts {
+			if doc, err = store.Read(ctx); err != nil {
+				return nil, fmt.Errorf("reading the ledger: %w", err)
+			}
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("claiming %s in the ledger: %w", version, err)
+		}
+		if already {
+			h, _ := doc.Head(stream)
+			if err := r.converge(ctx, cfg, store, reg, ch.Name); err != nil {
+				return nil, err
+			}
+			return &published{Digest: h.Digest, Ref: cfg.Registry + "@" + h.Digest, Version: h.Version,
+				Reason: fmt.Sprintf("channel %s already holds this lock as %s", ch.Name, h.Version)}, nil
+		}
+		res := &published{Published: true, Digest: digest, Ref: cfg.Registry + "@" + digest, Version: version, Replaces: replaces.Version}
+		if res.Tags, err = r.tagBundle(ctx, cfg, reg, ch.Name, l, version, digest, in); err != nil {
+			return nil, err
+		}
+		if in.image != "" {
+			if _, err := reg.Attach(ctx, cfg.Registry+"@"+digest, l.JSON(), annotations); err != nil {
+				return nil, fmt.Errorf("attaching the lock to %s: %w", in.image, err)
+			}
+		}
+		if err := r.converge(ctx, cfg, store, reg, ch.Name); err != nil {
+			return nil, err
+		}
+		if res.Deleted, err = r.retain(ctx, cfg, ch, store, reg); err != nil {
+			return nil, err
+		}
+		if cur, err := store.Read(ctx); err == nil {
+			if g, err := cur.Graph(stream); err == nil {
+				res.Graph = g.Mermaid(20)
+			}
+		}
+		return res, nil
+	}
+}
+
+// pushManifest pushes the bundle by digest (artifact mode) or, in image mode,
+// copies the image into the product's repository by manifest only.
+func (r *run) pushManifest(ctx context.Context, cfg *config.Config, reg *oci.Client, l lock.Lock, files []oci.File, annotations map[string]string, image string) (string, error) {
+	if image != "" {
+		d, err := reg.TagImage(ctx, image, cfg.Registry)
+		if err != nil {
+			return "", fmt.Errorf("input image %s: %w", image, err)
+		}
+		return d.Digest, nil
+	}
+	d, err := reg.PushBundle(ctx, cfg.Registry, oci.Bundle{ArtifactType: bundle.ArtifactType, Config: l.JSON(), ConfigMediaType: bundle.LockMediaType, Files: files, Annotations: annotations})
+	if err != nil {
+		return "", fmt.Errorf("pushing the bundle: %w", err)
+	}
+	return d, nil
+}
+
+// tagBundle writes the version tag (never moved: a different digest under it
+// is an error naming both), then the mutable views: the composite id, sha-…
+// of the workflow's commit, and the extra tags. The channel tag is written by
+// converge, from the ledger.
+func (r *run) tagBundle(ctx context.Context, cfg *config.Config, reg *oci.Client, ch string, l lock.Lock, version, digest string, in buildInputs) ([]string, error) {
+	vt := channel.VersionTag(version)
+	existing, err := reg.Head(ctx, cfg.Registry+":"+vt)
+	switch {
+	case errors.Is(err, oci.ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("checking version tag %s: %w", vt, err)
+	case existing.Digest != digest:
+		return nil, fmt.Errorf("version %s is already published as %s in the registry; refusing to move it to %s", version, existing.Digest, digest)
+	}
+	tags := []string{vt, ch, l.CompositeID()}
+	if sha := r.getenv("GITHUB_SHA"); len(sha) >= 7 {
+		tags = append(tags, "sha-"+lock.Short(sha))
+	}
+	tags = append(tags, in.extraTags...)
+	var written []string
+	seen := map[string]bool{}
+	for _, t := range tags {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		if t == ch {
+			written = append(written, t) // converge writes it
+			continue
+		}
+		if err := reg.Tag(ctx, cfg.Registry, digest, t); err != nil {
+			return written, fmt.Errorf("tagging %s: %w", t, err)
+		}
+		written = append(written, t)
+	}
+	return written, nil
+}
+
+// converge makes the registry's channel and label tags match the ledger's
+// stream heads, and re-checks: several jobs may write tags at once, the last
+// registry write wins, and the ledger is the truth. It repeats until the
+// registry agrees with a ledger read after the tags were written.
+func (r *run) converge(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, ch string) error {
+	if cfg.Ledger.Kind == config.LedgerNone {
+		return nil // no truth but the registry
+	}
+	stream := ledger.ChannelStream(ch)
+	for i := 0; i < 5; i++ {
+		doc, err := store.Read(ctx)
+		if err != nil {
+			return fmt.Errorf("reading the ledger: %w", err)
+		}
+		h, ok := doc.Head(stream)
+		if !ok {
+			return nil
+		}
+		cur, err := reg.Head(ctx, cfg.Registry+":"+ch)
+		if err != nil && !errors.Is(err, oci.ErrNotFound) {
+			return fmt.Errorf("reading tag %s: %w", ch, err)
+		}
+		if err == nil && cur.Digest == h.Digest {
+			return nil
+		}
+		if err := reg.Tag(ctx, cfg.Registry, h.Digest, ch); err != nil {
+			return fmt.Errorf("moving tag %s to the ledger's head %s: %w", ch, h.Version, err)
+		}
+	}
+	return fmt.Errorf("tag %s did not settle on the ledger's head after 5 rounds: other jobs keep moving it; rerun to finish", ch)
+}
+
+// retain applies the channel's retention: with keep: N, version tags of the
+// channel's bundles older than the last N are deleted, except one that any
+// channel or label (or a label's previous value) still points at; each
+// deletion is recorded in the ledger.
+func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client) ([]string, error) {
+	if ch.Retention.All || ch.Retention.Keep <= 0 || cfg.Ledger.Kind == config.LedgerNone {
+		return nil, nil
+	}
+	doc, err := store.Read(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the ledger: %w", err)
+	}
+	victims := retentionVictims(doc, ch.Name, ch.Retention.Keep)
+	var deleted []string
+	for _, b := range victims {
+		if err := reg.DeleteTag(ctx, cfg.Registry, channel.VersionTag(b.Version)); err != nil {
+			return deleted, fmt.Errorf("retention: deleting %s: %w", b.Version, err)
+		}
+		reason := fmt.Sprintf("retention keep %d of channel %s", ch.Retention.Keep, ch.Name)
+		_, err := store.Update(ctx, ledger.Message{What: "retention: delete " + b.Version, Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL()}, func(d *ledger.Document) error {
+			if d.Deleted(b.Version) {
+				return ledger.ErrNoChange
+			}
+			return d.RecordDeletion(ledger.Deletion{Version: b.Version, Digest: b.Digest, At: r.deps.Now().UTC(), Reason: reason})
+		})
+		if err != nil {
+			return deleted, fmt.Errorf("retention: recording the deletion of %s: %w", b.Version, err)
+		}
+		deleted = append(deleted, b.Version)
+	}
+	return deleted, nil
+}
+
+// retentionVictims: the channel's bundles beyond the newest keep, that no
+// stream head nor label's previous value points at, not deleted already.
+func retentionVictims(doc *ledger.Document, ch string, keep int) []ledger.Bundle {
+	protected := map[string]bool{}
+	for _, s := range doc.StreamNames() {
+		entries := doc.Stream(s)
+		if n := len(entries); n > 0 {
+			protected[entries[n-1].Digest] = true
+			if strings.HasPrefix(s, ledger.KindLabel+":") && entries[n-1].PreviousDigest != "" {
+				protected[entries[n-1].PreviousDigest] = true
+			}
+		}
+	}
+	var mine []ledger.Bundle
+	for _, b := range doc.Bundles {
+		if b.Channel == ch && !doc.Deleted(b.Version) {
+			mine = append(mine, b)
+		}
+	}
+	if len(mine) <= keep {
+		return nil
+	}
+	var out []ledger.Bundle
+	for _, b := range mine[:len(mine)-keep] {
+		if !protected[b.Digest] {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// runURL is the URL of the workflow run, for the ledger's audit trail.
+func (r *run) runURL() string {
+	repo, id := r.getenv("GITHUB_REPOSITORY"), r.getenv("GITHUB_RUN_ID")
+	if repo == "" || id == "" {
+		return ""
+	}
+	server := r.getenv("GITHUB_SERVER_URL")
+	if server == "" {
+		server = "https://github.com"
+	}
+	return strings.TrimRight(server, "/") + "/" + repo + "/actions/runs/" + id
+}
+
+func (r *run) buildSummary(ch string, l lock.Lock, res *published, dryRun bool) error {
+	s := r.act.Summary()
+	title := "ladder build-bundle: " + ch
+	if dryRun {
+		title += " (dry run)"
+	}
+	s.Heading(title, 2)
+	if !res.Published {
+		s.Paragraph("Nothing published: " + res.Reason + ".")
+	}
+	s.Table([]string{"published", "version", "digest", "replaces", "lock digest", "id"},
+		[][]string{{fmt.Sprint(res.Published), res.Version, res.Digest, res.Replaces, l.Digest(), l.CompositeID()}})
+	if len(res.Tags) > 0 {
+		s.Paragraph("Tags: " + strings.Join(res.Tags, ", "))
+	}
+	if len(res.Deleted) > 0 {
+		s.Paragraph("Retention deleted: " + strings.Join(res.Deleted, ", "))
+	}
+	if res.Graph != "" {
+		s.Mermaid(res.Graph)
+	}
+	return s.Write()
+}

@@ -1,0 +1,389 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ladder-release/ladder/internal/bundle"
+	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/ledger"
+	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/oci"
+)
+
+// withLedger swaps the S1 config's `ledger: none` for another kind.
+func withLedger(cfg, kind string) string {
+	return strings.Replace(cfg, "ledger: none", "ledger: "+kind, 1)
+}
+
+func buildOK(t *testing.T, w *world, inputs map[string]string) result {
+	t.Helper()
+	res := w.runAction(t, "build-bundle", inputs, nil)
+	if res.code != 0 {
+		t.Fatalf("build-bundle exited %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	return res
+}
+
+func (w *world) oci(t *testing.T) *oci.Client {
+	t.Helper()
+	c, err := oci.New(oci.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (w *world) repo() string { return w.registry + "/acme/elemental" }
+
+func (w *world) fileLedger(t *testing.T) *ledger.Document {
+	t.Helper()
+	s, err := ledger.File(filepath.Join(w.ws, "ledger.json"), "elemental")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := s.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+func TestBuildArtifactModeManifestTagsAndFiles(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	if err := os.MkdirAll(filepath.Join(w.ws, "dist"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"dist/notes.md": "# release notes\n", "dist/sbom.json": `{"sbom":true}`}
+	for p, c := range files {
+		if err := os.WriteFile(filepath.Join(w.ws, p), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resolved, l := resolveOK(t, w, map[string]string{"channel": "dev"})
+	res := buildOK(t, w, map[string]string{"channel": "dev", "files": "dist/*.md\ndist/sbom.json", "tags": "nightly"})
+	o := res.outputs
+	if o["published"] != "true" || o["version"] != resolved.outputs["version"] || o["replaces"] != "" {
+		t.Fatalf("outputs %v", o)
+	}
+	if o["ref"] != w.repo()+"@"+o["digest"] || !strings.HasPrefix(o["digest"], "sha256:") {
+		t.Errorf("ref %q digest %q", o["ref"], o["digest"])
+	}
+	var tags []string
+	if err := json.Unmarshal([]byte(o["tags"]), &tags); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{o["version"], "dev", l.CompositeID(), "sha-eeeeeee", "nightly"}
+	if strings.Join(tags, ",") != strings.Join(want, ",") {
+		t.Errorf("tags %v, want %v", tags, want)
+	}
+	c := w.oci(t)
+	ctx := context.Background()
+	for _, tag := range want {
+		d, err := c.Head(ctx, w.repo()+":"+tag)
+		if err != nil || d.Digest != o["digest"] {
+			t.Errorf("tag %s: %v %s", tag, err, d.Digest)
+		}
+	}
+	b, desc, err := c.ReadBundle(ctx, w.repo()+":"+o["version"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if desc.ArtifactType != bundle.ArtifactType || b.ConfigMediaType != bundle.LockMediaType {
+		t.Errorf("artifactType %q config media type %q", desc.ArtifactType, b.ConfigMediaType)
+	}
+	got, err := lock.Parse(b.Config)
+	if err != nil || got.Digest() != l.Digest() {
+		t.Errorf("config blob is not the lock: %v", err)
+	}
+	wantAnn := map[string]string{
+		"org.opencontainers.image.version":  o["version"],
+		"org.opencontainers.image.revision": strings.Repeat("e", 40),
+		"org.opencontainers.image.source":   "https://github.com/acme/elemental",
+		"org.opencontainers.image.title":    "elemental",
+		"dev.ladder.channel":                "dev",
+		"dev.ladder.lock-digest":            l.Digest(),
+		"dev.ladder.id":                     l.CompositeID(),
+	}
+	for k, v := range wantAnn {
+		if desc.Annotations[k] != v {
+			t.Errorf("annotation %s = %q, want %q", k, desc.Annotations[k], v)
+		}
+	}
+	if desc.Annotations["org.opencontainers.image.created"] == "" {
+		t.Error("no created annotation")
+	}
+	// files come back by their ORAS titles
+	if len(b.Files) != 2 {
+		t.Fatalf("%d layers, want 2", len(b.Files))
+	}
+	// the raw manifest, as oras reads it: OCI 1.1 image manifest, artifactType,
+	// the lock as config, one layer per file titled with its path
+	raw := rawManifest(t, w.registry, "acme/elemental", o["digest"])
+	if raw.MediaType != "application/vnd.oci.image.manifest.v1+json" || raw.ArtifactType != bundle.ArtifactType || raw.Config.MediaType != bundle.LockMediaType {
+		t.Errorf("manifest %+v", raw)
+	}
+	titles := map[string]bool{}
+	for _, l := range raw.Layers {
+		titles[l.Annotations["org.opencontainers.image.title"]] = true
+	}
+	if !titles["dist/notes.md"] || !titles["dist/sbom.json"] {
+		t.Errorf("layer titles %v", titles)
+	}
+	for _, f := range b.Files {
+		data, err := c.FetchFile(ctx, w.repo(), f.Digest)
+		if err != nil || string(data) != files[f.Path] {
+			t.Errorf("file %s: %q %v", f.Path, data, err)
+		}
+	}
+	// the ledger holds it, and the channel stream's head is it
+	doc := w.fileLedger(t)
+	if bb, ok := doc.Bundle(o["version"]); !ok || bb.Digest != o["digest"] || bb.LockDigest != l.Digest() || bb.Actor != "octocat" || !strings.HasSuffix(bb.Run, "/acme/elemental/actions/runs/4242") {
+		t.Errorf("ledger bundle %+v", bb)
+	}
+	if h, ok := doc.Head(ledger.ChannelStream("dev")); !ok || h.Digest != o["digest"] {
+		t.Errorf("dev head %+v", h)
+	}
+	// resolve-channel now says unchanged, from the ledger
+	again, _ := resolveOK(t, w, map[string]string{"channel": "dev"})
+	if again.outputs["changed"] != "false" {
+		t.Errorf("changed = %s after publishing that lock", again.outputs["changed"])
+	}
+}
+
+func TestBuildUnchangedLockIsNotPublishedUnlessForced(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	resolveOK(t, w, map[string]string{"channel": "stable"})
+	first := buildOK(t, w, map[string]string{"channel": "stable"})
+	if first.outputs["version"] != "0.0.1" {
+		t.Fatalf("first stable version %s", first.outputs["version"])
+	}
+	second := buildOK(t, w, map[string]string{"channel": "stable"})
+	if second.outputs["published"] != "false" || second.outputs["digest"] != first.outputs["digest"] || second.outputs["version"] != "0.0.1" {
+		t.Errorf("second publish of the same lock: %v", second.outputs)
+	}
+	if !strings.Contains(second.summary, "already holds this lock") {
+		t.Errorf("summary does not say why:\n%s", second.summary)
+	}
+	if n := len(w.fileLedger(t).Bundles); n != 1 {
+		t.Errorf("%d bundles in the ledger, want 1", n)
+	}
+	forced := buildOK(t, w, map[string]string{"channel": "stable", "force": "true"})
+	if forced.outputs["published"] != "true" || forced.outputs["version"] != "0.0.2" || forced.outputs["replaces"] != "0.0.1" {
+		t.Errorf("forced: %v", forced.outputs)
+	}
+	doc := w.fileLedger(t)
+	s := doc.Stream(ledger.ChannelStream("stable"))
+	if len(s) != 2 || !s[1].Forced || s[1].PreviousVersion != "0.0.1" {
+		t.Errorf("stream %+v", s)
+	}
+}
+
+func TestBuildVersionTagNeverMoves(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	resolveOK(t, w, map[string]string{"channel": "dev"})
+	first := buildOK(t, w, map[string]string{"channel": "dev", "version": "2.0.0"})
+	// same version, same lock file: the same digest again is published=false
+	again := buildOK(t, w, map[string]string{"channel": "dev", "version": "2.0.0", "force": "true"})
+	if again.outputs["published"] != "false" || again.outputs["digest"] != first.outputs["digest"] {
+		t.Errorf("same version and digest again: %v", again.outputs)
+	}
+	// same version, another lock: refused, naming both digests
+	w.gh.Commit("rancher/elemental-cli", "main", "cli: moves")
+	resolveOK(t, w, map[string]string{"channel": "dev"})
+	res := w.runAction(t, "build-bundle", map[string]string{"channel": "dev", "version": "2.0.0"}, nil)
+	if res.code != ExitFailure {
+		t.Fatalf("exit %d, want failure", res.code)
+	}
+	if !strings.Contains(res.stdout, first.outputs["digest"]) || !strings.Contains(res.stdout, "2.0.0") {
+		t.Errorf("error does not name the version and the existing digest:\n%s", res.stdout)
+	}
+	d, err := w.oci(t).Head(context.Background(), w.repo()+":2.0.0")
+	if err != nil || d.Digest != first.outputs["digest"] {
+		t.Errorf("version tag moved: %v %s", err, d.Digest)
+	}
+}
+
+func TestBuildBadInputsChangeNothing(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	cases := []struct {
+		name   string
+		inputs map[string]string
+		lock   string
+		want   string
+	}{
+		{"bad version", map[string]string{"channel": "dev", "version": "two"}, "", `input version: "two" is not a semver version`},
+		{"bad tag", map[string]string{"channel": "dev", "tags": "ok\nnot ok"}, "", `input tags: "not ok" is not a valid OCI tag`},
+		{"missing files", map[string]string{"channel": "dev", "files": "dist/*.tgz"}, "", `input files: pattern "dist/*.tgz" matched no file`},
+		{"image and files", map[string]string{"channel": "dev", "image": "x", "files": "a"}, "", "inputs image and files"},
+		{"bad force", map[string]string{"channel": "dev", "force": "yes"}, "", "force"},
+		{"unknown channel", map[string]string{"channel": "prod"}, "", `input channel: "prod" is not a channel`},
+		{"broken lock", map[string]string{"channel": "dev"}, `{"schema":1,`, "input lock-file ladder-lock.json: lock:"},
+		{"lock of another product", map[string]string{"channel": "dev"}, `{"schema":1,"product":"other","components":[{"name":"cli","repo":"o/r","ref":"m","version":"m","commit":"` + strings.Repeat("a", 40) + `"}]}`, `product "other", but the config's product is "elemental"`},
+		{"lock of another channel", map[string]string{"channel": "dev"}, `{"schema":1,"product":"elemental","channel":"stable","components":[{"name":"cli","repo":"o/r","ref":"m","version":"m","commit":"` + strings.Repeat("a", 40) + `"}]}`, `resolved for channel "stable", not "dev"`},
+		{"lock with unknown component", map[string]string{"channel": "dev"}, `{"schema":1,"product":"elemental","components":[{"name":"zzz","repo":"o/r","ref":"m","version":"m","commit":"` + strings.Repeat("a", 40) + `"}]}`, `component "zzz" is not in`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			lockPath := filepath.Join(w.ws, "ladder-lock.json")
+			os.Remove(lockPath)
+			if c.lock != "" {
+				if err := os.WriteFile(lockPath, []byte(c.lock), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res := w.runAction(t, "build-bundle", c.inputs, nil)
+			if res.code == 0 || !strings.Contains(res.stdout, c.want) {
+				t.Errorf("exit %d, want an error containing %q:\n%s", res.code, c.want, res.stdout)
+			}
+			if len(res.outputs) != 0 {
+				t.Errorf("outputs set: %v", res.outputs)
+			}
+			if _, err := os.Stat(filepath.Join(w.ws, "ledger.json")); !os.IsNotExist(err) {
+				t.Error("the ledger was written")
+			}
+			tags, _ := w.oci(t).Tags(context.Background(), w.repo())
+			if len(tags) != 0 {
+				t.Errorf("registry tags written: %v", tags)
+			}
+		})
+	}
+}
+
+func TestBuildDryRunChangesNothing(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	res := buildOK(t, w, map[string]string{"channel": "stable", "dry-run": "true"})
+	if res.outputs["published"] != "false" || res.outputs["version"] != "0.0.1" || res.outputs["digest"] != "" {
+		t.Errorf("dry run outputs %v", res.outputs)
+	}
+	if _, err := os.Stat(filepath.Join(w.ws, "ledger.json")); !os.IsNotExist(err) {
+		t.Error("dry run wrote the ledger")
+	}
+	if tags, _ := w.oci(t).Tags(context.Background(), w.repo()); len(tags) != 0 {
+		t.Errorf("dry run tagged %v", tags)
+	}
+}
+
+func TestBuildGitHubLedgerAuditTrail(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, withLedger(w.s1Config(""), "github"))
+	resolveOK(t, w, map[string]string{"channel": "staging"})
+	res := buildOK(t, w, map[string]string{"channel": "staging"})
+	data, ok := w.gh.File("acme/elemental", "ladder-ledger", "elemental.json")
+	if !ok {
+		t.Fatal("no ledger file on branch ladder-ledger")
+	}
+	doc, err := ledger.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, ok := doc.Bundle(res.outputs["version"]); !ok || b.Digest != res.outputs["digest"] {
+		t.Errorf("ledger on GitHub lacks the bundle: %+v", doc.Bundles)
+	}
+	hist := w.gh.History("acme/elemental", "ladder-ledger")
+	if len(hist) == 0 {
+		t.Fatal("no commits on ladder-ledger")
+	}
+	msg := hist[0].Message
+	for _, want := range []string{"publish elemental " + res.outputs["version"] + " into channel staging", "actor: octocat", "run: https://github.com/acme/elemental/actions/runs/4242"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("ledger commit message lacks %q:\n%s", want, msg)
+		}
+	}
+}
+
+func TestBuildRetentionKeepsWhatIsPointedAt(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	cfg := withLedger(w.s1Config(""), "file:ledger.json")
+	cfg = strings.Replace(cfg, "    version: {bump: patch}\n", "    version: {bump: patch}\n    retention: {keep: 2}\n", 1)
+	w.writeConfig(t, cfg)
+	var versions []string
+	for i := 0; i < 4; i++ {
+		res := buildOK(t, w, map[string]string{"channel": "stable", "force": "true", "lock-file": "none.json"})
+		versions = append(versions, res.outputs["version"])
+	}
+	if strings.Join(versions, ",") != "0.0.1,0.0.2,0.0.3,0.0.4" {
+		t.Fatalf("versions %v", versions)
+	}
+	doc := w.fileLedger(t)
+	if !doc.Deleted("0.0.1") || !doc.Deleted("0.0.2") || doc.Deleted("0.0.3") || doc.Deleted("0.0.4") {
+		t.Errorf("deletions %+v", doc.Deletions)
+	}
+	tags, err := w.oci(t).Tags(context.Background(), w.repo())
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := map[string]bool{}
+	for _, tg := range tags {
+		has[tg] = true
+	}
+	if has["0.0.1"] || has["0.0.2"] || !has["0.0.3"] || !has["0.0.4"] || !has["stable"] {
+		t.Errorf("registry tags %v", tags)
+	}
+	// a bundle a label points at is never deleted
+	store, _ := ledger.File(filepath.Join(w.ws, "ledger.json"), "elemental")
+	b3, _ := doc.Bundle("0.0.3")
+	if _, err := store.Update(context.Background(), ledger.Message{What: "test: label"}, func(d *ledger.Document) error {
+		return d.Append(ledger.LabelStream("current"), ledger.Entry{Version: "0.0.3", Digest: b3.Digest, At: now})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		buildOK(t, w, map[string]string{"channel": "stable", "force": "true", "lock-file": "none.json"})
+	}
+	doc = w.fileLedger(t)
+	if doc.Deleted("0.0.3") || !doc.Deleted("0.0.4") {
+		t.Errorf("retention: 0.0.3 (label current) deleted=%v, 0.0.4 deleted=%v", doc.Deleted("0.0.3"), doc.Deleted("0.0.4"))
+	}
+}
+
+func TestBuildRetentionAllDeletesNothing(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	for i := 0; i < 3; i++ {
+		buildOK(t, w, map[string]string{"channel": "stable", "force": "true", "lock-file": "none.json"})
+	}
+	if d := w.fileLedger(t).Deletions; len(d) != 0 {
+		t.Errorf("deletions in a keep-all channel: %+v", d)
+	}
+	var _ = config.DefaultPath
+}
+
+type manifestJSON struct {
+	MediaType    string `json:"mediaType"`
+	ArtifactType string `json:"artifactType"`
+	Config       struct {
+		MediaType string `json:"mediaType"`
+	} `json:"config"`
+	Layers []struct {
+		MediaType   string            `json:"mediaType"`
+		Annotations map[string]string `json:"annotations"`
+	} `json:"layers"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+func rawManifest(t *testing.T, host, repo, ref string) manifestJSON {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+host+"/v2/"+repo+"/manifests/"+ref, nil)
+	req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m manifestJSON
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

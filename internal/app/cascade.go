@@ -1,0 +1,673 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/ladder-release/ladder/internal/cascade"
+	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/gh"
+)
+
+// mutationGap is the least time between two mutating requests (a dispatch,
+// an installation token): GitHub asks integrations to send POST, PATCH, PUT
+// and DELETE requests one at a time, at least a second apart, or meet its
+// secondary rate limit.
+const mutationGap = time.Second
+
+// cascadeInputs are cascade-branches' inputs, read and checked.
+type cascadeInputs struct {
+	sec       secrets
+	branch    string
+	channel   string
+	eventType string
+	payload   string
+	appID     int64
+	maxDepth  int
+	dryRun    bool
+}
+
+// cascadeBranches: gather (inputs, config, the event) -> decide
+// (cascade.Plan) -> check access to every target -> apply (the dispatches,
+// one at a time) -> outputs and summary. One hop per run: a run dispatches
+// the hops after its own; the runs it starts dispatch theirs.
+func cascadeBranches(ctx context.Context, r *run) error {
+	in, err := r.cascadeInputs()
+	if err != nil {
+		return err
+	}
+	cfg, err := r.loadConfig()
+	if err != nil {
+		return err
+	}
+	if in.channel != "" {
+		if _, ok := cfg.Channel(in.channel); !ok {
+			return fmt.Errorf("input channel: %q is not a channel of %s (channels: %s)", in.channel, cfg.File, strings.Join(channelNames(cfg), ", "))
+		}
+	}
+	trig, err := r.cascadeTrigger(in)
+	if err != nil {
+		return err
+	}
+	self := r.cascadeSelf(trig)
+	id, err := r.correlationID(trig)
+	if err != nil {
+		return err
+	}
+	plan, err := cascade.Plan(cascadeRules(cfg, in.eventType), trig, self, in.maxDepth, id, json.RawMessage(in.payload))
+	if err != nil {
+		return err
+	}
+	res := &cascadeResult{plan: plan, dryRun: in.dryRun, status: make([]string, len(plan.Dispatches))}
+	if len(plan.Dispatches) == 0 {
+		r.act.Infof("cascade-branches: nothing to dispatch: %s", plan.Reason)
+		return r.cascadeFinish(res, nil)
+	}
+
+	pace := &pacer{clock: clock{r.deps}, gap: mutationGap}
+	clients, refused, err := r.cascadeAccess(ctx, in, plan, pace)
+	if err != nil {
+		return err
+	}
+	if len(refused) > 0 {
+		// A permission problem is a set-up problem: send nothing rather
+		// than half a cascade, and name every target refused.
+		for i, d := range plan.Dispatches {
+			if e, ok := refused[repoKey(d.Repo)]; ok {
+				res.fail(i, e)
+			} else {
+				res.status[i] = "not sent (another target was refused)"
+				res.undelivered = append(res.undelivered, d.Target())
+			}
+		}
+		return r.cascadeFinish(res, res.err())
+	}
+	if in.dryRun {
+		for i := range plan.Dispatches {
+			res.status[i] = "would dispatch (dry run)"
+		}
+		return r.cascadeFinish(res, nil)
+	}
+	for i, d := range plan.Dispatches {
+		if err := ctx.Err(); err != nil {
+			res.fail(i, fmt.Errorf("%s: not sent: %w", d.Target(), err))
+			continue
+		}
+		if err := r.dispatch(ctx, pace, clients[repoKey(d.Repo)], d, in); err != nil {
+			res.fail(i, err)
+			continue
+		}
+		res.status[i] = "dispatched"
+		res.sent++
+	}
+	return r.cascadeFinish(res, res.err())
+}
+
+func (r *run) cascadeInputs() (cascadeInputs, error) {
+	var in cascadeInputs
+	var err error
+	if in.sec, err = r.secrets(); err != nil {
+		return in, err
+	}
+	// The key is masked before anything else reads it; every line of it,
+	// since the runner masks line by line.
+	in.sec.appKey = r.act.SecretInput("app-private-key")
+	appID := r.input("app-id")
+	in.branch = r.input("branch")
+	in.channel = r.input("channel")
+	in.eventType = r.input("event-type")
+	in.payload = r.input("payload")
+	depth := r.input("max-depth")
+	if in.dryRun, err = r.act.BoolInput("dry-run"); err != nil {
+		return in, err
+	}
+
+	switch {
+	case appID != "" && in.sec.appKey == "":
+		return in, errors.New("input app-id is set but app-private-key is empty: pass both (the App's id and its private key, PEM) or neither")
+	case appID == "" && in.sec.appKey != "":
+		return in, errors.New("input app-private-key is set but app-id is empty: pass both (the App's id and its private key, PEM) or neither")
+	case appID != "":
+		id, err := strconv.ParseInt(appID, 10, 64)
+		if err != nil || id <= 0 {
+			return in, fmt.Errorf("input app-id: %q is not a GitHub App id (a positive number, shown on the App's settings page)", appID)
+		}
+		in.appID = id
+	}
+	if in.appID == 0 && strings.TrimSpace(in.sec.token) == "" {
+		return in, errors.New("input token: empty, and no GitHub App is given (app-id, app-private-key): nothing to dispatch with")
+	}
+	if depth == "" {
+		in.maxDepth = cascade.DefaultMaxDepth
+	} else if in.maxDepth, err = strconv.Atoi(depth); err != nil || in.maxDepth < 1 || in.maxDepth > cascade.MaxChain {
+		return in, fmt.Errorf("input max-depth: %q is not a number from 1 to %d", depth, cascade.MaxChain)
+	}
+	if in.branch != "" {
+		if err := cascade.CheckBranch(in.branch); err != nil {
+			return in, fmt.Errorf("input branch: %w", err)
+		}
+	}
+	if in.eventType != "" {
+		if n := utf8.RuneCountInString(in.eventType); n > cascade.MaxEventTypeChars {
+			return in, fmt.Errorf("input event-type: %d characters; GitHub's limit for a repository_dispatch event_type is 1 to %d", n, cascade.MaxEventTypeChars)
+		}
+	}
+	return in, nil
+}
+
+// cascadeTrigger reads what started this run from the event (GITHUB_EVENT_NAME,
+// the payload at GITHUB_EVENT_PATH, GITHUB_REF), then applies the inputs: a
+// branch input replaces the event's branch, a channel input makes the trigger
+// a channel publish (keeping a cascaded run's chain).
+func (r *run) cascadeTrigger(in cascadeInputs) (cascade.Trigger, error) {
+	env := r.act.Env()
+	name, payload, err := r.eventPayload()
+	if err != nil {
+		return cascade.Trigger{}, err
+	}
+	trig, err := cascade.ParseEvent(name, payload, env.Ref, env.Repository)
+	switch {
+	case err == nil:
+	case errors.Is(err, cascade.ErrUnsupportedEvent) && (in.branch != "" || in.channel != ""):
+		trig = cascade.Trigger{Event: name, Repo: env.Repository}
+	case errors.Is(err, cascade.ErrUnsupportedEvent):
+		return cascade.Trigger{}, fmt.Errorf("%w; set the branch input (the branch that changed) or the channel input (a channel just published)", err)
+	default:
+		return cascade.Trigger{}, fmt.Errorf("reading the event (GITHUB_EVENT_PATH): %w", err)
+	}
+	if in.branch != "" && in.branch != trig.Branch {
+		trig.Branch, trig.Skip = in.branch, ""
+	}
+	if in.channel != "" {
+		trig = trig.Published(in.channel)
+	}
+	return trig, nil
+}
+
+// cascadeSelf is this run: its repository, the branch of GITHUB_REF (for a
+// channel publish that names no branch), and GITHUB_SHA when it is the
+// commit of the branch this run builds. In a run started by
+// repository_dispatch, GITHUB_SHA is the default branch's head, not the
+// commit of the branch the payload names, so it is left out.
+func (r *run) cascadeSelf(trig cascade.Trigger) cascade.Repo {
+	env := r.act.Env()
+	self := cascade.Repo{Repo: env.Repository}
+	if b, ok := strings.CutPrefix(env.Ref, "refs/heads/"); ok && cascade.CheckBranch(b) == nil {
+		self.Branch = b
+	}
+	branch := trig.Branch
+	if branch == "" {
+		branch = self.Branch
+	}
+	if branch != "" && branch == self.Branch && fullSHA(env.SHA) {
+		self.SHA = env.SHA
+	}
+	return self
+}
+
+func fullSHA(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// correlationID names the cascade this run would start (a cascaded run keeps
+// the id it received; cascade.Plan sees to that).
+//
+// It is derived, not drawn: run-RUNID-ATTEMPT-HASH, HASH being 12 hex digits
+// of sha256 over GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT,
+// GITHUB_SHA and the trigger (branch or channel). The same step of the same
+// run attempt sending twice (a retried step, a job that calls the action
+// again) sends the same id, so a receiver can recognise the duplicate; a
+// re-run is a new attempt, a deliberate new cascade, with an id of its own;
+// two triggers in one run (a branch and a channel) are two cascades. Outside
+// a runner (no GITHUB_RUN_ID) the id is random: local-HEX.
+func (r *run) correlationID(trig cascade.Trigger) (string, error) {
+	env := r.act.Env()
+	if !digits(env.RunID) {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", fmt.Errorf("choosing a correlation id: %w", err)
+		}
+		return "local-" + hex.EncodeToString(b[:]), nil
+	}
+	attempt := r.getenv("GITHUB_RUN_ATTEMPT")
+	if !digits(attempt) {
+		attempt = "1"
+	}
+	h := sha256.New()
+	for _, part := range []string{env.Repository, env.RunID, attempt, env.SHA, trig.Branch, trig.Channel} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	id := fmt.Sprintf("run-%s-%s-%s", env.RunID, attempt, hex.EncodeToString(h.Sum(nil))[:12])
+	if len(id) > 128 {
+		id = "run-" + hex.EncodeToString(h.Sum(nil))[:24]
+	}
+	return id, nil
+}
+
+func digits(s string) bool {
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// cascadeRules converts the config's cascade section; the event-type input,
+// when set, replaces cascade.event-type (an entry's own event-type still wins).
+func cascadeRules(cfg *config.Config, eventType string) cascade.Rules {
+	var rules cascade.Rules
+	if c := cfg.Cascade; c != nil {
+		rules.EventType = c.EventType
+		rules.Branches = c.Branches
+		for _, rr := range c.Repos {
+			rules.Repos = append(rules.Repos, cascade.RepoRule{Repo: rr.Repo, WhenBranch: rr.When.Branch, WhenChannel: rr.When.Channel, EventType: rr.EventType})
+		}
+	}
+	if eventType != "" {
+		rules.EventType = eventType
+	}
+	return rules
+}
+
+func channelNames(cfg *config.Config) []string {
+	names := make([]string, len(cfg.Channels))
+	for i, c := range cfg.Channels {
+		names[i] = c.Name
+	}
+	return names
+}
+
+func repoKey(repo string) string { return strings.ToLower(repo) }
+
+// cascadeAccess checks, before anything is sent, that every target
+// repository will take a dispatch, and returns the client that sends to each.
+//
+// With a token: GET /repos/{owner}/{repo} must answer, and its
+// permissions.push be true. An installation token (ghs_..., the workflow's
+// GITHUB_TOKEN among them) is the exception: GitHub does not describe an
+// installation token's permissions in that answer, so only the repository's
+// visibility is checked, and a 403 from the dispatch itself is reported with
+// the same words. With a GitHub App: an installation token is minted for
+// each target repository (which proves the App is installed there), masked
+// at once, and the permissions GitHub granted it must include contents:
+// write, which repository_dispatch needs.
+//
+// refused maps a target repository (lower case) to why it cannot be
+// reached; err is a failure to check at all.
+func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade.DispatchPlan, pace *pacer) (map[string]*github.Client, map[string]error, error) {
+	var repos []string
+	seen := map[string]bool{}
+	for _, d := range plan.Dispatches {
+		if k := repoKey(d.Repo); !seen[k] {
+			seen[k] = true
+			repos = append(repos, d.Repo)
+		}
+	}
+	clients := map[string]*github.Client{}
+	refused := map[string]error{}
+	if in.appID != 0 {
+		app, grants, err := r.githubApp()
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, repo := range repos {
+			if err := pace.wait(ctx); err != nil {
+				return nil, nil, err
+			}
+			grants.reset()
+			tok, err := app.InstallationToken(ctx, in.appID, []byte(in.sec.appKey), repo)
+			pace.sent()
+			switch {
+			case gh.IsStatus(err, http.StatusNotFound):
+				refused[repoKey(repo)] = &accessError{repo: repo, app: in.appID, notInstalled: true}
+				continue
+			case gh.IsStatus(err, http.StatusUnauthorized):
+				return nil, nil, fmt.Errorf("%w (check app-id and app-private-key: the key must be the App's current private key)", err)
+			case err != nil:
+				return nil, nil, err
+			}
+			r.act.AddMask(tok.Token)
+			if level := grants.permission("contents"); level != "write" {
+				if level == "" {
+					level = "none"
+				}
+				refused[repoKey(repo)] = &accessError{repo: repo, app: in.appID, level: level}
+				continue
+			}
+			c, err := r.github(secrets{token: tok.Token})
+			if err != nil {
+				return nil, nil, err
+			}
+			clients[repoKey(repo)] = c
+		}
+		return clients, refused, nil
+	}
+
+	c, err := r.github(in.sec)
+	if err != nil {
+		return nil, nil, err
+	}
+	own := r.act.Env().Repository
+	for _, repo := range repos {
+		owner, name, _ := strings.Cut(repo, "/")
+		got, _, err := c.Repositories.Get(ctx, owner, name)
+		switch {
+		case gh.IsStatus(err, http.StatusNotFound), gh.IsStatus(err, http.StatusForbidden) && !isRateLimit(err):
+			refused[repoKey(repo)] = &accessError{repo: repo, own: strings.EqualFold(repo, own), hidden: true}
+			continue
+		case gh.IsStatus(err, http.StatusUnauthorized):
+			return nil, nil, fmt.Errorf("checking access to %s: %w (the token input is not a valid token)", repo, err)
+		case err != nil:
+			return nil, nil, fmt.Errorf("checking access to %s: %w", repo, err)
+		}
+		if !got.GetPermissions()["push"] && !installationToken(in.sec.token) {
+			refused[repoKey(repo)] = &accessError{repo: repo, own: strings.EqualFold(repo, own)}
+			continue
+		}
+		clients[repoKey(repo)] = c
+	}
+	return clients, refused, nil
+}
+
+// installationToken reports a GitHub App installation token by its
+// documented prefix (ghs_); the workflow's GITHUB_TOKEN is one.
+func installationToken(tok string) bool { return strings.HasPrefix(tok, "ghs_") }
+
+func isRateLimit(err error) bool {
+	var rl *gh.RateLimitError
+	return errors.As(err, &rl)
+}
+
+// accessError says, by name, which permission a target lacks and what to do,
+// instead of GitHub's "Resource not accessible by integration".
+type accessError struct {
+	repo         string
+	own          bool  // the workflow's own repository
+	app          int64 // the GitHub App, 0 for a token
+	hidden       bool  // the token cannot see the repository at all
+	notInstalled bool  // the App is not installed on it
+	level        string
+}
+
+func (e *accessError) Error() string {
+	if e.app != 0 {
+		if e.notInstalled {
+			return fmt.Sprintf("GitHub App %d cannot dispatch to %s: it is not installed on that repository; install it there with Contents: read and write (repository_dispatch needs contents: write)", e.app, e.repo)
+		}
+		grants := "its installation token lacks contents: write"
+		if e.level != "" {
+			grants = "its installation grants contents: " + e.level
+		}
+		return fmt.Sprintf("GitHub App %d cannot dispatch to %s: %s, and repository_dispatch needs contents: write; set the App's Repository permissions > Contents to Read and write, then approve the new permissions on the installation", e.app, e.repo, grants)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "token cannot dispatch to %s: ", e.repo)
+	if e.hidden {
+		b.WriteString("the repository does not exist or this token cannot see it, and repository_dispatch needs contents: write on it; ")
+	} else {
+		b.WriteString("it needs contents: write on that repository; ")
+	}
+	if e.own {
+		b.WriteString("give the job `permissions: contents: write` (the GITHUB_TOKEN may be read-only), or pass a token with contents: write")
+	} else {
+		fmt.Fprintf(&b, "the workflow's GITHUB_TOKEN only reaches its own repository; pass app-id and app-private-key (a GitHub App installed on %s) or a token with contents: write", e.repo)
+	}
+	return b.String()
+}
+
+// dispatch sends one repository_dispatch: the body exactly as the plan
+// checked it against GitHub's limits. gh retries 5xx and rate limits.
+func (r *run) dispatch(ctx context.Context, pace *pacer, c *github.Client, d cascade.Dispatch, in cascadeInputs) error {
+	if err := pace.wait(ctx); err != nil {
+		return fmt.Errorf("%s: not sent: %w", d.Target(), err)
+	}
+	owner, name, _ := strings.Cut(d.Repo, "/")
+	body := json.RawMessage(d.Body)
+	_, _, err := c.Repositories.Dispatch(ctx, owner, name, github.DispatchRequestOptions{EventType: d.EventType, ClientPayload: &body})
+	pace.sent()
+	switch {
+	case err == nil:
+		return nil
+	case gh.IsStatus(err, http.StatusForbidden) && !isRateLimit(err), gh.IsStatus(err, http.StatusNotFound):
+		own := strings.EqualFold(d.Repo, r.act.Env().Repository)
+		missing := gh.IsStatus(err, http.StatusNotFound)
+		return fmt.Errorf("%s: %w", d.Target(), &accessError{repo: d.Repo, own: own, app: in.appID, hidden: missing, notInstalled: missing && in.appID != 0})
+	}
+	return fmt.Errorf("%s: %w", d.Target(), err)
+}
+
+// pacer spaces mutating requests mutationGap apart, on the run's clock.
+type pacer struct {
+	clock clock
+	gap   time.Duration
+	last  time.Time
+	any   bool
+}
+
+func (p *pacer) wait(ctx context.Context) error {
+	if !p.any {
+		return nil
+	}
+	if d := p.gap - p.clock.Now().Sub(p.last); d > 0 {
+		return p.clock.Sleep(ctx, d)
+	}
+	return nil
+}
+
+// sent records that a mutating request (and its retries) is over.
+func (p *pacer) sent() {
+	p.last, p.any = p.clock.Now(), true
+}
+
+// githubApp returns a client that authenticates as a GitHub App (gh signs
+// the JWT), and the permissions GitHub grants each installation token it
+// mints.
+func (r *run) githubApp() (*gh.Client, *grantTap, error) {
+	api := r.getenv("GITHUB_API_URL")
+	if api == "" {
+		api = "https://api.github.com"
+	}
+	tap := &grantTap{next: r.httpClient().Transport}
+	if tap.next == nil {
+		tap.next = http.DefaultTransport
+	}
+	c, err := gh.New(gh.WithAPIURL(api), gh.WithHTTPClient(&http.Client{Transport: tap}), gh.WithClock(clock{r.deps}), gh.WithUserAgent("ladder/"+Version))
+	if err != nil {
+		return nil, nil, fmt.Errorf("GitHub App client: %w", err)
+	}
+	return c, tap, nil
+}
+
+// grantTap reads the `permissions` of GitHub's answer to POST
+// /app/installations/{id}/access_tokens: what the token just minted may do.
+// gh.InstallationToken returns the token only; the tap reads the rest of
+// the same answer, so no second request (and no second JWT signer) is needed.
+type grantTap struct {
+	next http.RoundTripper
+
+	mu     sync.Mutex
+	grants map[string]string
+}
+
+func (t *grantTap) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil || req.Method != http.MethodPost || resp.StatusCode != http.StatusCreated ||
+		!strings.Contains(req.URL.Path, "/app/installations/") || !strings.HasSuffix(req.URL.Path, "/access_tokens") {
+		return resp, err
+	}
+	data, rerr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	if rerr != nil {
+		return resp, nil // gh reports the short body
+	}
+	var answer struct {
+		Permissions map[string]string `json:"permissions"`
+	}
+	if json.Unmarshal(data, &answer) == nil {
+		t.mu.Lock()
+		t.grants = answer.Permissions
+		t.mu.Unlock()
+	}
+	return resp, nil
+}
+
+func (t *grantTap) reset() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.grants = nil
+}
+
+func (t *grantTap) permission(name string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.grants[name]
+}
+
+// cascadeResult is what the run did, for outputs and the summary.
+type cascadeResult struct {
+	plan        *cascade.DispatchPlan
+	dryRun      bool
+	sent        int
+	status      []string // per dispatch
+	undelivered []cascade.Target
+	errs        []error
+}
+
+func (res *cascadeResult) fail(i int, err error) {
+	res.status[i] = "not reached: " + err.Error()
+	res.undelivered = append(res.undelivered, res.plan.Dispatches[i].Target())
+	res.errs = append(res.errs, err)
+}
+
+// err names every target not reached, then why each one was not.
+func (res *cascadeResult) err() error {
+	if len(res.undelivered) == 0 {
+		return nil
+	}
+	names := make([]string, len(res.undelivered))
+	for i, t := range res.undelivered {
+		names[i] = t.String()
+	}
+	head := fmt.Errorf("cascade: %d of %d targets not reached: %s", len(res.undelivered), len(res.plan.Dispatches), strings.Join(names, ", "))
+	return errors.Join(append([]error{head}, res.errs...)...)
+}
+
+// cascadeFinish writes the outputs and the summary, then returns runErr.
+func (r *run) cascadeFinish(res *cascadeResult, runErr error) error {
+	p := res.plan
+	branch := ""
+	if n := len(p.Chain); n > 0 {
+		branch = p.Chain[n-1].Branch
+	}
+	undelivered := res.undelivered
+	if undelivered == nil {
+		undelivered = []cascade.Target{}
+	}
+	und, _ := json.Marshal(undelivered)
+	outs := []kv{
+		{"targets", p.TargetsJSON()},
+		{"dispatched", strconv.Itoa(res.sent)},
+		{"undelivered", string(und)},
+		{"correlation-id", p.CorrelationID},
+		{"branch", branch},
+		{"chain", p.ChainJSON()},
+	}
+	if err := r.setOutputs(outs); err != nil {
+		return errors.Join(runErr, err)
+	}
+	if err := r.cascadeSummary(res); err != nil {
+		return errors.Join(runErr, err)
+	}
+	return runErr
+}
+
+func (r *run) cascadeSummary(res *cascadeResult) error {
+	p := res.plan
+	s := r.act.Summary()
+	title := "ladder cascade-branches"
+	if res.dryRun {
+		title += " (dry run)"
+	}
+	s.Heading(title, 2)
+	s.Paragraph(describeTrigger(p))
+	s.Table([]string{"correlation id", "hop", "max-depth", "dispatched"},
+		[][]string{{p.CorrelationID, strconv.Itoa(len(p.Chain)), strconv.Itoa(p.MaxDepth), strconv.Itoa(res.sent)}})
+	if len(p.Dispatches) > 0 {
+		rows := make([][]string, len(p.Dispatches))
+		for i, d := range p.Dispatches {
+			branch := d.Branch
+			if branch == "" {
+				branch = "(default branch)"
+			}
+			rows[i] = []string{d.Repo, branch, d.EventType, res.status[i]}
+		}
+		s.Table([]string{"target", "branch", "event type", "result"}, rows)
+	} else {
+		s.Paragraph("Nothing to dispatch: " + p.Reason + ".")
+	}
+	if g := p.Mermaid(); g != "" {
+		s.Mermaid(g)
+	}
+	if len(p.Chain) > 0 {
+		rows := make([][]string, len(p.Chain))
+		for i, h := range p.Chain {
+			sha := h.SHA
+			if len(sha) > 7 {
+				sha = sha[:7]
+			}
+			rows[i] = []string{strconv.Itoa(i), h.Repo, h.Branch, sha}
+		}
+		s.Table([]string{"#", "repository", "branch", "commit"}, rows)
+	}
+	return s.Write()
+}
+
+func describeTrigger(p *cascade.DispatchPlan) string {
+	t := p.Trigger
+	var what string
+	switch {
+	case t.Channel != "":
+		what = fmt.Sprintf("channel %s published", t.Channel)
+	case t.Cascade != nil:
+		what = fmt.Sprintf("cascaded run (%s) building %s", t.EventType, t.Branch)
+	case t.Event == cascade.EventPush:
+		what = "push to " + t.Branch
+	case t.Branch != "":
+		what = fmt.Sprintf("%s on %s", t.Event, t.Branch)
+	default:
+		what = t.Event
+	}
+	if t.Repo != "" {
+		what += " in " + t.Repo
+	}
+	return "Trigger: " + what + "."
+}

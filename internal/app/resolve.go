@@ -1,0 +1,346 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/ladder-release/ladder/internal/bundle"
+	"github.com/ladder-release/ladder/internal/channel"
+	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/ledger"
+	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/source"
+)
+
+// maxConcurrentComponents bounds how many components are read at once (each
+// reads its pages in sequence), so at most this many requests are in flight.
+const maxConcurrentComponents = 64
+
+// resolution is what resolve-channel computed, before anything is written.
+type resolution struct {
+	Channel config.Channel
+	Lock    lock.Lock
+	Version string
+	Changed bool
+	Current string // lock digest of the channel's current bundle, "" if none
+
+	view  view
+	store ledger.Store
+	reg   *oci.Client
+}
+
+// nextVersion applies the channel's version rule.
+func (r *run) nextVersion(cfg *config.Config, ch config.Channel, l lock.Lock, known channel.Known) (string, error) {
+	rule := channel.VersionRule{Prerelease: ch.Version.Prerelease, From: ch.Version.From, Bump: ch.Version.Bump}
+	v, err := channel.NextVersion(rule, ch.Name, l, known, r.deps.Now())
+	if err != nil {
+		return "", at(cfg, "channels."+ch.Name+".version", err)
+	}
+	return v, nil
+}
+
+// resolveChannel: gather (config, sources, registry) -> decide (channel.Resolve,
+// constraints, version) -> apply (lock file) -> outputs and summary.
+func resolveChannel(ctx context.Context, r *run) error {
+	sec, err := r.secrets()
+	if err != nil {
+		return err
+	}
+	name, err := r.required("channel")
+	if err != nil {
+		return err
+	}
+	lockFile := r.input("lock-file")
+	dryRun, err := r.act.BoolInput("dry-run")
+	if err != nil {
+		return err
+	}
+	cfg, err := r.loadConfig()
+	if err != nil {
+		return err
+	}
+	res, err := r.resolve(ctx, cfg, sec, name)
+	if err != nil {
+		return err
+	}
+	if !dryRun {
+		p := r.workspacePath(lockFile)
+		if dir := filepath.Dir(p); dir != "." {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return fmt.Errorf("writing lock file: %w", err)
+			}
+		}
+		if err := os.WriteFile(p, res.Lock.JSON(), 0o644); err != nil {
+			return fmt.Errorf("writing lock file: %w", err)
+		}
+	}
+	annotations, err := bundle.KeyValues(bundle.Annotations(r.bundleInfo(res.Lock, res.Version)))
+	if err != nil {
+		return err
+	}
+	versions, _ := json.Marshal(res.Lock.Versions())
+	outs := []kv{
+		{"lock", string(res.Lock.Compact())},
+		{"lock-file", lockFile},
+		{"lock-digest", res.Lock.Digest()},
+		{"id", res.Lock.CompositeID()},
+		{"version", res.Version},
+		{"changed", fmt.Sprint(res.Changed)},
+		{"versions", string(versions)},
+		{"labels", annotations},
+		{"annotations", annotations},
+	}
+	if err := r.setOutputs(outs); err != nil {
+		return err
+	}
+	return r.resolveSummary(cfg, res, dryRun)
+}
+
+// resolve computes a channel's lock, version and changed flag.
+func (r *run) resolve(ctx context.Context, cfg *config.Config, sec secrets, name string) (*resolution, error) {
+	ch, ok := cfg.Channel(name)
+	if !ok {
+		names := make([]string, len(cfg.Channels))
+		for i, c := range cfg.Channels {
+			names[i] = c.Name
+		}
+		return nil, fmt.Errorf("input channel: %q is not a channel of %s (channels: %s)", name, cfg.File, strings.Join(names, ", "))
+	}
+	reg, err := r.registry(cfg, sec)
+	if err != nil {
+		return nil, err
+	}
+	store, err := r.ledgerStore(cfg, sec)
+	if err != nil {
+		return nil, err
+	}
+	// What is published does not depend on the lock: read it while the
+	// sources are read.
+	var (
+		v       view
+		viewErr error
+		viewWG  sync.WaitGroup
+	)
+	viewWG.Add(1)
+	go func() {
+		defer viewWG.Done()
+		v, viewErr = r.readView(ctx, cfg, store, reg, ch.Name)
+	}()
+	defer viewWG.Wait()
+	var l lock.Lock
+	if ch.Track.Label != "" {
+		l, err = r.labelLock(ctx, cfg, store, reg, ch)
+		if err != nil {
+			return nil, at(cfg, "channels."+ch.Name+".track", err)
+		}
+	} else {
+		comps := channelComponents(cfg, ch)
+		observed, err := r.gather(ctx, cfg, sec, ch, comps)
+		if err != nil {
+			return nil, err
+		}
+		l, err = channel.Resolve(cfg.Product, ch.Name, comps, observed)
+		if err != nil {
+			return nil, at(cfg, "channels."+ch.Name, err)
+		}
+	}
+	l.Created = r.deps.Now().UTC()
+	for i, c := range cfg.Constraints {
+		if err := channel.CheckSameVersion(l, c.SameVersion); err != nil {
+			return nil, at(cfg, fmt.Sprintf("constraints[%d]", i), err)
+		}
+	}
+	viewWG.Wait()
+	if viewErr != nil {
+		return nil, viewErr
+	}
+	version, err := r.nextVersion(cfg, ch, l, v.known)
+	if err != nil {
+		return nil, err
+	}
+	return &resolution{
+		Channel: ch,
+		Lock:    l,
+		Version: version,
+		Changed: v.currentLock != l.Digest(),
+		Current: v.currentLock,
+		view:    v,
+		store:   store,
+		reg:     reg,
+	}, nil
+}
+
+// channelComponents applies a channel's policies to the config's components.
+func channelComponents(cfg *config.Config, ch config.Channel) []channel.Component {
+	out := make([]channel.Component, 0, len(cfg.Components))
+	for _, c := range cfg.Components {
+		p := ch.PolicyFor(c.Name)
+		cp := channel.Policy{Branch: p.Branch, Semver: p.Semver, Prerelease: p.Prerelease, Pin: p.Pin}
+		switch {
+		case p.Branch != "":
+			cp.Kind = channel.KindBranch
+		case p.Semver != "":
+			cp.Kind = channel.KindSemver
+		case p.Pin != "":
+			cp.Kind = channel.KindPin
+		case p.Label != "":
+			cp.Kind = channel.KindLabel
+		}
+		out = append(out, channel.Component{Name: c.Name, Repo: c.Repo, Git: c.Git, TagPrefix: c.TagPrefix, Policy: cp})
+	}
+	return out
+}
+
+// gather reads, for every component and concurrently, what its policy needs:
+// a branch head, the tag list, or the pinned commit.
+func (r *run) gather(ctx context.Context, cfg *config.Config, sec secrets, ch config.Channel, comps []channel.Component) (map[string]channel.Observed, error) {
+	gh, err := r.github(sec)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		observed = make(map[string]channel.Observed, len(comps))
+		errs     = make([]error, len(comps))
+		sem      = make(chan struct{}, maxConcurrentComponents)
+	)
+	for i, c := range comps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			var src source.Source
+			var err error
+			if c.Repo != "" {
+				src, err = source.NewGitHub(gh, c.Repo)
+			} else {
+				src, err = source.NewGit(c.Git)
+			}
+			if err == nil {
+				var obs channel.Observed
+				obs, err = observe(ctx, src, c)
+				if err == nil {
+					mu.Lock()
+					observed[c.Name] = obs
+					mu.Unlock()
+					return
+				}
+			}
+			field := "channels." + ch.Name + ".track"
+			if _, ok := ch.Components[c.Name]; ok {
+				field = "channels." + ch.Name + ".components." + c.Name
+			}
+			errs[i] = at(cfg, field, fmt.Errorf("component %s: %w", c.Name, err))
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return observed, nil
+}
+
+func observe(ctx context.Context, src source.Source, c channel.Component) (channel.Observed, error) {
+	var obs channel.Observed
+	switch c.Policy.Kind {
+	case channel.KindBranch:
+		sha, err := src.Branch(ctx, c.Policy.Branch)
+		if err != nil {
+			return obs, err
+		}
+		obs.BranchCommit = sha
+	case channel.KindSemver:
+		tags, err := src.Tags(ctx, c.TagPrefix)
+		if err != nil {
+			return obs, err
+		}
+		for _, t := range tags {
+			obs.Tags = append(obs.Tags, channel.Tag{Name: t.Name, Commit: t.Commit})
+		}
+	case channel.KindPin:
+		sha, err := src.Commit(ctx, c.Policy.Pin)
+		if err != nil {
+			return obs, err
+		}
+		obs.PinCommit = sha
+	default:
+		return obs, fmt.Errorf("policy %s has no source", c.Policy.Kind)
+	}
+	return obs, nil
+}
+
+// bundleInfo describes a lock for annotations, from the run's environment.
+func (r *run) bundleInfo(l lock.Lock, version string) bundle.Info {
+	info := bundle.Info{Lock: l, Version: version, Revision: r.getenv("GITHUB_SHA"), Created: l.Created}
+	if repo := r.getenv("GITHUB_REPOSITORY"); repo != "" {
+		server := r.getenv("GITHUB_SERVER_URL")
+		if server == "" {
+			server = "https://github.com"
+		}
+		info.Source = strings.TrimRight(server, "/") + "/" + repo
+	}
+	return info
+}
+
+func (r *run) resolveSummary(cfg *config.Config, res *resolution, dryRun bool) error {
+	s := r.act.Summary()
+	title := fmt.Sprintf("ladder resolve-channel: %s", res.Channel.Name)
+	if dryRun {
+		title += " (dry run)"
+	}
+	s.Heading(title, 2)
+	s.Table([]string{"version", "lock digest", "id", "changed"},
+		[][]string{{res.Version, res.Lock.Digest(), res.Lock.CompositeID(), fmt.Sprint(res.Changed)}})
+	rows := make([][]string, 0, len(res.Lock.Components))
+	for _, e := range res.Lock.Components {
+		src := e.Repo
+		if src == "" {
+			src = e.Git
+		}
+		rows = append(rows, []string{e.Name, src, describePolicy(res.Channel.PolicyFor(e.Name)), e.Ref, e.Version, lock.Short(e.Commit)})
+	}
+	s.Table([]string{"component", "source", "policy", "ref", "version", "commit"}, rows)
+	return s.Write()
+}
+
+func describePolicy(p config.Policy) string {
+	switch {
+	case p.Branch != "":
+		return "branch " + p.Branch
+	case p.Semver != "":
+		if p.Prerelease {
+			return "semver " + p.Semver + " (prereleases)"
+		}
+		return "semver " + p.Semver
+	case p.Pin != "":
+		return "pin " + p.Pin
+	case p.Label != "":
+		return "label " + p.Label
+	}
+	return ""
+}
+
+type kv struct{ k, v string }
+
+func (r *run) setOutputs(outs []kv) error {
+	for _, o := range outs {
+		if err := r.act.SetOutput(o.k, o.v); err != nil {
+			return fmt.Errorf("output %s: %w", o.k, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,394 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ladder-release/ladder/actions"
+	"github.com/ladder-release/ladder/internal/action/actiontest"
+	"github.com/ladder-release/ladder/internal/bundle"
+	"github.com/ladder-release/ladder/internal/ghsim"
+	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/testutil/registry"
+)
+
+func resolveOK(t *testing.T, w *world, inputs map[string]string) (result, lock.Lock) {
+	t.Helper()
+	res := w.runAction(t, "resolve-channel", inputs, nil)
+	if res.code != 0 {
+		t.Fatalf("resolve-channel exited %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	l, err := lock.Parse([]byte(res.outputs["lock"]))
+	if err != nil {
+		t.Fatalf("output lock: %v", err)
+	}
+	return res, l
+}
+
+func wantEntry(t *testing.T, l lock.Lock, name, ref, version, commit string) {
+	t.Helper()
+	e, ok := l.Entry(name)
+	if !ok {
+		t.Fatalf("no %s in lock", name)
+	}
+	if e.Ref != ref || e.Version != version || e.Commit != commit {
+		t.Errorf("%s: got ref=%s version=%s commit=%s, want ref=%s version=%s commit=%s", name, e.Ref, e.Version, e.Commit, ref, version, commit)
+	}
+}
+
+func TestResolveDevEveryOutput(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, w.s1Config(""))
+	res, l := resolveOK(t, w, map[string]string{"channel": "dev"})
+
+	wantEntry(t, l, "cli", "refs/heads/main", "main", w.c["cli3"])
+	wantEntry(t, l, "toolkit", "refs/heads/main", "main", w.c["tk2"])
+	wantEntry(t, l, "operator", "refs/heads/main", "main", w.c["op3"])
+	wantEntry(t, l, "os", "refs/heads/main", "main", w.c["os3"])
+	if names := []string{l.Components[0].Name, l.Components[1].Name, l.Components[2].Name, l.Components[3].Name}; strings.Join(names, ",") != "cli,toolkit,operator,os" {
+		t.Errorf("lock order %v, want config order", names)
+	}
+	if e, _ := l.Entry("os"); e.Git != w.osRepo.HTTPURL() || e.Repo != "" {
+		t.Errorf("os entry source: %+v", e)
+	}
+
+	id := lock.Short(w.c["cli3"]) + "-" + lock.Short(w.c["tk2"]) + "-" + lock.Short(w.c["op3"]) + "-" + lock.Short(w.c["os3"])
+	o := res.outputs
+	if o["id"] != id {
+		t.Errorf("id = %q, want %q", o["id"], id)
+	}
+	if o["lock-digest"] != l.Digest() || !strings.HasPrefix(o["lock-digest"], "sha256:") {
+		t.Errorf("lock-digest = %q, lock's digest %q", o["lock-digest"], l.Digest())
+	}
+	if want := "0.0.1-dev.20261122T011500." + id; o["version"] != want {
+		t.Errorf("version = %q, want %q", o["version"], want)
+	}
+	if o["changed"] != "true" {
+		t.Errorf("changed = %q with nothing published", o["changed"])
+	}
+	if o["lock-file"] != "ladder-lock.json" {
+		t.Errorf("lock-file = %q", o["lock-file"])
+	}
+	var versions map[string]string
+	if err := json.Unmarshal([]byte(o["versions"]), &versions); err != nil || versions["cli"] != "main" || len(versions) != 4 {
+		t.Errorf("versions = %q (%v)", o["versions"], err)
+	}
+	for _, key := range []string{"labels", "annotations"} {
+		for _, want := range []string{
+			"org.opencontainers.image.version=" + o["version"],
+			"org.opencontainers.image.revision=" + strings.Repeat("e", 40),
+			"org.opencontainers.image.source=https://github.com/acme/elemental",
+			"org.opencontainers.image.created=2026-11-22T01:15:00Z",
+			"org.opencontainers.image.title=elemental",
+			"dev.ladder.lock-digest=" + l.Digest(),
+			"dev.ladder.id=" + id,
+			"dev.ladder.channel=dev",
+			"dev.ladder.component.os=main@" + w.c["os3"],
+		} {
+			if !containsLine(o[key], want) {
+				t.Errorf("%s lacks %q:\n%s", key, want, o[key])
+			}
+		}
+	}
+	// the lock file holds the same lock
+	data, err := os.ReadFile(filepath.Join(w.ws, "ladder-lock.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, err := lock.Parse(data)
+	if err != nil || fl.Digest() != l.Digest() || !fl.Created.Equal(now) {
+		t.Errorf("lock file: %v, digest %s, created %v", err, fl.Digest(), fl.Created)
+	}
+	// every declared output is set
+	meta, err := actions.Load("resolve-channel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range meta.OutputNames() {
+		if _, ok := o[name]; !ok {
+			t.Errorf("declared output %s was not set", name)
+		}
+	}
+	// the step summary has a row per component
+	for _, want := range []string{"| cli |", "| os |", lock.Short(w.c["os3"]), "branch main", w.osRepo.HTTPURL()} {
+		if !strings.Contains(res.summary, want) {
+			t.Errorf("summary lacks %q:\n%s", want, res.summary)
+		}
+	}
+}
+
+func containsLine(s, line string) bool {
+	for _, l := range strings.Split(s, "\n") {
+		if l == line {
+			return true
+		}
+	}
+	return false
+}
+
+func TestResolveStagingSemver(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, w.s1Config(""))
+	res, l := resolveOK(t, w, map[string]string{"channel": "staging"})
+	// annotated v0.2.1 is the highest release (v0.3.0-rc.1 is a prerelease); peeled to the commit
+	wantEntry(t, l, "cli", "refs/tags/v0.2.1", "0.2.1", w.c["cli2"])
+	if e, _ := l.Entry("cli"); e.Commit == w.c["cli-v0.2.1-object"] {
+		t.Error("annotated tag resolved to the tag object, not the commit")
+	}
+	wantEntry(t, l, "toolkit", "refs/tags/v0.10.0", "0.10.0", w.c["tk1"])
+	// prefix and prereleases allowed by the per-component override
+	wantEntry(t, l, "operator", "refs/tags/operator/v1.2.4-rc.1", "1.2.4-rc.1", w.c["op3"])
+	wantEntry(t, l, "os", "refs/tags/v1.2.3", "1.2.3", w.c["os3"])
+	if res.outputs["version"] != "1.2.4-rc.1" {
+		t.Errorf("version = %q, want the operator's (version: {from: operator})", res.outputs["version"])
+	}
+}
+
+func TestResolveStablePins(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, w.s1Config(""))
+	res, l := resolveOK(t, w, map[string]string{"channel": "stable"})
+	wantEntry(t, l, "cli", "refs/tags/v0.2.1", "0.2.1", w.c["cli2"]) // annotated, peeled
+	wantEntry(t, l, "toolkit", "refs/tags/v0.9.0", "0.9.0", w.c["tk2"])
+	wantEntry(t, l, "operator", "refs/tags/operator/v1.0.0", "1.0.0", w.c["op1"])
+	wantEntry(t, l, "os", w.c["os1"], lock.Short(w.c["os1"]), w.c["os1"]) // a SHA that is no ref's tip
+	if res.outputs["version"] != "0.0.1" {
+		t.Errorf("version = %q, want 0.0.1 (bump patch over nothing)", res.outputs["version"])
+	}
+}
+
+func TestResolvePinThatDoesNotExist(t *testing.T) {
+	for _, c := range []struct{ name, pin, component string }{
+		{"github tag", "{cli: v9.9.9, toolkit: v0.9.0, operator: operator/v1.0.0, os: v1.0.2}", "cli"},
+		{"git sha", "{cli: v0.2.1, toolkit: v0.9.0, operator: operator/v1.0.0, os: " + strings.Repeat("a", 40) + "}", "os"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t, worldOpt{})
+			cfg := strings.Replace(w.s1Config(""), "track: {pin: {cli: v0.2.1, toolkit: v0.9.0, operator: operator/v1.0.0, os: "+w.c["os1"]+"}}", "track: {pin: "+c.pin+"}", 1)
+			w.writeConfig(t, cfg)
+			res := w.runAction(t, "resolve-channel", map[string]string{"channel": "stable"}, nil)
+			if res.code != ExitFailure {
+				t.Fatalf("exit %d, want %d", res.code, ExitFailure)
+			}
+			pin := "v9.9.9"
+			if c.component == "os" {
+				pin = strings.Repeat("a", 40)
+			}
+			re := regexp.MustCompile(`(?m)^::error file=\.github/ladder\.yaml,line=\d+,col=\d+::.*component ` + c.component + `\b.*` + regexp.QuoteMeta(pin) + `.*not found`)
+			if !re.MatchString(res.stdout) {
+				t.Errorf("no annotation naming component %s and pin %s:\n%s", c.component, pin, res.stdout)
+			}
+			if len(res.outputs) != 0 {
+				t.Errorf("outputs set on failure: %v", res.outputs)
+			}
+			if _, err := os.Stat(filepath.Join(w.ws, "ladder-lock.json")); !os.IsNotExist(err) {
+				t.Error("a lock file was written on failure")
+			}
+		})
+	}
+}
+
+func TestResolveConfigErrorBeforeAnyNetworkCall(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, strings.Replace(w.s1Config(""), `track: {semver: ">=0.1.0"}`, `track: {semver: ">=zero"}`, 1))
+	w.gh.ResetStats()
+	res := w.runAction(t, "resolve-channel", map[string]string{"channel": "dev"}, nil)
+	if res.code != ExitFailure {
+		t.Fatalf("exit %d", res.code)
+	}
+	if !regexp.MustCompile(`(?m)^::error file=\.github/ladder\.yaml,line=15,col=\d+::channels\.staging\.track\.semver: `).MatchString(res.stdout) {
+		t.Errorf("no positioned annotation:\n%s", res.stdout)
+	}
+	if n := len(w.gh.Requests()); n != 0 {
+		t.Errorf("%d GitHub requests made before the config was valid", n)
+	}
+}
+
+func TestResolveUnknownChannel(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, w.s1Config(""))
+	res := w.runAction(t, "resolve-channel", map[string]string{"channel": "prod"}, nil)
+	if res.code != ExitFailure || !strings.Contains(res.stdout, `"prod" is not a channel`) || !strings.Contains(res.stdout, "dev, staging, stable, nightly") {
+		t.Errorf("exit %d:\n%s", res.code, res.stdout)
+	}
+}
+
+func TestResolveSameVersionConstraint(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, w.s1Config("constraints:\n  - same-version: [operator, os]\n"))
+	res := w.runAction(t, "resolve-channel", map[string]string{"channel": "staging"}, nil)
+	if res.code != ExitFailure {
+		t.Fatalf("exit %d", res.code)
+	}
+	if !strings.Contains(res.stdout, "constraint same-version [operator, os] violated: operator=1.2.4-rc.1, os=1.2.3") {
+		t.Errorf("error does not name components and versions:\n%s", res.stdout)
+	}
+	// pinned so that they agree: passes
+	w.osRepo.Tag("v1.2.4-rc.1", w.c["os3"])
+	cfg := strings.Replace(w.s1Config("constraints:\n  - same-version: [operator, os]\n"), "      operator: {semver: \"~1.2\", prerelease: true}", "      operator: {semver: \"~1.2\", prerelease: true}\n      os: {semver: \"~1.2\", prerelease: true}", 1)
+	w.writeConfig(t, cfg)
+	if _, l := resolveOK(t, w, map[string]string{"channel": "staging"}); l.Versions()["os"] != "1.2.4-rc.1" {
+		t.Errorf("os = %s", l.Versions()["os"])
+	}
+}
+
+func TestResolveTokenMaskedBeforeFirstUse(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, w.s1Config(""))
+	res, _ := resolveOK(t, w, map[string]string{"channel": "dev", "registry-username": "octocat", "registry-password": "hunter2-registry"})
+	first := strings.SplitN(res.stdout, "\n", 3)
+	if len(first) < 2 || first[0] != "::add-mask::"+actiontest.Token || first[1] != "::add-mask::hunter2-registry" {
+		t.Errorf("the first lines are not the masks:\n%s", res.stdout)
+	}
+	rest := strings.Join(first[2:], "\n")
+	if strings.Contains(rest, actiontest.Token) || strings.Contains(rest, "hunter2-registry") || strings.Contains(res.stderr, actiontest.Token) {
+		t.Error("a secret was printed after masking")
+	}
+}
+
+func TestResolveEnterpriseServerPrefix(t *testing.T) {
+	w := newWorld(t, worldOpt{ghOpts: []ghsim.Option{ghsim.WithPrefix("/api/v3")}})
+	w.writeConfig(t, w.s1Config(""))
+	if !strings.HasSuffix(w.gh.URL(), "/api/v3") {
+		t.Fatalf("simulator URL %s has no prefix", w.gh.URL())
+	}
+	_, l := resolveOK(t, w, map[string]string{"channel": "staging"})
+	wantEntry(t, l, "toolkit", "refs/tags/v0.10.0", "0.10.0", w.c["tk1"])
+}
+
+// publish puts a bundle holding l into the registry under tags, as
+// build-bundle will: the lock as config, its digest as an annotation.
+func publish(t *testing.T, w *world, l lock.Lock, version string, tags ...string) string {
+	t.Helper()
+	c, err := oci.New(oci.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := w.registry + "/acme/elemental"
+	ctx := context.Background()
+	d, err := c.PushBundle(ctx, repo, oci.Bundle{Config: l.JSON(), Annotations: bundle.Annotations(bundle.Info{Lock: l, Version: version, Created: now})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range tags {
+		if err := c.Tag(ctx, repo, d, tag); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
+}
+
+func TestResolveChangedAndKnownVersionsFromRegistry(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, w.s1Config(""))
+	_, l := resolveOK(t, w, map[string]string{"channel": "dev"})
+	publish(t, w, l, "1.4.0", "1.4.0", "dev")
+
+	res, again := resolveOK(t, w, map[string]string{"channel": "dev"})
+	if res.outputs["changed"] != "false" {
+		t.Errorf("changed = %s although the dev bundle holds the same lock", res.outputs["changed"])
+	}
+	if want := "1.4.1-dev.20261122T011500." + again.CompositeID(); res.outputs["version"] != want {
+		t.Errorf("version = %s, want %s (next patch after the published 1.4.0)", res.outputs["version"], want)
+	}
+	w.c["cli4"] = w.gh.Commit("rancher/elemental-cli", "main", "cli: fourth")
+	res, _ = resolveOK(t, w, map[string]string{"channel": "dev"})
+	if res.outputs["changed"] != "true" {
+		t.Errorf("changed = %s after a new commit on main", res.outputs["changed"])
+	}
+}
+
+func TestResolveLabelChannel(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, w.s1Config(""))
+	res := w.runAction(t, "resolve-channel", map[string]string{"channel": "nightly"}, nil)
+	if res.code != ExitFailure || !strings.Contains(res.stdout, "label current points at no bundle yet") {
+		t.Fatalf("exit %d:\n%s", res.code, res.stdout)
+	}
+	_, staging := resolveOK(t, w, map[string]string{"channel": "staging"})
+	publish(t, w, staging, "1.2.4-rc.1", "1.2.4-rc.1", "current")
+	w.gh.Commit("rancher/elemental-cli", "main", "moves on") // the label must not follow branches
+	_, l := resolveOK(t, w, map[string]string{"channel": "nightly"})
+	if l.Digest() != staging.Digest() || l.Channel != "nightly" {
+		t.Errorf("nightly resolved to %s (%s), want the lock behind label current %s", l.Digest(), l.Channel, staging.Digest())
+	}
+}
+
+func TestResolveDryRunWritesNoLockFile(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, w.s1Config(""))
+	res, _ := resolveOK(t, w, map[string]string{"channel": "dev", "dry-run": "true", "lock-file": "out/lock.json"})
+	if _, err := os.Stat(filepath.Join(w.ws, "out", "lock.json")); !os.IsNotExist(err) {
+		t.Error("dry-run wrote the lock file")
+	}
+	if !strings.Contains(res.summary, "(dry run)") {
+		t.Error("summary does not say dry run")
+	}
+}
+
+func TestResolveAgainstDistributionRegistry(t *testing.T) {
+	w := newWorld(t, worldOpt{registry: registry.Distribution(t)})
+	w.writeConfig(t, w.s1Config(""))
+	_, l := resolveOK(t, w, map[string]string{"channel": "dev"})
+	publish(t, w, l, "2.0.0", "2.0.0", "dev")
+	res, _ := resolveOK(t, w, map[string]string{"channel": "dev"})
+	if res.outputs["changed"] != "false" || !strings.HasPrefix(res.outputs["version"], "2.0.1-dev.") {
+		t.Errorf("changed=%s version=%s", res.outputs["changed"], res.outputs["version"])
+	}
+}
+
+func TestCLIFlagsAreInputs(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, w.s1Config(""))
+	env := map[string]string{"GITHUB_API_URL": w.gh.URL(), "GITHUB_TOKEN": actiontest.Token}
+	getenv := func(k string) string { return env[k] }
+	var out, errb bytes.Buffer
+	lockPath := filepath.Join(t.TempDir(), "cli.json")
+	cfgPath := filepath.Join(w.ws, ".github", "ladder.yaml")
+	code := Main(context.Background(), []string{"resolve-channel", "--channel", "staging", "--lock-file", lockPath, "--config=" + cfgPath}, Deps{Getenv: getenv, Stdout: &out, Stderr: &errb, Now: func() time.Time { return now }})
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errb.String())
+	}
+	if !regexp.MustCompile(`(?m)^version=1\.2\.4-rc\.1$`).MatchString(out.String()) {
+		t.Errorf("CLI outputs:\n%s", out.String())
+	}
+	if _, err := os.Stat(lockPath); err != nil {
+		t.Error(err)
+	}
+	code = Main(context.Background(), []string{"resolve-channel", "--chanel", "dev"}, Deps{Getenv: getenv, Stdout: &out, Stderr: &errb})
+	if code != ExitUsage || !strings.Contains(errb.String(), "unknown input --chanel") {
+		t.Errorf("unknown flag: exit %d, %s", code, errb.String())
+	}
+}
+
+// TestActionYAMLMatchesCode checks every action's declared inputs against the
+// inputs the code reads, in both directions.
+func TestActionYAMLMatchesCode(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, w.s1Config(""))
+	meta := actiontest.LoadActionYAML(t, filepath.Join("..", "..", "actions", "resolve-channel", "action.yml"))
+	te := actiontest.Env(t, meta, map[string]string{"channel": "dev"}, map[string]string{"GITHUB_API_URL": w.gh.URL(), "GITHUB_WORKSPACE": w.ws})
+	r, err := newRun("resolve-channel", nil, Deps{Getenv: te.Getenv, Stdout: &bytes.Buffer{}, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := resolveChannel(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	read := r.act.InputsRead()
+	actiontest.CheckInputs(t, meta, read)
+	declared := meta.InputNames()
+	sort.Strings(declared)
+	if strings.Join(read, ",") != strings.Join(declared, ",") {
+		t.Errorf("inputs read %v, declared %v: an input nobody reads is a lie in action.yml", read, declared)
+	}
+}

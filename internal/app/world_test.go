@@ -1,0 +1,169 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ladder-release/ladder/internal/action/actiontest"
+	"github.com/ladder-release/ladder/internal/ghsim"
+	"github.com/ladder-release/ladder/internal/testutil/gitserver"
+	"github.com/ladder-release/ladder/internal/testutil/registry"
+)
+
+// now is the fixed clock of every app test.
+var now = time.Date(2026, 11, 22, 1, 15, 0, 0, time.UTC)
+
+// world is story S1's setting, made of real parts: three GitHub repositories
+// in the simulator, one git repository served by git http-backend, and an
+// OCI registry.
+type world struct {
+	gh       *ghsim.Server
+	git      *gitserver.Server
+	osRepo   *gitserver.Repo
+	registry string // host:port
+	ws       string // the workflow's workspace (the checkout)
+	c        map[string]string
+}
+
+type worldOpt struct {
+	ghOpts   []ghsim.Option
+	registry string // a host to use instead of a fresh in-process registry
+}
+
+func newWorld(t *testing.T, o worldOpt) *world {
+	t.Helper()
+	w := &world{c: map[string]string{}, ws: t.TempDir()}
+	w.gh = ghsim.NewServer(t, o.ghOpts...)
+	w.git = gitserver.New(t)
+	w.registry = o.registry
+	if w.registry == "" {
+		w.registry = registry.InProcess(t)
+	}
+	g := w.gh
+	for _, r := range []string{"rancher/elemental-cli", "rancher/elemental-toolkit", "rancher/elemental-operator", "acme/elemental"} {
+		g.CreateRepo(r)
+	}
+	g.AddToken(actiontest.Token, map[string]string{"*": "read", "acme/elemental": "write"})
+
+	w.c["cli1"] = g.Commit("rancher/elemental-cli", "main", "cli: first")
+	w.c["cli2"] = g.Commit("rancher/elemental-cli", "main", "cli: second")
+	w.c["cli3"] = g.Commit("rancher/elemental-cli", "main", "cli: third")
+	g.Tag("rancher/elemental-cli", "v0.1.0", w.c["cli1"])
+	w.c["cli-v0.2.1-object"] = g.AnnotatedTag("rancher/elemental-cli", "v0.2.1", w.c["cli2"], "release 0.2.1")
+	g.Tag("rancher/elemental-cli", "v0.3.0-rc.1", w.c["cli3"])
+
+	w.c["tk1"] = g.Commit("rancher/elemental-toolkit", "main", "toolkit: one")
+	w.c["tk2"] = g.Commit("rancher/elemental-toolkit", "main", "toolkit: two")
+	g.Tag("rancher/elemental-toolkit", "v0.9.0", w.c["tk2"])
+	g.Tag("rancher/elemental-toolkit", "v0.10.0", w.c["tk1"]) // numeric, not lexical, order
+
+	w.c["op1"] = g.Commit("rancher/elemental-operator", "main", "operator: one")
+	w.c["op2"] = g.Commit("rancher/elemental-operator", "main", "operator: two")
+	w.c["op3"] = g.Commit("rancher/elemental-operator", "main", "operator: three")
+	g.Tag("rancher/elemental-operator", "operator/v1.0.0", w.c["op1"])
+	g.Tag("rancher/elemental-operator", "operator/v1.2.3", w.c["op2"])
+	g.Tag("rancher/elemental-operator", "operator/v1.2.4-rc.1", w.c["op3"])
+	g.Tag("rancher/elemental-operator", "v9.9.9", w.c["op3"]) // no prefix: never a candidate
+
+	w.osRepo = w.git.Repo("os")
+	w.c["os1"] = w.osRepo.Commit("main", "os: one")
+	w.c["os2"] = w.osRepo.Commit("main", "os: two")
+	w.c["os3"] = w.osRepo.Commit("main", "os: three")
+	w.osRepo.AnnotatedTag("v1.0.2", w.c["os2"], "os 1.0.2")
+	w.osRepo.Tag("v1.2.3", w.c["os3"])
+	return w
+}
+
+// s1Config is story S1's config, with this world's registry and git URL.
+func (w *world) s1Config(extra string) string {
+	return `version: 1
+product: elemental
+registry: ` + w.registry + `/acme/elemental
+ledger: none
+components:
+  cli:      {repo: rancher/elemental-cli}
+  toolkit:  {repo: rancher/elemental-toolkit}
+  operator: {repo: rancher/elemental-operator, tag-prefix: "operator/"}
+  os:       {git: "` + w.osRepo.HTTPURL() + `"}
+channels:
+  dev:
+    track: {branch: main}
+    version: {prerelease: dev}
+  staging:
+    track: {semver: ">=0.1.0"}
+    components:
+      operator: {semver: "~1.2", prerelease: true}
+    version: {from: operator}
+  stable:
+    track: {pin: {cli: v0.2.1, toolkit: v0.9.0, operator: operator/v1.0.0, os: ` + w.c["os1"] + `}}
+    version: {bump: patch}
+  nightly:
+    track: {label: current}
+labels:
+  testing: {from: staging}
+  current: {from: testing}
+` + extra
+}
+
+func (w *world) writeConfig(t *testing.T, content string) {
+	t.Helper()
+	p := filepath.Join(w.ws, ".github", "ladder.yaml")
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// result is what one action run left behind.
+type result struct {
+	code    int
+	outputs map[string]string
+	stdout  string
+	stderr  string
+	summary string
+}
+
+// runAction runs an action the way the runner does: the environment is built
+// from the action's own action.yml (defaults included) by actiontest, whose
+// strict getenv fails the test when the code reads an input action.yml does
+// not declare; afterwards every output set must be declared there too.
+func (w *world) runAction(t *testing.T, name string, inputs, extra map[string]string) result {
+	t.Helper()
+	meta := actiontest.LoadActionYAML(t, filepath.Join("..", "..", "actions", name, "action.yml"))
+	env := map[string]string{
+		"GITHUB_API_URL":    w.gh.URL(),
+		"GITHUB_SERVER_URL": "https://github.com",
+		"GITHUB_WORKSPACE":  w.ws,
+		"GITHUB_REPOSITORY": "acme/elemental",
+		"GITHUB_SHA":        strings.Repeat("e", 40),
+		"GITHUB_REF":        "refs/heads/main",
+		"GITHUB_ACTOR":      "octocat",
+		"GITHUB_RUN_ID":     "4242",
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	te := actiontest.Env(t, meta, inputs, env)
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{name}, Deps{
+		Getenv: te.Getenv,
+		Stdout: &stdout,
+		Stderr: &stderr,
+		Now:    func() time.Time { return now },
+		Sleep:  func(context.Context, time.Duration) error { return nil },
+	})
+	outs := te.Outputs()
+	set := make([]string, 0, len(outs))
+	for k := range outs {
+		set = append(set, k)
+	}
+	actiontest.CheckOutputs(t, meta, set)
+	return result{code: code, outputs: outs, stdout: stdout.String(), stderr: stderr.String(), summary: te.Summary()}
+}

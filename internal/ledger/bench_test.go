@@ -1,0 +1,242 @@
+package ledger
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ladder-release/ladder/internal/ghsim"
+)
+
+// SPEC section 9: a publish into a ledger of 10,000 bundles costs at most
+// twice a publish into an empty one; peak memory under 100 MB. A publish is
+// one Update that adds a bundle and appends to a channel stream.
+//
+//	go test -run '^$' -bench 'Publish|Memory' -benchmem ./internal/ledger/
+//
+// Variants:
+//   - github, against the in-process simulator, with no added latency and
+//     with 20 ms per request (as the other section 9 benchmarks);
+//   - cold: every op starts from a ledger this store has not seen (a fresh
+//     job: GET contents, GET the blob when over 1 MB, parse, marshal, PUT);
+//     warm: the store wrote the current ledger itself (a job that read the
+//     ledger and then updates it: GET contents answers the sha it knows,
+//     nothing is fetched or parsed again);
+//   - file, cold and warm likewise.
+
+var benchLatencies = []struct {
+	name string
+	d    time.Duration
+}{{"latency=0", 0}, {"latency=20ms", 20 * time.Millisecond}}
+
+// resetter puts the ledger back to a fixed document before each op.
+type resetter func()
+
+func benchPublish(b *testing.B, s Store, reset resetter) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if reset != nil {
+			b.StopTimer()
+			reset()
+			b.StartTimer()
+		}
+		if _, err := s.Update(ctx, Message{What: "publish", Actor: "bench"}, publishNext("bench", i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchGitHub(b *testing.B, seed []byte, warm bool, latency time.Duration) {
+	srv, c := sim(b, ghsim.WithLatency(latency), ghsim.WithRateLimit(1<<30))
+	srv.PutFile(repo, Branch, "app.json", seed, "seed")
+	s := ghStore(b, c)
+	var reset resetter
+	if warm {
+		// Become the last writer, so the store knows the current sha.
+		if _, err := s.Update(context.Background(), Message{What: "warm up"}, publishNext("warm", 0)); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		reset = func() { srv.PutFile(repo, Branch, "app.json", seed, "reset") }
+	}
+	benchPublish(b, s, reset)
+}
+
+func benchFile(b *testing.B, seed []byte, warm bool) {
+	path := filepath.Join(b.TempDir(), "ledger.json")
+	if err := os.WriteFile(path, seed, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	s, err := File(path, "app")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var reset resetter
+	if warm {
+		if _, err := s.Update(context.Background(), Message{What: "warm up"}, publishNext("warm", 0)); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		reset = func() {
+			if err := os.WriteFile(path, seed, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	benchPublish(b, s, reset)
+}
+
+func BenchmarkPublishEmpty(b *testing.B) {
+	seed := NewDocument("app").Marshal()
+	for _, l := range benchLatencies {
+		b.Run("github/"+l.name, func(b *testing.B) { benchGitHub(b, seed, false, l.d) })
+	}
+	b.Run("file", func(b *testing.B) { benchFile(b, seed, false) })
+}
+
+var (
+	bigOnce sync.Once
+	bigSeed []byte
+)
+
+func seed10k(b *testing.B) []byte {
+	bigOnce.Do(func() { bigSeed = bigDocument(b, 10000).Marshal() })
+	return bigSeed
+}
+
+func BenchmarkPublish10k(b *testing.B) {
+	seed := seed10k(b)
+	b.Logf("ledger of 10,000 bundles: %.1f MB", float64(len(seed))/1e6)
+	for _, l := range benchLatencies {
+		b.Run("github/cold/"+l.name, func(b *testing.B) { benchGitHub(b, seed, false, l.d) })
+		b.Run("github/warm/"+l.name, func(b *testing.B) { benchGitHub(b, seed, true, l.d) })
+	}
+	b.Run("file/cold", func(b *testing.B) { benchFile(b, seed, false) })
+	b.Run("file/warm", func(b *testing.B) { benchFile(b, seed, true) })
+}
+
+// peakHeap runs f and returns the most heap memory in use while it ran,
+// above what was live before (sampled every 100µs through runtime/metrics).
+func peakHeap(f func()) uint64 {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() uint64 { metrics.Read(sample); return sample[0].Value.Uint64() }
+	base := read()
+	var peak uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(100 * time.Microsecond)
+		defer t.Stop()
+		for {
+			if v := read(); v > peak {
+				peak = v
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	f()
+	close(stop)
+	<-done
+	if v := read(); v > peak {
+		peak = v
+	}
+	if peak < base {
+		return 0
+	}
+	return peak - base
+}
+
+// BenchmarkMemory10k: peak heap of loading a 10,000-bundle ledger and
+// publishing into it, from a store that has never seen it. For github the
+// figure includes the simulator, which runs in the same process (it holds
+// the request body, the decoded blob and the new commit).
+func BenchmarkMemory10k(b *testing.B) {
+	seed := seed10k(b)
+	ctx := context.Background()
+	run := func(b *testing.B, open func() Store) {
+		var worst uint64
+		for i := 0; i < b.N; i++ {
+			s := open()
+			p := peakHeap(func() {
+				if _, err := s.Read(ctx); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.Update(ctx, Message{What: "publish"}, publishNext("mem", i)); err != nil {
+					b.Fatal(err)
+				}
+			})
+			worst = max(worst, p)
+		}
+		b.ReportMetric(float64(worst)/1e6, "peak-MB")
+	}
+	b.Run("github", func(b *testing.B) {
+		srv, c := sim(b, ghsim.WithRateLimit(1<<30))
+		srv.PutFile(repo, Branch, "app.json", seed, "seed")
+		run(b, func() Store {
+			srv.PutFile(repo, Branch, "app.json", seed, "reset")
+			return ghStore(b, c)
+		})
+	})
+	b.Run("file", func(b *testing.B) {
+		path := filepath.Join(b.TempDir(), "ledger.json")
+		run(b, func() Store {
+			if err := os.WriteFile(path, seed, 0o644); err != nil {
+				b.Fatal(err)
+			}
+			s, _ := File(path, "app")
+			return s
+		})
+	})
+}
+
+// BenchmarkParse10k and BenchmarkMarshal10k are the codec's share.
+func BenchmarkParse10k(b *testing.B) {
+	seed := seed10k(b)
+	b.SetBytes(int64(len(seed)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := Parse(seed); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMarshal10k(b *testing.B) {
+	d, err := Parse(seed10k(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		b.SetBytes(int64(len(d.Marshal())))
+	}
+}
+
+func BenchmarkGraph10kFromLedger(b *testing.B) {
+	d, err := Parse(seed10k(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := d.Graph(ChannelStream("dev")); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := d.Graph(LabelStream("current")); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,185 @@
+package ledger
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// example is a small ledger with every section used.
+func example(t *testing.T) *Document {
+	t.Helper()
+	d := NewDocument("elemental")
+	mustAdd(t, d, "1.0.0", "1.0.1", "1.1.0")
+	mustAppend(t, d, ChannelStream("stable"), "1.0.0", "1.0.1", "1.1.0")
+	if err := d.Append(LabelStream("current"), Entry{Version: "1.0.0", At: t0, Actor: "octocat",
+		Run: "https://github.com/acme/app/actions/runs/7", Reason: "gates passed", Decision: "promoted"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Append(LabelStream("current"), Entry{Version: "1.1.0", At: t0.Add(24 * time.Hour), Actor: "octocat",
+		Reason: "hotfix", Decision: "promoted", Forced: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Hold("current", Hold{Reason: "rollback after \"bad\" upgrade", Actor: "octocat", At: t0.Add(25 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Quarantine(digestOf("1.0.1"), Quarantine{Reason: "e2e failed", Label: "current", Actor: "ci", At: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.RecordDeletion(Deletion{Version: "1.0.1", At: t0.Add(48 * time.Hour), Reason: "retention: keep 2"}); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestMarshalGolden(t *testing.T) {
+	got := example(t).Marshal()
+	path := filepath.Join("testdata", "ledger.json")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("Marshal differs from %s (go test -update rewrites it):\n%s", path, got)
+	}
+	if !json.Valid(got) {
+		t.Error("Marshal is not valid JSON")
+	}
+}
+
+func TestMarshalDeterministic(t *testing.T) {
+	a := example(t)
+	first := a.Marshal()
+	for i := 0; i < 20; i++ { // map iteration order varies between runs
+		if got := example(t).Marshal(); !bytes.Equal(got, first) {
+			t.Fatal("two equal documents marshal differently")
+		}
+	}
+	// Times are written in UTC whatever their location.
+	b := example(t)
+	b.Streams["label:current"][0].At = b.Streams["label:current"][0].At.In(time.FixedZone("CET", 3600))
+	if !bytes.Equal(b.Marshal(), first) {
+		t.Error("a time's location changes the output")
+	}
+	empty := NewDocument("app").Marshal()
+	want := "{\n  \"schema\": 1,\n  \"product\": \"app\",\n  \"bundles\": [],\n  \"streams\": {},\n  \"holds\": {},\n  \"quarantines\": {},\n  \"deletions\": []\n}\n"
+	if string(empty) != want {
+		t.Errorf("empty document:\n%s\nwant\n%s", empty, want)
+	}
+}
+
+// fill sets every field of v (a pointer to a struct) to a non-zero value,
+// so that a field the encoder forgets shows in a round trip.
+func fill(v reflect.Value, seed string) {
+	v = v.Elem()
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		if !f.CanSet() {
+			continue
+		}
+		name := v.Type().Field(i).Name
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString(seed + "-" + name + " \"quoted\" \\ \n\t\x01 <&> é \u2028")
+		case reflect.Bool:
+			f.SetBool(true)
+		case reflect.Int:
+			f.SetInt(7)
+		case reflect.Struct:
+			if f.Type() == reflect.TypeOf(time.Time{}) {
+				f.Set(reflect.ValueOf(time.Date(2026, 1, 2, 3, 4, 5, 600000000+i, time.UTC)))
+			}
+		}
+	}
+}
+
+func TestRoundTripEveryField(t *testing.T) {
+	var b Bundle
+	var e Entry
+	var h Hold
+	var q Quarantine
+	var del Deletion
+	for _, p := range []any{&b, &e, &h, &q, &del} {
+		fill(reflect.ValueOf(p), "x")
+	}
+	b.Digest = digestOf("b")
+	e.Version, e.Digest = b.Version, b.Digest
+	del.Version, del.Digest = b.Version, b.Digest
+	d := &Document{Schema: Schema, Product: "app", Bundles: []Bundle{b},
+		Streams:     map[string][]Entry{"label:current": {e}},
+		Holds:       map[string]Hold{"current": h},
+		Quarantines: map[string]Quarantine{b.Digest: q},
+		Deletions:   []Deletion{del}}
+
+	data := d.Marshal()
+	got, err := Parse(data)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	got.idx, d.idx = nil, nil
+	got.sizeHint, d.sizeHint = 0, 0
+	if !reflect.DeepEqual(got, d) {
+		t.Errorf("round trip lost something:\n got %+v\nwant %+v", got, d)
+	}
+	// encoding/json reads it the same way.
+	var std Document
+	if err := json.Unmarshal(data, &std); err != nil || !reflect.DeepEqual(&std, d) {
+		t.Errorf("encoding/json reads it differently: %v", err)
+	}
+	// And the invalid UTF-8 case: replaced, still valid JSON.
+	b2 := Bundle{Version: "1.0.0", Digest: digestOf("z"), Actor: "bad\xffbyte"}
+	d2 := NewDocument("app")
+	if err := d2.AddBundle(b2); err != nil {
+		t.Fatal(err)
+	}
+	got2, err := Parse(d2.Marshal())
+	if err != nil || got2.Bundles[0].Actor != "bad\ufffdbyte" {
+		t.Errorf("invalid UTF-8: %v, %q", err, got2.Bundles[0].Actor)
+	}
+}
+
+func TestParseRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		doc    string
+		schema bool // a *SchemaError
+		says   string
+	}{
+		{"newer schema", `{"schema": 2, "product": "app"}`, true,
+			"ledger schema 2 is newer than this ladder understands (1); upgrade ladder"},
+		{"newer schema with fields this ladder does not know", `{"schema": 3, "product": "app", "bundles": {"new": "shape"}, "signatures": []}`, true,
+			"ledger schema 3 is newer than this ladder understands (1); upgrade ladder"},
+		{"no schema", `{"product": "app"}`, true, "ledger schema 0 is not valid"},
+		{"unknown field", `{"schema": 1, "product": "app", "bundels": []}`, false, `unknown field "bundels"`},
+		{"wrong type", `{"schema": 1, "product": "app", "bundles": [{"version": 1}]}`, false, "bundles[0].version (offset 56): want a string, found a number"},
+		{"not JSON", `schema: 1`, false, "invalid character"},
+		{"trailing data", `{"schema": 1, "product": "app"} {}`, false, "data after the document"},
+		{"dangling stream entry", `{"schema": 1, "product": "app", "streams": {"channel:dev": [{"version": "1.0.0", "digest": "sha256:` +
+			strings.Repeat("a", 64) + `", "at": "2026-11-22T01:15:00Z"}]}}`, false, `"1.0.0" was never published`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.doc))
+			var se *SchemaError
+			if err == nil || !strings.Contains(err.Error(), tc.says) || errors.As(err, &se) != tc.schema {
+				t.Fatalf("got %v, want an error saying %s (schema error: %v)", err, tc.says, tc.schema)
+			}
+		})
+	}
+}

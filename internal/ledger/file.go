@@ -1,0 +1,187 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// FileStore keeps the ledger in a local file (`ledger: file:PATH`): local
+// runs and the demo. An Update holds an exclusive flock on PATH.lock from
+// before it reads to after it writes, so writers in any number of goroutines
+// and processes on one machine take turns and none is lost (the lock is the
+// compare-and-swap: there is never a conflict to retry). The file is
+// replaced by writing a temporary file in the same directory and renaming it,
+// so a reader never sees half a document and needs no lock. Not for network
+// file systems whose flock is advisory across hosts.
+type FileStore struct {
+	path    string
+	product string
+	set     settings
+
+	mu    sync.Mutex
+	cache *fileCache // the last document read or written, with its bytes
+}
+
+type fileCache struct {
+	data []byte
+	doc  *Document
+}
+
+// File returns the store for `ledger: file:PATH`.
+func File(path, product string, opts ...Option) (*FileStore, error) {
+	if err := validProduct(product); err != nil {
+		return nil, err
+	}
+	if path == "" {
+		return nil, errors.New("ledger: file needs a path")
+	}
+	s, err := newSettings(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &FileStore{path: path, product: product, set: s}, nil
+}
+
+// Path is the ledger file.
+func (s *FileStore) Path() string { return s.path }
+
+// Read returns the ledger in the file, or an empty one when there is none.
+func (s *FileStore) Read(ctx context.Context) (*Document, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.load()
+}
+
+// Update applies fn under the file's lock and writes the result.
+func (s *FileStore) Update(ctx context.Context, msg Message, fn func(*Document) error) (*Document, error) {
+	release, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	doc, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	skip, err := apply(doc, fn)
+	if err != nil || skip {
+		if err != nil {
+			return nil, err
+		}
+		return doc, nil
+	}
+	data := doc.Marshal()
+	if err := s.write(data); err != nil {
+		return nil, fmt.Errorf("writing the ledger (%s): %w", msg.What, err)
+	}
+	s.remember(data, doc)
+	return doc, nil
+}
+
+// load reads and parses the file; bytes equal to the last ones seen reuse
+// the parsed document.
+func (s *FileStore) load() (*Document, error) {
+	data, err := os.ReadFile(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return NewDocument(s.product), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the ledger: %w", err)
+	}
+	s.mu.Lock()
+	c := s.cache
+	s.mu.Unlock()
+	if c != nil && bytes.Equal(c.data, data) {
+		return c.doc.Clone(), nil
+	}
+	doc, err := parseOwned(data) // data is only ever compared again, never changed
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.path, err)
+	}
+	if err := checkProduct(doc, s.product, s.path); err != nil {
+		return nil, err
+	}
+	s.remember(data, doc)
+	return doc, nil
+}
+
+func (s *FileStore) remember(data []byte, doc *Document) {
+	c := &fileCache{data: data, doc: doc.Clone()}
+	s.mu.Lock()
+	s.cache = c
+	s.mu.Unlock()
+}
+
+// lock takes the exclusive lock on PATH.lock, polling while another holder
+// has it, until ctx ends.
+func (s *FileStore) lock(ctx context.Context) (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
+		return nil, fmt.Errorf("ledger directory: %w", err)
+	}
+	f, err := os.OpenFile(s.path+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("ledger lock: %w", err)
+	}
+	wait := 500 * time.Microsecond
+	for {
+		busy, err := tryLock(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("locking %s.lock: %w", s.path, err)
+		}
+		if !busy {
+			break
+		}
+		if err := sleepCtx(ctx, wait); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("waiting for the ledger lock %s.lock: %w", s.path, err)
+		}
+		wait = min(wait*2, 20*time.Millisecond)
+	}
+	return func() {
+		unlock(f) //nolint:errcheck // closing releases it anyway
+		f.Close()
+	}, nil
+}
+
+// write replaces the file: a temporary file in the same directory, synced,
+// then renamed over it.
+func (s *FileStore) write(data []byte) error {
+	dir := filepath.Dir(s.path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(s.path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) //nolint:errcheck // gone after the rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), s.path); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() //nolint:errcheck // best effort: the rename is durable on most file systems
+		d.Close()
+	}
+	return nil
+}

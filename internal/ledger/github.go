@@ -1,0 +1,320 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/ladder-release/ladder/internal/gh"
+)
+
+// Branch is the branch of the workflow's repository that holds the ledger.
+const Branch = "ladder-ledger"
+
+// GitHubStore keeps the ledger as <product>.json on the ladder-ledger branch
+// of a repository (`ledger: github`).
+//
+// Reads go through GET contents; a file over 1 MB comes back without its
+// content ("encoding": "none") and is then read as a blob. Writes go through
+// PUT contents with the blob sha that was read as the precondition: a 409
+// (or a 422 about the sha) means another writer got there first, and Update
+// reloads, applies fn again and retries, with jittered backoff. The branch is
+// created from the default branch's head on the first write. Every write is a
+// commit whose message is the update's Message.
+//
+// The last document seen is kept with its blob sha: when GET contents
+// answers the same sha, it is reused rather than fetched and parsed again. A
+// GitHubStore is safe for concurrent use.
+type GitHubStore struct {
+	client      *github.Client
+	owner, repo string
+	product     string
+	path        string
+	set         settings
+
+	mu          sync.Mutex
+	cache       *ghCache
+	branchReady bool
+}
+
+type ghCache struct {
+	sha string
+	doc *Document
+}
+
+// GitHub returns the store for `ledger: github` in repo (owner/name).
+func GitHub(client *github.Client, repo, product string, opts ...Option) (*GitHubStore, error) {
+	if client == nil {
+		return nil, errors.New("ledger: github needs a GitHub client")
+	}
+	owner, name, ok := strings.Cut(repo, "/")
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return nil, fmt.Errorf("ledger: repository %q: want owner/name", repo)
+	}
+	if err := validProduct(product); err != nil {
+		return nil, err
+	}
+	s, err := newSettings(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &GitHubStore{client: client, owner: owner, repo: name, product: product, path: product + ".json", set: s}, nil
+}
+
+// Location names the file, for messages: owner/name@ladder-ledger:product.json.
+func (s *GitHubStore) Location() string {
+	return s.owner + "/" + s.repo + "@" + Branch + ":" + s.path
+}
+
+// Read returns the ledger, or an empty one when the file or the branch does
+// not exist yet. It never writes.
+func (s *GitHubStore) Read(ctx context.Context) (*Document, error) {
+	doc, _, err := s.load(ctx)
+	return doc, err
+}
+
+// Update applies fn and writes the result with the blob sha as precondition,
+// reloading and applying fn again on a conflict.
+func (s *GitHubStore) Update(ctx context.Context, msg Message, fn func(*Document) error) (*Document, error) {
+	var last error
+	for attempt := 1; attempt <= s.set.maxAttempts; attempt++ {
+		if attempt > 1 {
+			if err := s.set.sleep(ctx, s.set.wait(attempt-1)); err != nil {
+				return nil, err
+			}
+		}
+		doc, sha, err := s.load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		skip, err := apply(doc, fn)
+		if err != nil {
+			return nil, err
+		}
+		if skip {
+			return doc, nil
+		}
+		err = s.save(ctx, doc, sha, msg)
+		if err == nil {
+			return doc, nil
+		}
+		if !errors.Is(err, errConflict) {
+			return nil, err
+		}
+		last = err
+	}
+	return nil, fmt.Errorf("updating the ledger %s (%s): %w after %d attempts (last: %v)",
+		s.Location(), msg.What, ErrConflict, s.set.maxAttempts, last)
+}
+
+var errConflict = errors.New("conflict")
+
+// load returns the document and the blob sha to write against ("" when
+// there is no file yet).
+func (s *GitHubStore) load(ctx context.Context) (*Document, string, error) {
+	fc, dir, _, err := s.client.Repositories.GetContents(ctx, s.owner, s.repo, s.path,
+		&github.RepositoryContentGetOptions{Ref: Branch})
+	if gh.IsStatus(err, http.StatusNotFound) {
+		if a, _ := gh.AsAPIError(err); a != nil && strings.Contains(a.Message, "No commit found") {
+			s.setBranchReady(false)
+		}
+		return NewDocument(s.product), "", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the ledger %s: %w", s.Location(), err)
+	}
+	if fc == nil {
+		return nil, "", fmt.Errorf("reading the ledger %s: it is a directory (%d entries), not a file", s.Location(), len(dir))
+	}
+	s.setBranchReady(true)
+	sha := fc.GetSHA()
+	if sha == "" {
+		return nil, "", fmt.Errorf("reading the ledger %s: GitHub gave no blob sha", s.Location())
+	}
+	s.mu.Lock()
+	c := s.cache
+	s.mu.Unlock()
+	if c != nil && c.sha == sha {
+		return c.doc.Clone(), sha, nil
+	}
+
+	var data []byte
+	content := ""
+	if fc.Content != nil {
+		content = *fc.Content
+	}
+	switch enc := fc.GetEncoding(); {
+	case enc == "base64":
+		data, err = base64.StdEncoding.DecodeString(strings.NewReplacer("\n", "", "\r", "").Replace(content))
+		if err != nil {
+			return nil, "", fmt.Errorf("reading the ledger %s: content is not base64: %w", s.Location(), err)
+		}
+	case enc == "none" || (enc == "" && content == "" && fc.GetSize() > 0):
+		// Over 1 MB: the contents API leaves the content out; the blob has it.
+		data, err = s.blob(ctx, sha, fc.GetSize())
+		if err != nil {
+			return nil, "", fmt.Errorf("reading the ledger %s (blob %s): %w", s.Location(), sha, err)
+		}
+	case enc == "":
+		data = []byte(content)
+	default:
+		return nil, "", fmt.Errorf("reading the ledger %s: unknown content encoding %q", s.Location(), enc)
+	}
+	doc, err := parseOwned(data)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", s.Location(), err)
+	}
+	if err := checkProduct(doc, s.product, s.Location()); err != nil {
+		return nil, "", err
+	}
+	s.remember(sha, doc)
+	return doc, sha, nil
+}
+
+func (s *GitHubStore) remember(sha string, doc *Document) {
+	c := &ghCache{sha: sha, doc: doc.Clone()}
+	s.mu.Lock()
+	s.cache = c
+	s.mu.Unlock()
+}
+
+func (s *GitHubStore) setBranchReady(v bool) {
+	s.mu.Lock()
+	s.branchReady = v
+	s.mu.Unlock()
+}
+
+// save writes doc if the file's blob is still sha; errConflict otherwise.
+func (s *GitHubStore) save(ctx context.Context, doc *Document, sha string, msg Message) error {
+	s.mu.Lock()
+	ready := s.branchReady
+	s.mu.Unlock()
+	if sha == "" && !ready {
+		if err := s.ensureBranch(ctx); err != nil {
+			return err
+		}
+	}
+	body := contentsBody(msg.String(), Branch, sha, doc.Marshal())
+	u := fmt.Sprintf("repos/%s/%s/contents/%s", s.owner, s.repo, (&url.URL{Path: s.path}).EscapedPath())
+	req, err := s.client.NewRequest(http.MethodPut, u, nil)
+	if err != nil {
+		return fmt.Errorf("writing the ledger %s: %w", s.Location(), err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	req.ContentLength = int64(len(body))
+	res := new(github.RepositoryContentResponse)
+	_, err = s.client.Do(ctx, req, res)
+	if err != nil {
+		a, ok := gh.AsAPIError(err)
+		switch {
+		case ok && a.Status == http.StatusConflict:
+			return fmt.Errorf("%w: %s", errConflict, a.Message)
+		case ok && a.Status == http.StatusUnprocessableEntity && strings.Contains(strings.ToLower(a.Message), "sha"):
+			// "sha" wasn't supplied: someone created the file after we
+			// found none; or a sha GitHub does not accept for it.
+			return fmt.Errorf("%w: %s", errConflict, a.Message)
+		case ok && a.Status == http.StatusNotFound && strings.Contains(strings.ToLower(a.Message), "branch"):
+			s.setBranchReady(false) // deleted under us: create it again
+			return fmt.Errorf("%w: %s", errConflict, a.Message)
+		}
+		return fmt.Errorf("writing the ledger %s (%s): %w", s.Location(), msg.What, err)
+	}
+	newSHA := res.GetContent().GetSHA()
+	s.setBranchReady(true)
+	if newSHA != "" {
+		s.remember(newSHA, doc)
+	}
+	return nil
+}
+
+// contentsBody is the JSON of a PUT contents request, written in one buffer:
+// go-github would marshal the content as a []byte (base64 through
+// encoding/json, then buffered again), several copies of a 10 MB body.
+func contentsBody(message, branch, sha string, content []byte) []byte {
+	n := base64.StdEncoding.EncodedLen(len(content))
+	b := make([]byte, 0, n+2*len(message)+len(branch)+len(sha)+96)
+	b = append(b, `{"message":`...)
+	b = appendString(b, message)
+	b = append(b, `,"branch":`...)
+	b = appendString(b, branch)
+	if sha != "" {
+		b = append(b, `,"sha":`...)
+		b = appendString(b, sha)
+	}
+	b = append(b, `,"content":"`...)
+	off := len(b)
+	b = b[:off+n]
+	base64.StdEncoding.Encode(b[off:], content)
+	return append(b, `"}`...)
+}
+
+// blob reads a blob raw, into a buffer of the size GET contents announced
+// (go-github's GetBlobRaw grows a bytes.Buffer to twice that).
+func (s *GitHubStore) blob(ctx context.Context, sha string, size int) ([]byte, error) {
+	req, err := s.client.NewRequest(http.MethodGet, fmt.Sprintf("repos/%s/%s/git/blobs/%s", s.owner, s.repo, sha), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/vnd.github.v3.raw") // as go-github's GetBlobRaw
+	w := &sink{b: make([]byte, 0, max(size, 0)+1)}
+	if _, err := s.client.Do(ctx, req, w); err != nil {
+		return nil, err
+	}
+	return w.b, nil
+}
+
+// sink collects a body without the doubling growth of bytes.Buffer.
+type sink struct{ b []byte }
+
+func (w *sink) Write(p []byte) (int, error) {
+	w.b = append(w.b, p...)
+	return len(p), nil
+}
+
+// ensureBranch creates the ledger branch from the default branch's head when
+// it does not exist. Another writer creating it first is fine.
+func (s *GitHubStore) ensureBranch(ctx context.Context) error {
+	_, _, err := s.client.Git.GetRef(ctx, s.owner, s.repo, "heads/"+Branch)
+	if err == nil {
+		s.setBranchReady(true)
+		return nil
+	}
+	if !gh.IsStatus(err, http.StatusNotFound) {
+		return fmt.Errorf("looking for the ledger branch %s in %s/%s: %w", Branch, s.owner, s.repo, err)
+	}
+	r, _, err := s.client.Repositories.Get(ctx, s.owner, s.repo)
+	if err != nil {
+		return fmt.Errorf("reading %s/%s to create the ledger branch: %w", s.owner, s.repo, err)
+	}
+	def := r.GetDefaultBranch()
+	if def == "" {
+		return fmt.Errorf("creating the ledger branch %s: %s/%s has no default branch", Branch, s.owner, s.repo)
+	}
+	ref, _, err := s.client.Git.GetRef(ctx, s.owner, s.repo, "heads/"+def)
+	if err != nil {
+		return fmt.Errorf("creating the ledger branch %s from %s of %s/%s: %w", Branch, def, s.owner, s.repo, err)
+	}
+	_, _, err = s.client.Git.CreateRef(ctx, s.owner, s.repo, &github.Reference{
+		Ref:    github.String("refs/heads/" + Branch),
+		Object: &github.GitObject{SHA: ref.GetObject().SHA},
+	})
+	if err != nil {
+		a, ok := gh.AsAPIError(err)
+		if !ok || a.Status != http.StatusUnprocessableEntity || !strings.Contains(a.Message, "already exists") {
+			return fmt.Errorf("creating the ledger branch %s in %s/%s: %w", Branch, s.owner, s.repo, err)
+		}
+	}
+	s.setBranchReady(true)
+	return nil
+}

@@ -1,0 +1,252 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/ladder-release/ladder/internal/config"
+)
+
+// Store reads and updates one product's ledger.
+type Store interface {
+	// Read returns the ledger, or an empty document for the product when
+	// none exists yet. The document is the caller's to modify.
+	Read(ctx context.Context) (*Document, error)
+	// Update loads the ledger, applies fn and writes the result with
+	// compare-and-swap. When another writer got there first, it reloads
+	// and applies fn again to the fresh document, so fn must compute its
+	// change from the document it is given (claim "the next version" there,
+	// not before). fn returning ErrNoChange (or an error wrapping it) skips
+	// the write: Update then returns the document and no error. Any other
+	// error from fn is returned as is, and nothing is written. The document
+	// is validated before it is written.
+	Update(ctx context.Context, msg Message, fn func(*Document) error) (*Document, error)
+}
+
+// Message says what an update does, by whom, from which run. It becomes the
+// commit message of the ledger's write:
+//
+//	ladder: publish dev 1.4.1-dev.20261122T011500.b366a24
+//
+//	actor: octocat
+//	run: https://github.com/acme/app/actions/runs/42
+type Message struct {
+	What  string
+	Actor string
+	Run   string // URL of the workflow run
+}
+
+// String is the commit message; empty fields are left out.
+func (m Message) String() string {
+	what := strings.TrimSpace(m.What)
+	if what == "" {
+		what = "update"
+	}
+	s := "ladder: " + what
+	var trailer []string
+	if m.Actor != "" {
+		trailer = append(trailer, "actor: "+m.Actor)
+	}
+	if m.Run != "" {
+		trailer = append(trailer, "run: "+m.Run)
+	}
+	if len(trailer) > 0 {
+		s += "\n\n" + strings.Join(trailer, "\n")
+	}
+	return s
+}
+
+// ErrConflict is returned (wrapped) when the ledger kept changing under an
+// Update for every attempt the retry policy allows.
+var ErrConflict = errors.New("the ledger kept changing under this update")
+
+// Defaults of the compare-and-swap retry policy.
+const (
+	DefaultMaxAttempts = 15
+	DefaultBackoff     = 200 * time.Millisecond
+	DefaultBackoffCap  = 5 * time.Second
+)
+
+type settings struct {
+	maxAttempts int
+	backoff     time.Duration
+	backoffCap  time.Duration
+	sleep       func(context.Context, time.Duration) error
+	jitter      func(time.Duration) time.Duration
+}
+
+func defaults() settings {
+	return settings{maxAttempts: DefaultMaxAttempts, backoff: DefaultBackoff, backoffCap: DefaultBackoffCap,
+		sleep: sleepCtx, jitter: equalJitter}
+}
+
+// Option configures a Store.
+type Option func(*settings) error
+
+// WithSleep sets how the store waits between attempts (tests pass a fake).
+func WithSleep(sleep func(context.Context, time.Duration) error) Option {
+	return func(s *settings) error {
+		if sleep == nil {
+			return errors.New("WithSleep was given a nil function")
+		}
+		s.sleep = sleep
+		return nil
+	}
+}
+
+// WithMaxAttempts bounds how many times an Update loads, applies and writes
+// before giving up with ErrConflict (default DefaultMaxAttempts).
+func WithMaxAttempts(n int) Option {
+	return func(s *settings) error {
+		if n < 1 {
+			return fmt.Errorf("WithMaxAttempts(%d): at least one attempt is needed", n)
+		}
+		s.maxAttempts = n
+		return nil
+	}
+}
+
+// WithBackoff sets the wait after the first conflict, doubled after each
+// further one up to limit; each wait is jittered between half and all of it.
+func WithBackoff(first, limit time.Duration) Option {
+	return func(s *settings) error {
+		if first < 0 || limit < first {
+			return fmt.Errorf("WithBackoff(%s, %s): want 0 <= first <= limit", first, limit)
+		}
+		s.backoff, s.backoffCap = first, limit
+		return nil
+	}
+}
+
+// WithJitter replaces the jitter applied to each wait (tests make it
+// deterministic).
+func WithJitter(jitter func(time.Duration) time.Duration) Option {
+	return func(s *settings) error {
+		if jitter == nil {
+			return errors.New("WithJitter was given a nil function")
+		}
+		s.jitter = jitter
+		return nil
+	}
+}
+
+func newSettings(opts []Option) (settings, error) {
+	s := defaults()
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&s); err != nil {
+			return s, fmt.Errorf("configuring the ledger: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// wait is the pause before attempt n+1 (n >= 1 conflicts so far).
+func (s settings) wait(n int) time.Duration {
+	d := s.backoff
+	for i := 1; i < n && d < s.backoffCap; i++ {
+		d *= 2
+	}
+	return s.jitter(min(d, s.backoffCap))
+}
+
+// equalJitter waits between half and all of d: writers that collided spread
+// out, and none retries at once.
+func equalJitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// apply runs fn on doc and prepares the write: it reports skip when fn said
+// ErrNoChange, and validates what is to be written.
+func apply(doc *Document, fn func(*Document) error) (skip bool, err error) {
+	if err := fn(doc); err != nil {
+		if errors.Is(err, ErrNoChange) {
+			return true, nil
+		}
+		return false, err
+	}
+	doc.Schema = Schema
+	if err := doc.Validate(); err != nil {
+		return false, fmt.Errorf("refusing to write the ledger: %w", err)
+	}
+	return false, nil
+}
+
+// checkProduct refuses a document that belongs to another product.
+func checkProduct(doc *Document, product, where string) error {
+	if doc.Product != product {
+		return fmt.Errorf("%s is the ledger of product %q, not %q", where, doc.Product, product)
+	}
+	return nil
+}
+
+func validProduct(product string) error {
+	switch {
+	case product == "":
+		return errors.New("ledger: the product name must not be empty")
+	case strings.ContainsAny(product, `/\`) || product == "." || product == ".." || strings.ContainsAny(product, "\x00\n"):
+		return fmt.Errorf("ledger: product %q cannot name a file", product)
+	}
+	return nil
+}
+
+// Target is what Open needs besides the config's ledger value.
+type Target struct {
+	Product string
+	// Client and Repo (owner/name, GITHUB_REPOSITORY) locate a github ledger.
+	Client *github.Client
+	Repo   string
+	// Dir resolves a relative file:PATH (the workspace); "" leaves it relative
+	// to the working directory.
+	Dir string
+}
+
+// Open returns the store the config's `ledger:` value names: github (the
+// default, also for an empty Kind), file:PATH or none.
+func Open(l config.Ledger, t Target, opts ...Option) (Store, error) {
+	switch l.Kind {
+	case config.LedgerGitHub, "":
+		if t.Client == nil || t.Repo == "" {
+			return nil, errors.New("ledger: github needs a GitHub client and the repository (owner/name) to keep the ledger in")
+		}
+		return GitHub(t.Client, t.Repo, t.Product, opts...)
+	case config.LedgerFile:
+		if l.Path == "" {
+			return nil, errors.New("ledger: file needs a path (ledger: file:PATH)")
+		}
+		p := l.Path
+		if !filepath.IsAbs(p) && t.Dir != "" {
+			p = filepath.Join(t.Dir, p)
+		}
+		return File(p, t.Product, opts...)
+	case config.LedgerNone:
+		return None(t.Product)
+	}
+	return nil, fmt.Errorf("ledger: unknown kind %q (want github, file:PATH or none)", l.Kind)
+}
