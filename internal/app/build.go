@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -23,7 +25,7 @@ import (
 
 // maxClaimAttempts bounds how often build-bundle re-pushes a manifest because
 // another job claimed the version it computed in the meantime.
-const maxClaimAttempts = 8
+const maxClaimAttempts = 32
 
 // errVersionMoved: the ledger changed so that the version rule now gives a
 // different version; the manifest (whose annotations name the version) must
@@ -432,36 +434,99 @@ func (r *run) tagBundle(ctx context.Context, cfg *config.Config, reg *oci.Client
 	return written, nil
 }
 
-// converge makes the registry's channel and label tags match the ledger's
-// stream heads, and re-checks: several jobs may write tags at once, the last
-// registry write wins, and the ledger is the truth. It repeats until the
-// registry agrees with a ledger read after the tags were written.
+// convergeRounds bounds how often converge re-reads the ledger; each round
+// either observes agreement or moves the tag forward, so it runs out only
+// when other jobs keep publishing for that long.
+const convergeRounds = 40
+
+// converge makes the registry's channel tag match the ledger's stream head,
+// and re-checks after each of its own writes: several jobs may write tags at
+// once, the last registry write wins, and the ledger is the truth. A tag that
+// points at a bundle newer than the head this run read (another job's, from a
+// fresher ledger) is not overwritten; the ledger is read again instead. So a
+// tag only ever moves forward along the stream, and every writer's last act
+// is a check that saw agreement.
 func (r *run) converge(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, ch string) error {
 	if cfg.Ledger.Kind == config.LedgerNone {
 		return nil // no truth but the registry
 	}
-	stream := ledger.ChannelStream(ch)
-	for i := 0; i < 5; i++ {
+	return r.convergeTag(ctx, cfg, store, reg, ledger.ChannelStream(ch), ch)
+}
+
+func (r *run) convergeTag(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, stream, tag string) error {
+	foreign := 0
+	for i := 0; i < convergeRounds; i++ {
 		doc, err := store.Read(ctx)
 		if err != nil {
 			return fmt.Errorf("reading the ledger: %w", err)
 		}
-		h, ok := doc.Head(stream)
-		if !ok {
+		entries := doc.Stream(stream)
+		if len(entries) == 0 {
 			return nil
 		}
-		cur, err := reg.Head(ctx, cfg.Registry+":"+ch)
-		if err != nil && !errors.Is(err, oci.ErrNotFound) {
-			return fmt.Errorf("reading tag %s: %w", ch, err)
+		h := entries[len(entries)-1]
+		if i == 0 && strings.HasPrefix(stream, ledger.KindChannel+":") {
+			if err := r.ensureVersionTag(ctx, cfg, reg, h); err != nil {
+				return err
+			}
 		}
-		if err == nil && cur.Digest == h.Digest {
+		cur, err := reg.Head(ctx, cfg.Registry+":"+tag)
+		switch {
+		case err == nil && cur.Digest == h.Digest:
 			return nil
+		case err != nil && !errors.Is(err, oci.ErrNotFound):
+			return fmt.Errorf("reading tag %s: %w", tag, err)
+		case err == nil && !inStream(entries, cur.Digest):
+			// newer than our read of the ledger, or written by someone else:
+			// read again before overwriting; overwrite what stays foreign
+			if foreign++; foreign < 3 {
+				if err := r.jitter(ctx); err != nil {
+					return err
+				}
+				continue
+			}
 		}
-		if err := reg.Tag(ctx, cfg.Registry, h.Digest, ch); err != nil {
-			return fmt.Errorf("moving tag %s to the ledger's head %s: %w", ch, h.Version, err)
+		foreign = 0
+		if err := reg.Tag(ctx, cfg.Registry, h.Digest, tag); err != nil {
+			return fmt.Errorf("moving tag %s to the ledger's head %s: %w", tag, h.Version, err)
 		}
 	}
-	return fmt.Errorf("tag %s did not settle on the ledger's head after 5 rounds: other jobs keep moving it; rerun to finish", ch)
+	return fmt.Errorf("tag %s did not settle on the ledger's head after %d rounds: other jobs keep moving it; rerun to finish", tag, convergeRounds)
+}
+
+func inStream(entries []ledger.Entry, digest string) bool {
+	for i := len(entries) - 1; i >= 0; i-- {
+		if entries[i].Digest == digest {
+			return true
+		}
+	}
+	return false
+}
+
+// jitter waits a short random time, so racing jobs fall out of step.
+func (r *run) jitter(ctx context.Context) error {
+	d := time.Duration(20+rand.IntN(80)) * time.Millisecond
+	return clock{r.deps}.Sleep(ctx, d)
+}
+
+// ensureVersionTag writes the version tag of a bundle the ledger holds when
+// the registry lacks it (a run that stopped between the ledger write and the
+// tags), and refuses a version tag that names another digest.
+func (r *run) ensureVersionTag(ctx context.Context, cfg *config.Config, reg *oci.Client, h ledger.Entry) error {
+	vt := channel.VersionTag(h.Version)
+	cur, err := reg.Head(ctx, cfg.Registry+":"+vt)
+	switch {
+	case errors.Is(err, oci.ErrNotFound):
+		if err := reg.Tag(ctx, cfg.Registry, h.Digest, vt); err != nil {
+			return fmt.Errorf("restoring version tag %s: %w", vt, err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("checking version tag %s: %w", vt, err)
+	case cur.Digest != h.Digest:
+		return fmt.Errorf("version %s is %s in the ledger but %s in the registry; a version tag is never moved: repair the registry by hand", h.Version, h.Digest, cur.Digest)
+	}
+	return nil
 }
 
 // retain applies the channel's retention: with keep: N, version tags of the

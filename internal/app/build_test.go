@@ -387,3 +387,12 @@ func rawManifest(t *testing.T, host, repo, ref string) manifestJSON {
 	}
 	return m
 }
+
+func newTestOCI(t *testing.T) *oci.Client {
+	t.Helper()
+	c, err := oci.New(oci.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

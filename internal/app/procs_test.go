@@ -1,0 +1,247 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ladder-release/ladder/actions"
+	"github.com/ladder-release/ladder/internal/action/actiontest"
+	"github.com/ladder-release/ladder/internal/ghsim"
+	"github.com/ladder-release/ladder/internal/ledger"
+	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/testutil/registry"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+	binDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// ladderBinary builds cmd/ladder once per test binary, as the image does.
+func ladderBinary(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "ladder-bin-")
+		if binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "ladder")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, "./cmd/ladder")
+		cmd.Dir = filepath.Join("..", "..")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build ./cmd/ladder: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// proc is one run of the ladder binary as a separate OS process.
+type proc struct {
+	code    int
+	outputs map[string]string
+	stdout  string
+	stderr  string
+}
+
+// runProcess runs `ladder NAME` as a runner would: INPUT_* and GITHUB_* in
+// the environment, outputs in a GITHUB_OUTPUT file, nothing inherited but PATH
+// and HOME (git needs them).
+func runProcess(t testing.TB, name string, inputs map[string]string, env map[string]string) proc {
+	t.Helper()
+	dir := t.TempDir()
+	outFile := filepath.Join(dir, "output")
+	if err := os.WriteFile(outFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(ladderBinary(t), name)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "GITHUB_ACTIONS=true", "GITHUB_OUTPUT=" + outFile}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	meta, err := actions.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, in := range meta.Inputs { // the runner sets every declared input
+		v, given := inputs[k]
+		if !given {
+			v = cliDefault(func(string) string { return actiontest.Token }, in.Default)
+		}
+		cmd.Env = append(cmd.Env, "INPUT_"+strings.ToUpper(k)+"="+v)
+	}
+	for k := range inputs {
+		if _, ok := meta.Inputs[k]; !ok {
+			t.Fatalf("input %s is not declared in actions/%s/action.yml", k, name)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	p := proc{stdout: stdout.String(), stderr: stderr.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		p.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running ladder %s: %v", name, err)
+	}
+	data, err := os.ReadFile(outFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := actiontest.ParseOutputFile(data)
+	if err != nil {
+		t.Fatalf("GITHUB_OUTPUT of ladder %s: %v", name, err)
+	}
+	p.outputs = map[string]string{}
+	for _, r := range recs {
+		p.outputs[r.Name] = r.Value
+	}
+	return p
+}
+
+func fakeSHA(job, i int) string {
+	return fmt.Sprintf("%08x%032x", job, i+1)
+}
+
+// TestConcurrentPublishers is SPEC section 7's concurrency promise for
+// build-bundle: 8 processes publish into one channel at once, 25 times each,
+// against the real CNCF registry and the simulator's contents API (ledger:
+// github). Every bundle is in the ledger, no version is reused, every version
+// tag points at its own bundle, and the channel tag equals the ledger's head.
+func TestConcurrentPublishers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("200 processes; skipped with -short")
+	}
+	const jobs, each = 8, 25
+	host := registry.Distribution(t)
+	gh := ghsim.NewServer(t, ghsim.WithRateLimit(1_000_000))
+	gh.CreateRepo("acme/rel")
+	gh.AddToken(actiontest.Token, map[string]string{"acme/rel": "write"})
+	ws := t.TempDir()
+	cfg := fmt.Sprintf(`version: 1
+product: rel
+registry: %s/acme/rel
+components:
+  app: {repo: acme/app}
+channels:
+  main:
+    track: {branch: main}
+    version: {bump: patch}
+`, host)
+	if err := os.MkdirAll(filepath.Join(ws, ".github"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ws, ".github", "ladder.yaml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// each publish has its own lock: a different commit of app
+	for j := 0; j < jobs; j++ {
+		for i := 0; i < each; i++ {
+			l := lock.Lock{Schema: lock.Schema, Product: "rel", Channel: "main", Created: now, Components: []lock.Entry{
+				{Name: "app", Repo: "acme/app", Ref: "refs/heads/main", Version: "main", Commit: fakeSHA(j, i)},
+			}}
+			if err := os.WriteFile(filepath.Join(ws, fmt.Sprintf("lock-%d-%d.json", j, i)), l.JSON(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ladderBinary(t)
+	type out struct{ version, digest, lockDigest string }
+	results := make([][]out, jobs)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for j := 0; j < jobs; j++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				env := map[string]string{
+					"GITHUB_API_URL":    gh.URL(),
+					"GITHUB_REPOSITORY": "acme/rel",
+					"GITHUB_WORKSPACE":  ws,
+					"GITHUB_ACTOR":      fmt.Sprintf("job%d", j),
+					"GITHUB_RUN_ID":     fmt.Sprint(1000*j + i),
+					"GITHUB_SHA":        fakeSHA(j, i),
+				}
+				p := runProcess(t, "build-bundle", map[string]string{"channel": "main", "lock-file": fmt.Sprintf("lock-%d-%d.json", j, i), "token": actiontest.Token}, env)
+				if p.code != 0 || p.outputs["published"] != "true" {
+					t.Errorf("job %d publish %d: exit %d outputs %v\n%s%s", j, i, p.code, p.outputs, p.stdout, p.stderr)
+					continue
+				}
+				data, _ := os.ReadFile(filepath.Join(ws, fmt.Sprintf("lock-%d-%d.json", j, i)))
+				l, _ := lock.Parse(data)
+				results[j] = append(results[j], out{p.outputs["version"], p.outputs["digest"], l.Digest()})
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d publishes by %d processes in %v (GOMAXPROCS %d)", jobs*each, jobs, time.Since(start), runtime.GOMAXPROCS(0))
+
+	data, ok := gh.File("acme/rel", "ladder-ledger", "rel.json")
+	if !ok {
+		t.Fatal("no ledger on GitHub")
+	}
+	doc, err := ledger.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Bundles) != jobs*each {
+		t.Errorf("ledger holds %d bundles, want %d", len(doc.Bundles), jobs*each)
+	}
+	seen := map[string]string{}
+	for _, b := range doc.Bundles {
+		if prev, dup := seen[b.Version]; dup {
+			t.Errorf("version %s reused: %s and %s", b.Version, prev, b.Digest)
+		}
+		seen[b.Version] = b.Digest
+	}
+	c := newTestOCI(t)
+	ctx := context.Background()
+	for j, rs := range results {
+		for _, r := range rs {
+			b, ok := doc.Bundle(r.version)
+			if !ok || b.Digest != r.digest || b.LockDigest != r.lockDigest {
+				t.Errorf("job %d's %s (%s) is not in the ledger as published: %+v", j, r.version, r.digest, b)
+			}
+		}
+	}
+	for _, b := range doc.Bundles {
+		d, err := c.Head(ctx, host+"/acme/rel:"+b.Version)
+		if err != nil || d.Digest != b.Digest {
+			t.Errorf("version tag %s: %v, points at %s, ledger says %s", b.Version, err, d.Digest, b.Digest)
+		}
+	}
+	h, _ := doc.Head(ledger.ChannelStream("main"))
+	d, err := c.Head(ctx, host+"/acme/rel:main")
+	if err != nil || d.Digest != h.Digest {
+		t.Errorf("channel tag main: %v %s, ledger head %s (%s)", err, d.Digest, h.Digest, h.Version)
+	}
+	if h.Version != fmt.Sprintf("0.0.%d", jobs*each) {
+		t.Errorf("head version %s, want 0.0.%d", h.Version, jobs*each)
+	}
+	if _, err := doc.Graph(ledger.ChannelStream("main")); err != nil {
+		t.Errorf("upgrade graph: %v", err)
+	}
+}
