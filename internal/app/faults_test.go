@@ -1,0 +1,180 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ladder-release/ladder/internal/action/actiontest"
+	"github.com/ladder-release/ladder/internal/ledger"
+	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/testutil/registry"
+	"github.com/ladder-release/ladder/internal/testutil/regproxy"
+)
+
+// waits records every wait the app asked for.
+type waits struct {
+	mu sync.Mutex
+	ds []time.Duration
+}
+
+func (w *waits) sleep(ctx context.Context, d time.Duration) error {
+	w.mu.Lock()
+	w.ds = append(w.ds, d)
+	w.mu.Unlock()
+	return ctx.Err()
+}
+
+func (w *waits) count(d time.Duration) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, x := range w.ds {
+		if x == d {
+			n++
+		}
+	}
+	return n
+}
+
+// TestPublishThroughRegistryFaults is SPEC section 7's registry-fault
+// promise: with 30% of registry requests failing (500, 502, 503, 429 with
+// Retry-After, dropped and reset connections), every publish completes or
+// fails with a clear message, Retry-After is honoured, and after a rerun the
+// ledger and the registry agree.
+func TestPublishThroughRegistryFaults(t *testing.T) {
+	for _, reg := range []struct {
+		name  string
+		start func(testing.TB) string
+	}{{"in-process", registry.InProcess}, {"distribution", registry.Distribution}} {
+		t.Run(reg.name, func(t *testing.T) {
+			proxy := regproxy.Start(t, reg.start(t))
+			w := newWorld(t, worldOpt{registry: proxy.Host()})
+			cfg := withLedger(w.s1Config(""), "file:ledger.json")
+			w.writeConfig(t, cfg)
+			var slept waits
+			const publishes = 12
+			failures, reruns := 0, 0
+			for i := 0; i < publishes; i++ {
+				l := lock.Lock{Schema: lock.Schema, Product: "elemental", Channel: "stable", Created: now, Components: []lock.Entry{
+					{Name: "cli", Repo: "rancher/elemental-cli", Ref: "refs/tags/v0.2.1", Version: "0.2.1", Commit: fakeSHA(1, i)},
+					{Name: "toolkit", Repo: "rancher/elemental-toolkit", Ref: "refs/tags/v0.9.0", Version: "0.9.0", Commit: fakeSHA(2, i)},
+					{Name: "operator", Repo: "rancher/elemental-operator", Ref: "refs/tags/operator/v1.0.0", Version: "1.0.0", Commit: fakeSHA(3, i)},
+					{Name: "os", Git: w.osRepo.HTTPURL(), Ref: fakeSHA(4, i), Version: lock.Short(fakeSHA(4, i)), Commit: fakeSHA(4, i)},
+				}}
+				name := fmt.Sprintf("lock-%d.json", i)
+				if err := os.WriteFile(filepath.Join(w.ws, name), l.JSON(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				for attempt := 0; ; attempt++ {
+					// every fourth publish meets a storm on its first attempt, so
+					// that some publishes fail and are rerun
+					rate := 0.30
+					if i%4 == 3 && attempt == 0 {
+						rate = 0.95
+					}
+					proxy.SetFaults(regproxy.Faults{Rate: rate, Seed: int64(7 + 100*i + attempt)})
+					res := w.runActionSleeping(t, "build-bundle", map[string]string{"channel": "stable", "lock-file": name}, slept.sleep)
+					if res.code == 0 {
+						break
+					}
+					failures++
+					// a failure names what failed and where, never a bare status
+					if !strings.Contains(res.stdout, "::error::") || !strings.Contains(res.stdout, proxy.Host()) {
+						t.Errorf("publish %d failed without a clear message:\n%s", i, res.stdout)
+					}
+					if attempt == 5 {
+						t.Fatalf("publish %d still failing after 5 reruns:\n%s", i, res.stdout)
+					}
+					reruns++
+				}
+			}
+			if failures == 0 {
+				t.Error("no publish failed: the fail-then-rerun path was not exercised")
+			}
+			st := proxy.Stats()
+			t.Logf("%d registry requests, %d faults injected (%v), %d publishes failed and were rerun", st.Total, st.FaultTotal(), st.Faults, reruns)
+			if st.FaultTotal() < st.Total/5 {
+				t.Fatalf("only %d of %d requests faulted; the test is not testing", st.FaultTotal(), st.Total)
+			}
+			if n429 := st.Faults[regproxy.Fault429]; n429 == 0 || slept.count(time.Second) < n429/2 {
+				t.Errorf("%d 429s with Retry-After: 1 injected, only %d waits of 1s: Retry-After not honoured", n429, slept.count(time.Second))
+			}
+			// faults off: the registry must now agree with the ledger
+			proxy.SetFaults(regproxy.Faults{})
+			doc := w.fileLedger(t)
+			if len(doc.Bundles) != publishes {
+				t.Errorf("%d bundles in the ledger after %d publishes", len(doc.Bundles), publishes)
+			}
+			c := newTestOCI(t)
+			for _, b := range doc.Bundles {
+				d, err := c.Head(context.Background(), w.repo()+":"+b.Version)
+				if err != nil || d.Digest != b.Digest {
+					t.Errorf("version %s: registry %s (%v), ledger %s", b.Version, d.Digest, err, b.Digest)
+				}
+			}
+			h, _ := doc.Head(ledger.ChannelStream("stable"))
+			if d, err := c.Head(context.Background(), w.repo()+":stable"); err != nil || d.Digest != h.Digest {
+				t.Errorf("tag stable %s (%v), ledger head %s", d.Digest, err, h.Digest)
+			}
+		})
+	}
+}
+
+// runActionSleeping is runAction with a recording sleep.
+func (w *world) runActionSleeping(t *testing.T, name string, inputs map[string]string, sleep func(context.Context, time.Duration) error) result {
+	t.Helper()
+	meta := actiontest.LoadActionYAML(t, filepath.Join("..", "..", "actions", name, "action.yml"))
+	te := actiontest.Env(t, meta, inputs, map[string]string{
+		"GITHUB_API_URL": w.gh.URL(), "GITHUB_WORKSPACE": w.ws, "GITHUB_REPOSITORY": "acme/elemental",
+		"GITHUB_SHA": strings.Repeat("e", 40), "GITHUB_ACTOR": "octocat", "GITHUB_RUN_ID": "4242",
+	})
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{name}, Deps{Getenv: te.Getenv, Stdout: &stdout, Stderr: &stderr, Now: func() time.Time { return now }, Sleep: sleep})
+	return result{code: code, outputs: te.Outputs(), stdout: stdout.String(), stderr: stderr.String(), summary: te.Summary()}
+}
+
+// TestRerunFinishesTaggingAfterLedgerWrite: the claim reached the ledger,
+// then every tag write failed. The run fails naming the tag; a rerun of the
+// same lock publishes nothing new and writes the missing tags.
+func TestRerunFinishesTaggingAfterLedgerWrite(t *testing.T) {
+	proxy := regproxy.Start(t, registry.InProcess(t))
+	w := newWorld(t, worldOpt{registry: proxy.Host()})
+	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	resolveOK(t, w, map[string]string{"channel": "stable"})
+	tagPut := func(r *http.Request) bool {
+		return r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") && !strings.Contains(r.URL.Path, "sha256:")
+	}
+	proxy.SetFaults(regproxy.Faults{Rate: 1, Kinds: []regproxy.Fault{regproxy.Fault503}, Match: tagPut})
+	var slept waits
+	res := w.runActionSleeping(t, "build-bundle", map[string]string{"channel": "stable"}, slept.sleep)
+	if res.code != ExitFailure || !strings.Contains(res.stdout, "tagging 0.0.1") {
+		t.Fatalf("exit %d, want a failure naming the tag:\n%s", res.code, res.stdout)
+	}
+	doc := w.fileLedger(t)
+	b, ok := doc.Bundle("0.0.1")
+	if !ok {
+		t.Fatal("the claim did not reach the ledger; this test needs it to")
+	}
+	proxy.SetFaults(regproxy.Faults{})
+	again := w.runActionSleeping(t, "build-bundle", map[string]string{"channel": "stable"}, slept.sleep)
+	if again.code != 0 || again.outputs["published"] != "false" || again.outputs["version"] != "0.0.1" {
+		t.Fatalf("rerun: exit %d %v\n%s", again.code, again.outputs, again.stdout)
+	}
+	c := newTestOCI(t)
+	for _, tag := range []string{"0.0.1", "stable"} {
+		if d, err := c.Head(context.Background(), w.repo()+":"+tag); err != nil || d.Digest != b.Digest {
+			t.Errorf("after the rerun, tag %s: %v %s, ledger %s", tag, err, d.Digest, b.Digest)
+		}
+	}
+	if n := len(w.fileLedger(t).Bundles); n != 1 {
+		t.Errorf("rerun added bundles: %d", n)
+	}
+}
