@@ -383,7 +383,9 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 // copies the image into the product's repository by manifest only.
 func (r *run) pushManifest(ctx context.Context, cfg *config.Config, reg *oci.Client, l lock.Lock, files []oci.File, annotations map[string]string, image string) (string, error) {
 	if image != "" {
-		d, err := reg.TagImage(ctx, image, cfg.Registry)
+		// The image enters the product's repository under the composite id
+		// (a mutable view of this lock); its version tag follows the claim.
+		d, err := reg.TagImage(ctx, image, cfg.Registry, l.CompositeID())
 		if err != nil {
 			return "", fmt.Errorf("input image %s: %w", image, err)
 		}

@@ -9,11 +9,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/testutil/registry"
 )
 
 // withLedger swaps the S1 config's `ledger: none` for another kind.
@@ -395,4 +400,56 @@ func newTestOCI(t *testing.T) *oci.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+func TestBuildImageModeTagsTheImageAndAttachesTheLock(t *testing.T) {
+	for _, reg := range []struct {
+		name  string
+		start func(testing.TB) string
+	}{{"in-process", registry.InProcess}, {"distribution", registry.Distribution}} {
+		t.Run(reg.name, func(t *testing.T) {
+			w := newWorld(t, worldOpt{registry: reg.start(t)})
+			w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+			img, err := random.Image(1024, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := w.registry + "/acme/elemental-os:build-17"
+			ref, _ := name.ParseReference(src)
+			if err := remote.Write(ref, img); err != nil {
+				t.Fatal(err)
+			}
+			imgDigest, _ := img.Digest()
+			_, l := resolveOK(t, w, map[string]string{"channel": "staging"})
+			res := buildOK(t, w, map[string]string{"channel": "staging", "image": src})
+			if res.outputs["digest"] != imgDigest.String() || res.outputs["published"] != "true" {
+				t.Fatalf("outputs %v, image %s", res.outputs, imgDigest)
+			}
+			c := newTestOCI(t)
+			ctx := context.Background()
+			for _, tag := range []string{res.outputs["version"], "staging", l.CompositeID()} {
+				if d, err := c.Head(ctx, w.repo()+":"+tag); err != nil || d.Digest != imgDigest.String() {
+					t.Errorf("tag %s: %v %s", tag, err, d.Digest)
+				}
+			}
+			refs, err := c.Referrers(ctx, w.repo()+"@"+imgDigest.String())
+			if err != nil || len(refs) != 1 {
+				t.Fatalf("referrers %v %v", refs, err)
+			}
+			b, desc, err := c.ReadBundle(ctx, w.repo()+"@"+refs[0].Digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := lock.Parse(b.Config); err != nil || got.Digest() != l.Digest() {
+				t.Errorf("attached lock: %v", err)
+			}
+			// (ggcr's registry leaves annotations out of the referrers list; read the manifest's)
+			if desc.Annotations[bundle.KeyLockDigest] != l.Digest() || desc.Annotations[bundle.OCIVersion] != res.outputs["version"] {
+				t.Errorf("referrer annotations %v", desc.Annotations)
+			}
+			if b, ok := w.fileLedger(t).Bundle(res.outputs["version"]); !ok || b.Mode != ledger.ModeImage {
+				t.Errorf("ledger bundle %+v", b)
+			}
+		})
+	}
 }
