@@ -59,6 +59,7 @@ var commands = map[string]command{
 	"validate":         {run: validate, usage: "check a config file (--config PATH)"},
 	"schema":           {run: schema, usage: "print the config's JSON Schema"},
 	"version":          {run: printVersion, usage: "print ladder's version"},
+	"status":           {run: statusCommand, usage: "every channel and label: version, since when, gates, holds (--json, --history NAME)"},
 }
 
 // Main runs one command and returns the process exit code.

@@ -149,9 +149,6 @@ func (r *run) cascadeInputs() (cascadeInputs, error) {
 		}
 		in.appID = id
 	}
-	if in.appID == 0 && strings.TrimSpace(in.sec.token) == "" {
-		return in, errors.New("input token: empty, and no GitHub App is given (app-id, app-private-key): nothing to dispatch with")
-	}
 	if depth == "" {
 		in.maxDepth = cascade.DefaultMaxDepth
 	} else if in.maxDepth, err = strconv.Atoi(depth); err != nil || in.maxDepth < 1 || in.maxDepth > cascade.MaxChain {
@@ -371,6 +368,9 @@ func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade
 		return clients, refused, nil
 	}
 
+	if in.sec.token == "" {
+		return nil, nil, errors.New("input token: empty, and no GitHub App is given (app-id, app-private-key): nothing to dispatch with")
+	}
 	c, err := r.github(in.sec)
 	if err != nil {
 		return nil, nil, err
@@ -381,7 +381,11 @@ func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade
 		got, _, err := c.Repositories.Get(ctx, owner, name)
 		switch {
 		case gh.IsStatus(err, http.StatusNotFound), gh.IsStatus(err, http.StatusForbidden) && !isRateLimit(err):
-			refused[repoKey(repo)] = &accessError{repo: repo, own: strings.EqualFold(repo, own), hidden: true}
+			e := &accessError{repo: repo, own: strings.EqualFold(repo, own), hidden: true}
+			if a, ok := gh.AsAPIError(err); ok && a.Status == http.StatusForbidden {
+				e.github = a.Message // e.g. SAML enforcement: say it
+			}
+			refused[repoKey(repo)] = e
 			continue
 		case gh.IsStatus(err, http.StatusUnauthorized):
 			return nil, nil, fmt.Errorf("checking access to %s: %w (the token input is not a valid token)", repo, err)
@@ -415,6 +419,7 @@ type accessError struct {
 	hidden       bool  // the token cannot see the repository at all
 	notInstalled bool  // the App is not installed on it
 	level        string
+	github       string // GitHub's own words, when they add something
 }
 
 func (e *accessError) Error() string {
@@ -430,6 +435,9 @@ func (e *accessError) Error() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "token cannot dispatch to %s: ", e.repo)
+	if e.github != "" {
+		fmt.Fprintf(&b, "GitHub answers %q; ", e.github)
+	}
 	if e.hidden {
 		b.WriteString("the repository does not exist or this token cannot see it, and repository_dispatch needs contents: write on it; ")
 	} else {
@@ -577,8 +585,15 @@ func (res *cascadeResult) err() error {
 	for i, t := range res.undelivered {
 		names[i] = t.String()
 	}
-	head := fmt.Errorf("cascade: %d of %d targets not reached: %s", len(res.undelivered), len(res.plan.Dispatches), strings.Join(names, ", "))
-	return errors.Join(append([]error{head}, res.errs...)...)
+	errs := []error{fmt.Errorf("cascade: %d of %d targets not reached: %s", len(res.undelivered), len(res.plan.Dispatches), strings.Join(names, ", "))}
+	seen := map[string]bool{}
+	for _, e := range res.errs {
+		if !seen[e.Error()] { // one refused repository, several branches
+			seen[e.Error()] = true
+			errs = append(errs, e)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // cascadeFinish writes the outputs and the summary, then returns runErr.
@@ -619,7 +634,7 @@ func (r *run) cascadeSummary(res *cascadeResult) error {
 	}
 	s.Heading(title, 2)
 	s.Paragraph(describeTrigger(p))
-	s.Table([]string{"correlation id", "hop", "max-depth", "dispatched"},
+	s.Table([]string{"correlation id", "runs in the chain", "max-depth", "dispatched"},
 		[][]string{{p.CorrelationID, strconv.Itoa(len(p.Chain)), strconv.Itoa(p.MaxDepth), strconv.Itoa(res.sent)}})
 	if len(p.Dispatches) > 0 {
 		rows := make([][]string, len(p.Dispatches))
@@ -659,7 +674,7 @@ func describeTrigger(p *cascade.DispatchPlan) string {
 		what = fmt.Sprintf("channel %s published", t.Channel)
 	case t.Cascade != nil:
 		what = fmt.Sprintf("cascaded run (%s) building %s", t.EventType, t.Branch)
-	case t.Event == cascade.EventPush:
+	case t.Event == cascade.EventPush && t.Branch != "":
 		what = "push to " + t.Branch
 	case t.Branch != "":
 		what = fmt.Sprintf("%s on %s", t.Event, t.Branch)
