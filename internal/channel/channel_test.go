@@ -199,6 +199,14 @@ func TestNextVersionNumericIDAndLongFallback(t *testing.T) {
 	}
 }
 
+func TestNextVersionDefaultPrereleaseFromAnyChannelName(t *testing.T) {
+	l := lock.Lock{Schema: 1, Product: "p", Components: []lock.Entry{{Name: "a", Repo: "o/a", Ref: "r", Version: "main", Commit: "abcdef1" + strings.Repeat("0", 33)}}}
+	v, err := NextVersion(VersionRule{}, "my_chan", l, Known{}, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	if err != nil || v != "0.0.1-my-chan.20260102T030405.abcdef1" {
+		t.Errorf("got %q, %v", v, err)
+	}
+}
+
 func TestVersionTag(t *testing.T) {
 	if got := VersionTag("1.2.3+build.5"); got != "1.2.3_build.5" {
 		t.Errorf("VersionTag = %q", got)

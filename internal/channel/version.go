@@ -69,7 +69,7 @@ func NextVersion(rule VersionRule, channelName string, l lock.Lock, known Known,
 	default:
 		pre := rule.Prerelease
 		if pre == "" {
-			pre = channelName
+			pre = prereleaseName(channelName)
 		}
 		base := highestRelease(known.Product).IncPatch()
 		stamp := now.UTC().Format("20060102T150405")
@@ -102,3 +102,14 @@ func highestRelease(vs []string) *semver.Version {
 // VersionTag is the OCI tag a version is published under: semver build
 // metadata's "+" is not allowed in a tag, so it becomes "_" (as Helm does).
 func VersionTag(version string) string { return strings.ReplaceAll(version, "+", "_") }
+
+// prereleaseName makes a channel name usable as semver prerelease
+// identifiers: a character semver does not allow there ("_") becomes "-".
+func prereleaseName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '.' {
+			return r
+		}
+		return '-'
+	}, name)
+}
