@@ -65,9 +65,11 @@ type Retraction struct {
 
 // Graph is the upgrade graph of one stream.
 type Graph struct {
-	Stream    string       `json:"stream"`
-	Head      string       `json:"head,omitempty"`
-	Entries   []Entry      `json:"entries"` // the replaces chain, tail first, head last
+	Stream  string  `json:"stream"`
+	Head    string  `json:"head,omitempty"`
+	Entries []Entry `json:"entries"` // the replaces chain, tail first, head last
+	// Retracted lists every retraction in the order it happened, including
+	// those of a version that entered the stream again later.
 	Retracted []Retraction `json:"retracted,omitempty"`
 }
 

@@ -1,15 +1,24 @@
 package ledger
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-github/v60/github"
+
+	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/ghsim"
 )
 
@@ -53,10 +62,40 @@ func benchPublish(b *testing.B, s Store, reset resetter) {
 	}
 }
 
+// timing measures the time requests spend in round trips (network, the
+// simulator's work and its latency), so that a benchmark can report the
+// client's own share: the rest.
+type timing struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	d    time.Duration
+}
+
+func (t *timing) RoundTrip(r *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := t.next.RoundTrip(r)
+	t.mu.Lock()
+	t.d += time.Since(start)
+	t.mu.Unlock()
+	return resp, err
+}
+
+func (t *timing) total() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.d
+}
+
 func benchGitHub(b *testing.B, seed []byte, warm bool, latency time.Duration) {
-	srv, c := sim(b, ghsim.WithLatency(latency), ghsim.WithRateLimit(1<<30))
+	srv := ghsim.NewServer(b, ghsim.WithLatency(latency), ghsim.WithRateLimit(1<<30))
+	srv.CreateRepo(repo)
 	srv.PutFile(repo, Branch, "app.json", seed, "seed")
-	s := ghStore(b, c)
+	rt := &timing{next: http.DefaultTransport}
+	gc, err := gh.New(gh.WithAPIURL(srv.URL()), gh.WithToken("t0ken"), gh.WithHTTPClient(&http.Client{Transport: rt}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := ghStore(b, gc.REST())
 	var reset resetter
 	if warm {
 		// Become the last writer, so the store knows the current sha.
@@ -66,7 +105,12 @@ func benchGitHub(b *testing.B, seed []byte, warm bool, latency time.Duration) {
 	} else {
 		reset = func() { srv.PutFile(repo, Branch, "app.json", seed, "reset") }
 	}
+	rt.mu.Lock()
+	rt.d = 0
+	rt.mu.Unlock()
 	benchPublish(b, s, reset)
+	// The client's own time per op: what is not spent in round trips.
+	b.ReportMetric(float64(b.Elapsed()-rt.total())/float64(b.N)/1e6, "client-ms/op")
 }
 
 func benchFile(b *testing.B, seed []byte, warm bool) {
@@ -182,13 +226,18 @@ func BenchmarkMemory10k(b *testing.B) {
 		}
 		b.ReportMetric(float64(worst)/1e6, "peak-MB")
 	}
-	b.Run("github", func(b *testing.B) {
+	b.Run("github/simulator-in-process", func(b *testing.B) {
 		srv, c := sim(b, ghsim.WithRateLimit(1<<30))
 		srv.PutFile(repo, Branch, "app.json", seed, "seed")
 		run(b, func() Store {
 			srv.PutFile(repo, Branch, "app.json", seed, "reset")
 			return ghStore(b, c)
 		})
+	})
+	b.Run("github/simulator-in-another-process", func(b *testing.B) {
+		c := simProcess(b, seed)
+		b.ResetTimer()
+		run(b, func() Store { return ghStore(b, c) }) // a new store: a ledger it has never seen
 	})
 	b.Run("file", func(b *testing.B) {
 		path := filepath.Join(b.TempDir(), "ledger.json")
@@ -239,4 +288,54 @@ func BenchmarkGraph10kFromLedger(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+const simEnv = "LADDER_LEDGER_SIM"
+
+// TestSimHelperProcess is not a test: simProcess runs the test binary again
+// with it to serve a GitHub simulator from another process, so that a
+// benchmark's heap holds only the client's memory.
+func TestSimHelperProcess(t *testing.T) {
+	seedPath := os.Getenv(simEnv)
+	if seedPath == "" {
+		t.Skip("helper process only")
+	}
+	seed, err := os.ReadFile(seedPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := ghsim.New(ghsim.WithRateLimit(1 << 30))
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.CreateRepo(repo)
+	srv.PutFile(repo, Branch, "app.json", seed, "seed")
+	fmt.Println(srv.URL())
+	io.Copy(io.Discard, os.Stdin) //nolint:errcheck // until the parent closes it
+}
+
+func simProcess(b *testing.B, seed []byte) *github.Client {
+	seedPath := filepath.Join(b.TempDir(), "seed.json")
+	if err := os.WriteFile(seedPath, seed, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSimHelperProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), simEnv+"="+seedPath)
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { stdin.Close(); cmd.Wait() }) //nolint:errcheck
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		b.Fatalf("simulator process: %v", err)
+	}
+	c, err := gh.New(gh.WithAPIURL(strings.TrimSpace(line)), gh.WithToken("t0ken"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c.REST()
 }

@@ -183,3 +183,89 @@ func TestParseRefuses(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParse: whatever the input, Parse does not panic; what it accepts,
+// encoding/json reads the same way, and it survives Marshal and Parse again
+// unchanged.
+func FuzzParse(f *testing.F) {
+	golden, err := os.ReadFile(filepath.Join("testdata", "ledger.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(golden)
+	f.Add([]byte(`{"schema":1,"product":"a","bundles":null,"streams":{"label:x":null}}`))
+	f.Add([]byte(`{"schema":1,"product":"a\u00e9\ud83d\ude00\n","holds":{"x":{"at":"2026-01-02T03:04:05.5+01:00"}}}`))
+	f.Add([]byte(`{"schema":2}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := Parse(data)
+		if err != nil {
+			return
+		}
+		var std Document
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&std); err != nil {
+			// encoding/json matches keys case-insensitively and accepts
+			// what this decoder refuses only in that direction.
+			t.Fatalf("Parse accepted what encoding/json refuses (%v): %q", err, data)
+		}
+		d.idx, d.sizeHint = nil, 0
+		if !reflect.DeepEqual(normalize(&std), normalize(d)) {
+			t.Fatalf("Parse and encoding/json disagree on %q:\n%+v\n%+v", data, d, &std)
+		}
+		again, err := Parse(d.Marshal())
+		if err != nil {
+			t.Fatalf("Marshal output does not parse: %v", err)
+		}
+		if !bytes.Equal(again.Marshal(), d.Marshal()) {
+			t.Fatalf("Marshal is not stable for %q", data)
+		}
+	})
+}
+
+// normalize makes two equal documents DeepEqual: times in UTC, empty and nil
+// the same.
+func normalize(d *Document) *Document {
+	c := d.Clone()
+	c.idx, c.sizeHint = nil, 0
+	utc := func(t *time.Time) { *t = t.UTC() }
+	if len(c.Bundles) == 0 {
+		c.Bundles = nil
+	}
+	for i := range c.Bundles {
+		utc(&c.Bundles[i].Created)
+	}
+	for k, es := range c.Streams {
+		if len(es) == 0 {
+			c.Streams[k] = nil
+		}
+		for i := range es {
+			utc(&es[i].At)
+		}
+	}
+	if len(c.Streams) == 0 {
+		c.Streams = nil
+	}
+	for k, h := range c.Holds {
+		utc(&h.At)
+		c.Holds[k] = h
+	}
+	if len(c.Holds) == 0 {
+		c.Holds = nil
+	}
+	for k, q := range c.Quarantines {
+		utc(&q.At)
+		utc(&q.Released)
+		c.Quarantines[k] = q
+	}
+	if len(c.Quarantines) == 0 {
+		c.Quarantines = nil
+	}
+	if len(c.Deletions) == 0 {
+		c.Deletions = nil
+	}
+	for i := range c.Deletions {
+		utc(&c.Deletions[i].At)
+	}
+	return c
+}

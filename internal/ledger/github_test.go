@@ -170,7 +170,7 @@ func TestGitHubRacingWriters(t *testing.T) {
 func TestGitHubConcurrent(t *testing.T) {
 	ctx := context.Background()
 	srv, c := sim(t)
-	shared := ghStore(t, c, WithMaxAttempts(1000), WithBackoff(time.Millisecond, 20*time.Millisecond),
+	shared := ghStore(t, c, WithMaxAttempts(1000), WithBackoff(2*time.Millisecond, 100*time.Millisecond),
 		WithSleep(sleepCtx))
 	var writers []string
 	var wg sync.WaitGroup
@@ -181,7 +181,7 @@ func TestGitHubConcurrent(t *testing.T) {
 		// Half the writers share a store (and its cache), half have their own, as separate jobs do.
 		s := shared
 		if g%2 == 1 {
-			s = ghStore(t, c, WithMaxAttempts(1000), WithBackoff(time.Millisecond, 20*time.Millisecond), WithSleep(sleepCtx))
+			s = ghStore(t, c, WithMaxAttempts(1000), WithBackoff(2*time.Millisecond, 100*time.Millisecond), WithSleep(sleepCtx))
 		}
 		wg.Add(1)
 		go func() {
