@@ -56,6 +56,7 @@ var commands = map[string]command{
 	"resolve-channel":  {run: resolveChannel, usage: "resolve a channel to a lock"},
 	"build-bundle":     {run: buildBundle, usage: "publish a lock as a bundle, claimed in the ledger"},
 	"cascade-branches": {run: cascadeBranches, usage: "dispatch the next hops of a branch or repository cascade"},
+	"promote-label":    {run: promoteLabel, usage: "move a label to a bundle once its gates pass; roll back, hold, release"},
 	"validate":         {run: validate, usage: "check a config file (--config PATH)"},
 	"schema":           {run: schema, usage: "print the config's JSON Schema"},
 	"version":          {run: printVersion, usage: "print ladder's version"},

@@ -258,18 +258,33 @@ func (c *call) listTags() *response {
 	names := tagNamesDesc(r)
 	resp := &response{status: http.StatusOK}
 	lo, hi := c.paginate(resp, len(names))
-	out := []map[string]any{}
+	out := make([]tagJSON, 0, hi-lo)
 	for _, t := range names[lo:hi] {
 		sha := r.peel(r.tags[t])
-		out = append(out, map[string]any{
-			"name":        t,
-			"commit":      map[string]string{"sha": sha, "url": c.repoURL(r) + "/commits/" + sha},
-			"zipball_url": c.repoURL(r) + "/zipball/refs/tags/" + t,
-			"tarball_url": c.repoURL(r) + "/tarball/refs/tags/" + t,
-			"node_id":     "REF_" + t,
+		out = append(out, tagJSON{
+			Name:       t,
+			Commit:     tagCommitJSON{SHA: sha, URL: c.repoURL(r) + "/commits/" + sha},
+			ZipballURL: c.repoURL(r) + "/zipball/refs/tags/" + t,
+			TarballURL: c.repoURL(r) + "/tarball/refs/tags/" + t,
+			NodeID:     "REF_" + t,
 		})
 	}
 	return withJSON(resp, out)
+}
+
+// tagJSON is one entry of GET /repos/{owner}/{repo}/tags, in GitHub's key
+// order (a struct: the tags list is the simulator's hottest answer).
+type tagJSON struct {
+	Name       string        `json:"name"`
+	Commit     tagCommitJSON `json:"commit"`
+	ZipballURL string        `json:"zipball_url"`
+	TarballURL string        `json:"tarball_url"`
+	NodeID     string        `json:"node_id"`
+}
+
+type tagCommitJSON struct {
+	SHA string `json:"sha"`
+	URL string `json:"url"`
 }
 
 type refEntry struct{ ref, sha, typ string }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -48,21 +49,21 @@ func (g *GitHub) Branch(ctx context.Context, branch string) (string, error) {
 // (the HTTP client bounds how many requests are in flight in all), so 500
 // tags cost 5 requests and 2 round trips.
 func (g *GitHub) Tags(ctx context.Context, prefix string) ([]Tag, error) {
-	first, resp, err := g.client.Repositories.ListTags(ctx, g.owner, g.name, &github.ListOptions{PerPage: 100})
+	first, resp, err := g.listTags(ctx, 1)
 	if err != nil {
 		return nil, fmt.Errorf("%s: listing tags: %w", g.repo(), classify(err))
 	}
-	pages := [][]*github.RepositoryTag{first}
+	pages := [][]tagEntry{first}
 	switch {
 	case resp.LastPage > 1:
-		rest := make([][]*github.RepositoryTag, resp.LastPage-1)
+		rest := make([][]tagEntry, resp.LastPage-1)
 		errs := make([]error, len(rest))
 		var wg sync.WaitGroup
 		for i := range rest {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				page, _, err := g.client.Repositories.ListTags(ctx, g.owner, g.name, &github.ListOptions{PerPage: 100, Page: i + 2})
+				page, _, err := g.listTags(ctx, i+2)
 				rest[i], errs[i] = page, err
 			}()
 		}
@@ -74,7 +75,7 @@ func (g *GitHub) Tags(ctx context.Context, prefix string) ([]Tag, error) {
 	case resp.NextPage != 0:
 		// No "last" link: walk the pages in order.
 		for next := resp.NextPage; next != 0; next = resp.NextPage {
-			page, r, err := g.client.Repositories.ListTags(ctx, g.owner, g.name, &github.ListOptions{PerPage: 100, Page: next})
+			page, r, err := g.listTags(ctx, next)
 			if err != nil {
 				return nil, fmt.Errorf("%s: listing tags: %w", g.repo(), classify(err))
 			}
@@ -84,12 +85,36 @@ func (g *GitHub) Tags(ctx context.Context, prefix string) ([]Tag, error) {
 	var out []Tag
 	for _, page := range pages {
 		for _, t := range page {
-			if name := t.GetName(); strings.HasPrefix(name, prefix) {
-				out = append(out, Tag{Name: name, Commit: t.GetCommit().GetSHA()})
+			if strings.HasPrefix(t.Name, prefix) {
+				out = append(out, Tag{Name: t.Name, Commit: t.Commit.SHA})
 			}
 		}
 	}
 	return out, nil
+}
+
+// tagEntry is the part of a GET /repos/{owner}/{repo}/tags entry ladder
+// reads; decoding only it keeps 500 tags cheap.
+type tagEntry struct {
+	Name   string `json:"name"`
+	Commit struct {
+		SHA string `json:"sha"`
+	} `json:"commit"`
+}
+
+// listTags reads one page of 100 tags.
+func (g *GitHub) listTags(ctx context.Context, page int) ([]tagEntry, *github.Response, error) {
+	u := fmt.Sprintf("repos/%s/%s/tags?per_page=100&page=%d", url.PathEscape(g.owner), url.PathEscape(g.name), page)
+	req, err := g.client.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []tagEntry
+	resp, err := g.client.Do(ctx, req, &out)
+	if err != nil {
+		return nil, resp, err
+	}
+	return out, resp, nil
 }
 
 // Commit resolves a pin: a tag name or a full commit SHA, which must exist.

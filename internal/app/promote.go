@@ -1,0 +1,674 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/ledger"
+	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/promote"
+)
+
+// promote-label: gather (inputs, ledger, the candidate, its lock and the gate
+// evidence on GitHub) -> decide (promote.Decide) -> apply (one
+// compare-and-swap ledger write that re-decides against the fresh ledger,
+// then the registry's <label> and <label>-previous tags made to match the
+// ledger) -> outputs and summary.
+//
+// Choices (README):
+//   - What the ledger records: moves (promoted, rollback: stream entries
+//     with from and to, versions, digests, when, actor, run, reason,
+//     decision, forced), holds and their release, and quarantines. A
+//     pending decision is not recorded (it would add a commit to the ledger
+//     on every scheduled run and says nothing about where the label was);
+//     neither is a failed one without quarantine: the run's outputs, summary
+//     and exit code carry it.
+//   - Candidates: with `from` a channel or label (the label's `from` by
+//     default), the newest value of that stream that is not quarantined;
+//     when that cannot move the label forward, the run is a noop (a
+//     schedule stays green). With `from` a version or digest, a refusal
+//     (lower than the label, quarantined) fails the run.
+//   - A hold is lifted only by mode release (force bypasses gates and
+//     quarantines, not holds); a rollback moves the label back and holds it.
+//   - force needs a reason: the ledger records who bypassed what, and why.
+//   - promote-label needs a ledger: holds, quarantines and the history live
+//     there; with ledger: none it refuses to run.
+//   - The candidate's lock (the bundle's config blob) is read only when the
+//     gates check commits; the retag itself is a manifest GET and PUT.
+
+// Polling of pending gates (input wait): the first wait, doubled after each
+// poll up to the cap.
+const (
+	pollFirst = 15 * time.Second
+	pollCap   = 2 * time.Minute
+	// historyShown is how many moves the summary draws.
+	historyShown = 10
+	// maxConcurrentEvidence bounds the components whose checks are read at once.
+	maxConcurrentEvidence = 16
+)
+
+type promoteInputs struct {
+	label  string
+	from   string
+	mode   promote.Mode
+	reason string
+	force  bool
+	wait   time.Duration
+	dryRun bool
+}
+
+// promotion is promote-label's result.
+type promotion struct {
+	label   config.Label
+	in      promoteInputs
+	dec     promote.Decision
+	from    string // where the candidate came from, as the summary says it
+	skipped []promote.Move
+	history []promote.Move // the label's stream after the run
+	lockOK  bool           // the candidate's lock was read
+	lock    lock.Lock
+	written bool // the ledger was written
+}
+
+func promoteLabel(ctx context.Context, r *run) error {
+	sec, err := r.secrets()
+	if err != nil {
+		return err
+	}
+	in, err := r.promoteInputs()
+	if err != nil {
+		return err
+	}
+	cfg, err := r.loadConfig()
+	if err != nil {
+		return err
+	}
+	label, ok := cfg.Label(in.label)
+	if !ok {
+		names := make([]string, len(cfg.Labels))
+		for i, l := range cfg.Labels {
+			names[i] = l.Name
+		}
+		return fmt.Errorf("input label: %q is not a label of %s (labels: %s)", in.label, cfg.File, strings.Join(names, ", "))
+	}
+	if cfg.Ledger.Kind == config.LedgerNone {
+		return at(cfg, "ledger", errors.New("promote-label needs a ledger (github or file:PATH): a label's history, holds and quarantines live there, and its moves are claimed there; ledger: none has none"))
+	}
+	reg, err := r.registry(cfg, sec)
+	if err != nil {
+		return err
+	}
+	store, err := r.ledgerStore(cfg, sec)
+	if err != nil {
+		return err
+	}
+	p, err := r.promote(ctx, cfg, label, store, reg, sec, in)
+	if err != nil {
+		return err
+	}
+	d := p.dec
+	reason := d.Reason
+	if in.dryRun {
+		reason = "dry run, nothing written: " + reason
+	}
+	if err := r.setOutputs([]kv{
+		{"decision", string(d.Outcome)},
+		{"promoted", fmt.Sprint(d.Outcome == promote.Promoted && p.written)},
+		{"digest", d.Target.Digest},
+		{"version", d.Target.Version},
+		{"previous-digest", d.Previous.Digest},
+		{"previous-version", d.Previous.Version},
+		{"reason", reason},
+	}); err != nil {
+		return err
+	}
+	if err := r.promoteSummary(cfg, p); err != nil {
+		return err
+	}
+	switch {
+	case d.Outcome != promote.Failed:
+		return nil
+	case d.Refused:
+		return errors.New(d.Reason)
+	default:
+		return at(cfg, "labels."+label.Name+".gates", errors.New(d.Reason))
+	}
+}
+
+func (r *run) promoteInputs() (promoteInputs, error) {
+	var in promoteInputs
+	var err error
+	if in.label, err = r.required("label"); err != nil {
+		return in, err
+	}
+	in.from = r.input("from")
+	if in.mode, err = promote.ParseMode(r.input("mode")); err != nil {
+		return in, fmt.Errorf("input mode: %w", err)
+	}
+	in.reason = r.input("reason")
+	if in.force, err = r.act.BoolInput("force"); err != nil {
+		return in, err
+	}
+	if in.wait, err = r.act.DurationInput("wait"); err != nil {
+		return in, err
+	}
+	if in.dryRun, err = r.act.BoolInput("dry-run"); err != nil {
+		return in, err
+	}
+	switch in.mode {
+	case promote.ModeHold, promote.ModeRelease:
+		if in.from != "" {
+			return in, fmt.Errorf("input from: not used with mode %s (it holds or releases the label where it is)", in.mode)
+		}
+		if in.force {
+			return in, fmt.Errorf("input force: not used with mode %s", in.mode)
+		}
+	}
+	if in.force && in.reason == "" {
+		return in, errors.New("input reason: required with force: true (the ledger records who bypassed the gates, and why)")
+	}
+	return in, nil
+}
+
+// candidate is where promote-label's candidate comes from.
+type candidate struct {
+	stream  string // the from stream ("channel:NAME" or "label:NAME"), "" when named
+	from    string // for reasons: "channel staging", "version 1.2.0"
+	named   bool
+	bundle  *promote.Bundle
+	entered time.Time
+	skipped []promote.Move
+}
+
+// pickCandidate resolves the `from` input (default: the label's from) against
+// the ledger: a channel or label of the config is a stream, whose newest
+// value that is not quarantined is the candidate; otherwise it is a published
+// version (also in its tag form, with _ for +, or with a leading v) or a
+// digest.
+func pickCandidate(cfg *config.Config, label config.Label, in promoteInputs, doc *ledger.Document, quarantined map[string]promote.Quarantine) (candidate, error) {
+	from := in.from
+	if in.mode == promote.ModeHold || in.mode == promote.ModeRelease {
+		return candidate{}, nil
+	}
+	if from == "" && in.mode == promote.ModeRollback {
+		return candidate{from: "the label's previous value"}, nil // promote.Decide finds it
+	}
+	if from == "" {
+		from = label.From
+	}
+	var c candidate
+	if _, ok := cfg.Channel(from); ok {
+		c.stream, c.from = ledger.ChannelStream(from), "channel "+from
+	} else if _, ok := cfg.Label(from); ok {
+		if from == label.Name {
+			return c, fmt.Errorf("input from: label %s cannot come from itself", from)
+		}
+		c.stream, c.from = ledger.LabelStream(from), "label "+from
+	}
+	if c.stream != "" {
+		if in.mode == promote.ModeRollback {
+			return c, fmt.Errorf("input from: %q is a stream; with mode rollback, give a version or digest (or nothing: the previous value)", from)
+		}
+		m, entered, skipped, ok := promote.Pick(moves(doc.Stream(c.stream)), quarantined)
+		c.skipped = skipped
+		if ok {
+			c.bundle, c.entered = &promote.Bundle{Version: m.Version, Digest: m.Digest}, entered
+		}
+		return c, nil
+	}
+	var b ledger.Bundle
+	var ok bool
+	if strings.HasPrefix(from, "sha256:") {
+		b, ok = doc.BundleByDigest(from)
+		c.from = "digest " + from
+	} else {
+		for _, v := range []string{from, strings.ReplaceAll(from, "_", "+"), strings.TrimPrefix(from, "v")} {
+			if b, ok = doc.Bundle(v); ok {
+				break
+			}
+		}
+		c.from = "version " + b.Version
+	}
+	if !ok {
+		return c, fmt.Errorf("input from: %q is not a channel or label of %s, nor a version or digest the ledger holds", from, cfg.File)
+	}
+	c.named = true
+	c.bundle = &promote.Bundle{Version: b.Version, Digest: b.Digest, Created: b.Created}
+	// soak counts from when it entered the label's from stream; a bundle
+	// that never did counts from its publication
+	fromStream := ledger.ChannelStream(label.From)
+	if _, isLabel := cfg.Label(label.From); isLabel {
+		fromStream = ledger.LabelStream(label.From)
+	}
+	if c.entered = promote.Entered(moves(doc.Stream(fromStream)), b.Digest); c.entered.IsZero() {
+		c.entered = b.Created
+	}
+	return c, nil
+}
+
+// moves converts ledger entries to the promote package's.
+func moves(es []ledger.Entry) []promote.Move {
+	out := make([]promote.Move, len(es))
+	for i, e := range es {
+		out[i] = promote.Move{Version: e.Version, Digest: e.Digest, At: e.At, Actor: e.Actor, Run: e.Run, Reason: e.Reason,
+			Decision: e.Decision, Forced: e.Forced, PreviousVersion: e.PreviousVersion, PreviousDigest: e.PreviousDigest}
+	}
+	return out
+}
+
+// ledgerState is what a decision reads from the ledger.
+func ledgerState(doc *ledger.Document, label string) (history []promote.Move, hold *promote.Hold, quarantined map[string]promote.Quarantine) {
+	history = moves(doc.Stream(ledger.LabelStream(label)))
+	if h, ok := doc.Held(label); ok {
+		hold = &promote.Hold{Reason: h.Reason, Actor: h.Actor, At: h.At}
+	}
+	quarantined = map[string]promote.Quarantine{}
+	for digest := range doc.Quarantines {
+		if q, ok := doc.Quarantined(digest); ok {
+			quarantined[digest] = promote.Quarantine{Reason: q.Reason, Label: q.Label, Actor: q.Actor, At: q.At}
+		}
+	}
+	return history, hold, quarantined
+}
+
+// promote gathers, decides (polling pending gates for up to in.wait), writes
+// the decision to the ledger and makes the registry match.
+func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Label, store ledger.Store, reg *oci.Client, sec secrets, in promoteInputs) (*promotion, error) {
+	doc, err := store.Read(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the ledger: %w", err)
+	}
+	history, hold, quarantined := ledgerState(doc, label.Name)
+	cand, err := pickCandidate(cfg, label, in, doc, quarantined)
+	if err != nil {
+		return nil, err
+	}
+	input := promote.Input{
+		Label: label.Name, Mode: in.mode, Force: in.force, Reason: in.reason,
+		Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL(), Now: r.deps.Now().UTC(),
+		History: history, Hold: hold, Quarantined: quarantined,
+		Candidate: cand.bundle, Named: cand.named, From: cand.from, Skipped: cand.skipped,
+		Gates: promote.Gates{Checks: label.Gates.Checks, AllChecks: label.Gates.AllChecks, Soak: label.Gates.Soak,
+			Components: label.Gates.Components},
+		Quarantine: label.Quarantine,
+		Entered:    cand.entered,
+	}
+	p := &promotion{label: label, in: in, from: cand.from, skipped: cand.skipped}
+	dec, early := promote.Early(input)
+	if !early {
+		if input.Gates.NeedChecks() {
+			ref := cfg.Registry + "@" + cand.bundle.Digest
+			b, _, err := reg.ReadBundle(ctx, ref)
+			if err != nil {
+				return nil, fmt.Errorf("reading the lock of candidate %s: %w", cand.bundle.Version, err)
+			}
+			if p.lock, err = lock.Parse(b.Config); err != nil {
+				return nil, fmt.Errorf("the lock of candidate %s (%s): %w", cand.bundle.Version, ref, err)
+			}
+			p.lockOK = true
+			input.Lock = p.lock.Components
+		}
+		if dec, err = r.pollGates(ctx, sec, &input, in.wait); err != nil {
+			return nil, err
+		}
+	}
+	p.dec = dec
+	p.history = history
+	if in.dryRun {
+		return p, nil
+	}
+	if dec.Writes() {
+		var final promote.Decision
+		meta := ledger.Message{What: describeWrite(label.Name, dec), Actor: input.Actor, Run: input.Run}
+		doc, err = store.Update(ctx, meta, func(d *ledger.Document) error {
+			fresh := input
+			fresh.History, fresh.Hold, fresh.Quarantined = ledgerState(d, label.Name)
+			final = promote.Decide(fresh) // the evidence is the same; the ledger may not be
+			if !final.Writes() {
+				return ledger.ErrNoChange
+			}
+			return applyDecision(d, label.Name, final)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("recording the decision on label %s in the ledger: %w", label.Name, err)
+		}
+		p.dec, p.written = final, final.Writes()
+		p.history = moves(doc.Stream(ledger.LabelStream(label.Name)))
+	}
+	if err := r.convergeLabel(ctx, cfg, store, reg, label.Name, doc, p.written && p.dec.Move != nil); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// pollGates reads the evidence and decides; while the decision is pending
+// and wait allows, it waits (15 s, doubling up to 2 min, never past the
+// deadline; exactly the soak's rest when only the soak is pending) and reads
+// again. A soak that cannot end before the deadline stops the polling.
+// It leaves in input the evidence and time of the last decision.
+func (r *run) pollGates(ctx context.Context, sec secrets, input *promote.Input, wait time.Duration) (promote.Decision, error) {
+	deadline := r.deps.Now().Add(wait)
+	delay := pollFirst
+	for {
+		if input.Gates.NeedChecks() {
+			ev, err := r.checkEvidence(ctx, sec, input.Gates, input.Lock)
+			if err != nil {
+				return promote.Decision{}, err
+			}
+			input.Evidence = ev
+		}
+		input.Now = r.deps.Now().UTC()
+		dec := promote.Decide(*input)
+		left := deadline.Sub(r.deps.Now())
+		if dec.Outcome != promote.Pending || left <= 0 {
+			return dec, nil
+		}
+		pause := min(delay, left)
+		if !dec.ChecksPending {
+			if dec.Soak.Left > left {
+				return dec, nil // the soak outlasts the wait
+			}
+			pause = dec.Soak.Left
+		}
+		r.act.Infof("label %s: %s; polling again in %s", input.Label, dec.Reason, pause)
+		if err := (clock{r.deps}).Sleep(ctx, pause); err != nil {
+			return promote.Decision{}, err
+		}
+		delay = min(delay*2, pollCap)
+	}
+}
+
+// checkEvidence reads, concurrently, the check runs (the latest of each
+// name) and the combined commit status of every gated repo: component's
+// commit. Any API error fails the read: an error is never a pass.
+func (r *run) checkEvidence(ctx context.Context, sec secrets, g promote.Gates, entries []lock.Entry) (map[string]promote.Evidence, error) {
+	gated := map[string]bool{}
+	for _, n := range g.Components {
+		gated[n] = true
+	}
+	var todo []lock.Entry
+	for _, e := range entries {
+		if e.Repo != "" && (len(gated) == 0 || gated[e.Name]) {
+			todo = append(todo, e)
+		}
+	}
+	out := make(map[string]promote.Evidence, len(todo))
+	if len(todo) == 0 {
+		return out, nil
+	}
+	client, err := r.github(sec)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs = make([]error, len(todo))
+		sem  = make(chan struct{}, maxConcurrentEvidence)
+	)
+	for i, e := range todo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			ev, err := commitEvidence(ctx, client, e.Repo, e.Commit)
+			if err != nil {
+				errs[i] = fmt.Errorf("reading the gate evidence of component %s (%s@%s): %w", e.Name, e.Repo, lock.Short(e.Commit), err)
+				return
+			}
+			mu.Lock()
+			out[e.Name] = ev
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func commitEvidence(ctx context.Context, c *github.Client, repo, commit string) (promote.Evidence, error) {
+	var ev promote.Evidence
+	owner, name, ok := strings.Cut(repo, "/")
+	if !ok {
+		return ev, fmt.Errorf("repository %q is not owner/name", repo)
+	}
+	latest := "latest"
+	opts := &github.ListCheckRunsOptions{Filter: &latest, ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		res, resp, err := c.Checks.ListCheckRunsForRef(ctx, owner, name, commit, opts)
+		if err != nil {
+			return ev, fmt.Errorf("listing check runs: %w", err)
+		}
+		for _, cr := range res.CheckRuns {
+			ev.CheckRuns = append(ev.CheckRuns, promote.CheckRun{Name: cr.GetName(), Status: cr.GetStatus(), Conclusion: cr.GetConclusion()})
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	lopts := &github.ListOptions{PerPage: 100}
+	for {
+		st, resp, err := c.Repositories.GetCombinedStatus(ctx, owner, name, commit, lopts)
+		if err != nil {
+			return ev, fmt.Errorf("reading the combined status: %w", err)
+		}
+		for _, s := range st.Statuses {
+			ev.Statuses = append(ev.Statuses, promote.Status{Context: s.GetContext(), State: s.GetState()})
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		lopts.Page = resp.NextPage
+	}
+	return ev, nil
+}
+
+// applyDecision carries a decision out on the ledger document.
+func applyDecision(d *ledger.Document, label string, dec promote.Decision) error {
+	if q := dec.Quarantine; q != nil {
+		err := d.Quarantine(dec.Target.Digest, ledger.Quarantine{Reason: q.Reason, Label: q.Label, Actor: q.Actor, At: q.At})
+		if err != nil && !errors.Is(err, ledger.ErrNoChange) {
+			return err
+		}
+	}
+	if m := dec.Move; m != nil {
+		stream := ledger.LabelStream(label)
+		e := ledger.Entry{Version: m.Version, Digest: m.Digest, At: m.At, Actor: m.Actor, Run: m.Run, Reason: m.Reason,
+			Decision: m.Decision, Forced: m.Forced, PreviousVersion: m.PreviousVersion, PreviousDigest: m.PreviousDigest}
+		if err := d.Append(stream, e); err != nil {
+			return err
+		}
+		if _, err := d.Graph(stream); err != nil {
+			return fmt.Errorf("the upgrade graph of %s would be invalid: %w", stream, err)
+		}
+	}
+	if h := dec.SetHold; h != nil {
+		if err := d.Hold(label, ledger.Hold{Reason: h.Reason, Actor: h.Actor, At: h.At}); err != nil {
+			return err
+		}
+	}
+	if dec.ReleaseHold {
+		d.Release(label)
+	}
+	return nil
+}
+
+// describeWrite is the ledger commit's subject.
+func describeWrite(label string, d promote.Decision) string {
+	var parts []string
+	if m := d.Move; m != nil {
+		s := fmt.Sprintf("%s label %s to %s (%s)", m.Decision, label, m.Version, m.Digest)
+		if d.Previous.Version != "" {
+			s += " from " + d.Previous.Version
+		}
+		if m.Forced {
+			s += ", forced"
+		}
+		parts = append(parts, s)
+	}
+	if d.Quarantine != nil {
+		parts = append(parts, fmt.Sprintf("quarantine %s (%s): gate of label %s failed", d.Target.Version, d.Target.Digest, label))
+	}
+	if d.SetHold != nil {
+		parts = append(parts, "hold label "+label)
+	}
+	if d.ReleaseHold {
+		parts = append(parts, "release the hold on label "+label)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// labelTags is what the registry should show for label, from the ledger:
+// <label> at the stream's head, <label>-previous at the value before it.
+func labelTags(doc *ledger.Document, label string) map[string]string {
+	h, ok := doc.Head(ledger.LabelStream(label))
+	if !ok {
+		return nil
+	}
+	want := map[string]string{label: h.Digest}
+	if h.PreviousDigest != "" {
+		want[label+"-previous"] = h.PreviousDigest
+	}
+	return want
+}
+
+// convergeLabel makes the registry's <label> and <label>-previous tags match
+// the ledger: it writes each tag that differs (a manifest GET and PUT, no
+// blob), re-reads the ledger and repeats until the tags it wrote are the
+// ledger's, so a job whose tag write landed after a newer job's corrects it.
+// After a move this run wrote, the tags are written without asking the
+// registry first; otherwise (a noop, or a rerun after a crash) they are read
+// with a HEAD and written only when they differ.
+func (r *run) convergeLabel(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, label string, doc *ledger.Document, moved bool) error {
+	want := labelTags(doc, label)
+	if len(want) == 0 {
+		return nil
+	}
+	known := map[string]string{}
+	if !moved {
+		for _, tag := range sortedTags(want) {
+			d, err := reg.Head(ctx, cfg.Registry+":"+tag)
+			switch {
+			case errors.Is(err, oci.ErrNotFound):
+			case err != nil:
+				return fmt.Errorf("reading tag %s: %w", tag, err)
+			default:
+				known[tag] = d.Digest
+			}
+		}
+	}
+	for round := 0; round < 5; round++ {
+		same := true
+		for _, tag := range sortedTags(want) {
+			if known[tag] == want[tag] {
+				continue
+			}
+			same = false
+			if err := reg.Tag(ctx, cfg.Registry, want[tag], tag); err != nil {
+				return fmt.Errorf("moving tag %s to the ledger's value: %w", tag, err)
+			}
+			known[tag] = want[tag]
+		}
+		if same {
+			return nil
+		}
+		fresh, err := store.Read(ctx)
+		if err != nil {
+			return fmt.Errorf("reading the ledger: %w", err)
+		}
+		want = labelTags(fresh, label)
+	}
+	return fmt.Errorf("tags %s and %s-previous did not settle on the ledger's values after 5 rounds: other jobs keep moving them; rerun to finish", label, label)
+}
+
+func sortedTags(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (r *run) promoteSummary(cfg *config.Config, p *promotion) error {
+	s := r.act.Summary()
+	d := p.dec
+	title := "ladder promote-label: " + p.label.Name
+	if p.in.mode != promote.ModePromote {
+		title += " (" + string(p.in.mode) + ")"
+	}
+	if p.in.dryRun {
+		title += " (dry run)"
+	}
+	s.Heading(title, 2)
+	reason := d.Reason
+	if p.in.dryRun {
+		reason = "Dry run, nothing written: " + reason
+	}
+	s.Paragraph("Decision: " + string(d.Outcome) + ". " + reason)
+	from := p.from
+	if from == "" {
+		from = "-"
+	}
+	s.Table([]string{"label", "decision", "version", "digest", "previous version", "from", "forced"},
+		[][]string{{p.label.Name, string(d.Outcome), d.Target.Version, d.Target.Digest, orDash(d.Previous.Version), from, fmt.Sprint(d.Forced)}})
+	if len(p.skipped) > 0 {
+		vs := make([]string, len(p.skipped))
+		for i, m := range p.skipped {
+			vs[i] = m.Version
+		}
+		s.Paragraph("Skipped (quarantined): " + strings.Join(vs, ", "))
+	}
+	if len(d.Gates) > 0 || d.Soak.Required > 0 {
+		rows := make([][]string, 0, len(d.Gates)+1)
+		for _, g := range d.Gates {
+			check := g.Check
+			if g.Result == promote.GateNoSource {
+				check = "-"
+			}
+			rows = append(rows, []string{g.Component, orDash(g.Source), orDash(lock.Short(g.Commit)), check, string(g.Result), g.Detail})
+		}
+		if d.Soak.Required > 0 {
+			detail := fmt.Sprintf("%s required", d.Soak.Required)
+			if !d.Soak.Since.IsZero() {
+				detail = fmt.Sprintf("in since %s, %s of %s", d.Soak.Since.UTC().Format(time.RFC3339), d.Soak.Elapsed.Round(time.Second), d.Soak.Required)
+			}
+			rows = append(rows, []string{"-", "-", "-", "soak", string(d.Soak.Result), detail})
+		}
+		s.Heading("Gates", 3)
+		s.Table([]string{"component", "source", "commit", "check", "result", "evidence"}, rows)
+	} else if d.Forced {
+		s.Paragraph("Gates bypassed (force).")
+	}
+	s.Heading("History of "+p.label.Name, 3)
+	s.Mermaid(promote.HistoryMermaid(p.label.Name, p.history, historyShown))
+	if rows := promote.HistoryRows(p.history, historyShown); len(rows) > 0 {
+		s.Table([]string{"when", "from", "to", "decision", "actor", "reason"}, rows)
+	}
+	return s.Write()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
