@@ -37,7 +37,12 @@ func statusUpdating() bool {
 // statusGolden compares got with testdata/status/name, or rewrites it with -update.
 func statusGolden(t *testing.T, name, got string) {
 	t.Helper()
-	p := filepath.Join("testdata", "status", name)
+	goldenFile(t, filepath.Join("testdata", "status", name), got)
+}
+
+// goldenFile compares got with the file at p, or rewrites it with -update.
+func goldenFile(t *testing.T, p, got string) {
+	t.Helper()
 	if statusUpdating() {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
