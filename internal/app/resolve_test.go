@@ -370,25 +370,43 @@ func TestCLIFlagsAreInputs(t *testing.T) {
 	}
 }
 
-// TestActionYAMLMatchesCode checks every action's declared inputs against the
-// inputs the code reads, in both directions.
+// TestActionYAMLMatchesCode checks the declared inputs of resolve-channel
+// and build-bundle against the inputs their code reads, in both directions
+// (cascade-branches and promote-label have their own). Outputs are checked by
+// every runAction: a set output action.yml does not declare fails the test.
 func TestActionYAMLMatchesCode(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, w.s1Config(""))
-	meta := actiontest.LoadActionYAML(t, filepath.Join("..", "..", "actions", "resolve-channel", "action.yml"))
-	te := actiontest.Env(t, meta, map[string]string{"channel": "dev"}, map[string]string{"GITHUB_API_URL": w.gh.URL(), "GITHUB_WORKSPACE": w.ws})
-	r, err := newRun("resolve-channel", nil, Deps{Getenv: te.Getenv, Stdout: &bytes.Buffer{}, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := resolveChannel(context.Background(), r); err != nil {
-		t.Fatal(err)
-	}
-	read := r.act.InputsRead()
-	actiontest.CheckInputs(t, meta, read)
-	declared := meta.InputNames()
-	sort.Strings(declared)
-	if strings.Join(read, ",") != strings.Join(declared, ",") {
-		t.Errorf("inputs read %v, declared %v: an input nobody reads is a lie in action.yml", read, declared)
+	for _, c := range []struct {
+		name   string
+		run    func(context.Context, *run) error
+		inputs map[string]string
+	}{
+		{"resolve-channel", resolveChannel, map[string]string{"channel": "dev"}},
+		{"build-bundle", buildBundle, map[string]string{"channel": "dev", "tags": "extra"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t, worldOpt{})
+			w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+			meta := actiontest.LoadActionYAML(t, filepath.Join("..", "..", "actions", c.name, "action.yml"))
+			te := actiontest.Env(t, meta, c.inputs, map[string]string{"GITHUB_API_URL": w.gh.URL(), "GITHUB_WORKSPACE": w.ws, "GITHUB_REPOSITORY": "acme/elemental"})
+			r, err := newRun(c.name, nil, Deps{Getenv: te.Getenv, Stdout: &bytes.Buffer{}, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.run(context.Background(), r); err != nil {
+				t.Fatal(err)
+			}
+			read := r.act.InputsRead()
+			actiontest.CheckInputs(t, meta, read)
+			declared := meta.InputNames()
+			sort.Strings(declared)
+			if strings.Join(read, ",") != strings.Join(declared, ",") {
+				t.Errorf("inputs read %v, declared %v: an input nobody reads is a lie in action.yml", read, declared)
+			}
+			set := r.act.OutputsSet()
+			actiontest.CheckOutputs(t, meta, set)
+			if len(set) != len(meta.OutputNames()) {
+				t.Errorf("outputs set %v, declared %v", set, meta.OutputNames())
+			}
+		})
 	}
 }
