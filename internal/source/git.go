@@ -1,10 +1,13 @@
 package source
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"sort"
@@ -30,6 +33,9 @@ type Git struct {
 	secrets []string
 	bin     string
 	extra   []string // WithEnv entries
+	// native, when set, lists refs over smart HTTP without the git binary
+	// (the action's image has none); only http(s) remotes can be read so.
+	native *http.Client
 
 	lock chan struct{} // one slot: held while the refs are listed
 	refs *gitRefs      // the cached ls-remote answer, nil until listed
@@ -107,10 +113,19 @@ func NewGit(url string, opts ...GitOption) (*Git, error) {
 	}
 	bin, err := exec.LookPath(g.bin)
 	if err != nil {
-		return nil, fmt.Errorf("git source %s: %w", g.display, err)
+		if isHTTPRemote(url) {
+			g.native = &http.Client{Transport: http.DefaultTransport}
+			return g, nil
+		}
+		return nil, fmt.Errorf("git source %s: no git binary (%v): only http(s) remotes can be read without git", g.display, err)
 	}
 	g.bin = bin
 	return g, nil
+}
+
+func isHTTPRemote(url string) bool {
+	u := strings.ToLower(url)
+	return strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")
 }
 
 // newGit builds a Git without checking url (tests use it to prove the
@@ -220,7 +235,13 @@ func (g *Git) listRefs(ctx context.Context) (*gitRefs, error) {
 	if g.refs != nil {
 		return g.refs, nil
 	}
-	out, err := g.run(ctx, os.TempDir(), "ls-remote", "--heads", "--tags", "--", g.url)
+	var out []byte
+	var err error
+	if g.native != nil {
+		out, err = g.advertisedRefs(ctx)
+	} else {
+		out, err = g.run(ctx, os.TempDir(), "ls-remote", "--heads", "--tags", "--", g.url)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -272,6 +293,9 @@ func parseLsRemote(out []byte) (*gitRefs, error) {
 // verifyCommit proves sha is a commit of the remote by fetching it, at depth
 // 1, into a temporary bare repository.
 func (g *Git) verifyCommit(ctx context.Context, sha string) error {
+	if g.native != nil {
+		return fmt.Errorf("commit %s of %s is the tip of no branch or tag, and proving it exists needs the git binary, which is not installed here: pin a tag, or a commit a branch or tag points at", sha, g.display)
+	}
 	g.mu.Lock()
 	ok := g.verified[sha]
 	g.mu.Unlock()
@@ -480,4 +504,70 @@ func isHex(s string) bool {
 		}
 	}
 	return true
+}
+
+// advertisedRefs reads the smart-HTTP ref advertisement
+// (GET info/refs?service=git-upload-pack, protocol v0: pkt-lines of
+// "SHA REF", the first carrying capabilities after a NUL, annotated tags
+// followed by their "REF^{}" peeled line) and renders it as ls-remote does,
+// heads and tags only. Credentials in the URL go as basic auth.
+func (g *Git) advertisedRefs(ctx context.Context) ([]byte, error) {
+	u := strings.TrimRight(g.url, "/") + "/info/refs?service=git-upload-pack"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("listing refs of %s: %s", g.display, g.scrub(err.Error()))
+	}
+	req.Header.Set("User-Agent", "git/2.0 (ladder)")
+	resp, err := g.native.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("listing refs of %s: %s", g.display, g.scrub(err.Error()))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("listing refs of %s: %s", g.display, resp.Status)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/x-git-upload-pack-advertisement" {
+		return nil, fmt.Errorf("listing refs of %s: the server does not speak smart HTTP (Content-Type %q)", g.display, ct)
+	}
+	return parseAdvertisement(bufio.NewReader(io.LimitReader(resp.Body, 64<<20)))
+}
+
+// parseAdvertisement turns pkt-lines into ls-remote's "SHA\tREF" lines.
+func parseAdvertisement(r *bufio.Reader) ([]byte, error) {
+	var out strings.Builder
+	for {
+		var size [4]byte
+		if _, err := io.ReadFull(r, size[:]); err == io.EOF {
+			return []byte(out.String()), nil
+		} else if err != nil {
+			return nil, fmt.Errorf("reading the ref advertisement: %w", err)
+		}
+		if !isHex(string(size[:])) {
+			return nil, fmt.Errorf("reading the ref advertisement: bad pkt-line length %q", size)
+		}
+		var n int
+		fmt.Sscanf(string(size[:]), "%04x", &n)
+		if n == 0 {
+			continue // flush
+		}
+		if n < 4 || n > 65520 {
+			return nil, fmt.Errorf("reading the ref advertisement: pkt-line length %d", n)
+		}
+		line := make([]byte, n-4)
+		if _, err := io.ReadFull(r, line); err != nil {
+			return nil, fmt.Errorf("reading the ref advertisement: %w", err)
+		}
+		text := strings.TrimRight(string(line), "\n")
+		if strings.HasPrefix(text, "# service=") {
+			continue
+		}
+		text, _, _ = strings.Cut(text, "\x00") // capabilities
+		sha, ref, ok := strings.Cut(text, " ")
+		if !ok || !isHex(sha) {
+			return nil, fmt.Errorf("reading the ref advertisement: unexpected line %q", text)
+		}
+		if strings.HasPrefix(ref, "refs/heads/") || strings.HasPrefix(ref, "refs/tags/") {
+			out.WriteString(sha + "\t" + ref + "\n")
+		}
+	}
 }

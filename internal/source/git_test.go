@@ -602,3 +602,49 @@ func TestGitArgumentsEndOptions(t *testing.T) {
 		t.Errorf("git was run for %q, want %q", verbs, want)
 	}
 }
+
+// TestGitWithoutGitBinary: the action's image has no git; http(s) remotes
+// are then read through the smart-HTTP ref advertisement directly.
+func TestGitWithoutGitBinary(t *testing.T) {
+	srv := gitserver.New(t)
+	repo := srv.Repo("nogit")
+	c1 := repo.Commit("main", "one")
+	c2 := repo.Commit("main", "two")
+	repo.Tag("v1.0.0", c1)
+	repo.AnnotatedTag("v1.1.0", c2, "annotated")
+	g, err := NewGit(repo.HTTPURL(), WithGitBinary("/nonexistent/git"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if got, err := g.Branch(ctx, "main"); err != nil || got != c2 {
+		t.Errorf("Branch = %s, %v; want %s", got, err, c2)
+	}
+	tags, err := g.Tags(ctx, "")
+	if err != nil || len(tags) != 2 {
+		t.Fatalf("Tags = %v, %v", tags, err)
+	}
+	for _, tg := range tags {
+		want := map[string]string{"v1.0.0": c1, "v1.1.0": c2}[tg.Name]
+		if tg.Commit != want {
+			t.Errorf("tag %s -> %s, want %s (annotated tags peeled)", tg.Name, tg.Commit, want)
+		}
+	}
+	if got, err := g.Commit(ctx, "v1.1.0"); err != nil || got != c2 {
+		t.Errorf("Commit(v1.1.0) = %s, %v", got, err)
+	}
+	if got, err := g.Commit(ctx, c2); err != nil || got != c2 {
+		t.Errorf("Commit(tip SHA) = %s, %v", got, err)
+	}
+	if _, err := g.Commit(ctx, c1+""); err != nil {
+		t.Errorf("Commit(tagged SHA) = %v", err)
+	}
+	parent := repo.Commit("side", "x")
+	repo.DeleteRef("refs/heads/side")
+	if _, err := g.Commit(ctx, parent); err == nil || !strings.Contains(err.Error(), "needs the git binary") {
+		t.Errorf("an unadvertised SHA without git: %v", err)
+	}
+	if _, err := NewGit(repo.FileURL(), WithGitBinary("/nonexistent/git")); err == nil || !strings.Contains(err.Error(), "only http(s) remotes") {
+		t.Errorf("file:// without git: %v", err)
+	}
+}
