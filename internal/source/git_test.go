@@ -484,8 +484,11 @@ func TestGitRefNamesAreData(t *testing.T) {
 }
 
 func TestNewGitOptions(t *testing.T) {
-	if _, err := NewGit("https://example.com/x.git", WithGitBinary(filepath.Join(t.TempDir(), "no-git"))); err == nil {
-		t.Error("a missing git binary was accepted")
+	if _, err := NewGit("ssh://git@example.com/x.git", WithGitBinary(filepath.Join(t.TempDir(), "no-git"))); err == nil {
+		t.Error("a missing git binary was accepted for an ssh remote")
+	}
+	if _, err := NewGit("https://example.com/x.git", WithGitBinary(filepath.Join(t.TempDir(), "no-git"))); err != nil {
+		t.Errorf("an https remote without git: %v (it is read over smart HTTP)", err)
 	}
 	if _, err := NewGit("https://example.com/x.git", WithEnv("NOEQUALS")); err == nil {
 		t.Error("a WithEnv entry without = was accepted")
