@@ -1,0 +1,421 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ladder-release/ladder/actions"
+	"github.com/ladder-release/ladder/internal/action/actiontest"
+	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/testutil/registry"
+	"github.com/ladder-release/ladder/internal/testutil/regproxy"
+)
+
+// Latency is what the proxy adds to every registry request (SPEC section 9).
+const Latency = 20 * time.Millisecond
+
+// The peer tool: regclient's regctl, installed at benchmark time.
+const (
+	RegctlModule  = "github.com/regclient/regclient/cmd/regctl"
+	RegctlVersion = "v0.8.0"
+)
+
+var (
+	ladderOnce sync.Once
+	ladderPath string
+	ladderErr  error
+	ladderDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if ladderDir != "" {
+		os.RemoveAll(ladderDir)
+	}
+	os.Exit(code)
+}
+
+// ladderBinary builds cmd/ladder once per test binary, as the image does
+// (CGO_ENABLED=0, -trimpath).
+func ladderBinary(tb testing.TB) string {
+	tb.Helper()
+	ladderOnce.Do(func() {
+		ladderDir, ladderErr = os.MkdirTemp("", "ladder-bench-bin-")
+		if ladderErr != nil {
+			return
+		}
+		ladderPath = filepath.Join(ladderDir, "ladder")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", ladderPath, "./cmd/ladder")
+		cmd.Dir = ".." // the module root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			ladderErr = fmt.Errorf("go build ./cmd/ladder: %v\n%s", err, out)
+		}
+	})
+	if ladderErr != nil {
+		tb.Fatal(ladderErr)
+	}
+	return ladderPath
+}
+
+var toolMu sync.Mutex // serialises installs within one process (flock is per open file)
+
+// installTool installs module@version with `go install` into the directory
+// the registry helper uses (os.UserCacheDir()/ladder-test/bin) as
+// NAME-VERSION, once: later runs reuse it, and concurrent processes share
+// one install through a file lock. It skips the benchmark, with the reason,
+// when the tool cannot be installed (no go command, no network...).
+func installTool(tb testing.TB, module, version string) string {
+	tb.Helper()
+	path, err := installToolErr(tb, module, version)
+	if err != nil {
+		tb.Skipf("skipping: cannot install the peer tool %s@%s: %v", module, version, err)
+	}
+	return path
+}
+
+func installToolErr(tb testing.TB, module, version string) (string, error) {
+	dir, err := registry.BinDir()
+	if err != nil {
+		return "", err
+	}
+	base := filepath.Base(module)
+	final := filepath.Join(dir, base+"-"+version)
+	if isExecutable(final) {
+		return final, nil
+	}
+	toolMu.Lock()
+	defer toolMu.Unlock()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	lk, err := os.OpenFile(filepath.Join(dir, ".build-"+base+".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer lk.Close()
+	if err := syscall.Flock(int(lk.Fd()), syscall.LOCK_EX); err != nil {
+		return "", fmt.Errorf("locking %s: %w", lk.Name(), err)
+	}
+	defer syscall.Flock(int(lk.Fd()), syscall.LOCK_UN) //nolint:errcheck
+	if isExecutable(final) {                           // installed by another process while we waited
+		return final, nil
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("the go command is needed to install it: %w", err)
+	}
+	gobin, err := os.MkdirTemp(dir, "build-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(gobin)
+	msg := fmt.Sprintf("installing %s@%s into %s (once; later runs reuse it)", module, version, dir)
+	tb.Log(msg)
+	fmt.Fprintln(os.Stderr, "bench: "+msg)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goBin, "install", module+"@"+version)
+	cmd.Dir = gobin // outside any module: `go install pkg@version` ignores the caller's go.mod
+	cmd.Env = append(filteredEnv("GOBIN", "GOFLAGS", "GOWORK", "CGO_ENABLED"), "GOBIN="+gobin, "GOFLAGS=-buildvcs=false", "GOWORK=off", "CGO_ENABLED=0")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go install %s@%s: %v\n%s", module, version, err, out.String())
+	}
+	if err := os.Rename(filepath.Join(gobin, base), final); err != nil {
+		return "", err
+	}
+	return final, nil
+}
+
+func filteredEnv(drop ...string) []string {
+	var env []string
+next:
+	for _, kv := range os.Environ() {
+		for _, d := range drop {
+			if strings.HasPrefix(kv, d+"=") {
+				continue next
+			}
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
+
+// stage is a registry set up for a side-by-side run: the real CNCF
+// distribution registry behind a counting proxy that adds Latency to every
+// request.
+type stage struct {
+	proxy  *regproxy.Proxy
+	host   string // the proxy's host:port: what both tools talk to
+	ladder string // the ladder binary
+	regctl string // the regctl binary
+	home   string // HOME and REGCTL_CONFIG's directory for regctl
+}
+
+func newStage(b *testing.B) *stage {
+	b.Helper()
+	regctl := installTool(b, RegctlModule, RegctlVersion)
+	s := &stage{ladder: ladderBinary(b), regctl: regctl}
+	upstream := registry.Distribution(b)
+	s.proxy = regproxy.Start(b, upstream)
+	s.host = s.proxy.Host()
+	s.home = b.TempDir()
+	// plain http to the loopback registry; the config lives in the temp HOME
+	if out, err := s.regctlCmd("registry", "set", "--tls", "disabled", s.host); err != nil {
+		b.Fatalf("regctl registry set: %v\n%s", err, out)
+	}
+	s.proxy.SetLatency(Latency)
+	return s
+}
+
+func (s *stage) regctlCmd(args ...string) (string, error) {
+	cmd := exec.Command(s.regctl, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.home, "REGCTL_CONFIG=" + filepath.Join(s.home, "regctl.json")}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// sample is what one run of a tool cost.
+type sample struct {
+	wall  time.Duration
+	stats regproxy.Stats
+	log   []string
+}
+
+// measure resets the proxy's counters, runs f and reads them back.
+func (s *stage) measure(b *testing.B, what string, f func() error) sample {
+	b.Helper()
+	s.proxy.Reset()
+	start := time.Now()
+	err := f()
+	wall := time.Since(start)
+	if err != nil {
+		b.Fatalf("%s: %v", what, err)
+	}
+	return sample{wall: wall, stats: s.proxy.Stats(), log: s.proxy.Requests()}
+}
+
+// workspace is the checkout a workflow's ladder steps run in.
+type workspace struct {
+	dir string
+	env map[string]string // GITHUB_* as the runner sets them
+}
+
+func newWorkspace(b *testing.B, config string) *workspace {
+	b.Helper()
+	w := &workspace{dir: b.TempDir()}
+	if err := os.MkdirAll(filepath.Join(w.dir, ".github"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(w.dir, ".github", "ladder.yaml"), []byte(config), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	w.env = map[string]string{
+		"GITHUB_WORKSPACE":  w.dir,
+		"GITHUB_REPOSITORY": "acme/rel",
+		"GITHUB_SERVER_URL": "https://github.com",
+		"GITHUB_API_URL":    "http://127.0.0.1:9", // nothing is asked of GitHub: ledger file:, no gates
+		"GITHUB_REF":        "refs/heads/main",
+		"GITHUB_ACTOR":      "bench",
+		"GITHUB_RUN_ID":     "1",
+	}
+	return w
+}
+
+// writeLock writes a lock of the one component at commit, as
+// resolve-channel would have: each commit is a new lock, so a publish.
+func (w *workspace) writeLock(b *testing.B, file, product, ch, commit string) {
+	b.Helper()
+	l := lock.Lock{Schema: lock.Schema, Product: product, Channel: ch, Created: time.Now().UTC(), Components: []lock.Entry{
+		{Name: "app", Repo: "acme/app", Ref: "refs/heads/main", Version: "main", Commit: commit},
+	}}
+	if err := os.WriteFile(filepath.Join(w.dir, file), l.JSON(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// writeRandom writes size random bytes to the workspace file rel.
+func (w *workspace) writeRandom(b *testing.B, rel string, size int) string {
+	b.Helper()
+	data := make([]byte, size)
+	if _, err := rand.Read(data); err != nil {
+		b.Fatal(err)
+	}
+	p := filepath.Join(w.dir, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// commitSHA is a distinct, well-formed commit SHA per (series, i), whose
+// short form (the first 7 hex digits) differs too.
+func commitSHA(series, i int) string {
+	n := series<<20 | (i + 1)
+	return fmt.Sprintf("%07x%033x", n, n)
+}
+
+// runLadder runs `ladder NAME` as the runner runs a Docker action: every
+// input declared in actions/NAME/action.yml set as INPUT_* (defaults for
+// those not given), GITHUB_* from the workspace plus env, outputs read back
+// from the GITHUB_OUTPUT file. Nothing is inherited but PATH; HOME is an
+// empty temporary directory (no Docker config: anonymous registry access).
+func runLadder(bin string, w *workspace, name string, inputs, env map[string]string) (map[string]string, error) {
+	meta, err := actions.Load(name)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "ladder-bench-run-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	outFile, sumFile := filepath.Join(tmp, "output"), filepath.Join(tmp, "summary")
+	for _, f := range []string{outFile, sumFile} {
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	cmd := exec.Command(bin, name)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + tmp, "GITHUB_ACTIONS=true",
+		"GITHUB_OUTPUT=" + outFile, "GITHUB_STEP_SUMMARY=" + sumFile}
+	for k, v := range w.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	for k := range inputs {
+		if _, ok := meta.Inputs[k]; !ok {
+			return nil, fmt.Errorf("input %s is not declared in actions/%s/action.yml", k, name)
+		}
+	}
+	for k, in := range meta.Inputs {
+		v, given := inputs[k]
+		if !given {
+			v = in.Default
+			if strings.Contains(v, "${{") {
+				v = "" // ${{ github.token }}: no GitHub here
+			}
+		}
+		cmd.Env = append(cmd.Env, "INPUT_"+strings.ToUpper(k)+"="+v)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("ladder %s: %v\nstdout:\n%s\nstderr:\n%s", name, err, stdout.String(), stderr.String())
+	}
+	data, err := os.ReadFile(outFile)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := actiontest.ParseOutputFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("GITHUB_OUTPUT of ladder %s: %w", name, err)
+	}
+	outs := map[string]string{}
+	for _, r := range recs {
+		outs[r.Name] = r.Value
+	}
+	return outs, nil
+}
+
+// tally sums samples: wall time and requests by kind.
+type tally struct {
+	n      int
+	wall   time.Duration
+	total  int
+	byKind map[regproxy.Kind]int
+	extra  int            // requests attributed to tag writes the peer does not make
+	lines  map[string]int // request lines, references normalised, summed
+}
+
+func newTally() *tally { return &tally{byKind: map[regproxy.Kind]int{}, lines: map[string]int{}} }
+
+func (t *tally) add(s sample, extra int, norm func(string) string) {
+	t.n++
+	t.wall += s.wall
+	t.total += s.stats.Total
+	t.extra += extra
+	for k, v := range s.stats.ByKind {
+		t.byKind[k] += v
+	}
+	for _, l := range s.log {
+		if norm != nil {
+			l = norm(l)
+		}
+		t.lines[l]++
+	}
+}
+
+func (t *tally) perOp(v int) float64 { return float64(v) / float64(t.n) }
+
+func (t *tally) wallPerOp() time.Duration { return t.wall / time.Duration(t.n) }
+
+// kinds is "kind=n/op ..." sorted by kind.
+func (t *tally) kinds() string {
+	var parts []string
+	for k, v := range t.byKind {
+		parts = append(parts, fmt.Sprintf("%s=%.3g", k, t.perOp(v)))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " ")
+}
+
+// requestLines lists the normalised request lines with their count per op.
+func (t *tally) requestLines() string {
+	keys := make([]string, 0, len(t.lines))
+	for k := range t.lines {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var sb strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&sb, "    %5.3g  %s\n", t.perOp(t.lines[k]), k)
+	}
+	return sb.String()
+}
+
+// kindDiff lists, by kind, how many more requests per op a makes than b.
+func kindDiff(a, b *tally) string {
+	kinds := map[regproxy.Kind]bool{}
+	for k := range a.byKind {
+		kinds[k] = true
+	}
+	for k := range b.byKind {
+		kinds[k] = true
+	}
+	var parts []string
+	for k := range kinds {
+		d := a.perOp(a.byKind[k]) - b.perOp(b.byKind[k])
+		if d != 0 {
+			parts = append(parts, fmt.Sprintf("%s %+.3g", k, d))
+		}
+	}
+	sort.Strings(parts)
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
