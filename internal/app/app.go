@@ -61,6 +61,7 @@ var commands = map[string]command{
 	"schema":           {run: schema, usage: "print the config's JSON Schema"},
 	"version":          {run: printVersion, usage: "print ladder's version"},
 	"status":           {run: statusCommand, usage: "every channel and label: version, since when, gates, holds (--json, --history NAME)"},
+	"demo":             {run: demoCommand, usage: "run story S1 end to end in-process: registry, GitHub simulator, all four actions (--keep)"},
 }
 
 // Main runs one command and returns the process exit code.

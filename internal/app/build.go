@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -268,7 +269,7 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 			Reason: fmt.Sprintf("channel %s already holds this lock (%s) as %s", ch.Name, l.Digest(), v.head.Version)}
 		if !in.dryRun && cfg.Ledger.Kind != config.LedgerNone {
 			// a rerun after a crash between the ledger write and the tags finishes the job
-			if err := r.converge(ctx, cfg, store, reg, ch.Name); err != nil {
+			if err := r.converge(ctx, cfg, store, reg, ch.Name, true); err != nil {
 				return nil, err
 			}
 		}
@@ -289,9 +290,39 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 		if in.dryRun {
 			return &published{Version: version, Reason: "dry run: nothing pushed, claimed or tagged"}, nil
 		}
+		// Whether the registry already has a tag under this version is asked
+		// while the manifest is pushed: a tag someone else wrote there is
+		// refused before anything is claimed.
+		type headResult struct {
+			d   oci.Descriptor
+			err error
+		}
+		vt := channel.VersionTag(version)
+		occupant := make(chan headResult, 1)
+		go func() {
+			d, err := reg.Head(ctx, cfg.Registry+":"+vt)
+			occupant <- headResult{d, err}
+		}()
 		digest, err := r.pushManifest(ctx, cfg, reg, l, files, annotations, in.image)
+		occ := <-occupant
 		if err != nil {
 			return nil, err
+		}
+		switch {
+		case errors.Is(occ.err, oci.ErrNotFound):
+		case occ.err != nil:
+			return nil, fmt.Errorf("checking version tag %s: %w", vt, occ.err)
+		case occ.d.Digest != digest:
+			// Another job may have claimed and tagged it since this run read the
+			// ledger: then the version moved. A tag the ledger knows nothing of
+			// was written by someone else, and is never overwritten.
+			if doc, err = store.Read(ctx); err != nil {
+				return nil, fmt.Errorf("reading the ledger: %w", err)
+			}
+			if b, claimed := doc.Bundle(version); claimed && b.Digest == occ.d.Digest && in.version == "" && attempt < maxClaimAttempts {
+				continue
+			}
+			return nil, fmt.Errorf("version %s is already published as %s in the registry; refusing to move it to %s", version, occ.d.Digest, digest)
 		}
 		var replaces ledger.Entry
 		var already bool
@@ -349,7 +380,7 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 		}
 		if already {
 			h, _ := doc.Head(stream)
-			if err := r.converge(ctx, cfg, store, reg, ch.Name); err != nil {
+			if err := r.converge(ctx, cfg, store, reg, ch.Name, true); err != nil {
 				return nil, err
 			}
 			return &published{Digest: h.Digest, Ref: cfg.Registry + "@" + h.Digest, Version: h.Version,
@@ -364,7 +395,7 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 				return nil, fmt.Errorf("attaching the lock to %s: %w", in.image, err)
 			}
 		}
-		if err := r.converge(ctx, cfg, store, reg, ch.Name); err != nil {
+		if err := r.converge(ctx, cfg, store, reg, ch.Name, false); err != nil {
 			return nil, err
 		}
 		if res.Deleted, err = r.retain(ctx, cfg, ch, store, reg); err != nil {
@@ -398,42 +429,51 @@ func (r *run) pushManifest(ctx context.Context, cfg *config.Config, reg *oci.Cli
 	return d, nil
 }
 
-// tagBundle writes the version tag (never moved: a different digest under it
-// is an error naming both), then the mutable views: the composite id, sha-…
+// tagBundle writes the version tag (publish checked, before the claim, that
+// no other digest holds it: a version tag never moves), then the mutable views: the composite id, sha-…
 // of the workflow's commit, and the extra tags. The channel tag is written by
 // converge, from the ledger.
 func (r *run) tagBundle(ctx context.Context, cfg *config.Config, reg *oci.Client, ch string, l lock.Lock, version, digest string, in buildInputs) ([]string, error) {
-	vt := channel.VersionTag(version)
-	existing, err := reg.Head(ctx, cfg.Registry+":"+vt)
-	switch {
-	case errors.Is(err, oci.ErrNotFound):
-	case err != nil:
-		return nil, fmt.Errorf("checking version tag %s: %w", vt, err)
-	case existing.Digest != digest:
-		return nil, fmt.Errorf("version %s is already published as %s in the registry; refusing to move it to %s", version, existing.Digest, digest)
-	}
-	tags := []string{vt, ch, l.CompositeID()}
+	tags := []string{channel.VersionTag(version), ch, l.CompositeID()}
 	if sha := r.getenv("GITHUB_SHA"); len(sha) >= 7 {
 		tags = append(tags, "sha-"+lock.Short(sha))
 	}
 	tags = append(tags, in.extraTags...)
-	var written []string
+	var unique []string
 	seen := map[string]bool{}
 	for _, t := range tags {
-		if seen[t] {
-			continue
+		if !seen[t] {
+			seen[t] = true
+			unique = append(unique, t)
 		}
-		seen[t] = true
-		if t == ch {
-			written = append(written, t) // converge writes it
-			continue
-		}
-		if err := reg.Tag(ctx, cfg.Registry, digest, t); err != nil {
-			return written, fmt.Errorf("tagging %s: %w", t, err)
-		}
-		written = append(written, t)
 	}
-	return written, nil
+	// All at once: the ledger already holds this bundle at the channel's
+	// head, so the channel tag is written with the others; converge then
+	// re-checks it against the ledger (another job may have published since).
+	errs := make([]error, len(unique))
+	var wg sync.WaitGroup
+	for i, t := range unique {
+		if t == ch && cfg.Ledger.Kind == config.LedgerNone {
+			continue // written below, after the others
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := reg.Tag(ctx, cfg.Registry, digest, t); err != nil {
+				errs[i] = fmt.Errorf("tagging %s: %w", t, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if cfg.Ledger.Kind == config.LedgerNone {
+		if err := reg.Tag(ctx, cfg.Registry, digest, ch); err != nil {
+			return nil, fmt.Errorf("tagging %s: %w", ch, err)
+		}
+	}
+	return unique, nil
 }
 
 // convergeRounds bounds how often converge re-reads the ledger; each round
@@ -448,14 +488,16 @@ const convergeRounds = 40
 // fresher ledger) is not overwritten; the ledger is read again instead. So a
 // tag only ever moves forward along the stream, and every writer's last act
 // is a check that saw agreement.
-func (r *run) converge(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, ch string) error {
+// checkVersion also restores the head's version tag when the registry lacks
+// it (a rerun after a stop between the ledger write and the tags).
+func (r *run) converge(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, ch string, checkVersion bool) error {
 	if cfg.Ledger.Kind == config.LedgerNone {
 		return nil // no truth but the registry
 	}
-	return r.convergeTag(ctx, cfg, store, reg, ledger.ChannelStream(ch), ch)
+	return r.convergeTag(ctx, cfg, store, reg, ledger.ChannelStream(ch), ch, checkVersion)
 }
 
-func (r *run) convergeTag(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, stream, tag string) error {
+func (r *run) convergeTag(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, stream, tag string, checkVersion bool) error {
 	foreign := 0
 	for i := 0; i < convergeRounds; i++ {
 		doc, err := store.Read(ctx)
@@ -467,7 +509,7 @@ func (r *run) convergeTag(ctx context.Context, cfg *config.Config, store ledger.
 			return nil
 		}
 		h := entries[len(entries)-1]
-		if i == 0 && strings.HasPrefix(stream, ledger.KindChannel+":") {
+		if i == 0 && checkVersion {
 			if err := r.ensureVersionTag(ctx, cfg, reg, h); err != nil {
 				return err
 			}
