@@ -269,7 +269,7 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 			Reason: fmt.Sprintf("channel %s already holds this lock (%s) as %s", ch.Name, l.Digest(), v.head.Version)}
 		if !in.dryRun && cfg.Ledger.Kind != config.LedgerNone {
 			// a rerun after a crash between the ledger write and the tags finishes the job
-			if err := r.converge(ctx, cfg, store, reg, ch.Name, true); err != nil {
+			if err := r.converge(ctx, cfg, store, reg, ch.Name, true, ""); err != nil {
 				return nil, err
 			}
 		}
@@ -380,7 +380,7 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 		}
 		if already {
 			h, _ := doc.Head(stream)
-			if err := r.converge(ctx, cfg, store, reg, ch.Name, true); err != nil {
+			if err := r.converge(ctx, cfg, store, reg, ch.Name, true, ""); err != nil {
 				return nil, err
 			}
 			return &published{Digest: h.Digest, Ref: cfg.Registry + "@" + h.Digest, Version: h.Version,
@@ -395,7 +395,7 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 				return nil, fmt.Errorf("attaching the lock to %s: %w", in.image, err)
 			}
 		}
-		if err := r.converge(ctx, cfg, store, reg, ch.Name, false); err != nil {
+		if err := r.converge(ctx, cfg, store, reg, ch.Name, false, digest); err != nil {
 			return nil, err
 		}
 		if res.Deleted, err = r.retain(ctx, cfg, ch, store, reg); err != nil {
@@ -490,14 +490,19 @@ const convergeRounds = 40
 // is a check that saw agreement.
 // checkVersion also restores the head's version tag when the registry lacks
 // it (a rerun after a stop between the ledger write and the tags).
-func (r *run) converge(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, ch string, checkVersion bool) error {
+//
+// wrote is the digest this run has just written to the tag, if any. When the
+// ledger, read after that write, still has it at the head, the registry need
+// not be asked: a job that read an older head and writes after us re-checks
+// after its own write and puts the head back.
+func (r *run) converge(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, ch string, checkVersion bool, wrote string) error {
 	if cfg.Ledger.Kind == config.LedgerNone {
 		return nil // no truth but the registry
 	}
-	return r.convergeTag(ctx, cfg, store, reg, ledger.ChannelStream(ch), ch, checkVersion)
+	return r.convergeTag(ctx, cfg, store, reg, ledger.ChannelStream(ch), ch, checkVersion, wrote)
 }
 
-func (r *run) convergeTag(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, stream, tag string, checkVersion bool) error {
+func (r *run) convergeTag(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, stream, tag string, checkVersion bool, wrote string) error {
 	foreign := 0
 	for i := 0; i < convergeRounds; i++ {
 		doc, err := store.Read(ctx)
@@ -509,6 +514,9 @@ func (r *run) convergeTag(ctx context.Context, cfg *config.Config, store ledger.
 			return nil
 		}
 		h := entries[len(entries)-1]
+		if wrote != "" && wrote == h.Digest {
+			return nil
+		}
 		if i == 0 && checkVersion {
 			if err := r.ensureVersionTag(ctx, cfg, reg, h); err != nil {
 				return err
@@ -534,6 +542,7 @@ func (r *run) convergeTag(ctx context.Context, cfg *config.Config, store ledger.
 		if err := reg.Tag(ctx, cfg.Registry, h.Digest, tag); err != nil {
 			return fmt.Errorf("moving tag %s to the ledger's head %s: %w", tag, h.Version, err)
 		}
+		wrote = h.Digest
 	}
 	return fmt.Errorf("tag %s did not settle on the ledger's head after %d rounds: other jobs keep moving it; rerun to finish", tag, convergeRounds)
 }
