@@ -1,6 +1,7 @@
 package ghsim
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -185,7 +186,20 @@ func (c *call) putContents() *response {
 		Author    *signatureIn `json:"author"`
 		Committer *signatureIn `json:"committer"`
 	}
-	if e := c.decode(&in); e != nil {
+	// A ledger of thousands of bundles is a PUT of megabytes of base64: take
+	// the content out of the body before decoding the rest, so the
+	// simulator's own JSON work does not dwarf its client's in benchmarks.
+	b64content, rest, fast := splitContent(c.body)
+	if fast {
+		saved := c.body
+		c.body = rest
+		e := c.decode(&in)
+		c.body = saved
+		if e != nil {
+			return e
+		}
+		in.Content = &b64content
+	} else if e := c.decode(&in); e != nil {
 		return e
 	}
 	p := c.params["path"]
@@ -195,7 +209,11 @@ func (c *call) putContents() *response {
 	if in.Content == nil {
 		return validationError("Invalid request.\n\n\"content\" wasn't supplied.")
 	}
-	data, err := base64.StdEncoding.DecodeString(strings.NewReplacer("\n", "", "\r", "").Replace(*in.Content))
+	b64 := *in.Content
+	if strings.ContainsAny(b64, "\r\n") {
+		b64 = strings.NewReplacer("\n", "", "\r", "").Replace(b64)
+	}
+	data, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
 		return validationError("content is not valid Base64")
 	}
@@ -272,4 +290,29 @@ func (c *call) getBlob() *response {
 		"sha": sha, "node_id": "B_" + sha, "size": len(data), "url": c.repoURL(r) + "/git/blobs/" + sha,
 		"content": base64Lines(data), "encoding": "base64",
 	})
+}
+
+// splitContent finds a top-level `"content":"..."` member holding only
+// base64 characters (no escapes) and returns its value and the body with the
+// value emptied. Anything unusual (escapes, the key twice) is left to the
+// full JSON decoder (fast is false).
+func splitContent(body []byte) (content string, rest []byte, fast bool) {
+	key := []byte(`"content":"`)
+	i := bytes.Index(body, key)
+	if i < 0 || bytes.Index(body[i+len(key):], key) >= 0 {
+		return "", nil, false
+	}
+	start := i + len(key)
+	end := bytes.IndexByte(body[start:], '"')
+	if end < 0 {
+		return "", nil, false
+	}
+	value := body[start : start+end]
+	if bytes.IndexByte(value, '\\') >= 0 {
+		return "", nil, false
+	}
+	rest = make([]byte, 0, len(body)-len(value))
+	rest = append(rest, body[:start]...)
+	rest = append(rest, body[start+end:]...)
+	return string(value), rest, true
 }

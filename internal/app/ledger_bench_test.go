@@ -1,0 +1,89 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ladder-release/ladder/internal/action/actiontest"
+	"github.com/ladder-release/ladder/internal/ghsim"
+	"github.com/ladder-release/ladder/internal/ledger"
+	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/testutil/registry"
+	"github.com/ladder-release/ladder/internal/testutil/regproxy"
+)
+
+// BenchmarkPublishLedger is SPEC section 9's ledger figure, end to end: one
+// build-bundle publish (ledger: github through the simulator's contents API,
+// the registry behind a proxy, 20 ms added to every GitHub and registry
+// request) into an empty ledger and into one holding 10,000 bundles. It
+// reports ms per publish and the peak resident memory of the publishing
+// process (the ladder binary, run as a workflow runs it).
+func BenchmarkPublishLedger(b *testing.B) {
+	for _, n := range []int{0, 10000} {
+		b.Run(fmt.Sprintf("bundles=%d", n), func(b *testing.B) {
+			const latency = 20 * time.Millisecond
+			gh := ghsim.NewServer(b, ghsim.WithLatency(latency), ghsim.WithRateLimit(1<<30))
+			gh.CreateRepo("acme/rel")
+			proxy := regproxy.Start(b, registry.InProcess(b))
+			proxy.SetLatency(latency)
+			ws := b.TempDir()
+			cfg := fmt.Sprintf("version: 1\nproduct: rel\nregistry: %s/acme/rel\ncomponents:\n  app: {repo: acme/app}\nchannels:\n  main:\n    track: {branch: main}\n    version: {bump: patch}\n", proxy.Host())
+			os.MkdirAll(filepath.Join(ws, ".github"), 0o755)
+			os.WriteFile(filepath.Join(ws, ".github", "ladder.yaml"), []byte(cfg), 0o644)
+			if n > 0 {
+				doc := ledger.NewDocument("rel")
+				for i := 0; i < n; i++ {
+					v := fmt.Sprintf("0.%d.%d", i/1000, i%1000)
+					d := fmt.Sprintf("sha256:%064x", i+1)
+					if err := doc.AddBundle(ledger.Bundle{Version: v, Digest: d, LockDigest: fmt.Sprintf("sha256:%064x", 1<<40+i), Channel: "main", Created: now}); err != nil {
+						b.Fatal(err)
+					}
+					if err := doc.Append(ledger.ChannelStream("main"), ledger.Entry{Version: v, Digest: d, At: now, Decision: "published"}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				gh.PutFile("acme/rel", "ladder-ledger", "rel.json", doc.Marshal(), "seed")
+			}
+			env := map[string]string{
+				"GITHUB_API_URL": gh.URL(), "GITHUB_REPOSITORY": "acme/rel", "GITHUB_WORKSPACE": ws,
+				"GITHUB_ACTOR": "bench", "GITHUB_RUN_ID": "1", "GITHUB_SHA": strings.Repeat("e", 40),
+				"GITHUB_TOKEN": actiontest.Token,
+			}
+			bin := ladderBinary(b)
+			var maxRSS int64
+			publish := func(i int) {
+				l := lock.Lock{Schema: lock.Schema, Product: "rel", Channel: "main", Created: now, Components: []lock.Entry{
+					{Name: "app", Repo: "acme/app", Ref: "refs/heads/main", Version: "main", Commit: fakeSHA(9, i+1)}}}
+				name := fmt.Sprintf("lock-%d.json", i+1)
+				os.WriteFile(filepath.Join(ws, name), l.JSON(), 0o644)
+				cmd := exec.Command(bin, "build-bundle", "--channel", "main", "--lock-file", name)
+				cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + ws}
+				for k, v := range env {
+					cmd.Env = append(cmd.Env, k+"="+v)
+				}
+				out, err := cmd.CombinedOutput()
+				if err != nil || !strings.Contains(string(out), "published=true") {
+					b.Fatalf("publish %d: %v\n%s", i, err, out)
+				}
+				if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss > maxRSS {
+					maxRSS = ru.Maxrss // kilobytes on Linux
+				}
+			}
+			publish(-1) // warm up: the first publish creates the ledger branch
+			maxRSS = 0
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				publish(i)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/publish")
+			b.ReportMetric(float64(maxRSS)/1024, "peak-RSS-MB")
+		})
+	}
+}
