@@ -13,7 +13,7 @@ const module = "github.com/ladder-release/ladder"
 
 // domain packages are pure: they decide, they never talk to a network, a file
 // system or a runner. They import only the standard library, semver and each other.
-var domain = []string{"channel", "graph", "promote", "cascade", "lock", "bundle"}
+var domain = []string{"channel", "graph", "promote", "cascade", "lock", "bundle", "refname"}
 
 var allowed = []string{"github.com/Masterminds/semver/v3"}
 

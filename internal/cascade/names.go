@@ -2,13 +2,13 @@ package cascade
 
 import (
 	"fmt"
+	"github.com/ladder-release/ladder/internal/refname"
 	"regexp"
 	"strings"
 	"unicode/utf8"
 )
 
 const (
-	maxBranchLen = 255 // bytes; GitHub refuses longer branch names
 	maxIDLen     = 128
 	maxEventType = 100 // characters (GitHub's limit for a repository_dispatch event type)
 )
@@ -36,41 +36,7 @@ func CheckBranch(name string) error {
 }
 
 // branchProblem says why s is not a valid branch name, or "" if it is.
-func branchProblem(s string) string {
-	switch {
-	case s == "":
-		return "empty"
-	case len(s) > maxBranchLen:
-		return fmt.Sprintf("%d bytes, at most %d", len(s), maxBranchLen)
-	case !utf8.ValidString(s):
-		return "not valid UTF-8"
-	case s == "@" || s == "HEAD":
-		return fmt.Sprintf("%q is reserved", s)
-	case strings.HasPrefix(s, "-"):
-		return `starts with "-"`
-	case strings.HasPrefix(s, "/"), strings.HasSuffix(s, "/"), strings.Contains(s, "//"):
-		return "has an empty path component"
-	case strings.HasPrefix(s, "."), strings.Contains(s, "/."):
-		return `a path component starts with "."`
-	case strings.Contains(s, ".."):
-		return `contains ".."`
-	case strings.Contains(s, "@{"):
-		return `contains "@{"`
-	case strings.HasSuffix(s, "."):
-		return `ends with "."`
-	case strings.HasSuffix(s, ".lock"), strings.Contains(s, ".lock/"):
-		return `a path component ends with ".lock"`
-	}
-	for _, r := range s {
-		if r <= ' ' || r == 0x7f {
-			return "contains a space or control character"
-		}
-		if strings.ContainsRune(`~^:?*[\`, r) {
-			return fmt.Sprintf("contains %q", string(r))
-		}
-	}
-	return ""
-}
+func branchProblem(s string) string { return refname.Problem(s) }
 
 // repoProblem says why s is not a GitHub owner/name, or "" if it is.
 func repoProblem(s string) string {

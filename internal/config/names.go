@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/ladder-release/ladder/internal/refname"
 	"math"
 	"net/url"
 	"regexp"
@@ -95,39 +96,7 @@ func tagNameProblem(name, what string) string {
 }
 
 // refProblem says why s is not a valid git branch or tag name, or "" if it is.
-func refProblem(s string) string {
-	switch {
-	case s == "":
-		return "empty"
-	case s == "@" || s == "HEAD":
-		return fmt.Sprintf("%q is reserved", short(s))
-	case !refBadRe.MatchString(s):
-		return ""
-	case strings.HasPrefix(s, "-"):
-		return `starts with "-"`
-	case strings.HasPrefix(s, "/"), strings.HasSuffix(s, "/"), strings.Contains(s, "//"):
-		return "has an empty path component"
-	case strings.HasPrefix(s, "."), strings.Contains(s, "/."):
-		return `a path component starts with "."`
-	case strings.Contains(s, ".."):
-		return `contains ".."`
-	case strings.Contains(s, "@{"):
-		return `contains "@{"`
-	case strings.HasSuffix(s, "."):
-		return `ends with "."`
-	case strings.HasSuffix(s, ".lock"), strings.Contains(s, ".lock/"):
-		return `a path component ends with ".lock"`
-	}
-	for _, r := range s {
-		if r <= ' ' || r == 0x7f {
-			return "contains a space or control character"
-		}
-		if strings.ContainsRune(`~^:?*[\`, r) {
-			return fmt.Sprintf("contains %q", string(r))
-		}
-	}
-	return "not a valid git ref name"
-}
+func refProblem(s string) string { return refname.Problem(s) }
 
 // versionInConstraintRe matches the versions of a semver constraint, with their
 // prerelease and build parts so that those are not read as versions.
