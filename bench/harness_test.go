@@ -2,16 +2,15 @@ package bench
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/ladder-release/ladder/internal/testutil/gotool"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -69,94 +68,16 @@ func ladderBinary(tb testing.TB) string {
 	return ladderPath
 }
 
-var toolMu sync.Mutex // serialises installs within one process (flock is per open file)
-
-// installTool installs module@version with `go install` into the directory
-// the registry helper uses (os.UserCacheDir()/ladder-test/bin) as
-// NAME-VERSION, once: later runs reuse it, and concurrent processes share
-// one install through a file lock. It skips the benchmark, with the reason,
-// when the tool cannot be installed (no go command, no network...).
+// installTool installs module@version once per machine (gotool.Install),
+// and skips the benchmark, with the reason, when it cannot be installed (no
+// go command, no network...).
 func installTool(tb testing.TB, module, version string) string {
 	tb.Helper()
-	path, err := installToolErr(tb, module, version)
+	path, err := gotool.Install(tb, module, version)
 	if err != nil {
 		tb.Skipf("skipping: cannot install the peer tool %s@%s: %v", module, version, err)
 	}
 	return path
-}
-
-func installToolErr(tb testing.TB, module, version string) (string, error) {
-	dir, err := registry.BinDir()
-	if err != nil {
-		return "", err
-	}
-	base := filepath.Base(module)
-	final := filepath.Join(dir, base+"-"+version)
-	if isExecutable(final) {
-		return final, nil
-	}
-	toolMu.Lock()
-	defer toolMu.Unlock()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	lk, err := os.OpenFile(filepath.Join(dir, ".build-"+base+".lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return "", err
-	}
-	defer lk.Close()
-	if err := syscall.Flock(int(lk.Fd()), syscall.LOCK_EX); err != nil {
-		return "", fmt.Errorf("locking %s: %w", lk.Name(), err)
-	}
-	defer syscall.Flock(int(lk.Fd()), syscall.LOCK_UN) //nolint:errcheck
-	if isExecutable(final) {                           // installed by another process while we waited
-		return final, nil
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		return "", fmt.Errorf("the go command is needed to install it: %w", err)
-	}
-	gobin, err := os.MkdirTemp(dir, "build-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(gobin)
-	msg := fmt.Sprintf("installing %s@%s into %s (once; later runs reuse it)", module, version, dir)
-	tb.Log(msg)
-	fmt.Fprintln(os.Stderr, "bench: "+msg)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goBin, "install", module+"@"+version)
-	cmd.Dir = gobin // outside any module: `go install pkg@version` ignores the caller's go.mod
-	cmd.Env = append(filteredEnv("GOBIN", "GOFLAGS", "GOWORK", "CGO_ENABLED"), "GOBIN="+gobin, "GOFLAGS=-buildvcs=false", "GOWORK=off", "CGO_ENABLED=0")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go install %s@%s: %v\n%s", module, version, err, out.String())
-	}
-	if err := os.Rename(filepath.Join(gobin, base), final); err != nil {
-		return "", err
-	}
-	return final, nil
-}
-
-func filteredEnv(drop ...string) []string {
-	var env []string
-next:
-	for _, kv := range os.Environ() {
-		for _, d := range drop {
-			if strings.HasPrefix(kv, d+"=") {
-				continue next
-			}
-		}
-		env = append(env, kv)
-	}
-	return env
-}
-
-func isExecutable(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
 
 // stage is a registry set up for a side-by-side run: the real CNCF

@@ -1,6 +1,7 @@
 package arch
 
 import (
+	"github.com/ladder-release/ladder/internal/testutil/gotool"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,11 +30,9 @@ func TestActionlint(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no workflows found to lint")
 	}
-	bin := filepath.Join(t.TempDir(), "actionlint")
-	build := exec.Command("go", "install", "github.com/rhysd/actionlint/cmd/actionlint@"+actionlintVersion)
-	build.Env = append(os.Environ(), "GOBIN="+filepath.Dir(bin), "GOFLAGS=-mod=mod")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("installing actionlint %s: %v\n%s", actionlintVersion, err, out)
+	bin, err := gotool.Install(t, "github.com/rhysd/actionlint/cmd/actionlint", actionlintVersion)
+	if err != nil {
+		t.Fatalf("installing actionlint %s: %v", actionlintVersion, err)
 	}
 	rel := make([]string, len(files))
 	for i, f := range files {

@@ -7,11 +7,11 @@ package registry
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/ladder-release/ladder/internal/testutil/gotool"
 	"io"
 	"log"
 	"net"
@@ -20,9 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -94,92 +92,12 @@ func Distribution(t testing.TB) (host string) {
 }
 
 // BinDir is where Distribution keeps the registry binary.
-func BinDir() (string, error) {
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("no user cache directory: %w", err)
-	}
-	return filepath.Join(cache, "ladder-test", "bin"), nil
-}
-
-var buildMu sync.Mutex // serialises builds within one process (flock is per open file)
+func BinDir() (string, error) { return gotool.Dir() }
 
 func distributionBinary(t testing.TB) (string, error) {
 	t.Helper()
-	dir, err := BinDir()
-	if err != nil {
-		return "", err
-	}
-	final := filepath.Join(dir, "distribution-registry-"+DistributionVersion)
-	if isExecutable(final) {
-		return final, nil
-	}
-	buildMu.Lock()
-	defer buildMu.Unlock()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	lock, err := os.OpenFile(filepath.Join(dir, ".build.lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return "", err
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return "", fmt.Errorf("locking %s: %w", lock.Name(), err)
-	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck
-	// Another process may have built it while we waited for the lock.
-	if isExecutable(final) {
-		return final, nil
-	}
-
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		return "", fmt.Errorf("the go command is needed to build the registry: %w", err)
-	}
-	gobin, err := os.MkdirTemp(dir, "build-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(gobin)
-	msg := fmt.Sprintf("building the CNCF distribution registry %s into %s: the first build takes about 90 s, later runs reuse it", DistributionVersion, dir)
-	t.Log(msg)
-	fmt.Fprintln(os.Stderr, "registry: "+msg) // visible without -v, while the test seems to hang
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goBin, "install", DistributionModule+"@"+DistributionVersion)
-	cmd.Dir = gobin // outside any module: `go install pkg@version` ignores the caller's go.mod
-	cmd.Env = append(filteredEnv("GOBIN", "GOFLAGS", "GOWORK"), "GOBIN="+gobin, "GOFLAGS=-buildvcs=false", "GOWORK=off")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go install %s@%s: %v\n%s", DistributionModule, DistributionVersion, err, out.String())
-	}
-	if err := os.Rename(filepath.Join(gobin, "registry"), final); err != nil {
-		return "", err
-	}
-	t.Logf("built the distribution registry in %s", time.Since(start).Round(time.Second))
-	return final, nil
-}
-
-func filteredEnv(drop ...string) []string {
-	var env []string
-next:
-	for _, kv := range os.Environ() {
-		for _, d := range drop {
-			if strings.HasPrefix(kv, d+"=") {
-				continue next
-			}
-		}
-		env = append(env, kv)
-	}
-	return env
-}
-
-func isExecutable(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+	t.Log("the first build of the CNCF distribution registry takes about 90 s; later runs reuse it")
+	return gotool.Install(t, DistributionModule, DistributionVersion)
 }
 
 func freePort() (int, error) {
@@ -247,7 +165,7 @@ http:
 	}
 
 	cmd := exec.Command(bin, "serve", cfgPath)
-	cmd.Env = append(filteredEnv("OTEL_TRACES_EXPORTER"), "OTEL_TRACES_EXPORTER=none")
+	cmd.Env = append(os.Environ(), "OTEL_TRACES_EXPORTER=none") // the last value of a key wins
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

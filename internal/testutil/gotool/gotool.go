@@ -1,0 +1,111 @@
+// Package gotool installs the Go programs the tests and benchmarks run beside
+// ladder (the CNCF registry, regctl, actionlint) with `go install
+// module@version`, once per machine: into a cache directory, under a file
+// lock, so parallel test processes build each tool once.
+package gotool
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Dir is where installed tools are kept: the user cache's ladder-test/bin.
+func Dir() (string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no user cache directory: %w", err)
+	}
+	return filepath.Join(cache, "ladder-test", "bin"), nil
+}
+
+var mu sync.Mutex // serialises installs within one process (flock is per open file)
+
+// Install returns the path of module's program at version, building it with
+// `go install` the first time (outside any module, so the caller's go.mod is
+// not touched). A first build can take a minute or more: it says so on
+// stderr, visible without -v.
+func Install(tb testing.TB, module, version string) (string, error) {
+	tb.Helper()
+	dir, err := Dir()
+	if err != nil {
+		return "", err
+	}
+	base := filepath.Base(module)
+	final := filepath.Join(dir, base+"-"+version)
+	if isExecutable(final) {
+		return final, nil
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	lk, err := os.OpenFile(filepath.Join(dir, ".install-"+base+".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer lk.Close()
+	if err := syscall.Flock(int(lk.Fd()), syscall.LOCK_EX); err != nil {
+		return "", fmt.Errorf("locking %s: %w", lk.Name(), err)
+	}
+	defer syscall.Flock(int(lk.Fd()), syscall.LOCK_UN) //nolint:errcheck
+	if isExecutable(final) { // another process installed it while we waited
+		return final, nil
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("the go command is needed to install %s: %w", module, err)
+	}
+	gobin, err := os.MkdirTemp(dir, "build-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(gobin)
+	msg := fmt.Sprintf("installing %s@%s into %s (once; later runs reuse it)", module, version, dir)
+	tb.Log(msg)
+	fmt.Fprintln(os.Stderr, "gotool: "+msg)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goBin, "install", module+"@"+version)
+	cmd.Dir = gobin
+	cmd.Env = append(filteredEnv("GOBIN", "GOFLAGS", "GOWORK", "CGO_ENABLED"), "GOBIN="+gobin, "GOFLAGS=-buildvcs=false", "GOWORK=off", "CGO_ENABLED=0")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go install %s@%s: %v\n%s", module, version, err, out.String())
+	}
+	if err := os.Rename(filepath.Join(gobin, base), final); err != nil {
+		return "", err
+	}
+	tb.Logf("installed %s@%s in %s", module, version, time.Since(start).Round(time.Second))
+	return final, nil
+}
+
+func filteredEnv(drop ...string) []string {
+	var env []string
+next:
+	for _, kv := range os.Environ() {
+		for _, d := range drop {
+			if strings.HasPrefix(kv, d+"=") {
+				continue next
+			}
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
