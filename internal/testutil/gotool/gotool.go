@@ -58,7 +58,7 @@ func Install(tb testing.TB, module, version string) (string, error) {
 		return "", fmt.Errorf("locking %s: %w", lk.Name(), err)
 	}
 	defer syscall.Flock(int(lk.Fd()), syscall.LOCK_UN) //nolint:errcheck
-	if isExecutable(final) { // another process installed it while we waited
+	if isExecutable(final) {                           // another process installed it while we waited
 		return final, nil
 	}
 	goBin, err := exec.LookPath("go")
