@@ -410,3 +410,42 @@ func TestActionYAMLMatchesCode(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryActionMasksSecretsFirst: whatever an action goes on to do, its
+// first output lines mask the token and the registry password, and neither
+// appears anywhere else.
+func TestEveryActionMasksSecretsFirst(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, withLedger(w.s1Config("cascade:\n  branches: {main: [next]}\n"), "file:ledger.json"))
+	secrets := map[string]string{"registry-username": "octocat", "registry-password": "hunter2-registry"}
+	for _, c := range []struct {
+		action string
+		inputs map[string]string
+		extra  map[string]string
+	}{
+		{"resolve-channel", map[string]string{"channel": "dev"}, nil},
+		{"build-bundle", map[string]string{"channel": "dev"}, nil},
+		{"promote-label", map[string]string{"label": "testing"}, nil},
+		{"cascade-branches", map[string]string{"dry-run": "true"}, map[string]string{"GITHUB_EVENT_NAME": "push", "GITHUB_RUN_ATTEMPT": "1"}},
+	} {
+		t.Run(c.action, func(t *testing.T) {
+			in := map[string]string{}
+			for k, v := range c.inputs {
+				in[k] = v
+			}
+			for k, v := range secrets {
+				in[k] = v
+			}
+			res := w.runAction(t, c.action, in, c.extra)
+			lines := strings.SplitN(res.stdout, "\n", 3)
+			if len(lines) < 3 || lines[0] != "::add-mask::"+actiontest.Token || lines[1] != "::add-mask::hunter2-registry" {
+				t.Fatalf("exit %d; the first lines are not the masks:\n%s", res.code, res.stdout)
+			}
+			for _, s := range []string{actiontest.Token, "hunter2-registry"} {
+				if strings.Contains(lines[2], s) || strings.Contains(res.stderr, s) || strings.Contains(res.summary, s) {
+					t.Errorf("%s printed after masking", s)
+				}
+			}
+		})
+	}
+}
