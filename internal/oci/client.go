@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ladder-release/ladder/internal/bundle"
 	"net"
 	"net/http"
 	"strings"
@@ -33,10 +34,11 @@ import (
 // Media types and annotation keys ladder writes.
 const (
 	// LockMediaType is the media type of the lock: a bundle's config blob,
-	// and the artifactType of a lock attached to an image.
-	LockMediaType = "application/vnd.ladder.lock.v1+json"
+	// and the artifactType of a lock attached to an image (bundle is the one
+	// place that defines it).
+	LockMediaType = bundle.LockMediaType
 	// BundleArtifactType is the default artifactType of a bundle.
-	BundleArtifactType = "application/vnd.ladder.bundle.v1"
+	BundleArtifactType = bundle.ArtifactType
 	// DefaultFileMediaType is a file layer's media type when none is given
 	// (the one ORAS uses for files).
 	DefaultFileMediaType = "application/vnd.oci.image.layer.v1.tar"
