@@ -5,14 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -476,90 +474,30 @@ func (r *run) tagBundle(ctx context.Context, cfg *config.Config, reg *oci.Client
 	return unique, nil
 }
 
-// convergeRounds bounds how often converge re-reads the ledger; each round
-// either observes agreement or moves the tag forward, so it runs out only
-// when other jobs keep publishing for that long.
-const convergeRounds = 40
-
-// converge makes the registry's channel tag match the ledger's stream head,
-// and re-checks after each of its own writes: several jobs may write tags at
-// once, the last registry write wins, and the ledger is the truth. A tag that
-// points at a bundle newer than the head this run read (another job's, from a
-// fresher ledger) is not overwritten; the ledger is read again instead. So a
-// tag only ever moves forward along the stream, and every writer's last act
-// is a check that saw agreement.
+// converge makes the channel's tag follow the ledger (convergeTags). wrote
+// is the digest this run has just written to that tag itself, if any;
 // checkVersion also restores the head's version tag when the registry lacks
 // it (a rerun after a stop between the ledger write and the tags).
-//
-// wrote is the digest this run has just written to the tag, if any. When the
-// ledger, read after that write, still has it at the head, the registry need
-// not be asked: a job that read an older head and writes after us re-checks
-// after its own write and puts the head back.
 func (r *run) converge(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, ch string, checkVersion bool, wrote string) error {
 	if cfg.Ledger.Kind == config.LedgerNone {
-		return nil // no truth but the registry
+		return nil
 	}
-	return r.convergeTag(ctx, cfg, store, reg, ledger.ChannelStream(ch), ch, checkVersion, wrote)
-}
-
-func (r *run) convergeTag(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, stream, tag string, checkVersion bool, wrote string) error {
-	foreign := 0
-	for i := 0; i < convergeRounds; i++ {
+	if checkVersion {
 		doc, err := store.Read(ctx)
 		if err != nil {
 			return fmt.Errorf("reading the ledger: %w", err)
 		}
-		entries := doc.Stream(stream)
-		if len(entries) == 0 {
-			return nil
-		}
-		h := entries[len(entries)-1]
-		if wrote != "" && wrote == h.Digest {
-			return nil
-		}
-		if i == 0 && checkVersion {
+		if h, ok := doc.Head(ledger.ChannelStream(ch)); ok {
 			if err := r.ensureVersionTag(ctx, cfg, reg, h); err != nil {
 				return err
 			}
 		}
-		cur, err := reg.Head(ctx, cfg.Registry+":"+tag)
-		switch {
-		case err == nil && cur.Digest == h.Digest:
-			return nil
-		case err != nil && !errors.Is(err, oci.ErrNotFound):
-			return fmt.Errorf("reading tag %s: %w", tag, err)
-		case err == nil && !inStream(entries, cur.Digest):
-			// newer than our read of the ledger, or written by someone else:
-			// read again before overwriting; overwrite what stays foreign
-			if foreign++; foreign < 3 {
-				if err := r.jitter(ctx); err != nil {
-					return err
-				}
-				continue
-			}
-		}
-		foreign = 0
-		if err := reg.Tag(ctx, cfg.Registry, h.Digest, tag); err != nil {
-			return fmt.Errorf("moving tag %s to the ledger's head %s: %w", tag, h.Version, err)
-		}
-		wrote = h.Digest
 	}
-	return fmt.Errorf("tag %s did not settle on the ledger's head after %d rounds: other jobs keep moving it; rerun to finish", tag, convergeRounds)
-}
-
-func inStream(entries []ledger.Entry, digest string) bool {
-	for i := len(entries) - 1; i >= 0; i-- {
-		if entries[i].Digest == digest {
-			return true
-		}
+	var known map[string]string
+	if wrote != "" {
+		known = map[string]string{ch: wrote}
 	}
-	return false
-}
-
-// jitter waits a short random time, so racing jobs fall out of step.
-func (r *run) jitter(ctx context.Context) error {
-	d := time.Duration(20+rand.IntN(80)) * time.Millisecond
-	return clock{r.deps}.Sleep(ctx, d)
+	return r.convergeTags(ctx, cfg, store, reg, channelTag(ch), known)
 }
 
 // ensureVersionTag writes the version tag of a bundle the ledger holds when

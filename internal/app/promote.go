@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -536,76 +535,21 @@ func describeWrite(label string, d promote.Decision) string {
 	return strings.Join(parts, "; ")
 }
 
-// labelTags is what the registry should show for label, from the ledger:
-// <label> at the stream's head, <label>-previous at the value before it.
-func labelTags(doc *ledger.Document, label string) map[string]string {
-	h, ok := doc.Head(ledger.LabelStream(label))
-	if !ok {
-		return nil
-	}
-	want := map[string]string{label: h.Digest}
-	if h.PreviousDigest != "" {
-		want[label+"-previous"] = h.PreviousDigest
-	}
-	return want
-}
-
-// convergeLabel makes the registry's <label> and <label>-previous tags match
-// the ledger: it writes each tag that differs (a manifest GET and PUT, no
-// blob), re-reads the ledger and repeats until the tags it wrote are the
-// ledger's, so a job whose tag write landed after a newer job's corrects it.
-// After a move this run wrote, the tags are written without asking the
-// registry first; otherwise (a noop, or a rerun after a crash) they are read
-// with a HEAD and written only when they differ.
+// convergeLabel makes the registry's <label> and <label>-previous tags
+// follow the ledger (convergeTags). After a move this run recorded, the tags
+// are written first without asking the registry (a manifest GET and PUT each,
+// no blob); otherwise (a noop, or a rerun after a stop) they are read first.
 func (r *run) convergeLabel(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, label string, doc *ledger.Document, moved bool) error {
-	want := labelTags(doc, label)
-	if len(want) == 0 {
-		return nil
-	}
 	known := map[string]string{}
-	if !moved {
-		for _, tag := range sortedTags(want) {
-			d, err := reg.Head(ctx, cfg.Registry+":"+tag)
-			switch {
-			case errors.Is(err, oci.ErrNotFound):
-			case err != nil:
-				return fmt.Errorf("reading tag %s: %w", tag, err)
-			default:
-				known[tag] = d.Digest
-			}
-		}
-	}
-	for round := 0; round < 5; round++ {
-		same := true
-		for _, tag := range sortedTags(want) {
-			if known[tag] == want[tag] {
-				continue
-			}
-			same = false
-			if err := reg.Tag(ctx, cfg.Registry, want[tag], tag); err != nil {
+	if moved {
+		for tag, digest := range labelTags(doc, label) {
+			if err := reg.Tag(ctx, cfg.Registry, digest, tag); err != nil {
 				return fmt.Errorf("moving tag %s to the ledger's value: %w", tag, err)
 			}
-			known[tag] = want[tag]
+			known[tag] = digest
 		}
-		if same {
-			return nil
-		}
-		fresh, err := store.Read(ctx)
-		if err != nil {
-			return fmt.Errorf("reading the ledger: %w", err)
-		}
-		want = labelTags(fresh, label)
 	}
-	return fmt.Errorf("tags %s and %s-previous did not settle on the ledger's values after 5 rounds: other jobs keep moving them; rerun to finish", label, label)
-}
-
-func sortedTags(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return r.convergeTags(ctx, cfg, store, reg, labelTag(label), known)
 }
 
 func (r *run) promoteSummary(cfg *config.Config, p *promotion) error {

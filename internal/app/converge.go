@@ -1,0 +1,146 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/ledger"
+	"github.com/ladder-release/ladder/internal/oci"
+)
+
+// convergeRounds bounds how often convergeTags reads the ledger; each round
+// either sees agreement or moves tags forward, so it runs out only when other
+// jobs keep moving the same tags for that long.
+const convergeRounds = 40
+
+// ledgerTags says which registry tags a ledger document implies, tag ->
+// digest: a channel's tag and its stream head, a label's tag and
+// <label>-previous.
+type ledgerTags func(doc *ledger.Document) map[string]string
+
+// convergeTags makes the registry's tags match the ledger, the truth. OCI
+// registries have no compare-and-swap: several jobs may write one tag at
+// once and the last write wins. So every round reads the ledger, compares
+// the tags it implies with what this run knows the registry holds (known:
+// what it wrote itself, else what a HEAD says), writes the ones that differ,
+// and reads the ledger again; it ends with a round that writes nothing. Every
+// writer's last act is thus a ledger read that agrees with the registry as it
+// left it, and a job that wrote late after reading an older ledger puts the
+// newer value back itself.
+//
+// A registry digest the ledger does not know is newer than this run's read
+// (another job's) or foreign: the ledger is read again before it is
+// overwritten, so tags only move forward along the ledger.
+func (r *run) convergeTags(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, implied ledgerTags, known map[string]string) error {
+	if cfg.Ledger.Kind == config.LedgerNone {
+		return nil // no truth but the registry
+	}
+	if known == nil {
+		known = map[string]string{}
+	}
+	foreign := 0
+	for round := 0; round < convergeRounds; round++ {
+		doc, err := store.Read(ctx)
+		if err != nil {
+			return fmt.Errorf("reading the ledger: %w", err)
+		}
+		want := implied(doc)
+		wrote, deferred := false, false
+		for _, tag := range sortedTags(want) {
+			have, ok := known[tag]
+			if !ok {
+				if have, err = r.tagDigest(ctx, cfg, reg, tag); err != nil {
+					return err
+				}
+				known[tag] = have
+			}
+			if have == want[tag] {
+				continue
+			}
+			if _, ours := doc.BundleByDigest(have); have != "" && !ours && foreign < 2 {
+				delete(known, tag) // ask again after the ledger is read again
+				deferred = true
+				continue
+			}
+			if err := reg.Tag(ctx, cfg.Registry, want[tag], tag); err != nil {
+				return fmt.Errorf("moving tag %s to the ledger's value: %w", tag, err)
+			}
+			known[tag], wrote = want[tag], true
+		}
+		switch {
+		case deferred:
+			foreign++
+			if err := r.jitter(ctx); err != nil {
+				return err
+			}
+		case !wrote:
+			return nil
+		default:
+			foreign = 0
+		}
+	}
+	return fmt.Errorf("registry tags did not settle on the ledger after %d rounds: other jobs keep moving them; rerun to finish", convergeRounds)
+}
+
+// tagDigest is the digest a tag points at, "" when there is no such tag.
+func (r *run) tagDigest(ctx context.Context, cfg *config.Config, reg *oci.Client, tag string) (string, error) {
+	d, err := reg.Head(ctx, cfg.Registry+":"+tag)
+	switch {
+	case errors.Is(err, oci.ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("reading tag %s: %w", tag, err)
+	}
+	return d.Digest, nil
+}
+
+// channelTag: a channel's tag points at its stream's head.
+func channelTag(ch string) ledgerTags {
+	return func(doc *ledger.Document) map[string]string {
+		h, ok := doc.Head(ledger.ChannelStream(ch))
+		if !ok {
+			return nil
+		}
+		return map[string]string{ch: h.Digest}
+	}
+}
+
+// labelTag: a label's tag points at its stream's head, <label>-previous at
+// the value before it.
+func labelTag(label string) ledgerTags {
+	return func(doc *ledger.Document) map[string]string { return labelTags(doc, label) }
+}
+
+// labelTags is what the registry should show for label, from the ledger:
+// <label> at the stream's head, <label>-previous at the value before it.
+func labelTags(doc *ledger.Document, label string) map[string]string {
+	h, ok := doc.Head(ledger.LabelStream(label))
+	if !ok {
+		return nil
+	}
+	want := map[string]string{label: h.Digest}
+	if h.PreviousDigest != "" {
+		want[label+"-previous"] = h.PreviousDigest
+	}
+	return want
+}
+
+func sortedTags(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// jitter waits a short random time, so racing jobs fall out of step.
+func (r *run) jitter(ctx context.Context) error {
+	d := time.Duration(20+rand.IntN(80)) * time.Millisecond
+	return clock{r.deps}.Sleep(ctx, d)
+}
