@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,43 +29,14 @@ const (
 	RegctlVersion = "v0.8.0"
 )
 
-var (
-	ladderOnce sync.Once
-	ladderPath string
-	ladderErr  error
-	ladderDir  string
-)
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if ladderDir != "" {
-		os.RemoveAll(ladderDir)
-	}
+	gotool.Cleanup()
 	os.Exit(code)
 }
 
-// ladderBinary builds cmd/ladder once per test binary, as the image does
-// (CGO_ENABLED=0, -trimpath).
-func ladderBinary(tb testing.TB) string {
-	tb.Helper()
-	ladderOnce.Do(func() {
-		ladderDir, ladderErr = os.MkdirTemp("", "ladder-bench-bin-")
-		if ladderErr != nil {
-			return
-		}
-		ladderPath = filepath.Join(ladderDir, "ladder")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", ladderPath, "./cmd/ladder")
-		cmd.Dir = ".." // the module root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			ladderErr = fmt.Errorf("go build ./cmd/ladder: %v\n%s", err, out)
-		}
-	})
-	if ladderErr != nil {
-		tb.Fatal(ladderErr)
-	}
-	return ladderPath
-}
+// ladderBinary builds cmd/ladder once per test binary, as the image does.
+func ladderBinary(tb testing.TB) string { return gotool.Ladder(tb, "..") }
 
 // installTool installs module@version once per machine (gotool.Install),
 // and skips the benchmark, with the reason, when it cannot be installed (no

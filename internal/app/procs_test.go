@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/ladder-release/ladder/internal/testutil/gotool"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,42 +22,14 @@ import (
 	"github.com/ladder-release/ladder/internal/testutil/registry"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-	binDir  string
-)
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	gotool.Cleanup()
 	os.Exit(code)
 }
 
 // ladderBinary builds cmd/ladder once per test binary, as the image does.
-func ladderBinary(t testing.TB) string {
-	t.Helper()
-	binOnce.Do(func() {
-		binDir, binErr = os.MkdirTemp("", "ladder-bin-")
-		if binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "ladder")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, "./cmd/ladder")
-		cmd.Dir = filepath.Join("..", "..")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build ./cmd/ladder: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
+func ladderBinary(t testing.TB) string { return gotool.Ladder(t, filepath.Join("..", "..")) }
 
 // proc is one run of the ladder binary as a separate OS process.
 type proc struct {

@@ -109,3 +109,42 @@ func isExecutable(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
+
+var (
+	ladderOnce sync.Once
+	ladderPath string
+	ladderErr  error
+	ladderDir  string
+)
+
+// Ladder builds cmd/ladder once per test process, as the image does
+// (CGO_ENABLED=0, -trimpath), from the module root at root (a path relative
+// to the calling package's directory, e.g. "../.."). Call Cleanup from
+// TestMain to remove it.
+func Ladder(tb testing.TB, root string) string {
+	tb.Helper()
+	ladderOnce.Do(func() {
+		ladderDir, ladderErr = os.MkdirTemp("", "ladder-bin-")
+		if ladderErr != nil {
+			return
+		}
+		ladderPath = filepath.Join(ladderDir, "ladder")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", ladderPath, "./cmd/ladder")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			ladderErr = fmt.Errorf("go build ./cmd/ladder: %v\n%s", err, out)
+		}
+	})
+	if ladderErr != nil {
+		tb.Fatal(ladderErr)
+	}
+	return ladderPath
+}
+
+// Cleanup removes what Ladder built.
+func Cleanup() {
+	if ladderDir != "" {
+		os.RemoveAll(ladderDir)
+	}
+}
