@@ -295,9 +295,14 @@ func at(cfg *config.Config, path string, err error) error {
 	return err
 }
 
-// fail reports err: as ::error:: annotations (at the config line at fault
-// where there is one) and on stderr.
+// fail reports err: in a runner as ::error:: annotations (at the config line
+// at fault where there is one), in a terminal as a plain message on stderr.
 func (r *run) fail(err error) {
+	if r.getenv("GITHUB_ACTIONS") != "true" {
+		// a terminal: the plain message, FILE:LINE:COL first where there is one
+		fmt.Fprintf(r.deps.Stderr, "ladder %s: %v\n", r.name, err)
+		return
+	}
 	var cerrs config.Errors
 	var cerr *config.Error
 	var perr *posError
@@ -312,9 +317,6 @@ func (r *run) fail(err error) {
 		r.act.ErrorAt(annotation(perr.pos), perr.err.Error())
 	default:
 		r.act.Errorf("%s", err.Error())
-	}
-	if r.getenv("GITHUB_ACTIONS") != "true" {
-		fmt.Fprintf(r.deps.Stderr, "ladder %s: %v\n", r.name, err)
 	}
 }
 

@@ -449,3 +449,35 @@ func TestEveryActionMasksSecretsFirst(t *testing.T) {
 		})
 	}
 }
+
+// TestCLIOnlyCommands: validate, schema and version from a terminal.
+func TestCLIOnlyCommands(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(good, []byte("version: 1\nproduct: x\nregistry: ghcr.io/a/b\ncomponents: {a: {repo: o/r}}\nchannels: {dev: {track: {branch: main}}}\n"), 0o644)
+	os.WriteFile(bad, []byte("version: 1\nproduct: x\nregistry: ghcr.io/a/b\ncomponents: {a: {repo: o/r}}\nchannels: {dev: {track: {branch: main}}}\nlabels: {t: {from: nope}}\n"), 0o644)
+	run := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := Main(context.Background(), args, Deps{Getenv: func(string) string { return "" }, Stdout: &out, Stderr: &errb})
+		return code, out.String(), errb.String()
+	}
+	if code, out, _ := run("validate", "--config", good); code != 0 || !strings.Contains(out, "ok (1 components, 1 channels, 0 labels)") {
+		t.Errorf("validate good: %d %q", code, out)
+	}
+	code, out, errs := run("validate", "--config", bad)
+	if code != ExitFailure || !strings.Contains(errs, bad+`:6:20: labels.t.from: unknown channel or label "nope"`) || strings.Contains(out, "::error") {
+		t.Errorf("validate bad: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	code, out, _ = run("schema")
+	var schema map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &schema) != nil || schema["$schema"] == nil {
+		t.Errorf("schema: exit %d, not a JSON Schema: %.80s", code, out)
+	}
+	if code, out, _ := run("version"); code != 0 || out != "ladder dev\n" {
+		t.Errorf("version: %d %q", code, out)
+	}
+	if code, _, errs := run("nope"); code != ExitUsage || !strings.Contains(errs, `unknown command "nope"`) {
+		t.Errorf("unknown command: %d %q", code, errs)
+	}
+}
