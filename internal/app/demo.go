@@ -659,6 +659,33 @@ func (d *demo) ci(repo, commit string, results map[string]string) {
 	}
 }
 
+// operatorRelease is one turn of the schedule for a new operator tag: CI
+// reports on its commit (build and e2e pass; the upgrade test as given), then
+// staging resolves and publishes it, testing takes it after its soak, and
+// current is asked after its own: wantExit and wantDecision say what current
+// must decide (a failing upgrade test quarantines the candidate there).
+func (d *demo) operatorRelease(ctx context.Context, key, message, tag, upgrade string, wantExit int, wantDecision string) error {
+	d.c[key] = d.gh.Commit("rancher/elemental-operator", "main", message)
+	d.gh.Tag("rancher/elemental-operator", tag, d.c[key])
+	d.ci("rancher/elemental-operator", d.c[key], map[string]string{"build": "success", "e2e": "success", "upgrade": upgrade})
+	if _, err := d.resolve(ctx, "staging", d.schedule()); err != nil {
+		return err
+	}
+	if _, err := d.build(ctx, "staging", d.schedule()); err != nil {
+		return err
+	}
+	d.advance(2*time.Hour, "testing's soak")
+	if _, err := d.promote(ctx, "testing", ExitOK, "promoted"); err != nil {
+		return err
+	}
+	if upgrade != "success" {
+		d.notef("(testing gates only build and e2e; current gates every check, and quarantines on failure)")
+	}
+	d.advance(24*time.Hour, "current's soak")
+	_, err := d.promote(ctx, "current", wantExit, wantDecision)
+	return err
+}
+
 // pipeline is the story: dev -> staging -> testing -> current, a failing
 // gate, a fix, a stable release and the cascades.
 func (d *demo) pipeline(ctx context.Context) error {
@@ -707,41 +734,12 @@ func (d *demo) pipeline(ctx context.Context) error {
 	}
 
 	d.sectionf("A bad candidate: operator tags operator/v1.2.4-rc.1; build and e2e pass, its upgrade test fails")
-	d.c["op3"] = d.gh.Commit("rancher/elemental-operator", "main", "operator: new upgrade path")
-	d.gh.Tag("rancher/elemental-operator", "operator/v1.2.4-rc.1", d.c["op3"])
-	d.ci("rancher/elemental-operator", d.c["op3"], map[string]string{"build": "success", "e2e": "success", "upgrade": "failure"})
-	if _, err := d.resolve(ctx, "staging", d.schedule()); err != nil {
-		return err
-	}
-	if _, err := d.build(ctx, "staging", d.schedule()); err != nil {
-		return err
-	}
-	d.advance(2*time.Hour, "testing's soak")
-	if _, err := d.promote(ctx, "testing", ExitOK, "promoted"); err != nil {
-		return err
-	}
-	d.notef("(testing gates only build and e2e; current gates every check, and quarantines on failure)")
-	d.advance(24*time.Hour, "current's soak")
-	if _, err := d.promote(ctx, "current", ExitFailure, "failed"); err != nil {
+	if err := d.operatorRelease(ctx, "op3", "operator: new upgrade path", "operator/v1.2.4-rc.1", "failure", ExitFailure, "failed"); err != nil {
 		return err
 	}
 
 	d.sectionf("The fix: operator tags operator/v1.2.4; every check green")
-	d.c["op4"] = d.gh.Commit("rancher/elemental-operator", "main", "operator: fix the upgrade path")
-	d.gh.Tag("rancher/elemental-operator", "operator/v1.2.4", d.c["op4"])
-	d.ci("rancher/elemental-operator", d.c["op4"], map[string]string{"build": "success", "e2e": "success", "upgrade": "success"})
-	if _, err := d.resolve(ctx, "staging", d.schedule()); err != nil {
-		return err
-	}
-	if _, err := d.build(ctx, "staging", d.schedule()); err != nil {
-		return err
-	}
-	d.advance(2*time.Hour, "testing's soak")
-	if _, err := d.promote(ctx, "testing", ExitOK, "promoted"); err != nil {
-		return err
-	}
-	d.advance(24*time.Hour, "current's soak")
-	if _, err := d.promote(ctx, "current", ExitOK, "promoted"); err != nil {
+	if err := d.operatorRelease(ctx, "op4", "operator: fix the upgrade path", "operator/v1.2.4", "success", ExitOK, "promoted"); err != nil {
 		return err
 	}
 
