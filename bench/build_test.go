@@ -129,18 +129,10 @@ channels:
 			lastPeer = sm
 		}
 		b.StartTimer()
-		if i%2 == 0 {
-			runL()
-			runR()
-		} else {
-			runR()
-			runL()
-		}
+		alternate(i, runL, runR)
 	}
 	b.StopTimer()
-	report(b, lad, peer)
-	b.Logf("ladder build-bundle, last run's requests:\n    %s", strings.Join(lastLadder.log, "\n    "))
-	b.Logf("regctl artifact put, last run's requests:\n    %s", strings.Join(lastPeer.log, "\n    "))
+	finish(b, lad, peer, "ladder build-bundle", lastLadder, "regctl artifact put", lastPeer)
 }
 
 // regctlPut is `regctl artifact put` of one file as a ladder bundle's layer.

@@ -310,3 +310,22 @@ func kindDiff(a, b *tally) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// alternate runs both tools once, the first one first in even iterations, so
+// neither always meets a warm or a cold registry.
+func alternate(i int, first, second func()) {
+	if i%2 == 0 {
+		first()
+		second()
+	} else {
+		second()
+		first()
+	}
+}
+
+// finish reports the figures and logs each tool's last requests.
+func finish(b *testing.B, lad, peer *tally, ladName string, ladLast sample, peerName string, peerLast sample) {
+	report(b, lad, peer)
+	b.Logf("%s, last run's requests:\n    %s", ladName, strings.Join(ladLast.log, "\n    "))
+	b.Logf("%s, last run's requests:\n    %s", peerName, strings.Join(peerLast.log, "\n    "))
+}

@@ -114,16 +114,8 @@ labels:
 			lastPeer = sm
 		}
 		b.StartTimer()
-		if i%2 == 0 {
-			runL()
-			runR()
-		} else {
-			runR()
-			runL()
-		}
+		alternate(i, runL, runR)
 	}
 	b.StopTimer()
-	report(b, lad, peer)
-	b.Logf("ladder promote-label, last run's requests:\n    %s", strings.Join(lastLadder.log, "\n    "))
-	b.Logf("regctl image copy, last run's requests:\n    %s", strings.Join(lastPeer.log, "\n    "))
+	finish(b, lad, peer, "ladder promote-label", lastLadder, "regctl image copy", lastPeer)
 }
