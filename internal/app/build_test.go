@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -8,11 +9,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/ladder-release/ladder/internal/action/actiontest"
 	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/ledger"
@@ -451,5 +454,28 @@ func TestBuildImageModeTagsTheImageAndAttachesTheLock(t *testing.T) {
 				t.Errorf("ledger bundle %+v", b)
 			}
 		})
+	}
+}
+
+// TestBuildVersionDoesNotFollowTheClock: a prerelease version is computed
+// before the push and again inside the ledger write; with a clock that moves
+// a second on every call, both must still agree (the lock's time is used),
+// and resolve-channel's version output is what build-bundle publishes.
+func TestBuildVersionDoesNotFollowTheClock(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	resolved, _ := resolveOK(t, w, map[string]string{"channel": "dev"})
+	meta := actiontest.LoadActionYAML(t, filepath.Join("..", "..", "actions", "build-bundle", "action.yml"))
+	te := actiontest.Env(t, meta, map[string]string{"channel": "dev"}, map[string]string{
+		"GITHUB_API_URL": w.gh.URL(), "GITHUB_WORKSPACE": w.ws, "GITHUB_REPOSITORY": "acme/elemental"})
+	tick := now
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"build-bundle"}, Deps{Getenv: te.Getenv, Stdout: &stdout, Stderr: &stderr,
+		Now: func() time.Time { tick = tick.Add(time.Second); return tick }})
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s%s", code, stdout.String(), stderr.String())
+	}
+	if got := te.Outputs()["version"]; got != resolved.outputs["version"] {
+		t.Errorf("published %s, resolve-channel said %s", got, resolved.outputs["version"])
 	}
 }

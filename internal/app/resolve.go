@@ -37,9 +37,13 @@ type resolution struct {
 }
 
 // nextVersion applies the channel's version rule.
+// A prerelease version's timestamp is the lock's resolution time, not the
+// clock: build-bundle computes the version twice (before pushing and again
+// inside the ledger write) and both must agree, and resolve-channel's
+// `version` output is then exactly what build-bundle publishes.
 func (r *run) nextVersion(cfg *config.Config, ch config.Channel, l lock.Lock, known channel.Known) (string, error) {
 	rule := channel.VersionRule{Prerelease: ch.Version.Prerelease, From: ch.Version.From, Bump: ch.Version.Bump}
-	v, err := channel.NextVersion(rule, ch.Name, l, known, r.deps.Now())
+	v, err := channel.NextVersion(rule, ch.Name, l, known, l.Created)
 	if err != nil {
 		return "", at(cfg, "channels."+ch.Name+".version", err)
 	}
