@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -325,8 +327,17 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 		var replaces ledger.Entry
 		var already bool
 		meta.What = fmt.Sprintf("publish %s %s into channel %s (%s)", cfg.Product, version, ch.Name, digest)
+		claim := newClaim()
 		doc, err = store.Update(ctx, meta, func(d *ledger.Document) error {
 			replaces, already = ledger.Entry{}, false
+			// This very claim, already in the ledger: a write whose answer was
+			// lost, retried, and met as a conflict. It is this run's publish.
+			for _, e := range d.Stream(stream) {
+				if e.Claim == claim {
+					replaces = ledger.Entry{Version: e.PreviousVersion, Digest: e.PreviousDigest}
+					return ledger.ErrNoChange
+				}
+			}
 			if in.version == "" {
 				again, err := r.nextVersion(cfg, ch, l, v.knownIn(d, ch.Name))
 				if err != nil {
@@ -347,18 +358,15 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 			if in.image != "" {
 				mode = ledger.ModeImage
 			}
-			err := d.AddBundle(ledger.Bundle{Version: version, Digest: digest, LockDigest: l.Digest(), ID: l.CompositeID(),
-				Channel: ch.Name, Created: r.deps.Now().UTC(), Actor: meta.Actor, Run: meta.Run, ArtifactType: bundle.ArtifactType, Mode: mode})
-			if errors.Is(err, ledger.ErrAlreadyPublished) {
-				if h, ok := d.Head(stream); ok && h.Digest == digest {
-					already = true
-					return ledger.ErrNoChange
-				}
+			if err := d.AddBundle(ledger.Bundle{Version: version, Digest: digest, LockDigest: l.Digest(), ID: l.CompositeID(),
+				Channel: ch.Name, Created: r.deps.Now().UTC(), Actor: meta.Actor, Run: meta.Run, ArtifactType: bundle.ArtifactType, Mode: mode}); errors.Is(err, ledger.ErrAlreadyPublished) {
+				already = true // that version already holds this digest: nothing to publish, nothing appended
+				return ledger.ErrNoChange
 			} else if err != nil {
-				return err
+				return err // the version is taken by another digest (an explicit version), named in the error
 			}
 			e := ledger.Entry{Version: version, Digest: digest, At: r.deps.Now().UTC(), Actor: meta.Actor, Run: meta.Run,
-				Decision: "published", Forced: in.force, PreviousVersion: replaces.Version, PreviousDigest: replaces.Digest}
+				Decision: "published", Forced: in.force, PreviousVersion: replaces.Version, PreviousDigest: replaces.Digest, Claim: claim}
 			if err := d.Append(stream, e); err != nil {
 				return err
 			}
@@ -619,4 +627,13 @@ func (r *run) buildSummary(ch string, l lock.Lock, res *published, dryRun bool) 
 		s.Mermaid(res.Graph)
 	}
 	return s.Write()
+}
+
+// newClaim is a random token that names one publish attempt in the ledger.
+func newClaim() string {
+	var b [8]byte
+	if _, err := crand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return hex.EncodeToString(b[:])
 }

@@ -5,9 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -477,5 +481,58 @@ func TestBuildVersionDoesNotFollowTheClock(t *testing.T) {
 	}
 	if got := te.Outputs()["version"]; got != resolved.outputs["version"] {
 		t.Errorf("published %s, resolve-channel said %s", got, resolved.outputs["version"])
+	}
+}
+
+// TestBuildLostLedgerAnswer: the ledger write lands but its answer is lost
+// (the connection drops after GitHub applied it). The GitHub adapter retries,
+// the retry meets the write as a conflict, and the claim, applied again,
+// recognises its own entry: the publish is reported as this run's, once,
+// with every tag written, and nothing is appended twice.
+func TestBuildLostLedgerAnswer(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, withLedger(w.s1Config(""), "github"))
+	resolveOK(t, w, map[string]string{"channel": "stable"})
+	first := buildOK(t, w, map[string]string{"channel": "stable", "force": "true"}) // the ledger branch exists now
+	upstream, _ := url.Parse(w.gh.URL())
+	var dropped atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodPut && strings.Contains(req.URL.Path, "/contents/") && dropped.CompareAndSwap(0, 1) {
+			out := req.Clone(req.Context())
+			out.URL.Scheme, out.URL.Host, out.RequestURI = upstream.Scheme, upstream.Host, ""
+			resp, err := http.DefaultTransport.RoundTrip(out)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close() // applied upstream; the answer never arrives
+			conn, _, _ := rw.(http.Hijacker).Hijack()
+			conn.Close()
+			return
+		}
+		httputil.NewSingleHostReverseProxy(upstream).ServeHTTP(rw, req)
+	}))
+	defer proxy.Close()
+	w.gh.Commit("rancher/elemental-cli", "main", "unrelated") // stable is pinned: the lock stays, force publishes again
+	res := w.runAction(t, "build-bundle", map[string]string{"channel": "stable", "force": "true"}, map[string]string{"GITHUB_API_URL": proxy.URL + strings.TrimPrefix(w.gh.URL(), upstream.Scheme+"://"+upstream.Host)})
+	if dropped.Load() != 1 {
+		t.Fatal("the ledger write was not intercepted")
+	}
+	if res.code != 0 || res.outputs["published"] != "true" || res.outputs["version"] != "0.0.2" || res.outputs["replaces"] != first.outputs["version"] {
+		t.Fatalf("exit %d, outputs %v\n%s", res.code, res.outputs, res.stdout)
+	}
+	data, _ := w.gh.File("acme/elemental", "ladder-ledger", "elemental.json")
+	doc, err := ledger.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(doc.Bundles); n != 2 {
+		t.Errorf("%d bundles in the ledger, want 2", n)
+	}
+	if s := doc.Stream(ledger.ChannelStream("stable")); len(s) != 2 || s[1].Version != "0.0.2" {
+		t.Errorf("stream %+v", s)
+	}
+	if d, err := newTestOCI(t).Head(context.Background(), w.repo()+":0.0.2"); err != nil || d.Digest != res.outputs["digest"] {
+		t.Errorf("version tag: %v %s", err, d.Digest)
 	}
 }

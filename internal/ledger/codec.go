@@ -240,6 +240,7 @@ func appendEntry(b []byte, x *Entry) []byte {
 	}
 	o.strOmit("previousVersion", x.PreviousVersion)
 	o.strOmit("previousDigest", x.PreviousDigest)
+	o.strOmit("claim", x.Claim)
 	return o.close()
 }
 

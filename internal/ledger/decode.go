@@ -175,6 +175,8 @@ func (d *decoder) entry(e *Entry) error {
 			return d.str(&e.PreviousVersion)
 		case "previousDigest":
 			return d.str(&e.PreviousDigest)
+		case "claim":
+			return d.str(&e.Claim)
 		}
 		return d.unknown(key)
 	})

@@ -79,6 +79,10 @@ type Entry struct {
 	Forced          bool      `json:"forced,omitempty"`   // gates or a quarantine were bypassed
 	PreviousVersion string    `json:"previousVersion,omitempty"`
 	PreviousDigest  string    `json:"previousDigest,omitempty"`
+	// Claim is a token the writer chose for this write, so that a writer whose
+	// answer was lost (and whose retry met its own write as a conflict) knows
+	// the entry for its own, and a rerun or another job never does.
+	Claim string `json:"claim,omitempty"`
 }
 
 // Hold stops scheduled promotions of a label (a rollback sets one).
