@@ -91,7 +91,14 @@ func (a Annotation) properties() []property {
 // matches masks line by line, so each non-blank line of secret (split at LF,
 // CR and CRLF) is masked on its own. Mask a secret before its first use;
 // SecretInput does it for inputs.
+//
+// Outside a runner (GITHUB_ACTIONS is not "true": the CLI in a terminal)
+// nothing masks the log, and the command would only print the secret: it
+// writes nothing.
 func (r *Runner) AddMask(secret string) {
+	if r.getenv("GITHUB_ACTIONS") != "true" {
+		return
+	}
 	seen := map[string]bool{}
 	for _, line := range splitLines(secret) {
 		if strings.TrimSpace(line) == "" || seen[line] {

@@ -41,9 +41,25 @@ func TestEscapeProperty(t *testing.T) {
 	}
 }
 
+// commandRunner is a Runner inside a runner (GITHUB_ACTIONS=true).
 func commandRunner(t *testing.T, vars map[string]string) (*action.Runner, *bytes.Buffer) {
 	var stdout bytes.Buffer
-	return action.New(mapEnv(t, vars, "RUNNER_DEBUG"), &stdout), &stdout
+	env := map[string]string{"GITHUB_ACTIONS": "true"}
+	for k, v := range vars {
+		env[k] = v
+	}
+	return action.New(mapEnv(t, env, "RUNNER_DEBUG"), &stdout), &stdout
+}
+
+// TestAddMaskOutsideARunnerPrintsNothing: in a terminal nothing masks the
+// log, so ::add-mask:: would only print the secret.
+func TestAddMaskOutsideARunnerPrintsNothing(t *testing.T) {
+	var stdout bytes.Buffer
+	r := action.New(mapEnv(t, map[string]string{"GITHUB_ACTIONS": ""}), &stdout)
+	r.AddMask("ghp_secret")
+	if stdout.Len() != 0 {
+		t.Errorf("printed %q outside a runner", stdout.String())
+	}
 }
 
 func TestAnnotations(t *testing.T) {
@@ -149,6 +165,9 @@ func TestSecretInputMasksBeforeReturning(t *testing.T) {
 	var stdout bytes.Buffer
 	var r *action.Runner
 	r = action.New(func(key string) string {
+		if key == "GITHUB_ACTIONS" {
+			return "true"
+		}
 		if key != "INPUT_REGISTRY-PASSWORD" {
 			t.Errorf("getenv(%q)", key)
 		}
@@ -211,7 +230,7 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("pipe closed") }
 
 func TestErrKeepsFirstWriteError(t *testing.T) {
-	r := action.New(mapEnv(t, nil), failWriter{})
+	r := action.New(mapEnv(t, map[string]string{"GITHUB_ACTIONS": "true"}), failWriter{})
 	if r.Err() != nil {
 		t.Fatal("Err before any write")
 	}
