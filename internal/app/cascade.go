@@ -359,7 +359,9 @@ func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade
 				refused[repoKey(repo)] = &accessError{repo: repo, app: in.appID, level: level}
 				continue
 			}
-			c, err := r.github(secrets{token: tok.Token})
+			// a client of its own per minted token (r.github keeps only the
+			// run's own token's client)
+			c, err := r.newGitHub(secrets{token: tok.Token})
 			if err != nil {
 				return nil, nil, err
 			}

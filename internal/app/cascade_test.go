@@ -748,6 +748,21 @@ func TestCascadeGitHubApp(t *testing.T) {
 			t.Errorf("sleeps = %v, want [1s]", res.sleeps)
 		}
 	})
+	t.Run("each target through its own installation's token", func(t *testing.T) {
+		w := newCascadeWorld(t, "acme/elemental", "acme/elemental-os", "acme/elemental-iso")
+		w.gh.AddToken(actiontest.Token, map[string]string{"*": "read"})
+		w.gh.AddApp(77, &key.PublicKey)
+		w.gh.AddInstallation(5000001, 77, map[string]string{"acme/elemental": "write", "acme/elemental-os": "write"})
+		w.gh.AddInstallation(5000002, 77, map[string]string{"acme/elemental-iso": "write"})
+		st := push(t, w)
+		st.config = leafConfig("acme/elemental-os") + "    - {repo: acme/elemental-iso, when: {branch: main}}\n"
+		w.ok(t, st)
+		for _, repo := range []string{"acme/elemental-os", "acme/elemental-iso"} {
+			if n := len(w.gh.Dispatches(repo)); n != 1 {
+				t.Errorf("%s: %d dispatches, want 1", repo, n)
+			}
+		}
+	})
 	t.Run("not installed on the target", func(t *testing.T) {
 		w := setup(t, map[int64]map[string]string{5000001: {"acme/elemental": "write"}})
 		res := w.run(t, push(t, w))
