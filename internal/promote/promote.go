@@ -526,6 +526,30 @@ func rollback(in Input, d Decision, hasHead bool, head Move) Decision {
 		target = bundleOf(prev)
 	}
 	d.Target = target
+	// A rollback goes back to a value the label held, never forward and
+	// never somewhere new: that would move a label past its gates under
+	// another name. Force allows it, recorded as forced.
+	bypass := false
+	if in.Candidate != nil && target.Digest != head.Digest {
+		held := false
+		for _, m := range in.History {
+			held = held || m.Digest == target.Digest
+		}
+		higher := false
+		if c, err := Compare(target.Version, head.Version); err == nil && c > 0 {
+			higher = true
+		}
+		if (!held || higher) && !in.Force {
+			d.Outcome, d.Refused = Failed, true
+			if higher {
+				d.Reason = fmt.Sprintf("refusing to roll label %s forward from %s to %s: promote it (its gates apply), or force", in.Label, head.Version, target.Version)
+			} else {
+				d.Reason = fmt.Sprintf("refusing to roll label %s back to %s: the label never held it; promote it (its gates apply), or force", in.Label, target.Version)
+			}
+			return d
+		}
+		bypass = !held || higher
+	}
 	if q, ok := in.quarantine(target.Digest); ok && !in.Force {
 		d.Outcome, d.Refused = Failed, true
 		d.Reason = "refusing to roll back to " + describeQuarantine(target, q) + "; force to use it anyway"
@@ -548,8 +572,8 @@ func rollback(in Input, d Decision, hasHead bool, head Move) Decision {
 	d.Outcome = Held
 	d.Reason = fmt.Sprintf("rolled label %s back from %s to %s and held it: %s", in.Label, head.Version, target.Version, why)
 	_, quarantined := in.quarantine(target.Digest)
-	d.Forced = quarantined
-	d.Move = move(in, target, DecisionRollback, quarantined, d.Reason)
+	d.Forced = quarantined || bypass
+	d.Move = move(in, target, DecisionRollback, d.Forced, d.Reason)
 	d.SetHold = &Hold{Reason: fmt.Sprintf("rolled back from %s to %s: %s", head.Version, target.Version, why), Actor: in.Actor, At: in.Now}
 	return d
 }

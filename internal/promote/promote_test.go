@@ -295,6 +295,18 @@ func TestPromoteDecide(t *testing.T) {
 			in.History = append(in.History, mv(b4, &b2, DecisionPromoted, t0))
 			in.Candidate = &Bundle{Version: b1.Version, Digest: b1.Digest}
 		}, want{outcome: Held, move: "1.0.0", decision: DecisionRollback, hold: true}},
+		{"rollback to a named version the label never held is refused", func(in *Input) {
+			in.Mode, in.Named, in.Reason = ModeRollback, true, "try it"
+			in.Candidate = &Bundle{Version: "0.9.0", Digest: "sha256:" + strings.Repeat("9", 64)}
+		}, want{outcome: Failed, refused: true, reason: []string{"never held it", "promote it"}}},
+		{"rollback forward to a named higher version is refused", func(in *Input) {
+			in.Mode, in.Named, in.Reason = ModeRollback, true, "skip the gates"
+			in.Candidate = &Bundle{Version: "9.9.9", Digest: "sha256:" + strings.Repeat("8", 64)}
+		}, want{outcome: Failed, refused: true, reason: []string{"forward from 1.1.0 to 9.9.9"}}},
+		{"forced rollback forward is recorded as forced", func(in *Input) {
+			in.Mode, in.Named, in.Force, in.Reason = ModeRollback, true, true, "emergency"
+			in.Candidate = &Bundle{Version: "9.9.9", Digest: "sha256:" + strings.Repeat("8", 64)}
+		}, want{outcome: Held, move: "9.9.9", decision: DecisionRollback, forced: true, hold: true}},
 		{"rollback with no previous value is refused", func(in *Input) { in.Mode, in.Candidate = ModeRollback, nil; in.History = in.History[:1] },
 			want{outcome: Failed, refused: true, reason: []string{"no previous value"}}},
 		{"rollback of a label with no value is refused", func(in *Input) { in.Mode, in.Candidate = ModeRollback, nil; in.History = nil },
