@@ -542,19 +542,32 @@ func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel,
 	}
 	victims := retentionVictims(doc, ch.Name, ch.Retention.Keep)
 	var deleted []string
+	// The ledger decides first: each deletion is recorded with
+	// compare-and-swap after checking again, on the fresh ledger, that nothing
+	// points at the bundle now (a label may have moved onto it since); only
+	// then is the tag deleted. A tag that fails to go stays behind, recorded
+	// as deleted: never the other way round.
 	for _, b := range victims {
-		if err := reg.DeleteTag(ctx, cfg.Registry, channel.VersionTag(b.Version)); err != nil {
-			return deleted, fmt.Errorf("retention: deleting %s: %w", b.Version, err)
-		}
 		reason := fmt.Sprintf("retention keep %d of channel %s", ch.Retention.Keep, ch.Name)
+		stillVictim := false
 		_, err := store.Update(ctx, ledger.Message{What: "retention: delete " + b.Version, Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL()}, func(d *ledger.Document) error {
-			if d.Deleted(b.Version) {
+			stillVictim = false
+			for _, v := range retentionVictims(d, ch.Name, ch.Retention.Keep) {
+				stillVictim = stillVictim || v.Version == b.Version
+			}
+			if !stillVictim {
 				return ledger.ErrNoChange
 			}
 			return d.RecordDeletion(ledger.Deletion{Version: b.Version, Digest: b.Digest, At: r.deps.Now().UTC(), Reason: reason})
 		})
 		if err != nil {
 			return deleted, fmt.Errorf("retention: recording the deletion of %s: %w", b.Version, err)
+		}
+		if !stillVictim {
+			continue
+		}
+		if err := reg.DeleteTag(ctx, cfg.Registry, channel.VersionTag(b.Version)); err != nil {
+			return deleted, fmt.Errorf("retention: the ledger records %s as deleted, but deleting its tag failed (delete it by hand): %w", b.Version, err)
 		}
 		deleted = append(deleted, b.Version)
 	}

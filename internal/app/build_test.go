@@ -357,6 +357,21 @@ func TestBuildRetentionKeepsWhatIsPointedAt(t *testing.T) {
 	if doc.Deleted("0.0.3") || !doc.Deleted("0.0.4") {
 		t.Errorf("retention: 0.0.3 (label current) deleted=%v, 0.0.4 deleted=%v", doc.Deleted("0.0.3"), doc.Deleted("0.0.4"))
 	}
+	// nor the one a label held before (its <label>-previous tag)
+	b5, _ := doc.Bundle("0.0.5")
+	if _, err := store.Update(context.Background(), ledger.Message{What: "test: label moves on"}, func(d *ledger.Document) error {
+		return d.Append(ledger.LabelStream("current"), ledger.Entry{Version: "0.0.5", Digest: b5.Digest, At: now, PreviousVersion: "0.0.3", PreviousDigest: b3.Digest})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		buildOK(t, w, map[string]string{"channel": "stable", "force": "true", "lock-file": "none.json"})
+	}
+	doc = w.fileLedger(t)
+	if doc.Deleted("0.0.3") || doc.Deleted("0.0.5") || !doc.Deleted("0.0.6") {
+		t.Errorf("retention: 0.0.3 (current-previous) deleted=%v, 0.0.5 (current) deleted=%v, 0.0.6 deleted=%v",
+			doc.Deleted("0.0.3"), doc.Deleted("0.0.5"), doc.Deleted("0.0.6"))
+	}
 }
 
 func TestBuildRetentionAllDeletesNothing(t *testing.T) {
