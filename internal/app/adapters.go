@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/ladder-release/ladder/internal/action"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/oci"
@@ -138,9 +139,13 @@ func (r *run) github(sec secrets) (*github.Client, error) {
 func (r *run) newGitHub(sec secrets) (*github.Client, error) {
 	api := r.getenv("GITHUB_API_URL")
 	if api == "" {
-		api = "https://api.github.com"
+		api = action.DefaultAPIURL
 	}
-	c, err := gh.New(gh.WithAPIURL(api), gh.WithToken(sec.token), gh.WithHTTPClient(r.httpClient()), gh.WithClock(clock{r.deps}), gh.WithUserAgent("ladder/"+Version))
+	opts := []gh.Option{gh.WithAPIURL(api), gh.WithHTTPClient(r.httpClient()), gh.WithClock(clock{r.deps}), gh.WithUserAgent("ladder/" + Version)}
+	if sec.token != "" { // without one, GitHub answers anonymously (public repositories)
+		opts = append(opts, gh.WithToken(sec.token))
+	}
+	c, err := gh.New(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("GitHub client: %w", err)
 	}

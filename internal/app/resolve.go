@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/google/go-github/v60/github"
 	"os"
 	"path/filepath"
 	"strings"
@@ -205,9 +206,15 @@ func channelComponents(cfg *config.Config, ch config.Channel) []channel.Componen
 // gather reads, for every component and concurrently, what its policy needs:
 // a branch head, the tag list, or the pinned commit.
 func (r *run) gather(ctx context.Context, cfg *config.Config, sec secrets, ch config.Channel, comps []channel.Component) (map[string]channel.Observed, error) {
-	gh, err := r.github(sec)
-	if err != nil {
-		return nil, err
+	var gh *github.Client // only repo: components need one
+	for _, c := range comps {
+		if c.Repo != "" {
+			var err error
+			if gh, err = r.github(sec); err != nil {
+				return nil, err
+			}
+			break
+		}
 	}
 	var (
 		mu       sync.Mutex

@@ -481,3 +481,18 @@ func TestCLIOnlyCommands(t *testing.T) {
 		t.Errorf("unknown command: %d %q", code, errs)
 	}
 }
+
+// TestResolveGitOnlyNeedsNoToken: a product made only of git: components
+// resolves without any GitHub token (no GitHub client is made at all).
+func TestResolveGitOnlyNeedsNoToken(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	cfg := "version: 1\nproduct: osonly\nregistry: " + w.registry + "/acme/osonly\nledger: none\ncomponents:\n  os: {git: \"" + w.osRepo.HTTPURL() + "\"}\nchannels:\n  dev: {track: {branch: main}}\n"
+	p := filepath.Join(t.TempDir(), "ladder.yaml")
+	os.WriteFile(p, []byte(cfg), 0o644)
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), []string{"resolve-channel", "--channel", "dev", "--config", p, "--dry-run"},
+		Deps{Getenv: func(string) string { return "" }, Stdout: &out, Stderr: &errb, Now: func() time.Time { return now }})
+	if code != 0 || !strings.Contains(out.String(), "id="+lock.Short(w.c["os3"])) {
+		t.Errorf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+}
