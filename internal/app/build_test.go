@@ -551,3 +551,36 @@ func TestBuildLostLedgerAnswer(t *testing.T) {
 		t.Errorf("version tag: %v %s", err, d.Digest)
 	}
 }
+
+// TestImageModeBundleThroughGatesAndLabelChannel: the lock of an image-mode
+// bundle lives in a referrer; gates and label: channels read it from there.
+func TestImageModeBundleThroughGatesAndLabelChannel(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	cfg := withLedger(w.s1Config(""), "file:ledger.json")
+	cfg = strings.Replace(cfg, "  testing: {from: staging}", "  testing: {from: staging, gates: {checks: [build]}}", 1)
+	cfg = strings.Replace(cfg, "    track: {label: current}", "    track: {label: testing}", 1)
+	w.writeConfig(t, cfg)
+	img, err := random.Image(512, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := name.ParseReference(w.registry + "/acme/elemental-os:build-1")
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatal(err)
+	}
+	_, l := resolveOK(t, w, map[string]string{"channel": "staging"})
+	buildOK(t, w, map[string]string{"channel": "staging", "image": ref.String()})
+	for _, e := range l.Components {
+		if e.Repo != "" {
+			w.gh.AddCheckRun(e.Repo, e.Commit, "build", "completed", "success")
+		}
+	}
+	res := w.runAction(t, "promote-label", map[string]string{"label": "testing"}, nil)
+	if res.code != 0 || res.outputs["decision"] != "promoted" {
+		t.Fatalf("exit %d, outputs %v\n%s", res.code, res.outputs, res.stdout)
+	}
+	_, nightly := resolveOK(t, w, map[string]string{"channel": "nightly"})
+	if nightly.Digest() != l.Digest() {
+		t.Errorf("nightly (track label testing) resolved to %s, want the image bundle's lock %s", nightly.Digest(), l.Digest())
+	}
+}

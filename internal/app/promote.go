@@ -306,12 +306,8 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 	if !early {
 		if input.Gates.NeedChecks() {
 			ref := cfg.Registry + "@" + cand.bundle.Digest
-			b, _, err := reg.ReadBundle(ctx, ref)
-			if err != nil {
-				return nil, fmt.Errorf("reading the lock of candidate %s: %w", cand.bundle.Version, err)
-			}
-			if p.lock, err = lock.Parse(b.Config); err != nil {
-				return nil, fmt.Errorf("the lock of candidate %s (%s): %w", cand.bundle.Version, ref, err)
+			if p.lock, err = readLock(ctx, reg, ref); err != nil {
+				return nil, fmt.Errorf("reading the lock of candidate %s (%s): %w", cand.bundle.Version, ref, err)
 			}
 			p.lockOK = true
 			input.Lock = p.lock.Components
