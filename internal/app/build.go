@@ -272,6 +272,9 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 			if err := r.converge(ctx, cfg, store, reg, ch.Name, true, ""); err != nil {
 				return nil, err
 			}
+			if err := r.reattach(ctx, cfg, reg, l, in, v.head.Digest, v.head.Version); err != nil {
+				return nil, err
+			}
 		}
 		return res, nil
 	}
@@ -389,6 +392,9 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 			if err := r.converge(ctx, cfg, store, reg, ch.Name, true, ""); err != nil {
 				return nil, err
 			}
+			if err := r.reattach(ctx, cfg, reg, l, in, h.Digest, h.Version); err != nil {
+				return nil, err
+			}
 			return &published{Digest: h.Digest, Ref: cfg.Registry + "@" + h.Digest, Version: h.Version,
 				Reason: fmt.Sprintf("channel %s already holds this lock as %s", ch.Name, h.Version)}, nil
 		}
@@ -414,6 +420,21 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 		}
 		return res, nil
 	}
+}
+
+// reattach attaches the lock to the image again in image mode, when a rerun
+// finds the publish already in the ledger: a run that stopped before
+// attaching is finished this way (attaching is idempotent).
+func (r *run) reattach(ctx context.Context, cfg *config.Config, reg *oci.Client, l lock.Lock, in buildInputs, digest, version string) error {
+	if in.image == "" || digest == "" {
+		return nil
+	}
+	info := r.bundleInfo(l, version)
+	info.Created = l.Created
+	if _, err := reg.Attach(ctx, cfg.Registry+"@"+digest, l.JSON(), bundle.Annotations(info)); err != nil {
+		return fmt.Errorf("attaching the lock to %s: %w", in.image, err)
+	}
+	return nil
 }
 
 // pushManifest pushes the bundle by digest (artifact mode) or, in image mode,

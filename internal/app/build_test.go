@@ -26,6 +26,7 @@ import (
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/testutil/registry"
+	"github.com/ladder-release/ladder/internal/testutil/regproxy"
 )
 
 // withLedger swaps the S1 config's `ledger: none` for another kind.
@@ -582,5 +583,40 @@ func TestImageModeBundleThroughGatesAndLabelChannel(t *testing.T) {
 	_, nightly := resolveOK(t, w, map[string]string{"channel": "nightly"})
 	if nightly.Digest() != l.Digest() {
 		t.Errorf("nightly (track label testing) resolved to %s, want the image bundle's lock %s", nightly.Digest(), l.Digest())
+	}
+}
+
+// TestImageModeRerunAttachesTheLock: a run that stopped after the ledger
+// claim but before attaching the lock is finished by a rerun.
+func TestImageModeRerunAttachesTheLock(t *testing.T) {
+	proxy := regproxy.Start(t, registry.InProcess(t))
+	w := newWorld(t, worldOpt{registry: proxy.Host()})
+	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	img, _ := random.Image(256, 1)
+	ref, _ := name.ParseReference(w.registry + "/acme/elemental-os:build-2")
+	if err := remote.Write(ref, img, remote.WithTransport(http.DefaultTransport)); err != nil {
+		t.Fatal(err)
+	}
+	imgDigest, _ := img.Digest()
+	resolveOK(t, w, map[string]string{"channel": "staging"})
+	// every referrer write fails: the claim lands, the attach does not (in
+	// image mode the image enters under its id tag, so the only manifest
+	// written by digest is the attached lock)
+	var slept waits
+	proxy.SetFaults(regproxy.Faults{Rate: 1, Kinds: []regproxy.Fault{regproxy.Fault503}, Match: func(r *http.Request) bool {
+		return r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/sha256:")
+	}})
+	res := w.runActionSleeping(t, "build-bundle", map[string]string{"channel": "staging", "image": ref.String()}, slept.sleep)
+	if res.code != ExitFailure || !strings.Contains(res.stdout, "attaching the lock") {
+		t.Fatalf("exit %d, want the attach to fail:\n%s", res.code, res.stdout)
+	}
+	proxy.SetFaults(regproxy.Faults{})
+	again := w.runActionSleeping(t, "build-bundle", map[string]string{"channel": "staging", "image": ref.String()}, slept.sleep)
+	if again.code != 0 || again.outputs["published"] != "false" {
+		t.Fatalf("rerun: exit %d %v\n%s", again.code, again.outputs, again.stdout)
+	}
+	refs, err := newTestOCI(t).Referrers(context.Background(), w.repo()+"@"+imgDigest.String())
+	if err != nil || len(refs) != 1 {
+		t.Errorf("after the rerun: %d referrers, %v", len(refs), err)
 	}
 }
