@@ -126,6 +126,12 @@ func (s *GitHubStore) load(ctx context.Context) (*Document, string, error) {
 	if gh.IsStatus(err, http.StatusNotFound) {
 		if a, _ := gh.AsAPIError(err); a != nil && strings.Contains(a.Message, "No commit found") {
 			s.setBranchReady(false)
+			return NewDocument(s.product), "", nil // no ledger branch yet
+		}
+		// GitHub says 404 for a file that does not exist and for a repository
+		// the token cannot see: only the first is an empty ledger.
+		if _, _, rerr := s.client.Repositories.Get(ctx, s.owner, s.repo); rerr != nil {
+			return nil, "", fmt.Errorf("reading the ledger %s: the repository %s/%s cannot be read with this token (check GITHUB_REPOSITORY and the token's contents permission): %w", s.Location(), s.owner, s.repo, rerr)
 		}
 		return NewDocument(s.product), "", nil
 	}

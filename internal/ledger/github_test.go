@@ -430,3 +430,23 @@ func TestOpen(t *testing.T) {
 		})
 	}
 }
+
+// TestGitHubInvisibleRepositoryIsAnError: GitHub answers 404 both for a
+// ledger file that does not exist yet and for a repository the token cannot
+// see; only the first is an empty ledger. The second must not read as
+// "nothing published" (versions would restart).
+func TestGitHubInvisibleRepositoryIsAnError(t *testing.T) {
+	srv, c := sim(t)
+	srv.CreateRepo("acme/other")
+	srv.AddToken("t0ken", map[string]string{"acme/other": "write"}) // cannot see acme/app
+	_, err := ghStore(t, c).Read(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "cannot be read with this token") {
+		t.Fatalf("Read = %v, want an error naming the repository", err)
+	}
+	srv2, c2 := sim(t)
+	_ = srv2
+	doc, err := ghStore(t, c2).Read(context.Background())
+	if err != nil || len(doc.Bundles) != 0 {
+		t.Fatalf("a visible repository without a ledger: %v, %v", doc, err)
+	}
+}
