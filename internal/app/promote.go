@@ -323,7 +323,8 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 	}
 	if dec.Writes() {
 		var final promote.Decision
-		meta := ledger.Message{What: describeWrite(label.Name, dec), Actor: input.Actor, Run: input.Run}
+		meta := ledger.Message{Actor: input.Actor, Run: input.Run,
+			Describe: func() string { return describeWrite(label.Name, final) }} // the decision actually written
 		doc, err = store.Update(ctx, meta, func(d *ledger.Document) error {
 			fresh := input
 			fresh.History, fresh.Hold, fresh.Quarantined = ledgerState(d, label.Name)

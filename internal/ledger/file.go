@@ -80,7 +80,7 @@ func (s *FileStore) Update(ctx context.Context, msg Message, fn func(*Document) 
 	}
 	data := doc.Marshal()
 	if err := s.write(data); err != nil {
-		return nil, fmt.Errorf("writing the ledger (%s): %w", msg.What, err)
+		return nil, fmt.Errorf("writing the ledger (%s): %w", msg.Summary(), err)
 	}
 	s.remember(data, doc)
 	return doc, nil

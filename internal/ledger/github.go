@@ -113,7 +113,7 @@ func (s *GitHubStore) Update(ctx context.Context, msg Message, fn func(*Document
 		last = err
 	}
 	return nil, fmt.Errorf("updating the ledger %s (%s): %w after %d attempts (last: %v)",
-		s.Location(), msg.What, ErrConflict, s.set.maxAttempts, last)
+		s.Location(), msg.Summary(), ErrConflict, s.set.maxAttempts, last)
 }
 
 var errConflict = errors.New("conflict")
@@ -234,7 +234,7 @@ func (s *GitHubStore) save(ctx context.Context, doc *Document, sha string, msg M
 			s.setBranchReady(false) // deleted under us: create it again
 			return fmt.Errorf("%w: %s", errConflict, a.Message)
 		}
-		return fmt.Errorf("writing the ledger %s (%s): %w", s.Location(), msg.What, err)
+		return fmt.Errorf("writing the ledger %s (%s): %w", s.Location(), msg.Summary(), err)
 	}
 	newSHA := res.GetContent().GetSHA()
 	s.setBranchReady(true)

@@ -41,11 +41,23 @@ type Message struct {
 	What  string
 	Actor string
 	Run   string // URL of the workflow run
+	// Describe, when set, says what happened instead of What, asked when the
+	// write is made: after fn, which may have decided afresh on the ledger it
+	// was given.
+	Describe func() string
+}
+
+// Summary is what happened: Describe's answer when set, else What.
+func (m Message) Summary() string {
+	if m.Describe != nil {
+		return m.Describe()
+	}
+	return m.What
 }
 
 // String is the commit message; empty fields are left out.
 func (m Message) String() string {
-	what := strings.TrimSpace(m.What)
+	what := strings.TrimSpace(m.Summary())
 	if what == "" {
 		what = "update"
 	}
