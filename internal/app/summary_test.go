@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/ladder-release/ladder/actions"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -53,6 +54,17 @@ func TestStepSummariesGolden(t *testing.T) {
 		res := w.runAction(t, s.action, s.inputs, s.extra)
 		if res.code != 0 {
 			t.Fatalf("%s exited %d:\n%s%s", s.action, res.code, res.stdout, res.stderr)
+		}
+		// every output action.yml declares is set (runAction already fails
+		// on one it does not declare)
+		meta, err := actions.Load(s.action)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, out := range meta.OutputNames() {
+			if _, ok := res.outputs[out]; !ok {
+				t.Errorf("%s: declared output %s was not set", s.action, out)
+			}
 		}
 		got := w.normalize(res.summary)
 		for _, want := range s.want {
