@@ -21,11 +21,10 @@ import (
 
 // secrets are the credentials of a run, masked before anything uses them.
 type secrets struct {
-	token    string
-	regUser  string
-	regPass  string
-	appKey   string
-	appToken string
+	token   string
+	regUser string
+	regPass string
+	appKey  string
 }
 
 func (r *run) secrets() (secrets, error) {

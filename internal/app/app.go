@@ -151,10 +151,10 @@ func newRun(name string, args []string, d Deps) (*run, error) {
 			if _, ok := meta.Inputs[k]; !ok {
 				return nil, fmt.Errorf("unknown input --%s (inputs: %s)", k, strings.Join(meta.InputNames(), ", "))
 			}
-			overlay[inputEnv(k)] = v
+			overlay[action.InputEnvName(k)] = v
 		}
 		for k, in := range meta.Inputs {
-			key := inputEnv(k)
+			key := action.InputEnvName(k)
 			if _, set := overlay[key]; set {
 				continue
 			}
@@ -176,7 +176,8 @@ func newRun(name string, args []string, d Deps) (*run, error) {
 
 // lookup tells a variable set to "" from one not set, through a getenv that
 // cannot: the runner sets every declared input, so an INPUT_ that reads empty
-// while RUNNER... is set counts as present. Outside a runner, empty is absent.
+// while GITHUB_ACTIONS is "true" counts as present. Outside a runner, empty is
+// absent.
 func lookup(getenv func(string) string, key string) (string, bool) {
 	v := getenv(key)
 	if v != "" {
@@ -198,10 +199,6 @@ func cliDefault(getenv func(string) string, def string) string {
 		return ""
 	}
 	return def
-}
-
-func inputEnv(name string) string {
-	return "INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))
 }
 
 // parseFlags reads --name value and --name=value pairs.

@@ -627,17 +627,7 @@ func retentionVictims(doc *ledger.Document, ch string, keep int) []ledger.Bundle
 }
 
 // runURL is the URL of the workflow run, for the ledger's audit trail.
-func (r *run) runURL() string {
-	repo, id := r.getenv("GITHUB_REPOSITORY"), r.getenv("GITHUB_RUN_ID")
-	if repo == "" || id == "" {
-		return ""
-	}
-	server := r.getenv("GITHUB_SERVER_URL")
-	if server == "" {
-		server = "https://github.com"
-	}
-	return strings.TrimRight(server, "/") + "/" + repo + "/actions/runs/" + id
-}
+func (r *run) runURL() string { return r.act.Env().RunURL() }
 
 func (r *run) buildSummary(ch string, l lock.Lock, res *published, dryRun bool) error {
 	s := r.act.Summary()

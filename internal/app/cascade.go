@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ladder-release/ladder/internal/action"
 	"io"
 	"net/http"
 	"strconv"
@@ -503,7 +504,7 @@ func (p *pacer) sent() {
 func (r *run) githubApp() (*gh.Client, *grantTap, error) {
 	api := r.getenv("GITHUB_API_URL")
 	if api == "" {
-		api = "https://api.github.com"
+		api = action.DefaultAPIURL
 	}
 	tap := &grantTap{next: r.httpClient().Transport}
 	if tap.next == nil {

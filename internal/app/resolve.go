@@ -20,8 +20,9 @@ import (
 	"github.com/ladder-release/ladder/internal/source"
 )
 
-// maxConcurrentComponents bounds how many components are read at once (each
-// reads its pages in sequence), so at most this many requests are in flight.
+// maxConcurrentComponents bounds how many components are read at once; the
+// HTTP transport separately bounds the requests in flight (maxInFlight), since
+// a component fetches its tag pages concurrently.
 const maxConcurrentComponents = 64
 
 // resolution is what resolve-channel computed, before anything is written.
