@@ -297,13 +297,13 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 		// while the manifest is pushed: a tag someone else wrote there is
 		// refused before anything is claimed.
 		type headResult struct {
-			d   oci.Descriptor
-			err error
+			digest string
+			err    error
 		}
 		vt := channel.VersionTag(version)
 		occupant := make(chan headResult, 1)
 		go func() {
-			d, err := reg.Head(ctx, cfg.Registry+":"+vt)
+			d, err := r.tagDigest(ctx, cfg, reg, vt)
 			occupant <- headResult{d, err}
 		}()
 		digest, err := r.pushManifest(ctx, cfg, reg, l, files, annotations, in.image)
@@ -312,20 +312,19 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 			return nil, err
 		}
 		switch {
-		case errors.Is(occ.err, oci.ErrNotFound):
 		case occ.err != nil:
-			return nil, fmt.Errorf("checking version tag %s: %w", vt, occ.err)
-		case occ.d.Digest != digest:
+			return nil, occ.err
+		case occ.digest != "" && occ.digest != digest:
 			// Another job may have claimed and tagged it since this run read the
 			// ledger: then the version moved. A tag the ledger knows nothing of
 			// was written by someone else, and is never overwritten.
 			if doc, err = store.Read(ctx); err != nil {
 				return nil, fmt.Errorf("reading the ledger: %w", err)
 			}
-			if b, claimed := doc.Bundle(version); claimed && b.Digest == occ.d.Digest && in.version == "" && attempt < maxClaimAttempts {
+			if b, claimed := doc.Bundle(version); claimed && b.Digest == occ.digest && in.version == "" && attempt < maxClaimAttempts {
 				continue
 			}
-			return nil, fmt.Errorf("version %s is already published as %s in the registry; refusing to move it to %s", version, occ.d.Digest, digest)
+			return nil, fmt.Errorf("version %s is already published as %s in the registry; refusing to move it to %s", version, occ.digest, digest)
 		}
 		var replaces ledger.Entry
 		var already bool
@@ -534,17 +533,16 @@ func (r *run) converge(ctx context.Context, cfg *config.Config, store ledger.Sto
 // tags), and refuses a version tag that names another digest.
 func (r *run) ensureVersionTag(ctx context.Context, cfg *config.Config, reg *oci.Client, h ledger.Entry) error {
 	vt := channel.VersionTag(h.Version)
-	cur, err := reg.Head(ctx, cfg.Registry+":"+vt)
+	cur, err := r.tagDigest(ctx, cfg, reg, vt)
 	switch {
-	case errors.Is(err, oci.ErrNotFound):
+	case err != nil:
+		return err
+	case cur == "":
 		if err := reg.Tag(ctx, cfg.Registry, h.Digest, vt); err != nil {
 			return fmt.Errorf("restoring version tag %s: %w", vt, err)
 		}
-		return nil
-	case err != nil:
-		return fmt.Errorf("checking version tag %s: %w", vt, err)
-	case cur.Digest != h.Digest:
-		return fmt.Errorf("version %s is %s in the ledger but %s in the registry; a version tag is never moved: repair the registry by hand", h.Version, h.Digest, cur.Digest)
+	case cur != h.Digest:
+		return fmt.Errorf("version %s is %s in the ledger but %s in the registry; a version tag is never moved: repair the registry by hand", h.Version, h.Digest, cur)
 	}
 	return nil
 }
