@@ -741,26 +741,3 @@ func mustJSONString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
-
-func TestFindCycle(t *testing.T) {
-	tests := []struct {
-		name     string
-		branches map[string][]string
-		want     []string
-	}{
-		{"none", map[string][]string{"production": {"staging"}, "staging": {"snapshot"}}, nil},
-		{"empty", nil, nil},
-		{"two", map[string][]string{"production": {"staging"}, "staging": {"production"}}, []string{"production", "staging", "production"}},
-		{"self", map[string][]string{"main": {"main"}}, []string{"main", "main"}},
-		{"starts at the smallest member", map[string][]string{"a": {"c"}, "c": {"b"}, "b": {"c"}}, []string{"b", "c", "b"}},
-		{"three", map[string][]string{"x": {"y"}, "y": {"z"}, "z": {"x", "w"}}, []string{"x", "y", "z", "x"}},
-		{"diamond", map[string][]string{"p": {"s", "n"}, "s": {"n"}}, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := FindCycle(tt.branches); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("FindCycle = %v, want %v", got, tt.want)
-			}
-		})
-	}
-}
