@@ -387,13 +387,10 @@ func (r *run) pollGates(ctx context.Context, sec secrets, input *promote.Input, 
 // name) and the combined commit status of every gated repo: component's
 // commit. Any API error fails the read: an error is never a pass.
 func (r *run) checkEvidence(ctx context.Context, sec secrets, g promote.Gates, entries []lock.Entry) (map[string]promote.Evidence, error) {
-	gated := map[string]bool{}
-	for _, n := range g.Components {
-		gated[n] = true
-	}
+	gated, _ := promote.Gated(g, entries)
 	var todo []lock.Entry
-	for _, e := range entries {
-		if e.Repo != "" && (len(gated) == 0 || gated[e.Name]) {
+	for _, e := range gated {
+		if e.Repo != "" { // a git: component has no check source
 			todo = append(todo, e)
 		}
 	}

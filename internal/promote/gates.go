@@ -154,23 +154,10 @@ func EvaluateChecks(g Gates, entries []lock.Entry, evidence map[string]Evidence)
 	if !g.NeedChecks() {
 		return nil, GatePass
 	}
-	var gated []lock.Entry
+	gated, missing := Gated(g, entries)
 	var lines []GateResult
-	if len(g.Components) == 0 {
-		gated = entries
-	} else {
-		byName := map[string]lock.Entry{}
-		for _, e := range entries {
-			byName[e.Name] = e
-		}
-		for _, n := range g.Components {
-			e, ok := byName[n]
-			if !ok {
-				lines = append(lines, GateResult{Component: n, Result: GatePending, Detail: "not in the candidate's lock"})
-				continue
-			}
-			gated = append(gated, e)
-		}
+	for _, n := range missing {
+		lines = append(lines, GateResult{Component: n, Result: GatePending, Detail: "not in the candidate's lock"})
 	}
 	for _, e := range gated {
 		if e.Repo == "" {
@@ -262,4 +249,27 @@ func describeLines(lines []GateResult, r Result, max int) string {
 		s += fmt.Sprintf(" and %d more", n-max)
 	}
 	return s
+}
+
+// Gated is the lock entries the gates look at: every entry, or those
+// gates.components names (in that order); missing lists the named components
+// the lock lacks. Both the reading of evidence and its judgement use it, so
+// they cannot disagree about which commits count.
+func Gated(g Gates, entries []lock.Entry) (gated []lock.Entry, missing []string) {
+	if len(g.Components) == 0 {
+		return entries, nil
+	}
+	byName := map[string]lock.Entry{}
+	for _, e := range entries {
+		byName[e.Name] = e
+	}
+	for _, n := range g.Components {
+		e, ok := byName[n]
+		if !ok {
+			missing = append(missing, n)
+			continue
+		}
+		gated = append(gated, e)
+	}
+	return gated, missing
 }

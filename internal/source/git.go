@@ -114,7 +114,7 @@ func NewGit(url string, opts ...GitOption) (*Git, error) {
 	bin, err := exec.LookPath(g.bin)
 	if err != nil {
 		if isHTTPRemote(url) {
-			g.native = &http.Client{Transport: http.DefaultTransport}
+			g.native = &http.Client{Transport: http.DefaultTransport, Timeout: 2 * time.Minute}
 			return g, nil
 		}
 		return nil, fmt.Errorf("git source %s: no git binary (%v): only http(s) remotes can be read without git", g.display, err)
