@@ -635,13 +635,6 @@ func fmtDuration(d time.Duration) string {
 	return strings.TrimSuffix(s, "0m")
 }
 
-func shortDigest(d string) string {
-	if h, ok := strings.CutPrefix(d, "sha256:"); ok && len(h) > 12 {
-		return "sha256:" + h[:12]
-	}
-	return d
-}
-
 // ci records what CI reported on a commit: check runs and, for contexts
 // prefixed with "status:", commit statuses (both count as gate evidence).
 func (d *demo) ci(repo, commit string, results map[string]string) {

@@ -515,7 +515,7 @@ func writeStatusText(out io.Writer, rep *statusReport) error {
 			if q.Released != nil {
 				state = "released " + statusWhen(*q.Released, rep.Now)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", statusShortDigest(q.Digest), statusText(q.Version), label, state, statusBy(q.Reason, q.Actor))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", shortDigest(q.Digest), statusText(q.Version), label, state, statusBy(q.Reason, q.Actor))
 		}
 		tw.Flush()
 	}
@@ -523,7 +523,7 @@ func writeStatusText(out io.Writer, rep *statusReport) error {
 		b.WriteString("\ndeleted by retention\n")
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for _, d := range rep.Deletions {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", statusText(d.Version), statusShortDigest(d.Digest), statusWhen(d.At, rep.Now), statusOr(statusText(d.Reason), "-"))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", statusText(d.Version), shortDigest(d.Digest), statusWhen(d.At, rep.Now), statusOr(statusText(d.Reason), "-"))
 		}
 		tw.Flush()
 	}
@@ -548,7 +548,7 @@ func writeStreamText(b *strings.Builder, s statusStream, now time.Time) {
 		}
 		row("version", never)
 	} else {
-		row("version", statusText(s.Version)+" ("+statusShortDigest(s.Digest)+")")
+		row("version", statusText(s.Version)+" ("+shortDigest(s.Digest)+")")
 	}
 	if s.Since != nil {
 		row("since", statusWhen(*s.Since, now))
@@ -572,7 +572,7 @@ func writeStreamText(b *strings.Builder, s statusStream, now time.Time) {
 	}
 	if s.Kind == ledger.KindLabel {
 		if s.Previous != nil {
-			row("previous", statusText(s.Previous.Version)+" ("+statusShortDigest(s.Previous.Digest)+")")
+			row("previous", statusText(s.Previous.Version)+" ("+shortDigest(s.Previous.Digest)+")")
 		}
 		if s.Gates != nil {
 			row("gates", statusGatesText(s.Gates, s.Quarantine))
@@ -639,14 +639,14 @@ func writeStatusHistory(out io.Writer, h *statusHistory) error {
 		for _, m := range h.Moves {
 			from := "-"
 			if m.From != nil {
-				from = statusText(m.From.Version) + " " + statusShortDigest(m.From.Digest)
+				from = statusText(m.From.Version) + " " + shortDigest(m.From.Digest)
 			}
 			forced := "no"
 			if m.Forced {
 				forced = "yes"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", statusTime(m.At), from,
-				statusText(m.To.Version)+" "+statusShortDigest(m.To.Digest), statusOr(statusText(m.Decision), "-"), forced,
+				statusText(m.To.Version)+" "+shortDigest(m.To.Digest), statusOr(statusText(m.Decision), "-"), forced,
 				statusOr(statusText(m.Actor), "-"), statusOr(statusText(m.Run), "-"), statusOr(statusText(m.Reason), "-"))
 		}
 		tw.Flush()
@@ -655,8 +655,8 @@ func writeStatusHistory(out io.Writer, h *statusHistory) error {
 	return err
 }
 
-// statusShortDigest is sha256: and the first 12 hex digits.
-func statusShortDigest(d string) string {
+// shortDigest is sha256: and the first 12 hex digits.
+func shortDigest(d string) string {
 	alg, enc, ok := strings.Cut(d, ":")
 	if !ok || len(enc) <= 12 {
 		return statusText(d)
