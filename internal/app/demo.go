@@ -545,7 +545,7 @@ func (d *demo) action(ctx context.Context, name string, inputs map[string]string
 	if err != nil {
 		return nil, err
 	}
-	if res.outputs, err = parseOutputFile(data); err != nil {
+	if res.outputs, err = outputsOf(data); err != nil {
 		return nil, fmt.Errorf("step %d %s: GITHUB_OUTPUT: %w", d.step, name, err)
 	}
 	if code != want {
@@ -556,42 +556,6 @@ func (d *demo) action(ctx context.Context, name string, inputs map[string]string
 		return res, fmt.Errorf("step %d %s: exit code %d, want %d: %s", d.step, name, code, want, strings.ReplaceAll(why, d.token, "***"))
 	}
 	return res, nil
-}
-
-// parseOutputFile reads GITHUB_OUTPUT records: name=value lines and
-// name<<DELIMITER heredocs.
-func parseOutputFile(data []byte) (map[string]string, error) {
-	out := map[string]string{}
-	rest := string(data)
-	for rest != "" {
-		line, after, found := strings.Cut(rest, "\n")
-		if !found {
-			return nil, fmt.Errorf("record %q has no line end", line)
-		}
-		rest = after
-		if line == "" {
-			continue
-		}
-		eq, hd := strings.Index(line, "="), strings.Index(line, "<<")
-		if eq >= 0 && (hd < 0 || eq < hd) {
-			out[line[:eq]] = line[eq+1:]
-			continue
-		}
-		if hd < 0 {
-			return nil, fmt.Errorf("record %q is neither name=value nor name<<DELIMITER", line)
-		}
-		name, delim := line[:hd], line[hd+2:]
-		if rest == delim+"\n" || strings.HasPrefix(rest, delim+"\n") {
-			out[name], rest = "", rest[len(delim)+1:]
-			continue
-		}
-		i := strings.Index(rest, "\n"+delim+"\n")
-		if i < 0 {
-			return nil, fmt.Errorf("output %s: delimiter never found", name)
-		}
-		out[name], rest = rest[:i], rest[i+len(delim)+2:]
-	}
-	return out, nil
 }
 
 // annotations returns the messages of the ::KIND ...:: workflow commands in
@@ -1039,4 +1003,18 @@ func (d *demo) pokeAround() {
 			d.notef("a copy of the ledger as the demo left it: %s", p)
 		}
 	}
+}
+
+// outputsOf reads a GITHUB_OUTPUT file as the runner does; a later record
+// for a name overrides an earlier one.
+func outputsOf(data []byte) (map[string]string, error) {
+	recs, err := action.ParseOutputFile(data)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(recs))
+	for _, r := range recs {
+		out[r.Name] = r.Value
+	}
+	return out, nil
 }

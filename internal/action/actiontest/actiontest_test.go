@@ -228,7 +228,7 @@ func TestOutputsFailsOnMalformedFile(t *testing.T) {
 }
 
 func TestParseOutputFile(t *testing.T) {
-	type rec = actiontest.Record
+	type rec struct{ Name, Value string } // the fields of actiontest.Record
 	for _, tc := range []struct {
 		name, file string
 		want       []rec
@@ -256,7 +256,11 @@ func TestParseOutputFile(t *testing.T) {
 		{"empty name", "=v\n", nil, "name must not be empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := actiontest.ParseOutputFile([]byte(tc.file))
+			records, err := actiontest.ParseOutputFile([]byte(tc.file))
+			var got []rec
+			for _, r := range records {
+				got = append(got, rec{r.Name, r.Value})
+			}
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Errorf("error = %v, want one containing %q", err, tc.err)
