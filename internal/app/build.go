@@ -25,8 +25,11 @@ import (
 )
 
 // maxClaimAttempts bounds how often build-bundle re-pushes a manifest because
-// another job claimed the version it computed in the meantime.
-const maxClaimAttempts = 32
+// another job claimed the version it computed in the meantime. Between
+// attempts it waits a random 20-100 ms, so racing jobs fall out of step
+// instead of colliding again and again (8 jobs publishing at once: see
+// TestConcurrentPublishers).
+const maxClaimAttempts = 64
 
 // errVersionMoved: the ledger changed so that the version rule now gives a
 // different version; the manifest (whose annotations name the version) must
@@ -322,6 +325,9 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 				return nil, fmt.Errorf("reading the ledger: %w", err)
 			}
 			if b, claimed := doc.Bundle(version); claimed && b.Digest == occ.digest && in.version == "" && attempt < maxClaimAttempts {
+				if err := r.jitter(ctx); err != nil {
+					return nil, err
+				}
 				continue
 			}
 			return nil, fmt.Errorf("version %s is already published as %s in the registry; refusing to move it to %s", version, occ.digest, digest)
@@ -378,6 +384,9 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 			return nil
 		})
 		if errors.Is(err, errVersionMoved) && attempt < maxClaimAttempts {
+			if err := r.jitter(ctx); err != nil {
+				return nil, err
+			}
 			if doc, err = store.Read(ctx); err != nil {
 				return nil, fmt.Errorf("reading the ledger: %w", err)
 			}
