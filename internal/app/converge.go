@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/oci"
@@ -35,7 +36,16 @@ type ledgerTags func(doc *ledger.Document) map[string]string
 //
 // A registry digest the ledger does not know is newer than this run's read
 // (another job's) or foreign: the ledger is read again before it is
-// overwritten, so tags only move forward along the ledger.
+// overwritten, so tags only move forward along the ledger. After two such
+// re-reads the manifest itself is read (once per digest): a bundle of this
+// product whose version the ledger read does not hold was granted by a
+// ledger newer than that read (ladder tags a bundle only after the ledger
+// granted it), so the read is stale (GitHub's contents API can answer an
+// older file for a while after another job's write). Such a tag is never
+// overwritten: the ledger is read again until it knows the bundle, and when
+// it still does not after the last round, the run fails saying so. Anything
+// else (a hand-pushed manifest, an image, another product's bundle) is
+// overwritten with the ledger's value.
 func (r *run) convergeTags(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, implied ledgerTags, known map[string]string) error {
 	if cfg.Ledger.Kind == config.LedgerNone {
 		return nil // no truth but the registry
@@ -44,6 +54,8 @@ func (r *run) convergeTags(ctx context.Context, cfg *config.Config, store ledger
 		known = map[string]string{}
 	}
 	foreign := 0
+	versions := map[string]string{} // digest -> its version if a bundle of this product, else ""
+	var behind *staleTag            // the last round's tag the ledger read is behind on
 	for round := 0; round < convergeRounds; round++ {
 		doc, err := store.Read(ctx)
 		if err != nil {
@@ -51,6 +63,7 @@ func (r *run) convergeTags(ctx context.Context, cfg *config.Config, store ledger
 		}
 		want := implied(doc)
 		wrote, deferred := false, false
+		behind = nil
 		for _, tag := range sortedTags(want) {
 			have, ok := known[tag]
 			if !ok {
@@ -62,10 +75,28 @@ func (r *run) convergeTags(ctx context.Context, cfg *config.Config, store ledger
 			if have == want[tag] {
 				continue
 			}
-			if _, ours := doc.BundleByDigest(have); have != "" && !ours && foreign < 2 {
-				delete(known, tag) // ask again after the ledger is read again
-				deferred = true
-				continue
+			if _, ours := doc.BundleByDigest(have); have != "" && !ours {
+				if foreign < 2 {
+					delete(known, tag) // ask again after the ledger is read again
+					deferred = true
+					continue
+				}
+				version, ok := versions[have]
+				if !ok {
+					if version, err = r.bundleVersion(ctx, cfg, reg, tag, have); err != nil {
+						return err
+					}
+					versions[have] = version
+				}
+				if _, held := doc.Bundle(version); version != "" && !held {
+					// newer than this ledger read: never moved back
+					delete(known, tag)
+					deferred = true
+					if behind == nil {
+						behind = &staleTag{tag: tag, digest: have, version: version}
+					}
+					continue
+				}
 			}
 			if err := reg.Tag(ctx, cfg.Registry, want[tag], tag); err != nil {
 				return fmt.Errorf("moving tag %s to the ledger's value: %w", tag, err)
@@ -84,7 +115,34 @@ func (r *run) convergeTags(ctx context.Context, cfg *config.Config, store ledger
 			foreign = 0
 		}
 	}
+	if behind != nil {
+		return fmt.Errorf("registry tag %s points at %s, %s %s, a bundle the ledger read does not hold after %d reads: "+
+			"the ledger read looks stale (behind the registry: another job's write not visible yet); "+
+			"the tag was left as it is; rerun to finish", behind.tag, behind.digest, cfg.Product, behind.version, convergeRounds)
+	}
 	return fmt.Errorf("registry tags did not settle on the ledger after %d rounds: other jobs keep moving them; rerun to finish", convergeRounds)
+}
+
+// staleTag is a registry tag on a bundle of this product that the ledger
+// read does not hold yet.
+type staleTag struct{ tag, digest, version string }
+
+// bundleVersion reads the manifest digest (under tag) and returns its
+// version when it is a bundle of this product, "" for anything else (another
+// product's bundle, an image, a manifest someone pushed by hand, or one that
+// is gone). One manifest GET.
+func (r *run) bundleVersion(ctx context.Context, cfg *config.Config, reg *oci.Client, tag, digest string) (string, error) {
+	d, err := reg.Resolve(ctx, cfg.Registry+"@"+digest)
+	switch {
+	case errors.Is(err, oci.ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("reading the manifest under tag %s before moving the tag: %w", tag, err)
+	}
+	if d.ArtifactType != bundle.ArtifactType || d.Annotations[bundle.KeyProduct] != cfg.Product {
+		return "", nil
+	}
+	return d.Annotations[bundle.OCIVersion], nil
 }
 
 // tagDigest is the digest a tag points at, "" when there is no such tag.

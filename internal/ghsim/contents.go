@@ -83,6 +83,9 @@ func (c *call) getContents() *response {
 		return apiError(http.StatusNotFound, "No commit found for the ref "+ref)
 	}
 	p := strings.Trim(c.params["path"], "/")
+	if _, ok := cm.tree[p]; ok && p != "" && c.stale {
+		cm = r.beforeChange(cm, p)
+	}
 	if _, ok := cm.tree[p]; ok && p != "" {
 		if wantsRaw(c.r) {
 			resp := &response{status: http.StatusOK, body: append([]byte(nil), r.blobs[cm.tree[p]]...)}
@@ -129,6 +132,24 @@ func (c *call) getContents() *response {
 		out = []map[string]any{}
 	}
 	return jsonResponse(http.StatusOK, out)
+}
+
+// beforeChange is the newest first-parent ancestor of cm where path differs
+// from cm (missing, or another blob): what a replica that has not seen the
+// file's last change holds. cm itself when path never changed.
+func (r *repo) beforeChange(cm *commit, p string) *commit {
+	cur, had := cm.tree[p]
+	for c := cm; len(c.parents) > 0; {
+		parent := r.commits[c.parents[0]]
+		if parent == nil {
+			break
+		}
+		if b, ok := parent.tree[p]; ok != had || b != cur {
+			return parent
+		}
+		c = parent
+	}
+	return cm
 }
 
 type signatureIn struct {

@@ -2,6 +2,7 @@ package ghsim
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -28,6 +29,14 @@ type Fault struct {
 	Before func()
 	// Drop closes the connection without an answer.
 	Drop bool
+	// Stale answers a read of a file through the contents API (JSON or raw)
+	// as a lagging replica would after a write: the file as it was before
+	// its last change on the ref read, content and blob sha; a file that had
+	// no earlier version is not found. Blobs are content addressed, so a
+	// blob read by the sha such an answer gave is the earlier content too.
+	// Other requests it matches are answered normally; Status and Drop win
+	// over it.
+	Stale bool
 	// Status is the answer's status; 0 (with Drop false) answers the
 	// request normally, after Before.
 	Status int
@@ -50,6 +59,14 @@ func (s *Server) Inject(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, &f)
+}
+
+// StaleReads makes the next n GET requests of the contents API for path (a
+// file of the repository fullName, on any ref) answer the file's previous
+// version: replica lag after a write (Fault.Stale).
+func (s *Server) StaleReads(fullName, path string, n int) {
+	s.Inject(Fault{Method: http.MethodGet, Path: "/repos/" + fullName + "/contents/" + (&url.URL{Path: strings.Trim(path, "/")}).EscapedPath(),
+		Times: n, Stale: true})
 }
 
 // PendingFaults is how many injected fault uses are left.

@@ -329,6 +329,79 @@ func TestLargeFile(t *testing.T) {
 	}
 }
 
+func TestStaleReads(t *testing.T) {
+	s := ghsim.NewServer(t)
+	s.CreateRepo(repo)
+	s.PutFile(repo, "ledger", "app.json", []byte(`{"v":1}`), "one")
+	s.PutFile(repo, "ledger", "app.json", []byte(`{"v":2}`), "two")
+	s.PutFile(repo, "ledger", "other.json", []byte(`{}`), "unrelated, after") // not a change of app.json
+	big1 := []byte(strings.Repeat("a", 1<<20+1))                              // over 1 MB: read through the blobs API
+	big2 := []byte(strings.Repeat("b", 1<<20+1))
+	s.PutFile(repo, "ledger", "big.json", big1, "big one")
+	s.PutFile(repo, "ledger", "big.json", big2, "big two")
+	c := client(t, s, "")
+	ctx := context.Background()
+	opts := &github.RepositoryContentGetOptions{Ref: "ledger"}
+	read := func(path string) (content, sha string) {
+		t.Helper()
+		fc, _, _, err := c.Repositories.GetContents(ctx, "acme", "app", path, opts)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		content, err = fc.GetContent()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return content, fc.GetSHA()
+	}
+	_, fresh := read("app.json")
+
+	s.StaleReads(repo, "app.json", 2)
+	if _, _, _, err := c.Repositories.GetContents(ctx, "acme", "app", "other.json", opts); err != nil || s.PendingFaults() != 2 {
+		t.Fatalf("another file's read took a stale answer: %v, %d left", err, s.PendingFaults())
+	}
+	body, stale := read("app.json")
+	if body != `{"v":1}` || stale == fresh {
+		t.Fatalf("stale read: %q sha %s (fresh %s), want the previous version", body, stale, fresh)
+	}
+	// the raw media type is a contents read too
+	req, _ := c.NewRequest("GET", "repos/acme/app/contents/app.json?ref=ledger", nil)
+	req.Header.Set("Accept", "application/vnd.github.raw")
+	var raw strings.Builder
+	if _, err := c.Do(ctx, req, &raw); err != nil || raw.String() != `{"v":1}` {
+		t.Fatalf("stale raw read: %q %v", raw.String(), err)
+	}
+	if body, sha := read("app.json"); body != `{"v":2}` || sha != fresh {
+		t.Fatalf("after the stale reads: %q %s", body, sha)
+	}
+	// a writer that read stale meets the compare-and-swap
+	_, _, err := c.Repositories.UpdateFile(ctx, "acme", "app", "app.json", &github.RepositoryContentFileOptions{
+		Message: github.String("from a stale read"), Content: []byte(`{"v":9}`), SHA: github.String(stale), Branch: github.String("ledger")})
+	if status(t, err) != http.StatusConflict {
+		t.Fatalf("write against the stale sha: want 409, got %v", err)
+	}
+
+	// A large file: the stale answer names the earlier blob, which the
+	// blobs API serves.
+	s.StaleReads(repo, "big.json", 1)
+	fc, _, _, err := c.Repositories.GetContents(ctx, "acme", "app", "big.json", opts)
+	if err != nil || fc.GetEncoding() != "none" {
+		t.Fatalf("stale large read: %v encoding %q", err, fc.GetEncoding())
+	}
+	if b, _, err := c.Git.GetBlobRaw(ctx, "acme", "app", fc.GetSHA()); err != nil || string(b) != string(big1) {
+		t.Fatalf("blob of the stale sha: %v, %d bytes, want the first version", err, len(b))
+	}
+
+	// A file without an earlier version is not there yet for a lagging replica.
+	s.StaleReads(repo, "other.json", 1)
+	if _, _, _, err := c.Repositories.GetContents(ctx, "acme", "app", "other.json", opts); status(t, err) != http.StatusNotFound {
+		t.Fatalf("stale read of a new file: want 404, got %v", err)
+	}
+	if s.PendingFaults() != 0 {
+		t.Fatalf("%d stale reads left", s.PendingFaults())
+	}
+}
+
 func TestDispatchValidation(t *testing.T) {
 	s := ghsim.NewServer(t)
 	s.CreateRepo(repo)

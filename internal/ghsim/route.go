@@ -32,6 +32,7 @@ type call struct {
 	ident  *identity // nil on an open server
 	api    string    // API base URL, prefix included
 	host   string    // http://host
+	stale  bool      // a Fault.Stale matched: answer file reads from before their last change
 }
 
 var routes []*route

@@ -280,7 +280,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	stale := false
 	if f := s.takeFault(r.Method, escaped); f != nil {
+		stale = f.Stale
 		if f.Before != nil {
 			f.Before()
 		}
@@ -308,7 +310,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{s: s, r: r, params: params, body: body, query: r.URL.Query(),
-		api: "http://" + r.Host + s.prefix, host: "http://" + r.Host}
+		api: "http://" + r.Host + s.prefix, host: "http://" + r.Host, stale: stale}
 	s.finish(w, r, escaped, routeName, s.handle(c, rt))
 }
 
