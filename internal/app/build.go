@@ -457,7 +457,11 @@ func (r *run) pushManifest(ctx context.Context, cfg *config.Config, reg *oci.Cli
 		}
 		return d.Digest, nil
 	}
-	d, err := reg.PushBundle(ctx, cfg.Registry, oci.Bundle{ArtifactType: bundle.ArtifactType, Config: l.JSON(), ConfigMediaType: bundle.LockMediaType, Files: files, Annotations: annotations})
+	// The lock's bytes carry its resolution time, so they are new to the
+	// registry in all but a rerun: FreshConfig opens their upload session
+	// while their absence is checked.
+	d, err := reg.PushBundle(ctx, cfg.Registry, oci.Bundle{ArtifactType: bundle.ArtifactType, Config: l.JSON(), ConfigMediaType: bundle.LockMediaType,
+		Files: files, Annotations: annotations, FreshConfig: true})
 	if err != nil {
 		return "", fmt.Errorf("pushing the bundle: %w", err)
 	}

@@ -30,6 +30,11 @@ type Bundle struct {
 	Annotations map[string]string
 	// Subject is the manifest's subject, if any (filled in by ReadBundle).
 	Subject *Descriptor
+	// FreshConfig says the config blob is most likely not in the registry
+	// yet (a lock never published before): its upload session is opened
+	// while its absence is checked, which saves a round trip. Nothing is
+	// uploaded when the check finds it after all (the session is cancelled).
+	FreshConfig bool
 }
 
 // File is one layer of a bundle.
@@ -69,6 +74,7 @@ type blob struct {
 	digest string
 	data   []byte
 	what   string // for errors: "config", "file \"a.txt\""
+	fresh  bool   // most likely missing: open the upload session at once
 }
 
 // build validates the bundle and returns its manifest and the blobs it needs
@@ -103,7 +109,7 @@ func (b Bundle) build(subject *descriptor) (rawManifest, []blob, error) {
 		Subject:       subject,
 		Annotations:   copyMap(b.Annotations),
 	}
-	blobs := []blob{{digest: m.Config.Digest, data: b.Config, what: "the config (lock)"}}
+	blobs := []blob{{digest: m.Config.Digest, data: b.Config, what: "the config (lock)", fresh: b.FreshConfig}}
 	seen := map[string]bool{m.Config.Digest: true}
 	titles := map[string]bool{}
 	for i, f := range b.Files {
@@ -196,7 +202,7 @@ func (c *Client) pushBlobs(ctx context.Context, rt http.RoundTripper, repo name.
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := c.uploadBlob(ctx, rt, repo, b.digest, b.data); err != nil {
+			if err := c.uploadBlob(ctx, rt, repo, b.digest, b.data, b.fresh); err != nil {
 				errs[i] = fmt.Errorf("uploading %s (%s): %w", b.what, b.digest, err)
 			}
 		}()

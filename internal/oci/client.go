@@ -28,7 +28,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // Media types and annotation keys ladder writes.
@@ -175,6 +174,7 @@ type Client struct {
 
 	mu         sync.Mutex
 	transports map[string]http.RoundTripper // authenticated, by registry + scopes
+	pings      map[string]*pingCall         // registry → its challenge (see auth.go)
 	referrers  map[string]bool              // registry → has the referrers API
 	manifests  map[string]rawManifest       // repo@digest → bytes, bounded
 	fallbacks  map[string]*sync.Mutex       // repo:tag of referrers tags being updated
@@ -197,6 +197,7 @@ func New(opts ...Option) (*Client, error) {
 	c := &Client{
 		opts:       o,
 		transports: map[string]http.RoundTripper{},
+		pings:      map[string]*pingCall{},
 		referrers:  map[string]bool{},
 		manifests:  map[string]rawManifest{},
 		fallbacks:  map[string]*sync.Mutex{},
@@ -229,48 +230,6 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// transport returns an authenticated RoundTripper for repo with the given
-// actions (pull, or push and pull), plus pull on the extra repositories. It is
-// built once (one ping, one token) and reused; a failure is not remembered.
-func (c *Client) transport(ctx context.Context, repo name.Repository, push bool, pullFrom ...name.Repository) (http.RoundTripper, error) {
-	action := transport.PullScope
-	if push {
-		action = transport.PushScope
-	}
-	scopes := []string{repo.Scope(action)}
-	for _, r := range pullFrom {
-		if r.String() != repo.String() {
-			scopes = append(scopes, r.Scope(transport.PullScope))
-		}
-	}
-	key := repo.RegistryStr() + " " + strings.Join(scopes, " ")
-	c.mu.Lock()
-	rt, ok := c.transports[key]
-	if !ok && !push && len(pullFrom) == 0 { // a push transport can pull too
-		rt, ok = c.transports[repo.RegistryStr()+" "+repo.Scope(transport.PushScope)]
-	}
-	c.mu.Unlock()
-	if ok {
-		return rt, nil
-	}
-	auth := c.opts.auth
-	if auth == nil {
-		a, err := authn.Resolve(ctx, c.keychain, repo)
-		if err != nil {
-			return nil, fmt.Errorf("finding credentials for %s: %w", repo.RegistryStr(), err)
-		}
-		auth = a
-	}
-	rt, err := transport.NewWithContext(ctx, repo.Registry, auth, c.rt, scopes)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to %s: %w", repo.RegistryStr(), tidyPingError(err))
-	}
-	c.mu.Lock()
-	c.transports[key] = rt
-	c.mu.Unlock()
-	return rt, nil
-}
-
 // tidyPingError drops, from go-containerregistry's ping error, the https
 // attempt that a WithInsecure client skips on purpose, and the doubled
 // request name ("Get URL: GET URL: ...").
@@ -299,7 +258,7 @@ func (c *Client) RemoteOptions(ctx context.Context, repo string, push bool) ([]r
 	if err != nil {
 		return nil, err
 	}
-	rt, err := c.transport(ctx, r, push)
+	rt, err := c.transportFor(ctx, r, push, true)
 	if err != nil {
 		return nil, err
 	}

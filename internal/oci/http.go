@@ -312,15 +312,38 @@ func (c *Client) getBlob(ctx context.Context, rt http.RoundTripper, repo name.Re
 // POST (open a session) and PUT the whole content with its digest. Both
 // requests can be replayed by the retry policy; a PUT that failed after the
 // registry had committed it (the answer was lost) is recognised by a second
-// HEAD.
-func (c *Client) uploadBlob(ctx context.Context, rt http.RoundTripper, repo name.Repository, digest string, data []byte) error {
-	ok, err := c.blobExists(ctx, rt, repo, digest)
-	if err != nil || ok {
-		return err
-	}
-	loc, err := c.startUpload(ctx, rt, repo, nil)
-	if err != nil {
-		return err
+// HEAD. A fresh blob (most likely missing) has its session opened while the
+// HEAD is out; if the HEAD finds the blob after all, the session is cancelled
+// and nothing is uploaded.
+func (c *Client) uploadBlob(ctx context.Context, rt http.RoundTripper, repo name.Repository, digest string, data []byte, fresh bool) error {
+	var loc string
+	var ok bool
+	var err error
+	if fresh {
+		var postErr error
+		posted := make(chan struct{})
+		go func() {
+			defer close(posted)
+			loc, postErr = c.startUpload(ctx, rt, repo, nil)
+		}()
+		ok, err = c.blobExists(ctx, rt, repo, digest)
+		<-posted
+		if err != nil || ok {
+			if postErr == nil {
+				c.cancelUpload(ctx, rt, loc)
+			}
+			return err
+		}
+		if postErr != nil {
+			return postErr
+		}
+	} else {
+		if ok, err = c.blobExists(ctx, rt, repo, digest); err != nil || ok {
+			return err
+		}
+		if loc, err = c.startUpload(ctx, rt, repo, nil); err != nil {
+			return err
+		}
 	}
 	return c.finishUpload(ctx, rt, repo, loc, digest, func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(data)), nil
@@ -361,6 +384,14 @@ func (c *Client) startUpload(ctx context.Context, rt http.RoundTripper, repo nam
 		return "", fmt.Errorf("POST %s: bad Location %q: %w", u, loc, err)
 	}
 	return l.String(), nil
+}
+
+// cancelUpload abandons an upload session (DELETE of its location). It is
+// best effort: a registry that refuses purges stale sessions itself.
+func (c *Client) cancelUpload(ctx context.Context, rt http.RoundTripper, loc string) {
+	if resp, err := c.do(ctx, rt, http.MethodDelete, loc, nil, nil); err == nil {
+		drain(resp)
+	}
 }
 
 func (c *Client) finishUpload(ctx context.Context, rt http.RoundTripper, repo name.Repository, loc, digest string, open func() (io.ReadCloser, error), size int64) error {

@@ -1,0 +1,118 @@
+package oci_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/testutil/regproxy"
+)
+
+// anonymous makes the keychain (Docker's config, podman's auth.json under
+// XDG_RUNTIME_DIR) find no credentials, so a client without WithAuth is
+// anonymous whatever this machine's own config holds. (REGISTRY_AUTH_FILE is
+// left alone: the CNCF registry would read it as its own configuration.)
+func anonymous(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("DOCKER_CONFIG", dir)
+	t.Setenv("XDG_RUNTIME_DIR", dir)
+}
+
+func anonymousClient(t *testing.T) *oci.Client {
+	t.Helper()
+	c, err := oci.New(oci.WithInsecure(), oci.WithSleeper((&fakeSleeper{}).Sleep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestAnonymousClientDoesNotPing: without credentials, a registry that asks
+// for none is never pinged: a publish is its blob and manifest requests only.
+func TestAnonymousClientDoesNotPing(t *testing.T) {
+	anonymous(t)
+	eachRegistry(t, func(t *testing.T, reg target) {
+		ctx := context.Background()
+		p := reg.proxied(t)
+		repo := p.Host() + "/acme/elemental"
+		c := anonymousClient(t)
+		d, err := c.PushBundle(ctx, repo, testBundle())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Tag(ctx, repo, d, "1.4.1"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := c.Head(ctx, repo+":1.4.1"); err != nil || got.Digest != d {
+			t.Fatalf("head: %v %s, want %s", err, got.Digest, d)
+		}
+		s := p.Stats()
+		if s.ByKind[regproxy.Ping] != 0 {
+			t.Errorf("%d pings:\n%s", s.ByKind[regproxy.Ping], strings.Join(p.Requests(), "\n"))
+		}
+		if s.ByKind[regproxy.ManifestPut] != 2 || s.ByKind[regproxy.ManifestHead] != 1 {
+			t.Errorf("requests: %s", s)
+		}
+	})
+}
+
+// TestOnePingPerRegistry: with credentials the registry is pinged first (a
+// registry may hide a private repository from anonymous requests behind a
+// 404), but once per registry, however many transports (pull, push) start at
+// the same time.
+func TestOnePingPerRegistry(t *testing.T) {
+	eachRegistry(t, func(t *testing.T, reg target) {
+		ctx := context.Background()
+		p := reg.proxied(t)
+		repo := p.Host() + "/acme/elemental"
+		c, _ := newClient(t) // WithAuth
+		var wg sync.WaitGroup
+		errs := make([]error, 3)
+		wg.Add(3)
+		go func() { defer wg.Done(); _, errs[0] = c.PushBundle(ctx, repo, testBundle()) }()
+		go func() { defer wg.Done(); _, errs[1] = c.Tags(ctx, repo) }()
+		go func() { defer wg.Done(); _, errs[2] = c.Head(ctx, repo+":none") }()
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatal(errs)
+		}
+		if n := p.Stats().ByKind[regproxy.Ping]; n != 1 {
+			t.Errorf("%d pings, want 1:\n%s", n, strings.Join(p.Requests(), "\n"))
+		}
+	})
+}
+
+// TestFreshConfigUpload: a fresh config blob has its upload session opened
+// with its HEAD; when the registry has it after all, the session is
+// cancelled and no byte of it is sent.
+func TestFreshConfigUpload(t *testing.T) {
+	eachRegistry(t, func(t *testing.T, reg target) {
+		ctx := context.Background()
+		p := reg.proxied(t)
+		repo := p.Host() + "/acme/elemental"
+		c, _ := newClient(t)
+		b := testBundle()
+		b.Files = b.Files[1:] // the notes only: the lock is the config alone
+		b.FreshConfig = true
+		if _, err := c.PushBundle(ctx, repo, b); err != nil {
+			t.Fatal(err)
+		}
+		s := p.Stats()
+		if s.ByKind[regproxy.BlobHead] != 2 || s.ByKind[regproxy.UploadPost] != 2 || s.ByKind[regproxy.UploadPut] != 2 ||
+			s.ByKind[regproxy.UploadOther] != 0 || s.BlobBytesUp != bundleBlobBytes(b) {
+			t.Errorf("first push: %s\n%s", s, strings.Join(p.Requests(), "\n"))
+		}
+		p.Reset()
+		if _, err := c.PushBundle(ctx, repo, b); err != nil {
+			t.Fatal(err)
+		}
+		s = p.Stats()
+		// the config's session was opened, then cancelled; the file's never
+		if s.ByKind[regproxy.BlobHead] != 2 || s.ByKind[regproxy.UploadPost] != 1 || s.ByKind[regproxy.UploadPut] != 0 ||
+			s.ByKind[regproxy.UploadOther] != 1 || s.BlobBytesUp != 0 {
+			t.Errorf("second push: %s\n%s", s, strings.Join(p.Requests(), "\n"))
+		}
+	})
+}
