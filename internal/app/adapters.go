@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -162,7 +161,7 @@ func (r *run) registry(cfg *config.Config, sec secrets) (*oci.Client, error) {
 	case sec.regPass != "":
 		return nil, fmt.Errorf("input registry-password is set but registry-username is empty (for ghcr.io, use ${{ github.actor }})")
 	}
-	if isLoopback(cfg.Registry) {
+	if oci.IsLoopbackRepository(cfg.Registry) {
 		opts = append(opts, oci.WithInsecure())
 	}
 	c, err := oci.New(opts...)
@@ -170,20 +169,6 @@ func (r *run) registry(cfg *config.Config, sec secrets) (*oci.Client, error) {
 		return nil, fmt.Errorf("registry client: %w", err)
 	}
 	return c, nil
-}
-
-// isLoopback reports whether a repository's registry host is on this machine.
-func isLoopback(repo string) bool {
-	host, _, _ := strings.Cut(repo, "/")
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.Trim(host, "[]")
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // maxEventBytes bounds the event payload read: GitHub caps a webhook

@@ -116,3 +116,17 @@ func TestFreshConfigUpload(t *testing.T) {
 		}
 	})
 }
+
+// TestIsLoopbackRepository: the one rule for which registries a client made
+// WithInsecure reaches over plain http (the app asks it too).
+func TestIsLoopbackRepository(t *testing.T) {
+	for repo, want := range map[string]bool{
+		"127.0.0.1:5000/acme/rel": true, "localhost/acme/rel": true, "registry.localhost:5000/acme": true,
+		"[::1]:5000/acme": true, "127.1.2.3/acme": true,
+		"ghcr.io/acme/rel": false, "127.example.com/acme": false, "10.0.0.1:5000/acme": false, "localhost.example.com/a": false,
+	} {
+		if got := oci.IsLoopbackRepository(repo); got != want {
+			t.Errorf("IsLoopbackRepository(%q) = %v, want %v", repo, got, want)
+		}
+	}
+}

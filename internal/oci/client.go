@@ -287,6 +287,17 @@ func parseRepo(repo string) (name.Repository, error) {
 	return r, nil
 }
 
+// IsLoopbackRepository reports whether a repository's registry ("host[:port]/path")
+// is on this machine: the registries WithInsecure lets a client reach over
+// plain http.
+func IsLoopbackRepository(repo string) bool {
+	host, _, _ := strings.Cut(repo, "/")
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	return isLoopback(host)
+}
+
 // isLoopback reports whether host (no port) is a loopback name or address.
 func isLoopback(host string) bool {
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
