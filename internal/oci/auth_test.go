@@ -2,11 +2,14 @@ package oci_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/testutil/registry"
 	"github.com/ladder-release/ladder/internal/testutil/regproxy"
 )
 
@@ -129,4 +132,74 @@ func TestIsLoopbackRepository(t *testing.T) {
 			t.Errorf("IsLoopbackRepository(%q) = %v, want %v", repo, got, want)
 		}
 	}
+}
+
+// TestTokenAuthRegistry: the CNCF registry behind the Docker token protocol,
+// as ghcr.io and Docker Hub are.
+func TestTokenAuthRegistry(t *testing.T) {
+	anonymous(t)
+	ctx := context.Background()
+	ta := registry.DistributionWithTokenAuth(t, map[string]string{"alice": "s3cret"})
+	p := regproxy.Start(t, ta.Host)
+	repo := p.Host() + "/acme/elemental"
+
+	// With credentials: one ping, then a token with push for the publish.
+	c, _ := newClient(t, oci.WithAuth("alice", "s3cret"))
+	d, err := c.PushBundle(ctx, repo, testBundle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Tag(ctx, repo, d, "1.4.1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := p.Stats().ByKind[regproxy.Ping]; n != 1 {
+		t.Errorf("with credentials: %d pings, want 1", n)
+	}
+	reqs := ta.TokenRequests()
+	if len(reqs) != 1 || reqs[0].User != "alice" || len(reqs[0].Scopes) != 1 || !strings.Contains(reqs[0].Scopes[0], "push") {
+		t.Errorf("with credentials, token requests: %+v", reqs)
+	}
+
+	// Anonymous: no ping; the first refused request brings the challenge, a
+	// pull token is fetched once for requests refused at the same time, and
+	// every request succeeds.
+	p.Reset()
+	ta.ResetTokenRequests()
+	anon := anonymousClient(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := anon.Head(ctx, repo+":1.4.1")
+			if err == nil && got.Digest != d {
+				err = fmt.Errorf("head: %s, want %s", got.Digest, d)
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if tags, err := anon.Tags(ctx, repo); err != nil || len(tags) != 1 {
+		t.Fatalf("tags: %v %v", tags, err)
+	}
+	s := p.Stats()
+	if s.ByKind[regproxy.Ping] != 0 {
+		t.Errorf("anonymous: %d pings:\n%s", s.ByKind[regproxy.Ping], strings.Join(p.Requests(), "\n"))
+	}
+	reqs = ta.TokenRequests()
+	if len(reqs) != 1 || reqs[0].User != "" || reqs[0].Status != 200 || len(reqs[0].Scopes) != 1 || reqs[0].Scopes[0] != "repository:acme/elemental:pull" {
+		t.Errorf("anonymous, token requests: %+v", reqs)
+	}
+	// 4 HEADs refused at once, then sent again, and the tag list: no more
+	if s.ByKind[regproxy.ManifestHead] > 8 || s.ByKind[regproxy.TagsList] != 1 {
+		t.Errorf("anonymous requests: %s", s)
+	}
+
+	// Anonymous push: refused, with the registry's word for it.
+	_, err = anonymousClient(t).PushBundle(ctx, repo, testBundle())
+	mustContain(t, err, "UNAUTHORIZED")
 }

@@ -82,7 +82,7 @@ func Distribution(t testing.TB) (host string) {
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ { // a free port can be taken between probe and use
-		host, lastErr = startDistribution(t, bin)
+		host, lastErr = startDistribution(t, bin, distOptions{})
 		if lastErr == nil {
 			return host
 		}
@@ -127,7 +127,28 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func startDistribution(t testing.TB, bin string) (string, error) {
+// distOptions adds to the configuration startDistribution writes. The zero
+// value is the plain configuration Distribution uses.
+type distOptions struct {
+	// extraConfig is YAML appended to the configuration, at the top level
+	// (for example an auth: section).
+	extraConfig string
+	// logLevel replaces the default log level, error.
+	logLevel string
+	// readyStatus is the status of GET /v2/ that means the registry is up;
+	// 0 means 200 OK.
+	readyStatus int
+}
+
+func startDistribution(t testing.TB, bin string, opts distOptions) (string, error) {
+	logLevel := "error"
+	if opts.logLevel != "" {
+		logLevel = opts.logLevel
+	}
+	readyStatus := http.StatusOK
+	if opts.readyStatus != 0 {
+		readyStatus = opts.readyStatus
+	}
 	port, err := freePort()
 	if err != nil {
 		return "", err
@@ -144,7 +165,7 @@ func startDistribution(t testing.TB, bin string) (string, error) {
 	}
 	config := fmt.Sprintf(`version: 0.1
 log:
-  level: error
+  level: %s
   accesslog:
     disabled: true
 storage:
@@ -158,7 +179,7 @@ storage:
 http:
   addr: %q
   secret: %q
-`, storage, host, hex.EncodeToString(secret))
+`, logLevel, storage, host, hex.EncodeToString(secret)) + opts.extraConfig
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
 		return "", err
@@ -191,7 +212,7 @@ http:
 		if err == nil {
 			io.Copy(io.Discard, resp.Body) //nolint:errcheck
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == readyStatus {
 				break
 			}
 			err = errors.New(resp.Status)
