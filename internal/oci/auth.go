@@ -61,37 +61,83 @@ func (c *Client) transportFor(ctx context.Context, repo name.Repository, push, e
 		key = "eager " + key
 	}
 	c.mu.Lock()
-	rt, ok := c.transports[key]
-	if !ok && !push && len(pullFrom) == 0 && !eager { // a push transport can pull too
-		rt, ok = c.transports[repo.RegistryStr()+" "+repo.Scope(transport.PushScope)]
+	if !push && len(pullFrom) == 0 && !eager { // a push transport can pull too
+		if call, ok := c.transports[repo.RegistryStr()+" "+repo.Scope(transport.PushScope)]; ok && call.ok() {
+			c.mu.Unlock()
+			return call.v, nil
+		}
 	}
 	c.mu.Unlock()
-	if ok {
-		return rt, nil
-	}
-	auth := c.opts.auth
-	if auth == nil {
-		a, err := authn.Resolve(ctx, c.keychain, repo)
-		if err != nil {
-			return nil, fmt.Errorf("finding credentials for %s: %w", repo.RegistryStr(), err)
+	return shared(ctx, &c.mu, c.transports, key, func() (http.RoundTripper, error) {
+		auth := c.opts.auth
+		if auth == nil {
+			a, err := authn.Resolve(ctx, c.keychain, repo)
+			if err != nil {
+				return nil, fmt.Errorf("finding credentials for %s: %w", repo.RegistryStr(), err)
+			}
+			auth = a
 		}
-		auth = a
-	}
-	if auth == authn.Anonymous && !eager {
-		rt = &lazyAuth{c: c, reg: repo.Registry, scopes: scopes}
-	} else {
+		if auth == authn.Anonymous && !eager {
+			return &lazyAuth{c: c, reg: repo.Registry, scopes: scopes}, nil
+		}
 		ch, err := c.ping(ctx, repo.Registry)
 		if err != nil {
 			return nil, fmt.Errorf("connecting to %s: %w", repo.RegistryStr(), err)
 		}
-		if rt, err = c.handshake(ctx, repo.Registry, auth, ch, scopes); err != nil {
-			return nil, err
-		}
+		return c.handshake(ctx, repo.Registry, auth, ch, scopes)
+	})
+}
+
+// call is one computation shared by concurrent callers (see shared).
+type call[T any] struct {
+	done chan struct{}
+	v    T
+	err  error
+}
+
+// ok reports whether the call is finished and succeeded (under the lock).
+func (c *call[T]) ok() bool {
+	select {
+	case <-c.done:
+		return c.err == nil
+	default:
+		return false
 	}
-	c.mu.Lock()
-	c.transports[key] = rt
-	c.mu.Unlock()
-	return rt, nil
+}
+
+// shared runs f once per key of m: concurrent callers wait for the first
+// one and share its result; a success is kept for later callers, a failure
+// is not (the next caller tries again).
+func shared[T any](ctx context.Context, mu *sync.Mutex, m map[string]*call[T], key string, f func() (T, error)) (T, error) {
+	for {
+		mu.Lock()
+		cl, ok := m[key]
+		if !ok {
+			cl = &call[T]{done: make(chan struct{})}
+			m[key] = cl
+		}
+		mu.Unlock()
+		if !ok {
+			cl.v, cl.err = f()
+			if cl.err != nil {
+				mu.Lock()
+				delete(m, key)
+				mu.Unlock()
+			}
+			close(cl.done)
+			return cl.v, cl.err
+		}
+		select {
+		case <-cl.done:
+		case <-ctx.Done():
+			var zero T
+			return zero, ctx.Err()
+		}
+		if cl.err == nil {
+			return cl.v, nil
+		}
+		// the first caller failed: try again
+	}
 }
 
 // challenge is what a registry answered to an unauthenticated request: its
@@ -105,38 +151,7 @@ type challenge struct {
 // ping asks the registry for its challenge, once per registry: concurrent
 // callers share one GET /v2/. A failure is not remembered.
 func (c *Client) ping(ctx context.Context, reg name.Registry) (challenge, error) {
-	c.mu.Lock()
-	p, ok := c.pings[reg.RegistryStr()]
-	if !ok {
-		p = &pingCall{done: make(chan struct{})}
-		c.pings[reg.RegistryStr()] = p
-	}
-	c.mu.Unlock()
-	if ok {
-		select {
-		case <-p.done:
-		case <-ctx.Done():
-			return challenge{}, ctx.Err()
-		}
-		if p.err != nil {
-			return c.ping(ctx, reg) // the first caller failed: ask again
-		}
-		return p.ch, nil
-	}
-	p.ch, p.err = c.pingOnce(ctx, reg)
-	if p.err != nil {
-		c.mu.Lock()
-		delete(c.pings, reg.RegistryStr())
-		c.mu.Unlock()
-	}
-	close(p.done)
-	return p.ch, p.err
-}
-
-type pingCall struct {
-	done chan struct{}
-	ch   challenge
-	err  error
+	return shared(ctx, &c.mu, c.pings, reg.RegistryStr(), func() (challenge, error) { return c.pingOnce(ctx, reg) })
 }
 
 func (c *Client) pingOnce(ctx context.Context, reg name.Registry) (challenge, error) {

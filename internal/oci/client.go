@@ -173,11 +173,11 @@ type Client struct {
 	pageSize int // tags per page asked for; 0: go-containerregistry's default (1000)
 
 	mu         sync.Mutex
-	transports map[string]http.RoundTripper // authenticated, by registry + scopes
-	pings      map[string]*pingCall         // registry → its challenge (see auth.go)
-	referrers  map[string]bool              // registry → has the referrers API
-	manifests  map[string]rawManifest       // repo@digest → bytes, bounded
-	fallbacks  map[string]*sync.Mutex       // repo:tag of referrers tags being updated
+	transports map[string]*call[http.RoundTripper] // authenticated, by registry + scopes (see auth.go)
+	pings      map[string]*call[challenge]         // registry → its challenge
+	referrers  map[string]bool                     // registry → has the referrers API
+	manifests  map[string]rawManifest              // repo@digest → bytes, bounded
+	fallbacks  map[string]*sync.Mutex              // repo:tag of referrers tags being updated
 }
 
 // New returns a Client.
@@ -196,8 +196,8 @@ func New(opts ...Option) (*Client, error) {
 	}
 	c := &Client{
 		opts:       o,
-		transports: map[string]http.RoundTripper{},
-		pings:      map[string]*pingCall{},
+		transports: map[string]*call[http.RoundTripper]{},
+		pings:      map[string]*call[challenge]{},
 		referrers:  map[string]bool{},
 		manifests:  map[string]rawManifest{},
 		fallbacks:  map[string]*sync.Mutex{},
