@@ -278,6 +278,9 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 			if err := r.reattach(ctx, cfg, reg, l, in, v.head.Digest, v.head.Version); err != nil {
 				return nil, err
 			}
+			if err := r.ensureIDTag(ctx, cfg, reg, l, in, v.head.Digest); err != nil {
+				return nil, err
+			}
 		}
 		return res, nil
 	}
@@ -403,6 +406,9 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 			if err := r.reattach(ctx, cfg, reg, l, in, h.Digest, h.Version); err != nil {
 				return nil, err
 			}
+			if err := r.ensureIDTag(ctx, cfg, reg, l, in, h.Digest); err != nil {
+				return nil, err
+			}
 			return &published{Digest: h.Digest, Ref: cfg.Registry + "@" + h.Digest, Version: h.Version,
 				Reason: fmt.Sprintf("channel %s already holds this lock as %s", ch.Name, h.Version)}, nil
 		}
@@ -441,6 +447,27 @@ func (r *run) reattach(ctx context.Context, cfg *config.Config, reg *oci.Client,
 	info.Created = l.Created
 	if _, err := reg.Attach(ctx, cfg.Registry+"@"+digest, l.JSON(), bundle.Annotations(info)); err != nil {
 		return fmt.Errorf("attaching the lock to %s: %w", in.image, err)
+	}
+	return nil
+}
+
+// ensureIDTag, in image mode, puts the composite id tag back on the
+// ledger's bundle of this lock when the ledger already held it: the image
+// enters the repository under that tag before the claim, so a job that lost
+// the claim to another job's image of the same lock (a build is not always
+// reproducible), or stopped before claiming, left it on an image the ledger
+// does not know.
+func (r *run) ensureIDTag(ctx context.Context, cfg *config.Config, reg *oci.Client, l lock.Lock, in buildInputs, digest string) error {
+	if in.image == "" || digest == "" {
+		return nil
+	}
+	id := l.CompositeID()
+	cur, err := r.tagDigest(ctx, cfg, reg, id)
+	if err != nil || cur == digest {
+		return err
+	}
+	if err := reg.Tag(ctx, cfg.Registry, digest, id); err != nil {
+		return fmt.Errorf("putting tag %s back on the ledger's bundle of this lock: %w", id, err)
 	}
 	return nil
 }

@@ -620,3 +620,42 @@ func TestImageModeRerunAttachesTheLock(t *testing.T) {
 		t.Errorf("after the rerun: %d referrers, %v", len(refs), err)
 	}
 }
+
+// TestImageModeIDTagFollowsTheLedger: an image enters the repository under
+// the lock's composite id before the ledger claim. A job that then finds the
+// lock already published (another job's image of the same lock, or a run
+// that stopped before its claim) puts the id tag back on the ledger's image.
+func TestImageModeIDTagFollowsTheLedger(t *testing.T) {
+	w := newWorld(t, worldOpt{registry: registry.InProcess(t)})
+	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	ctx := context.Background()
+	push := func(tag string) string {
+		img, err := random.Image(256, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, _ := name.ParseReference(w.registry + "/acme/elemental-os:" + tag)
+		if err := remote.Write(ref, img); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := img.Digest()
+		return d.String()
+	}
+	first, second := push("build-1"), push("build-2")
+	_, l := resolveOK(t, w, map[string]string{"channel": "staging"})
+	if res := buildOK(t, w, map[string]string{"channel": "staging", "image": w.registry + "/acme/elemental-os:build-1"}); res.outputs["digest"] != first {
+		t.Fatalf("first publish: %v", res.outputs)
+	}
+	// what a job that lost the claim with its own build of the lock leaves
+	c := newTestOCI(t)
+	if _, err := c.TagImage(ctx, w.registry+"/acme/elemental-os:build-2", w.repo(), l.CompositeID()); err != nil {
+		t.Fatal(err)
+	}
+	res := buildOK(t, w, map[string]string{"channel": "staging", "image": w.registry + "/acme/elemental-os:build-2"})
+	if res.outputs["published"] != "false" || res.outputs["digest"] != first {
+		t.Fatalf("second build of the same lock: %v", res.outputs)
+	}
+	if d, err := c.Head(ctx, w.repo()+":"+l.CompositeID()); err != nil || d.Digest != first {
+		t.Errorf("tag %s: %v %s, want the ledger's image %s (not %s)", l.CompositeID(), err, d.Digest, first, second)
+	}
+}
