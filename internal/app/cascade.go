@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/go-github/v60/github"
 
@@ -161,8 +160,8 @@ func (r *run) cascadeInputs() (cascadeInputs, error) {
 		}
 	}
 	if in.eventType != "" {
-		if n := utf8.RuneCountInString(in.eventType); n > cascade.MaxEventTypeChars {
-			return in, fmt.Errorf("input event-type: %d characters; GitHub's limit for a repository_dispatch event_type is 1 to %d", n, cascade.MaxEventTypeChars)
+		if err := cascade.CheckEventType(in.eventType); err != nil {
+			return in, fmt.Errorf("input event-type: %w", err)
 		}
 	}
 	return in, nil
@@ -212,22 +211,10 @@ func (r *run) cascadeSelf(trig cascade.Trigger) cascade.Repo {
 	if branch == "" {
 		branch = self.Branch
 	}
-	if branch != "" && branch == self.Branch && fullSHA(env.SHA) {
+	if branch != "" && branch == self.Branch && cascade.IsFullSHA(env.SHA) {
 		self.SHA = env.SHA
 	}
 	return self
-}
-
-func fullSHA(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
-	for _, c := range s {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // correlationID names the cascade this run would start (a cascaded run keeps

@@ -532,7 +532,7 @@ func TestCascadeLimits(t *testing.T) {
 		{"payload over 64 KB", map[string]string{"payload": `{"notes":"` + strings.Repeat("x", 70000) + `"}`},
 			"dispatch to acme/package-storage@staging: client_payload is 70"},
 		{"event type over 100 characters", map[string]string{"event-type": strings.Repeat("e", 101)},
-			"input event-type: 101 characters; GitHub's limit for a repository_dispatch event_type is 1 to 100"},
+			"input event-type: event_type is 101 characters; GitHub requires 1 to 100"},
 		{"payload not an object", map[string]string{"payload": `["a","b"]`}, "payload: must be a JSON object, got array"},
 		{"payload not JSON", map[string]string{"payload": `{"a":`}, "payload: invalid JSON"},
 	} {

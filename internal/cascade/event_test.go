@@ -363,3 +363,22 @@ func set(doc any, path []string, v any) bool {
 	}
 	return false
 }
+
+func TestIsFullSHAAndCheckEventType(t *testing.T) {
+	for s, want := range map[string]bool{
+		strings.Repeat("a", 40): true, strings.Repeat("0", 64): true,
+		strings.Repeat("a", 39): false, strings.Repeat("A", 40): false, strings.Repeat("g", 40): false, "": false,
+	} {
+		if got := IsFullSHA(s); got != want {
+			t.Errorf("IsFullSHA(%q) = %v", s, got)
+		}
+	}
+	if err := CheckEventType(strings.Repeat("é", 100)); err != nil {
+		t.Errorf("100 characters (200 bytes): %v", err)
+	}
+	for _, bad := range []string{"", strings.Repeat("x", 101)} {
+		if err := CheckEventType(bad); err == nil {
+			t.Errorf("CheckEventType(%d characters): no error", len(bad))
+		}
+	}
+}

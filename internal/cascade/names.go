@@ -1,6 +1,7 @@
 package cascade
 
 import (
+	"errors"
 	"fmt"
 	"github.com/ladder-release/ladder/internal/refname"
 	"regexp"
@@ -31,6 +32,19 @@ var (
 func CheckBranch(name string) error {
 	if why := branchProblem(name); why != "" {
 		return fmt.Errorf("invalid branch name %s: %s", quote(name), why)
+	}
+	return nil
+}
+
+// IsFullSHA reports whether s is a full commit id (40 or 64 lowercase hex
+// digits), the form a cascade payload carries.
+func IsFullSHA(s string) bool { return shaProblem(s) == "" }
+
+// CheckEventType reports whether s can be a repository_dispatch event type
+// (GitHub: 1 to 100 characters).
+func CheckEventType(s string) error {
+	if why := eventTypeProblem(s); why != "" {
+		return errors.New(why)
 	}
 	return nil
 }
