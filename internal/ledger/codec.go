@@ -90,6 +90,10 @@ func (d *Document) Marshal() []byte {
 	b = strconv.AppendInt(b, int64(d.Schema), 10)
 	b = append(b, ",\n  \"product\": "...)
 	b = appendString(b, d.Product)
+	if d.Revision != 0 {
+		b = append(b, ",\n  \"revision\": "...)
+		b = strconv.AppendInt(b, d.Revision, 10)
+	}
 
 	b = append(b, ",\n  \"bundles\": ["...)
 	for i := range d.Bundles {

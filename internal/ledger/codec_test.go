@@ -38,6 +38,7 @@ func example(t *testing.T) *Document {
 	if err := d.RecordDeletion(Deletion{Version: "1.0.1", At: t0.Add(48 * time.Hour), Reason: "retention: keep 2"}); err != nil {
 		t.Fatal(err)
 	}
+	d.Revision = 12
 	return d
 }
 
@@ -122,7 +123,7 @@ func TestRoundTripEveryField(t *testing.T) {
 	b.Digest = digestOf("b")
 	e.Version, e.Digest = b.Version, b.Digest
 	del.Version, del.Digest = b.Version, b.Digest
-	d := &Document{Schema: Schema, Product: "app", Bundles: []Bundle{b},
+	d := &Document{Schema: Schema, Product: "app", Revision: 7, Bundles: []Bundle{b},
 		Streams:     map[string][]Entry{"label:current": {e}},
 		Holds:       map[string]Hold{"current": h},
 		Quarantines: map[string]Quarantine{b.Digest: q},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -56,6 +57,10 @@ func decodeDocument(src string) (*Document, error) {
 			return err
 		case "product":
 			return d.str(&doc.Product)
+		case "revision":
+			n, err := d.number(64)
+			doc.Revision = n
+			return err
 		case "bundles":
 			return d.bundles(doc)
 		case "streams":
@@ -546,6 +551,14 @@ func hex4(s string, i int) (rune, bool) {
 }
 
 func (d *decoder) int() (int, error) {
+	n, err := d.number(strconv.IntSize)
+	return int(n), err
+}
+
+// number reads an integer that fits in bits bits, as encoding/json reads
+// one into an int of that size: JSON's grammar (no '+', no leading zero),
+// and no fraction or exponent.
+func (d *decoder) number(bits int) (int64, error) {
 	if d.null() {
 		return 0, nil
 	}
@@ -558,9 +571,14 @@ func (d *decoder) int() (int, error) {
 		d.src[d.pos] == 'e' || d.src[d.pos] == 'E' || (d.src[d.pos] >= '0' && d.src[d.pos] <= '9')) {
 		d.pos++
 	}
-	n, err := strconv.Atoi(d.src[start:d.pos])
+	s := d.src[start:d.pos]
+	digits := strings.TrimPrefix(s, "-")
+	if digits == "" || digits[0] == '+' || (len(digits) > 1 && digits[0] == '0') {
+		return 0, d.fail("want an integer, found %s", s)
+	}
+	n, err := strconv.ParseInt(s, 10, bits)
 	if err != nil {
-		return 0, d.fail("want an integer, found %s", d.src[start:d.pos])
+		return 0, d.fail("want an integer, found %s", s)
 	}
 	return n, nil
 }

@@ -35,8 +35,21 @@ const Schema = 1
 // through its methods inside Store.Update, which keep the lookup index in
 // step (appending to Bundles directly is noticed, editing an element is not).
 type Document struct {
-	Schema      int                   `json:"schema"`
-	Product     string                `json:"product"`
+	Schema  int    `json:"schema"`
+	Product string `json:"product"`
+	// Revision counts the writes of the document: every write through
+	// Store.Update stores the revision it read plus one (a document written
+	// before there was a counter reads as 0). A store refuses to go back to
+	// a lower revision than it has already read or written (a stale read).
+	//
+	// Adding it left Schema at 1. The schema is bumped when an older ladder
+	// would misbehave on a newer document: rewrite it without what it does
+	// not know, or act on it wrongly. An older ladder can do neither with
+	// this field: its reader is strict, so it stops on `unknown field
+	// "revision"` and writes nothing, the refusal a newer schema gets, with
+	// a less helpful message. A bump would have added a second schema to
+	// read (every document written so far) for no safety gained.
+	Revision    int64                 `json:"revision,omitempty"`
 	Bundles     []Bundle              `json:"bundles"`     // publish order
 	Streams     map[string][]Entry    `json:"streams"`     // "channel:NAME" or "label:NAME" -> entries, oldest first
 	Holds       map[string]Hold       `json:"holds"`       // label -> hold
@@ -188,7 +201,7 @@ func (d *Document) index() *index {
 
 // Clone returns a deep copy (strings are shared: they are immutable).
 func (d *Document) Clone() *Document {
-	c := &Document{Schema: d.Schema, Product: d.Product, sizeHint: d.sizeHint}
+	c := &Document{Schema: d.Schema, Product: d.Product, Revision: d.Revision, sizeHint: d.sizeHint}
 	c.Bundles = append([]Bundle(nil), d.Bundles...)
 	c.Deletions = append([]Deletion(nil), d.Deletions...)
 	if d.Streams != nil {
@@ -527,6 +540,9 @@ func (d *Document) Validate() error {
 	}
 	if d.Product == "" {
 		add("product: must not be empty")
+	}
+	if d.Revision < 0 {
+		add("revision: %d, must not be negative", d.Revision)
 	}
 	seen := d.index().byVersion // version -> first bundle with it
 	for i, b := range d.Bundles {

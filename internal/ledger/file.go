@@ -20,6 +20,11 @@ import (
 // replaced by writing a temporary file in the same directory and renaming it,
 // so a reader never sees half a document and needs no lock. Not for network
 // file systems whose flock is advisory across hosts.
+//
+// Reads are monotonic per store, as with GitHubStore; but a local file has no
+// lagging replica to wait for, so a revision older than one the store has
+// seen means the file was replaced by an older copy, and fails at once with
+// ErrStaleRead.
 type FileStore struct {
 	path    string
 	product string
@@ -27,6 +32,7 @@ type FileStore struct {
 
 	mu    sync.Mutex
 	cache *fileCache // the last document read or written, with its bytes
+	mark  watermark
 }
 
 type fileCache struct {
@@ -57,7 +63,7 @@ func (s *FileStore) Read(ctx context.Context) (*Document, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return s.load()
+	return s.loadFresh()
 }
 
 // Update applies fn under the file's lock and writes the result.
@@ -67,7 +73,7 @@ func (s *FileStore) Update(ctx context.Context, msg Message, fn func(*Document) 
 		return nil, err
 	}
 	defer release()
-	doc, err := s.load()
+	doc, err := s.loadFresh()
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +89,22 @@ func (s *FileStore) Update(ctx context.Context, msg Message, fn func(*Document) 
 		return nil, fmt.Errorf("writing the ledger (%s): %w", msg.Summary(), err)
 	}
 	s.remember(data, doc)
+	s.mark.saw(doc.Revision)
+	return doc, nil
+}
+
+// loadFresh is load, refusing a revision older than the store has seen.
+func (s *FileStore) loadFresh() (*Document, error) {
+	floor := s.mark.get()
+	doc, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	if doc.Revision < floor {
+		return nil, &staleError{msg: fmt.Sprintf("the ledger file %s holds revision %d, older than revision %d this run already saw: "+
+			"it was replaced by an older copy during the run; rerun", s.path, doc.Revision, floor)}
+	}
+	s.mark.saw(doc.Revision)
 	return doc, nil
 }
 

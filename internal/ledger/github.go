@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 
@@ -34,6 +35,16 @@ const Branch = "ladder-ledger"
 // The last document seen is kept with its blob sha: when GET contents
 // answers the same sha, it is reused rather than fetched and parsed again. A
 // GitHubStore is safe for concurrent use.
+//
+// GitHub's contents API can answer an older version of the file for a while
+// after a write, this store's own included, and a stale document looks as
+// valid as a fresh one. So reads are monotonic per store (one run uses one):
+// the store keeps the highest Revision it has read or written, and a read
+// that answers a lower one (or no file, after a file) is read again, after
+// 100ms, 200ms, 400ms, 800ms, then every second, for DefaultStaleReadWait in
+// all (WithStaleReadWait; the waits go through WithSleep), and then fails
+// with ErrStaleRead. Update's own read does the same, so fn never runs on a
+// document older than one the store has seen.
 type GitHubStore struct {
 	client      *github.Client
 	owner, repo string
@@ -44,6 +55,7 @@ type GitHubStore struct {
 	mu          sync.Mutex
 	cache       *ghCache
 	branchReady bool
+	mark        watermark
 }
 
 type ghCache struct {
@@ -78,7 +90,7 @@ func (s *GitHubStore) Location() string {
 // Read returns the ledger, or an empty one when the file or the branch does
 // not exist yet. It never writes.
 func (s *GitHubStore) Read(ctx context.Context) (*Document, error) {
-	doc, _, err := s.load(ctx)
+	doc, _, err := s.loadFresh(ctx)
 	return doc, err
 }
 
@@ -92,7 +104,7 @@ func (s *GitHubStore) Update(ctx context.Context, msg Message, fn func(*Document
 				return nil, err
 			}
 		}
-		doc, sha, err := s.load(ctx)
+		doc, sha, err := s.loadFresh(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -105,6 +117,7 @@ func (s *GitHubStore) Update(ctx context.Context, msg Message, fn func(*Document
 		}
 		err = s.save(ctx, doc, sha, msg)
 		if err == nil {
+			s.mark.saw(doc.Revision)
 			return doc, nil
 		}
 		if !errors.Is(err, errConflict) {
@@ -118,39 +131,75 @@ func (s *GitHubStore) Update(ctx context.Context, msg Message, fn func(*Document
 
 var errConflict = errors.New("conflict")
 
-// load returns the document and the blob sha to write against ("" when
-// there is no file yet).
-func (s *GitHubStore) load(ctx context.Context) (*Document, string, error) {
+// loadFresh is load, read again while it answers a revision older than the
+// store has seen (see GitHubStore), within the stale-read wait. A stale
+// document is not kept in the cache.
+func (s *GitHubStore) loadFresh(ctx context.Context) (*Document, string, error) {
+	floor := s.mark.get()
+	var waited time.Duration
+	for reads := 1; ; reads++ {
+		doc, sha, parsed, err := s.load(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		if doc.Revision >= floor {
+			if parsed {
+				s.remember(sha, doc)
+			}
+			s.mark.saw(doc.Revision)
+			return doc, sha, nil
+		}
+		d := s.set.staleReadWait(reads, waited)
+		if d <= 0 {
+			still := ""
+			if waited > 0 {
+				still = fmt.Sprintf(", and still did after %d reads over %s", reads, waited)
+			}
+			return nil, "", &staleError{msg: fmt.Sprintf("the ledger on branch %s of %s/%s (%s) answered revision %d, "+
+				"older than revision %d this run already saw%s: GitHub served a stale read; rerun",
+				Branch, s.owner, s.repo, s.path, doc.Revision, floor, still)}
+		}
+		if err := s.set.sleep(ctx, d); err != nil {
+			return nil, "", err
+		}
+		waited += d
+	}
+}
+
+// load reads the file: the document, the blob sha to write against (""
+// when there is no file yet), and whether the document was parsed rather
+// than taken from the cache. The cache is loadFresh's to update.
+func (s *GitHubStore) load(ctx context.Context) (doc *Document, sha string, parsed bool, err error) {
 	fc, dir, _, err := s.client.Repositories.GetContents(ctx, s.owner, s.repo, s.path,
 		&github.RepositoryContentGetOptions{Ref: Branch})
 	if gh.IsStatus(err, http.StatusNotFound) {
 		if a, _ := gh.AsAPIError(err); a != nil && strings.Contains(a.Message, "No commit found") {
 			s.setBranchReady(false)
-			return NewDocument(s.product), "", nil // no ledger branch yet
+			return NewDocument(s.product), "", false, nil // no ledger branch yet
 		}
 		// GitHub says 404 for a file that does not exist and for a repository
 		// the token cannot see: only the first is an empty ledger.
 		if _, _, rerr := s.client.Repositories.Get(ctx, s.owner, s.repo); rerr != nil {
-			return nil, "", fmt.Errorf("reading the ledger %s: the repository %s/%s cannot be read with this token (check GITHUB_REPOSITORY and the token's contents permission): %w", s.Location(), s.owner, s.repo, rerr)
+			return nil, "", false, fmt.Errorf("reading the ledger %s: the repository %s/%s cannot be read with this token (check GITHUB_REPOSITORY and the token's contents permission): %w", s.Location(), s.owner, s.repo, rerr)
 		}
-		return NewDocument(s.product), "", nil
+		return NewDocument(s.product), "", false, nil
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("reading the ledger %s: %w", s.Location(), err)
+		return nil, "", false, fmt.Errorf("reading the ledger %s: %w", s.Location(), err)
 	}
 	if fc == nil {
-		return nil, "", fmt.Errorf("reading the ledger %s: it is a directory (%d entries), not a file", s.Location(), len(dir))
+		return nil, "", false, fmt.Errorf("reading the ledger %s: it is a directory (%d entries), not a file", s.Location(), len(dir))
 	}
 	s.setBranchReady(true)
-	sha := fc.GetSHA()
+	sha = fc.GetSHA()
 	if sha == "" {
-		return nil, "", fmt.Errorf("reading the ledger %s: GitHub gave no blob sha", s.Location())
+		return nil, "", false, fmt.Errorf("reading the ledger %s: GitHub gave no blob sha", s.Location())
 	}
 	s.mu.Lock()
 	c := s.cache
 	s.mu.Unlock()
 	if c != nil && c.sha == sha {
-		return c.doc.Clone(), sha, nil
+		return c.doc.Clone(), sha, false, nil
 	}
 
 	var data []byte
@@ -162,28 +211,27 @@ func (s *GitHubStore) load(ctx context.Context) (*Document, string, error) {
 	case enc == "base64":
 		data, err = base64.StdEncoding.DecodeString(strings.NewReplacer("\n", "", "\r", "").Replace(content))
 		if err != nil {
-			return nil, "", fmt.Errorf("reading the ledger %s: content is not base64: %w", s.Location(), err)
+			return nil, "", false, fmt.Errorf("reading the ledger %s: content is not base64: %w", s.Location(), err)
 		}
 	case enc == "none" || (enc == "" && content == "" && fc.GetSize() > 0):
 		// Over 1 MB: the contents API leaves the content out; the blob has it.
 		data, err = s.blob(ctx, sha, fc.GetSize())
 		if err != nil {
-			return nil, "", fmt.Errorf("reading the ledger %s (blob %s): %w", s.Location(), sha, err)
+			return nil, "", false, fmt.Errorf("reading the ledger %s (blob %s): %w", s.Location(), sha, err)
 		}
 	case enc == "":
 		data = []byte(content)
 	default:
-		return nil, "", fmt.Errorf("reading the ledger %s: unknown content encoding %q", s.Location(), enc)
+		return nil, "", false, fmt.Errorf("reading the ledger %s: unknown content encoding %q", s.Location(), enc)
 	}
-	doc, err := parseOwned(data)
+	doc, err = parseOwned(data)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", s.Location(), err)
+		return nil, "", false, fmt.Errorf("%s: %w", s.Location(), err)
 	}
 	if err := checkProduct(doc, s.product, s.Location()); err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
-	s.remember(sha, doc)
-	return doc, sha, nil
+	return doc, sha, true, nil
 }
 
 func (s *GitHubStore) remember(sha string, doc *Document) {

@@ -344,7 +344,10 @@ func TestGitHubGivesUp(t *testing.T) {
 	n := 0
 	srv.Inject(ghsim.Fault{Method: "PUT", Path: "/repos/acme/app/contents/app.json", Times: 4, Before: func() {
 		n++
-		srv.PutFile(repo, Branch, "app.json", append(NewDocument("app").Marshal(), strings.Repeat(" ", n)...), "meddler")
+		// another writer: each of its writes counts a revision, as ladder's do
+		d := NewDocument("app")
+		d.Revision = int64(1 + n)
+		srv.PutFile(repo, Branch, "app.json", d.Marshal(), "meddler")
 	}})
 	_, err := s.Update(context.Background(), Message{What: "publish"}, publishNext("a", 0))
 	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "4 attempts") {

@@ -5,7 +5,9 @@ import "context"
 // NoneStore keeps nothing: `ledger: none`, the registry alone.
 //
 // Read returns an empty document for the product and Update applies fn to
-// one, persisting nothing. There is no compare-and-swap in this mode: two
+// one, persisting nothing (what it returns is revision 1, as a first write
+// would be; no revision is kept, so no read is ever stale). There is no
+// compare-and-swap in this mode: two
 // concurrent writers both see an empty ledger, may both claim the same next
 // version, and race on the registry, where the last write of a tag wins
 // (OCI registries have no conditional writes). Use it only where one job at

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -17,7 +18,9 @@ import (
 // Store reads and updates one product's ledger.
 type Store interface {
 	// Read returns the ledger, or an empty document for the product when
-	// none exists yet. The document is the caller's to modify.
+	// none exists yet. The document is the caller's to modify. Reads never
+	// go back: Read (and Update's own read) answers at least the highest
+	// Revision this store has read or written, or fails with ErrStaleRead.
 	Read(ctx context.Context) (*Document, error)
 	// Update loads the ledger, applies fn and writes the result with
 	// compare-and-swap. When another writer got there first, it reloads
@@ -79,6 +82,11 @@ func (m Message) String() string {
 // Update for every attempt the retry policy allows.
 var ErrConflict = errors.New("the ledger kept changing under this update")
 
+// ErrStaleRead is returned (wrapped) when the ledger answered an older
+// revision than this store had already read or written, and kept doing so for
+// as long as the store waits for it to catch up.
+var ErrStaleRead = errors.New("stale ledger read")
+
 // Defaults of the compare-and-swap retry policy.
 const (
 	DefaultMaxAttempts = 15
@@ -86,17 +94,28 @@ const (
 	DefaultBackoffCap  = 5 * time.Second
 )
 
+// DefaultStaleReadWait is how long, in all, a store waits for a stale read to
+// catch up: it reads again after staleReadFirst, then after twice that, and
+// so on up to staleReadCap between reads (100ms, 200ms, 400ms, 800ms, then
+// every second: 9 reads over 5s).
+const (
+	DefaultStaleReadWait = 5 * time.Second
+	staleReadFirst       = 100 * time.Millisecond
+	staleReadCap         = time.Second
+)
+
 type settings struct {
 	maxAttempts int
 	backoff     time.Duration
 	backoffCap  time.Duration
+	staleWait   time.Duration
 	sleep       func(context.Context, time.Duration) error
 	jitter      func(time.Duration) time.Duration
 }
 
 func defaults() settings {
 	return settings{maxAttempts: DefaultMaxAttempts, backoff: DefaultBackoff, backoffCap: DefaultBackoffCap,
-		sleep: sleepCtx, jitter: equalJitter}
+		staleWait: DefaultStaleReadWait, sleep: sleepCtx, jitter: equalJitter}
 }
 
 // Option configures a Store.
@@ -149,6 +168,19 @@ func WithJitter(jitter func(time.Duration) time.Duration) Option {
 	}
 }
 
+// WithStaleReadWait bounds how long, in all, a store reads the ledger again
+// while it answers an older revision than the store has already seen
+// (default DefaultStaleReadWait; 0 fails at the first stale read).
+func WithStaleReadWait(total time.Duration) Option {
+	return func(s *settings) error {
+		if total < 0 {
+			return fmt.Errorf("WithStaleReadWait(%s): want 0 or more", total)
+		}
+		s.staleWait = total
+		return nil
+	}
+}
+
 func newSettings(opts []Option) (settings, error) {
 	s := defaults()
 	for _, o := range opts {
@@ -194,9 +226,49 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// staleReadWait is the pause before the read after the n-th stale one (n >=
+// 1), given how long the store has waited already; 0 means give up.
+func (s settings) staleReadWait(n int, waited time.Duration) time.Duration {
+	d := staleReadFirst
+	for i := 1; i < n && d < staleReadCap; i++ {
+		d *= 2
+	}
+	return min(d, staleReadCap, s.staleWait-waited)
+}
+
+// watermark is the highest revision of the ledger a store has read or
+// written: what a later read must not go below (monotonic reads per store).
+// A read compares against the mark as it was when the read began, so a read
+// racing a write of the same store in another goroutine is not taken for a
+// stale one.
+type watermark struct {
+	mu  sync.Mutex
+	rev int64
+}
+
+func (w *watermark) get() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.rev
+}
+
+func (w *watermark) saw(rev int64) {
+	w.mu.Lock()
+	w.rev = max(w.rev, rev)
+	w.mu.Unlock()
+}
+
+// staleError is ErrStaleRead with what was read and where.
+type staleError struct{ msg string }
+
+func (e *staleError) Error() string { return e.msg }
+func (e *staleError) Unwrap() error { return ErrStaleRead }
+
 // apply runs fn on doc and prepares the write: it reports skip when fn said
-// ErrNoChange, and validates what is to be written.
+// ErrNoChange, counts the write (the revision read plus one, whatever fn did
+// to it) and validates what is to be written.
 func apply(doc *Document, fn func(*Document) error) (skip bool, err error) {
+	rev := doc.Revision
 	if err := fn(doc); err != nil {
 		if errors.Is(err, ErrNoChange) {
 			return true, nil
@@ -204,6 +276,7 @@ func apply(doc *Document, fn func(*Document) error) (skip bool, err error) {
 		return false, err
 	}
 	doc.Schema = Schema
+	doc.Revision = rev + 1
 	if err := doc.Validate(); err != nil {
 		return false, fmt.Errorf("refusing to write the ledger: %w", err)
 	}
