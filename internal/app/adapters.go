@@ -16,6 +16,7 @@ import (
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/retry"
 )
 
 // secrets are the credentials of a run, masked before anything uses them.
@@ -117,14 +118,7 @@ func (c clock) Sleep(ctx context.Context, d time.Duration) error {
 	if c.d.Sleep != nil {
 		return c.d.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return retry.Sleep(ctx, d)
 }
 
 // github returns the run's GitHub client (one per run, so its ETag cache

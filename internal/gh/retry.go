@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ladder-release/ladder/internal/retry"
 )
 
 // The retry policy (SPEC section 7), in one place.
@@ -87,10 +89,10 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case done:
 			return keepWaitsHere(resp), err
 		case serverErr:
-			wait = backoff(ServerBackoff, ServerBackoffCap, nServer)
+			wait = retry.Exp(ServerBackoff, ServerBackoffCap, nServer)
 			nServer++
 		case secondary:
-			wait = backoff(SecondaryBackoff, SecondaryBackoffCap, nSecondary)
+			wait = retry.Exp(SecondaryBackoff, SecondaryBackoffCap, nSecondary)
 			nSecondary++
 			rle.RetryAfter = wait
 		}
@@ -128,14 +130,6 @@ func discard(resp *http.Response) {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) //nolint:errcheck // best effort, to reuse the connection
 		resp.Body.Close()
 	}
-}
-
-func backoff(first, limit time.Duration, n int) time.Duration {
-	d := first
-	for i := 0; i < n && d < limit; i++ {
-		d *= 2
-	}
-	return min(d, limit)
 }
 
 // judge classifies an answer. For limited it returns the wait the headers

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/ladder-release/ladder/internal/retry"
 )
 
 // FileStore keeps the ledger in a local file (`ledger: file:PATH`): local
@@ -162,7 +164,7 @@ func (s *FileStore) lock(ctx context.Context) (func(), error) {
 		if !busy {
 			break
 		}
-		if err := sleepCtx(ctx, wait); err != nil {
+		if err := retry.Sleep(ctx, wait); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("waiting for the ledger lock %s.lock: %w", s.path, err)
 		}

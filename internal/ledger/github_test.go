@@ -17,6 +17,7 @@ import (
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/ghsim"
+	"github.com/ladder-release/ladder/internal/retry"
 )
 
 const repo = "acme/app"
@@ -171,7 +172,7 @@ func TestGitHubConcurrent(t *testing.T) {
 	ctx := context.Background()
 	srv, c := sim(t)
 	shared := ghStore(t, c, WithMaxAttempts(1000), WithBackoff(2*time.Millisecond, 100*time.Millisecond),
-		WithSleep(sleepCtx))
+		WithSleep(retry.Sleep))
 	var writers []string
 	var wg sync.WaitGroup
 	var failed atomic.Int32
@@ -181,7 +182,7 @@ func TestGitHubConcurrent(t *testing.T) {
 		// Half the writers share a store (and its cache), half have their own, as separate jobs do.
 		s := shared
 		if g%2 == 1 {
-			s = ghStore(t, c, WithMaxAttempts(1000), WithBackoff(2*time.Millisecond, 100*time.Millisecond), WithSleep(sleepCtx))
+			s = ghStore(t, c, WithMaxAttempts(1000), WithBackoff(2*time.Millisecond, 100*time.Millisecond), WithSleep(retry.Sleep))
 		}
 		wg.Add(1)
 		go func() {

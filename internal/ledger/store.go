@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/retry"
 )
 
 // Store reads and updates one product's ledger.
@@ -115,7 +115,7 @@ type settings struct {
 
 func defaults() settings {
 	return settings{maxAttempts: DefaultMaxAttempts, backoff: DefaultBackoff, backoffCap: DefaultBackoffCap,
-		staleWait: DefaultStaleReadWait, sleep: sleepCtx, jitter: equalJitter}
+		staleWait: DefaultStaleReadWait, sleep: retry.Sleep, jitter: retry.EqualJitter}
 }
 
 // Option configures a Store.
@@ -196,44 +196,13 @@ func newSettings(opts []Option) (settings, error) {
 
 // wait is the pause before attempt n+1 (n >= 1 conflicts so far).
 func (s settings) wait(n int) time.Duration {
-	d := s.backoff
-	for i := 1; i < n && d < s.backoffCap; i++ {
-		d *= 2
-	}
-	return s.jitter(min(d, s.backoffCap))
-}
-
-// equalJitter waits between half and all of d: writers that collided spread
-// out, and none retries at once.
-func equalJitter(d time.Duration) time.Duration {
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return s.jitter(retry.Exp(s.backoff, s.backoffCap, n-1))
 }
 
 // staleReadWait is the pause before the read after the n-th stale one (n >=
 // 1), given how long the store has waited already; 0 means give up.
 func (s settings) staleReadWait(n int, waited time.Duration) time.Duration {
-	d := staleReadFirst
-	for i := 1; i < n && d < staleReadCap; i++ {
-		d *= 2
-	}
-	return min(d, staleReadCap, s.staleWait-waited)
+	return min(retry.Exp(staleReadFirst, staleReadCap, n-1), s.staleWait-waited)
 }
 
 // watermark is the highest revision of the ledger a store has read or

@@ -18,7 +18,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ladder-release/ladder/internal/bundle"
 	"net"
 	"net/http"
 	"strings"
@@ -28,6 +27,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/ladder-release/ladder/internal/bundle"
+	"github.com/ladder-release/ladder/internal/retry"
 )
 
 // Media types and annotation keys ladder writes.
@@ -182,7 +184,7 @@ type Client struct {
 
 // New returns a Client.
 func New(opts ...Option) (*Client, error) {
-	o := options{now: time.Now, sleep: sleepCtx, retries: 5}
+	o := options{now: time.Now, sleep: retry.Sleep, retries: 5}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, errors.New("oci: nil option")
@@ -217,17 +219,6 @@ func New(opts ...Option) (*Client, error) {
 		maxWait:   2 * time.Minute,
 	}
 	return c, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // tidyPingError drops, from go-containerregistry's ping error, the https

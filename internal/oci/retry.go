@@ -5,14 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/ladder-release/ladder/internal/retry"
 )
 
 // retryTransport is ladder's one retry policy for registries. It sits beneath
@@ -44,10 +44,6 @@ type retryTransport struct {
 	insecure  bool
 	base, max time.Duration // backoff
 	maxWait   time.Duration // longest Retry-After honoured
-
-	rngOnce sync.Once
-	rngMu   sync.Mutex
-	rng     *rand.Rand
 }
 
 // errHTTPSSkipped fails go-containerregistry's https ping of a loopback
@@ -163,21 +159,10 @@ func retryableError(err error) bool {
 		strings.Contains(msg, "connection reset by peer")
 }
 
-// backoff is base × 2^attempt, capped at max, scaled by a random factor in
-// [0.5, 1) so that concurrent jobs spread out.
+// backoff is base × 2^attempt, capped at max, then between half of that and
+// all of it, so that concurrent jobs spread out.
 func (t *retryTransport) backoff(attempt int) time.Duration {
-	d := t.base
-	for i := 0; i < attempt && d < t.max; i++ {
-		d *= 2
-	}
-	if d > t.max {
-		d = t.max
-	}
-	t.rngOnce.Do(func() { t.rng = rand.New(rand.NewSource(time.Now().UnixNano())) })
-	t.rngMu.Lock()
-	f := 0.5 + t.rng.Float64()/2
-	t.rngMu.Unlock()
-	return time.Duration(float64(d) * f)
+	return retry.EqualJitter(retry.Exp(t.base, t.max, attempt))
 }
 
 // retryAfter reads Retry-After: delay-seconds or an HTTP date.

@@ -1,0 +1,53 @@
+package retry
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestExp(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		want time.Duration
+	}{{-1, time.Second}, {0, time.Second}, {1, 2 * time.Second}, {3, 8 * time.Second}, {5, 30 * time.Second}, {1 << 20, 30 * time.Second}} {
+		if got := Exp(time.Second, 30*time.Second, c.n); got != c.want {
+			t.Errorf("Exp(1s, 30s, %d) = %s, want %s", c.n, got, c.want)
+		}
+	}
+	if got := Exp(time.Minute, time.Second, 0); got != time.Second {
+		t.Errorf("a first above the limit: %s", got)
+	}
+}
+
+func TestEqualJitter(t *testing.T) {
+	seen := map[time.Duration]bool{}
+	for range 1000 {
+		d := EqualJitter(100 * time.Millisecond)
+		if d < 50*time.Millisecond || d > 100*time.Millisecond {
+			t.Fatalf("EqualJitter(100ms) = %s, outside [50ms, 100ms]", d)
+		}
+		seen[d] = true
+	}
+	if len(seen) < 100 {
+		t.Errorf("%d distinct waits of 1000: not random", len(seen))
+	}
+	if EqualJitter(0) != 0 || EqualJitter(1) != 1 {
+		t.Error("tiny durations change")
+	}
+}
+
+func TestSleep(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+	if err := Sleep(context.Background(), 0); err != nil {
+		t.Errorf("zero: %v", err)
+	}
+	if err := Sleep(context.Background(), time.Millisecond); err != nil {
+		t.Errorf("1ms: %v", err)
+	}
+}
