@@ -179,7 +179,9 @@ storage:
 http:
   addr: %q
   secret: %q
-`, logLevel, storage, host, hex.EncodeToString(secret)) + opts.extraConfig
+  headers:
+    X-Ladder-Registry: [%q]
+`, logLevel, storage, host, hex.EncodeToString(secret), hex.EncodeToString(secret[:8])) + opts.extraConfig
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
 		return "", err
@@ -212,10 +214,16 @@ http:
 		if err == nil {
 			io.Copy(io.Discard, resp.Body) //nolint:errcheck
 			resp.Body.Close()
-			if resp.StatusCode == readyStatus {
+			// The port was free when probed; another test's server may have
+			// taken it before this registry bound it (which then exits): only
+			// an answer carrying this registry's own header counts.
+			if resp.Header.Get("X-Ladder-Registry") != hex.EncodeToString(secret[:8]) {
+				err = fmt.Errorf("%s answered, but it is not this registry", host)
+			} else if resp.StatusCode == readyStatus {
 				break
+			} else {
+				err = errors.New(resp.Status)
 			}
-			err = errors.New(resp.Status)
 		}
 		if time.Now().After(deadline) {
 			stop()
