@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/ladder-release/ladder/internal/retry"
 )
 
 // RateLimitError is returned (wrapped) when GitHub still refuses a request
@@ -84,7 +86,7 @@ func AsAPIError(err error) (*APIError, bool) {
 		}
 		a := &APIError{Status: resp.StatusCode, Message: msg}
 		if resp.Request != nil {
-			a.Method, a.URL = resp.Request.Method, sanitize(resp.Request)
+			a.Method, a.URL = resp.Request.Method, retry.URL(resp.Request)
 		}
 		return a, true
 	}
@@ -130,8 +132,3 @@ func nonEmpty(ss ...string) []string {
 }
 
 // sanitize prints a request URL without its query (which may carry secrets).
-func sanitize(req *http.Request) string {
-	u := *req.URL
-	u.RawQuery, u.User = "", nil
-	return u.String()
-}

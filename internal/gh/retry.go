@@ -161,7 +161,7 @@ func (t *retryTransport) judgeLimit(req *http.Request, resp *http.Response) (ver
 		return done, 0, nil // e.g. "Resource not accessible by integration"
 	}
 	rle := &RateLimitError{Status: resp.StatusCode, Secondary: remaining != "0", Message: msg,
-		Method: req.Method, URL: sanitize(req)}
+		Method: req.Method, URL: retry.URL(req)}
 	if hasRetryAfter {
 		rle.RetryAfter = retryAfter
 		return limited, retryAfter, rle

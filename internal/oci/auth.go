@@ -11,6 +11,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/ladder-release/ladder/internal/retry"
 )
 
 // Authentication.
@@ -265,7 +267,7 @@ func (l *lazyAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.GetBody != nil {
 		body, err := req.GetBody()
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: replaying the request body: %w", req.Method, redactURL(req), err)
+			return nil, fmt.Errorf("%s %s: replaying the request body: %w", req.Method, retry.URL(req), err)
 		}
 		again.Body = body
 	}

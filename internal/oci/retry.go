@@ -73,7 +73,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	safe := replayable && req.Method != http.MethodPatch
-	what := req.Method + " " + redactURL(req)
+	what := req.Method + " " + retry.URL(req)
 
 	for attempt := 0; ; attempt++ {
 		r := req
@@ -222,13 +222,6 @@ func registryMessage(resp *http.Response) string {
 }
 
 // redactURL is the request's URL without query (upload state, tokens).
-func redactURL(req *http.Request) string {
-	u := *req.URL
-	u.RawQuery = ""
-	u.User = nil
-	return u.String()
-}
-
 func drain(resp *http.Response) {
 	if resp == nil || resp.Body == nil {
 		return

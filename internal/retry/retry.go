@@ -8,6 +8,7 @@ package retry
 import (
 	"context"
 	"math/rand/v2"
+	"net/http"
 	"time"
 )
 
@@ -43,4 +44,13 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// URL is how a retry policy names a request's URL in its errors: without
+// the query (a registry's upload URL carries state, a signed URL a token)
+// and without user information.
+func URL(req *http.Request) string {
+	u := *req.URL
+	u.RawQuery, u.User = "", nil
+	return u.String()
 }
