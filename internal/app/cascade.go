@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -10,11 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"github.com/ladder-release/ladder/internal/action"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -319,7 +316,7 @@ func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade
 	clients := map[string]*github.Client{}
 	refused := map[string]error{}
 	if in.appID != 0 {
-		app, grants, err := r.githubApp()
+		app, err := r.githubApp()
 		if err != nil {
 			return nil, nil, err
 		}
@@ -327,7 +324,6 @@ func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade
 			if err := pace.wait(ctx); err != nil {
 				return nil, nil, err
 			}
-			grants.reset()
 			tok, err := app.InstallationToken(ctx, in.appID, []byte(in.sec.appKey), repo)
 			pace.sent()
 			switch {
@@ -340,7 +336,7 @@ func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade
 				return nil, nil, err
 			}
 			r.act.AddMask(tok.Token)
-			if level := grants.permission("contents"); level != "write" {
+			if level := tok.Permissions["contents"]; level != "write" {
 				if level == "" {
 					level = "none"
 				}
@@ -486,68 +482,17 @@ func (p *pacer) sent() {
 }
 
 // githubApp returns a client that authenticates as a GitHub App (gh signs
-// the JWT), and the permissions GitHub grants each installation token it
-// mints.
-func (r *run) githubApp() (*gh.Client, *grantTap, error) {
+// the JWT and reports what each minted token was granted).
+func (r *run) githubApp() (*gh.Client, error) {
 	api := r.getenv("GITHUB_API_URL")
 	if api == "" {
 		api = action.DefaultAPIURL
 	}
-	tap := &grantTap{next: r.httpClient().Transport}
-	if tap.next == nil {
-		tap.next = http.DefaultTransport
-	}
-	c, err := gh.New(gh.WithAPIURL(api), gh.WithHTTPClient(&http.Client{Transport: tap}), gh.WithClock(clock{r.deps}), gh.WithUserAgent("ladder/"+Version))
+	c, err := gh.New(gh.WithAPIURL(api), gh.WithHTTPClient(r.httpClient()), gh.WithClock(clock{r.deps}), gh.WithUserAgent("ladder/"+Version))
 	if err != nil {
-		return nil, nil, fmt.Errorf("GitHub App client: %w", err)
+		return nil, fmt.Errorf("GitHub App client: %w", err)
 	}
-	return c, tap, nil
-}
-
-// grantTap reads the `permissions` of GitHub's answer to POST
-// /app/installations/{id}/access_tokens: what the token just minted may do.
-// gh.InstallationToken returns the token only; the tap reads the rest of
-// the same answer, so no second request (and no second JWT signer) is needed.
-type grantTap struct {
-	next http.RoundTripper
-
-	mu     sync.Mutex
-	grants map[string]string
-}
-
-func (t *grantTap) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err != nil || req.Method != http.MethodPost || resp.StatusCode != http.StatusCreated ||
-		!strings.Contains(req.URL.Path, "/app/installations/") || !strings.HasSuffix(req.URL.Path, "/access_tokens") {
-		return resp, err
-	}
-	data, rerr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(data))
-	if rerr != nil {
-		return resp, nil // gh reports the short body
-	}
-	var answer struct {
-		Permissions map[string]string `json:"permissions"`
-	}
-	if json.Unmarshal(data, &answer) == nil {
-		t.mu.Lock()
-		t.grants = answer.Permissions
-		t.mu.Unlock()
-	}
-	return resp, nil
-}
-
-func (t *grantTap) reset() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.grants = nil
-}
-
-func (t *grantTap) permission(name string) string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.grants[name]
+	return c, nil
 }
 
 // cascadeResult is what the run did, for outputs and the summary.

@@ -15,12 +15,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/go-github/v60/github"
 )
 
 // InstallationToken is a GitHub App installation access token.
 type InstallationToken struct {
 	Token     string
 	ExpiresAt time.Time
+	// Permissions is what GitHub granted the token, permission -> level
+	// ("contents" -> "write"), as its answer lists them.
+	Permissions map[string]string
 }
 
 // InstallationToken authenticates as GitHub App appID with its private key
@@ -52,7 +57,21 @@ func (c *Client) InstallationToken(ctx context.Context, appID int64, privateKeyP
 	if tok.GetToken() == "" {
 		return nil, fmt.Errorf("GitHub App %d: installation %d returned an empty token", appID, inst.GetID())
 	}
-	return &InstallationToken{Token: tok.GetToken(), ExpiresAt: tok.GetExpiresAt().Time}, nil
+	return &InstallationToken{Token: tok.GetToken(), ExpiresAt: tok.GetExpiresAt().Time, Permissions: permissionLevels(tok.Permissions)}, nil
+}
+
+// permissionLevels flattens go-github's struct of permissions (one pointer
+// field per permission, named by its JSON key) into permission -> level.
+func permissionLevels(p *github.InstallationPermissions) map[string]string {
+	out := map[string]string{}
+	if p == nil {
+		return out
+	}
+	data, err := json.Marshal(p)
+	if err == nil {
+		_ = json.Unmarshal(data, &out) // every field is a string; a failure leaves what was read
+	}
+	return out
 }
 
 func parseRSAKey(b []byte) (*rsa.PrivateKey, error) {

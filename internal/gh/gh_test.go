@@ -456,6 +456,9 @@ func TestInstallationToken(t *testing.T) {
 		if !strings.HasPrefix(tok.Token, "ghs_") || time.Until(tok.ExpiresAt) < 50*time.Minute {
 			t.Fatalf("%+v", tok)
 		}
+		if tok.Permissions["contents"] != "write" || tok.Permissions["metadata"] != "read" || len(tok.Permissions) != 2 {
+			t.Errorf("granted permissions: %v", tok.Permissions)
+		}
 		ic, err := gh.New(gh.WithAPIURL(sim.URL()), gh.WithToken(tok.Token))
 		if err != nil {
 			t.Fatal(err)
