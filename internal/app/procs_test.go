@@ -107,8 +107,28 @@ func TestConcurrentPublishers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("200 processes; skipped with -short")
 	}
-	const jobs, each = 8, 25
-	host := registry.Distribution(t)
+	concurrentPublishers(t, registry.Distribution(t), 8, 25, nil)
+}
+
+// TestConcurrentPublishersTokenAuth: the same against the CNCF registry
+// behind the Docker token protocol, as ghcr.io is, with the credentials
+// given as the action's inputs: every process pings once, fetches its push
+// token, and the tokens' refreshes do not get in each other's way.
+func TestConcurrentPublishersTokenAuth(t *testing.T) {
+	ta := registry.DistributionWithTokenAuth(t, map[string]string{"publisher": "s3cret"})
+	concurrentPublishers(t, ta.Host, 4, 5, map[string]string{"registry-username": "publisher", "registry-password": "s3cret"})
+	asked := 0
+	for _, r := range ta.TokenRequests() {
+		if r.User == "publisher" && r.Status == 200 {
+			asked++
+		}
+	}
+	if asked < 4*5 {
+		t.Errorf("%d token requests by the publisher for 20 publishes: the registry was not asked to authenticate them", asked)
+	}
+}
+
+func concurrentPublishers(t *testing.T, host string, jobs, each int, inputs map[string]string) {
 	gh := ghsim.NewServer(t, ghsim.WithRateLimit(1_000_000))
 	gh.CreateRepo("acme/rel")
 	gh.AddToken(actiontest.Token, map[string]string{"acme/rel": "write"})
@@ -158,7 +178,11 @@ channels:
 					"GITHUB_RUN_ID":     fmt.Sprint(1000*j + i),
 					"GITHUB_SHA":        fakeSHA(j, i),
 				}
-				p := runProcess(t, "build-bundle", map[string]string{"channel": "main", "lock-file": fmt.Sprintf("lock-%d-%d.json", j, i), "token": actiontest.Token}, env)
+				in := map[string]string{"channel": "main", "lock-file": fmt.Sprintf("lock-%d-%d.json", j, i), "token": actiontest.Token}
+				for k, v := range inputs {
+					in[k] = v
+				}
+				p := runProcess(t, "build-bundle", in, env)
 				if p.code != 0 || p.outputs["published"] != "true" {
 					t.Errorf("job %d publish %d: exit %d outputs %v\n%s%s", j, i, p.code, p.outputs, p.stdout, p.stderr)
 					continue
