@@ -2,11 +2,13 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +38,20 @@ func (r *run) secrets() (secrets, error) {
 	r.act.AddMask(s.token)
 	r.act.AddMask(s.regPass)
 	return s, nil
+}
+
+// explainRegistryRefusal adds, to a registry's 401 or 403, what to do about
+// it: which inputs carry credentials, or that the ones given were refused.
+func (r *run) explainRegistryRefusal(err error) error {
+	if r.registryHost == "" || !(errors.Is(err, oci.ErrUnauthorized) || errors.Is(err, oci.ErrDenied)) {
+		return err
+	}
+	if r.registryUser == "" {
+		return fmt.Errorf("%w; %s asked for credentials and none were given: set the inputs registry-username and registry-password "+
+			"(for ghcr.io: ${{ github.actor }} and ${{ secrets.GITHUB_TOKEN }}, with permissions: packages: write)", err, r.registryHost)
+	}
+	return fmt.Errorf("%w; %s refused registry-username %q: check registry-password, and that this user may push to the product's repository "+
+		"(for ghcr.io the workflow needs permissions: packages: write, and the package must grant this repository access)", err, r.registryHost, r.registryUser)
 }
 
 // maxInFlight bounds the requests one run has in flight, over every host.
@@ -155,6 +171,8 @@ func (r *run) registry(cfg *config.Config, sec secrets) (*oci.Client, error) {
 	case sec.regPass != "":
 		return nil, fmt.Errorf("input registry-password is set but registry-username is empty (for ghcr.io, use ${{ github.actor }})")
 	}
+	r.registryHost, _, _ = strings.Cut(cfg.Registry, "/")
+	r.registryUser = sec.regUser
 	if oci.IsLoopbackRepository(cfg.Registry) {
 		opts = append(opts, oci.WithInsecure())
 	}

@@ -98,7 +98,7 @@ func Main(ctx context.Context, args []string, d Deps) int {
 		return ExitUsage
 	}
 	if err := cmd.run(ctx, r); err != nil {
-		r.fail(err)
+		r.fail(r.explainRegistryRefusal(err))
 		return ExitFailure
 	}
 	return ExitOK
@@ -132,6 +132,9 @@ type run struct {
 	ghOnce   sync.Once
 	gh       *github.Client
 	ghErr    error
+
+	registryHost string // the product's registry, once a registry client was made
+	registryUser string // its registry-username, "" for none
 }
 
 // newRun builds the environment a command sees. For an action, CLI flags

@@ -659,3 +659,39 @@ func TestImageModeIDTagFollowsTheLedger(t *testing.T) {
 		t.Errorf("tag %s: %v %s, want the ledger's image %s (not %s)", l.CompositeID(), err, d.Digest, first, second)
 	}
 }
+
+// TestBuildExplainsRegistryRefusal: a registry that wants credentials gets a
+// message naming the inputs that carry them, or saying the ones given were
+// refused.
+func TestBuildExplainsRegistryRefusal(t *testing.T) {
+	dir := t.TempDir() // no credentials from this machine's Docker config
+	t.Setenv("DOCKER_CONFIG", dir)
+	t.Setenv("XDG_RUNTIME_DIR", dir)
+	ta := registry.DistributionWithTokenAuth(t, map[string]string{"publisher": "s3cret"})
+	ta.SetAnonymousPull(false) // a private package
+	w := newWorld(t, worldOpt{registry: ta.Host})
+	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	resolveOK(t, w, map[string]string{"channel": "stable", "registry-username": "publisher", "registry-password": "s3cret"})
+	for _, c := range []struct {
+		name   string
+		inputs map[string]string
+		want   string
+	}{
+		{"none", map[string]string{}, ta.Host + " asked for credentials and none were given: set the inputs registry-username and registry-password"},
+		{"wrong", map[string]string{"registry-username": "publisher", "registry-password": "wrong"}, ta.Host + ` refused registry-username "publisher": check registry-password`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := map[string]string{"channel": "stable"}
+			for k, v := range c.inputs {
+				in[k] = v
+			}
+			res := w.runAction(t, "build-bundle", in, nil)
+			if res.code != ExitFailure || !strings.Contains(res.stdout+res.stderr, c.want) {
+				t.Fatalf("exit %d, want a failure saying %q:\n%s%s", res.code, c.want, res.stdout, res.stderr)
+			}
+		})
+	}
+	if res := buildOK(t, w, map[string]string{"channel": "stable", "registry-username": "publisher", "registry-password": "s3cret"}); res.outputs["published"] != "true" {
+		t.Errorf("with the right credentials: %v", res.outputs)
+	}
+}

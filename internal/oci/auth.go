@@ -2,6 +2,7 @@ package oci
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -196,6 +197,10 @@ func hostOnly(reg name.Registry) string {
 func (c *Client) handshake(ctx context.Context, reg name.Registry, auth authn.Authenticator, ch challenge, scopes []string) (http.RoundTripper, error) {
 	rt, err := transport.NewWithContext(ctx, reg, auth, &knownChallenge{next: c.rt, reg: reg, scheme: c.scheme(reg), ch: ch}, scopes)
 	if err != nil {
+		var te *transport.Error
+		if errors.As(err, &te) && (te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden) {
+			return nil, fmt.Errorf("authenticating to %s: %w: %v", reg.RegistryStr(), ErrUnauthorized, tidyPingError(err))
+		}
 		return nil, fmt.Errorf("authenticating to %s: %w", reg.RegistryStr(), tidyPingError(err))
 	}
 	return rt, nil

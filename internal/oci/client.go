@@ -61,6 +61,13 @@ const (
 // does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrUnauthorized (a 401) and ErrDenied (a 403) are wrapped by errors of
+// requests the registry refused: no credentials, or not these.
+var (
+	ErrUnauthorized = errors.New("the registry asks for credentials")
+	ErrDenied       = errors.New("the registry denied access")
+)
+
 // Sleeper waits for d, or until ctx is done (then it returns ctx.Err()).
 type Sleeper func(ctx context.Context, d time.Duration) error
 

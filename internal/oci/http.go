@@ -136,8 +136,13 @@ func statusError(resp *http.Response) error {
 		Request:    resp.Request,
 		Body:       io.NopCloser(io.LimitReader(resp.Body, 64<<10)),
 	})
-	if resp.StatusCode == http.StatusNotFound {
+	switch resp.StatusCode {
+	case http.StatusNotFound:
 		return fmt.Errorf("%w: %v", ErrNotFound, err)
+	case http.StatusUnauthorized:
+		return fmt.Errorf("%w: %v", ErrUnauthorized, err)
+	case http.StatusForbidden:
+		return fmt.Errorf("%w: %v", ErrDenied, err)
 	}
 	return err
 }
