@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -516,22 +515,17 @@ func (r *run) tagBundle(ctx context.Context, cfg *config.Config, reg *oci.Client
 	// All at once: the ledger already holds this bundle at the channel's
 	// head, so the channel tag is written with the others; converge then
 	// re-checks it against the ledger (another job may have published since).
-	errs := make([]error, len(unique))
-	var wg sync.WaitGroup
-	for i, t := range unique {
+	err := eachConcurrently(ctx, len(unique), len(unique), func(i int) error {
+		t := unique[i]
 		if t == ch && cfg.Ledger.Kind == config.LedgerNone {
-			continue // written below, after the others
+			return nil // written below, after the others
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := reg.Tag(ctx, cfg.Registry, digest, t); err != nil {
-				errs[i] = fmt.Errorf("tagging %s: %w", t, err)
-			}
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+		if err := reg.Tag(ctx, cfg.Registry, digest, t); err != nil {
+			return fmt.Errorf("tagging %s: %w", t, err)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	if cfg.Ledger.Kind == config.LedgerNone {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -402,36 +401,21 @@ func (r *run) checkEvidence(ctx context.Context, sec secrets, g promote.Gates, e
 	if err != nil {
 		return nil, err
 	}
-	var (
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-		errs = make([]error, len(todo))
-		sem  = make(chan struct{}, maxConcurrentEvidence)
-	)
-	for i, e := range todo {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = ctx.Err()
-				return
-			}
-			defer func() { <-sem }()
-			ev, err := commitEvidence(ctx, client, e.Repo, e.Commit)
-			if err != nil {
-				errs[i] = fmt.Errorf("reading the gate evidence of component %s (%s@%s): %w", e.Name, e.Repo, lock.Short(e.Commit), err)
-				return
-			}
-			mu.Lock()
-			out[e.Name] = ev
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	evidence := make([]promote.Evidence, len(todo))
+	err = eachConcurrently(ctx, len(todo), maxConcurrentEvidence, func(i int) error {
+		e := todo[i]
+		ev, err := commitEvidence(ctx, client, e.Repo, e.Commit)
+		if err != nil {
+			return fmt.Errorf("reading the gate evidence of component %s (%s@%s): %w", e.Name, e.Repo, lock.Short(e.Commit), err)
+		}
+		evidence[i] = ev
+		return nil
+	})
+	if err != nil {
 		return nil, err
+	}
+	for i, e := range todo {
+		out[e.Name] = evidence[i]
 	}
 	return out, nil
 }

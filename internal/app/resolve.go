@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"github.com/google/go-github/v60/github"
 	"os"
@@ -217,51 +216,33 @@ func (r *run) gather(ctx context.Context, cfg *config.Config, sec secrets, ch co
 			break
 		}
 	}
-	var (
-		mu       sync.Mutex
-		wg       sync.WaitGroup
-		observed = make(map[string]channel.Observed, len(comps))
-		errs     = make([]error, len(comps))
-		sem      = make(chan struct{}, maxConcurrentComponents)
-	)
-	for i, c := range comps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = ctx.Err()
-				return
+	results := make([]channel.Observed, len(comps))
+	err := eachConcurrently(ctx, len(comps), maxConcurrentComponents, func(i int) error {
+		c := comps[i]
+		var src source.Source
+		var err error
+		if c.Repo != "" {
+			src, err = source.NewGitHub(gh, c.Repo)
+		} else {
+			src, err = source.NewGit(c.Git)
+		}
+		if err == nil {
+			if results[i], err = observe(ctx, src, c); err == nil {
+				return nil
 			}
-			defer func() { <-sem }()
-			var src source.Source
-			var err error
-			if c.Repo != "" {
-				src, err = source.NewGitHub(gh, c.Repo)
-			} else {
-				src, err = source.NewGit(c.Git)
-			}
-			if err == nil {
-				var obs channel.Observed
-				obs, err = observe(ctx, src, c)
-				if err == nil {
-					mu.Lock()
-					observed[c.Name] = obs
-					mu.Unlock()
-					return
-				}
-			}
-			field := "channels." + ch.Name + ".track"
-			if _, ok := ch.Components[c.Name]; ok {
-				field = "channels." + ch.Name + ".components." + c.Name
-			}
-			errs[i] = at(cfg, field, fmt.Errorf("component %s: %w", c.Name, err))
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+		}
+		field := "channels." + ch.Name + ".track"
+		if _, ok := ch.Components[c.Name]; ok {
+			field = "channels." + ch.Name + ".components." + c.Name
+		}
+		return at(cfg, field, fmt.Errorf("component %s: %w", c.Name, err))
+	})
+	if err != nil {
 		return nil, err
+	}
+	observed := make(map[string]channel.Observed, len(comps))
+	for i, c := range comps {
+		observed[c.Name] = results[i]
 	}
 	return observed, nil
 }
