@@ -225,15 +225,8 @@ func parseEnvelope(n node) (*Envelope, error) {
 	}
 	e := &Envelope{}
 	var err error
-	id, ok := n.get("correlation_id")
-	if !ok {
-		return nil, n.child("correlation_id").errf("missing")
-	}
-	if e.CorrelationID, err = id.str(); err != nil {
+	if e.CorrelationID, err = n.checkedString("correlation_id", true, idProblem); err != nil {
 		return nil, err
-	}
-	if why := idProblem(e.CorrelationID); why != "" {
-		return nil, id.errf("%s: %s", quote(e.CorrelationID), why)
 	}
 
 	chain, ok := n.get("chain")
@@ -259,13 +252,8 @@ func parseEnvelope(n node) (*Envelope, error) {
 		e.Chain = append(e.Chain, h)
 	}
 
-	if e.Branch, err = n.optString("branch"); err != nil {
+	if e.Branch, err = n.checkedString("branch", false, branchProblem); err != nil {
 		return nil, err
-	}
-	if e.Branch != "" {
-		if why := branchProblem(e.Branch); why != "" {
-			return nil, n.child("branch").errf("%s: %s", quote(e.Branch), why)
-		}
 	}
 
 	src, ok := n.get("source")
@@ -295,31 +283,14 @@ func parseHop(n node) (Hop, error) {
 	}
 	var h Hop
 	var err error
-	r, ok := n.get("repo")
-	if !ok {
-		return Hop{}, n.child("repo").errf("missing")
-	}
-	if h.Repo, err = r.str(); err != nil {
+	if h.Repo, err = n.checkedString("repo", true, repoProblem); err != nil {
 		return Hop{}, err
 	}
-	if why := repoProblem(h.Repo); why != "" {
-		return Hop{}, r.errf("%s: %s", quote(h.Repo), why)
-	}
-	if h.Branch, err = n.optString("branch"); err != nil {
+	if h.Branch, err = n.checkedString("branch", false, branchProblem); err != nil {
 		return Hop{}, err
 	}
-	if h.Branch != "" {
-		if why := branchProblem(h.Branch); why != "" {
-			return Hop{}, n.child("branch").errf("%s: %s", quote(h.Branch), why)
-		}
-	}
-	if h.SHA, err = n.optString("sha"); err != nil {
+	if h.SHA, err = n.checkedString("sha", false, shaProblem); err != nil {
 		return Hop{}, err
-	}
-	if h.SHA != "" {
-		if why := shaProblem(h.SHA); why != "" {
-			return Hop{}, n.child("sha").errf("%s: %s", quote(h.SHA), why)
-		}
 	}
 	return h, nil
 }
@@ -330,39 +301,17 @@ func parseSource(n node) (Source, error) {
 	}
 	var s Source
 	var err error
-	r, ok := n.get("repo")
-	if !ok {
-		return Source{}, n.child("repo").errf("missing")
-	}
-	if s.Repo, err = r.str(); err != nil {
+	if s.Repo, err = n.checkedString("repo", true, repoProblem); err != nil {
 		return Source{}, err
 	}
-	if why := repoProblem(s.Repo); why != "" {
-		return Source{}, r.errf("%s: %s", quote(s.Repo), why)
-	}
-	if s.Ref, err = n.optString("ref"); err != nil {
+	if s.Ref, err = n.checkedString("ref", false, refProblem); err != nil {
 		return Source{}, err
 	}
-	if s.Ref != "" {
-		if why := refProblem(s.Ref); why != "" {
-			return Source{}, n.child("ref").errf("%s: %s", quote(s.Ref), why)
-		}
-	}
-	if s.SHA, err = n.optString("sha"); err != nil {
+	if s.SHA, err = n.checkedString("sha", false, shaProblem); err != nil {
 		return Source{}, err
 	}
-	if s.SHA != "" {
-		if why := shaProblem(s.SHA); why != "" {
-			return Source{}, n.child("sha").errf("%s: %s", quote(s.SHA), why)
-		}
-	}
-	if s.Channel, err = n.optString("channel"); err != nil {
+	if s.Channel, err = n.checkedString("channel", false, channelProblem); err != nil {
 		return Source{}, err
-	}
-	if s.Channel != "" {
-		if why := channelProblem(s.Channel); why != "" {
-			return Source{}, n.child("channel").errf("%s: %s", quote(s.Channel), why)
-		}
 	}
 	return s, nil
 }
@@ -527,6 +476,30 @@ func (n node) optString(key string) (string, error) {
 		return "", nil
 	}
 	return c.str()
+}
+
+// checkedString reads the string at key (missing is an error when required,
+// else missing or null is "") and checks a non-empty one with problem, which
+// says why it is not valid ("" when it is).
+func (n node) checkedString(key string, required bool, problem func(string) string) (string, error) {
+	var s string
+	var err error
+	if required {
+		c, ok := n.get(key)
+		if !ok {
+			return "", n.child(key).errf("missing")
+		}
+		s, err = c.str()
+	} else {
+		s, err = n.optString(key)
+	}
+	if err != nil || s == "" && !required {
+		return s, err
+	}
+	if why := problem(s); why != "" {
+		return "", n.child(key).errf("%s: %s", quote(s), why)
+	}
+	return s, nil
 }
 
 // optBool reads an optional boolean: missing or null is false.
