@@ -263,11 +263,7 @@ func (c *Client) ReadBundle(ctx context.Context, ref string) (b *Bundle, desc De
 			err = fmt.Errorf("reading bundle %q: %w", ref, err)
 		}
 	}()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		return nil, Descriptor{}, err
-	}
-	rt, err := c.transport(ctx, r.Context(), false)
+	r, rt, err := c.pullRef(ctx, ref)
 	if err != nil {
 		return nil, Descriptor{}, err
 	}

@@ -100,11 +100,7 @@ func (c *Client) Resolve(ctx context.Context, ref string) (d Descriptor, err err
 			err = fmt.Errorf("resolving %q: %w", ref, err)
 		}
 	}()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		return Descriptor{}, err
-	}
-	rt, err := c.transport(ctx, r.Context(), false)
+	r, rt, err := c.pullRef(ctx, ref)
 	if err != nil {
 		return Descriptor{}, err
 	}
@@ -113,6 +109,20 @@ func (c *Client) Resolve(ctx context.Context, ref string) (d Descriptor, err err
 		return Descriptor{}, err
 	}
 	return describeRaw(raw)
+}
+
+// pullRef parses ref (a tag or digest reference) and returns the transport
+// that reads its repository.
+func (c *Client) pullRef(ctx context.Context, ref string) (name.Reference, http.RoundTripper, error) {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	rt, err := c.transport(ctx, r.Context(), false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, rt, nil
 }
 
 func describeRaw(raw rawManifest) (Descriptor, error) {
@@ -139,11 +149,7 @@ func (c *Client) Head(ctx context.Context, ref string) (d Descriptor, err error)
 			err = fmt.Errorf("resolving %q: %w", ref, err)
 		}
 	}()
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		return Descriptor{}, err
-	}
-	rt, err := c.transport(ctx, r.Context(), false)
+	r, rt, err := c.pullRef(ctx, ref)
 	if err != nil {
 		return Descriptor{}, err
 	}
