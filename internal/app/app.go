@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -238,6 +239,34 @@ func (r *run) required(name string) (string, error) {
 		return "", fmt.Errorf("input %s: required, and not set", name)
 	}
 	return v, nil
+}
+
+// onlyFlags refuses a flag not in allowed, naming the first (sorted) one.
+func (r *run) onlyFlags(allowed []string) error {
+	names := make([]string, 0, len(r.flags))
+	for k := range r.flags {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if !slices.Contains(allowed, k) {
+			return fmt.Errorf("unknown flag --%s (flags: --%s)", k, strings.Join(allowed, ", --"))
+		}
+	}
+	return nil
+}
+
+// boolFlag reads a boolean flag (absent: false), spelled as YAML 1.2's core
+// schema and the runner's inputs spell booleans.
+func (r *run) boolFlag(name string) (bool, error) {
+	switch v := r.flag(name, "false"); v {
+	case "true", "True", "TRUE":
+		return true, nil
+	case "false", "False", "FALSE":
+		return false, nil
+	default:
+		return false, fmt.Errorf("--%s: %q is not a boolean", name, v)
+	}
 }
 
 // flag reads a CLI-only command's flag.

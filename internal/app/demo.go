@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -155,24 +154,10 @@ func demoCommand(ctx context.Context, r *run) error {
 }
 
 func (r *run) demoOptions() (keep bool, err error) {
-	names := make([]string, 0, len(r.flags))
-	for k := range r.flags {
-		names = append(names, k)
+	if err := r.onlyFlags(demoFlags); err != nil {
+		return false, err
 	}
-	sort.Strings(names)
-	for _, k := range names {
-		if !slices.Contains(demoFlags, k) {
-			return false, fmt.Errorf("unknown flag --%s (flags: --%s)", k, strings.Join(demoFlags, ", --"))
-		}
-	}
-	switch v := r.flag("keep", "false"); v {
-	case "true", "True", "TRUE":
-		return true, nil
-	case "false", "False", "FALSE":
-		return false, nil
-	default:
-		return false, fmt.Errorf("--keep: %q is not a boolean", v)
-	}
+	return r.boolFlag("keep")
 }
 
 func (d *demo) printf(format string, args ...any) {

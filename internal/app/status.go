@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -164,22 +163,12 @@ type statusOptions struct {
 
 func (r *run) statusOptions() (statusOptions, error) {
 	var o statusOptions
-	names := make([]string, 0, len(r.flags))
-	for k := range r.flags {
-		names = append(names, k)
+	if err := r.onlyFlags(statusFlags); err != nil {
+		return o, err
 	}
-	sort.Strings(names)
-	for _, k := range names {
-		if !slices.Contains(statusFlags, k) {
-			return o, fmt.Errorf("unknown flag --%s (flags: --%s)", k, strings.Join(statusFlags, ", --"))
-		}
-	}
-	switch v := r.flag("json", "false"); v {
-	case "true", "True", "TRUE":
-		o.json = true
-	case "false", "False", "FALSE":
-	default:
-		return o, fmt.Errorf("--json: %q is not a boolean", v)
+	var err error
+	if o.json, err = r.boolFlag("json"); err != nil {
+		return o, err
 	}
 	if v, ok := r.flags["history"]; ok {
 		if v == "" || v == "true" {
