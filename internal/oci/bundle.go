@@ -139,11 +139,8 @@ func (b Bundle) build(subject *descriptor) (rawManifest, []blob, error) {
 			blobs = append(blobs, blob{digest: d.Digest, data: f.Data, what: fmt.Sprintf("file %q", f.Path)})
 		}
 	}
-	data, err := json.Marshal(m)
-	if err != nil {
-		return rawManifest{}, nil, err
-	}
-	return rawManifest{data: data, mediaType: MediaTypeImageManifest, digest: digestOf(data)}, blobs, nil
+	raw, err := marshalManifest(m, MediaTypeImageManifest)
+	return raw, blobs, err
 }
 
 func checkTitle(p string) error {

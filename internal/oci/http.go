@@ -78,6 +78,15 @@ func (m rawManifest) descriptor() descriptor {
 	return descriptor{MediaType: m.mediaType, Digest: m.digest, Size: int64(len(m.data))}
 }
 
+// marshalManifest encodes a manifest or index ladder writes, with its digest.
+func marshalManifest(v any, mediaType string) (rawManifest, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return rawManifest{}, err
+	}
+	return rawManifest{data: data, mediaType: mediaType, digest: digestOf(data)}, nil
+}
+
 func digestOf(b []byte) string {
 	sum := sha256.Sum256(b)
 	return "sha256:" + hex.EncodeToString(sum[:])

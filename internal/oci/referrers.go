@@ -193,11 +193,10 @@ func (c *Client) addToFallback(ctx context.Context, rt http.RoundTripper, repo n
 		}
 		if !present {
 			ix.Manifests = append(ix.Manifests, entry)
-			data, err := json.Marshal(ix)
+			raw, err := marshalManifest(ix, MediaTypeImageIndex)
 			if err != nil {
 				return err
 			}
-			raw := rawManifest{data: data, mediaType: MediaTypeImageIndex, digest: digestOf(data)}
 			if _, err := c.putManifest(ctx, rt, repo, tag, raw); err != nil {
 				return fmt.Errorf("writing referrers tag %s: %w", tag, err)
 			}

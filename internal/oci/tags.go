@@ -289,11 +289,10 @@ func (c *Client) deleteTagByPlaceholder(ctx context.Context, rt http.RoundTrippe
 			"org.opencontainers.image.revision":    hex.EncodeToString(nonce),
 		},
 	}
-	data, err := json.Marshal(m)
+	ph, err := marshalManifest(m, MediaTypeImageManifest)
 	if err != nil {
 		return err
 	}
-	ph := rawManifest{data: data, mediaType: MediaTypeImageManifest, digest: digestOf(data)}
 	if _, err := c.putManifest(ctx, rt, r, tag, ph); err != nil {
 		return fmt.Errorf("the registry refuses tag deletion (%v); writing a placeholder under the tag: %w", tagErr, err)
 	}
