@@ -13,7 +13,6 @@
 package actiontest
 
 import (
-	"bytes"
 	"errors"
 	"io/fs"
 	"os"
@@ -25,6 +24,7 @@ import (
 	"testing"
 
 	"github.com/ladder-release/ladder/internal/action"
+	"github.com/ladder-release/ladder/internal/testutil/syncbuf"
 )
 
 // Token is the value a `${{ github.token }}` (or `${{ secrets.GITHUB_TOKEN }}`)
@@ -47,7 +47,7 @@ type TestEnv struct {
 	mu        sync.Mutex
 	vars      map[string]string
 	inputKeys map[string]string // INPUT_ variable -> declared input name
-	stdout    syncBuffer
+	stdout    syncbuf.Buffer
 }
 
 var (
@@ -253,22 +253,4 @@ func (e *TestEnv) Summary() string {
 		e.t.Fatalf("actiontest: reading GITHUB_STEP_SUMMARY: %v", err)
 	}
 	return string(data)
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

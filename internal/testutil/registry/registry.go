@@ -6,12 +6,12 @@
 package registry
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"github.com/ladder-release/ladder/internal/testutil/gotool"
+	"github.com/ladder-release/ladder/internal/testutil/syncbuf"
 	"io"
 	"log"
 	"net"
@@ -20,7 +20,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -109,24 +108,6 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// syncBuffer is a bytes.Buffer safe for the subprocess's writers and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // distOptions adds to the configuration startDistribution writes. The zero
 // value is the plain configuration Distribution uses.
 type distOptions struct {
@@ -189,7 +170,7 @@ http:
 
 	cmd := exec.Command(bin, "serve", cfgPath)
 	cmd.Env = append(os.Environ(), "OTEL_TRACES_EXPORTER=none") // the last value of a key wins
-	var out syncBuffer
+	var out syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		return "", err
