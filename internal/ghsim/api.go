@@ -42,6 +42,37 @@ func (c *call) decode(v any) *response {
 	return nil
 }
 
+// writeRepo starts every endpoint that writes from a JSON body: the
+// repository, which the caller must be able to write, then the body decoded
+// into in.
+func (c *call) writeRepo(in any) (*repo, *response) {
+	r, e := c.repo(levelWrite)
+	if e != nil {
+		return nil, e
+	}
+	if e := c.decode(in); e != nil {
+		return nil, e
+	}
+	return r, nil
+}
+
+// refCommit starts the endpoints under .../commits/{ref}: the readable
+// repository and the commit ref names.
+func (c *call) refCommit() (*repo, *commit, *response) {
+	r, e := c.repo(levelRead)
+	if e != nil {
+		return nil, nil, e
+	}
+	cm := r.resolve(c.params["ref"])
+	if cm == nil {
+		return nil, nil, noCommit(c.params["ref"])
+	}
+	return r, cm, nil
+}
+
+// refParam is the {ref} of a git/ref(s) path as a full ref name.
+func (c *call) refParam() string { return "refs/" + strings.TrimPrefix(c.params["ref"], "refs/") }
+
 func (c *call) repoURL(r *repo) string { return c.api + "/repos/" + r.fullName() }
 
 func (c *call) ownerJSON(r *repo) map[string]any {
@@ -147,6 +178,18 @@ func (c *call) paginate(resp *response, n int) (lo, hi int) {
 	return lo, hi
 }
 
+// page renders the page of items the query asks for (see paginate) with f:
+// the response, carrying the Link header, and the page's items.
+func page[T, U any](c *call, items []T, f func(T) U) (*response, []U) {
+	resp := &response{status: http.StatusOK}
+	lo, hi := c.paginate(resp, len(items))
+	out := make([]U, 0, hi-lo)
+	for _, it := range items[lo:hi] {
+		out = append(out, f(it))
+	}
+	return resp, out
+}
+
 func (c *call) rateLimit() *response {
 	key := bearer(c.r.Header.Get("Authorization"))
 	w := c.s.window(key)
@@ -191,14 +234,10 @@ func (c *call) listBranches() *response {
 		names = append(names, b)
 	}
 	sort.Strings(names)
-	resp := &response{status: http.StatusOK}
-	lo, hi := c.paginate(resp, len(names))
-	out := []map[string]any{}
-	for _, b := range names[lo:hi] {
-		out = append(out, map[string]any{"name": b, "protected": false,
-			"commit": map[string]string{"sha": r.branches[b], "url": c.repoURL(r) + "/commits/" + r.branches[b]}})
-	}
-	return withJSON(resp, out)
+	return withJSON(page(c, names, func(b string) map[string]any {
+		return map[string]any{"name": b, "protected": false,
+			"commit": map[string]string{"sha": r.branches[b], "url": c.repoURL(r) + "/commits/" + r.branches[b]}}
+	}))
 }
 
 func withJSON(resp *response, v any) *response {
@@ -223,19 +262,12 @@ func noCommit(ref string) *response {
 }
 
 func (c *call) getCommit() *response {
-	r, e := c.repo(levelRead)
+	r, cm, e := c.refCommit()
 	if e != nil {
 		return e
 	}
-	cm := r.resolve(c.params["ref"])
-	if cm == nil {
-		return noCommit(c.params["ref"])
-	}
 	if a := c.r.Header.Get("Accept"); strings.Contains(a, "vnd.github.sha") || strings.Contains(a, "vnd.github.v3.sha") {
-		resp := &response{status: http.StatusOK, body: []byte(cm.sha)}
-		resp.setHeader("Content-Type", "application/vnd.github.sha; charset=utf-8")
-		resp.setHeader("ETag", `"`+cm.sha+`"`)
-		return resp
+		return rawResponse([]byte(cm.sha), "application/vnd.github.sha", cm.sha)
 	}
 	return jsonResponse(http.StatusOK, c.commitJSON(r, cm))
 }
@@ -255,21 +287,16 @@ func (c *call) listTags() *response {
 	if e != nil {
 		return e
 	}
-	names := tagNamesDesc(r)
-	resp := &response{status: http.StatusOK}
-	lo, hi := c.paginate(resp, len(names))
-	out := make([]tagJSON, 0, hi-lo)
-	for _, t := range names[lo:hi] {
+	return withJSON(page(c, tagNamesDesc(r), func(t string) tagJSON {
 		sha := r.peel(r.tags[t])
-		out = append(out, tagJSON{
+		return tagJSON{
 			Name:       t,
 			Commit:     tagCommitJSON{SHA: sha, URL: c.repoURL(r) + "/commits/" + sha},
 			ZipballURL: c.repoURL(r) + "/zipball/refs/tags/" + t,
 			TarballURL: c.repoURL(r) + "/tarball/refs/tags/" + t,
 			NodeID:     "REF_" + t,
-		})
-	}
-	return withJSON(resp, out)
+		}
+	}))
 }
 
 // tagJSON is one entry of GET /repos/{owner}/{repo}/tags, in GitHub's key
@@ -319,7 +346,7 @@ func (c *call) getRef() *response {
 	if e != nil {
 		return e
 	}
-	want := "refs/" + strings.TrimPrefix(c.params["ref"], "refs/")
+	want := c.refParam()
 	for _, ref := range allRefs(r) {
 		if ref.ref == want {
 			return jsonResponse(http.StatusOK, c.refJSON(r, ref))
@@ -333,20 +360,14 @@ func (c *call) matchingRefs() *response {
 	if e != nil {
 		return e
 	}
-	prefix := "refs/" + strings.TrimPrefix(c.params["ref"], "refs/")
+	prefix := c.refParam()
 	var refs []refEntry
 	for _, ref := range allRefs(r) {
 		if strings.HasPrefix(ref.ref, prefix) {
 			refs = append(refs, ref)
 		}
 	}
-	resp := &response{status: http.StatusOK}
-	lo, hi := c.paginate(resp, len(refs))
-	out := []map[string]any{}
-	for _, ref := range refs[lo:hi] {
-		out = append(out, c.refJSON(r, ref))
-	}
-	return withJSON(resp, out)
+	return withJSON(page(c, refs, func(ref refEntry) map[string]any { return c.refJSON(r, ref) }))
 }
 
 // setRef points ref (refs/heads/X or refs/tags/X) at sha.
@@ -368,15 +389,12 @@ func lookupRef(r *repo, ref string) (refEntry, bool) {
 }
 
 func (c *call) createRef() *response {
-	r, e := c.repo(levelWrite)
-	if e != nil {
-		return e
-	}
 	var in struct {
 		Ref string `json:"ref"`
 		SHA string `json:"sha"`
 	}
-	if e := c.decode(&in); e != nil {
+	r, e := c.writeRepo(&in)
+	if e != nil {
 		return e
 	}
 	if !strings.HasPrefix(in.Ref, "refs/") || strings.Count(in.Ref, "/") < 2 {
@@ -417,18 +435,15 @@ func (c *call) isAncestor(r *repo, anc, sha string) bool {
 }
 
 func (c *call) updateRef() *response {
-	r, e := c.repo(levelWrite)
-	if e != nil {
-		return e
-	}
 	var in struct {
 		SHA   string `json:"sha"`
 		Force bool   `json:"force"`
 	}
-	if e := c.decode(&in); e != nil {
+	r, e := c.writeRepo(&in)
+	if e != nil {
 		return e
 	}
-	name := "refs/" + strings.TrimPrefix(c.params["ref"], "refs/")
+	name := c.refParam()
 	cur, ok := lookupRef(r, name)
 	if !ok {
 		return validationError("Reference does not exist")
@@ -449,7 +464,7 @@ func (c *call) deleteRef() *response {
 	if e != nil {
 		return e
 	}
-	name := "refs/" + strings.TrimPrefix(c.params["ref"], "refs/")
+	name := c.refParam()
 	if _, ok := lookupRef(r, name); !ok {
 		return validationError("Reference does not exist")
 	}
@@ -498,13 +513,9 @@ func (c *call) checkRunJSON(r *repo, cr *checkRun) map[string]any {
 }
 
 func (c *call) listCheckRuns() *response {
-	r, e := c.repo(levelRead)
+	r, cm, e := c.refCommit()
 	if e != nil {
 		return e
-	}
-	cm := r.resolve(c.params["ref"])
-	if cm == nil {
-		return noCommit(c.params["ref"])
 	}
 	name, status := c.query.Get("check_name"), c.query.Get("status")
 	latest := c.query.Get("filter") != "all"
@@ -525,20 +536,11 @@ func (c *call) listCheckRuns() *response {
 		}
 		runs = append(runs, cr)
 	}
-	resp := &response{status: http.StatusOK}
-	lo, hi := c.paginate(resp, len(runs))
-	out := []map[string]any{}
-	for _, cr := range runs[lo:hi] {
-		out = append(out, c.checkRunJSON(r, cr))
-	}
+	resp, out := page(c, runs, func(cr *checkRun) map[string]any { return c.checkRunJSON(r, cr) })
 	return withJSON(resp, map[string]any{"total_count": len(runs), "check_runs": out})
 }
 
 func (c *call) createCheckRun() *response {
-	r, e := c.repo(levelWrite)
-	if e != nil {
-		return e
-	}
 	var in struct {
 		Name       string `json:"name"`
 		HeadSHA    string `json:"head_sha"`
@@ -551,7 +553,8 @@ func (c *call) createCheckRun() *response {
 			Summary string `json:"summary"`
 		} `json:"output"`
 	}
-	if e := c.decode(&in); e != nil {
+	r, e := c.writeRepo(&in)
+	if e != nil {
 		return e
 	}
 	if in.Name == "" || in.HeadSHA == "" {
@@ -589,13 +592,9 @@ func (c *call) statusJSON(r *repo, st *commitStatus) map[string]any {
 }
 
 func (c *call) combinedStatus() *response {
-	r, e := c.repo(levelRead)
+	r, cm, e := c.refCommit()
 	if e != nil {
 		return e
-	}
-	cm := r.resolve(c.params["ref"])
-	if cm == nil {
-		return noCommit(c.params["ref"])
 	}
 	latest := map[string]*commitStatus{}
 	for _, st := range r.statuses {
@@ -622,12 +621,7 @@ func (c *call) combinedStatus() *response {
 			}
 		}
 	}
-	resp := &response{status: http.StatusOK}
-	lo, hi := c.paginate(resp, len(list))
-	out := []map[string]any{}
-	for _, st := range list[lo:hi] {
-		out = append(out, c.statusJSON(r, st))
-	}
+	resp, out := page(c, list, func(st *commitStatus) map[string]any { return c.statusJSON(r, st) })
 	return withJSON(resp, map[string]any{
 		"state": state, "statuses": out, "sha": cm.sha, "total_count": len(list),
 		"repository": c.repoJSON(r), "commit_url": c.repoURL(r) + "/commits/" + cm.sha,
@@ -636,13 +630,9 @@ func (c *call) combinedStatus() *response {
 }
 
 func (c *call) listStatuses() *response {
-	r, e := c.repo(levelRead)
+	r, cm, e := c.refCommit()
 	if e != nil {
 		return e
-	}
-	cm := r.resolve(c.params["ref"])
-	if cm == nil {
-		return noCommit(c.params["ref"])
 	}
 	var list []*commitStatus
 	for i := len(r.statuses) - 1; i >= 0; i-- {
@@ -650,27 +640,18 @@ func (c *call) listStatuses() *response {
 			list = append(list, r.statuses[i])
 		}
 	}
-	resp := &response{status: http.StatusOK}
-	lo, hi := c.paginate(resp, len(list))
-	out := []map[string]any{}
-	for _, st := range list[lo:hi] {
-		out = append(out, c.statusJSON(r, st))
-	}
-	return withJSON(resp, out)
+	return withJSON(page(c, list, func(st *commitStatus) map[string]any { return c.statusJSON(r, st) }))
 }
 
 func (c *call) createStatus() *response {
-	r, e := c.repo(levelWrite)
-	if e != nil {
-		return e
-	}
 	var in struct {
 		State       string `json:"state"`
 		TargetURL   string `json:"target_url"`
 		Description string `json:"description"`
 		Context     string `json:"context"`
 	}
-	if e := c.decode(&in); e != nil {
+	r, e := c.writeRepo(&in)
+	if e != nil {
 		return e
 	}
 	switch in.State {
@@ -696,15 +677,12 @@ const (
 )
 
 func (c *call) dispatch() *response {
-	r, e := c.repo(levelWrite)
-	if e != nil {
-		return e
-	}
 	var in struct {
 		EventType     *string         `json:"event_type"`
 		ClientPayload json.RawMessage `json:"client_payload"`
 	}
-	if e := c.decode(&in); e != nil {
+	r, e := c.writeRepo(&in)
+	if e != nil {
 		return e
 	}
 	if in.EventType == nil {

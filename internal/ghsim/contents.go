@@ -37,6 +37,15 @@ func wantsRaw(r *http.Request) bool {
 	return strings.Contains(a, "vnd.github.raw") || strings.Contains(a, "vnd.github.v3.raw")
 }
 
+// rawResponse answers 200 with body as it is, of mediaType, its ETag the
+// quoted sha: a blob, a file or a commit sha asked for in a raw media type.
+func rawResponse(body []byte, mediaType, sha string) *response {
+	resp := &response{status: http.StatusOK, body: body}
+	resp.setHeader("Content-Type", mediaType+"; charset=utf-8")
+	resp.setHeader("ETag", `"`+sha+`"`)
+	return resp
+}
+
 func (c *call) contentLinks(r *repo, cm *commit, ref, p, kind, sha string) map[string]any {
 	self := c.repoURL(r) + "/contents/" + (&url.URL{Path: p}).EscapedPath() + "?ref=" + url.QueryEscape(ref)
 	git := c.repoURL(r) + "/git/" + kind + "/" + sha
@@ -88,10 +97,7 @@ func (c *call) getContents() *response {
 	}
 	if _, ok := cm.tree[p]; ok && p != "" {
 		if wantsRaw(c.r) {
-			resp := &response{status: http.StatusOK, body: append([]byte(nil), r.blobs[cm.tree[p]]...)}
-			resp.setHeader("Content-Type", "application/vnd.github.raw; charset=utf-8")
-			resp.setHeader("ETag", `"`+cm.tree[p]+`"`)
-			return resp
+			return rawResponse(append([]byte(nil), r.blobs[cm.tree[p]]...), "application/vnd.github.raw", cm.tree[p])
 		}
 		return jsonResponse(http.StatusOK, c.fileJSON(r, cm, ref, p, true))
 	}
@@ -157,26 +163,38 @@ type signatureIn struct {
 	Email string `json:"email"`
 }
 
+// fileWrite is the part of the body PUT and DELETE on the contents API share.
+type fileWrite struct {
+	Message   *string      `json:"message"`
+	SHA       string       `json:"sha"`
+	Branch    string       `json:"branch"`
+	Author    *signatureIn `json:"author"`
+	Committer *signatureIn `json:"committer"`
+}
+
 // writeFile is the shared part of PUT and DELETE on the contents API: the
-// branch, and the blob sha precondition.
-func (c *call) writeFile(r *repo, branch, p, sha string, mustExist bool) (*commit, *response) {
-	if branch == "" {
-		branch = r.defaultBranch
+// branch (in.Branch, the default branch when empty, is set to it), the blob
+// sha precondition, and the commit writing data at p (nil deletes p). The
+// caller has checked in.Message is set. existed tells whether p was there.
+func (c *call) writeFile(r *repo, in *fileWrite, p string, data []byte, mustExist bool) (cm *commit, existed bool, resp *response) {
+	if in.Branch == "" {
+		in.Branch = r.defaultBranch
 	}
-	head := r.commits[r.branches[branch]]
+	head := r.commits[r.branches[in.Branch]]
 	if head == nil {
-		return nil, apiError(http.StatusNotFound, fmt.Sprintf("Branch %s not found", branch))
+		return nil, false, apiError(http.StatusNotFound, fmt.Sprintf("Branch %s not found", in.Branch))
 	}
 	cur, exists := head.tree[p]
 	switch {
 	case !exists && mustExist:
-		return nil, errNotFound()
-	case exists && sha == "":
-		return nil, validationError("Invalid request.\n\n\"sha\" wasn't supplied.")
-	case (exists && sha != cur) || (!exists && sha != ""):
-		return nil, apiError(http.StatusConflict, fmt.Sprintf("%s does not match %s", p, sha))
+		return nil, false, errNotFound()
+	case exists && in.SHA == "":
+		return nil, false, validationError("Invalid request.\n\n\"sha\" wasn't supplied.")
+	case (exists && in.SHA != cur) || (!exists && in.SHA != ""):
+		return nil, false, apiError(http.StatusConflict, fmt.Sprintf("%s does not match %s", p, in.SHA))
 	}
-	return head, nil
+	aut, com := c.signatures(in.Author, in.Committer)
+	return c.s.newCommit(r, in.Branch, *in.Message, map[string][]byte{p: data}, aut, com), exists, nil
 }
 
 func (c *call) signatures(author, committer *signatureIn) (Signature, Signature) {
@@ -200,12 +218,8 @@ func (c *call) putContents() *response {
 		return e
 	}
 	var in struct {
-		Message   *string      `json:"message"`
-		Content   *string      `json:"content"`
-		SHA       string       `json:"sha"`
-		Branch    string       `json:"branch"`
-		Author    *signatureIn `json:"author"`
-		Committer *signatureIn `json:"committer"`
+		fileWrite
+		Content *string `json:"content"`
 	}
 	// A ledger of thousands of bundles is a PUT of megabytes of base64: take
 	// the content out of the body before decoding the rest, so the
@@ -241,18 +255,11 @@ func (c *call) putContents() *response {
 	if strings.Contains(p, "..") || strings.HasSuffix(p, "/") {
 		return validationError("path is not valid")
 	}
-	branch := in.Branch
-	if branch == "" {
-		branch = r.defaultBranch
-	}
-	head, resp := c.writeFile(r, branch, p, in.SHA, false)
+	cm, existed, resp := c.writeFile(r, &in.fileWrite, p, data, false)
 	if resp != nil {
 		return resp
 	}
-	_, existed := head.tree[p]
-	aut, com := c.signatures(in.Author, in.Committer)
-	cm := c.s.newCommit(r, branch, *in.Message, map[string][]byte{p: data}, aut, com)
-	content := c.fileJSON(r, cm, branch, p, false)
+	content := c.fileJSON(r, cm, in.Branch, p, false)
 	status := http.StatusCreated
 	if existed {
 		status = http.StatusOK
@@ -261,33 +268,18 @@ func (c *call) putContents() *response {
 }
 
 func (c *call) deleteContents() *response {
-	r, e := c.repo(levelWrite)
+	var in fileWrite
+	r, e := c.writeRepo(&in)
 	if e != nil {
-		return e
-	}
-	var in struct {
-		Message   *string      `json:"message"`
-		SHA       string       `json:"sha"`
-		Branch    string       `json:"branch"`
-		Author    *signatureIn `json:"author"`
-		Committer *signatureIn `json:"committer"`
-	}
-	if e := c.decode(&in); e != nil {
 		return e
 	}
 	if in.Message == nil {
 		return validationError("Invalid request.\n\n\"message\" wasn't supplied.")
 	}
-	branch := in.Branch
-	if branch == "" {
-		branch = r.defaultBranch
-	}
-	p := c.params["path"]
-	if _, resp := c.writeFile(r, branch, p, in.SHA, true); resp != nil {
+	cm, _, resp := c.writeFile(r, &in, c.params["path"], nil, true)
+	if resp != nil {
 		return resp
 	}
-	aut, com := c.signatures(in.Author, in.Committer)
-	cm := c.s.newCommit(r, branch, *in.Message, map[string][]byte{p: nil}, aut, com)
 	return jsonResponse(http.StatusOK, map[string]any{"content": nil, "commit": c.gitCommitJSON(r, cm)})
 }
 
@@ -302,10 +294,7 @@ func (c *call) getBlob() *response {
 		return errNotFound()
 	}
 	if wantsRaw(c.r) {
-		resp := &response{status: http.StatusOK, body: append([]byte(nil), data...)}
-		resp.setHeader("Content-Type", "application/vnd.github.raw; charset=utf-8")
-		resp.setHeader("ETag", `"`+sha+`"`)
-		return resp
+		return rawResponse(append([]byte(nil), data...), "application/vnd.github.raw", sha)
 	}
 	return jsonResponse(http.StatusOK, map[string]any{
 		"sha": sha, "node_id": "B_" + sha, "size": len(data), "url": c.repoURL(r) + "/git/blobs/" + sha,
