@@ -23,6 +23,7 @@ import (
 	"github.com/ladder-release/ladder/internal/cascade"
 	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/ghsim"
+	"github.com/ladder-release/ladder/internal/testutil/syncbuf"
 )
 
 // Story S3 (seeds/002): one repository, snapshot ⊇ staging ⊇ production.
@@ -80,7 +81,7 @@ cascade:
 type cascadeWorld struct {
 	gh     *ghsim.Server
 	clock  *gh.FakeClock
-	stdout *lockedBuffer // the current run's stdout
+	stdout *syncbuf.Buffer // the current run's stdout
 }
 
 func newCascadeWorld(t *testing.T, repos ...string) *cascadeWorld {
@@ -143,7 +144,7 @@ func (w *cascadeWorld) run(t *testing.T, s step) cascadeRun {
 	}
 	meta := actiontest.LoadActionYAML(t, filepath.Join("..", "..", "actions", "cascade-branches", "action.yml"))
 	te := actiontest.Env(t, meta, s.inputs, env)
-	w.stdout = &lockedBuffer{}
+	w.stdout = &syncbuf.Buffer{}
 	var stderr bytes.Buffer
 	before := len(w.clock.Sleeps())
 	code := Main(context.Background(), []string{"cascade-branches"}, Deps{
@@ -172,23 +173,6 @@ func (w *cascadeWorld) ok(t *testing.T, s step) cascadeRun {
 		t.Fatalf("cascade-branches exited %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
 	}
 	return res
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func fixture(t *testing.T, name string) []byte {

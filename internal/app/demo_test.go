@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ladder-release/ladder/internal/testutil/syncbuf"
 )
 
 // demoEnv is the demo's environment: only PATH (for git) and TMPDIR (where
@@ -56,30 +58,13 @@ func (e *demoEnv) check() {
 	}
 }
 
-// demoBuffer is a stdout the test reads while the demo writes (--keep).
-type demoBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *demoBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *demoBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestDemo runs `ladder demo` through Main, as `go run ./cmd/ladder demo`
 // does, and checks its narration: every step's outcome, the dispatches the
 // simulator received, and the final `ladder status`.
 func TestDemo(t *testing.T) {
 	env := newDemoEnv(t)
-	var stdout, stderr demoBuffer
+	var stdout, stderr syncbuf.Buffer // read while the demo writes (--keep)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
@@ -168,7 +153,7 @@ func TestDemo(t *testing.T) {
 // demo's files) when the context ends, as Ctrl-C ends it.
 func TestDemoKeep(t *testing.T) {
 	env := newDemoEnv(t)
-	var stdout, stderr demoBuffer
+	var stdout, stderr syncbuf.Buffer // read while the demo writes (--keep)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan int, 1)
