@@ -58,7 +58,6 @@ func (e *demoEnv) check() {
 	}
 }
 
-
 // TestDemo runs `ladder demo` through Main, as `go run ./cmd/ladder demo`
 // does, and checks its narration: every step's outcome, the dispatches the
 // simulator received, and the final `ladder status`.
