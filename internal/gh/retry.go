@@ -3,13 +3,10 @@ package gh
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/ladder-release/ladder/internal/retry"
@@ -136,7 +133,7 @@ func discard(resp *http.Response) {
 // ask for; for limited and secondary a *RateLimitError describing it.
 func (t *retryTransport) judge(req *http.Request, resp *http.Response, err error) (verdict, time.Duration, *RateLimitError) {
 	if err != nil {
-		if retryableNetError(err) {
+		if retry.Transient(err) {
 			return serverErr, 0, nil
 		}
 		return done, 0, nil
@@ -206,24 +203,4 @@ func peekMessage(resp *http.Response) (message, docURL string) {
 		return strings.TrimSpace(string(b)), ""
 	}
 	return body.Message, body.DocumentationURL
-}
-
-// retryableNetError reports a dropped or refused connection, a reset or a
-// timeout; not a TLS or URL error, which a retry would not fix.
-func retryableNetError(err error) bool {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED) {
-		return true
-	}
-	var op *net.OpError
-	if errors.As(err, &op) {
-		return true
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	s := err.Error()
-	return strings.Contains(s, "server closed") || strings.Contains(s, "connection reset") || strings.HasSuffix(s, "EOF")
 }

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/ladder-release/ladder/internal/retry"
@@ -134,29 +132,9 @@ func (t *retryTransport) shouldRetry(ctx context.Context, resp *http.Response, e
 		if ctx.Err() != nil {
 			return false, ""
 		}
-		return retryableError(err), err.Error()
+		return retry.Transient(err), err.Error()
 	}
-	switch resp.StatusCode {
-	case http.StatusRequestTimeout, http.StatusTooManyRequests,
-		http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true, resp.Status
-	}
-	return false, ""
-}
-
-// retryableError reports whether err is a dropped or reset connection.
-func retryableError(err error) bool {
-	switch {
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
-		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, net.ErrClosed):
-		return true
-	}
-	// net/http reports some closes only as text.
-	msg := err.Error()
-	return strings.Contains(msg, "server closed idle connection") ||
-		strings.Contains(msg, "connection reset by peer")
+	return retry.TransientStatus(resp.StatusCode), resp.Status
 }
 
 // backoff is base × 2^attempt, capped at max, then between half of that and

@@ -7,8 +7,13 @@ package retry
 
 import (
 	"context"
+	"errors"
+	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -53,4 +58,39 @@ func URL(req *http.Request) string {
 	u := *req.URL
 	u.RawQuery, u.User = "", nil
 	return u.String()
+}
+
+// Transient reports whether a request's error is worth a retry: a dropped,
+// reset or refused connection, or a timeout. A TLS, URL or policy error is
+// not: a retry would meet it again.
+func Transient(err error) bool {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, net.ErrClosed) {
+		return true
+	}
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	// net/http reports some closes only as text.
+	s := err.Error()
+	return strings.Contains(s, "server closed") || strings.Contains(s, "connection reset") || strings.HasSuffix(s, "EOF")
+}
+
+// TransientStatus reports whether an HTTP status is worth a retry: a
+// request timeout, too many requests, or a server error other than 501
+// (not implemented) and 505 (HTTP version not supported).
+func TransientStatus(code int) bool {
+	switch {
+	case code == http.StatusRequestTimeout, code == http.StatusTooManyRequests:
+		return true
+	case code == http.StatusNotImplemented, code == http.StatusHTTPVersionNotSupported:
+		return false
+	}
+	return code >= 500 && code <= 599
 }

@@ -3,7 +3,11 @@ package retry
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -57,5 +61,30 @@ func TestURL(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPut, "https://user:pw@ghcr.io/v2/a/b/blobs/uploads/x?_state=secret&digest=sha256:1", nil)
 	if got := URL(req); got != "https://ghcr.io/v2/a/b/blobs/uploads/x" {
 		t.Errorf("URL = %q", got)
+	}
+}
+
+func TestTransient(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{io.EOF, true},
+		{fmt.Errorf("reading: %w", syscall.ECONNRESET), true},
+		{&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, true},
+		{context.DeadlineExceeded, true}, // a net.Error with Timeout()
+		{errors.New("http: server closed idle connection"), true},
+		{errors.New(`Get "https://x": http: server gave HTTP response to HTTPS client`), false},
+		{errors.New("x509: certificate signed by unknown authority"), false},
+		{context.Canceled, false},
+	} {
+		if got := Transient(c.err); got != c.want {
+			t.Errorf("Transient(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
+	for code, want := range map[int]bool{500: true, 502: true, 507: true, 599: true, 408: true, 429: true, 501: false, 505: false, 404: false, 200: false, 600: false} {
+		if got := TransientStatus(code); got != want {
+			t.Errorf("TransientStatus(%d) = %v, want %v", code, got, want)
+		}
 	}
 }
