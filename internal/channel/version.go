@@ -40,7 +40,20 @@ var digitsOnly = regexp.MustCompile(`^[0-9]+$`)
 //   - from C: component C's version, which must be semver.
 //   - bump major|minor|patch: the channel's highest release plus one step
 //     (0.0.0 plus one step when the channel has none).
+//
+// A version whose tag would be longer than an OCI tag allows is an error.
 func NextVersion(rule VersionRule, channelName string, l lock.Lock, known Known, now time.Time) (string, error) {
+	v, err := nextVersion(rule, channelName, l, known, now)
+	if err != nil {
+		return "", err
+	}
+	if len(VersionTag(v)) > MaxTag {
+		return "", fmt.Errorf("version %q is %d characters, longer than an OCI tag allows (%d)", v, len(v), MaxTag)
+	}
+	return v, nil
+}
+
+func nextVersion(rule VersionRule, channelName string, l lock.Lock, known Known, now time.Time) (string, error) {
 	switch {
 	case rule.From != "":
 		e, ok := l.Entry(rule.From)
@@ -80,6 +93,13 @@ func NextVersion(rule VersionRule, channelName string, l lock.Lock, known Known,
 		v := fmt.Sprintf("%s-%s.%s.%s", base.String(), pre, stamp, id)
 		if len(v) > MaxTag {
 			v = fmt.Sprintf("%s-%s.%s.id-%s", base.String(), pre, stamp, strings.TrimPrefix(l.Digest(), "sha256:")[:12])
+		}
+		if len(v) > MaxTag {
+			what := fmt.Sprintf("version.prerelease %q", pre)
+			if rule.Prerelease == "" {
+				what = fmt.Sprintf("the channel's name %q (the default prerelease)", channelName)
+			}
+			return "", fmt.Errorf("%s makes versions of %d characters, longer than an OCI tag allows (%d): give the channel a shorter version.prerelease", what, len(v), MaxTag)
 		}
 		if _, err := semver.StrictNewVersion(v); err != nil {
 			return "", fmt.Errorf("version.prerelease: %q makes %q, which is not semver: %w", pre, v, err)
