@@ -250,6 +250,9 @@ func (r *run) onlyFlags(allowed []string) error {
 	sort.Strings(names)
 	for _, k := range names {
 		if !slices.Contains(allowed, k) {
+			if len(allowed) == 0 {
+				return fmt.Errorf("unknown flag --%s (this command takes none)", k)
+			}
 			return fmt.Errorf("unknown flag --%s (flags: --%s)", k, strings.Join(allowed, ", --"))
 		}
 	}
@@ -354,6 +357,9 @@ func annotation(p config.Pos) action.Annotation {
 }
 
 func validate(ctx context.Context, r *run) error {
+	if err := r.onlyFlags([]string{"config"}); err != nil {
+		return err
+	}
 	cfg, err := r.loadConfig()
 	if err != nil {
 		return err
@@ -363,11 +369,17 @@ func validate(ctx context.Context, r *run) error {
 }
 
 func schema(ctx context.Context, r *run) error {
+	if err := r.onlyFlags(nil); err != nil {
+		return err
+	}
 	_, err := r.deps.Stdout.Write(config.Schema())
 	return err
 }
 
 func printVersion(ctx context.Context, r *run) error {
+	if err := r.onlyFlags(nil); err != nil {
+		return err
+	}
 	fmt.Fprintf(r.deps.Stdout, "ladder %s\n", Version)
 	return nil
 }

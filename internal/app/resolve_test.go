@@ -477,6 +477,18 @@ func TestCLIOnlyCommands(t *testing.T) {
 	if code, out, _ := run("version"); code != 0 || out != "ladder dev\n" {
 		t.Errorf("version: %d %q", code, out)
 	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"validate", "--config", good, "--bogus", "x"}, "unknown flag --bogus (flags: --config)"},
+		{[]string{"schema", "--json"}, "unknown flag --json (this command takes none)"},
+		{[]string{"version", "--short"}, "unknown flag --short (this command takes none)"},
+	} {
+		if code, _, errs := run(c.args...); code != ExitFailure || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, errs, c.want)
+		}
+	}
 	if code, _, errs := run("nope"); code != ExitUsage || !strings.Contains(errs, `unknown command "nope"`) {
 		t.Errorf("unknown command: %d %q", code, errs)
 	}
