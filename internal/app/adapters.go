@@ -164,7 +164,8 @@ func (r *run) newGitHub(sec secrets) (*github.Client, error) {
 // loopback interface (tests, the demo, a local registry) is spoken to over
 // plain HTTP; every other over HTTPS.
 func (r *run) registry(cfg *config.Config, sec secrets) (*oci.Client, error) {
-	opts := []oci.Option{oci.WithBaseTransport(r.httpClient().Transport), oci.WithSleeper(clock{r.deps}.Sleep), oci.WithUserAgent("ladder/" + Version)}
+	opts := []oci.Option{oci.WithBaseTransport(r.httpClient().Transport), oci.WithSleeper(clock{r.deps}.Sleep), oci.WithUserAgent("ladder/" + Version),
+		oci.WithMask(r.act.AddMask)}
 	switch {
 	case sec.regUser != "":
 		opts = append(opts, oci.WithAuth(sec.regUser, sec.regPass))

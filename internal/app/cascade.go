@@ -488,7 +488,7 @@ func (r *run) githubApp() (*gh.Client, error) {
 	if api == "" {
 		api = action.DefaultAPIURL
 	}
-	c, err := gh.New(gh.WithAPIURL(api), gh.WithHTTPClient(r.httpClient()), gh.WithClock(clock{r.deps}), gh.WithUserAgent("ladder/"+Version))
+	c, err := gh.New(gh.WithAPIURL(api), gh.WithHTTPClient(r.httpClient()), gh.WithClock(clock{r.deps}), gh.WithUserAgent("ladder/"+Version), gh.WithMask(r.act.AddMask))
 	if err != nil {
 		return nil, fmt.Errorf("GitHub App client: %w", err)
 	}

@@ -45,6 +45,9 @@ func (c *Client) InstallationToken(ctx context.Context, appID int64, privateKeyP
 	if err != nil {
 		return nil, fmt.Errorf("GitHub App %d: signing a JWT: %w", appID, err)
 	}
+	if c.mask != nil {
+		c.mask(jwt)
+	}
 	app := newREST(c.bare, c.apiURL, c.ua).WithAuthToken(jwt)
 	inst, _, err := app.Apps.FindRepositoryInstallation(ctx, owner, name)
 	if err != nil {

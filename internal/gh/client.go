@@ -49,6 +49,7 @@ type Client struct {
 	apiURL *url.URL
 	clock  Clock
 	ua     string
+	mask   func(secret string) // told every secret the client derives, before it is used
 }
 
 // REST returns the go-github client.
@@ -68,6 +69,7 @@ type settings struct {
 	clock      Clock
 	maxRetries int
 	userAgent  string
+	mask       func(secret string)
 	set        map[string]string // option -> value given, to reject conflicts
 }
 
@@ -138,6 +140,18 @@ func WithHTTPClient(hc *http.Client) Option {
 			return err
 		}
 		s.httpClient = hc
+		return nil
+	}
+}
+
+// WithMask is told every secret the client derives (a GitHub App's JWT)
+// before the secret is first sent, so a runner can mask it (::add-mask::).
+func WithMask(mask func(secret string)) Option {
+	return func(s *settings) error {
+		if mask == nil {
+			return errors.New("WithMask was given a nil function")
+		}
+		s.mask = mask
 		return nil
 	}
 }
@@ -222,7 +236,7 @@ func New(opts ...Option) (*Client, error) {
 		authed = &http.Client{Transport: &tokenTransport{token: s.token, next: chain}, Jar: jar, CheckRedirect: checkRedirect}
 	}
 	rest := newREST(authed, s.apiURL, s.userAgent)
-	return &Client{rest: rest, http: authed, bare: bare, apiURL: s.apiURL, clock: s.clock, ua: s.userAgent}, nil
+	return &Client{rest: rest, http: authed, bare: bare, apiURL: s.apiURL, clock: s.clock, ua: s.userAgent, mask: s.mask}, nil
 }
 
 func newREST(hc *http.Client, api *url.URL, ua string) *github.Client {

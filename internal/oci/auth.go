@@ -1,9 +1,12 @@
 package oci
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -195,7 +198,7 @@ func hostOnly(reg name.Registry) string {
 // handshake runs go-containerregistry's authentication for the scopes on a
 // challenge already known (its ping is answered from it, without a request).
 func (c *Client) handshake(ctx context.Context, reg name.Registry, auth authn.Authenticator, ch challenge, scopes []string) (http.RoundTripper, error) {
-	rt, err := transport.NewWithContext(ctx, reg, auth, &knownChallenge{next: c.rt, reg: reg, scheme: c.scheme(reg), ch: ch}, scopes)
+	rt, err := transport.NewWithContext(ctx, reg, auth, &knownChallenge{next: c.rt, reg: reg, scheme: c.scheme(reg), ch: ch, mask: c.opts.mask}, scopes)
 	if err != nil {
 		var te *transport.Error
 		if errors.As(err, &te) && (te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden) {
@@ -208,17 +211,24 @@ func (c *Client) handshake(ctx context.Context, reg name.Registry, auth authn.Au
 
 // knownChallenge answers go-containerregistry's ping (GET /v2/ of the
 // registry) with a challenge already received, and sends everything else
-// (token requests, then the registry requests) on.
+// (token requests, then the registry requests) on. The tokens a token
+// service answers with are handed to mask before go-containerregistry sees
+// them.
 type knownChallenge struct {
 	next   http.RoundTripper
 	reg    name.Registry
 	scheme string
 	ch     challenge
+	mask   func(string)
 }
 
 func (k *knownChallenge) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Method != http.MethodGet || req.URL.Path != "/v2/" || req.URL.Host != k.reg.RegistryStr() {
-		return k.next.RoundTrip(req)
+		resp, err := k.next.RoundTrip(req)
+		if err == nil && k.mask != nil && !strings.HasPrefix(req.URL.Path, "/v2/") && resp.StatusCode == http.StatusOK {
+			maskTokens(resp, k.mask)
+		}
+		return resp, err
 	}
 	if req.URL.Scheme != k.scheme {
 		return k.next.RoundTrip(req) // refused by the retry policy, as a real ping would be
@@ -231,6 +241,33 @@ func (k *knownChallenge) RoundTrip(req *http.Request) (*http.Response, error) {
 		Status: http.StatusText(k.ch.status), StatusCode: k.ch.status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: h, Body: http.NoBody, ContentLength: 0, Request: req,
 	}, nil
+}
+
+// maxTokenAnswer bounds the token service's answer read to find its tokens.
+const maxTokenAnswer = 1 << 20
+
+// maskTokens reads a token service's JSON answer, hands its tokens to mask,
+// and puts the body back for the caller.
+func maskTokens(resp *http.Response, mask func(string)) {
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenAnswer))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	if err != nil {
+		return // the caller reports the short body
+	}
+	var answer struct {
+		Token        string `json:"token"`
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	if json.Unmarshal(data, &answer) != nil {
+		return
+	}
+	for _, s := range []string{answer.Token, answer.AccessToken, answer.RefreshToken} {
+		if s != "" {
+			mask(s)
+		}
+	}
 }
 
 // lazyAuth sends requests without credentials until the registry asks for

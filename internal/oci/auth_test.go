@@ -203,3 +203,38 @@ func TestTokenAuthRegistry(t *testing.T) {
 	_, err = anonymousClient(t).PushBundle(ctx, repo, testBundle())
 	mustContain(t, err, "UNAUTHORIZED")
 }
+
+// TestTokensAreMasked: SPEC section 7 masks derived secrets before their
+// first use: every token the registry's token service issues goes to
+// WithMask, with credentials and anonymously.
+func TestTokensAreMasked(t *testing.T) {
+	anonymous(t)
+	ctx := context.Background()
+	ta := registry.DistributionWithTokenAuth(t, map[string]string{"alice": "s3cret"})
+	repo := ta.Host + "/acme/masked"
+	var mu sync.Mutex
+	var masked []string
+	mask := oci.WithMask(func(s string) { mu.Lock(); masked = append(masked, s); mu.Unlock() })
+
+	c, _ := newClient(t, oci.WithAuth("alice", "s3cret"), mask)
+	if _, err := c.PushBundle(ctx, repo, testBundle()); err != nil {
+		t.Fatal(err)
+	}
+	anon, err := oci.New(oci.WithInsecure(), mask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := anon.Tags(ctx, repo); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(masked) < 2 {
+		t.Fatalf("%d tokens masked, want the push token and the anonymous pull token", len(masked))
+	}
+	for _, s := range masked {
+		if strings.Count(s, ".") != 2 { // the test token service issues JWTs
+			t.Errorf("masked %q, not a token", s)
+		}
+	}
+}

@@ -83,6 +83,7 @@ type options struct {
 	userAgent     string
 	forceFallback bool
 	base          http.RoundTripper
+	mask          func(secret string)
 }
 
 // WithAuth uses these credentials for every registry (else the Docker config
@@ -160,6 +161,18 @@ func WithUserAgent(ua string) Option {
 // registry has the referrers API.
 func WithReferrersTagFallback() Option {
 	return func(o *options) error { o.forceFallback = true; return nil }
+}
+
+// WithMask is told every token a registry's token service issues, before
+// the token is first sent, so a runner can mask it (::add-mask::).
+func WithMask(mask func(secret string)) Option {
+	return func(o *options) error {
+		if mask == nil {
+			return errors.New("oci: WithMask: nil function")
+		}
+		o.mask = mask
+		return nil
+	}
 }
 
 // WithBaseTransport replaces the network transport beneath the retry policy
