@@ -62,6 +62,17 @@ const maxInFlight = 100
 // maxInFlight requests under way at once.
 func (r *run) httpClient() *http.Client {
 	r.httpOnce.Do(func() {
+		defer func() {
+			if r.act.Env().Debug {
+				next := r.http.Transport
+				if next == nil {
+					next = http.DefaultTransport
+				}
+				c := *r.http
+				c.Transport = debugTransport{next: next, debug: r.act.Debugf, now: time.Now}
+				r.http = &c
+			}
+		}()
 		if r.deps.HTTP != nil {
 			r.http = r.deps.HTTP
 			return
@@ -78,6 +89,28 @@ func (r *run) httpClient() *http.Client {
 		r.http = &http.Client{Transport: newLimitTransport(t, maxInFlight)}
 	})
 	return r.http
+}
+
+// debugTransport logs every request and its answer as a debug message
+// (shown when the run has debug logging on, RUNNER_DEBUG=1): method, URL
+// without its query, status and time. It sits beneath the retry policies, so
+// each attempt is a line.
+type debugTransport struct {
+	next  http.RoundTripper
+	debug func(format string, args ...any)
+	now   func() time.Time
+}
+
+func (t debugTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := t.now()
+	resp, err := t.next.RoundTrip(req)
+	took := t.now().Sub(start).Round(time.Millisecond)
+	if err != nil {
+		t.debug("%s %s: %v (%s)", req.Method, retry.URL(req), err, took)
+	} else {
+		t.debug("%s %s: %s (%s)", req.Method, retry.URL(req), resp.Status, took)
+	}
+	return resp, err
 }
 
 // limitTransport holds a slot from sending a request until its response body
