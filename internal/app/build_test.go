@@ -21,7 +21,6 @@ import (
 
 	"github.com/ladder-release/ladder/internal/action/actiontest"
 	"github.com/ladder-release/ladder/internal/bundle"
-	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
@@ -384,7 +383,6 @@ func TestBuildRetentionAllDeletesNothing(t *testing.T) {
 	if d := w.fileLedger(t).Deletions; len(d) != 0 {
 		t.Errorf("deletions in a keep-all channel: %+v", d)
 	}
-	var _ = config.DefaultPath
 }
 
 type manifestJSON struct {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -336,26 +337,64 @@ func TestPrimaryLimitReachedWaitsForTheWindow(t *testing.T) {
 	e.check(t, secs(3601), 4)
 }
 
+// observedClock is the system clock, except that Sleep first records the
+// wait asked for and reports it on waiting.
+type observedClock struct {
+	gh.Clock
+	mu      sync.Mutex
+	sleeps  []time.Duration
+	waiting chan time.Duration
+}
+
+func (c *observedClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	c.sleeps = append(c.sleeps, d)
+	c.mu.Unlock()
+	select {
+	case c.waiting <- d:
+	default: // a further wait: recorded, reported by the test
+	}
+	return c.Clock.Sleep(ctx, d)
+}
+
+func (c *observedClock) Sleeps() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Duration(nil), c.sleeps...)
+}
+
 func TestContextCancelledDuringWait(t *testing.T) {
 	sim := ghsim.NewServer(t)
 	sim.CreateRepo(repo)
 	sim.Inject(ghsim.Fault{Status: 429, Header: map[string]string{"Retry-After": "3600"}})
-	c, err := gh.New(gh.WithAPIURL(sim.URL())) // the system clock
+	clock := &observedClock{Clock: gh.SystemClock(), waiting: make(chan time.Duration, 1)}
+	c, err := gh.New(gh.WithAPIURL(sim.URL()), gh.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(100*time.Millisecond, cancel)
-	began := time.Now()
-	_, _, err = c.REST().Repositories.Get(ctx, owner, name)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := c.REST().Repositories.Get(ctx, owner, name)
+		done <- err
+	}()
+	// Cancel once the policy is in the hour-long wait the 429 asked for:
+	// only the cancellation can end it, so the call returning at all shows
+	// the wait honours ctx.
+	if d := <-clock.waiting; d != time.Hour {
+		t.Errorf("the policy waits %s, want 1h (Retry-After: 3600)", d)
+	}
+	cancel()
+	err = <-done
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("want context.Canceled, got %v", err)
 	}
-	if el := time.Since(began); el > 5*time.Second {
-		t.Fatalf("returned after %s", el)
+	if got := clock.Sleeps(); !reflect.DeepEqual(got, []time.Duration{time.Hour}) {
+		t.Errorf("sleeps %v, want only the cancelled 1h wait", got)
 	}
 	if n := len(sim.Requests()); n != 1 {
-		t.Fatalf("%d requests", n)
+		t.Errorf("the simulator saw %d requests, want 1 (no retry after the cancellation): %+v", n, sim.Requests())
 	}
 }
 

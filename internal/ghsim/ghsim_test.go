@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -693,12 +694,28 @@ func TestFaults(t *testing.T) {
 }
 
 func TestLatencyAndInFlight(t *testing.T) {
-	s := ghsim.NewServer(t, ghsim.WithLatency(50*time.Millisecond))
+	const n, latency = 8, 50 * time.Millisecond
+	// The sleep hook records each latency wait and holds every request in it
+	// until all n are there: they can only all get there if the server serves
+	// them at once, and none may be answered or logged before its wait ends.
+	var (
+		mu      sync.Mutex
+		waits   []time.Duration
+		arrived = make(chan struct{}, n)
+		release = make(chan struct{})
+	)
+	sleep := func(d time.Duration) {
+		mu.Lock()
+		waits = append(waits, d)
+		mu.Unlock()
+		arrived <- struct{}{}
+		<-release
+	}
+	s := ghsim.NewServer(t, ghsim.WithLatency(latency), ghsim.WithSleep(sleep))
 	s.CreateRepo(repo)
 	c := client(t, s, "")
-	start := time.Now()
 	var wg sync.WaitGroup
-	for i := 0; i < 8; i++ {
+	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -707,12 +724,33 @@ func TestLatencyAndInFlight(t *testing.T) {
 			}
 		}()
 	}
-	wg.Wait()
-	if el := time.Since(start); el < 50*time.Millisecond || el > 2*time.Second {
-		t.Errorf("8 concurrent requests took %s", el)
+	for i := 0; i < n; i++ {
+		<-arrived // blocks (test timeout) if the server serialises requests
 	}
-	if s.MaxInFlight() < 2 || s.MaxInFlight() > 8 {
-		t.Errorf("MaxInFlight %d", s.MaxInFlight())
+	if got := s.MaxInFlight(); got != n {
+		t.Errorf("MaxInFlight %d with %d requests held in flight, want %d", got, n, n)
+	}
+	if got := len(s.Requests()); got != 0 {
+		t.Errorf("%d requests answered before their latency wait ended", got)
+	}
+	close(release)
+	wg.Wait()
+	mu.Lock()
+	if fmt.Sprint(waits) != fmt.Sprint(slices.Repeat([]time.Duration{latency}, n)) {
+		t.Errorf("latency waits %v, want %d of %s", waits, n, latency)
+	}
+	mu.Unlock()
+	if reqs := s.Requests(); len(reqs) != n {
+		t.Errorf("%d requests logged, want %d", len(reqs), n)
+	} else {
+		for _, r := range reqs {
+			if r.Status != http.StatusOK {
+				t.Errorf("%s %s: status %d", r.Method, r.Path, r.Status)
+			}
+		}
+	}
+	if s.MaxInFlight() != n {
+		t.Errorf("MaxInFlight %d after the requests, want %d", s.MaxInFlight(), n)
 	}
 	s.ResetStats()
 	if len(s.Requests()) != 0 || s.MaxInFlight() != 0 {

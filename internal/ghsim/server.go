@@ -54,6 +54,14 @@ func WithLatency(d time.Duration) Option {
 	return func(s *Server) { s.latency = d }
 }
 
+// WithSleep sets the function that waits out the latency set by WithLatency
+// (default and nil: time.Sleep). Every answer, faults and dropped connections
+// included, calls it once with that latency before anything is written or
+// logged, so tests can record the waits or hold requests in flight.
+func WithSleep(sleep func(time.Duration)) Option {
+	return func(s *Server) { s.sleepFn = sleep }
+}
+
 // WithRateLimit sets how many counted requests each token may make per hour
 // (GitHub's core limit; default 5000).
 func WithRateLimit(n int) Option {
@@ -71,6 +79,7 @@ func WithNow(now func() time.Time) Option {
 type Server struct {
 	prefix  string
 	latency time.Duration
+	sleepFn func(time.Duration)
 	limit   int
 	now     func() time.Time
 
@@ -99,6 +108,7 @@ func New(opts ...Option) *Server {
 	s := &Server{
 		limit:         5000,
 		now:           time.Now,
+		sleepFn:       time.Sleep,
 		repos:         map[string]*repo{},
 		tokens:        map[string]*identity{},
 		apps:          map[int64]*app{},
@@ -112,6 +122,9 @@ func New(opts ...Option) *Server {
 	}
 	if s.prefix == "/" {
 		s.prefix = ""
+	}
+	if s.sleepFn == nil {
+		s.sleepFn = time.Sleep
 	}
 	return s
 }
@@ -316,7 +329,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) sleep() {
 	if s.latency > 0 {
-		time.Sleep(s.latency)
+		s.sleepFn(s.latency)
 	}
 }
 

@@ -86,15 +86,34 @@ func TestFileStore(t *testing.T) {
 	if err != nil || len(d.Bundles) != 1 {
 		t.Fatalf("Update: %v", err)
 	}
-	// ErrNoChange skips the write.
-	before, _ := os.Stat(path)
-	time.Sleep(10 * time.Millisecond)
+	// ErrNoChange skips the write: the file keeps its content, its inode
+	// (no rename over it) and the old modification time it is given here.
+	old := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	content, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	d, err = s.Update(ctx, Message{What: "noop"}, publishNext("a", 0))
 	if err != nil || len(d.Bundles) != 1 {
 		t.Fatalf("a no-change Update: %v", err)
 	}
-	if after, _ := os.Stat(path); !after.ModTime().Equal(before.ModTime()) {
-		t.Error("a no-change Update wrote the file")
+	after, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.ModTime().Equal(old) || !os.SameFile(before, after) {
+		t.Errorf("a no-change Update wrote the file: modified %s (was %s), same file %v",
+			after.ModTime().UTC(), old, os.SameFile(before, after))
+	}
+	if now, err := os.ReadFile(path); err != nil || string(now) != string(content) {
+		t.Errorf("a no-change Update changed the file (%v):\n%s\nwas:\n%s", err, now, content)
 	}
 	// An error from fn writes nothing and comes back as is.
 	boom := errors.New("boom")

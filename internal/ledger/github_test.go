@@ -447,8 +447,7 @@ func TestGitHubInvisibleRepositoryIsAnError(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "cannot be read with this token") {
 		t.Fatalf("Read = %v, want an error naming the repository", err)
 	}
-	srv2, c2 := sim(t)
-	_ = srv2
+	_, c2 := sim(t)
 	doc, err := ghStore(t, c2).Read(context.Background())
 	if err != nil || len(doc.Bundles) != 0 {
 		t.Fatalf("a visible repository without a ledger: %v, %v", doc, err)

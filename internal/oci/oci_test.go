@@ -777,16 +777,21 @@ func TestConcurrentAttachFallback(t *testing.T) {
 		attachAll := func(shared bool) []string {
 			digests := make([]string, jobs)
 			errs := make([]error, jobs)
+			// newClient may call t.Fatal: create the clients here, on the
+			// test goroutine, before the jobs start.
+			clients := make([]*oci.Client, jobs)
 			one, _ := newClient(t, oci.WithReferrersTagFallback())
+			for i := range clients {
+				clients[i] = one
+				if !shared {
+					clients[i], _ = newClient(t, oci.WithReferrersTagFallback())
+				}
+			}
 			var wg sync.WaitGroup
-			for i := range jobs {
+			for i, c := range clients {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					c := one
-					if !shared {
-						c, _ = newClient(t, oci.WithReferrersTagFallback())
-					}
 					digests[i], errs[i] = c.Attach(ctx, repo+":image", lock(i), map[string]string{"shared": fmt.Sprint(shared)})
 				}()
 			}

@@ -203,18 +203,26 @@ func TestPlainHTTPNeedsInsecure(t *testing.T) {
 }
 
 func TestUserAgent(t *testing.T) {
-	s := &scripted{}
+	// The ping (/v2/) and then the tag list, both answered 200.
+	s := &scripted{script: []func(http.ResponseWriter){
+		func(w http.ResponseWriter) { w.WriteHeader(http.StatusOK) },
+		func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"name":"acme/x","tags":["1.0.0"]}`)
+		},
+	}}
 	c, err := New(WithInsecure(), WithUserAgent("ladder/1.2.3"), WithAuth("u", "p"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	if _, err := c.Tags(context.Background(), strings.TrimPrefix(srv.URL, "http://")+"/acme/x"); err == nil {
-		t.Log("tags of the scripted server") // it answers 200 with no JSON: an error is fine
+	tags, err := c.Tags(context.Background(), strings.TrimPrefix(srv.URL, "http://")+"/acme/x")
+	if err != nil || len(tags) != 1 || tags[0] != "1.0.0" {
+		t.Fatalf("Tags = %v, %v; want [1.0.0]", tags, err)
 	}
-	if len(s.headers) < 2 {
-		t.Fatalf("%d requests", len(s.headers))
+	if len(s.headers) != 2 {
+		t.Fatalf("%d requests, want the ping and the tag list", len(s.headers))
 	}
 	for _, h := range s.headers {
 		if !strings.HasPrefix(h.Get("User-Agent"), "ladder/1.2.3") {

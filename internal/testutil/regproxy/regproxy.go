@@ -178,6 +178,7 @@ type Proxy struct {
 	upstream string
 
 	latency   atomic.Int64 // nanoseconds per request
+	sleep     atomic.Pointer[func(context.Context, time.Duration) bool]
 	intercept atomic.Pointer[func(http.ResponseWriter, *http.Request) bool]
 
 	mu       sync.Mutex
@@ -253,6 +254,18 @@ func (p *Proxy) Close() {
 
 // SetLatency adds d before every request is handled (0 turns it off).
 func (p *Proxy) SetLatency(d time.Duration) { p.latency.Store(int64(d)) }
+
+// SetSleep replaces how the latency is waited out (nil restores the timer):
+// f is called with the request's context and the latency before the request
+// is handled, and returns false to drop the request (its context is done).
+// Tests use it to record the waits instead of taking them.
+func (p *Proxy) SetSleep(f func(ctx context.Context, d time.Duration) bool) {
+	if f == nil {
+		p.sleep.Store(nil)
+		return
+	}
+	p.sleep.Store(&f)
+}
 
 // SetFaults replaces the fault configuration and reseeds the random source
 // (a zero Faults turns injection off).
@@ -331,7 +344,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fault := p.record(r, kind)
 
 	if d := time.Duration(p.latency.Load()); d > 0 {
-		if !sleep(r.Context(), d) {
+		wait := sleep
+		if f := p.sleep.Load(); f != nil {
+			wait = *f
+		}
+		if !wait(r.Context(), d) {
 			return
 		}
 	}

@@ -2,11 +2,13 @@ package regproxy
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,10 +156,50 @@ func TestFaults(t *testing.T) {
 	}
 	p.SetFaults(Faults{})
 
+	// SetLatency: every request waits the latency out before it is handled
+	// (the intercept runs first thing in handling), and not at all once it
+	// is 0; a wait ended by a cancelled request drops the request.
+	var (
+		mu     sync.Mutex
+		events []string
+		goOn   = true
+	)
+	p.SetSleep(func(_ context.Context, d time.Duration) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, "wait "+d.String())
+		return goOn
+	})
+	p.SetIntercept(func(http.ResponseWriter, *http.Request) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, "handle")
+		return false
+	})
 	p.SetLatency(30 * time.Millisecond)
-	start := time.Now()
 	do(t, "GET", url, nil)
-	if d := time.Since(start); d < 30*time.Millisecond {
-		t.Errorf("latency: request took %s", d)
+	do(t, "GET", url, nil)
+	p.SetLatency(0)
+	do(t, "GET", url, nil)
+	p.SetLatency(time.Hour)
+	mu.Lock()
+	goOn = false
+	mu.Unlock()
+	do(t, "GET", url, nil)
+	mu.Lock()
+	got := strings.Join(events, ", ")
+	mu.Unlock()
+	if want := "wait 30ms, handle, wait 30ms, handle, handle, wait 1h0m0s"; got != want {
+		t.Errorf("latency: events %q, want %q", got, want)
+	}
+
+	// The real wait takes a cancelled request out of it at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if sleep(ctx, time.Hour) {
+		t.Error("sleep went on for a cancelled request")
+	}
+	if !sleep(context.Background(), time.Nanosecond) {
+		t.Error("sleep dropped a live request")
 	}
 }
