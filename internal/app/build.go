@@ -79,6 +79,10 @@ func buildBundle(ctx context.Context, r *run) error {
 	if !ok {
 		return fmt.Errorf("input channel: %q is not a channel of %s", in.channel, cfg.File)
 	}
+	if isDigest(in.image) {
+		// a bare digest: that manifest in the product's own repository
+		in.image = cfg.Registry + "@" + in.image
+	}
 	l, err := r.bundleLock(ctx, cfg, sec, ch, in)
 	if err != nil {
 		return err
@@ -99,7 +103,11 @@ func buildBundle(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	tagsJSON, _ := json.Marshal(res.Tags)
+	tags := res.Tags
+	if tags == nil {
+		tags = []string{} // nothing written: [], never null
+	}
+	tagsJSON, _ := json.Marshal(tags)
 	if err := r.setOutputs([]kv{
 		{"published", fmt.Sprint(res.Published)},
 		{"digest", res.Digest},
@@ -142,6 +150,9 @@ func (r *run) buildInputs() (buildInputs, error) {
 			return in, fmt.Errorf("input tags: %q is not a valid OCI tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})", t)
 		}
 	}
+	if strings.HasPrefix(in.image, "sha256:") && !isDigest(in.image) {
+		return in, fmt.Errorf("input image: %q is not a digest: want sha256: and 64 lowercase hex digits (or an image reference such as REGISTRY/REPO:TAG or REPO@sha256:...)", in.image)
+	}
 	if in.image != "" && len(in.files) > 0 {
 		return in, errors.New("inputs image and files: an image bundle carries the lock only; give one or the other")
 	}
@@ -157,6 +168,12 @@ func lines(s string) []string {
 		}
 	}
 	return out
+}
+
+// isDigest: d is a bare sha256 digest, "sha256:" and 64 lowercase hex digits.
+func isDigest(d string) bool {
+	h, ok := strings.CutPrefix(d, "sha256:")
+	return ok && len(h) == 64 && strings.Trim(h, "0123456789abcdef") == ""
 }
 
 func validTag(t string) bool {
@@ -326,20 +343,39 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 			if doc, err = store.Read(ctx); err != nil {
 				return nil, fmt.Errorf("reading the ledger: %w", err)
 			}
-			if b, claimed := doc.Bundle(version); claimed && b.Digest == occ.digest && in.version == "" && attempt < maxClaimAttempts {
+			b, claimed := doc.Bundle(version)
+			if !claimed || b.Digest != occ.digest || in.version != "" {
+				return nil, fmt.Errorf("version %s is already published as %s in the registry; refusing to move it to %s", version, occ.digest, digest)
+			}
+			// Retrying helps only when the rule, on the fresh ledger, gives
+			// another version (bump: the next one); from: and a prerelease
+			// give this one again, however often they are asked.
+			again, err := r.nextVersion(cfg, ch, l, v.knownIn(doc, ch.Name))
+			if err != nil {
+				return nil, err
+			}
+			if again != version && attempt < maxClaimAttempts {
 				if err := r.jitter(ctx); err != nil {
 					return nil, err
 				}
 				continue
 			}
-			return nil, fmt.Errorf("version %s is already published as %s in the registry; refusing to move it to %s", version, occ.digest, digest)
+			if again == version && b.LockDigest != l.Digest() {
+				return nil, versionTaken(cfg, ch, version, b.Digest, digest)
+			}
+			if again != version {
+				return nil, fmt.Errorf("version %s is already published as %s in the registry; refusing to move it to %s (gave up after %d attempts: other jobs kept claiming the next version first)", version, occ.digest, digest, attempt)
+			}
+			// this very lock, published by another job under this version
+			// (another build of it): the claim below finds it in the ledger
 		}
 		var replaces ledger.Entry
 		var already bool
+		var takenBy string
 		meta.What = fmt.Sprintf("publish %s %s into channel %s (%s)", cfg.Product, version, ch.Name, digest)
 		claim := newClaim()
 		doc, err = store.Update(ctx, meta, func(d *ledger.Document) error {
-			replaces, already = ledger.Entry{}, false
+			replaces, already, takenBy = ledger.Entry{}, false, ""
 			// This very claim, already in the ledger: a write whose answer was
 			// lost, retried, and met as a conflict. It is this run's publish.
 			for _, e := range d.Stream(stream) {
@@ -372,6 +408,12 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 				Channel: ch.Name, Created: r.deps.Now().UTC(), Actor: meta.Actor, Run: meta.Run, ArtifactType: bundle.ArtifactType, Mode: mode}); errors.Is(err, ledger.ErrAlreadyPublished) {
 				already = true // that version already holds this digest: nothing to publish, nothing appended
 				return ledger.ErrNoChange
+			} else if errors.Is(err, ledger.ErrVersionTaken) && in.version == "" {
+				// the rule gives, on this fresh ledger, a version another digest holds
+				if b, ok := d.Bundle(version); ok {
+					takenBy = b.Digest
+				}
+				return err
 			} else if err != nil {
 				return err // the version is taken by another digest (an explicit version), named in the error
 			}
@@ -393,6 +435,9 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 				return nil, fmt.Errorf("reading the ledger: %w", err)
 			}
 			continue
+		}
+		if takenBy != "" && errors.Is(err, ledger.ErrVersionTaken) {
+			return nil, versionTaken(cfg, ch, version, takenBy, digest)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("claiming %s in the ledger: %w", version, err)
@@ -433,6 +478,30 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 		}
 		return res, nil
 	}
+}
+
+// versionTaken: the channel's version rule gives, on the fresh ledger, a
+// version another digest already holds. Computing it again gives the same
+// version, so no retry can help; the error points at the rule in the config.
+func versionTaken(cfg *config.Config, ch config.Channel, version, theirs, ours string) error {
+	field := "channels." + ch.Name + ".version"
+	var why, way string
+	switch {
+	case ch.Version.From != "":
+		field += ".from"
+		why = fmt.Sprintf("it is component %s's version, so this lock gives it again", ch.Version.From)
+		way = fmt.Sprintf("release a new version of %s, or give the input version", ch.Version.From)
+	case ch.Version.Bump != "":
+		field += ".bump"
+		why = "it is the channel's highest release plus one " + ch.Version.Bump + ", and the version was published outside this channel"
+		way = "give the input version"
+	default:
+		field += ".prerelease"
+		why = "it is made from this lock, so it comes out the same again"
+		way = "give the input version"
+	}
+	return at(cfg, field, fmt.Errorf("version %s is already published as %s; refusing to publish this run's bundle %s under it (a version never moves): %s gives %s (%s); %s",
+		version, theirs, ours, field, version, why, way))
 }
 
 // reattach attaches the lock to the image again in image mode, when a rerun

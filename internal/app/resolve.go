@@ -166,15 +166,20 @@ func (r *run) resolve(ctx context.Context, cfg *config.Config, sec secrets, name
 	if viewErr != nil {
 		return nil, viewErr
 	}
-	version, err := r.nextVersion(cfg, ch, l, v.known)
-	if err != nil {
-		return nil, err
+	changed := !v.hasHead || v.currentLock != l.Digest()
+	// The version build-bundle would publish this lock as: for an unchanged
+	// lock it publishes nothing and reports the channel's current bundle.
+	version := v.head.Version
+	if changed {
+		if version, err = r.nextVersion(cfg, ch, l, v.known); err != nil {
+			return nil, err
+		}
 	}
 	return &resolution{
 		Channel: ch,
 		Lock:    l,
 		Version: version,
-		Changed: v.currentLock != l.Digest(),
+		Changed: changed,
 		Current: v.currentLock,
 		view:    v,
 		store:   store,

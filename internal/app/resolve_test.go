@@ -297,13 +297,16 @@ func TestResolveChangedAndKnownVersionsFromRegistry(t *testing.T) {
 	if res.outputs["changed"] != "false" {
 		t.Errorf("changed = %s although the dev bundle holds the same lock", res.outputs["changed"])
 	}
-	if want := "1.4.1-dev.20261122T011500." + again.CompositeID(); res.outputs["version"] != want {
-		t.Errorf("version = %s, want %s (next patch after the published 1.4.0)", res.outputs["version"], want)
+	if res.outputs["version"] != "1.4.0" || again.Digest() != l.Digest() {
+		t.Errorf("version = %s, want 1.4.0 (unchanged: build-bundle would report the current bundle)", res.outputs["version"])
 	}
 	w.c["cli4"] = w.gh.Commit("rancher/elemental-cli", "main", "cli: fourth")
-	res, _ = resolveOK(t, w, map[string]string{"channel": "dev"})
+	res, moved := resolveOK(t, w, map[string]string{"channel": "dev"})
 	if res.outputs["changed"] != "true" {
 		t.Errorf("changed = %s after a new commit on main", res.outputs["changed"])
+	}
+	if want := "1.4.1-dev.20261122T011500." + moved.CompositeID(); res.outputs["version"] != want {
+		t.Errorf("version = %s, want %s (next patch after the published 1.4.0)", res.outputs["version"], want)
 	}
 }
 
@@ -341,8 +344,13 @@ func TestResolveAgainstDistributionRegistry(t *testing.T) {
 	_, l := resolveOK(t, w, map[string]string{"channel": "dev"})
 	publish(t, w, l, "2.0.0", "2.0.0", "dev")
 	res, _ := resolveOK(t, w, map[string]string{"channel": "dev"})
-	if res.outputs["changed"] != "false" || !strings.HasPrefix(res.outputs["version"], "2.0.1-dev.") {
+	if res.outputs["changed"] != "false" || res.outputs["version"] != "2.0.0" {
 		t.Errorf("changed=%s version=%s", res.outputs["changed"], res.outputs["version"])
+	}
+	w.gh.Commit("rancher/elemental-cli", "main", "cli: moves on")
+	res, _ = resolveOK(t, w, map[string]string{"channel": "dev"})
+	if res.outputs["changed"] != "true" || !strings.HasPrefix(res.outputs["version"], "2.0.1-dev.") {
+		t.Errorf("after a new commit: changed=%s version=%s", res.outputs["changed"], res.outputs["version"])
 	}
 }
 
