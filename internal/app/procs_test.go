@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/ladder-release/ladder/actions"
 	"github.com/ladder-release/ladder/internal/action/actiontest"
 	"github.com/ladder-release/ladder/internal/ghsim"
@@ -23,9 +26,128 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	dir, err := hermetic()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "TestMain:", err)
+		os.Exit(2)
+	}
 	code := m.Run()
 	gotool.Cleanup()
+	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// hermetic keeps this machine's own configuration out of every test of the
+// package (app.Main runs in-process and reads the process environment), and
+// returns the directory it made, for removal after the tests.
+//
+// Registry credentials: oci.New without WithAuth uses authn.DefaultKeychain,
+// which reads $HOME/.docker/config.json or $DOCKER_CONFIG/config.json (and
+// may run their credsStore helper), else podman's $REGISTRY_AUTH_FILE or
+// $XDG_RUNTIME_DIR/containers/auth.json. DOCKER_CONFIG points at a directory
+// holding an empty config.json: the keychain then loads that file (and no
+// other: the ~/.docker one is only ever used when DOCKER_CONFIG is unset) and
+// never reaches the podman files, so a REGISTRY_AUTH_FILE set on this machine
+// is not read either. REGISTRY_* is not touched: the CNCF registry child
+// process reads those variables as its own configuration. XDG_RUNTIME_DIR
+// points at the same directory, which holds no containers/auth.json. HOME and
+// XDG_CACHE_HOME are left alone (gotool caches the tools it builds under the
+// user cache directory).
+//
+// git: source.Git runs the git binary with PATH, HOME... of this process
+// (passEnv); GIT_CONFIG_GLOBAL and GIT_CONFIG_NOSYSTEM (passed too) make it
+// ignore ~/.gitconfig, $XDG_CONFIG_HOME/git/config and /etc/gitconfig
+// (url.insteadOf, http.proxy...).
+func hermetic() (string, error) {
+	dir, err := os.MkdirTemp("", "ladder-app-test-config-")
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte("{}\n"), 0o600); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	for k, v := range map[string]string{
+		"DOCKER_CONFIG":       dir,
+		"XDG_RUNTIME_DIR":     dir,
+		"GIT_CONFIG_GLOBAL":   os.DevNull,
+		"GIT_CONFIG_NOSYSTEM": "1",
+	} {
+		if err := os.Setenv(k, v); err != nil {
+			os.RemoveAll(dir)
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// TestHermeticEnvironment checks what TestMain set. Registry credentials:
+// the keychain of a client without WithAuth reads $DOCKER_CONFIG/config.json,
+// and nothing else, when that file exists (control: credentials put there are
+// found), and TestMain's holds none. git: a global config in HOME is not read
+// (control: it is once GIT_CONFIG_GLOBAL is unset).
+func TestHermeticEnvironment(t *testing.T) {
+	dir := os.Getenv("DOCKER_CONFIG")
+	if !strings.HasPrefix(filepath.Base(dir), "ladder-app-test-config-") {
+		t.Fatalf("DOCKER_CONFIG = %q, not TestMain's directory", dir)
+	}
+	if got := os.Getenv("XDG_RUNTIME_DIR"); got != dir {
+		t.Errorf("XDG_RUNTIME_DIR = %q, want TestMain's %q", got, dir)
+	}
+	if c := keychainAuth(t, "registry.example"); *c != (authn.AuthConfig{}) {
+		t.Errorf("TestMain's DOCKER_CONFIG yields credentials %+v", c)
+	}
+	other := t.TempDir()
+	cfg := `{"auths": {"registry.example": {"auth": "aG9zdDpzM2NyZXQ="}}}` // host:s3cret
+	if err := os.WriteFile(filepath.Join(other, "config.json"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("DOCKER_CONFIG", other)
+	if c := keychainAuth(t, "registry.example"); c.Username != "host" || c.Password != "s3cret" {
+		t.Fatalf("control: the keychain did not read $DOCKER_CONFIG/config.json (got %+v)", c)
+	}
+
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip(err)
+	}
+	home := t.TempDir()
+	if err := os.WriteFile(filepath.Join(home, ".gitconfig"), []byte("[user]\n\tname = host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", home)
+	userName := func() string {
+		cmd := exec.Command(git, "config", "--get", "user.name")
+		cmd.Dir = home // no repository: no local config either
+		out, _ := cmd.Output()
+		return strings.TrimSpace(string(out))
+	}
+	if got := userName(); got != "" {
+		t.Errorf("git read user.name %q from %s", got, filepath.Join(home, ".gitconfig"))
+	}
+	t.Setenv("GIT_CONFIG_GLOBAL", "") // restored after the test
+	os.Unsetenv("GIT_CONFIG_GLOBAL")
+	if got := userName(); got != "host" {
+		t.Fatalf("control: without GIT_CONFIG_GLOBAL, git read user.name %q, not HOME's \"host\"", got)
+	}
+}
+
+func keychainAuth(t *testing.T, registry string) *authn.AuthConfig {
+	t.Helper()
+	reg, err := name.NewRegistry(registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := authn.DefaultKeychain.Resolve(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := a.Authorization()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // ladderBinary builds cmd/ladder once per test binary, as the image does.
@@ -41,22 +163,36 @@ type proc struct {
 
 // runProcess runs `ladder NAME` as a runner would: INPUT_* and GITHUB_* in
 // the environment, outputs in a GITHUB_OUTPUT file, nothing inherited but PATH
-// and HOME (git needs them).
+// and HOME (git needs them; HOME is a fresh directory, so neither ~/.gitconfig
+// nor ~/.docker is read) and GIT_CONFIG_NOSYSTEM (no /etc/gitconfig). It
+// calls t.Fatal: from the test goroutine only (others use execProcess).
 func runProcess(t testing.TB, name string, inputs map[string]string, env map[string]string) proc {
 	t.Helper()
-	dir := t.TempDir()
-	outFile := filepath.Join(dir, "output")
-	if err := os.WriteFile(outFile, nil, 0o644); err != nil {
+	p, err := execProcess(ladderBinary(t), t.TempDir(), name, inputs, env)
+	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(ladderBinary(t), name)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "GITHUB_ACTIONS=true", "GITHUB_OUTPUT=" + outFile}
+	return p
+}
+
+// execProcess is runProcess for any goroutine: bin is the ladder binary
+// (ladderBinary, called beforehand on the test goroutine), dir an empty
+// directory of this run's own (its HOME and GITHUB_OUTPUT). It returns an
+// error, instead of failing the test, when the process cannot be run or its
+// outputs read; the process's own exit code is in proc.
+func execProcess(bin, dir, name string, inputs map[string]string, env map[string]string) (proc, error) {
+	outFile := filepath.Join(dir, "output")
+	if err := os.WriteFile(outFile, nil, 0o644); err != nil {
+		return proc{}, err
+	}
+	cmd := exec.Command(bin, name)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1", "GITHUB_ACTIONS=true", "GITHUB_OUTPUT=" + outFile}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	meta, err := actions.Load(name)
 	if err != nil {
-		t.Fatal(err)
+		return proc{}, err
 	}
 	for k, in := range meta.Inputs { // the runner sets every declared input
 		v, given := inputs[k]
@@ -67,7 +203,7 @@ func runProcess(t testing.TB, name string, inputs map[string]string, env map[str
 	}
 	for k := range inputs {
 		if _, ok := meta.Inputs[k]; !ok {
-			t.Fatalf("input %s is not declared in actions/%s/action.yml", k, name)
+			return proc{}, fmt.Errorf("input %s is not declared in actions/%s/action.yml", k, name)
 		}
 	}
 	var stdout, stderr bytes.Buffer
@@ -77,21 +213,21 @@ func runProcess(t testing.TB, name string, inputs map[string]string, env map[str
 	if ee, ok := err.(*exec.ExitError); ok {
 		p.code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("running ladder %s: %v", name, err)
+		return p, fmt.Errorf("running ladder %s: %v", name, err)
 	}
 	data, err := os.ReadFile(outFile)
 	if err != nil {
-		t.Fatal(err)
+		return p, err
 	}
 	recs, err := actiontest.ParseOutputFile(data)
 	if err != nil {
-		t.Fatalf("GITHUB_OUTPUT of ladder %s: %v", name, err)
+		return p, fmt.Errorf("GITHUB_OUTPUT of ladder %s: %v", name, err)
 	}
 	p.outputs = map[string]string{}
 	for _, r := range recs {
 		p.outputs[r.Name] = r.Value
 	}
-	return p
+	return p, nil
 }
 
 func fakeSHA(job, i int) string {
@@ -160,7 +296,8 @@ channels:
 			}
 		}
 	}
-	ladderBinary(t)
+	bin := ladderBinary(t)
+	procDirs := t.TempDir() // each process gets a directory of its own under it
 	type out struct{ version, digest, lockDigest string }
 	results := make([][]out, jobs)
 	var wg sync.WaitGroup
@@ -182,7 +319,17 @@ channels:
 				for k, v := range inputs {
 					in[k] = v
 				}
-				p := runProcess(t, "build-bundle", in, env)
+				// not runProcess: t.Fatal must not be called off the test goroutine
+				dir, err := os.MkdirTemp(procDirs, "proc-")
+				if err != nil {
+					t.Errorf("job %d publish %d: %v", j, i, err)
+					return
+				}
+				p, err := execProcess(bin, dir, "build-bundle", in, env)
+				if err != nil {
+					t.Errorf("job %d publish %d: %v\n%s%s", j, i, err, p.stdout, p.stderr)
+					return
+				}
 				if p.code != 0 || p.outputs["published"] != "true" {
 					t.Errorf("job %d publish %d: exit %d outputs %v\n%s%s", j, i, p.code, p.outputs, p.stdout, p.stderr)
 					continue

@@ -354,8 +354,47 @@ func TestGitSanitizedEnvironment(t *testing.T) {
 	}
 }
 
+// TestGitPassesConfigSelection: GIT_CONFIG_GLOBAL and GIT_CONFIG_NOSYSTEM
+// reach git (users, and internal/app's TestMain, point git away from
+// ~/.gitconfig and /etc/gitconfig with them): a url.insteadOf in the file
+// GIT_CONFIG_GLOBAL names is applied, and only while it names that file.
+func TestGitPassesConfigSelection(t *testing.T) {
+	f := newFixture(t)
+	const alias = "file:///nonexistent-ladder-test/os.git"
+	cfg := filepath.Join(t.TempDir(), "gitconfig")
+	rewrite := "[url \"" + f.repo.FileURL() + "\"]\n\tinsteadOf = " + alias + "\n"
+	if err := os.WriteFile(cfg, []byte(rewrite), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GIT_CONFIG_GLOBAL", cfg)
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	g := f.git(t, alias)
+	if c, err := g.Branch(context.Background(), "main"); err != nil || c != f.c3 {
+		t.Errorf("Branch through %s's insteadOf = %q, %v; want %q", cfg, c, err, f.c3)
+	}
+	// passed from this process's environment (f.git adds the server's
+	// client environment, which sets GIT_CONFIG_NOSYSTEM itself)
+	env := strings.Join(newGit(alias).environ(), "\n") + "\n"
+	for _, kv := range []string{"GIT_CONFIG_GLOBAL=" + cfg, "GIT_CONFIG_NOSYSTEM=1"} {
+		if !strings.Contains(env, kv+"\n") {
+			t.Errorf("git's environment lacks %s:\n%s", kv, env)
+		}
+	}
+
+	// Control: with another global config the alias does not resolve.
+	t.Setenv("GIT_CONFIG_GLOBAL", os.DevNull)
+	if c, err := f.git(t, alias).Branch(context.Background(), "main"); err == nil {
+		t.Fatalf("control: %s resolved to %s without the insteadOf", alias, c)
+	}
+}
+
+// TestNewGitRefusesURLs: NewGit refuses options, remote helpers, other
+// schemes and control characters, and accepts the usual remote forms. NewGit
+// runs no git, so what is asserted is the refusal; that git itself runs
+// nothing for such a URL (should one get past the check) is
+// TestGitDefencesBehindTheURLCheck's part.
 func TestNewGitRefusesURLs(t *testing.T) {
-	marker := filepath.Join(t.TempDir(), "pwned")
+	marker := filepath.Join(t.TempDir(), "pwned") // only ever a string here
 	for _, url := range []string{
 		"",
 		"-",
@@ -390,72 +429,145 @@ func TestNewGitRefusesURLs(t *testing.T) {
 			t.Errorf("NewGit(%q): %v", url, err)
 		}
 	}
-	if _, err := os.Stat(marker); !os.IsNotExist(err) {
-		t.Fatalf("%s was created", marker)
-	}
 }
 
 // TestGitDefencesBehindTheURLCheck: even a URL that skipped NewGit's check
 // cannot run a command: "--" keeps it from being an option and
-// GIT_ALLOW_PROTOCOL (not overridable by WithEnv) refuses ext::.
+// GIT_ALLOW_PROTOCOL (not overridable by WithEnv) refuses ext::. Each URL
+// touches a marker of its own under t.TempDir(); a control first runs it the
+// way it is hostile (as git would without the defence, or through sh) to
+// prove it does create its marker. Both git commands that take the URL are
+// reached: ls-remote (Branch) and fetch (Commit of a SHA on a Git whose
+// listing is already cached, empty).
 func TestGitDefencesBehindTheURLCheck(t *testing.T) {
-	dir := t.TempDir()
-	marker := filepath.Join(dir, "pwned")
-	ext := "ext::sh -c touch% " + marker
-
-	// Control: without the protocol restriction this URL does run a command,
-	// so the assertions below are meaningful.
-	ctl := exec.Command("git", "ls-remote", "--", ext)
-	ctl.Env = append(os.Environ(), "GIT_ALLOW_PROTOCOL=ext", "GIT_TERMINAL_PROMPT=0")
-	_ = ctl.Run() // fails: touch is no git server; it ran all the same
-	if _, err := os.Stat(marker); err != nil {
-		t.Skipf("control: ext:: did not run here (%v); nothing to prove", err)
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip(err)
 	}
-	if err := os.Remove(marker); err != nil {
-		t.Fatal(err)
-	}
-
 	srv := gitserver.New(t)
-	for _, url := range []string{
-		ext,
-		"--upload-pack=touch " + marker,
-		"-u touch " + marker,
-		"file://" + dir + "/x;touch " + marker,
-		"file://" + dir + "/$(touch " + marker + ")",
+	const sha = "0123456789abcdef0123456789abcdef01234567"
+	gitCtl := func(env []string, args ...string) *exec.Cmd {
+		cmd := exec.Command("git", args...)
+		cmd.Env = append(srv.ClientEnv(), env...)
+		return cmd
+	}
+	for _, c := range []struct {
+		url     func(marker string) string
+		control func(url string) *exec.Cmd
+	}{
+		// without the protocol restriction, ext:: runs its command
+		{func(m string) string { return "ext::sh -c touch% " + m }, func(url string) *exec.Cmd {
+			return gitCtl([]string{"GIT_ALLOW_PROTOCOL=ext"}, "ls-remote", "--", url)
+		}},
+		// without "--", fetch takes the URL for its --upload-pack option
+		{func(m string) string { return "--upload-pack=touch " + m }, func(url string) *exec.Cmd {
+			bare := t.TempDir()
+			if out, err := gitCtl(nil, "init", "--quiet", "--bare", "--", bare).CombinedOutput(); err != nil {
+				t.Fatalf("git init: %v\n%s", err, out)
+			}
+			cmd := gitCtl(nil, "--git-dir="+bare, "fetch", "--depth=1", url, sha)
+			cmd.Dir = bare
+			return cmd
+		}},
+		// through a shell
+		{func(m string) string { return "file://" + filepath.Dir(m) + "/x;touch " + m }, func(url string) *exec.Cmd {
+			return exec.Command(sh, "-c", ": "+url)
+		}},
+		{func(m string) string { return "file://" + filepath.Dir(m) + "/$(touch " + m + ")" }, func(url string) *exec.Cmd {
+			return exec.Command(sh, "-c", ": "+url)
+		}},
 	} {
-		g := newGit(url, WithEnv(srv.ClientEnv()...), WithEnv("GIT_ALLOW_PROTOCOL=ext:file"))
-		if _, err := g.Branch(context.Background(), "main"); err == nil {
-			t.Errorf("%q: no error", url)
+		ctlMarker := filepath.Join(t.TempDir(), "control")
+		ctl := c.control(c.url(ctlMarker))
+		if ctl.Dir == "" {
+			ctl.Dir = t.TempDir()
 		}
-		if _, err := g.Commit(context.Background(), "0123456789abcdef0123456789abcdef01234567"); err == nil {
-			t.Errorf("%q: no error", url)
+		_ = ctl.Run() // fails: touch is no git server; it ran all the same
+		if _, err := os.Stat(ctlMarker); err != nil {
+			t.Fatalf("control: %q run as %q did not create its marker (%v): the check below would prove nothing", c.url(ctlMarker), ctl.Args, err)
+		}
+
+		marker := filepath.Join(t.TempDir(), "pwned")
+		url := c.url(marker)
+		opts := []GitOption{WithEnv(srv.ClientEnv()...), WithEnv("GIT_ALLOW_PROTOCOL=ext:file")}
+		if _, err := newGit(url, opts...).Branch(context.Background(), "main"); err == nil {
+			t.Errorf("%q: Branch: no error", url)
+		}
+		g := newGit(url, opts...)
+		g.refs, _ = parseLsRemote(nil) // listed: Commit goes straight to the fetch
+		if _, err := g.Commit(context.Background(), sha); err == nil {
+			t.Errorf("%q: Commit: no error", url)
 		}
 		if _, err := os.Stat(marker); !os.IsNotExist(err) {
-			t.Fatalf("%q ran a command: %s exists", url, marker)
+			t.Errorf("%q ran a command: %s exists (%v)", url, marker, err)
 		}
 	}
 }
 
 // TestGitRefNamesAreData: branch, tag and pin names with shell
-// metacharacters are looked up as data, never interpreted.
+// metacharacters or option syntax are looked up as data, never interpreted.
+// Each hostile name touches a marker of its own under t.TempDir(); a control
+// first runs it the way it is hostile (through sh, or as an argument of git
+// before the URL) to prove it does create its marker, so the marker's absence
+// after Branch, Commit and Tags is evidence.
 func TestGitRefNamesAreData(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip(err)
+	}
 	f := newFixture(t)
 	ctx := context.Background()
-	dir := t.TempDir()
-	marker := filepath.Join(dir, "pwned")
 	g := f.git(t, f.repo.HTTPURL())
-	for _, name := range []string{
-		"main;touch " + marker,
-		"main;touch /tmp/pwned",
-		"$(touch " + marker + ")",
-		"$(id)",
-		"`touch " + marker + "`",
-		"main && touch " + marker,
-		"main | touch " + marker,
-		"main\ntouch " + marker,
-		"--upload-pack=touch " + marker,
-		"-",
+	gFile := f.git(t, f.repo.FileURL())
+	both := []*Git{g, gFile}
+	// viaShell: the name as text of a shell command line.
+	viaShell := func(name string) *exec.Cmd { return exec.Command(sh, "-c", ": "+name) }
+	// asGitArg: the name as an argument of git before a file:// URL.
+	asGitArg := func(name string) *exec.Cmd {
+		cmd := exec.Command("git", "ls-remote", name, f.repo.FileURL())
+		cmd.Env = f.srv.ClientEnv()
+		return cmd
+	}
+	for _, c := range []struct {
+		name    func(marker string) string
+		control func(name string) *exec.Cmd
+		on      []*Git
+	}{
+		{func(m string) string { return "main;touch " + m }, viaShell, both},
+		{func(m string) string { return "$(touch " + m + ")" }, viaShell, both},
+		{func(m string) string { return "`touch " + m + "`" }, viaShell, both},
+		{func(m string) string { return "main && touch " + m }, viaShell, both},
+		{func(m string) string { return "main | touch " + m }, viaShell, both},
+		{func(m string) string { return "main\ntouch " + m }, viaShell, both},
+		// over smart HTTP git ignores --upload-pack: only file:// (and ssh)
+		// remotes run it
+		{func(m string) string { return "--upload-pack=touch " + m }, asGitArg, []*Git{gFile}},
 	} {
+		ctlMarker := filepath.Join(t.TempDir(), "control")
+		ctl := c.control(c.name(ctlMarker))
+		ctl.Dir = t.TempDir()
+		_ = ctl.Run() // may fail (touch is no upload-pack): it ran all the same
+		if _, err := os.Stat(ctlMarker); err != nil {
+			t.Fatalf("control: %q ran through %v did not create its marker (%v): the check below would prove nothing", c.name(ctlMarker), ctl.Args, err)
+		}
+
+		for _, g := range c.on {
+			marker := filepath.Join(t.TempDir(), "pwned")
+			name := c.name(marker)
+			_, err := g.Branch(ctx, name)
+			wantNotFound(t, err)
+			_, err = g.Commit(ctx, name)
+			wantNotFound(t, err)
+			if tags, err := g.Tags(ctx, name); err != nil || len(tags) != 0 {
+				t.Errorf("%s: Tags(%q) = %v, %v", g, name, tags, err)
+			}
+			if _, err := os.Stat(marker); !os.IsNotExist(err) {
+				t.Errorf("%s: ref name %q ran a command: %s exists (%v)", g, name, marker, err)
+			}
+		}
+	}
+	// Names that create nothing: looked up, not found, like any other.
+	for _, name := range []string{"$(id)", "-", "--", "-h"} {
 		_, err := g.Branch(ctx, name)
 		wantNotFound(t, err)
 		_, err = g.Commit(ctx, name)
@@ -463,9 +575,6 @@ func TestGitRefNamesAreData(t *testing.T) {
 		if tags, err := g.Tags(ctx, name); err != nil || len(tags) != 0 {
 			t.Errorf("Tags(%q) = %v, %v", name, tags, err)
 		}
-	}
-	if _, err := os.Stat(marker); !os.IsNotExist(err) {
-		t.Fatalf("a ref name ran a command: %s exists", marker)
 	}
 
 	// Refs whose names really hold metacharacters resolve like any other.
