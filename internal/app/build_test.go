@@ -662,9 +662,6 @@ func TestImageModeIDTagFollowsTheLedger(t *testing.T) {
 // message naming the inputs that carry them, or saying the ones given were
 // refused.
 func TestBuildExplainsRegistryRefusal(t *testing.T) {
-	dir := t.TempDir() // no credentials from this machine's Docker config
-	t.Setenv("DOCKER_CONFIG", dir)
-	t.Setenv("XDG_RUNTIME_DIR", dir)
 	ta := registry.DistributionWithTokenAuth(t, map[string]string{"publisher": "s3cret"})
 	ta.SetAnonymousPull(false) // a private package
 	w := newWorld(t, worldOpt{registry: ta.Host})

@@ -13,16 +13,7 @@ import (
 	"github.com/ladder-release/ladder/internal/testutil/regproxy"
 )
 
-// anonymous makes the keychain (Docker's config, podman's auth.json under
-// XDG_RUNTIME_DIR) find no credentials, so a client without WithAuth is
-// anonymous whatever this machine's own config holds. (REGISTRY_AUTH_FILE is
-// left alone: the CNCF registry would read it as its own configuration.)
-func anonymous(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("DOCKER_CONFIG", dir)
-	t.Setenv("XDG_RUNTIME_DIR", dir)
-}
-
+// anonymousClient has no credentials (TestMain empties the keychain).
 func anonymousClient(t *testing.T) *oci.Client {
 	t.Helper()
 	c, err := oci.New(oci.WithInsecure(), oci.WithSleeper((&fakeSleeper{}).Sleep))
@@ -35,7 +26,6 @@ func anonymousClient(t *testing.T) *oci.Client {
 // TestAnonymousClientDoesNotPing: without credentials, a registry that asks
 // for none is never pinged: a publish is its blob and manifest requests only.
 func TestAnonymousClientDoesNotPing(t *testing.T) {
-	anonymous(t)
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p := reg.proxied(t)
@@ -137,7 +127,6 @@ func TestIsLoopbackRepository(t *testing.T) {
 // TestTokenAuthRegistry: the CNCF registry behind the Docker token protocol,
 // as ghcr.io and Docker Hub are.
 func TestTokenAuthRegistry(t *testing.T) {
-	anonymous(t)
 	ctx := context.Background()
 	ta := registry.DistributionWithTokenAuth(t, map[string]string{"alice": "s3cret"})
 	p := regproxy.Start(t, ta.Host)
@@ -208,7 +197,6 @@ func TestTokenAuthRegistry(t *testing.T) {
 // first use: every token the registry's token service issues goes to
 // WithMask, with credentials and anonymously.
 func TestTokensAreMasked(t *testing.T) {
-	anonymous(t)
 	ctx := context.Background()
 	ta := registry.DistributionWithTokenAuth(t, map[string]string{"alice": "s3cret"})
 	repo := ta.Host + "/acme/masked"
