@@ -899,7 +899,7 @@ func chainText(js string) string {
 func (d *demo) auditTrail(ctx context.Context) error {
 	var writes []ghsim.CommitInfo
 	for _, c := range d.gh.History(demoWorkflow, ledger.Branch) {
-		if strings.HasPrefix(c.Message, "ladder: ") { // the branch starts from main's history
+		if strings.HasPrefix(c.Message, "ladder: ") { // every ledger write (the branch is an orphan)
 			writes = append(writes, c)
 		}
 	}

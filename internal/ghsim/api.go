@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -474,6 +476,261 @@ func (c *call) deleteRef() *response {
 		delete(r.tags, strings.TrimPrefix(name, "refs/tags/"))
 	}
 	return &response{status: http.StatusNoContent}
+}
+
+// Git data: trees and commits written directly, as a client does to make a
+// commit the contents API cannot (an orphan branch's first commit, several
+// files at once). Trees are flat in the simulator (path -> blob) and keep
+// no file modes: every blob is answered as mode 100644.
+
+var fullSHA = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
+// treeEntryIn is one entry of POST git/trees. SHA is absent, null or a
+// string: absent or null together with no content deletes the path.
+type treeEntryIn struct {
+	Path    *string         `json:"path"`
+	Mode    string          `json:"mode"`
+	Type    string          `json:"type"`
+	SHA     json.RawMessage `json:"sha"`
+	Content *string         `json:"content"`
+}
+
+// treeModes maps each mode GitHub accepts to its object type.
+var treeModes = map[string]string{"100644": "blob", "100755": "blob", "120000": "blob", "040000": "tree", "160000": "commit"}
+
+// validTreePath is a relative path without empty, "." or ".." segments.
+func validTreePath(p string) bool {
+	if p == "" {
+		return false
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// removeTreePath drops p and everything under p/ from tree, and any file
+// standing where one of p's parent directories goes; whether p was there
+// (as a file or a directory).
+func removeTreePath(tree map[string]string, p string) bool {
+	found := false
+	if _, ok := tree[p]; ok {
+		delete(tree, p)
+		found = true
+	}
+	for q := range tree {
+		if strings.HasPrefix(q, p+"/") {
+			delete(tree, q)
+			found = true
+		}
+	}
+	for dir := path.Dir(p); dir != "."; dir = path.Dir(dir) {
+		delete(tree, dir)
+	}
+	return found
+}
+
+func (c *call) createTree() *response {
+	var in struct {
+		BaseTree *string        `json:"base_tree"`
+		Tree     *[]treeEntryIn `json:"tree"`
+	}
+	r, e := c.writeRepo(&in)
+	if e != nil {
+		return e
+	}
+	if in.Tree == nil {
+		return validationError("Invalid request.\n\n\"tree\" wasn't supplied.")
+	}
+	tree := map[string]string{}
+	if in.BaseTree != nil && *in.BaseTree != "" {
+		base, ok := r.trees[*in.BaseTree]
+		if !ok {
+			return validationError("base_tree is not a valid tree oid")
+		}
+		for k, v := range base {
+			tree[k] = v
+		}
+	}
+	for i, ent := range *in.Tree {
+		if ent.Path == nil {
+			return validationError(fmt.Sprintf("Invalid request.\n\n\"path\" wasn't supplied for tree entry %d.", i))
+		}
+		p := *ent.Path
+		if !validTreePath(p) {
+			return validationError(fmt.Sprintf("tree.path %q is not a valid path", p))
+		}
+		typ, ok := treeModes[ent.Mode]
+		if !ok {
+			return validationError(fmt.Sprintf("Invalid request.\n\nFor 'items', %q is not a valid tree.mode: use 100644, 100755, 040000, 160000 or 120000.", ent.Mode))
+		}
+		if ent.Type != "" && ent.Type != typ {
+			return validationError(fmt.Sprintf("tree.type %q does not match tree.mode %s (%s)", ent.Type, ent.Mode, typ))
+		}
+		if typ == "commit" {
+			return validationError("tree entries of type commit (submodules) are not supported by this simulator")
+		}
+		var sha *string
+		if len(ent.SHA) > 0 && string(ent.SHA) != "null" {
+			var v string
+			if err := json.Unmarshal(ent.SHA, &v); err != nil {
+				return validationError(fmt.Sprintf("Invalid request.\n\nFor 'items', tree.sha of %q is not a string or null.", p))
+			}
+			sha = &v
+		}
+		switch {
+		case sha != nil && ent.Content != nil:
+			return validationError(fmt.Sprintf("tree entry %q: use either tree.sha or content, not both", p))
+		case sha == nil && ent.Content == nil:
+			if !removeTreePath(tree, p) {
+				return validationError(fmt.Sprintf("tree.path %q cannot be deleted: it does not exist", p))
+			}
+		case ent.Content != nil:
+			if typ != "blob" {
+				return validationError(fmt.Sprintf("tree entry %q: content is for blobs, not a %s", p, typ))
+			}
+			data := []byte(*ent.Content)
+			b := gitHash("blob", data)
+			r.blobs[b] = data
+			removeTreePath(tree, p)
+			tree[p] = b
+		case typ == "blob":
+			if _, ok := r.blobs[*sha]; !ok {
+				return validationError(fmt.Sprintf("tree.sha %s is not a valid blob", *sha))
+			}
+			removeTreePath(tree, p)
+			tree[p] = *sha
+		default: // a subtree
+			sub, ok := r.trees[*sha]
+			if !ok {
+				return validationError(fmt.Sprintf("tree.sha %s is not a valid tree", *sha))
+			}
+			removeTreePath(tree, p)
+			for q, b := range sub {
+				tree[p+"/"+q] = b
+			}
+		}
+	}
+	return jsonResponse(http.StatusCreated, c.treeJSON(r, r.putTree(tree), false))
+}
+
+// treeJSON is a tree as GET and POST git/trees answer it: its entries, or
+// with recursive every file and directory under it. Directories are named by
+// their own trees, which are recorded.
+func (c *call) treeJSON(r *repo, sha string, recursive bool) map[string]any {
+	tree := r.trees[sha]
+	subs := map[string]map[string]string{} // directory -> its tree
+	var files []string
+	for p, b := range tree {
+		if recursive || !strings.Contains(p, "/") {
+			files = append(files, p)
+		}
+		for d := path.Dir(p); d != "."; d = path.Dir(d) {
+			if recursive || !strings.Contains(d, "/") {
+				if subs[d] == nil {
+					subs[d] = map[string]string{}
+				}
+				subs[d][strings.TrimPrefix(p, d+"/")] = b
+			}
+		}
+	}
+	type entry struct {
+		path string
+		m    map[string]any
+	}
+	var out []entry
+	for _, p := range files {
+		b := tree[p]
+		out = append(out, entry{p, map[string]any{"path": p, "mode": "100644", "type": "blob", "sha": b,
+			"size": len(r.blobs[b]), "url": c.repoURL(r) + "/git/blobs/" + b}})
+	}
+	for d, sub := range subs {
+		ts := r.putTree(sub)
+		out = append(out, entry{d, map[string]any{"path": d, "mode": "040000", "type": "tree", "sha": ts,
+			"url": c.repoURL(r) + "/git/trees/" + ts}})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
+	entries := make([]map[string]any, len(out))
+	for i, e := range out {
+		entries[i] = e.m
+	}
+	return map[string]any{"sha": sha, "url": c.repoURL(r) + "/git/trees/" + sha, "tree": entries, "truncated": false}
+}
+
+// getTree answers GET git/trees/{sha}: sha names a tree, or a commit, branch
+// or tag whose tree it is; recursive (any value) lists everything under it.
+func (c *call) getTree() *response {
+	r, e := c.repo(levelRead)
+	if e != nil {
+		return e
+	}
+	sha := c.params["sha"]
+	if _, ok := r.trees[sha]; !ok {
+		cm := r.resolve(sha)
+		if cm == nil {
+			return errNotFound()
+		}
+		sha = cm.treeSHA
+	}
+	return jsonResponse(http.StatusOK, c.treeJSON(r, sha, c.query.Has("recursive")))
+}
+
+func (c *call) createCommit() *response {
+	var in struct {
+		Message   *string      `json:"message"`
+		Tree      *string      `json:"tree"`
+		Parents   []string     `json:"parents"`
+		Author    *signatureIn `json:"author"`
+		Committer *signatureIn `json:"committer"`
+	}
+	r, e := c.writeRepo(&in)
+	if e != nil {
+		return e
+	}
+	if in.Message == nil {
+		return validationError("Invalid request.\n\n\"message\" wasn't supplied.")
+	}
+	if in.Tree == nil {
+		return validationError("Invalid request.\n\n\"tree\" wasn't supplied.")
+	}
+	for _, p := range in.Parents {
+		if !fullSHA.MatchString(p) {
+			return validationError("Each SHA in the 'parents' parameter must be exactly 40 characters and contain only [0-9a-f].")
+		}
+		if r.commits[p] == nil {
+			return validationError("Parent SHA does not exist or is not a commit object")
+		}
+	}
+	tree, ok := r.trees[*in.Tree]
+	if !ok {
+		return validationError("Tree SHA does not exist")
+	}
+	// The author is the caller unless given; the committer is the author
+	// unless given.
+	aut, _ := c.signatures(nil, nil)
+	if in.Author != nil && in.Author.Name != "" {
+		aut = in.Author.signature()
+	}
+	com := aut
+	if in.Committer != nil && in.Committer.Name != "" {
+		com = in.Committer.signature()
+	}
+	cm := c.s.storeCommit(r, *in.Message, append([]string(nil), in.Parents...), tree, aut, com)
+	return jsonResponse(http.StatusCreated, c.gitCommitJSON(r, cm))
+}
+
+func (c *call) getGitCommit() *response {
+	r, e := c.repo(levelRead)
+	if e != nil {
+		return e
+	}
+	cm := r.commits[c.params["sha"]]
+	if cm == nil {
+		return errNotFound()
+	}
+	return jsonResponse(http.StatusOK, c.gitCommitJSON(r, cm))
 }
 
 func (c *call) getTagObject() *response {

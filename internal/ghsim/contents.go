@@ -9,6 +9,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"time"
 )
 
 // maxInlineContent is the size above which the contents API answers a file
@@ -93,7 +94,12 @@ func (c *call) getContents() *response {
 	}
 	p := strings.Trim(c.params["path"], "/")
 	if _, ok := cm.tree[p]; ok && p != "" && c.stale {
-		cm = r.beforeChange(cm, p)
+		if cm = r.beforeChange(cm, p); cm == nil {
+			// The file came with the root commit (an orphan branch made
+			// through the git data API): a replica that has not seen it has
+			// not seen the branch either.
+			return apiError(http.StatusNotFound, "No commit found for the ref "+ref)
+		}
 	}
 	if _, ok := cm.tree[p]; ok && p != "" {
 		if wantsRaw(c.r) {
@@ -142,10 +148,17 @@ func (c *call) getContents() *response {
 
 // beforeChange is the newest first-parent ancestor of cm where path differs
 // from cm (missing, or another blob): what a replica that has not seen the
-// file's last change holds. cm itself when path never changed.
+// file's last change holds. nil when path is in cm and came with the root
+// commit (nothing before it); cm itself when path never changed otherwise.
 func (r *repo) beforeChange(cm *commit, p string) *commit {
 	cur, had := cm.tree[p]
-	for c := cm; len(c.parents) > 0; {
+	for c := cm; ; {
+		if len(c.parents) == 0 {
+			if had {
+				return nil
+			}
+			break
+		}
 		parent := r.commits[c.parents[0]]
 		if parent == nil {
 			break
@@ -159,8 +172,17 @@ func (r *repo) beforeChange(cm *commit, p string) *commit {
 }
 
 type signatureIn struct {
-	Name  string `json:"name"`
-	Email string `json:"email"`
+	Name  string     `json:"name"`
+	Email string     `json:"email"`
+	Date  *time.Time `json:"date"` // ISO 8601; the time of the write when absent
+}
+
+func (in *signatureIn) signature() Signature {
+	s := Signature{Name: in.Name, Email: in.Email}
+	if in.Date != nil {
+		s.Date = in.Date.UTC()
+	}
+	return s
 }
 
 // fileWrite is the part of the body PUT and DELETE on the contents API share.
@@ -203,11 +225,11 @@ func (c *call) signatures(author, committer *signatureIn) (Signature, Signature)
 		com = Signature{Name: c.ident.login, Email: c.ident.login + "@users.noreply.github.com"}
 	}
 	if committer != nil && committer.Name != "" {
-		com = Signature{Name: committer.Name, Email: committer.Email}
+		com = committer.signature()
 	}
 	aut := com
 	if author != nil && author.Name != "" {
-		aut = Signature{Name: author.Name, Email: author.Email}
+		aut = author.signature()
 	}
 	return aut, com
 }

@@ -2,7 +2,8 @@
 // benchmarks and the in-process demo.
 //
 // It keeps repositories (commits, branches, lightweight and annotated tags,
-// files, check runs, commit statuses, received repository_dispatch events),
+// files, git trees and commits made through the git data API, check runs,
+// commit statuses, received repository_dispatch events),
 // tokens and GitHub App installations, and answers the subset of the REST API
 // ladder uses with the JSON shapes, status codes, error bodies
 // ({"message": ..., "documentation_url": ...}), pagination (per_page, page,

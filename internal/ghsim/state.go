@@ -48,6 +48,7 @@ type repo struct {
 	tags          map[string]string     // tag name -> commit or tag object
 	tagObjs       map[string]*tagObject // tag object sha -> object
 	blobs         map[string][]byte
+	trees         map[string]map[string]string // tree sha -> path -> blob sha (never changed once stored)
 	checkRuns     []*checkRun
 	statuses      []*commitStatus
 	dispatches    []Dispatch
@@ -183,7 +184,7 @@ func (s *Server) CreateRepo(fullName string) {
 	s.nextID++
 	r := &repo{owner: owner, name: name, id: s.nextID, defaultBranch: "main",
 		commits: map[string]*commit{}, branches: map[string]string{}, tags: map[string]string{},
-		tagObjs: map[string]*tagObject{}, blobs: map[string][]byte{}}
+		tagObjs: map[string]*tagObject{}, blobs: map[string][]byte{}, trees: map[string]map[string]string{}}
 	s.repos[key] = r
 	s.newCommit(r, "main", "Initial commit", nil, simUser, simUser)
 }
@@ -212,13 +213,16 @@ func (s *Server) newCommit(r *repo, branch, message string, changes map[string][
 		r.blobs[b] = content
 		tree[path] = b
 	}
-	now := s.now().UTC().Truncate(time.Second)
-	if author.Date.IsZero() {
-		author.Date = now
-	}
-	if committer.Date.IsZero() {
-		committer.Date = now
-	}
+	c := s.storeCommit(r, message, parents, tree, author, committer)
+	r.branches[branch] = c.sha
+	return c
+}
+
+// putTree names a tree (path -> blob sha, flat) and records it, so that
+// base_tree, a commit's tree and GET git/trees find it; callers hold s.mu
+// and never change tree afterwards. The name is a hash of the sorted
+// entries, not git's tree encoding; the empty tree gets git's name for it.
+func (r *repo) putTree(tree map[string]string) string {
 	paths := make([]string, 0, len(tree))
 	for p := range tree {
 		paths = append(paths, p)
@@ -228,14 +232,30 @@ func (s *Server) newCommit(r *repo, branch, message string, changes map[string][
 	for _, p := range paths {
 		fmt.Fprintf(&tb, "%s %s\n", tree[p], p)
 	}
-	treeSHA := gitHash("tree", []byte(tb.String()))
+	sha := gitHash("tree", []byte(tb.String()))
+	if _, ok := r.trees[sha]; !ok {
+		r.trees[sha] = tree
+	}
+	return sha
+}
+
+// storeCommit adds a commit of tree with parents (none: a root commit),
+// moving no ref; zero dates are now.
+func (s *Server) storeCommit(r *repo, message string, parents []string, tree map[string]string, author, committer Signature) *commit {
+	now := s.now().UTC().Truncate(time.Second)
+	if author.Date.IsZero() {
+		author.Date = now
+	}
+	if committer.Date.IsZero() {
+		committer.Date = now
+	}
+	treeSHA := r.putTree(tree)
 	s.seq++
 	sha := gitHash("commit", []byte(fmt.Sprintf("tree %s\nparent %s\nrepo %s\nseq %d\n\n%s",
-		treeSHA, parentSHA, r.fullName(), s.seq, message)))
+		treeSHA, strings.Join(parents, " "), r.fullName(), s.seq, message)))
 	c := &commit{sha: sha, message: message, parents: parents, tree: tree, treeSHA: treeSHA,
 		author: author, committer: committer}
 	r.commits[sha] = c
-	r.branches[branch] = sha
 	return c
 }
 
@@ -409,6 +429,23 @@ func (s *Server) File(fullName, branch, path string) ([]byte, bool) {
 		return nil, false
 	}
 	return append([]byte(nil), r.blobs[b]...), true
+}
+
+// Paths lists the files (full paths, sorted) in the tree of the commit ref
+// resolves to (a SHA, branch or tag); nil when it resolves to none.
+func (s *Server) Paths(fullName, ref string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.mustRepo(fullName).resolve(ref)
+	if c == nil {
+		return nil
+	}
+	paths := make([]string, 0, len(c.tree))
+	for p := range c.tree {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	return paths
 }
 
 // Head returns the commit at the head of branch.

@@ -28,9 +28,18 @@ const Branch = "ladder-ledger"
 // content ("encoding": "none") and is then read as a blob. Writes go through
 // PUT contents with the blob sha that was read as the precondition: a 409
 // (or a 422 about the sha) means another writer got there first, and Update
-// reloads, applies fn again and retries, with jittered backoff. The branch is
-// created from the default branch's head on the first write. Every write is a
-// commit whose message is the update's Message.
+// reloads, applies fn again and retries, with jittered backoff. Every write
+// is a commit whose message is the update's Message.
+//
+// The first write into a repository without the branch creates it as an
+// orphan branch through the git data API: a tree holding only the ledger
+// file, a commit of it with no parent, and the ref. So the branch shares
+// nothing with the repository's code (no .github/workflows for GitHub to run
+// on each ledger write) and its history is the audit trail alone. Another
+// writer creating the branch first (422 "Reference already exists") is a
+// conflict like any other. A branch that exists, made by an older ladder from
+// the default branch's head or holding another product's ledger, is written
+// through the contents API as it is.
 //
 // The last document seen is kept with its blob sha: when GET contents
 // answers the same sha, it is reused rather than fetched and parsed again. A
@@ -253,7 +262,8 @@ func (s *GitHubStore) save(ctx context.Context, doc *Document, sha string, msg M
 	ready := s.branchReady
 	s.mu.Unlock()
 	if sha == "" && !ready {
-		if err := s.ensureBranch(ctx); err != nil {
+		created, err := s.createBranch(ctx, doc, msg)
+		if err != nil || created {
 			return err
 		}
 	}
@@ -336,39 +346,58 @@ func (w *sink) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// ensureBranch creates the ledger branch from the default branch's head when
-// it does not exist. Another writer creating it first is fine.
-func (s *GitHubStore) ensureBranch(ctx context.Context) error {
-	_, _, err := s.client.Git.GetRef(ctx, s.owner, s.repo, "heads/"+Branch)
+// createBranch makes the first write when the ledger branch does not exist:
+// an orphan branch whose first commit holds doc as the only file (created is
+// true). When the branch exists, it writes nothing and the caller writes the
+// file through the contents API. Another writer creating the branch first is
+// errConflict: reload, apply again, write on its branch.
+func (s *GitHubStore) createBranch(ctx context.Context, doc *Document, msg Message) (created bool, err error) {
+	_, _, err = s.client.Git.GetRef(ctx, s.owner, s.repo, "heads/"+Branch)
 	if err == nil {
 		s.setBranchReady(true)
-		return nil
+		return false, nil
 	}
 	if !gh.IsStatus(err, http.StatusNotFound) {
-		return fmt.Errorf("looking for the ledger branch %s in %s/%s: %w", Branch, s.owner, s.repo, err)
+		return false, fmt.Errorf("looking for the ledger branch %s in %s/%s: %w", Branch, s.owner, s.repo, err)
 	}
-	r, _, err := s.client.Repositories.Get(ctx, s.owner, s.repo)
+	fail := func(what string, err error) error {
+		return fmt.Errorf("creating the ledger branch %s in %s/%s (%s): %s: %w", Branch, s.owner, s.repo, msg.Summary(), what, err)
+	}
+	// The document is JSON, valid UTF-8 (Marshal escapes what is not), so it
+	// travels as the tree entry's content and the blob is its exact bytes.
+	tree, _, err := s.client.Git.CreateTree(ctx, s.owner, s.repo, "", []*github.TreeEntry{{
+		Path: github.String(s.path), Mode: github.String("100644"), Type: github.String("blob"),
+		Content: github.String(string(doc.Marshal())),
+	}})
 	if err != nil {
-		return fmt.Errorf("reading %s/%s to create the ledger branch: %w", s.owner, s.repo, err)
+		return false, fail("creating its tree", err)
 	}
-	def := r.GetDefaultBranch()
-	if def == "" {
-		return fmt.Errorf("creating the ledger branch %s: %s/%s has no default branch", Branch, s.owner, s.repo)
-	}
-	ref, _, err := s.client.Git.GetRef(ctx, s.owner, s.repo, "heads/"+def)
+	commit, _, err := s.client.Git.CreateCommit(ctx, s.owner, s.repo, &github.Commit{
+		Message: github.String(msg.String()),
+		Tree:    &github.Tree{SHA: tree.SHA},
+		// no parents: the branch's first commit, unrelated to any other branch
+	}, nil)
 	if err != nil {
-		return fmt.Errorf("creating the ledger branch %s from %s of %s/%s: %w", Branch, def, s.owner, s.repo, err)
+		return false, fail("creating its first commit", err)
 	}
 	_, _, err = s.client.Git.CreateRef(ctx, s.owner, s.repo, &github.Reference{
 		Ref:    github.String("refs/heads/" + Branch),
-		Object: &github.GitObject{SHA: ref.GetObject().SHA},
+		Object: &github.GitObject{SHA: commit.SHA},
 	})
 	if err != nil {
-		a, ok := gh.AsAPIError(err)
-		if !ok || a.Status != http.StatusUnprocessableEntity || !strings.Contains(a.Message, "already exists") {
-			return fmt.Errorf("creating the ledger branch %s in %s/%s: %w", Branch, s.owner, s.repo, err)
+		if a, ok := gh.AsAPIError(err); ok && a.Status == http.StatusUnprocessableEntity && strings.Contains(a.Message, "already exists") {
+			// Another writer made the branch (or this one did, and the
+			// answer was lost): its ledger is the one to apply fn to.
+			s.setBranchReady(true)
+			return false, fmt.Errorf("%w: the ledger branch was created by another writer: %s", errConflict, a.Message)
 		}
+		return false, fail("creating the ref", err)
 	}
 	s.setBranchReady(true)
-	return nil
+	for _, e := range tree.Entries {
+		if e.GetPath() == s.path && e.GetSHA() != "" {
+			s.remember(e.GetSHA(), doc)
+		}
+	}
+	return true, nil
 }

@@ -68,15 +68,14 @@ func TestGitHubCreatesOnFirstWrite(t *testing.T) {
 	if _, ok := srv.Head(repo, Branch); ok {
 		t.Fatal("Read created the branch")
 	}
-	main, _ := srv.Head(repo, "main")
 
 	msg := Message{What: "publish dev 1.0.1", Actor: "octocat", Run: "https://github.com/acme/app/actions/runs/42"}
 	if _, err := s.Update(ctx, msg, publishNext("a", 0)); err != nil {
 		t.Fatal(err)
 	}
 	hist := srv.History(repo, Branch)
-	if len(hist) < 2 || hist[1].SHA != main {
-		t.Fatalf("the ledger branch does not start from main's head: %+v", hist)
+	if len(hist) != 1 || len(hist[0].Parents) != 0 {
+		t.Fatalf("the ledger branch is not an orphan whose first commit is the write: %+v", hist)
 	}
 	if hist[0].Message != msg.String() {
 		t.Errorf("commit message %q, want %q", hist[0].Message, msg.String())
@@ -131,6 +130,10 @@ func TestGitHubBranchCreatedConcurrently(t *testing.T) {
 func TestGitHubRacingWriters(t *testing.T) {
 	ctx := context.Background()
 	srv, c := sim(t)
+	// The branch exists (another product's ledger is on it): app.json's
+	// first write is a PUT too (TestLedgerBranchCreatedByTwoStores races
+	// the branch's creation).
+	srv.PutFile(repo, Branch, "tools.json", NewDocument("tools").Marshal(), "another product's ledger")
 	a, b := ghStore(t, c), ghStore(t, c)
 
 	for round := 0; round < 2; round++ {
@@ -205,7 +208,7 @@ func TestGitHubConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkNoLoss(t, d, writers, 25)
-	if n := len(srv.History(repo, Branch)) - len(srv.History(repo, "main")); n != 200 {
+	if n := len(srv.History(repo, Branch)); n != 200 {
 		t.Errorf("%d commits on the ledger branch, want 200 (one per publish)", n)
 	}
 	puts := 0
@@ -360,21 +363,34 @@ func TestGitHubGivesUp(t *testing.T) {
 	}
 }
 
-// TestGitHubServerErrorsRetried: a 502 on the PUT is retried by the GitHub
-// adapter's policy, and the write lands once.
+// TestGitHubServerErrorsRetried: a 502 on any request of a write (the
+// branch's creation on the first, the PUT on the next) is retried by the
+// GitHub adapter's policy, and the write lands once.
 func TestGitHubServerErrorsRetried(t *testing.T) {
 	srv, c := sim(t)
 	s := ghStore(t, c)
+	for _, f := range []struct{ method, path string }{
+		{"GET", "/repos/acme/app/contents/app.json"}, {"GET", "/repos/acme/app/git/ref/heads/ladder-ledger"},
+		{"POST", "/repos/acme/app/git/trees"}, {"POST", "/repos/acme/app/git/commits"}, {"POST", "/repos/acme/app/git/refs"},
+	} {
+		srv.Inject(ghsim.Fault{Method: f.method, Path: f.path, Status: http.StatusBadGateway})
+	}
+	if _, err := s.Update(context.Background(), Message{What: "publish"}, publishNext("a", 0)); err != nil {
+		t.Fatal(err)
+	}
 	srv.Inject(ghsim.Fault{Method: "GET", Path: "/repos/acme/app/contents/app.json", Status: http.StatusBadGateway})
 	srv.Inject(ghsim.Fault{Method: "PUT", Path: "/repos/acme/app/contents/app.json", Status: http.StatusBadGateway})
-	if _, err := s.Update(context.Background(), Message{What: "publish"}, publishNext("a", 0)); err != nil {
+	if _, err := s.Update(context.Background(), Message{What: "publish"}, publishNext("a", 1)); err != nil {
 		t.Fatal(err)
 	}
 	if srv.PendingFaults() != 0 {
 		t.Error("a fault was not used")
 	}
 	d, _ := ghStore(t, c).Read(context.Background())
-	checkNoLoss(t, d, []string{"a"}, 1)
+	checkNoLoss(t, d, []string{"a"}, 2)
+	if n := len(srv.History(repo, Branch)); n != 2 {
+		t.Errorf("%d commits on the ledger branch, want 2", n)
+	}
 }
 
 // TestGitHubLostAnswer: the PUT lands but its answer is lost (the
