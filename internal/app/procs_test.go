@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/ladder-release/ladder/internal/testutil/gotool"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,141 +13,31 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
-
 	"github.com/ladder-release/ladder/actions"
 	"github.com/ladder-release/ladder/internal/action/actiontest"
 	"github.com/ladder-release/ladder/internal/ghsim"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/testutil/gotool"
+	"github.com/ladder-release/ladder/internal/testutil/hermetic"
 	"github.com/ladder-release/ladder/internal/testutil/registry"
 )
 
 func TestMain(m *testing.M) {
-	dir, err := hermetic()
+	cleanup, err := hermetic.Setup() // app.Main runs in-process and reads the process environment
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "TestMain:", err)
 		os.Exit(2)
 	}
 	code := m.Run()
 	gotool.Cleanup()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 
-// hermetic keeps this machine's own configuration out of every test of the
-// package (app.Main runs in-process and reads the process environment), and
-// returns the directory it made, for removal after the tests.
-//
-// Registry credentials: oci.New without WithAuth uses authn.DefaultKeychain,
-// which reads $HOME/.docker/config.json or $DOCKER_CONFIG/config.json (and
-// may run their credsStore helper), else podman's $REGISTRY_AUTH_FILE or
-// $XDG_RUNTIME_DIR/containers/auth.json. DOCKER_CONFIG points at a directory
-// holding an empty config.json: the keychain then loads that file (and no
-// other: the ~/.docker one is only ever used when DOCKER_CONFIG is unset) and
-// never reaches the podman files, so a REGISTRY_AUTH_FILE set on this machine
-// is not read either. REGISTRY_* is not touched: the CNCF registry child
-// process reads those variables as its own configuration. XDG_RUNTIME_DIR
-// points at the same directory, which holds no containers/auth.json. HOME and
-// XDG_CACHE_HOME are left alone (gotool caches the tools it builds under the
-// user cache directory).
-//
-// git: source.Git runs the git binary with PATH, HOME... of this process
-// (passEnv); GIT_CONFIG_GLOBAL and GIT_CONFIG_NOSYSTEM (passed too) make it
-// ignore ~/.gitconfig, $XDG_CONFIG_HOME/git/config and /etc/gitconfig
-// (url.insteadOf, http.proxy...).
-func hermetic() (string, error) {
-	dir, err := os.MkdirTemp("", "ladder-app-test-config-")
-	if err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte("{}\n"), 0o600); err != nil {
-		os.RemoveAll(dir)
-		return "", err
-	}
-	for k, v := range map[string]string{
-		"DOCKER_CONFIG":       dir,
-		"XDG_RUNTIME_DIR":     dir,
-		"GIT_CONFIG_GLOBAL":   os.DevNull,
-		"GIT_CONFIG_NOSYSTEM": "1",
-	} {
-		if err := os.Setenv(k, v); err != nil {
-			os.RemoveAll(dir)
-			return "", err
-		}
-	}
-	return dir, nil
-}
-
-// TestHermeticEnvironment checks what TestMain set. Registry credentials:
-// the keychain of a client without WithAuth reads $DOCKER_CONFIG/config.json,
-// and nothing else, when that file exists (control: credentials put there are
-// found), and TestMain's holds none. git: a global config in HOME is not read
-// (control: it is once GIT_CONFIG_GLOBAL is unset).
-func TestHermeticEnvironment(t *testing.T) {
-	dir := os.Getenv("DOCKER_CONFIG")
-	if !strings.HasPrefix(filepath.Base(dir), "ladder-app-test-config-") {
-		t.Fatalf("DOCKER_CONFIG = %q, not TestMain's directory", dir)
-	}
-	if got := os.Getenv("XDG_RUNTIME_DIR"); got != dir {
-		t.Errorf("XDG_RUNTIME_DIR = %q, want TestMain's %q", got, dir)
-	}
-	if c := keychainAuth(t, "registry.example"); *c != (authn.AuthConfig{}) {
-		t.Errorf("TestMain's DOCKER_CONFIG yields credentials %+v", c)
-	}
-	other := t.TempDir()
-	cfg := `{"auths": {"registry.example": {"auth": "aG9zdDpzM2NyZXQ="}}}` // host:s3cret
-	if err := os.WriteFile(filepath.Join(other, "config.json"), []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("DOCKER_CONFIG", other)
-	if c := keychainAuth(t, "registry.example"); c.Username != "host" || c.Password != "s3cret" {
-		t.Fatalf("control: the keychain did not read $DOCKER_CONFIG/config.json (got %+v)", c)
-	}
-
-	git, err := exec.LookPath("git")
-	if err != nil {
-		t.Skip(err)
-	}
-	home := t.TempDir()
-	if err := os.WriteFile(filepath.Join(home, ".gitconfig"), []byte("[user]\n\tname = host\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", home)
-	userName := func() string {
-		cmd := exec.Command(git, "config", "--get", "user.name")
-		cmd.Dir = home // no repository: no local config either
-		out, _ := cmd.Output()
-		return strings.TrimSpace(string(out))
-	}
-	if got := userName(); got != "" {
-		t.Errorf("git read user.name %q from %s", got, filepath.Join(home, ".gitconfig"))
-	}
-	t.Setenv("GIT_CONFIG_GLOBAL", "") // restored after the test
-	os.Unsetenv("GIT_CONFIG_GLOBAL")
-	if got := userName(); got != "host" {
-		t.Fatalf("control: without GIT_CONFIG_GLOBAL, git read user.name %q, not HOME's \"host\"", got)
-	}
-}
-
-func keychainAuth(t *testing.T, registry string) *authn.AuthConfig {
-	t.Helper()
-	reg, err := name.NewRegistry(registry)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := authn.DefaultKeychain.Resolve(reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := a.Authorization()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+// TestHermeticEnvironment: TestMain keeps this machine's registry
+// credentials and git configuration out of the tests.
+func TestHermeticEnvironment(t *testing.T) { hermetic.Check(t) }
 
 // ladderBinary builds cmd/ladder once per test binary, as the image does.
 func ladderBinary(t testing.TB) string { return gotool.Ladder(t, filepath.Join("..", "..")) }
