@@ -23,17 +23,8 @@ import (
 	"github.com/ladder-release/ladder/internal/testutil/registry"
 )
 
-func TestMain(m *testing.M) {
-	cleanup, err := hermetic.Setup() // app.Main runs in-process and reads the process environment
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "TestMain:", err)
-		os.Exit(2)
-	}
-	code := m.Run()
-	gotool.Cleanup()
-	cleanup()
-	os.Exit(code)
-}
+// app.Main runs in-process and reads the process environment.
+func TestMain(m *testing.M) { os.Exit(hermetic.Run(m, gotool.Cleanup)) }
 
 // TestHermeticEnvironment: TestMain keeps this machine's registry
 // credentials and git configuration out of the tests.

@@ -22,6 +22,7 @@
 package hermetic
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,6 +59,23 @@ func Setup() (cleanup func(), err error) {
 		}
 	}
 	return cleanup, nil
+}
+
+// Run is a TestMain body: m.Run inside Setup's environment, then each of
+// after (other cleanups), then Setup's cleanup. It returns the exit code:
+// func TestMain(m *testing.M) { os.Exit(hermetic.Run(m)) }.
+func Run(m *testing.M, after ...func()) int {
+	cleanup, err := Setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hermetic.Setup:", err)
+		return 2
+	}
+	defer cleanup()
+	code := m.Run()
+	for _, f := range after {
+		f()
+	}
+	return code
 }
 
 // Check shows that Setup ran and works. Registry credentials: the keychain
