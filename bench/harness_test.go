@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"fmt"
-	"github.com/ladder-release/ladder/internal/testutil/gotool"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 	"github.com/ladder-release/ladder/actions"
 	"github.com/ladder-release/ladder/internal/action/actiontest"
 	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/testutil/gotool"
+	"github.com/ladder-release/ladder/internal/testutil/hermetic"
 	"github.com/ladder-release/ladder/internal/testutil/registry"
 	"github.com/ladder-release/ladder/internal/testutil/regproxy"
 )
@@ -29,11 +30,11 @@ const (
 	RegctlVersion = "v0.8.0"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	gotool.Cleanup()
-	os.Exit(code)
-}
+// TestMain keeps this machine's registry credentials and git configuration
+// away from both tools.
+func TestMain(m *testing.M) { os.Exit(hermetic.Run(m, gotool.Cleanup)) }
+
+func TestHermeticEnvironment(t *testing.T) { hermetic.Check(t) }
 
 // ladderBinary builds cmd/ladder once per test binary, as the image does.
 func ladderBinary(tb testing.TB) string { return gotool.Ladder(tb, "..") }
@@ -59,6 +60,7 @@ type stage struct {
 	ladder string // the ladder binary
 	regctl string // the regctl binary
 	home   string // HOME and REGCTL_CONFIG's directory for regctl
+	facts  registryFacts
 }
 
 func newStage(b *testing.B) *stage {
@@ -66,6 +68,7 @@ func newStage(b *testing.B) *stage {
 	regctl := installTool(b, RegctlModule, RegctlVersion)
 	s := &stage{ladder: ladderBinary(b), regctl: regctl}
 	upstream := registry.Distribution(b)
+	s.facts = probeRegistry(b, upstream) // straight to the registry: not counted
 	s.proxy = regproxy.Start(b, upstream)
 	s.host = s.proxy.Host()
 	s.home = b.TempDir()
