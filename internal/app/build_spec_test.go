@@ -270,3 +270,53 @@ func TestBuildVersionBumpTakenElsewhereFailsAtOnce(t *testing.T) {
 		t.Errorf("want an error starting %q:\n%s", want, res.stdout)
 	}
 }
+
+// A team moving from release scripts to ladder starts with an empty ledger
+// and a registry that already holds their versions. The ledger grants 2.0.0
+// (it has never seen it), but the registry's 2.0.0 is the script's image:
+// build-bundle refuses, naming both digests, and changes nothing (the tag,
+// the ledger).
+func TestBuildVersionTagFromBeforeLadderIsNotOverwritten(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	img, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.ParseReference(w.repo() + ":2.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := img.Digest()
+	script := d.String()
+	resolveOK(t, w, map[string]string{"channel": "dev"})
+	res := w.runAction(t, "build-bundle", map[string]string{"channel": "dev", "version": "2.0.0"}, nil)
+	if res.code != ExitFailure {
+		t.Fatalf("exit %d, want a failure:\n%s", res.code, res.stdout)
+	}
+	ours := ""
+	for _, dg := range regexp.MustCompile(`sha256:[0-9a-f]{64}`).FindAllString(res.stdout, -1) {
+		if dg != script {
+			ours = dg
+		}
+	}
+	if !strings.Contains(res.stdout, script) || ours == "" || !strings.Contains(res.stdout, "2.0.0") {
+		t.Errorf("the error does not name the version and both digests (the registry's %s):\n%s", script, res.stdout)
+	}
+	if got, err := newTestOCI(t).Head(context.Background(), w.repo()+":2.0.0"); err != nil || got.Digest != script {
+		t.Errorf("version tag 2.0.0: %v %s, want the script's %s", err, got.Digest, script)
+	}
+	if _, err := os.Stat(filepath.Join(w.ws, "ledger.json")); err == nil {
+		if n := len(w.fileLedger(t).Bundles); n != 0 {
+			t.Errorf("%d bundles in the ledger, want none", n)
+		}
+	}
+	for _, tag := range []string{"dev", "sha-" + strings.Repeat("e", 7)} {
+		if _, err := newTestOCI(t).Head(context.Background(), w.repo()+":"+tag); err == nil {
+			t.Errorf("tag %s was written", tag)
+		}
+	}
+}

@@ -42,14 +42,7 @@ func buildOK(t *testing.T, w *world, inputs map[string]string) result {
 	return res
 }
 
-func (w *world) oci(t *testing.T) *oci.Client {
-	t.Helper()
-	c, err := oci.New(oci.WithInsecure())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func (w *world) oci(t *testing.T) *oci.Client { t.Helper(); return newTestOCI(t) }
 
 func (w *world) repo() string { return w.registry + "/acme/elemental" }
 
