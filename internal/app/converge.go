@@ -43,9 +43,10 @@ type ledgerTags func(doc *ledger.Document) map[string]string
 // granted it), so the read is stale (GitHub's contents API can answer an
 // older file for a while after another job's write). Such a tag is never
 // overwritten: the ledger is read again until it knows the bundle, and when
-// it still does not after the last round, the run fails saying so. Anything
-// else (a hand-pushed manifest, an image, another product's bundle) is
-// overwritten with the ledger's value.
+// it still does not after the last round, the run fails saying so. In image
+// mode the bundle is an image carrying this product's lock as a referrer.
+// Anything else (a hand-pushed manifest, an image without this product's
+// lock, another product's bundle) is overwritten with the ledger's value.
 func (r *run) convergeTags(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, implied ledgerTags, known map[string]string) error {
 	if cfg.Ledger.Kind == config.LedgerNone {
 		return nil // no truth but the registry
@@ -54,8 +55,8 @@ func (r *run) convergeTags(ctx context.Context, cfg *config.Config, store ledger
 		known = map[string]string{}
 	}
 	foreign := 0
-	versions := map[string]string{} // digest -> its version if a bundle of this product, else ""
-	var behind *staleTag            // the last round's tag the ledger read is behind on
+	versions := map[string][]string{} // digest -> its versions if a bundle of this product
+	var behind *staleTag              // the last round's tag the ledger read is behind on
 	for round := 0; round < convergeRounds; round++ {
 		doc, err := store.Read(ctx)
 		if err != nil {
@@ -81,14 +82,14 @@ func (r *run) convergeTags(ctx context.Context, cfg *config.Config, store ledger
 					deferred = true
 					continue
 				}
-				version, ok := versions[have]
+				vs, ok := versions[have]
 				if !ok {
-					if version, err = r.bundleVersion(ctx, cfg, reg, tag, have); err != nil {
+					if vs, err = r.bundleVersions(ctx, cfg, reg, tag, have); err != nil {
 						return err
 					}
-					versions[have] = version
+					versions[have] = vs
 				}
-				if _, held := doc.Bundle(version); version != "" && !held {
+				if version := notHeld(doc, vs); version != "" {
 					// newer than this ledger read: never moved back
 					delete(known, tag)
 					deferred = true
@@ -127,22 +128,70 @@ func (r *run) convergeTags(ctx context.Context, cfg *config.Config, store ledger
 // read does not hold yet.
 type staleTag struct{ tag, digest, version string }
 
-// bundleVersion reads the manifest digest (under tag) and returns its
-// version when it is a bundle of this product, "" for anything else (another
-// product's bundle, an image, a manifest someone pushed by hand, or one that
-// is gone). One manifest GET.
-func (r *run) bundleVersion(ctx context.Context, cfg *config.Config, reg *oci.Client, tag, digest string) (string, error) {
+// notHeld is the first of versions the ledger document does not hold, "" if
+// it holds them all.
+func notHeld(doc *ledger.Document, versions []string) string {
+	for _, v := range versions {
+		if _, held := doc.Bundle(v); !held {
+			return v
+		}
+	}
+	return ""
+}
+
+// bundleVersions reads the manifest digest (under tag) and returns its
+// versions when it is a bundle of this product, none for anything else (another
+// product's bundle, a manifest someone pushed by hand, or one that is gone).
+// A bundle of this product is either ladder's artifact (one manifest GET) or,
+// in image mode, an image with this product's lock attached: ladder attaches
+// it only after the ledger granted the version, so its annotations name the
+// version (the referrers listing, and the lock's manifest where the listing
+// drops annotations). An image with no such lock is not one.
+func (r *run) bundleVersions(ctx context.Context, cfg *config.Config, reg *oci.Client, tag, digest string) ([]string, error) {
+	fail := func(err error) ([]string, error) {
+		return nil, fmt.Errorf("reading the manifest under tag %s before moving the tag: %w", tag, err)
+	}
 	d, err := reg.Resolve(ctx, cfg.Registry+"@"+digest)
 	switch {
 	case errors.Is(err, oci.ErrNotFound):
-		return "", nil
+		return nil, nil
 	case err != nil:
-		return "", fmt.Errorf("reading the manifest under tag %s before moving the tag: %w", tag, err)
+		return fail(err)
 	}
-	if d.ArtifactType != bundle.ArtifactType || d.Annotations[bundle.KeyProduct] != cfg.Product {
-		return "", nil
+	if d.ArtifactType == bundle.ArtifactType {
+		if v := d.Annotations[bundle.OCIVersion]; d.Annotations[bundle.KeyProduct] == cfg.Product && v != "" {
+			return []string{v}, nil
+		}
+		return nil, nil
 	}
-	return d.Annotations[bundle.OCIVersion], nil
+	var versions []string
+	refs, err := reg.Referrers(ctx, cfg.Registry+"@"+digest)
+	if err != nil {
+		return fail(err)
+	}
+	for _, ref := range refs {
+		if ref.ArtifactType != "" && ref.ArtifactType != oci.LockMediaType {
+			continue
+		}
+		ann := ref.Annotations
+		if ann[bundle.KeyProduct] == "" {
+			lk, err := reg.Resolve(ctx, cfg.Registry+"@"+ref.Digest)
+			if errors.Is(err, oci.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return fail(err)
+			}
+			if lk.ArtifactType != oci.LockMediaType {
+				continue
+			}
+			ann = lk.Annotations
+		}
+		if ann[bundle.KeyProduct] == cfg.Product && ann[bundle.OCIVersion] != "" {
+			versions = append(versions, ann[bundle.OCIVersion])
+		}
+	}
+	return versions, nil
 }
 
 // tagDigest is the digest a tag points at, "" when there is no such tag.

@@ -209,3 +209,52 @@ func TestConvergeOverwritesWhatIsNotThisProductsBundle(t *testing.T) {
 		})
 	}
 }
+
+// TestConvergeKeepsANewerImageOnAStaleLedgerRead is the same story in image
+// mode, where the bundle is the team's image and carries no ladder
+// annotations: what says it is this product's 0.0.2 is the lock attached to
+// it (a referrer). I1 (0.0.1) then I2 (0.0.2, the same lock, forced) enter
+// channel stable; a rerun with I1 reads, for the whole run, the ledger before
+// I2's claim. The channel tag stays on I2 and the run fails saying the
+// ledger read looks stale. An image with no lock of this product attached is
+// still overwritten (TestConvergeOverwritesWhatIsNotThisProductsBundle).
+func TestConvergeKeepsANewerImageOnAStaleLedgerRead(t *testing.T) {
+	proxy := regproxy.Start(t, registry.InProcess(t))
+	w := newWorld(t, worldOpt{registry: proxy.Host()})
+	w.writeConfig(t, withLedger(w.s1Config(""), "github"))
+	push := func(tag string) string {
+		img, err := random.Image(256, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, _ := name.ParseReference(w.registry + "/acme/elemental-os:" + tag)
+		if err := remote.Write(ref, img); err != nil {
+			t.Fatal(err)
+		}
+		d, _ := img.Digest()
+		return d.String()
+	}
+	i1, i2 := push("build-1"), push("build-2")
+	resolveOK(t, w, map[string]string{"channel": "stable"})
+	first := buildOK(t, w, map[string]string{"channel": "stable", "image": w.registry + "/acme/elemental-os:build-1"})
+	second := buildOK(t, w, map[string]string{"channel": "stable", "image": w.registry + "/acme/elemental-os:build-2", "force": "true"})
+	if first.outputs["digest"] != i1 || second.outputs["digest"] != i2 || second.outputs["version"] != "0.0.2" {
+		t.Fatalf("setup: published %v then %v", first.outputs, second.outputs)
+	}
+	wantTag(t, w, "stable", i2)
+	w.gh.StaleReads("acme/elemental", ledgerFile, 1000) // longer than any run
+	if _, ok := readGitHubLedger(t, w).Bundle("0.0.2"); ok {
+		t.Fatal("setup: the stale ledger read holds 0.0.2")
+	}
+	proxy.Reset()
+	res := w.runAction(t, "build-bundle", map[string]string{"channel": "stable", "image": w.registry + "/acme/elemental-os:build-1"}, nil)
+	wantTag(t, w, "stable", i2)
+	if res.code != ExitFailure {
+		t.Fatalf("exit %d, want a failure naming the stale ledger read:\n%s", res.code, res.stdout)
+	}
+	for _, want := range []string{"registry tag stable", i2, "0.0.2", "ledger read looks stale"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("the error lacks %q:\n%s", want, res.stdout)
+		}
+	}
+}
