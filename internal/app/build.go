@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -284,21 +286,13 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 		return nil, err
 	}
 	if v.hasHead && v.currentLock == l.Digest() && !in.force {
-		res := &published{Digest: v.head.Digest, Ref: cfg.Registry + "@" + v.head.Digest, Version: v.head.Version,
-			Reason: fmt.Sprintf("channel %s already holds this lock (%s) as %s", ch.Name, l.Digest(), v.head.Version)}
-		if !in.dryRun && cfg.Ledger.Kind != config.LedgerNone {
-			// a rerun after a crash between the ledger write and the tags finishes the job
-			if err := r.converge(ctx, cfg, store, reg, ch.Name, true, ""); err != nil {
-				return nil, err
-			}
-			if err := r.reattach(ctx, cfg, reg, l, in, v.head.Digest, v.head.Version); err != nil {
-				return nil, err
-			}
-			if err := r.ensureIDTag(ctx, cfg, reg, l, in, v.head.Digest); err != nil {
-				return nil, err
-			}
+		reason := fmt.Sprintf("channel %s already holds this lock (%s) as %s", ch.Name, l.Digest(), v.head.Version)
+		b, ok := v.doc.BundleByDigest(v.head.Digest)
+		if in.dryRun || cfg.Ledger.Kind == config.LedgerNone || !ok {
+			return &published{Digest: v.head.Digest, Ref: cfg.Registry + "@" + v.head.Digest, Version: v.head.Version, Reason: reason}, nil
 		}
-		return res, nil
+		// a rerun after a stop between the ledger write and the tags finishes the job
+		return r.finish(ctx, cfg, ch, store, reg, v.doc, l, in, b, reason)
 	}
 	doc := v.doc
 	meta := ledger.Message{Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL()}
@@ -371,6 +365,7 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 		}
 		var replaces ledger.Entry
 		var already bool
+		var mine ledger.Bundle // with already: the ledger's bundle of this lock
 		var takenBy string
 		meta.What = fmt.Sprintf("publish %s %s into channel %s (%s)", cfg.Product, version, ch.Name, digest)
 		claim := newClaim()
@@ -395,7 +390,7 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 			}
 			if h, ok := d.Head(stream); ok {
 				if b, ok := d.BundleByDigest(h.Digest); ok && b.LockDigest == l.Digest() && !in.force {
-					already = true // another job published this lock meanwhile
+					already, mine = true, b // another job published this lock meanwhile
 					return ledger.ErrNoChange
 				}
 				replaces = h
@@ -406,7 +401,13 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 			}
 			if err := d.AddBundle(ledger.Bundle{Version: version, Digest: digest, LockDigest: l.Digest(), ID: l.CompositeID(),
 				Channel: ch.Name, Created: r.deps.Now().UTC(), Actor: meta.Actor, Run: meta.Run, ArtifactType: bundle.ArtifactType, Mode: mode}); errors.Is(err, ledger.ErrAlreadyPublished) {
-				already = true // that version already holds this digest: nothing to publish, nothing appended
+				// that version already holds this digest (this lock, claimed
+				// by a run that may have stopped before its tags): nothing to
+				// publish, nothing appended
+				already, mine = true, ledger.Bundle{}
+				if b, ok := d.Bundle(version); ok {
+					mine = b
+				}
 				return ledger.ErrNoChange
 			} else if errors.Is(err, ledger.ErrVersionTaken) && in.version == "" {
 				// the rule gives, on this fresh ledger, a version another digest holds
@@ -443,18 +444,11 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 			return nil, fmt.Errorf("claiming %s in the ledger: %w", version, err)
 		}
 		if already {
-			h, _ := doc.Head(stream)
-			if err := r.converge(ctx, cfg, store, reg, ch.Name, true, ""); err != nil {
-				return nil, err
+			reason := fmt.Sprintf("channel %s already holds this lock as %s", ch.Name, mine.Version)
+			if h, ok := doc.Head(stream); !ok || h.Digest != mine.Digest {
+				reason = fmt.Sprintf("this lock is already published as %s in channel %s (its head is now %s)", mine.Version, ch.Name, h.Version)
 			}
-			if err := r.reattach(ctx, cfg, reg, l, in, h.Digest, h.Version); err != nil {
-				return nil, err
-			}
-			if err := r.ensureIDTag(ctx, cfg, reg, l, in, h.Digest); err != nil {
-				return nil, err
-			}
-			return &published{Digest: h.Digest, Ref: cfg.Registry + "@" + h.Digest, Version: h.Version,
-				Reason: fmt.Sprintf("channel %s already holds this lock as %s", ch.Name, h.Version)}, nil
+			return r.finish(ctx, cfg, ch, store, reg, doc, l, in, mine, reason)
 		}
 		res := &published{Published: true, Digest: digest, Ref: cfg.Registry + "@" + digest, Version: version, Replaces: replaces.Version}
 		if res.Tags, err = r.tagBundle(ctx, cfg, reg, ch.Name, l, version, digest, in); err != nil {
@@ -468,7 +462,7 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 		if err := r.converge(ctx, cfg, store, reg, ch.Name, false, digest); err != nil {
 			return nil, err
 		}
-		if res.Deleted, err = r.retain(ctx, cfg, ch, store, reg); err != nil {
+		if res.Deleted, err = r.retain(ctx, cfg, ch, store, reg, nil, version, false); err != nil {
 			return nil, err
 		}
 		if cur, err := store.Read(ctx); err == nil {
@@ -568,19 +562,7 @@ func (r *run) pushManifest(ctx context.Context, cfg *config.Config, reg *oci.Cli
 // of the workflow's commit, and the extra tags. The channel tag is written by
 // converge, from the ledger.
 func (r *run) tagBundle(ctx context.Context, cfg *config.Config, reg *oci.Client, ch string, l lock.Lock, version, digest string, in buildInputs) ([]string, error) {
-	tags := []string{channel.VersionTag(version), ch, l.CompositeID()}
-	if sha := r.getenv("GITHUB_SHA"); len(sha) >= 7 {
-		tags = append(tags, "sha-"+lock.Short(sha))
-	}
-	tags = append(tags, in.extraTags...)
-	var unique []string
-	seen := map[string]bool{}
-	for _, t := range tags {
-		if !seen[t] {
-			seen[t] = true
-			unique = append(unique, t)
-		}
-	}
+	unique := uniqueTags(append([]string{channel.VersionTag(version), ch}, r.viewTags(l, in)...))
 	// All at once: the ledger already holds this bundle at the channel's
 	// head, so the channel tag is written with the others; converge then
 	// re-checks it against the ledger (another job may have published since).
@@ -605,6 +587,104 @@ func (r *run) tagBundle(ctx context.Context, cfg *config.Config, reg *oci.Client
 	return unique, nil
 }
 
+// viewTags are the mutable views a publish writes besides the version and
+// channel tags: the composite id, sha-… of the workflow's commit, and the
+// extra tags.
+func (r *run) viewTags(l lock.Lock, in buildInputs) []string {
+	tags := []string{l.CompositeID()}
+	if sha := r.getenv("GITHUB_SHA"); len(sha) >= 7 {
+		tags = append(tags, "sha-"+lock.Short(sha))
+	}
+	return append(tags, in.extraTags...)
+}
+
+// uniqueTags drops repeated tags, keeping the first of each.
+func uniqueTags(tags []string) []string {
+	var unique []string
+	seen := map[string]bool{}
+	for _, t := range tags {
+		if !seen[t] {
+			seen[t] = true
+			unique = append(unique, t)
+		}
+	}
+	return unique
+}
+
+// finish completes a publish the ledger already holds as bundle b (this
+// lock): a rerun of a run that stopped after its claim, or a job that met
+// another job's publish of the same lock. The registry is made to agree
+// with the ledger: b's version tag is restored when missing (never moved);
+// when b was published by this very workflow run (a rerun keeps the run
+// id), the views that run would have written (composite id, sha-…, extra
+// tags) are written too where they are missing or still on an older bundle
+// (a HEAD each); the channel tag converges on the ledger's head;
+// image mode attaches the lock again; retention runs, and deletes again the
+// tags of deletions this run recorded (a stop between recording one and
+// deleting its tag). The outputs name b, this lock's bundle, whatever the
+// channel's head is now.
+func (r *run) finish(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, doc *ledger.Document, l lock.Lock, in buildInputs, b ledger.Bundle, reason string) (*published, error) {
+	res := &published{Digest: b.Digest, Ref: cfg.Registry + "@" + b.Digest, Version: b.Version, Reason: reason, Tags: []string{}}
+	if h, ok := doc.Head(ledger.ChannelStream(ch.Name)); (!ok || h.Digest != b.Digest) && !doc.Deleted(b.Version) {
+		// (the head's version tag: converge below)
+		if err := r.ensureVersionTag(ctx, cfg, reg, b.Version, b.Digest); err != nil {
+			return nil, err
+		}
+	}
+	if b.Run == r.runURL() {
+		views := uniqueTags(r.viewTags(l, in))
+		if in.image != "" {
+			views = views[1:] // the composite id: ensureIDTag below
+		}
+		order := map[string]int{} // digest -> when the ledger got it
+		for i, x := range doc.Bundles {
+			if _, ok := order[x.Digest]; !ok {
+				order[x.Digest] = i
+			}
+		}
+		wrote := make([]bool, len(views))
+		err := eachConcurrently(ctx, len(views), len(views), func(i int) error {
+			cur, err := r.tagDigest(ctx, cfg, reg, views[i])
+			if err != nil {
+				return err
+			}
+			// missing, or on a bundle published before b: this run's write,
+			// late; anything else (a newer bundle, or one this ledger read
+			// does not know yet) stays
+			if before, ok := order[cur]; cur != "" && (!ok || before >= order[b.Digest]) {
+				return nil
+			}
+			if err := reg.Tag(ctx, cfg.Registry, b.Digest, views[i]); err != nil {
+				return fmt.Errorf("tagging %s: %w", views[i], err)
+			}
+			wrote[i] = true
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		for i, t := range views {
+			if wrote[i] {
+				res.Tags = append(res.Tags, t)
+			}
+		}
+	}
+	if err := r.converge(ctx, cfg, store, reg, ch.Name, true, ""); err != nil {
+		return nil, err
+	}
+	if err := r.reattach(ctx, cfg, reg, l, in, b.Digest, b.Version); err != nil {
+		return nil, err
+	}
+	if err := r.ensureIDTag(ctx, cfg, reg, l, in, b.Digest); err != nil {
+		return nil, err
+	}
+	var err error
+	if res.Deleted, err = r.retain(ctx, cfg, ch, store, reg, doc, b.Version, true); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
 // converge makes the channel's tag follow the ledger (convergeTags). wrote
 // is the digest this run has just written to that tag itself, if any;
 // checkVersion also restores the head's version tag when the registry lacks
@@ -619,7 +699,7 @@ func (r *run) converge(ctx context.Context, cfg *config.Config, store ledger.Sto
 			return fmt.Errorf("reading the ledger: %w", err)
 		}
 		if h, ok := doc.Head(ledger.ChannelStream(ch)); ok {
-			if err := r.ensureVersionTag(ctx, cfg, reg, h); err != nil {
+			if err := r.ensureVersionTag(ctx, cfg, reg, h.Version, h.Digest); err != nil {
 				return err
 			}
 		}
@@ -634,18 +714,18 @@ func (r *run) converge(ctx context.Context, cfg *config.Config, store ledger.Sto
 // ensureVersionTag writes the version tag of a bundle the ledger holds when
 // the registry lacks it (a run that stopped between the ledger write and the
 // tags), and refuses a version tag that names another digest.
-func (r *run) ensureVersionTag(ctx context.Context, cfg *config.Config, reg *oci.Client, h ledger.Entry) error {
-	vt := channel.VersionTag(h.Version)
+func (r *run) ensureVersionTag(ctx context.Context, cfg *config.Config, reg *oci.Client, version, digest string) error {
+	vt := channel.VersionTag(version)
 	cur, err := r.tagDigest(ctx, cfg, reg, vt)
 	switch {
 	case err != nil:
 		return err
 	case cur == "":
-		if err := reg.Tag(ctx, cfg.Registry, h.Digest, vt); err != nil {
+		if err := reg.Tag(ctx, cfg.Registry, digest, vt); err != nil {
 			return fmt.Errorf("restoring version tag %s: %w", vt, err)
 		}
-	case cur != h.Digest:
-		return fmt.Errorf("version %s is %s in the ledger but %s in the registry; a version tag is never moved: repair the registry by hand", h.Version, h.Digest, cur)
+	case cur != digest:
+		return fmt.Errorf("version %s is %s in the ledger but %s in the registry; a version tag is never moved: repair the registry by hand", version, digest, cur)
 	}
 	return nil
 }
@@ -653,14 +733,33 @@ func (r *run) ensureVersionTag(ctx context.Context, cfg *config.Config, reg *oci
 // retain applies the channel's retention: with keep: N, version tags of the
 // channel's bundles older than the last N are deleted, except one that any
 // channel or label (or a label's previous value) still points at; each
-// deletion is recorded in the ledger.
-func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client) ([]string, error) {
+// deletion is recorded in the ledger. doc is a ledger read to start from
+// (nil: read it). own is the version this run published or found: when the
+// ledger records it deleted (another job's retention deleted its tag before
+// this run wrote it), its tag goes again. With sweep (a run finishing an
+// earlier attempt), so do the tags of deletions this workflow run recorded
+// before (a stop between recording a deletion and deleting its tag).
+func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, doc *ledger.Document, own string, sweep bool) ([]string, error) {
 	if ch.Retention.All || ch.Retention.Keep <= 0 || cfg.Ledger.Kind == config.LedgerNone {
 		return nil, nil
 	}
-	doc, err := store.Read(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading the ledger: %w", err)
+	if doc == nil {
+		var err error
+		if doc, err = store.Read(ctx); err != nil {
+			return nil, fmt.Errorf("reading the ledger: %w", err)
+		}
+	}
+	again := map[string]bool{}
+	for _, del := range doc.Deletions {
+		if b, ok := doc.Bundle(del.Version); ok && b.Channel == ch.Name &&
+			(del.Version == own || sweep && r.runURL() != "" && del.Run == r.runURL()) {
+			again[del.Version] = true
+		}
+	}
+	for _, v := range slices.Sorted(maps.Keys(again)) {
+		if err := reg.DeleteTag(ctx, cfg.Registry, channel.VersionTag(v)); err != nil {
+			return nil, fmt.Errorf("retention: the ledger records %s as deleted, but deleting its tag failed (delete it by hand): %w", v, err)
+		}
 	}
 	victims := retentionVictims(doc, ch.Name, ch.Retention.Keep)
 	var deleted []string
@@ -680,7 +779,7 @@ func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel,
 			if !stillVictim {
 				return ledger.ErrNoChange
 			}
-			return d.RecordDeletion(ledger.Deletion{Version: b.Version, Digest: b.Digest, At: r.deps.Now().UTC(), Reason: reason})
+			return d.RecordDeletion(ledger.Deletion{Version: b.Version, Digest: b.Digest, At: r.deps.Now().UTC(), Reason: reason, Run: r.runURL()})
 		})
 		if err != nil {
 			return deleted, fmt.Errorf("retention: recording the deletion of %s: %w", b.Version, err)

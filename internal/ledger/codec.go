@@ -272,6 +272,7 @@ func appendDeletion(b []byte, x Deletion) []byte {
 	o.str("digest", x.Digest)
 	o.time("at", x.At)
 	o.strOmit("reason", x.Reason)
+	o.strOmit("run", x.Run)
 	return o.close()
 }
 

@@ -230,6 +230,8 @@ func (d *decoder) deletion(x *Deletion) error {
 			return d.time(&x.At)
 		case "reason":
 			return d.str(&x.Reason)
+		case "run":
+			return d.str(&x.Run)
 		}
 		return d.unknown(key)
 	})

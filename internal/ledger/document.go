@@ -121,6 +121,7 @@ type Deletion struct {
 	Digest  string    `json:"digest"`
 	At      time.Time `json:"at"`
 	Reason  string    `json:"reason,omitempty"`
+	Run     string    `json:"run,omitempty"` // the workflow run that recorded it
 }
 
 // Sentinels callers branch on (with errors.Is).
