@@ -219,19 +219,76 @@ func statusCommand(ctx context.Context, r *run) error {
 		if err != nil {
 			return err
 		}
+		var b strings.Builder
 		if o.json {
-			return writeStatusJSON(r.deps.Stdout, h)
+			err = writeStatusJSON(&b, h)
+		} else {
+			err = writeStatusHistory(&b, h)
 		}
-		return writeStatusHistory(r.deps.Stdout, h)
+		if err != nil {
+			return err
+		}
+		return r.emitStatus(o, b.String())
 	}
 	return r.printStatus(o, statusOf(cfg, doc, now))
 }
 
 func (r *run) printStatus(o statusOptions, rep *statusReport) error {
+	var b strings.Builder
+	var err error
 	if o.json {
-		return writeStatusJSON(r.deps.Stdout, rep)
+		err = writeStatusJSON(&b, rep)
+	} else {
+		err = writeStatusText(&b, rep)
 	}
-	return writeStatusText(r.deps.Stdout, rep)
+	if err != nil {
+		return err
+	}
+	return r.emitStatus(o, b.String())
+}
+
+// emitStatus writes what status prints (all of it, in every mode) to stdout.
+//
+// Outside GitHub Actions it is written as is. Inside (GITHUB_ACTIONS=true)
+// the runner reads stdout for workflow commands: a line holding "##["
+// anywhere (the legacy syntax) or starting with "::" is processed as one.
+// Ledger text is untrusted (move reasons come verbatim from promote-label's
+// reason input, quarantine reasons name failing check runs, actors and
+// versions come from whoever wrote the ledger), so it must not forge a
+// command (SPEC section 7):
+//
+//   - The text modes go through the runner's own guard, action.Runner.Print:
+//     when the output holds "::" or "##[" it is fenced between
+//     ::stop-commands::TOKEN and ::TOKEN:: (a random token absent from the
+//     text), and is otherwise written unchanged.
+//   - --json is not fenced: the fence lines would make stdout invalid JSON for
+//     `ladder status --json | jq`. Instead the two sequences are escaped inside
+//     the JSON strings (see statusJSONDefang); a JSON decoder reads back the
+//     same strings and the bytes on stdout never hold "::" or "##[".
+func (r *run) emitStatus(o statusOptions, out string) error {
+	if r.getenv("GITHUB_ACTIONS") != "true" {
+		_, err := io.WriteString(r.deps.Stdout, out)
+		return err
+	}
+	if o.json {
+		_, err := io.WriteString(r.deps.Stdout, statusJSONDefang(out))
+		return err
+	}
+	a := action.New(r.getenv, r.deps.Stdout)
+	a.Print(out)
+	return a.Err()
+}
+
+// statusJSONDefang rewrites JSON printed by json.MarshalIndent so that it
+// holds neither "::" nor "##[", without changing what it decodes to: "::"
+// becomes ":\u003a" and "##[" becomes "#\u0023[". Both sequences can only
+// occur inside strings (outside them MarshalIndent writes ":" followed by a
+// space, and never "#"), and the character before each inserted escape is a
+// literal ":" or "#", never a backslash, so each escape is read as one
+// character. The replacements cannot create a new occurrence of either.
+func statusJSONDefang(s string) string {
+	s = strings.ReplaceAll(s, "::", `:\u003a`)
+	return strings.ReplaceAll(s, "##[", `#\u0023[`)
 }
 
 func writeStatusJSON(w io.Writer, v any) error {
