@@ -215,10 +215,8 @@ func (r *run) bundleLock(ctx context.Context, cfg *config.Config, sec secrets, c
 	if l.Channel != "" && l.Channel != ch.Name {
 		return lock.Lock{}, fmt.Errorf("input lock-file %s: resolved for channel %q, not %q", in.lockFile, l.Channel, ch.Name)
 	}
-	for _, e := range l.Components {
-		if _, ok := cfg.Component(e.Name); !ok {
-			return lock.Lock{}, fmt.Errorf("input lock-file %s: component %q is not in %s", in.lockFile, e.Name, cfg.File)
-		}
+	if err := lockMatchesConfig(cfg, l); err != nil {
+		return lock.Lock{}, fmt.Errorf("input lock-file %s: %w", in.lockFile, err)
 	}
 	for i, c := range cfg.Constraints {
 		if err := channel.CheckSameVersion(l, c.SameVersion); err != nil {
@@ -230,6 +228,25 @@ func (r *run) bundleLock(ctx context.Context, cfg *config.Config, sec secrets, c
 		l.Created = r.deps.Now().UTC()
 	}
 	return l, nil
+}
+
+// lockMatchesConfig: every component of the lock is the config's, from the
+// same source. A lock is data a job hands to the next one; one naming
+// another repository (a fork, or a path that redirects an API call) would
+// carry, and have gates read, evidence of commits the config never named.
+func lockMatchesConfig(cfg *config.Config, l lock.Lock) error {
+	for i, e := range l.Components {
+		c, ok := cfg.Component(e.Name)
+		switch {
+		case !ok:
+			return fmt.Errorf("components[%d]: component %q is not in %s", i, e.Name, cfg.File)
+		case e.Repo != c.Repo:
+			return fmt.Errorf("components[%d].repo (%s): %q, but %s says %q", i, e.Name, e.Repo, cfg.File, c.Repo)
+		case e.Git != c.Git:
+			return fmt.Errorf("components[%d].git (%s): %q, but %s says %q", i, e.Name, e.Git, cfg.File, c.Git)
+		}
+	}
+	return nil
 }
 
 // readFiles expands the files globs (relative to the workspace) and reads

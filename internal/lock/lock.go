@@ -41,6 +41,10 @@ type Lock struct {
 
 var shaRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
+// repoRE is a GitHub owner/name: it goes into API paths, so nothing else
+// (no more slashes, no "..", no "#" or "?") passes.
+var repoRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9_.-]+$`)
+
 // Validate checks that a lock is well formed; it names the field at fault.
 func (l Lock) Validate() error {
 	if l.Schema != Schema {
@@ -64,6 +68,9 @@ func (l Lock) Validate() error {
 		seen[e.Name] = true
 		if (e.Repo == "") == (e.Git == "") {
 			return fmt.Errorf("%s (%s): exactly one of repo and git must be set", where, e.Name)
+		}
+		if _, name, _ := strings.Cut(e.Repo, "/"); e.Repo != "" && (!repoRE.MatchString(e.Repo) || name == "." || name == "..") {
+			return fmt.Errorf("%s.repo (%s): %q is not a GitHub owner/name", where, e.Name, e.Repo)
 		}
 		if e.Ref == "" {
 			return fmt.Errorf("%s.ref (%s): must not be empty", where, e.Name)

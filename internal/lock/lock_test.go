@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +135,16 @@ func TestParseRoundTripAndErrors(t *testing.T) {
 		"duplicate":     {`{"schema":1,"product":"p","components":[{"name":"a","repo":"o/r","ref":"m","version":"m","commit":"` + sha('a') + `"},{"name":"a","repo":"o/r","ref":"m","version":"m","commit":"` + sha('a') + `"}]}`, `lock: components[1].name: "a" appears twice`},
 		"no ref":        {`{"schema":1,"product":"p","components":[{"name":"a","repo":"o/r","ref":"","version":"m","commit":"` + sha('a') + `"}]}`, "lock: components[0].ref (a): must not be empty"},
 		"trailing":      {`{"schema":1,"product":"p","components":[]} {}`, "trailing data"},
+	}
+	// a repo goes into GitHub API paths: nothing but owner/name passes
+	for _, repo := range []string{"o/r/commits/x/check-runs#", "o/../../evil/fork", "o/r?x=1", "o", "o/..", "-o/r", "o/r/"} {
+		cases["repo "+repo] = struct{ in, want string }{`{"schema":1,"product":"p","components":[{"name":"a","repo":` + strconv.Quote(repo) + `,"ref":"m","version":"m","commit":"` + sha('a') + `"}]}`,
+			`lock: components[0].repo (a): ` + strconv.Quote(repo) + ` is not a GitHub owner/name`}
+	}
+	for _, repo := range []string{"o/r", "rancher/elemental-cli", "a-b/c.d_e"} { // the control
+		if _, err := Parse([]byte(`{"schema":1,"product":"p","components":[{"name":"a","repo":` + strconv.Quote(repo) + `,"ref":"m","version":"m","commit":"` + sha('a') + `"}]}`)); err != nil {
+			t.Errorf("repo %q: %v", repo, err)
+		}
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
