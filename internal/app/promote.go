@@ -35,8 +35,22 @@ import (
 //     when that cannot move the label forward, the run is a noop (a
 //     schedule stays green). With `from` a version or digest, a refusal
 //     (lower than the label, quarantined) fails the run.
+//   - A version retention deleted is never a candidate, even forced (its
+//     version tag is gone): `from` naming it is an input error; picked
+//     from a stream, it is passed over; deleted after this run's read (the
+//     decision made again in the compare-and-swap sees it), the run fails
+//     when it was named and is a noop when it came from a stream (the
+//     stream has moved on: the next run takes its newest value, gated). A
+//     rollback whose target retention deleted is refused, not sent further
+//     back than asked.
 //   - A hold is lifted only by mode release (force bypasses gates and
 //     quarantines, not holds); a rollback moves the label back and holds it.
+//   - One rollback request moves the label back one step: decided again in
+//     the compare-and-swap, it rolls back only from the value its first read
+//     saw (a rollback from that value recorded meanwhile answers as done;
+//     any other move is refused); a rollback this workflow run already
+//     recorded (a rerun keeps GITHUB_RUN_ID) answers as done; a write whose
+//     answer was lost is recognised by the claim on its entry.
 //   - force needs a reason: the ledger records who bypassed what, and why.
 //   - promote-label needs a ledger: holds, quarantines and the history live
 //     there; with ledger: none it refuses to run.
@@ -192,7 +206,7 @@ type candidate struct {
 // value that is not quarantined is the candidate; otherwise it is a published
 // version (also in its tag form, with _ for +, or with a leading v) or a
 // digest.
-func pickCandidate(cfg *config.Config, label config.Label, in promoteInputs, doc *ledger.Document, quarantined map[string]promote.Quarantine) (candidate, error) {
+func pickCandidate(cfg *config.Config, label config.Label, in promoteInputs, doc *ledger.Document, st state) (candidate, error) {
 	from := in.from
 	if in.mode == promote.ModeHold || in.mode == promote.ModeRelease {
 		return candidate{}, nil
@@ -216,7 +230,7 @@ func pickCandidate(cfg *config.Config, label config.Label, in promoteInputs, doc
 		if in.mode == promote.ModeRollback {
 			return c, fmt.Errorf("input from: %q is a stream; with mode rollback, give a version or digest (or nothing: the previous value)", from)
 		}
-		m, entered, skipped, ok := promote.Pick(moves(doc.Stream(c.stream)), quarantined)
+		m, entered, skipped, ok := promote.Pick(moves(doc.Stream(c.stream)), st.quarantined, st.deleted)
 		c.skipped = skipped
 		if ok {
 			c.bundle, c.entered = &promote.Bundle{Version: m.Version, Digest: m.Digest}, entered
@@ -238,6 +252,13 @@ func pickCandidate(cfg *config.Config, label config.Label, in promoteInputs, doc
 	}
 	if !ok {
 		return c, fmt.Errorf("input from: %q is not a channel or label of %s, nor a version or digest the ledger holds", from, cfg.File)
+	}
+	if del, deleted := st.deleted[b.Version]; deleted {
+		s := fmt.Sprintf("input from: %q is version %s (%s), which retention deleted at %s", from, b.Version, b.Digest, del.At.UTC().Format(time.RFC3339))
+		if del.Reason != "" {
+			s += " (" + del.Reason + ")"
+		}
+		return c, errors.New(s + "; its version tag is gone, and a deleted version is never a candidate")
 	}
 	c.named = true
 	c.bundle = &promote.Bundle{Version: b.Version, Digest: b.Digest, Created: b.Created}
@@ -263,19 +284,35 @@ func moves(es []ledger.Entry) []promote.Move {
 	return out
 }
 
-// ledgerState is what a decision reads from the ledger.
-func ledgerState(doc *ledger.Document, label string) (history []promote.Move, hold *promote.Hold, quarantined map[string]promote.Quarantine) {
-	history = moves(doc.Stream(ledger.LabelStream(label)))
+// state is what a decision reads from the ledger.
+type state struct {
+	history     []promote.Move
+	hold        *promote.Hold
+	quarantined map[string]promote.Quarantine
+	deleted     map[string]promote.Deletion // version -> retention's deletion
+}
+
+func ledgerState(doc *ledger.Document, label string) state {
+	st := state{history: moves(doc.Stream(ledger.LabelStream(label)))}
 	if h, ok := doc.Held(label); ok {
-		hold = &promote.Hold{Reason: h.Reason, Actor: h.Actor, At: h.At}
+		st.hold = &promote.Hold{Reason: h.Reason, Actor: h.Actor, At: h.At}
 	}
-	quarantined = map[string]promote.Quarantine{}
+	st.quarantined = map[string]promote.Quarantine{}
 	for digest := range doc.Quarantines {
 		if q, ok := doc.Quarantined(digest); ok {
-			quarantined[digest] = promote.Quarantine{Reason: q.Reason, Label: q.Label, Actor: q.Actor, At: q.At}
+			st.quarantined[digest] = promote.Quarantine{Reason: q.Reason, Label: q.Label, Actor: q.Actor, At: q.At}
 		}
 	}
-	return history, hold, quarantined
+	st.deleted = make(map[string]promote.Deletion, len(doc.Deletions))
+	for _, del := range doc.Deletions {
+		st.deleted[del.Version] = promote.Deletion{Digest: del.Digest, At: del.At, Reason: del.Reason}
+	}
+	return st
+}
+
+// set puts the ledger's state into a decision's input.
+func (st state) set(in *promote.Input) {
+	in.History, in.Hold, in.Quarantined, in.Deleted = st.history, st.hold, st.quarantined, st.deleted
 }
 
 // promote gathers, decides (polling pending gates for up to in.wait), writes
@@ -285,20 +322,25 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 	if err != nil {
 		return nil, fmt.Errorf("reading the ledger: %w", err)
 	}
-	history, hold, quarantined := ledgerState(doc, label.Name)
-	cand, err := pickCandidate(cfg, label, in, doc, quarantined)
+	st := ledgerState(doc, label.Name)
+	cand, err := pickCandidate(cfg, label, in, doc, st)
 	if err != nil {
 		return nil, err
 	}
 	input := promote.Input{
 		Label: label.Name, Mode: in.mode, Force: in.force, Reason: in.reason,
 		Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL(), Now: r.deps.Now().UTC(),
-		History: history, Hold: hold, Quarantined: quarantined,
 		Candidate: cand.bundle, Named: cand.named, From: cand.from, Skipped: cand.skipped,
 		Gates: promote.Gates{Checks: label.Gates.Checks, AllChecks: label.Gates.AllChecks, Soak: label.Gates.Soak,
 			Components: label.Gates.Components},
 		Quarantine: label.Quarantine,
 		Entered:    cand.entered,
+	}
+	st.set(&input)
+	if n := len(st.history); in.mode == promote.ModeRollback && cand.bundle == nil && n > 0 {
+		// a rollback to the previous value goes back from the value this
+		// request sees, however often it is decided again (promote.Input)
+		input.RollbackFrom = &promote.Bundle{Version: st.history[n-1].Version, Digest: st.history[n-1].Digest}
 	}
 	p := &promotion{label: label, in: in, from: cand.from, skipped: cand.skipped}
 	dec, early := promote.Early(input)
@@ -316,22 +358,33 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 		}
 	}
 	p.dec = dec
-	p.history = history
+	p.history = st.history
 	if in.dryRun {
 		return p, nil
 	}
 	if dec.Writes() {
-		var final promote.Decision
+		var final, attempted promote.Decision
+		// claim names this run's move in the label's stream, so that a
+		// write whose answer was lost (retried by the store, met as a
+		// conflict) is known for this run's own, and is not decided again on
+		// a ledger that already holds it (a rollback would go a second step
+		// back, a promotion would report a noop).
+		claim := newClaim()
 		meta := ledger.Message{Actor: input.Actor, Run: input.Run,
 			Describe: func() string { return describeWrite(label.Name, final) }} // the decision actually written
 		doc, err = store.Update(ctx, meta, func(d *ledger.Document) error {
+			if attempted.Move != nil && hasClaim(d.Stream(ledger.LabelStream(label.Name)), claim) {
+				final = attempted // the last write attempted is the one that landed
+				return ledger.ErrNoChange
+			}
 			fresh := input
-			fresh.History, fresh.Hold, fresh.Quarantined = ledgerState(d, label.Name)
+			ledgerState(d, label.Name).set(&fresh)
 			final = promote.Decide(fresh) // the evidence is the same; the ledger may not be
 			if !final.Writes() {
 				return ledger.ErrNoChange
 			}
-			return applyDecision(d, label.Name, final)
+			attempted = final
+			return applyDecision(d, label.Name, final, claim)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("recording the decision on label %s in the ledger: %w", label.Name, err)
@@ -458,8 +511,19 @@ func commitEvidence(ctx context.Context, c *github.Client, repo, commit string) 
 	return ev, nil
 }
 
-// applyDecision carries a decision out on the ledger document.
-func applyDecision(d *ledger.Document, label string, dec promote.Decision) error {
+// hasClaim reports whether an entry of stream carries claim.
+func hasClaim(stream []ledger.Entry, claim string) bool {
+	for i := len(stream) - 1; i >= 0; i-- {
+		if stream[i].Claim == claim {
+			return true
+		}
+	}
+	return false
+}
+
+// applyDecision carries a decision out on the ledger document; claim names
+// the move it appends.
+func applyDecision(d *ledger.Document, label string, dec promote.Decision, claim string) error {
 	if q := dec.Quarantine; q != nil {
 		err := d.Quarantine(dec.Target.Digest, ledger.Quarantine{Reason: q.Reason, Label: q.Label, Actor: q.Actor, At: q.At})
 		if err != nil && !errors.Is(err, ledger.ErrNoChange) {
@@ -469,7 +533,7 @@ func applyDecision(d *ledger.Document, label string, dec promote.Decision) error
 	if m := dec.Move; m != nil {
 		stream := ledger.LabelStream(label)
 		e := ledger.Entry{Version: m.Version, Digest: m.Digest, At: m.At, Actor: m.Actor, Run: m.Run, Reason: m.Reason,
-			Decision: m.Decision, Forced: m.Forced, PreviousVersion: m.PreviousVersion, PreviousDigest: m.PreviousDigest}
+			Decision: m.Decision, Forced: m.Forced, PreviousVersion: m.PreviousVersion, PreviousDigest: m.PreviousDigest, Claim: claim}
 		if err := d.Append(stream, e); err != nil {
 			return err
 		}

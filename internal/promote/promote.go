@@ -25,9 +25,19 @@
 //     candidate is quarantined; a missing or running check, or a soak not
 //     yet over, is pending (nothing written); otherwise promoted.
 //
+// A version retention deleted (its version tag is gone) is never a
+// candidate, forced or not: named, it is refused (failed); taken from the
+// from stream, the run is a noop (the stream has moved on since: retention
+// deletes only what nothing points at, and the next run takes its newest
+// value, gated); as the value a rollback returns to, the rollback is refused
+// (rolling back further than asked is not what was asked).
+//
 // Mode rollback puts the label back on its previous value (or on the named
 // candidate) and holds it; mode hold and mode release set and lift the hold
-// and move nothing.
+// and move nothing. One request rolls back one step, however often it is
+// decided (see rollback): a decision made again on a fresher ledger rolls
+// back only from the value the request saw (RollbackFrom), and a rollback
+// this workflow run already recorded is answered as done.
 //
 // What is written: moves (promoted, rollback), holds, releases and
 // quarantines. A pending or failed decision is not a stream entry (the
@@ -113,6 +123,13 @@ type Hold struct {
 	At     time.Time
 }
 
+// Deletion is retention's record that a version's tag was deleted.
+type Deletion struct {
+	Digest string
+	At     time.Time
+	Reason string
+}
+
 // Quarantine refuses a bundle everywhere until force.
 type Quarantine struct {
 	Reason string
@@ -134,6 +151,7 @@ type Input struct {
 	History     []Move                // the label's stream, oldest first
 	Hold        *Hold                 // the hold on the label, nil if none
 	Quarantined map[string]Quarantine // digest -> quarantine in force
+	Deleted     map[string]Deletion   // version -> retention's deletion of its tag
 
 	// Candidate is the bundle to move to: picked from the from stream
 	// (see Pick) or named. In mode rollback, nil means the previous value.
@@ -145,6 +163,13 @@ type Input struct {
 	From  string // where the candidate came from, for reasons: "channel staging"
 	// Skipped are the quarantined bundles Pick passed over (for reasons).
 	Skipped []Move
+	// RollbackFrom, in mode rollback to the previous value: the label's
+	// value when the request was first decided (the caller's first read of
+	// the ledger). Decided again on a fresher ledger (inside the
+	// compare-and-swap), the rollback goes back from that value only: when
+	// the label has left it, a rollback from it already recorded answers as
+	// done, and anything else is refused. nil: the label's current value.
+	RollbackFrom *Bundle
 
 	Gates      Gates
 	Quarantine bool                // config quarantine: a failed gate quarantines the candidate
@@ -198,6 +223,12 @@ func (in Input) quarantine(digest string) (Quarantine, bool) {
 	return q, ok
 }
 
+// deleted reports whether retention deleted b's version tag.
+func (in Input) deleted(b Bundle) (Deletion, bool) {
+	del, ok := in.Deleted[b.Version]
+	return del, ok
+}
+
 func bundleOf(m Move) Bundle { return Bundle{Version: m.Version, Digest: m.Digest} }
 
 func describeHold(label string, h Hold) string {
@@ -209,6 +240,14 @@ func describeHold(label string, h Hold) string {
 		s += ": " + h.Reason
 	}
 	return s
+}
+
+func describeDeletion(b Bundle, del Deletion) string {
+	s := fmt.Sprintf("retention deleted %s (%s) at %s", b.Version, b.Digest, del.At.UTC().Format(time.RFC3339))
+	if del.Reason != "" {
+		s += " (" + del.Reason + ")"
+	}
+	return s + "; its version tag is gone"
 }
 
 func describeQuarantine(b Bundle, q Quarantine) string {
@@ -276,6 +315,21 @@ func Early(in Input) (Decision, bool) {
 		d.Outcome, d.Reason = Noop, fmt.Sprintf("label %s is already at %s", in.Label, c.Version)
 		if len(in.Skipped) > 0 {
 			d.Reason += "; " + skippedText(in.Skipped)
+		}
+		return d, true
+	}
+	if del, ok := in.deleted(c); ok {
+		// force does not bypass this: the bundle's version tag is gone
+		if in.Named {
+			d.Outcome, d.Refused = Failed, true
+			d.Reason = fmt.Sprintf("refusing to move label %s to %s: %s, and a deleted version is never a candidate", in.Label, c.Version, describeDeletion(c, del))
+		} else {
+			d.Outcome, d.Target = Noop, d.Previous
+			d.Reason = fmt.Sprintf("candidate %s", c.Version)
+			if in.From != "" {
+				d.Reason += " from " + in.From
+			}
+			d.Reason += " is no longer a candidate: " + describeDeletion(c, del) + " (the stream has moved on; the next run takes its newest value)"
 		}
 		return d, true
 	}
@@ -517,6 +571,25 @@ func rollback(in Input, d Decision, hasHead bool, head Move) Decision {
 	if in.Candidate != nil {
 		target = *in.Candidate
 	} else {
+		// One request rolls back one step. This workflow run's own rollback
+		// already recorded (a rerun keeps GITHUB_RUN_ID): done.
+		if head.Decision == DecisionRollback && in.Run != "" && head.Run == in.Run {
+			return rolledBack(in, d, head, "by this workflow run")
+		}
+		// Decided again on a fresher ledger, on which the label has left the
+		// value the request saw: a rollback from that value recorded meanwhile
+		// (another job's, or this run's own write whose answer was lost)
+		// carried the request out; any other move was not this request's
+		// to undo.
+		if f := in.RollbackFrom; f != nil && f.Digest != head.Digest {
+			if head.Decision == DecisionRollback && head.PreviousDigest == f.Digest {
+				return rolledBack(in, d, head, describeMove(head))
+			}
+			d.Outcome, d.Refused = Failed, true
+			d.Reason = fmt.Sprintf("refusing to roll back label %s: this run read it at %s, but it has moved to %s meanwhile (%s %s); nothing changed: run the rollback again to roll back %s",
+				in.Label, f.Version, head.Version, orDefault(head.Decision, "moved"), describeMove(head), head.Version)
+			return d
+		}
 		prev, ok := PreviousValue(in.History)
 		if !ok {
 			d.Outcome, d.Refused = Failed, true
@@ -526,6 +599,14 @@ func rollback(in Input, d Decision, hasHead bool, head Move) Decision {
 		target = bundleOf(prev)
 	}
 	d.Target = target
+	if del, ok := in.deleted(target); ok && target.Digest != head.Digest {
+		// force does not bypass this: the version tag is gone; nor is an
+		// older value taken instead: that rolls back further than asked
+		d.Outcome, d.Refused = Failed, true
+		d.Reason = fmt.Sprintf("refusing to roll label %s back from %s to %s: %s; name a version the label held that retention kept (from: VERSION)",
+			in.Label, head.Version, target.Version, describeDeletion(target, del))
+		return d
+	}
 	// A rollback goes back to a value the label held, never forward and
 	// never somewhere new: that would move a label past its gates under
 	// another name. Force allows it, recorded as forced.
@@ -578,16 +659,52 @@ func rollback(in Input, d Decision, hasHead bool, head Move) Decision {
 	return d
 }
 
+// rolledBack answers a rollback request already carried out by the
+// rollback head (by says by whom): nothing more is written. The outputs are
+// those of the rollback: the label's value, and the value it left.
+func rolledBack(in Input, d Decision, head Move, by string) Decision {
+	d.Target = bundleOf(head)
+	d.Previous = Bundle{Version: head.PreviousVersion, Digest: head.PreviousDigest}
+	d.Forced = head.Forced
+	d.Reason = fmt.Sprintf("label %s was already rolled back from %s to %s %s", in.Label, head.PreviousVersion, head.Version, by)
+	if in.Hold != nil {
+		d.Outcome = Held
+		d.Reason += " and is held (" + describeHold(in.Label, *in.Hold) + "); nothing more to do"
+		return d
+	}
+	// the hold was released since: that is someone's decision, not undone here
+	d.Outcome = Noop
+	d.Reason += "; its hold has been released since, and nothing more is done"
+	return d
+}
+
+// describeMove says who made a move, when, and in which run.
+func describeMove(m Move) string {
+	s := "at " + m.At.UTC().Format(time.RFC3339)
+	if m.Actor != "" {
+		s = "by " + m.Actor + " " + s
+	}
+	if m.Run != "" {
+		s += " in " + m.Run
+	}
+	return s
+}
+
 // Pick chooses the candidate from the from stream: the newest of its live
 // values (Chain: a value the stream rolled back is not a candidate) that is
-// not quarantined. skipped lists the quarantined values passed over, newest
-// first; entered is when the candidate first entered the stream (soak counts
-// from there). ok is false when the stream has no candidate.
-func Pick(stream []Move, quarantined map[string]Quarantine) (cand Move, entered time.Time, skipped []Move, ok bool) {
+// not quarantined, nor deleted by retention (deleted: by version; such a
+// value is passed over without a word: its tag is gone). skipped lists the
+// quarantined values passed over, newest first; entered is when the
+// candidate first entered the stream (soak counts from there). ok is false
+// when the stream has no candidate.
+func Pick(stream []Move, quarantined map[string]Quarantine, deleted map[string]Deletion) (cand Move, entered time.Time, skipped []Move, ok bool) {
 	chain := Chain(stream)
 	seen := map[string]bool{}
 	for i := len(chain) - 1; i >= 0; i-- {
 		m := chain[i]
+		if _, del := deleted[m.Version]; del {
+			continue
+		}
 		if _, q := quarantined[m.Digest]; q {
 			if !seen[m.Digest] {
 				skipped = append(skipped, m)

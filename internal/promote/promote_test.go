@@ -398,25 +398,25 @@ func TestPromoteParseMode(t *testing.T) {
 
 func TestPromotePick(t *testing.T) {
 	stream := []Move{mv(b1, nil, "published", t0), mv(b2, &b1, "published", t0.Add(time.Hour)), mv(b3, &b2, "published", t0.Add(2*time.Hour))}
-	c, entered, skipped, ok := Pick(stream, nil)
+	c, entered, skipped, ok := Pick(stream, nil, nil)
 	if !ok || c.Version != "1.2.0" || !entered.Equal(t0.Add(2*time.Hour)) || len(skipped) != 0 {
 		t.Errorf("head: %+v %s %v %v", c, entered, skipped, ok)
 	}
 	q := map[string]Quarantine{b3.Digest: {At: t0}}
-	c, entered, skipped, ok = Pick(stream, q)
+	c, entered, skipped, ok = Pick(stream, q, nil)
 	if !ok || c.Version != "1.1.0" || !entered.Equal(t0.Add(time.Hour)) || len(skipped) != 1 || skipped[0].Version != "1.2.0" {
 		t.Errorf("quarantined head: %+v %s %v %v", c, entered, skipped, ok)
 	}
 	q[b1.Digest], q[b2.Digest] = Quarantine{At: t0}, Quarantine{At: t0}
-	if _, _, skipped, ok = Pick(stream, q); ok || len(skipped) != 3 {
+	if _, _, skipped, ok = Pick(stream, q, nil); ok || len(skipped) != 3 {
 		t.Errorf("all quarantined: %v %v", skipped, ok)
 	}
-	if _, _, _, ok = Pick(nil, nil); ok {
+	if _, _, _, ok = Pick(nil, nil, nil); ok {
 		t.Error("empty stream gave a candidate")
 	}
 	// a value the from stream rolled back is not a candidate; soak counts from the first entry
 	rolled := append(append([]Move{}, stream...), mv(b2, &b3, DecisionRollback, t0.Add(3*time.Hour)))
-	c, entered, _, ok = Pick(rolled, map[string]Quarantine{b2.Digest: {At: t0}})
+	c, entered, _, ok = Pick(rolled, map[string]Quarantine{b2.Digest: {At: t0}}, nil)
 	if !ok || c.Version != "1.0.0" || !entered.Equal(t0) {
 		t.Errorf("after a rollback in the from stream: %+v %s %v", c, entered, ok)
 	}
@@ -460,5 +460,101 @@ func TestPromoteHistoryMermaid(t *testing.T) {
 	rows := HistoryRows(h, 2)
 	if len(rows) != 2 || rows[0][2] != "1.0.0" || rows[0][1] != "1.1.0" || rows[0][3] != "rollback, forced" || rows[1][1] != "1.0.0" {
 		t.Errorf("rows %v", rows)
+	}
+}
+
+// TestPromoteDeletedIsNeverACandidate: a version retention deleted (its tag
+// is gone) is refused named, a noop from a stream, refused as a rollback's
+// target (the previous value or named), forced or not; Pick passes it over.
+func TestPromoteDeletedIsNeverACandidate(t *testing.T) {
+	gone := map[string]Deletion{b3.Version: {Digest: b3.Digest, At: t0.Add(-time.Minute), Reason: "retention keep 2 of channel dev"}}
+	goneB1 := map[string]Deletion{b1.Version: {Digest: b1.Digest, At: t0.Add(-time.Minute), Reason: "retention keep 2 of channel dev"}}
+	cases := []struct {
+		name string
+		edit func(*Input)
+		want want
+	}{
+		{"named deleted candidate is refused", func(in *Input) { in.Deleted, in.Named = gone, true },
+			want{outcome: Failed, refused: true, reason: []string{"refusing to move label testing to 1.2.0", "retention deleted 1.2.0", "keep 2"}}},
+		{"named deleted candidate is refused even forced", func(in *Input) { in.Deleted, in.Named, in.Force, in.Reason = gone, true, true, "please" },
+			want{outcome: Failed, refused: true, reason: []string{"retention deleted 1.2.0"}}},
+		{"a deleted stream candidate is a noop", func(in *Input) { in.Deleted = gone },
+			want{outcome: Noop, target: "1.1.0", reason: []string{"candidate 1.2.0 from channel staging", "retention deleted 1.2.0", "next run"}}},
+		{"rollback to a deleted previous value is refused", func(in *Input) { in.Mode, in.Candidate, in.Deleted = ModeRollback, nil, goneB1 },
+			want{outcome: Failed, refused: true, reason: []string{"back from 1.1.0 to 1.0.0", "retention deleted 1.0.0"}}},
+		{"forced rollback to a deleted previous value is refused", func(in *Input) {
+			in.Mode, in.Candidate, in.Deleted, in.Force, in.Reason = ModeRollback, nil, goneB1, true, "please"
+		}, want{outcome: Failed, refused: true, reason: []string{"retention deleted 1.0.0"}}},
+		{"rollback to a named deleted value is refused", func(in *Input) {
+			in.Mode, in.Named, in.Candidate, in.Deleted = ModeRollback, true, &Bundle{Version: b1.Version, Digest: b1.Digest}, goneB1
+		}, want{outcome: Failed, refused: true, reason: []string{"retention deleted 1.0.0"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := base()
+			c.edit(&in)
+			check(t, Decide(in), c.want)
+		})
+	}
+	stream := []Move{mv(b1, nil, "published", t0), mv(b2, &b1, "published", t0.Add(time.Hour)), mv(b3, &b2, "published", t0.Add(2*time.Hour))}
+	// the head quarantined, the value before it deleted: the one before that
+	c, _, skipped, ok := Pick(stream, map[string]Quarantine{b3.Digest: {At: t0}}, map[string]Deletion{b2.Version: {At: t0}})
+	if !ok || c.Version != "1.0.0" || len(skipped) != 1 || skipped[0].Version != "1.2.0" {
+		t.Errorf("Pick past a deleted value: %+v %v %v", c, skipped, ok)
+	}
+}
+
+// TestPromoteRollbackOneStepPerRequest: a rollback to the previous value
+// decided again on a fresher ledger (RollbackFrom: the value the request
+// saw) goes back one step only; a rollback this workflow run recorded
+// answers as done.
+func TestPromoteRollbackOneStepPerRequest(t *testing.T) {
+	held := &Hold{Reason: "rolled back from 1.2.0 to 1.1.0: bad", Actor: "hubot", At: t0}
+	from3 := &Bundle{Version: b3.Version, Digest: b3.Digest}
+	// the label went 1.0.0, 1.1.0, 1.2.0; the request saw it at 1.2.0
+	upTo3 := []Move{mv(b1, nil, DecisionPromoted, t0), mv(b2, &b1, DecisionPromoted, t0), mv(b3, &b2, DecisionPromoted, t0)}
+	rolled := func(run string) []Move {
+		m := mv(b2, &b3, DecisionRollback, t0)
+		m.Actor, m.Run = "hubot", run
+		return append(append([]Move{}, upTo3...), m)
+	}
+	cases := []struct {
+		name string
+		edit func(*Input)
+		want want
+	}{
+		{"the first decision rolls back", func(in *Input) { in.History = upTo3 },
+			want{outcome: Held, move: "1.1.0", decision: DecisionRollback, hold: true, previous: "1.2.0"}},
+		{"decided again after another job's rollback from the same value: done", func(in *Input) {
+			in.History, in.Hold = rolled("https://github.com/acme/app/actions/runs/2"), held
+		}, want{outcome: Held, target: "1.1.0", previous: "1.2.0", reason: []string{"already rolled back from 1.2.0 to 1.1.0 by hubot", "runs/2", "nothing more to do"}}},
+		{"done, and the hold since released: a noop", func(in *Input) {
+			in.History = rolled("https://github.com/acme/app/actions/runs/2")
+		}, want{outcome: Noop, target: "1.1.0", reason: []string{"already rolled back", "released"}}},
+		{"decided again after a promotion: refused", func(in *Input) {
+			in.History = append(append([]Move{}, upTo3...), mv(b4, &b3, DecisionPromoted, t0))
+		}, want{outcome: Failed, refused: true, reason: []string{"read it at 1.2.0", "moved to 1.3.0", "roll back 1.3.0"}}},
+		{"decided again after a rollback from another value: refused", func(in *Input) {
+			in.History = append(append([]Move{}, upTo3...), mv(b4, &b3, DecisionPromoted, t0), mv(b3, &b4, DecisionRollback, t0))
+			in.RollbackFrom = &Bundle{Version: b2.Version, Digest: b2.Digest}
+		}, want{outcome: Failed, refused: true, reason: []string{"read it at 1.1.0", "moved to 1.2.0"}}},
+		{"this workflow run's own rollback, on a rerun: done", func(in *Input) {
+			in.History, in.Hold, in.RollbackFrom = rolled("https://github.com/acme/app/actions/runs/1"), held, nil
+		}, want{outcome: Held, target: "1.1.0", previous: "1.2.0", reason: []string{"already rolled back from 1.2.0 to 1.1.0 by this workflow run"}}},
+		{"another run's rollback, then a new request: a second step", func(in *Input) {
+			in.History, in.Hold, in.RollbackFrom = rolled("https://github.com/acme/app/actions/runs/2"), held, &Bundle{Version: b2.Version, Digest: b2.Digest}
+		}, want{outcome: Held, move: "1.0.0", decision: DecisionRollback, hold: true, previous: "1.1.0"}},
+		{"a named rollback ignores RollbackFrom", func(in *Input) {
+			in.History = append(append([]Move{}, upTo3...), mv(b4, &b3, DecisionPromoted, t0))
+			in.Candidate, in.Named = &Bundle{Version: b2.Version, Digest: b2.Digest}, true
+		}, want{outcome: Held, move: "1.1.0", decision: DecisionRollback, hold: true, previous: "1.3.0"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := base()
+			in.Mode, in.Candidate, in.Reason, in.RollbackFrom = ModeRollback, nil, "bad", from3
+			c.edit(&in)
+			check(t, Decide(in), c.want)
+		})
 	}
 }
