@@ -65,3 +65,40 @@ func TestBuildRefusesALockFromAnotherRepository(t *testing.T) {
 		})
 	}
 }
+
+// promote-label reads gate evidence only from the repositories the config
+// names. A candidate whose lock names another source for a gated component
+// (here the config moved cli to another repository after the publish; a
+// bundle pushed with a forged lock looks the same) is an error, not a pass:
+// the check run that would pass lives in the lock's repository.
+func TestPromoteReadsGatesOnlyFromTheConfigsRepositories(t *testing.T) {
+	for _, moved := range []bool{false, true} {
+		w := newWorld(t, worldOpt{})
+		clk := newClock()
+		cfg := w.promoteConfig("file:ledger.json", "  testing:\n    from: dev\n    gates: {checks: [build], components: [cli]}\n", "")
+		w.writeConfig(t, cfg)
+		w.gh.AddCheckRun("rancher/elemental-cli", w.c["cli3"], "build", "completed", "success")
+		if res := w.runAt(t, clk, "resolve-channel", map[string]string{"channel": "dev"}); res.code != 0 {
+			t.Fatal(res.stdout)
+		}
+		if res := w.runAt(t, clk, "build-bundle", map[string]string{"channel": "dev", "version": "1.0.1"}); res.code != 0 {
+			t.Fatal(res.stdout)
+		}
+		if moved {
+			w.writeConfig(t, strings.Replace(cfg, "cli:      {repo: rancher/elemental-cli}", "cli:      {repo: rancher/elemental-cli-next}", 1))
+		}
+		res := promoteRun(t, w, clk, map[string]string{"label": "testing"})
+		if !moved {
+			if res.code != 0 || res.outputs["decision"] != "promoted" {
+				t.Fatalf("control: exit %d %v\n%s", res.code, res.outputs, res.stdout)
+			}
+			continue
+		}
+		if res.code == 0 || res.outputs["decision"] == "promoted" || !strings.Contains(res.stdout, `components[0].repo (cli): "rancher/elemental-cli", but .github/ladder.yaml says "rancher/elemental-cli-next"`) {
+			t.Fatalf("moved: exit %d %v, want an error naming the lock's repo and the config's:\n%s", res.code, res.outputs, res.stdout)
+		}
+		if d := w.tagDigest(t, "testing"); d != "" {
+			t.Errorf("label testing moved to %s", d)
+		}
+	}
+}

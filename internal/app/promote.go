@@ -350,6 +350,12 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 			if p.lock, err = readLock(ctx, reg, ref); err != nil {
 				return nil, fmt.Errorf("reading the lock of candidate %s (%s): %w", cand.bundle.Version, ref, err)
 			}
+			// gate evidence is read only from the repositories the config
+			// names: a lock naming another (a fork shares commit SHAs, not
+			// check runs) never passes a gate
+			if err := lockMatchesConfig(cfg, p.lock); err != nil {
+				return nil, fmt.Errorf("the lock of candidate %s (%s) does not match the config, so its gates are not read: %w; publish a new bundle", cand.bundle.Version, ref, err)
+			}
 			p.lockOK = true
 			input.Lock = p.lock.Components
 		}
