@@ -3,6 +3,7 @@ package cascade
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/ladder-release/ladder/internal/mermaid"
 	"strings"
 )
 
@@ -49,12 +50,12 @@ func (p *DispatchPlan) Mermaid() string {
 	var b strings.Builder
 	b.WriteString("flowchart LR\n")
 	for i, h := range p.Chain {
-		label := mermaidText(h.String())
+		label := mermaid.Text(h.String())
 		if h.SHA != "" {
-			label += "<br/>" + mermaidText(short(h.SHA))
+			label += "<br/>" + mermaid.Text(short(h.SHA))
 		}
 		if i == len(p.Chain)-1 && p.Trigger.Channel != "" {
-			label += "<br/>published " + mermaidText(p.Trigger.Channel)
+			label += "<br/>published " + mermaid.Text(p.Trigger.Channel)
 		}
 		fmt.Fprintf(&b, "  h%d[\"%s\"]\n", i, label)
 	}
@@ -63,13 +64,13 @@ func (p *DispatchPlan) Mermaid() string {
 	}
 	last := len(p.Chain) - 1
 	for i, d := range p.Dispatches {
-		label := mermaidText(d.Target().String())
+		label := mermaid.Text(d.Target().String())
 		if d.Branch == "" {
 			label += "<br/>default branch"
 		}
 		fmt.Fprintf(&b, "  t%d[\"%s\"]\n", i, label)
 		if last >= 0 {
-			fmt.Fprintf(&b, "  h%d -->|\"%s\"| t%d\n", last, mermaidText(d.EventType), i)
+			fmt.Fprintf(&b, "  h%d -->|\"%s\"| t%d\n", last, mermaid.Text(d.EventType), i)
 		}
 	}
 	if len(p.Dispatches) > 0 {
@@ -91,21 +92,4 @@ func short(sha string) string {
 		return sha[:7]
 	}
 	return sha
-}
-
-// mermaidText escapes text for a quoted mermaid label: letters, digits and
-// plain punctuation stay; anything else becomes a #NN; entity code, so a
-// name cannot close the label, open a tag, or end the code fence.
-func mermaidText(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9',
-			strings.ContainsRune("/@._-+,=!()", r):
-			b.WriteRune(r)
-		default:
-			fmt.Fprintf(&b, "#%d;", r)
-		}
-	}
-	return b.String()
 }

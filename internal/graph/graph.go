@@ -37,6 +37,7 @@ package graph
 import (
 	"errors"
 	"fmt"
+	"github.com/ladder-release/ladder/internal/mermaid"
 	"sort"
 	"strings"
 )
@@ -402,7 +403,7 @@ func (g *Graph) Mermaid(limit int) string {
 		if e.Version == g.Head {
 			label += " (head)"
 		}
-		fmt.Fprintf(&b, "  %s[\"%s\"]\n", id(e.Version), mermaidText(label))
+		fmt.Fprintf(&b, "  %s[\"%s\"]\n", id(e.Version), mermaid.Text(label))
 	}
 	for _, e := range entries {
 		if e.Replaces != "" {
@@ -414,15 +415,10 @@ func (g *Graph) Mermaid(limit int) string {
 	for _, e := range entries {
 		for _, s := range e.Skips {
 			if _, drawn := ids[s]; !drawn {
-				fmt.Fprintf(&b, "  %s[\"%s\"]\n", id(s), mermaidText(s))
+				fmt.Fprintf(&b, "  %s[\"%s\"]\n", id(s), mermaid.Text(s))
 			}
 			fmt.Fprintf(&b, "  %s -.->|skips| %s\n", ids[e.Version], ids[s])
 		}
 	}
 	return b.String()
-}
-
-// mermaidText keeps a label inside its quotes.
-func mermaidText(s string) string {
-	return strings.NewReplacer(`"`, "#quot;", "\n", " ").Replace(s)
 }

@@ -2,6 +2,7 @@ package promote
 
 import (
 	"fmt"
+	"github.com/ladder-release/ladder/internal/mermaid"
 	"strings"
 	"time"
 )
@@ -19,18 +20,18 @@ func HistoryMermaid(label string, history []Move, limit int) string {
 	var b strings.Builder
 	b.WriteString("flowchart LR\n")
 	if len(moves) == 0 {
-		fmt.Fprintf(&b, "  empty[\"%s: no value yet\"]\n", mermaidText(label))
+		fmt.Fprintf(&b, "  empty[\"%s: no value yet\"]\n", mermaid.Text(label))
 		return b.String()
 	}
 	if skipped := len(history) - len(moves); skipped > 0 {
 		fmt.Fprintf(&b, "  older[\"%d older moves\"]\n", skipped)
 	}
 	for i, m := range moves {
-		text := m.Version + "<br/>" + m.At.UTC().Format("2006-01-02 15:04")
+		text := mermaid.Text(m.Version) + "<br/>" + mermaid.Text(m.At.UTC().Format("2006-01-02 15:04"))
 		if i == len(moves)-1 {
-			text = label + " = " + text
+			text = mermaid.Text(label+" = ") + text
 		}
-		fmt.Fprintf(&b, "  m%d[\"%s\"]\n", i, mermaidText(text))
+		fmt.Fprintf(&b, "  m%d[\"%s\"]\n", i, text)
 	}
 	for i, m := range moves {
 		kind := edgeText(m)
@@ -40,7 +41,7 @@ func HistoryMermaid(label string, history []Move, limit int) string {
 			if m.Decision == DecisionRollback {
 				arrow = "-.->"
 			}
-			fmt.Fprintf(&b, "  m%d %s|%s| m%d\n", i-1, arrow, kind, i)
+			fmt.Fprintf(&b, "  m%d %s|\"%s\"| m%d\n", i-1, arrow, mermaid.Text(kind), i)
 		case len(history) > len(moves):
 			fmt.Fprintf(&b, "  older --> m0\n")
 		}
@@ -60,11 +61,6 @@ func edgeText(m Move) string {
 		kind += ", forced"
 	}
 	return kind
-}
-
-// mermaidText keeps text inside a node's quotes (it allows <br/>).
-func mermaidText(s string) string {
-	return strings.NewReplacer(`"`, "#quot;", "\n", " ", "|", "#124;").Replace(s)
 }
 
 // HistoryRows is the label's recent moves as table rows, newest first: when,

@@ -444,8 +444,8 @@ func TestPromoteHistoryMermaid(t *testing.T) {
   m0["1.0.0<br/>2026-11-22 01:15"]
   m1["1.1.0<br/>2026-11-22 02:15"]
   m2["current = 1.0.0<br/>2026-11-22 03:15"]
-  m0 -->|promoted| m1
-  m1 -.->|rollback, forced| m2
+  m0 -->|"promoted"| m1
+  m1 -.->|"rollback, forced"| m2
   style m2 stroke-width:3px
 `
 	if got != want {
@@ -454,8 +454,13 @@ func TestPromoteHistoryMermaid(t *testing.T) {
 	if got := HistoryMermaid("current", h, 2); !strings.Contains(got, `older["1 older moves"]`) || !strings.Contains(got, "older --> m0") {
 		t.Errorf("limited:\n%s", got)
 	}
-	if got := HistoryMermaid("x\"y", nil, 0); !strings.Contains(got, "x#quot;y: no value yet") {
+	if got := HistoryMermaid("x\"y", nil, 0); !strings.Contains(got, "x#34;y: no value yet") {
 		t.Errorf("empty:\n%s", got)
+	}
+	// ledger text (a decision) cannot add a statement to the diagram
+	evil := append(h[:2:2], Move{Version: "1.2.0", At: t0, Decision: "promoted|\n  click m0 href \"https://evil.example\"\n  m0 -->|x"})
+	if got := HistoryMermaid("current", evil, 0); strings.Contains(got, "\n  click") || strings.Count(got, "\n") != strings.Count(want, "\n") {
+		t.Errorf("a decision's text became diagram statements:\n%s", got)
 	}
 	rows := HistoryRows(h, 2)
 	if len(rows) != 2 || rows[0][2] != "1.0.0" || rows[0][1] != "1.1.0" || rows[0][3] != "rollback, forced" || rows[1][1] != "1.0.0" {
