@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -127,6 +128,7 @@ type run struct {
 	act    *action.Runner
 	meta   *actions.Metadata // nil for CLI-only commands
 	flags  map[string]string // CLI-only commands' flags
+	bare   []string          // flags given without a value that are not booleans (onlyFlags refuses them)
 
 	httpOnce sync.Once
 	http     *http.Client
@@ -142,13 +144,17 @@ type run struct {
 // become INPUT_* values and action.yml defaults fill what neither the runner
 // nor a flag set, so the CLI and the runner read inputs through one path.
 func newRun(name string, args []string, d Deps) (*run, error) {
-	flags, err := parseFlags(args)
+	meta, metaErr := actions.Load(name)
+	isBool := func(flag string) bool { return cliBoolFlags[flag] }
+	if metaErr == nil {
+		isBool = func(flag string) bool { return boolInput(meta, flag) }
+	}
+	flags, bare, err := parseFlags(args, isBool)
 	if err != nil {
 		return nil, err
 	}
-	r := &run{name: name, deps: d, getenv: d.Getenv, flags: flags}
-	meta, err := actions.Load(name)
-	if err == nil {
+	r := &run{name: name, deps: d, getenv: d.Getenv, flags: flags, bare: bare}
+	if metaErr == nil {
 		r.meta = meta
 		overlay := map[string]string{}
 		for k, v := range flags {
@@ -156,6 +162,9 @@ func newRun(name string, args []string, d Deps) (*run, error) {
 				return nil, fmt.Errorf("unknown input --%s (inputs: %s)", k, strings.Join(meta.InputNames(), ", "))
 			}
 			overlay[action.InputEnvName(k)] = v
+		}
+		if len(bare) > 0 {
+			return nil, needsValue(bare[0])
 		}
 		for k, in := range meta.Inputs {
 			key := action.InputEnvName(k)
@@ -205,29 +214,58 @@ func cliDefault(getenv func(string) string, def string) string {
 	return def
 }
 
-// parseFlags reads --name value and --name=value pairs.
-func parseFlags(args []string) (map[string]string, error) {
-	out := map[string]string{}
+// cliBoolFlags are the boolean flags of the CLI-only commands (status --json,
+// demo --keep). An action's boolean inputs are those whose action.yml
+// default is "true" or "false" (force, dry-run).
+var cliBoolFlags = map[string]bool{"json": true, "keep": true}
+
+func boolInput(meta *actions.Metadata, name string) bool {
+	in, ok := meta.Inputs[name]
+	return ok && (in.Default == "true" || in.Default == "false")
+}
+
+// parseFlags reads --name value and --name=value pairs. A flag followed by
+// nothing or by another flag has no value: a boolean (isBool) then means
+// true; any other is listed in bare, in order, with the value "".
+func parseFlags(args []string, isBool func(string) bool) (flags map[string]string, bare []string, err error) {
+	flags = map[string]string{}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if !strings.HasPrefix(a, "--") || len(a) == 2 {
-			return nil, fmt.Errorf("unexpected argument %q: inputs are given as --name value", a)
+			return nil, nil, fmt.Errorf("unexpected argument %q: inputs are given as --name value", a)
 		}
 		name, val, hasVal := strings.Cut(a[2:], "=")
 		if !hasVal {
-			if i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
+			switch {
+			case i+1 < len(args) && !strings.HasPrefix(args[i+1], "--"):
 				val = args[i+1]
 				i++
-			} else {
-				val = "true" // a bare flag is a boolean
+			case isBool(name):
+				val = "true" // a bare boolean flag
+			default:
+				bare = append(bare, name)
 			}
 		}
-		if _, dup := out[name]; dup {
-			return nil, fmt.Errorf("--%s given twice", name)
+		if _, dup := flags[name]; dup {
+			return nil, nil, fmt.Errorf("--%s given twice", name)
 		}
-		out[name] = val
+		flags[name] = val
 	}
-	return out, nil
+	return flags, bare, nil
+}
+
+// flagValues says what a flag's value is, for "--NAME needs ..." errors.
+var flagValues = map[string][2]string{
+	"config":  {"a value", "PATH"},
+	"history": {"a label or channel name", "NAME"},
+}
+
+// needsValue is the error about a flag given without a value.
+func needsValue(name string) error {
+	if v, ok := flagValues[name]; ok {
+		return fmt.Errorf("--%s needs %s (--%s %s)", name, v[0], name, v[1])
+	}
+	return fmt.Errorf("--%s needs a value", name)
 }
 
 // input reads an action input (declared in action.yml).
@@ -241,7 +279,8 @@ func (r *run) required(name string) (string, error) {
 	return v, nil
 }
 
-// onlyFlags refuses a flag not in allowed, naming the first (sorted) one.
+// onlyFlags refuses a flag not in allowed, naming the first (sorted) one,
+// then a flag given without a value that is not a boolean.
 func (r *run) onlyFlags(allowed []string) error {
 	names := make([]string, 0, len(r.flags))
 	for k := range r.flags {
@@ -255,6 +294,9 @@ func (r *run) onlyFlags(allowed []string) error {
 			}
 			return fmt.Errorf("unknown flag --%s (flags: --%s)", k, strings.Join(allowed, ", --"))
 		}
+	}
+	if len(r.bare) > 0 {
+		return needsValue(r.bare[0])
 	}
 	return nil
 }
@@ -329,9 +371,18 @@ func at(cfg *config.Config, path string, err error) error {
 
 // fail reports err: in a runner as ::error:: annotations (at the config line
 // at fault where there is one), in a terminal as a plain message on stderr.
+// An action also writes a step summary saying it failed, and why.
 func (r *run) fail(err error) {
+	if r.meta != nil {
+		r.failureSummary(err)
+	}
 	if r.getenv("GITHUB_ACTIONS") != "true" {
-		// a terminal: the plain message, FILE:LINE:COL first where there is one
+		if located(err) {
+			// FILE:LINE:COL: field: message, one line per error, nothing
+			// before it: what problem matchers and editors read
+			fmt.Fprintln(r.deps.Stderr, err)
+			return
+		}
 		fmt.Fprintf(r.deps.Stderr, "ladder %s: %v\n", r.name, err)
 		return
 	}
@@ -352,6 +403,48 @@ func (r *run) fail(err error) {
 	}
 }
 
+// located says whether err is nothing but errors at places in the config:
+// its text is then FILE:LINE:COL: lines only.
+func located(err error) bool {
+	var cerrs config.Errors
+	var cerr *config.Error
+	var perr *posError
+	switch {
+	case errors.As(err, &cerrs):
+		return len(cerrs) > 0 && err.Error() == cerrs.Error()
+	case errors.As(err, &cerr):
+		return err.Error() == cerr.Error()
+	case errors.As(err, &perr):
+		return err.Error() == perr.Error()
+	}
+	return false
+}
+
+// failureSummary writes the step summary of a failed action: its name and
+// the error, as plain text (escaped: the error may quote a branch name, a
+// payload or a config value). Outside a runner (no GITHUB_STEP_SUMMARY) it
+// does nothing.
+func (r *run) failureSummary(err error) {
+	s := r.act.Summary()
+	s.Heading("ladder "+r.name+": failed", 2)
+	s.Paragraph(err.Error())
+	if werr := s.Write(); werr != nil {
+		fmt.Fprintf(r.deps.Stderr, "ladder %s: %v\n", r.name, werr)
+	}
+}
+
+// warn reports config warnings: in a runner as ::warning:: annotations, in a
+// terminal as FILE:LINE:COL: warning: field: message on stderr.
+func (r *run) warn(warnings config.Errors) {
+	for _, w := range warnings {
+		if r.getenv("GITHUB_ACTIONS") == "true" {
+			r.act.WarningAt(annotation(w.Pos), w.Message)
+			continue
+		}
+		fmt.Fprintf(r.deps.Stderr, "%s: warning: %s\n", w.Pos, w.Message)
+	}
+}
+
 func annotation(p config.Pos) action.Annotation {
 	return action.Annotation{File: p.File, Line: p.Line, Col: p.Col}
 }
@@ -363,6 +456,11 @@ func validate(ctx context.Context, r *run) error {
 	cfg, err := r.loadConfig()
 	if err != nil {
 		return err
+	}
+	errs, warnings := config.Lint(cfg)
+	r.warn(warnings)
+	if len(errs) > 0 {
+		return errs
 	}
 	fmt.Fprintf(r.deps.Stdout, "%s: ok (%d components, %d channels, %d labels)\n", cfg.File, len(cfg.Components), len(cfg.Channels), len(cfg.Labels))
 	return nil
@@ -380,6 +478,56 @@ func printVersion(ctx context.Context, r *run) error {
 	if err := r.onlyFlags(nil); err != nil {
 		return err
 	}
-	fmt.Fprintf(r.deps.Stdout, "ladder %s\n", Version)
+	bi, ok := readBuildInfo()
+	if !ok {
+		bi = nil
+	}
+	fmt.Fprintln(r.deps.Stdout, versionLine(Version, bi))
 	return nil
+}
+
+// readBuildInfo is debug.ReadBuildInfo; tests replace it.
+var readBuildInfo = debug.ReadBuildInfo
+
+// versionLine is what `ladder version` prints: "ladder VERSION", then what
+// the Go toolchain recorded of the build when it recorded where the source
+// came from: the commit (short) and whether the tree was modified, and the
+// Go version, as in "ladder dev (commit b366a24, modified) go1.26.8".
+// VERSION is the one set at build time (-ldflags -X ...app.Version=), else
+// the module version `go install ...@VERSION` recorded (such a build has no
+// commit), else "dev". A build that recorded neither (the Dockerfile builds
+// with -buildvcs=false and sets the version) prints "ladder VERSION" alone.
+func versionLine(version string, bi *debug.BuildInfo) string {
+	if bi == nil {
+		return "ladder " + version
+	}
+	var rev string
+	modified := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	details := rev != ""
+	if version == "dev" && rev == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		version, details = bi.Main.Version, true
+	}
+	line := "ladder " + version
+	if rev != "" {
+		if len(rev) > 7 {
+			rev = rev[:7]
+		}
+		line += " (commit " + rev
+		if modified {
+			line += ", modified"
+		}
+		line += ")"
+	}
+	if details && bi.GoVersion != "" {
+		line += " " + bi.GoVersion
+	}
+	return line
 }

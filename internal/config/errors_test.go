@@ -55,7 +55,7 @@ product: [demo
 registry: x
 `,
 			want: []string{
-				"ladder.yaml:2:1: (root): invalid YAML: did not find expected ',' or ']'",
+				"ladder.yaml:2:10: product: invalid YAML: did not find expected ',' or ']'; check that this '[' is closed and that its items are separated by ','",
 			},
 		},
 		{
@@ -79,7 +79,7 @@ product:
 	demo
 `,
 			want: []string{
-				"ladder.yaml:3:1: (root): invalid YAML: found character that cannot start any token",
+				"ladder.yaml:3:1: product: invalid YAML: found character that cannot start any token; a tab is used for indentation (YAML needs spaces)",
 			},
 		},
 		{

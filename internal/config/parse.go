@@ -8,7 +8,6 @@ import (
 	"os"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -139,9 +138,8 @@ func (p *parser) errorf(n *yaml.Node, field, format string, args ...any) {
 	p.errs = append(p.errs, &Error{Pos: p.at(n), Field: field, Message: field + ": " + fmt.Sprintf(format, args...)})
 }
 
-var yamlLineRe = regexp.MustCompile(`^yaml: line ([0-9]+): `)
-
-// parserProblems are yaml.v3's parser (as opposed to scanner) problems.
+// parserProblems are yaml.v3's parser (as opposed to scanner) problems: it
+// reports them with a 0-based line.
 var parserProblems = map[string]bool{
 	"did not find expected ',' or ']'":       true,
 	"did not find expected ',' or '}'":       true,
@@ -172,14 +170,14 @@ func (p *parser) document(data []byte) (root *yaml.Node) {
 			p.errorf(nil, rootField, "empty file: expected a mapping with version, product, registry, components and channels")
 			return nil
 		}
-		p.yamlError(err)
+		p.yamlError(data, err)
 		return nil
 	}
 	var next yaml.Node
 	if err := dec.Decode(&next); err == nil {
 		p.errorf(&next, rootField, "the file holds more than one YAML document; ladder reads exactly one")
 	} else if !errors.Is(err, io.EOF) {
-		p.yamlError(err)
+		p.yamlError(data, err)
 	}
 	root = &doc
 	if root.Kind == yaml.DocumentNode {
@@ -192,23 +190,17 @@ func (p *parser) document(data []byte) (root *yaml.Node) {
 	return root
 }
 
-// yamlError turns a yaml.v3 syntax error ("yaml: line 3: did not find expected key")
-// into an Error at that line.
-func (p *parser) yamlError(err error) {
-	msg := err.Error()
-	line := 1
-	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-		msg = "yaml: " + msg[len(m[0]):]
-		if n, err := strconv.Atoi(m[1]); err == nil && n >= 1 {
-			line = n
-			// yaml.v3 reports parser errors (not scanner errors) with a 0-based line.
-			if parserProblems[strings.TrimPrefix(msg, "yaml: ")] {
-				line++
-			}
-		}
+// yamlError turns a yaml.v3 syntax error ("yaml: line 3: did not find
+// expected key") into an Error at the line and column at fault, naming the
+// field there and, for the usual mistakes, what to do (see syntax.go).
+func (p *parser) yamlError(data []byte, err error) {
+	e := locateSyntaxError(data, err)
+	field := short(e.field)
+	msg := field + ": invalid YAML: " + e.problem
+	if e.hint != "" {
+		msg += "; " + e.hint
 	}
-	p.errs = append(p.errs, &Error{Pos: Pos{File: p.file, Line: line, Col: 1}, Field: rootField,
-		Message: rootField + ": invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")})
+	p.errs = append(p.errs, &Error{Pos: Pos{File: p.file, Line: e.line, Col: e.col}, Field: field, Message: msg})
 }
 
 var bigIntRe = regexp.MustCompile(`^[-+]?[0-9]+$`)
