@@ -143,7 +143,13 @@ func (r *run) buildInputs() (buildInputs, error) {
 	if in.version != "" {
 		v, err := semver.StrictNewVersion(in.version)
 		if err != nil {
-			return in, fmt.Errorf("input version: %q is not a semver version: %w", in.version, err)
+			hint := ""
+			if rest, ok := strings.CutPrefix(in.version, "v"); ok {
+				if _, e := semver.StrictNewVersion(rest); e == nil {
+					hint = " (drop the leading v)"
+				}
+			}
+			return in, fmt.Errorf("input version: %q is not a semver version%s: %w", in.version, hint, err)
 		}
 		in.version = v.String()
 	}

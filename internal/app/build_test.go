@@ -226,7 +226,8 @@ func TestBuildBadInputsChangeNothing(t *testing.T) {
 		lock   string
 		want   string
 	}{
-		{"bad version", map[string]string{"channel": "dev", "version": "two"}, "", `input version: "two" is not a semver version`},
+		{"bad version", map[string]string{"channel": "dev", "version": "two"}, "", `input version: "two" is not a semver version: `},
+		{"v-prefixed version", map[string]string{"channel": "dev", "version": "v1.2.3"}, "", `input version: "v1.2.3" is not a semver version (drop the leading v)`},
 		{"bad tag", map[string]string{"channel": "dev", "tags": "ok\nnot ok"}, "", `input tags: "not ok" is not a valid OCI tag`},
 		{"missing files", map[string]string{"channel": "dev", "files": "dist/*.tgz"}, "", `input files: pattern "dist/*.tgz" matched no file`},
 		{"image and files", map[string]string{"channel": "dev", "image": "x", "files": "a"}, "", "inputs image and files"},
