@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ladder-release/ladder/internal/action/actiontest"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/testutil/registry"
@@ -131,14 +129,7 @@ func TestPublishThroughRegistryFaults(t *testing.T) {
 // runActionSleeping is runAction with a recording sleep.
 func (w *world) runActionSleeping(t *testing.T, name string, inputs map[string]string, sleep func(context.Context, time.Duration) error) result {
 	t.Helper()
-	meta := actiontest.LoadActionYAML(t, filepath.Join("..", "..", "actions", name, "action.yml"))
-	te := actiontest.Env(t, meta, inputs, map[string]string{
-		"GITHUB_API_URL": w.gh.URL(), "GITHUB_WORKSPACE": w.ws, "GITHUB_REPOSITORY": "acme/elemental",
-		"GITHUB_SHA": strings.Repeat("e", 40), "GITHUB_ACTOR": "octocat", "GITHUB_RUN_ID": "4242",
-	})
-	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), []string{name}, Deps{Getenv: te.Getenv, Stdout: &stdout, Stderr: &stderr, Now: func() time.Time { return now }, Sleep: sleep})
-	return result{code: code, outputs: te.Outputs(), stdout: stdout.String(), stderr: stderr.String(), summary: te.Summary()}
+	return w.runWith(t, name, inputs, nil, func() time.Time { return now }, sleep)
 }
 
 // TestRerunFinishesTaggingAfterLedgerWrite: the claim reached the ledger,

@@ -1,18 +1,14 @@
 package app
 
 import (
-	"bytes"
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/ladder-release/ladder/internal/action/actiontest"
 	"github.com/ladder-release/ladder/internal/ledger"
 )
 
@@ -25,30 +21,7 @@ import (
 // GITHUB_RUN_ID (another workflow run), or GITHUB_API_URL through a proxy.
 func (w *world) runAtEnv(t *testing.T, clk *fakeClock, name string, inputs, extra map[string]string) result {
 	t.Helper()
-	meta := actiontest.LoadActionYAML(t, filepath.Join("..", "..", "actions", name, "action.yml"))
-	env := map[string]string{
-		"GITHUB_API_URL":    w.gh.URL(),
-		"GITHUB_SERVER_URL": "https://github.com",
-		"GITHUB_WORKSPACE":  w.ws,
-		"GITHUB_REPOSITORY": "acme/elemental",
-		"GITHUB_SHA":        strings.Repeat("e", 40),
-		"GITHUB_REF":        "refs/heads/main",
-		"GITHUB_ACTOR":      "octocat",
-		"GITHUB_RUN_ID":     "4242",
-	}
-	for k, v := range extra {
-		env[k] = v
-	}
-	te := actiontest.Env(t, meta, inputs, env)
-	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), []string{name}, Deps{Getenv: te.Getenv, Stdout: &stdout, Stderr: &stderr, Now: clk.Now, Sleep: clk.Sleep})
-	outs := te.Outputs()
-	set := make([]string, 0, len(outs))
-	for k := range outs {
-		set = append(set, k)
-	}
-	actiontest.CheckOutputs(t, meta, set)
-	return result{code: code, outputs: outs, stdout: stdout.String(), stderr: stderr.String(), summary: te.Summary()}
+	return w.runWith(t, name, inputs, extra, clk.Now, clk.Sleep)
 }
 
 // retentionConfig: label testing from dev (gated by cli's build check when

@@ -66,27 +66,7 @@ func (c *fakeClock) Sleeps() []time.Duration {
 // runAt is runAction with the clock clk.
 func (w *world) runAt(t *testing.T, clk *fakeClock, name string, inputs map[string]string) result {
 	t.Helper()
-	meta := actiontest.LoadActionYAML(t, filepath.Join("..", "..", "actions", name, "action.yml"))
-	env := map[string]string{
-		"GITHUB_API_URL":    w.gh.URL(),
-		"GITHUB_SERVER_URL": "https://github.com",
-		"GITHUB_WORKSPACE":  w.ws,
-		"GITHUB_REPOSITORY": "acme/elemental",
-		"GITHUB_SHA":        strings.Repeat("e", 40),
-		"GITHUB_REF":        "refs/heads/main",
-		"GITHUB_ACTOR":      "octocat",
-		"GITHUB_RUN_ID":     "4242",
-	}
-	te := actiontest.Env(t, meta, inputs, env)
-	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), []string{name}, Deps{Getenv: te.Getenv, Stdout: &stdout, Stderr: &stderr, Now: clk.Now, Sleep: clk.Sleep})
-	outs := te.Outputs()
-	set := make([]string, 0, len(outs))
-	for k := range outs {
-		set = append(set, k)
-	}
-	actiontest.CheckOutputs(t, meta, set)
-	return result{code: code, outputs: outs, stdout: stdout.String(), stderr: stderr.String(), summary: te.Summary()}
+	return w.runWith(t, name, inputs, nil, clk.Now, clk.Sleep)
 }
 
 // promoteConfig is S1's config with a ledger of kind, the labels given

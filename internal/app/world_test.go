@@ -136,6 +136,13 @@ type result struct {
 // not declare; afterwards every output set must be declared there too.
 func (w *world) runAction(t *testing.T, name string, inputs, extra map[string]string) result {
 	t.Helper()
+	return w.runWith(t, name, inputs, extra, func() time.Time { return now }, func(context.Context, time.Duration) error { return nil })
+}
+
+// runWith is runAction with extra environment (another GITHUB_RUN_ID, a
+// proxied GITHUB_API_URL...), a clock and a sleep of the test's choosing.
+func (w *world) runWith(t *testing.T, name string, inputs, extra map[string]string, clock func() time.Time, sleep func(context.Context, time.Duration) error) result {
+	t.Helper()
 	meta := actiontest.LoadActionYAML(t, filepath.Join("..", "..", "actions", name, "action.yml"))
 	env := map[string]string{
 		"GITHUB_API_URL":    w.gh.URL(),
@@ -152,13 +159,7 @@ func (w *world) runAction(t *testing.T, name string, inputs, extra map[string]st
 	}
 	te := actiontest.Env(t, meta, inputs, env)
 	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), []string{name}, Deps{
-		Getenv: te.Getenv,
-		Stdout: &stdout,
-		Stderr: &stderr,
-		Now:    func() time.Time { return now },
-		Sleep:  func(context.Context, time.Duration) error { return nil },
-	})
+	code := Main(context.Background(), []string{name}, Deps{Getenv: te.Getenv, Stdout: &stdout, Stderr: &stderr, Now: clock, Sleep: sleep})
 	outs := te.Outputs()
 	set := make([]string, 0, len(outs))
 	for k := range outs {
