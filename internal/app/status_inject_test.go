@@ -3,8 +3,6 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -30,20 +28,9 @@ const (
 // hold try to forge workflow commands.
 func statusInjectWorkspace(t *testing.T) string {
 	t.Helper()
-	ws := t.TempDir()
-	cfg := filepath.Join(ws, ".github", "ladder.yaml")
-	if err := os.MkdirAll(filepath.Dir(cfg), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cfg, []byte(statusConfig), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	store, err := ledger.File(filepath.Join(ws, "ledger", "operator.json"), "operator")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ws, store := statusStore(t)
 	t0 := now.Add(-5 * 24 * time.Hour)
-	_, err = store.Update(context.Background(), ledger.Message{What: "status inject test"}, func(d *ledger.Document) error {
+	_, err := store.Update(context.Background(), ledger.Message{What: "status inject test"}, func(d *ledger.Document) error {
 		var errs []error
 		check := func(err error) { errs = append(errs, err) }
 		publish := func(version string, at time.Time) {

@@ -93,15 +93,11 @@ func statusDigest(version string) string {
 	return fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(version)))
 }
 
-// statusWorkspace writes the config and builds the ledger through the
-// document's own methods: story S4 (stage went A→B→C→D, production jumped
-// from A to D), a quarantine (C failed candidate's e2e gate), a retention
-// deletion (0.9.0), a rollback with a hold (canary), a channel that never
-// moved (nightly) and a stream the config no longer names (label:legacy),
-// forced onto the quarantined bundle.
-func statusWorkspace(t *testing.T) string {
+// statusStore is a workspace holding statusConfig and its (empty) file
+// ledger.
+func statusStore(t *testing.T) (ws string, store *ledger.FileStore) {
 	t.Helper()
-	ws := t.TempDir()
+	ws = t.TempDir()
 	cfg := filepath.Join(ws, ".github", "ladder.yaml")
 	if err := os.MkdirAll(filepath.Dir(cfg), 0o755); err != nil {
 		t.Fatal(err)
@@ -113,10 +109,22 @@ func statusWorkspace(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ws, store
+}
+
+// statusWorkspace writes the config and builds the ledger through the
+// document's own methods: story S4 (stage went A→B→C→D, production jumped
+// from A to D), a quarantine (C failed candidate's e2e gate), a retention
+// deletion (0.9.0), a rollback with a hold (canary), a channel that never
+// moved (nightly) and a stream the config no longer names (label:legacy),
+// forced onto the quarantined bundle.
+func statusWorkspace(t *testing.T) string {
+	t.Helper()
+	ws, store := statusStore(t)
 	day := 24 * time.Hour
 	t0 := now.Add(-10 * day)
 	const run = "https://github.com/acme/operator/actions/runs/"
-	_, err = store.Update(context.Background(), ledger.Message{What: "status test"}, func(d *ledger.Document) error {
+	_, err := store.Update(context.Background(), ledger.Message{What: "status test"}, func(d *ledger.Document) error {
 		var errs []error
 		check := func(err error) { errs = append(errs, err) }
 		publish := func(version, ch string, at time.Time) {
