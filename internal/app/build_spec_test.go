@@ -279,19 +279,7 @@ func TestBuildVersionBumpTakenElsewhereFailsAtOnce(t *testing.T) {
 func TestBuildVersionTagFromBeforeLadderIsNotOverwritten(t *testing.T) {
 	w := newWorld(t, worldOpt{})
 	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
-	img, err := random.Image(256, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := name.ParseReference(w.repo() + ":2.0.0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(ref, img); err != nil {
-		t.Fatal(err)
-	}
-	d, _ := img.Digest()
-	script := d.String()
+	script := pushImage(t, w.repo()+":2.0.0")
 	resolveOK(t, w, map[string]string{"channel": "dev"})
 	res := w.runAction(t, "build-bundle", map[string]string{"channel": "dev", "version": "2.0.0"}, nil)
 	if res.code != ExitFailure {

@@ -621,18 +621,7 @@ func TestImageModeIDTagFollowsTheLedger(t *testing.T) {
 	w := newWorld(t, worldOpt{registry: registry.InProcess(t)})
 	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
 	ctx := context.Background()
-	push := func(tag string) string {
-		img, err := random.Image(256, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ref, _ := name.ParseReference(w.registry + "/acme/elemental-os:" + tag)
-		if err := remote.Write(ref, img); err != nil {
-			t.Fatal(err)
-		}
-		d, _ := img.Digest()
-		return d.String()
-	}
+	push := func(tag string) string { return pushImage(t, w.registry+"/acme/elemental-os:"+tag) }
 	first, second := push("build-1"), push("build-2")
 	_, l := resolveOK(t, w, map[string]string{"channel": "staging"})
 	if res := buildOK(t, w, map[string]string{"channel": "staging", "image": w.registry + "/acme/elemental-os:build-1"}); res.outputs["digest"] != first {

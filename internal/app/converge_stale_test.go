@@ -7,10 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-
 	"github.com/ladder-release/ladder/internal/action/actiontest"
 	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/ledger"
@@ -180,18 +176,7 @@ func TestConvergeOverwritesWhatIsNotThisProductsBundle(t *testing.T) {
 		name string
 		push func(t *testing.T) string
 	}{
-		{"image", func(t *testing.T) string {
-			img, err := random.Image(256, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ref, _ := name.ParseReference(w.repo() + ":hand-pushed")
-			if err := remote.Write(ref, img); err != nil {
-				t.Fatal(err)
-			}
-			d, _ := img.Digest()
-			return d.String()
-		}},
+		{"image", func(t *testing.T) string { return pushImage(t, w.repo()+":hand-pushed") }},
 		{"another product's bundle", artifact("other", "9.9.9")},
 		{"a version the ledger holds elsewhere", artifact("elemental", "0.0.1")},
 	} {
@@ -222,18 +207,7 @@ func TestConvergeKeepsANewerImageOnAStaleLedgerRead(t *testing.T) {
 	proxy := regproxy.Start(t, registry.InProcess(t))
 	w := newWorld(t, worldOpt{registry: proxy.Host()})
 	w.writeConfig(t, withLedger(w.s1Config(""), "github"))
-	push := func(tag string) string {
-		img, err := random.Image(256, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ref, _ := name.ParseReference(w.registry + "/acme/elemental-os:" + tag)
-		if err := remote.Write(ref, img); err != nil {
-			t.Fatal(err)
-		}
-		d, _ := img.Digest()
-		return d.String()
-	}
+	push := func(tag string) string { return pushImage(t, w.registry+"/acme/elemental-os:"+tag) }
 	i1, i2 := push("build-1"), push("build-2")
 	resolveOK(t, w, map[string]string{"channel": "stable"})
 	first := buildOK(t, w, map[string]string{"channel": "stable", "image": w.registry + "/acme/elemental-os:build-1"})

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/ladder-release/ladder/internal/action/actiontest"
 	"github.com/ladder-release/ladder/internal/ghsim"
 	"github.com/ladder-release/ladder/internal/testutil/gitserver"
@@ -167,4 +170,26 @@ func (w *world) runWith(t *testing.T, name string, inputs, extra map[string]stri
 	}
 	actiontest.CheckOutputs(t, meta, set)
 	return result{code: code, outputs: outs, stdout: stdout.String(), stderr: stderr.String(), summary: te.Summary()}
+}
+
+// pushImage pushes a random one-layer image to ref (a team's own build, or
+// a release script's) and returns its digest.
+func pushImage(t *testing.T, ref string) string {
+	t.Helper()
+	img, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(r, img); err != nil {
+		t.Fatal(err)
+	}
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.String()
 }
