@@ -5,13 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -502,27 +498,9 @@ func TestBuildLostLedgerAnswer(t *testing.T) {
 	w.writeConfig(t, withLedger(w.s1Config(""), "github"))
 	resolveOK(t, w, map[string]string{"channel": "stable"})
 	first := buildOK(t, w, map[string]string{"channel": "stable", "force": "true"}) // the ledger branch exists now
-	upstream, _ := url.Parse(w.gh.URL())
-	var dropped atomic.Int32
-	proxy := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
-		if req.Method == http.MethodPut && strings.Contains(req.URL.Path, "/contents/") && dropped.CompareAndSwap(0, 1) {
-			out := req.Clone(req.Context())
-			out.URL.Scheme, out.URL.Host, out.RequestURI = upstream.Scheme, upstream.Host, ""
-			resp, err := http.DefaultTransport.RoundTrip(out)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			resp.Body.Close() // applied upstream; the answer never arrives
-			conn, _, _ := rw.(http.Hijacker).Hijack()
-			conn.Close()
-			return
-		}
-		httputil.NewSingleHostReverseProxy(upstream).ServeHTTP(rw, req)
-	}))
-	defer proxy.Close()
+	api, dropped := lostAnswerProxy(t, w)
 	w.gh.Commit("rancher/elemental-cli", "main", "unrelated") // stable is pinned: the lock stays, force publishes again
-	res := w.runAction(t, "build-bundle", map[string]string{"channel": "stable", "force": "true"}, map[string]string{"GITHUB_API_URL": proxy.URL + strings.TrimPrefix(w.gh.URL(), upstream.Scheme+"://"+upstream.Host)})
+	res := w.runAction(t, "build-bundle", map[string]string{"channel": "stable", "force": "true"}, map[string]string{"GITHUB_API_URL": api})
 	if dropped.Load() != 1 {
 		t.Fatal("the ledger write was not intercepted")
 	}
