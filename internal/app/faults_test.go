@@ -4,10 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -168,4 +172,49 @@ func TestRerunFinishesTaggingAfterLedgerWrite(t *testing.T) {
 	if n := len(w.fileLedger(t).Bundles); n != 1 {
 		t.Errorf("rerun added bundles: %d", n)
 	}
+}
+
+// lostAnswerProxy forwards to the GitHub simulator; the first ledger write
+// (a contents PUT) reaches GitHub, and its answer is lost (the connection is
+// closed), so the GitHub store retries it, meets a 409 and decides again on
+// the ledger that already holds the write.
+func lostAnswerProxy(t *testing.T, w *world) (apiURL string, dropped *atomic.Int32) {
+	upstream, _ := url.Parse(w.gh.URL())
+	dropped = new(atomic.Int32)
+	proxy := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodPut && strings.Contains(req.URL.Path, "/contents/") && dropped.CompareAndSwap(0, 1) {
+			out := req.Clone(req.Context())
+			out.URL.Scheme, out.URL.Host, out.RequestURI = upstream.Scheme, upstream.Host, ""
+			resp, err := http.DefaultTransport.RoundTrip(out)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			conn, _, _ := rw.(http.Hijacker).Hijack()
+			conn.Close()
+			return
+		}
+		httputil.NewSingleHostReverseProxy(upstream).ServeHTTP(rw, req)
+	}))
+	t.Cleanup(proxy.Close)
+	return proxy.URL + strings.TrimPrefix(w.gh.URL(), upstream.Scheme+"://"+upstream.Host), dropped
+}
+
+// heldProxy forwards to the GitHub simulator, holding the first ledger write
+// (a contents PUT) until release is closed; reached is closed when it
+// arrives.
+func heldProxy(t *testing.T, w *world) (apiURL string, reached, release chan struct{}) {
+	upstream, _ := url.Parse(w.gh.URL())
+	reached, release = make(chan struct{}), make(chan struct{})
+	var once atomic.Bool
+	proxy := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodPut && strings.Contains(req.URL.Path, "/contents/") && once.CompareAndSwap(false, true) {
+			close(reached)
+			<-release
+		}
+		httputil.NewSingleHostReverseProxy(upstream).ServeHTTP(rw, req)
+	}))
+	t.Cleanup(proxy.Close)
+	return proxy.URL + strings.TrimPrefix(w.gh.URL(), upstream.Scheme+"://"+upstream.Host), reached, release
 }

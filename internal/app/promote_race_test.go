@@ -1,12 +1,7 @@
 package app
 
 import (
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/ladder-release/ladder/internal/ledger"
@@ -147,51 +142,6 @@ func TestPromoteRaceDeletedVersionNamedOrRolledBackTo(t *testing.T) {
 	if s := w.labelStream(t, "testing"); versionsOf(s) != "1.0.1,1.0.2,1.0.3,1.0.2" || w.tagDigest(t, "testing") != d["1.0.2"] {
 		t.Errorf("history %s, tag testing %q (1.0.2 is %s)", versionsOf(s), w.tagDigest(t, "testing"), d["1.0.2"])
 	}
-}
-
-// lostAnswerProxy forwards to the GitHub simulator; the first ledger write
-// (a contents PUT) reaches GitHub, and its answer is lost (the connection is
-// closed), so the GitHub store retries it, meets a 409 and decides again on
-// the ledger that already holds the write.
-func lostAnswerProxy(t *testing.T, w *world) (apiURL string, dropped *atomic.Int32) {
-	upstream, _ := url.Parse(w.gh.URL())
-	dropped = new(atomic.Int32)
-	proxy := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
-		if req.Method == http.MethodPut && strings.Contains(req.URL.Path, "/contents/") && dropped.CompareAndSwap(0, 1) {
-			out := req.Clone(req.Context())
-			out.URL.Scheme, out.URL.Host, out.RequestURI = upstream.Scheme, upstream.Host, ""
-			resp, err := http.DefaultTransport.RoundTrip(out)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			resp.Body.Close()
-			conn, _, _ := rw.(http.Hijacker).Hijack()
-			conn.Close()
-			return
-		}
-		httputil.NewSingleHostReverseProxy(upstream).ServeHTTP(rw, req)
-	}))
-	t.Cleanup(proxy.Close)
-	return proxy.URL + strings.TrimPrefix(w.gh.URL(), upstream.Scheme+"://"+upstream.Host), dropped
-}
-
-// heldProxy forwards to the GitHub simulator, holding the first ledger write
-// (a contents PUT) until release is closed; reached is closed when it
-// arrives.
-func heldProxy(t *testing.T, w *world) (apiURL string, reached, release chan struct{}) {
-	upstream, _ := url.Parse(w.gh.URL())
-	reached, release = make(chan struct{}), make(chan struct{})
-	var once atomic.Bool
-	proxy := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
-		if req.Method == http.MethodPut && strings.Contains(req.URL.Path, "/contents/") && once.CompareAndSwap(false, true) {
-			close(reached)
-			<-release
-		}
-		httputil.NewSingleHostReverseProxy(upstream).ServeHTTP(rw, req)
-	}))
-	t.Cleanup(proxy.Close)
-	return proxy.URL + strings.TrimPrefix(w.gh.URL(), upstream.Scheme+"://"+upstream.Host), reached, release
 }
 
 // githubLabelAt: label testing promoted to 1.0.1, 1.0.2, 1.0.3 on the
