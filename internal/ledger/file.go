@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"github.com/ladder-release/ladder/internal/ledger/record"
+
 	"bytes"
 	"context"
 	"errors"
@@ -126,7 +128,7 @@ func (s *FileStore) load() (*Document, error) {
 	if c != nil && bytes.Equal(c.data, data) {
 		return c.doc.Clone(), nil
 	}
-	doc, err := parseOwned(data) // data is only ever compared again, never changed
+	doc, err := record.ParseOwned(data) // data is only ever compared again, never changed
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.path, err)
 	}

@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"github.com/ladder-release/ladder/internal/ledger/record"
+
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -233,7 +235,7 @@ func (s *GitHubStore) load(ctx context.Context) (doc *Document, sha string, pars
 	default:
 		return nil, "", false, fmt.Errorf("reading the ledger %s: unknown content encoding %q", s.Location(), enc)
 	}
-	doc, err = parseOwned(data)
+	doc, err = record.ParseOwned(data)
 	if err != nil {
 		return nil, "", false, fmt.Errorf("%s: %w", s.Location(), err)
 	}
@@ -309,12 +311,12 @@ func contentsBody(message, branch, sha string, content []byte) []byte {
 	n := base64.StdEncoding.EncodedLen(len(content))
 	b := make([]byte, 0, n+2*len(message)+len(branch)+len(sha)+96)
 	b = append(b, `{"message":`...)
-	b = appendString(b, message)
+	b = record.AppendString(b, message)
 	b = append(b, `,"branch":`...)
-	b = appendString(b, branch)
+	b = record.AppendString(b, branch)
 	if sha != "" {
 		b = append(b, `,"sha":`...)
-		b = appendString(b, sha)
+		b = record.AppendString(b, sha)
 	}
 	b = append(b, `,"content":"`...)
 	off := len(b)

@@ -18,3 +18,14 @@ func TestMessageDescribedAtWriteTime(t *testing.T) {
 		t.Errorf("Summary() = %q", m.Summary())
 	}
 }
+
+func TestMessage(t *testing.T) {
+	m := Message{What: "publish dev 1.0.0", Actor: "octocat", Run: "https://github.com/acme/app/actions/runs/42"}
+	want := "ladder: publish dev 1.0.0\n\nactor: octocat\nrun: https://github.com/acme/app/actions/runs/42"
+	if got := m.String(); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := (Message{What: "hold current"}).String(); got != "ladder: hold current" {
+		t.Errorf("got %q", got)
+	}
+}

@@ -1,19 +1,10 @@
-// Package ledger is ladder's record of truth (SPEC section 6): every bundle
+// Package record is the ledger's document (SPEC section 6): every bundle
 // published, the streams of channels and labels (which bundle held them, from
-// when, why), holds, quarantines and retention deletions, kept where a
-// compare-and-swap exists.
-//
-// A Document is the record itself, with pure methods for what the actions
-// do to it; a Store reads it and updates it with compare-and-swap:
-//
-//   - GitHub: one JSON file per product on the ladder-ledger branch of the
-//     workflow's repository, written through the contents API with the
-//     file's blob sha as the precondition; every write is a commit whose
-//     message says what, by whom, from which run.
-//   - File: the same document in a local file under an exclusive lock.
-//   - None: nothing is kept; the registry alone holds the state, and two
-//     concurrent writers race (the last registry write wins).
-package ledger
+// when, why), holds, quarantines and retention deletions; its pure methods
+// for what the actions do to it; its codec and its validation. It does no
+// I/O: the stores that read and write it with compare-and-swap (GitHub, a
+// local file, none) are package ledger.
+package record
 
 import (
 	"errors"

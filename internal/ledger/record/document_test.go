@@ -1,4 +1,4 @@
-package ledger
+package record
 
 import (
 	"crypto/sha256"
@@ -314,13 +314,3 @@ func TestValidateDocument(t *testing.T) {
 	}
 }
 
-func TestMessage(t *testing.T) {
-	m := Message{What: "publish dev 1.0.0", Actor: "octocat", Run: "https://github.com/acme/app/actions/runs/42"}
-	want := "ladder: publish dev 1.0.0\n\nactor: octocat\nrun: https://github.com/acme/app/actions/runs/42"
-	if got := m.String(); got != want {
-		t.Errorf("got %q, want %q", got, want)
-	}
-	if got := (Message{What: "hold current"}).String(); got != "ladder: hold current" {
-		t.Errorf("got %q", got)
-	}
-}

@@ -1,4 +1,4 @@
-package ledger
+package record
 
 import (
 	"encoding/json"
@@ -30,9 +30,9 @@ func Parse(data []byte) (*Document, error) {
 	return parse(data, string(data))
 }
 
-// parseOwned is Parse for a buffer nobody will modify again: the document's
+// ParseOwned is Parse for a buffer nobody will modify again: the document's
 // strings point into it rather than into a copy.
-func parseOwned(data []byte) (*Document, error) {
+func ParseOwned(data []byte) (*Document, error) {
 	if len(data) == 0 {
 		return Parse(data)
 	}
@@ -328,3 +328,6 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// AppendString appends s to b as a JSON string, as Marshal writes strings.
+func AppendString(b []byte, s string) []byte { return appendString(b, s) }

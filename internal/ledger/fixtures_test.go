@@ -1,0 +1,34 @@
+package ledger
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// The fixtures of the store tests (record's own tests have theirs).
+
+var t0 = time.Date(2026, 11, 22, 1, 15, 0, 0, time.UTC)
+
+// digestOf is a deterministic sha256 digest for a name.
+func digestOf(parts ...any) string {
+	h := sha256.Sum256([]byte(fmt.Sprint(parts...)))
+	return "sha256:" + hex.EncodeToString(h[:])
+}
+
+func bundle(version string) Bundle {
+	return Bundle{Version: version, Digest: digestOf(version), LockDigest: digestOf("lock", version),
+		ID: "b366a24-c116a45", Channel: "dev", Created: t0, Actor: "octocat",
+		Run: "https://github.com/acme/app/actions/runs/1", ArtifactType: "application/vnd.ladder.bundle.v1+json", Mode: ModeArtifact}
+}
+
+func mustAdd(t *testing.T, d *Document, versions ...string) {
+	t.Helper()
+	for _, v := range versions {
+		if err := d.AddBundle(bundle(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
