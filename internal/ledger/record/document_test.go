@@ -313,4 +313,3 @@ func TestValidateDocument(t *testing.T) {
 		t.Error("Clone shares state with the original")
 	}
 }
-
