@@ -23,6 +23,7 @@ import (
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/publish"
 )
 
 // maxClaimAttempts bounds how often build-bundle re-pushes a manifest because
@@ -31,11 +32,6 @@ import (
 // instead of colliding again and again (8 jobs publishing at once: see
 // TestConcurrentPublishers).
 const maxClaimAttempts = 64
-
-// errVersionMoved: the ledger changed so that the version rule now gives a
-// different version; the manifest (whose annotations name the version) must
-// be rebuilt.
-var errVersionMoved = errors.New("version moved")
 
 type buildInputs struct {
 	channel   string
@@ -57,6 +53,10 @@ type published struct {
 	Tags      []string
 	Replaces  string
 	Reason    string // why nothing was published
+	// Superseded: a newer lock is at the channel's head (Digest and Version
+	// name it).
+	Superseded bool
+	PassedOver []string // versions the bump rule passed over
 	Deleted   []string
 	Graph     string // mermaid of the channel's stream
 }
@@ -297,210 +297,225 @@ func (r *run) readFiles(patterns []string) ([]oci.File, error) {
 	return out, nil
 }
 
-// publish claims a version in the ledger for the lock and makes the registry
-// match. The manifest is pushed by digest before the claim (content
-// addressed, so a lost race leaves only an untagged manifest behind); the
-// claim is a compare-and-swap write that re-checks the version rule against
-// the fresh ledger; tags follow the ledger.
+// publish: gather (the ledger view) -> decide (publish.Decide: finish a
+// publish the ledger holds, superseded, the version) -> apply (push the
+// manifest by digest, check its version tag, claim with publish.Claim inside
+// the compare-and-swap, tag, converge, retention). The manifest is pushed
+// before the claim (content addressed: a lost race leaves only an untagged
+// manifest); when the ledger moved so that the version changed, it is built
+// again.
 func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, l lock.Lock, files []oci.File, in buildInputs) (*published, error) {
-	stream := ledger.ChannelStream(ch.Name)
 	v, err := r.readView(ctx, cfg, store, reg, ch.Name)
 	if err != nil {
 		return nil, err
 	}
-	if v.hasHead && v.currentLock == l.Digest() && !in.force {
-		reason := fmt.Sprintf("channel %s already holds this lock (%s) as %s", ch.Name, l.Digest(), v.head.Version)
-		b, ok := v.doc.BundleByDigest(v.head.Digest)
-		if in.dryRun || cfg.Ledger.Kind == config.LedgerNone || !ok {
-			return &published{Digest: v.head.Digest, Ref: cfg.Registry + "@" + v.head.Digest, Version: v.head.Version, Reason: reason}, nil
-		}
-		// a rerun after a stop between the ledger write and the tags finishes the job
-		return r.finish(ctx, cfg, ch, store, reg, v.doc, l, in, b, reason)
+	if cfg.Ledger.Kind == config.LedgerNone && v.hasHead && v.currentLock == l.Digest() && !in.force {
+		return &published{Digest: v.head.Digest, Ref: cfg.Registry + "@" + v.head.Digest, Version: v.head.Version,
+			Reason: fmt.Sprintf("channel %s already holds this lock (%s) as %s", ch.Name, l.Digest(), v.head.Version)}, nil
 	}
+	req := publish.Request{Channel: ch.Name, Rule: versionRule(ch), Version: in.version, Lock: l, Force: in.force,
+		Claim: newClaim(), Run: r.runURL(), Known: v.registryKnown}
 	doc := v.doc
-	meta := ledger.Message{Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL()}
 	for attempt := 1; ; attempt++ {
-		version := in.version
-		if version == "" {
-			if version, err = r.nextVersion(cfg, ch, l, v.knownIn(doc, ch.Name)); err != nil {
-				return nil, err
-			}
-		}
-		info := r.bundleInfo(l, version)
-		info.Created = l.Created
-		annotations := bundle.Annotations(info)
-		if in.dryRun {
-			return &published{Version: version, Reason: "dry run: nothing pushed, claimed or tagged"}, nil
-		}
-		// Whether the registry already has a tag under this version is asked
-		// while the manifest is pushed: a tag someone else wrote there is
-		// refused before anything is claimed.
-		type headResult struct {
-			digest string
-			err    error
-		}
-		vt := channel.VersionTag(version)
-		occupant := make(chan headResult, 1)
-		go func() {
-			d, err := r.tagDigest(ctx, cfg, reg, vt)
-			occupant <- headResult{d, err}
-		}()
-		digest, err := r.pushManifest(ctx, cfg, reg, l, files, annotations, in.image)
-		occ := <-occupant
+		dec, err := publish.Decide(doc, req)
 		if err != nil {
-			return nil, err
+			return nil, publishError(cfg, ch, err)
 		}
-		switch {
-		case occ.err != nil:
-			return nil, occ.err
-		case occ.digest != "" && occ.digest != digest:
-			// Another job may have claimed and tagged it since this run read the
-			// ledger: then the version moved. A tag the ledger knows nothing of
-			// was written by someone else, and is never overwritten.
-			if doc, err = store.Read(ctx); err != nil {
-				return nil, fmt.Errorf("reading the ledger: %w", err)
-			}
-			b, claimed := doc.Bundle(version)
-			if !claimed || b.Digest != occ.digest || in.version != "" {
-				return nil, fmt.Errorf("version %s is already published as %s in the registry; refusing to move it to %s", version, occ.digest, digest)
-			}
-			// Retrying helps only when the rule, on the fresh ledger, gives
-			// another version (bump: the next one); from: and a prerelease
-			// give this one again, however often they are asked.
-			again, err := r.nextVersion(cfg, ch, l, v.knownIn(doc, ch.Name))
-			if err != nil {
-				return nil, err
-			}
-			if again != version && attempt < maxClaimAttempts {
-				if err := r.jitter(ctx); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			if again == version && b.LockDigest != l.Digest() {
-				return nil, versionTaken(cfg, ch, version, b.Digest, digest)
-			}
-			if again != version {
-				return nil, fmt.Errorf("version %s is already published as %s in the registry; refusing to move it to %s (gave up after %d attempts: other jobs kept claiming the next version first)", version, occ.digest, digest, attempt)
-			}
-			// this very lock, published by another job under this version
-			// (another build of it): the claim below finds it in the ledger
+		if dec.Kind != publish.Publish || in.dryRun {
+			return r.settle(ctx, cfg, ch, store, reg, doc, l, in, dec)
 		}
-		var replaces ledger.Entry
-		var already bool
-		var mine ledger.Bundle // with already: the ledger's bundle of this lock
-		var takenBy string
-		meta.What = fmt.Sprintf("publish %s %s into channel %s (%s)", cfg.Product, version, ch.Name, digest)
-		claim := newClaim()
-		doc, err = store.Update(ctx, meta, func(d *ledger.Document) error {
-			replaces, already, takenBy = ledger.Entry{}, false, ""
-			// This very claim, already in the ledger: a write whose answer was
-			// lost, retried, and met as a conflict. It is this run's publish.
-			for _, e := range d.Stream(stream) {
-				if e.Claim == claim {
-					replaces = ledger.Entry{Version: e.PreviousVersion, Digest: e.PreviousDigest}
-					return ledger.ErrNoChange
-				}
-			}
-			if in.version == "" {
-				again, err := r.nextVersion(cfg, ch, l, v.knownIn(d, ch.Name))
-				if err != nil {
-					return err
-				}
-				if again != version {
-					return errVersionMoved
-				}
-			}
-			if h, ok := d.Head(stream); ok {
-				if b, ok := d.BundleByDigest(h.Digest); ok && b.LockDigest == l.Digest() && !in.force {
-					already, mine = true, b // another job published this lock meanwhile
-					return ledger.ErrNoChange
-				}
-				replaces = h
-			}
-			mode := ledger.ModeArtifact
-			if in.image != "" {
-				mode = ledger.ModeImage
-			}
-			if err := d.AddBundle(ledger.Bundle{Version: version, Digest: digest, LockDigest: l.Digest(), ID: l.CompositeID(),
-				Channel: ch.Name, Created: r.deps.Now().UTC(), Actor: meta.Actor, Run: meta.Run, ArtifactType: bundle.ArtifactType, Mode: mode}); errors.Is(err, ledger.ErrAlreadyPublished) {
-				// that version already holds this digest (this lock, claimed
-				// by a run that may have stopped before its tags): nothing to
-				// publish, nothing appended
-				already, mine = true, ledger.Bundle{}
-				if b, ok := d.Bundle(version); ok {
-					mine = b
-				}
-				return ledger.ErrNoChange
-			} else if errors.Is(err, ledger.ErrVersionTaken) && in.version == "" {
-				// the rule gives, on this fresh ledger, a version another digest holds
-				if b, ok := d.Bundle(version); ok {
-					takenBy = b.Digest
-				}
-				return err
-			} else if err != nil {
-				return err // the version is taken by another digest (an explicit version), named in the error
-			}
-			e := ledger.Entry{Version: version, Digest: digest, At: r.deps.Now().UTC(), Actor: meta.Actor, Run: meta.Run,
-				Decision: "published", Forced: in.force, PreviousVersion: replaces.Version, PreviousDigest: replaces.Digest, Claim: claim}
-			if err := d.Append(stream, e); err != nil {
-				return err
-			}
-			if _, err := d.Graph(stream); err != nil {
-				return fmt.Errorf("the upgrade graph of %s would be invalid: %w", stream, err)
-			}
-			return nil
-		})
-		if errors.Is(err, errVersionMoved) && attempt < maxClaimAttempts {
-			if err := r.jitter(ctx); err != nil {
+		digest, err := r.pushChecked(ctx, cfg, ch, store, reg, l, files, in, dec.Version)
+		if errors.Is(err, publish.ErrVersionMoved) && attempt < maxClaimAttempts {
+			if doc, err = r.rereadLedger(ctx, store); err != nil {
 				return nil, err
-			}
-			if doc, err = store.Read(ctx); err != nil {
-				return nil, fmt.Errorf("reading the ledger: %w", err)
 			}
 			continue
 		}
-		if takenBy != "" && errors.Is(err, ledger.ErrVersionTaken) {
-			return nil, versionTaken(cfg, ch, version, takenBy, digest)
+		if err != nil {
+			return nil, err
+		}
+		meta := ledger.Message{Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL(),
+			What: fmt.Sprintf("publish %s %s into channel %s (%s)", cfg.Product, dec.Version, ch.Name, digest)}
+		rec := publish.Bundle{Digest: digest, Mode: ledger.ModeArtifact, ArtifactType: bundle.ArtifactType, Actor: meta.Actor,
+			Tags: r.viewTags(l, in), Now: r.deps.Now().UTC()}
+		if in.image != "" {
+			rec.Mode = ledger.ModeImage
+		}
+		var claimed publish.Decision
+		doc, err = store.Update(ctx, meta, func(d *ledger.Document) (err error) {
+			claimed, err = publish.Claim(d, req, dec.Version, rec)
+			return err
+		})
+		if errors.Is(err, publish.ErrVersionMoved) && attempt < maxClaimAttempts {
+			if doc, err = r.rereadLedger(ctx, store); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("claiming %s in the ledger: %w", version, err)
+			return nil, fmt.Errorf("claiming %s in the ledger: %w", dec.Version, publishError(cfg, ch, err))
 		}
-		if already {
-			reason := fmt.Sprintf("channel %s already holds this lock as %s", ch.Name, mine.Version)
-			if h, ok := doc.Head(stream); !ok || h.Digest != mine.Digest {
-				reason = fmt.Sprintf("this lock is already published as %s in channel %s (its head is now %s)", mine.Version, ch.Name, h.Version)
+		if claimed.Kind != publish.Publish {
+			return r.settle(ctx, cfg, ch, store, reg, doc, l, in, claimed)
+		}
+		if claimed.Own {
+			digest = claimed.Bundle.Digest // an earlier answer of this very write was lost
+		}
+		return r.publishClaimed(ctx, cfg, ch, store, reg, l, in, claimed, digest)
+	}
+}
+
+// versionRule is the channel's version rule for the pure packages.
+func versionRule(ch config.Channel) channel.VersionRule {
+	return channel.VersionRule{Prerelease: ch.Version.Prerelease, From: ch.Version.From, Bump: ch.Version.Bump}
+}
+
+// rereadLedger waits a random moment (racing jobs fall out of step) and
+// reads the ledger again.
+func (r *run) rereadLedger(ctx context.Context, store ledger.Store) (*ledger.Document, error) {
+	if err := r.jitter(ctx); err != nil {
+		return nil, err
+	}
+	doc, err := store.Read(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the ledger: %w", err)
+	}
+	return doc, nil
+}
+
+// publishError points a decision's error at the config rule behind it.
+func publishError(cfg *config.Config, ch config.Channel, err error) error {
+	var taken *publish.TakenError
+	var down *publish.DownError
+	switch {
+	case errors.As(err, &taken):
+		return versionTaken(cfg, ch, taken.Version, taken.Theirs)
+	case errors.As(err, &down):
+		return at(cfg, "channels."+ch.Name+".version", err)
+	}
+	return err
+}
+
+// settle answers a publish that publishes nothing: a dry run, a lock the
+// ledger already holds (finished: its tags put right), or a superseded one.
+func (r *run) settle(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, doc *ledger.Document, l lock.Lock, in buildInputs, dec publish.Decision) (*published, error) {
+	switch {
+	case in.dryRun && dec.Kind == publish.Publish:
+		return &published{Version: dec.Version, PassedOver: dec.PassedOver, Reason: "dry run: nothing pushed, claimed or tagged"}, nil
+	case dec.Kind == publish.Superseded:
+		// nothing of this lock is published: the outputs stay empty, the
+		// reason names the head
+		return &published{Reason: dec.Reason, Superseded: true}, nil
+	case in.dryRun:
+		b := dec.Bundle
+		return &published{Digest: b.Digest, Ref: cfg.Registry + "@" + b.Digest, Version: b.Version, Reason: dec.Reason}, nil
+	}
+	return r.finish(ctx, cfg, ch, store, reg, doc, l, in, dec.Bundle, dec.Reason)
+}
+
+// publishClaimed makes the registry follow the claim: tags, the lock
+// attached in image mode, the channel tag converged, retention.
+func (r *run) publishClaimed(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, l lock.Lock, in buildInputs, dec publish.Decision, digest string) (*published, error) {
+	var err error
+	res := &published{Published: true, Digest: digest, Ref: cfg.Registry + "@" + digest, Version: dec.Version,
+		Replaces: dec.Replaces.Version, PassedOver: dec.PassedOver}
+	if res.Tags, err = r.tagBundle(ctx, cfg, reg, ch.Name, l, dec.Version, digest, in); err != nil {
+		return nil, err
+	}
+	if in.image != "" {
+		if _, err := reg.Attach(ctx, cfg.Registry+"@"+digest, l.JSON(), r.lockAnnotations(l, dec.Version)); err != nil {
+			return nil, fmt.Errorf("attaching the lock to %s: %w", in.image, err)
+		}
+	}
+	if err := r.converge(ctx, cfg, store, reg, ch.Name, false, digest); err != nil {
+		return nil, err
+	}
+	if res.Deleted, err = r.retain(ctx, cfg, ch, store, reg, nil, dec.Version, false); err != nil {
+		return nil, err
+	}
+	if cur, err := store.Read(ctx); err == nil {
+		if g, err := cur.Graph(ledger.ChannelStream(ch.Name)); err == nil {
+			res.Graph = g.Mermaid(20)
+		}
+	}
+	return res, nil
+}
+
+// lockAnnotations are the bundle's annotations for l published as version.
+func (r *run) lockAnnotations(l lock.Lock, version string) map[string]string {
+	info := r.bundleInfo(l, version)
+	info.Created = l.Created
+	return bundle.Annotations(info)
+}
+
+// staleRounds bounds how often pushChecked reads the ledger again when the
+// registry shows a version tag on a bundle of this product that the ledger
+// read does not hold (a stale read: GitHub's contents API can answer an older
+// file for a while after another job's write).
+const staleRounds = 20
+
+// pushChecked pushes the manifest for version and, at the same time, reads
+// the version tag: a version tag never moves. Another digest under it is
+// another job's claim (publish.ErrVersionMoved: decide again on the fresh
+// ledger, which holds it), a stale ledger read (waited out, then "stale
+// ledger read; rerun"), or a tag ladder did not write (refused).
+func (r *run) pushChecked(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, l lock.Lock, files []oci.File, in buildInputs, version string) (string, error) {
+	vt := channel.VersionTag(version)
+	type headResult struct {
+		digest string
+		err    error
+	}
+	occupant := make(chan headResult, 1)
+	go func() {
+		d, err := r.tagDigest(ctx, cfg, reg, vt)
+		occupant <- headResult{d, err}
+	}()
+	digest, err := r.pushManifest(ctx, cfg, reg, l, files, r.lockAnnotations(l, version), in.image)
+	occ := <-occupant
+	switch {
+	case err != nil:
+		return "", err
+	case occ.err != nil:
+		return "", occ.err
+	case occ.digest == "" || occ.digest == digest || cfg.Ledger.Kind == config.LedgerNone && in.version == "":
+		return digest, nil
+	}
+	refuse := fmt.Errorf("version %s is already published as %s in the registry; refusing to move it to %s", version, occ.digest, digest)
+	if cfg.Ledger.Kind == config.LedgerNone {
+		return "", refuse
+	}
+	for round := 0; ; round++ {
+		doc, err := store.Read(ctx)
+		if err != nil {
+			return "", fmt.Errorf("reading the ledger: %w", err)
+		}
+		if b, held := doc.Bundle(version); held && b.Digest == occ.digest {
+			return "", publish.ErrVersionMoved // another job's claim: decide again
+		} else if held {
+			return "", fmt.Errorf("version %s is %s in the ledger but %s in the registry; a version tag is never moved: repair the registry by hand", version, b.Digest, occ.digest)
+		}
+		if round == 0 {
+			vs, err := r.bundleVersions(ctx, cfg, reg, vt, occ.digest)
+			if err != nil {
+				return "", err
 			}
-			return r.finish(ctx, cfg, ch, store, reg, doc, l, in, mine, reason)
-		}
-		res := &published{Published: true, Digest: digest, Ref: cfg.Registry + "@" + digest, Version: version, Replaces: replaces.Version}
-		if res.Tags, err = r.tagBundle(ctx, cfg, reg, ch.Name, l, version, digest, in); err != nil {
-			return nil, err
-		}
-		if in.image != "" {
-			if _, err := reg.Attach(ctx, cfg.Registry+"@"+digest, l.JSON(), annotations); err != nil {
-				return nil, fmt.Errorf("attaching the lock to %s: %w", in.image, err)
+			if !slices.Contains(vs, version) {
+				return "", refuse // not ladder's: never overwritten
 			}
 		}
-		if err := r.converge(ctx, cfg, store, reg, ch.Name, false, digest); err != nil {
-			return nil, err
+		if round == staleRounds {
+			return "", fmt.Errorf("version %s is tagged in the registry on %s, a bundle of %s that the ledger does not hold after %d reads: stale ledger read; rerun", version, occ.digest, cfg.Product, staleRounds)
 		}
-		if res.Deleted, err = r.retain(ctx, cfg, ch, store, reg, nil, version, false); err != nil {
-			return nil, err
+		if err := r.jitter(ctx); err != nil {
+			return "", err
 		}
-		if cur, err := store.Read(ctx); err == nil {
-			if g, err := cur.Graph(stream); err == nil {
-				res.Graph = g.Mermaid(20)
-			}
-		}
-		return res, nil
 	}
 }
 
 // versionTaken: the channel's version rule gives, on the fresh ledger, a
 // version another digest already holds. Computing it again gives the same
 // version, so no retry can help; the error points at the rule in the config.
-func versionTaken(cfg *config.Config, ch config.Channel, version, theirs, ours string) error {
+func versionTaken(cfg *config.Config, ch config.Channel, version, theirs string) error {
 	field := "channels." + ch.Name + ".version"
 	var why, way string
 	switch {
@@ -517,8 +532,8 @@ func versionTaken(cfg *config.Config, ch config.Channel, version, theirs, ours s
 		why = "it is made from this lock, so it comes out the same again"
 		way = "give the input version"
 	}
-	return at(cfg, field, fmt.Errorf("version %s is already published as %s; refusing to publish this run's bundle %s under it (a version never moves): %s gives %s (%s); %s",
-		version, theirs, ours, field, version, why, way))
+	return at(cfg, field, fmt.Errorf("version %s is already published as %s; refusing to publish this run's bundle under it (a version never moves): %s gives %s (%s); %s",
+		version, theirs, field, version, why, way))
 }
 
 // reattach attaches the lock to the image again in image mode, when a rerun
@@ -528,9 +543,7 @@ func (r *run) reattach(ctx context.Context, cfg *config.Config, reg *oci.Client,
 	if in.image == "" || digest == "" {
 		return nil
 	}
-	info := r.bundleInfo(l, version)
-	info.Created = l.Created
-	if _, err := reg.Attach(ctx, cfg.Registry+"@"+digest, l.JSON(), bundle.Annotations(info)); err != nil {
+	if _, err := reg.Attach(ctx, cfg.Registry+"@"+digest, l.JSON(), r.lockAnnotations(l, version)); err != nil {
 		return fmt.Errorf("attaching the lock to %s: %w", in.image, err)
 	}
 	return nil
@@ -784,7 +797,7 @@ func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel,
 			return nil, fmt.Errorf("retention: the ledger records %s as deleted, but deleting its tag failed (delete it by hand): %w", v, err)
 		}
 	}
-	victims := retentionVictims(doc, ch.Name, ch.Retention.Keep)
+	victims := publish.RetentionVictims(doc, ch.Name, ch.Retention.Keep)
 	var deleted []string
 	// The ledger decides first: each deletion is recorded with
 	// compare-and-swap after checking again, on the fresh ledger, that nothing
@@ -796,7 +809,7 @@ func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel,
 		stillVictim := false
 		_, err := store.Update(ctx, ledger.Message{What: "retention: delete " + b.Version, Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL()}, func(d *ledger.Document) error {
 			stillVictim = false
-			for _, v := range retentionVictims(d, ch.Name, ch.Retention.Keep) {
+			for _, v := range publish.RetentionVictims(d, ch.Name, ch.Retention.Keep) {
 				stillVictim = stillVictim || v.Version == b.Version
 			}
 			if !stillVictim {
@@ -818,37 +831,6 @@ func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel,
 	return deleted, nil
 }
 
-// retentionVictims: the channel's bundles beyond the newest keep, that no
-// stream head nor label's previous value points at, not deleted already.
-func retentionVictims(doc *ledger.Document, ch string, keep int) []ledger.Bundle {
-	protected := map[string]bool{}
-	for _, s := range doc.StreamNames() {
-		entries := doc.Stream(s)
-		if n := len(entries); n > 0 {
-			protected[entries[n-1].Digest] = true
-			if strings.HasPrefix(s, ledger.KindLabel+":") && entries[n-1].PreviousDigest != "" {
-				protected[entries[n-1].PreviousDigest] = true
-			}
-		}
-	}
-	var mine []ledger.Bundle
-	for _, b := range doc.Bundles {
-		if b.Channel == ch && !doc.Deleted(b.Version) {
-			mine = append(mine, b)
-		}
-	}
-	if len(mine) <= keep {
-		return nil
-	}
-	var out []ledger.Bundle
-	for _, b := range mine[:len(mine)-keep] {
-		if !protected[b.Digest] {
-			out = append(out, b)
-		}
-	}
-	return out
-}
-
 // runURL is the URL of the workflow run, for the ledger's audit trail.
 func (r *run) runURL() string { return r.act.Env().RunURL() }
 
@@ -866,6 +848,9 @@ func (r *run) buildSummary(ch string, l lock.Lock, res *published, dryRun bool) 
 		[][]string{{fmt.Sprint(res.Published), res.Version, res.Digest, res.Replaces, l.Digest(), l.CompositeID()}})
 	if len(res.Tags) > 0 {
 		s.Paragraph("Tags: " + strings.Join(res.Tags, ", "))
+	}
+	if len(res.PassedOver) > 0 {
+		s.Paragraph("The bump passed over " + strings.Join(res.PassedOver, ", ") + " (held by other channels).")
 	}
 	if len(res.Deleted) > 0 {
 		s.Paragraph("Retention deleted: " + strings.Join(res.Deleted, ", "))

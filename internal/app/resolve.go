@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/google/go-github/v60/github"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/publish"
 	"github.com/ladder-release/ladder/internal/source"
 )
 
@@ -43,12 +45,32 @@ type resolution struct {
 // inside the ledger write) and both must agree, and resolve-channel's
 // `version` output is then exactly what build-bundle publishes.
 func (r *run) nextVersion(cfg *config.Config, ch config.Channel, l lock.Lock, known channel.Known) (string, error) {
-	rule := channel.VersionRule{Prerelease: ch.Version.Prerelease, From: ch.Version.From, Bump: ch.Version.Bump}
-	v, err := channel.NextVersion(rule, ch.Name, l, known, l.Created)
+	v, err := channel.NextVersion(versionRule(ch), ch.Name, l, known, l.Created)
 	if err != nil {
 		return "", at(cfg, "channels."+ch.Name+".version", err)
 	}
 	return v, nil
+}
+
+// predictVersion is the version build-bundle would publish l as, decided on
+// the ledger as it is now (publish.Decide): the rule's version, moved
+// forward past the head where it must be; the ledger's bundle of this lock
+// when it holds one. Where the decision is an error (the version is taken,
+// or would go down), build-bundle reports it; resolve-channel says the
+// rule's version.
+func (r *run) predictVersion(cfg *config.Config, ch config.Channel, l lock.Lock, v view) (string, error) {
+	dec, err := publish.Decide(v.doc, publish.Request{Channel: ch.Name, Rule: versionRule(ch), Lock: l, Known: v.registryKnown})
+	var taken *publish.TakenError
+	var down *publish.DownError
+	switch {
+	case errors.As(err, &taken) || errors.As(err, &down):
+		return r.nextVersion(cfg, ch, l, v.known)
+	case err != nil:
+		return "", at(cfg, "channels."+ch.Name+".version", err)
+	case dec.Kind == publish.Publish:
+		return dec.Version, nil
+	}
+	return dec.Bundle.Version, nil
 }
 
 // resolveChannel: gather (config, sources, registry) -> decide (channel.Resolve,
@@ -171,7 +193,7 @@ func (r *run) resolve(ctx context.Context, cfg *config.Config, sec secrets, name
 	// lock it publishes nothing and reports the channel's current bundle.
 	version := v.head.Version
 	if changed {
-		if version, err = r.nextVersion(cfg, ch, l, v.known); err != nil {
+		if version, err = r.predictVersion(cfg, ch, l, v); err != nil {
 			return nil, err
 		}
 	}

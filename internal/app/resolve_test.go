@@ -267,7 +267,7 @@ func TestResolveEnterpriseServerPrefix(t *testing.T) {
 
 // publish puts a bundle holding l into the registry under tags, as
 // build-bundle will: the lock as config, its digest as an annotation.
-func publish(t *testing.T, w *world, l lock.Lock, version string, tags ...string) string {
+func publishLock(t *testing.T, w *world, l lock.Lock, version string, tags ...string) string {
 	t.Helper()
 	c, err := oci.New(oci.WithInsecure())
 	if err != nil {
@@ -291,7 +291,7 @@ func TestResolveChangedAndKnownVersionsFromRegistry(t *testing.T) {
 	w := newWorld(t, worldOpt{})
 	w.writeConfig(t, w.s1Config(""))
 	_, l := resolveOK(t, w, map[string]string{"channel": "dev"})
-	publish(t, w, l, "1.4.0", "1.4.0", "dev")
+	publishLock(t, w, l, "1.4.0", "1.4.0", "dev")
 
 	res, again := resolveOK(t, w, map[string]string{"channel": "dev"})
 	if res.outputs["changed"] != "false" {
@@ -318,7 +318,7 @@ func TestResolveLabelChannel(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", res.code, res.stdout)
 	}
 	_, staging := resolveOK(t, w, map[string]string{"channel": "staging"})
-	publish(t, w, staging, "1.2.4-rc.1", "1.2.4-rc.1", "current")
+	publishLock(t, w, staging, "1.2.4-rc.1", "1.2.4-rc.1", "current")
 	w.gh.Commit("rancher/elemental-cli", "main", "moves on") // the label must not follow branches
 	_, l := resolveOK(t, w, map[string]string{"channel": "nightly"})
 	if l.Digest() != staging.Digest() || l.Channel != "nightly" {
@@ -342,7 +342,7 @@ func TestResolveAgainstDistributionRegistry(t *testing.T) {
 	w := newWorld(t, worldOpt{registry: registry.Distribution(t)})
 	w.writeConfig(t, w.s1Config(""))
 	_, l := resolveOK(t, w, map[string]string{"channel": "dev"})
-	publish(t, w, l, "2.0.0", "2.0.0", "dev")
+	publishLock(t, w, l, "2.0.0", "2.0.0", "dev")
 	res, _ := resolveOK(t, w, map[string]string{"channel": "dev"})
 	if res.outputs["changed"] != "false" || res.outputs["version"] != "2.0.0" {
 		t.Errorf("changed=%s version=%s", res.outputs["changed"], res.outputs["version"])

@@ -88,14 +88,6 @@ func (r *run) readView(ctx context.Context, cfg *config.Config, store ledger.Sto
 	return v, nil
 }
 
-// knownIn is what doc knows, plus what the registry showed (ledger: none).
-func (v view) knownIn(doc *ledger.Document, ch string) channel.Known {
-	return channel.Known{
-		Product: append(doc.Versions(), v.registryKnown...),
-		Channel: append(doc.VersionsIn(ch), v.registryKnown...),
-	}
-}
-
 // labelLock resolves a channel that tracks a label: the lock of the bundle
 // the label points at (the ledger's label stream head, or with ledger: none
 // the label's tag), as it is.

@@ -222,6 +222,7 @@ func appendBundle(b []byte, x *Bundle) []byte {
 	o.strOmit("id", x.ID)
 	o.strOmit("channel", x.Channel)
 	o.timeOmit("created", x.Created)
+	o.timeOmit("resolved", x.Resolved)
 	o.strOmit("actor", x.Actor)
 	o.strOmit("run", x.Run)
 	o.strOmit("artifactType", x.ArtifactType)

@@ -124,6 +124,8 @@ func (d *decoder) bundles(doc *Document) error {
 				return d.internStr(&b.Channel)
 			case "created":
 				return d.time(&b.Created)
+			case "resolved":
+				return d.time(&b.Resolved)
 			case "actor":
 				return d.internStr(&b.Actor)
 			case "run":

@@ -53,12 +53,16 @@ type Document struct {
 
 // Bundle is one published bundle. Its version tag never moves.
 type Bundle struct {
-	Version      string    `json:"version"`
-	Digest       string    `json:"digest"`               // manifest digest, sha256:...
-	LockDigest   string    `json:"lockDigest,omitempty"` // sha256 of the lock's canonical JSON
-	ID           string    `json:"id,omitempty"`         // composite id
-	Channel      string    `json:"channel,omitempty"`    // the channel that published it
-	Created      time.Time `json:"created,omitzero"`
+	Version    string    `json:"version"`
+	Digest     string    `json:"digest"`               // manifest digest, sha256:...
+	LockDigest string    `json:"lockDigest,omitempty"` // sha256 of the lock's canonical JSON
+	ID         string    `json:"id,omitempty"`         // composite id
+	Channel    string    `json:"channel,omitempty"`    // the channel that published it
+	Created    time.Time `json:"created,omitzero"`
+	// Resolved is when its lock was resolved (the lock's created): a
+	// channel's head moves only to a lock resolved after its own (SPEC
+	// section 2, order). Zero in bundles recorded before it was kept.
+	Resolved     time.Time `json:"resolved,omitzero"`
 	Actor        string    `json:"actor,omitempty"`
 	Run          string    `json:"run,omitempty"` // URL of the workflow run
 	ArtifactType string    `json:"artifactType,omitempty"`
