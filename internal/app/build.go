@@ -57,8 +57,8 @@ type published struct {
 	// name it).
 	Superseded bool
 	PassedOver []string // versions the bump rule passed over
-	Deleted   []string
-	Graph     string // mermaid of the channel's stream
+	Deleted    []string
+	Graph      string // mermaid of the channel's stream
 }
 
 // buildBundle: gather (inputs, lock, ledger view) -> decide (version rule,
