@@ -398,7 +398,12 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 		p.dec, p.written = final, final.Writes()
 		p.history = moves(doc.Stream(ledger.LabelStream(label.Name)))
 	}
-	if err := r.convergeLabel(ctx, cfg, store, reg, label.Name, doc, p.written && p.dec.Move != nil); err != nil {
+	moved := p.written && p.dec.Move != nil
+	if err := r.convergeLabel(ctx, cfg, store, reg, label.Name, doc, moved); err != nil {
+		if moved {
+			return nil, fmt.Errorf("the ledger recorded the move of label %s to %s, but the registry's tags do not show it yet: %w; rerun to put the tags right (the move is not made again)",
+				label.Name, p.dec.Target.Version, err)
+		}
 		return nil, err
 	}
 	return p, nil
