@@ -191,7 +191,7 @@ func WithBaseTransport(rt http.RoundTripper) Option {
 type Client struct {
 	opts     options
 	keychain authn.Keychain
-	rt       *retryTransport
+	rt       http.RoundTripper
 	pageSize int // tags per page asked for; 0: go-containerregistry's default (1000)
 
 	mu         sync.Mutex
@@ -227,17 +227,14 @@ func New(opts ...Option) (*Client, error) {
 	if o.auth == nil {
 		c.keychain = authn.DefaultKeychain
 	}
-	c.rt = &retryTransport{
-		next:      o.base,
-		retries:   o.retries,
-		now:       o.now,
-		sleep:     o.sleep,
-		userAgent: o.userAgent,
-		insecure:  o.insecure,
-		base:      500 * time.Millisecond,
-		max:       30 * time.Second,
-		maxWait:   2 * time.Minute,
-	}
+	c.rt = transportStack(o.base, o.insecure, o.userAgent, &retryTransport{
+		retries: o.retries,
+		now:     o.now,
+		sleep:   o.sleep,
+		base:    500 * time.Millisecond,
+		max:     30 * time.Second,
+		maxWait: 2 * time.Minute,
+	})
 	return c, nil
 }
 

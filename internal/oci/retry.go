@@ -38,37 +38,12 @@ type retryTransport struct {
 	retries   int
 	now       func() time.Time
 	sleep     Sleeper
-	userAgent string
-	insecure  bool
 	base, max time.Duration // backoff
 	maxWait   time.Duration // longest Retry-After honoured
 }
 
-// errHTTPSSkipped fails go-containerregistry's https ping of a loopback
-// registry at once when the client is WithInsecure (it then pings over http).
-var errHTTPSSkipped = errors.New("https not tried: WithInsecure reaches loopback registries over plain http")
-
 // RoundTrip implements http.RoundTripper.
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme == "https" && t.insecure && isLoopback(req.URL.Hostname()) {
-		closeBody(req)
-		return nil, errHTTPSSkipped
-	}
-	if req.URL.Scheme == "http" && !(t.insecure && isLoopback(req.URL.Hostname())) {
-		closeBody(req)
-		if isLoopback(req.URL.Hostname()) {
-			return nil, fmt.Errorf("plain http to %s refused: the client was not made WithInsecure", req.URL.Host)
-		}
-		return nil, fmt.Errorf("plain http to %s refused: only loopback registries may be reached without TLS", req.URL.Host)
-	}
-	if t.userAgent != "" {
-		ua := t.userAgent
-		if prev := req.Header.Get("User-Agent"); prev != "" {
-			ua += " " + prev
-		}
-		req = req.Clone(req.Context())
-		req.Header.Set("User-Agent", ua)
-	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	safe := replayable && req.Method != http.MethodPatch
 	what := req.Method + " " + retry.URL(req)

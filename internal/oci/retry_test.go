@@ -59,7 +59,7 @@ func (r *recorder) sleep(ctx context.Context, d time.Duration) error {
 	return ctx.Err()
 }
 
-func newTestTransport(t *testing.T, s *scripted, opts ...Option) (*retryTransport, *recorder, string) {
+func newTestTransport(t *testing.T, s *scripted, opts ...Option) (http.RoundTripper, *recorder, string) {
 	t.Helper()
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
