@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -569,12 +570,10 @@ func (d *Document) Validate() error {
 			}
 		}
 	}
-	for label := range d.Holds {
-		if label == "" {
-			add("holds: a hold has no label")
-		}
+	if _, ok := d.Holds[""]; ok {
+		add("holds: a hold has no label")
 	}
-	for digest := range d.Quarantines {
+	for _, digest := range slices.Sorted(maps.Keys(d.Quarantines)) { // sorted: one error, whatever the map order
 		if _, ok := d.BundleByDigest(digest); !ok {
 			add("quarantines[%q]: no bundle has this digest", digest)
 		}

@@ -313,3 +313,23 @@ func TestValidateDocument(t *testing.T) {
 		t.Error("Clone shares state with the original")
 	}
 }
+
+// TestValidateIsDeterministic: a ledger with several faults in maps gives
+// the same error, in a stable order, every time (map iteration is random).
+func TestValidateIsDeterministic(t *testing.T) {
+	d := NewDocument("elemental")
+	mustAdd(t, d, "1.0.0")
+	d.Quarantines = map[string]Quarantine{}
+	for i := range 8 {
+		d.Quarantines[digestOf("gone", i)] = Quarantine{At: t0}
+	}
+	first := d.Validate()
+	if first == nil {
+		t.Fatal("quarantines of unknown bundles were accepted")
+	}
+	for range 20 {
+		if got := d.Validate(); got.Error() != first.Error() {
+			t.Fatalf("Validate gave\n%v\nthen\n%v", first, got)
+		}
+	}
+}
