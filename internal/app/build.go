@@ -59,6 +59,8 @@ type published struct {
 	Reason    string // why nothing was published
 	Deleted   []string
 	Graph     string // mermaid of the channel's stream
+
+	PassedOver []string // what a bump passed over: "0.0.3 (held by channel staging)"
 }
 
 // buildBundle: gather (inputs, lock, ledger view) -> decide (version rule,
@@ -321,16 +323,19 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 	meta := ledger.Message{Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL()}
 	for attempt := 1; ; attempt++ {
 		version := in.version
+		var passed []string // what a bump passed over, and who holds it
 		if version == "" {
-			if version, err = r.nextVersion(cfg, ch, l, v.knownIn(doc, ch.Name)); err != nil {
+			next, err := r.next(cfg, ch, l, v.knownIn(doc, ch.Name))
+			if err != nil {
 				return nil, err
 			}
+			version, passed = next.Version, passedOver(doc, next.PassedOver)
 		}
 		info := r.bundleInfo(l, version)
 		info.Created = l.Created
 		annotations := bundle.Annotations(info)
 		if in.dryRun {
-			return &published{Version: version, Reason: "dry run: nothing pushed, claimed or tagged"}, nil
+			return &published{Version: version, Reason: "dry run: nothing pushed, claimed or tagged", PassedOver: passed}, nil
 		}
 		// Whether the registry already has a tag under this version is asked
 		// while the manifest is pushed: a tag someone else wrote there is
@@ -473,7 +478,7 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 			}
 			return r.finish(ctx, cfg, ch, store, reg, doc, l, in, mine, reason)
 		}
-		res := &published{Published: true, Digest: digest, Ref: cfg.Registry + "@" + digest, Version: version, Replaces: replaces.Version}
+		res := &published{Published: true, Digest: digest, Ref: cfg.Registry + "@" + digest, Version: version, Replaces: replaces.Version, PassedOver: passed}
 		if res.Tags, err = r.tagBundle(ctx, cfg, reg, ch.Name, l, version, digest, in); err != nil {
 			return nil, err
 		}
@@ -864,6 +869,9 @@ func (r *run) buildSummary(ch string, l lock.Lock, res *published, dryRun bool) 
 	}
 	s.Table([]string{"published", "version", "digest", "replaces", "lock digest", "id"},
 		[][]string{{fmt.Sprint(res.Published), res.Version, res.Digest, res.Replaces, l.Digest(), l.CompositeID()}})
+	if len(res.PassedOver) > 0 {
+		s.Paragraph("The bump passed over " + strings.Join(res.PassedOver, ", ") + ": a version is unique per product.")
+	}
 	if len(res.Tags) > 0 {
 		s.Paragraph("Tags: " + strings.Join(res.Tags, ", "))
 	}

@@ -29,8 +29,10 @@ type resolution struct {
 	Channel config.Channel
 	Lock    lock.Lock
 	Version string
-	Changed bool
-	Current string // lock digest of the channel's current bundle, "" if none
+	// PassedOver: the versions a bump passed over, each with who holds it
+	PassedOver []string
+	Changed    bool
+	Current    string // lock digest of the channel's current bundle, "" if none
 
 	view  view
 	store ledger.Store
@@ -43,12 +45,35 @@ type resolution struct {
 // inside the ledger write) and both must agree, and resolve-channel's
 // `version` output is then exactly what build-bundle publishes.
 func (r *run) nextVersion(cfg *config.Config, ch config.Channel, l lock.Lock, known channel.Known) (string, error) {
+	v, err := r.next(cfg, ch, l, known)
+	return v.Version, err
+}
+
+// next is nextVersion with the versions a bump passed over (versions are
+// unique per product: a bump steps past the ones other channels hold).
+func (r *run) next(cfg *config.Config, ch config.Channel, l lock.Lock, known channel.Known) (channel.Version, error) {
 	rule := channel.VersionRule{Prerelease: ch.Version.Prerelease, From: ch.Version.From, Bump: ch.Version.Bump}
-	v, err := channel.NextVersion(rule, ch.Name, l, known, l.Created)
+	v, err := channel.Next(rule, ch.Name, l, known, l.Created)
 	if err != nil {
-		return "", at(cfg, "channels."+ch.Name+".version", err)
+		return channel.Version{}, at(cfg, "channels."+ch.Name+".version", err)
 	}
 	return v, nil
+}
+
+// passedOver says, for each version a bump passed over, who holds it:
+// "0.0.3 (held by channel staging)".
+func passedOver(doc *ledger.Document, versions []string) []string {
+	var out []string
+	for _, v := range versions {
+		if doc != nil {
+			if b, ok := doc.Bundle(v); ok && b.Channel != "" {
+				out = append(out, fmt.Sprintf("%s (held by channel %s)", v, b.Channel))
+				continue
+			}
+		}
+		out = append(out, v+" (already published)")
+	}
+	return out
 }
 
 // resolveChannel: gather (config, sources, registry) -> decide (channel.Resolve,
@@ -170,20 +195,24 @@ func (r *run) resolve(ctx context.Context, cfg *config.Config, sec secrets, name
 	// The version build-bundle would publish this lock as: for an unchanged
 	// lock it publishes nothing and reports the channel's current bundle.
 	version := v.head.Version
+	var passed []string
 	if changed {
-		if version, err = r.nextVersion(cfg, ch, l, v.known); err != nil {
+		next, err := r.next(cfg, ch, l, v.known)
+		if err != nil {
 			return nil, err
 		}
+		version, passed = next.Version, passedOver(v.doc, next.PassedOver)
 	}
 	return &resolution{
-		Channel: ch,
-		Lock:    l,
-		Version: version,
-		Changed: changed,
-		Current: v.currentLock,
-		view:    v,
-		store:   store,
-		reg:     reg,
+		Channel:    ch,
+		Lock:       l,
+		Version:    version,
+		PassedOver: passed,
+		Changed:    changed,
+		Current:    v.currentLock,
+		view:       v,
+		store:      store,
+		reg:        reg,
 	}, nil
 }
 
@@ -303,6 +332,9 @@ func (r *run) resolveSummary(cfg *config.Config, res *resolution, dryRun bool) e
 	s.Heading(title, 2)
 	s.Table([]string{"version", "lock digest", "id", "changed"},
 		[][]string{{res.Version, res.Lock.Digest(), res.Lock.CompositeID(), fmt.Sprint(res.Changed)}})
+	if len(res.PassedOver) > 0 {
+		s.Paragraph("The bump passed over " + strings.Join(res.PassedOver, ", ") + ": a version is unique per product.")
+	}
 	rows := make([][]string, 0, len(res.Lock.Components))
 	for _, e := range res.Lock.Components {
 		src := e.Repo
