@@ -56,7 +56,7 @@ type published struct {
 	// Superseded: a newer lock is at the channel's head (Digest and Version
 	// name it).
 	Superseded bool
-	PassedOver []string // versions the bump rule passed over
+	PassedOver []string // what a bump passed over: "0.0.3 (held by channel staging)"
 	Deleted    []string
 	Graph      string // mermaid of the channel's stream
 }
@@ -846,11 +846,11 @@ func (r *run) buildSummary(ch string, l lock.Lock, res *published, dryRun bool) 
 	}
 	s.Table([]string{"published", "version", "digest", "replaces", "lock digest", "id"},
 		[][]string{{fmt.Sprint(res.Published), res.Version, res.Digest, res.Replaces, l.Digest(), l.CompositeID()}})
+	if len(res.PassedOver) > 0 {
+		s.Paragraph("The bump passed over " + strings.Join(res.PassedOver, ", ") + ": a version is unique per product.")
+	}
 	if len(res.Tags) > 0 {
 		s.Paragraph("Tags: " + strings.Join(res.Tags, ", "))
-	}
-	if len(res.PassedOver) > 0 {
-		s.Paragraph("The bump passed over " + strings.Join(res.PassedOver, ", ") + " (held by other channels).")
 	}
 	if len(res.Deleted) > 0 {
 		s.Paragraph("Retention deleted: " + strings.Join(res.Deleted, ", "))

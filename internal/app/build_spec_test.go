@@ -232,10 +232,10 @@ func TestBuildVersionFromTakenInTheLedgerOnly(t *testing.T) {
 	}
 }
 
-// version: {bump: patch} gives the same version again when another channel
-// published it (the rule counts the channel's own releases): no retry can
-// help there either.
-func TestBuildVersionBumpTakenElsewhereFailsAtOnce(t *testing.T) {
+// version: {bump: patch} never proposes a version another channel holds
+// (SPEC section 2, version): when dev published 0.0.2 under an explicit
+// version, stable's next bump passes over it, at once, and says so.
+func TestBuildVersionBumpPassesOverAVersionTakenElsewhere(t *testing.T) {
 	w := newWorld(t, worldOpt{})
 	cfg := withLedger(w.s1Config(""), "file:ledger.json")
 	w.writeConfig(t, cfg)
@@ -249,15 +249,17 @@ func TestBuildVersionBumpTakenElsewhereFailsAtOnce(t *testing.T) {
 	}
 	var slept waits
 	res := w.runActionSleeping(t, "build-bundle", map[string]string{"channel": "stable", "force": "true"}, slept.sleep)
-	if res.code != ExitFailure {
-		t.Fatalf("exit %d, want a failure:\n%s", res.code, res.stdout)
+	if res.code != 0 {
+		t.Fatalf("exit %d:\n%s", res.code, res.stdout)
+	}
+	if res.outputs["version"] != "0.0.3" || res.outputs["replaces"] != "0.0.1" {
+		t.Errorf("stable after dev's 0.0.2: %v, want 0.0.3 replacing 0.0.1", res.outputs)
 	}
 	if n := len(slept.ds); n != 0 {
-		t.Errorf("%d waits: it retried a claim that cannot succeed", n)
+		t.Errorf("%d waits: the bump went through the claim instead of passing over at once", n)
 	}
-	want := errorAt(cfg, "version: {bump: patch}", "bump") + "version 0.0.2 is already published as " + dev.outputs["digest"]
-	if !strings.Contains(res.stdout, want) || !strings.Contains(res.stdout, "channels.stable.version.bump gives 0.0.2") {
-		t.Errorf("want an error starting %q:\n%s", want, res.stdout)
+	if !strings.Contains(res.summary, "The bump passed over 0.0.2 (held by channel dev)") {
+		t.Errorf("summary does not name what the bump passed over:\n%s", res.summary)
 	}
 }
 

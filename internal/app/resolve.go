@@ -31,8 +31,10 @@ type resolution struct {
 	Channel config.Channel
 	Lock    lock.Lock
 	Version string
-	Changed bool
-	Current string // lock digest of the channel's current bundle, "" if none
+	// PassedOver: the versions a bump passed over, each with who holds it
+	PassedOver []string
+	Changed    bool
+	Current    string // lock digest of the channel's current bundle, "" if none
 
 	view  view
 	store ledger.Store
@@ -58,19 +60,20 @@ func (r *run) nextVersion(cfg *config.Config, ch config.Channel, l lock.Lock, kn
 // when it holds one. Where the decision is an error (the version is taken,
 // or would go down), build-bundle reports it; resolve-channel says the
 // rule's version.
-func (r *run) predictVersion(cfg *config.Config, ch config.Channel, l lock.Lock, v view) (string, error) {
+func (r *run) predictVersion(cfg *config.Config, ch config.Channel, l lock.Lock, v view) (string, []string, error) {
 	dec, err := publish.Decide(v.doc, publish.Request{Channel: ch.Name, Rule: versionRule(ch), Lock: l, Known: v.registryKnown})
 	var taken *publish.TakenError
 	var down *publish.DownError
 	switch {
 	case errors.As(err, &taken) || errors.As(err, &down):
-		return r.nextVersion(cfg, ch, l, v.known)
+		version, err := r.nextVersion(cfg, ch, l, v.known)
+		return version, nil, err
 	case err != nil:
-		return "", at(cfg, "channels."+ch.Name+".version", err)
+		return "", nil, at(cfg, "channels."+ch.Name+".version", err)
 	case dec.Kind == publish.Publish:
-		return dec.Version, nil
+		return dec.Version, dec.PassedOver, nil
 	}
-	return dec.Bundle.Version, nil
+	return dec.Bundle.Version, nil, nil
 }
 
 // resolveChannel: gather (config, sources, registry) -> decide (channel.Resolve,
@@ -192,20 +195,22 @@ func (r *run) resolve(ctx context.Context, cfg *config.Config, sec secrets, name
 	// The version build-bundle would publish this lock as: for an unchanged
 	// lock it publishes nothing and reports the channel's current bundle.
 	version := v.head.Version
+	var passed []string
 	if changed {
-		if version, err = r.predictVersion(cfg, ch, l, v); err != nil {
+		if version, passed, err = r.predictVersion(cfg, ch, l, v); err != nil {
 			return nil, err
 		}
 	}
 	return &resolution{
-		Channel: ch,
-		Lock:    l,
-		Version: version,
-		Changed: changed,
-		Current: v.currentLock,
-		view:    v,
-		store:   store,
-		reg:     reg,
+		Channel:    ch,
+		Lock:       l,
+		Version:    version,
+		PassedOver: passed,
+		Changed:    changed,
+		Current:    v.currentLock,
+		view:       v,
+		store:      store,
+		reg:        reg,
 	}, nil
 }
 
@@ -325,6 +330,9 @@ func (r *run) resolveSummary(cfg *config.Config, res *resolution, dryRun bool) e
 	s.Heading(title, 2)
 	s.Table([]string{"version", "lock digest", "id", "changed"},
 		[][]string{{res.Version, res.Lock.Digest(), res.Lock.CompositeID(), fmt.Sprint(res.Changed)}})
+	if len(res.PassedOver) > 0 {
+		s.Paragraph("The bump passed over " + strings.Join(res.PassedOver, ", ") + ": a version is unique per product.")
+	}
 	rows := make([][]string, 0, len(res.Lock.Components))
 	for _, e := range res.Lock.Components {
 		src := e.Repo

@@ -31,7 +31,17 @@ const MaxTag = 128
 
 var digitsOnly = regexp.MustCompile(`^[0-9]+$`)
 
-// NextVersion is the version a lock is published as under rule.
+// Version is the version a rule gives a lock, and the versions a bump passed
+// over on its way there.
+type Version struct {
+	Version string
+	// PassedOver lists, lowest first, the releases a bump rule found already
+	// held by another channel of the product and skipped (versions are unique
+	// per product). Empty for the other rules: they cannot pass over.
+	PassedOver []string
+}
+
+// Next is the version a lock is published as under rule.
 //
 //   - prerelease P: the next patch after the product's highest release (0.0.1
 //     when there is none), then -P.<UTC yyyymmddThhmmss>.<composite id>, which
@@ -39,46 +49,43 @@ var digitsOnly = regexp.MustCompile(`^[0-9]+$`)
 //     OCI tag allows, the composite id gives way to "id-" + 12 hex of the digest.
 //   - from C: component C's version, which must be semver.
 //   - bump major|minor|patch: the channel's highest release plus one step
-//     (0.0.0 plus one step when the channel has none).
+//     (0.0.0 plus one step when the channel has none), and while the product
+//     already holds that release (another channel published it, build
+//     metadata aside), one step more: the next free release. The releases
+//     stepped over are in PassedOver.
 //
 // A version whose tag would be longer than an OCI tag allows is an error.
-func NextVersion(rule VersionRule, channelName string, l lock.Lock, known Known, now time.Time) (string, error) {
+func Next(rule VersionRule, channelName string, l lock.Lock, known Known, now time.Time) (Version, error) {
 	v, err := nextVersion(rule, channelName, l, known, now)
 	if err != nil {
-		return "", err
+		return Version{}, err
 	}
-	if len(VersionTag(v)) > MaxTag {
-		return "", fmt.Errorf("version %q is %d characters, longer than an OCI tag allows (%d)", v, len(v), MaxTag)
+	if len(VersionTag(v.Version)) > MaxTag {
+		return Version{}, fmt.Errorf("version %q is %d characters, longer than an OCI tag allows (%d)", v.Version, len(v.Version), MaxTag)
 	}
 	return v, nil
 }
 
-func nextVersion(rule VersionRule, channelName string, l lock.Lock, known Known, now time.Time) (string, error) {
+// NextVersion is Next's version alone.
+func NextVersion(rule VersionRule, channelName string, l lock.Lock, known Known, now time.Time) (string, error) {
+	v, err := Next(rule, channelName, l, known, now)
+	return v.Version, err
+}
+
+func nextVersion(rule VersionRule, channelName string, l lock.Lock, known Known, now time.Time) (Version, error) {
 	switch {
 	case rule.From != "":
 		e, ok := l.Entry(rule.From)
 		if !ok {
-			return "", fmt.Errorf("version.from: component %q is not in the lock", rule.From)
+			return Version{}, fmt.Errorf("version.from: component %q is not in the lock", rule.From)
 		}
 		v, err := semver.StrictNewVersion(strings.TrimPrefix(e.Version, "v"))
 		if err != nil {
-			return "", fmt.Errorf("version.from: component %s resolved to %q (%s), which is not a semver version", e.Name, e.Version, e.Ref)
+			return Version{}, fmt.Errorf("version.from: component %s resolved to %q (%s), which is not a semver version", e.Name, e.Version, e.Ref)
 		}
-		return v.String(), nil
+		return Version{Version: v.String()}, nil
 	case rule.Bump != "":
-		prev := highestRelease(known.Channel)
-		var next semver.Version
-		switch rule.Bump {
-		case "major":
-			next = prev.IncMajor()
-		case "minor":
-			next = prev.IncMinor()
-		case "patch":
-			next = prev.IncPatch()
-		default:
-			return "", fmt.Errorf("version.bump: %q is not one of major, minor, patch", rule.Bump)
-		}
-		return next.String(), nil
+		return bump(rule.Bump, known)
 	default:
 		pre := rule.Prerelease
 		if pre == "" {
@@ -99,13 +106,54 @@ func nextVersion(rule VersionRule, channelName string, l lock.Lock, known Known,
 			if rule.Prerelease == "" {
 				what = fmt.Sprintf("the channel's name %q (the default prerelease)", channelName)
 			}
-			return "", fmt.Errorf("%s makes versions of %d characters, longer than an OCI tag allows (%d): give the channel a shorter version.prerelease", what, len(v), MaxTag)
+			return Version{}, fmt.Errorf("%s makes versions of %d characters, longer than an OCI tag allows (%d): give the channel a shorter version.prerelease", what, len(v), MaxTag)
 		}
 		if _, err := semver.StrictNewVersion(v); err != nil {
-			return "", fmt.Errorf("version.prerelease: %q makes %q, which is not semver: %w", pre, v, err)
+			return Version{}, fmt.Errorf("version.prerelease: %q makes %q, which is not semver: %w", pre, v, err)
 		}
-		return v, nil
+		return Version{Version: v}, nil
 	}
+}
+
+// bump is the channel's highest release plus one step, stepping on past
+// every release the product already holds.
+func bump(step string, known Known) (Version, error) {
+	var inc func(semver.Version) semver.Version
+	switch step {
+	case "major":
+		inc = semver.Version.IncMajor
+	case "minor":
+		inc = semver.Version.IncMinor
+	case "patch":
+		inc = semver.Version.IncPatch
+	default:
+		return Version{}, fmt.Errorf("version.bump: %q is not one of major, minor, patch", step)
+	}
+	// held: release (major.minor.patch, build metadata aside) -> the version
+	// the product holds there, as it was published
+	held := make(map[[3]uint64]string)
+	for _, s := range known.Product {
+		v, err := semver.StrictNewVersion(s)
+		if err != nil || v.Prerelease() != "" {
+			continue
+		}
+		k := [3]uint64{v.Major(), v.Minor(), v.Patch()}
+		if _, ok := held[k]; !ok {
+			held[k] = s
+		}
+	}
+	var out Version
+	next := inc(*highestRelease(known.Channel))
+	for {
+		s, taken := held[[3]uint64{next.Major(), next.Minor(), next.Patch()}]
+		if !taken {
+			break
+		}
+		out.PassedOver = append(out.PassedOver, s)
+		next = inc(next)
+	}
+	out.Version = next.String()
+	return out, nil
 }
 
 // highestRelease is the highest version without a prerelease, or 0.0.0.

@@ -1,6 +1,10 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
 
 // Lint reports what Parse accepts but what cannot work as written: errors
 // (`ladder validate` fails on them) and warnings (it prints them). Parse
@@ -13,8 +17,20 @@ import "fmt"
 //     in the ledger and refuses to run without one.
 //   - retention (`keep: N`) with `ledger: none` is a warning: without a
 //     ledger to record a deletion, no tag is deleted (README, build-bundle).
+//   - two channels whose version rules can give the same version are a
+//     warning (a version is unique per product; see versionCollisions).
 func Lint(c *Config) (errs, warnings Errors) {
-	if c == nil || c.Ledger.Kind != LedgerNone {
+	if c == nil {
+		return nil, nil
+	}
+	errs, warnings = c.lintLedgerNone()
+	warnings = append(warnings, c.versionCollisions()...)
+	sort.SliceStable(warnings, func(i, j int) bool { return less(warnings[i].Pos, warnings[j].Pos) })
+	return errs, warnings
+}
+
+func (c *Config) lintLedgerNone() (errs, warnings Errors) {
+	if c.Ledger.Kind != LedgerNone {
 		return nil, nil
 	}
 	ledger := c.Ledger.Pos
@@ -36,6 +52,136 @@ func Lint(c *Config) (errs, warnings Errors) {
 			ch.Retention.Keep, lineRef(ledger))))
 	}
 	return errs, warnings
+}
+
+// versionRule is a channel's version rule as lint compares them.
+type versionRule struct {
+	channel string
+	kind    string // "bump", "from" or "prerelease"
+	value   string // the step, the component, the prerelease identifiers
+	field   string // where the rule is: channels.C.version.KIND, or channels.C for the default
+	text    string // the rule's value as a warning at field names it
+}
+
+func versionRuleOf(ch Channel) versionRule {
+	r := versionRule{channel: ch.Name}
+	switch v := ch.Version; {
+	case v.Bump != "":
+		r.kind, r.value = "bump", v.Bump
+	case v.From != "":
+		r.kind, r.value = "from", v.From
+	case v.Prerelease != "":
+		r.kind, r.value = "prerelease", v.Prerelease
+	default:
+		r.kind, r.value = "prerelease", prereleaseName(ch.Name)
+		r.field = "channels." + ch.Name
+		r.text = "its default version rule, prerelease: " + r.value + ","
+		return r
+	}
+	r.field = "channels." + ch.Name + ".version." + r.kind
+	r.text = r.value
+	return r
+}
+
+// String is the rule where it is: "channels.stable.version.bump: patch",
+// or for a channel without a version rule "channels.dev's default version
+// rule, prerelease: dev" (the channel's name).
+func (r versionRule) String() string {
+	if r.field == "channels."+r.channel {
+		return r.field + "'s default version rule, prerelease: " + r.value
+	}
+	return r.field + ": " + r.value
+}
+
+// versionCollisions warns, for each pair of channels, when their version
+// rules can give the same version (SPEC section 2, version). The warning is
+// at the later channel's rule and names the earlier one with its line.
+//
+//   - bump and bump with the same step: both count from 0.0.0 by that step,
+//     so their sequences are the same; each bump passes over the versions
+//     the other holds, and the two channels' versions interleave. Different
+//     steps never meet (patch gives 0.0.N, minor 0.N.0, major N.0.0).
+//   - bump and from: any release tag of the component can be a version the
+//     bump gives. The bump passes over what the from: channel holds; the
+//     from: channel cannot pass over, and its publish fails on a version the
+//     bump channel took first.
+//   - from and from: the same component's version in both channels, or two
+//     components whose tags can be equal (repositories often share version
+//     numbers, 1.0.0 above all): the second publish of a version fails.
+//   - prerelease and prerelease with the same identifiers (the default is
+//     the channel's name): the same commits resolved in the same second give
+//     the same version in both, and the second publish fails.
+//
+// A prerelease version never equals a bump's (a release) nor, in practice,
+// a component's tag (it holds a timestamp and the composite id): no warning.
+func (c *Config) versionCollisions() Errors {
+	rules := make([]versionRule, len(c.Channels))
+	for i, ch := range c.Channels {
+		rules[i] = versionRuleOf(ch)
+	}
+	var warnings Errors
+	more := 0 // past maxErrors: counted, not listed
+	for j, b := range rules {
+		for _, a := range rules[:j] {
+			why := collision(a, b)
+			switch {
+			case why == "":
+			case len(warnings) < maxErrors:
+				warnings = append(warnings, c.lintError(b.field, fmt.Sprintf(
+					"%s can give the same version as %s%s: %s", b.text, a, lineRef(c.Pos[a.field]), why)))
+			default:
+				more++
+			}
+		}
+	}
+	if more > 0 {
+		last := warnings[len(warnings)-1]
+		warnings = append(warnings, &Error{Pos: last.Pos, Field: "channels",
+			Message: fmt.Sprintf("channels: %d more pairs of channels can give the same version, not shown", more)})
+	}
+	return warnings
+}
+
+// collision says what happens when rules a and b give the same version, or
+// "" when they cannot.
+func collision(a, b versionRule) string {
+	switch {
+	case a.kind == "bump" && b.kind == "bump":
+		if a.value != b.value {
+			return ""
+		}
+		return fmt.Sprintf("both count from 0.0.0 one %s at a time; each bump passes over the versions the other channel holds, so the two channels' versions interleave", a.value)
+	case a.kind == "bump" && b.kind == "from", a.kind == "from" && b.kind == "bump":
+		bump, from := a, b
+		if b.kind == "bump" {
+			bump, from = b, a
+		}
+		return fmt.Sprintf("a release of component %s can be a version %s's bump gives; %s's bump will pass over the versions %s holds, but a from: cannot pass over, so %s's publish fails when %s's version is one %s already holds",
+			from.value, bump.channel, bump.channel, from.channel, from.channel, from.value, bump.channel)
+	case a.kind == "from" && b.kind == "from":
+		if a.value == b.value {
+			return fmt.Sprintf("both take component %s's version, so when both channels resolve the same release of %s, the second to publish it fails (a from: cannot pass over)", a.value, a.value)
+		}
+		return fmt.Sprintf("components %s and %s can have equal versions (both repositories can tag 1.0.0), and the second channel to publish such a version fails (a from: cannot pass over)", a.value, b.value)
+	case a.kind == "prerelease" && b.kind == "prerelease":
+		if a.value != b.value {
+			return ""
+		}
+		return fmt.Sprintf("both make versions X.Y.Z-%s.<time>.<composite id>, so the same commits resolved in the same second give the same version in both, and the second publish fails; give each channel its own version.prerelease", a.value)
+	}
+	return ""
+}
+
+// prereleaseName is the prerelease identifiers a channel's name makes by
+// default: a character semver does not allow there becomes "-" (as
+// channel.prereleaseName does when it makes the version).
+func prereleaseName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '.' {
+			return r
+		}
+		return '-'
+	}, name)
 }
 
 func (c *Config) lintError(field, msg string) *Error {

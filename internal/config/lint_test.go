@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/ladder-release/ladder/internal/config"
@@ -68,5 +70,104 @@ func checkLint(t *testing.T, errs config.Errors) {
 	t.Helper()
 	if len(errs) > 0 {
 		checkErrors(t, errs)
+	}
+}
+
+// TestLintVersionCollisions: a version is unique per product (SPEC section
+// 2), so `ladder validate` warns, whatever the ledger, when two channels'
+// version rules can give the same version: at the later rule, naming the
+// earlier one and its line, and saying what happens (a bump passes over, a
+// from: or a prerelease cannot).
+func TestLintVersionCollisions(t *testing.T) {
+	const head = `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components:
+  app: {repo: acme/app}
+  os: {repo: acme/os}
+channels:
+`
+	// A channel from line 8 on: its name, its version rule (if any) at
+	// column 15 of the next line, then its track.
+	channel := func(name, rule string) string {
+		s := "  " + name + ":\n    track: {semver: \">=0.1.0\"}\n"
+		if rule != "" {
+			s = "  " + name + ":\n    version: {" + rule + "}\n    track: {semver: \">=0.1.0\"}\n"
+		}
+		return s
+	}
+	cases := []struct {
+		name     string
+		channels string
+		want     []string
+	}{
+		{"two bumps of the same step", channel("stable", "bump: patch") + channel("lts", "bump: patch"),
+			[]string{"ladder.yaml:12:15: channels.lts.version.bump: patch can give the same version as channels.stable.version.bump: patch (line 9): both count from 0.0.0 one patch at a time; each bump passes over the versions the other channel holds, so the two channels' versions interleave"}},
+		{"bumps of different steps never meet", channel("stable", "bump: patch") + channel("lts", "bump: minor") + channel("major", "bump: major"), nil},
+		{"a bump, then a from:", channel("stable", "bump: patch") + channel("staging", "from: app"),
+			[]string{"ladder.yaml:12:15: channels.staging.version.from: app can give the same version as channels.stable.version.bump: patch (line 9): a release of component app can be a version stable's bump gives; stable's bump will pass over the versions staging holds, but a from: cannot pass over, so staging's publish fails when app's version is one stable already holds"}},
+		{"a from:, then a bump", channel("staging", "from: app") + channel("stable", "bump: major"),
+			[]string{"ladder.yaml:12:15: channels.stable.version.bump: major can give the same version as channels.staging.version.from: app (line 9): a release of component app can be a version stable's bump gives; stable's bump will pass over the versions staging holds, but a from: cannot pass over, so staging's publish fails when app's version is one stable already holds"}},
+		{"two from: of the same component", channel("staging", "from: app") + channel("candidate", "from: app"),
+			[]string{"ladder.yaml:12:15: channels.candidate.version.from: app can give the same version as channels.staging.version.from: app (line 9): both take component app's version, so when both channels resolve the same release of app, the second to publish it fails (a from: cannot pass over)"}},
+		{"two from: of different components", channel("staging", "from: app") + channel("os", "from: os"),
+			[]string{"ladder.yaml:12:15: channels.os.version.from: os can give the same version as channels.staging.version.from: app (line 9): components app and os can have equal versions (both repositories can tag 1.0.0), and the second channel to publish such a version fails (a from: cannot pass over)"}},
+		{"two prereleases of the same name", channel("dev", "prerelease: dev") + channel("pr", "prerelease: dev"),
+			[]string{"ladder.yaml:12:15: channels.pr.version.prerelease: dev can give the same version as channels.dev.version.prerelease: dev (line 9): both make versions X.Y.Z-dev.<time>.<composite id>, so the same commits resolved in the same second give the same version in both, and the second publish fails; give each channel its own version.prerelease"}},
+		{"a default rule is a prerelease of the channel's name", channel("pr", "prerelease: dev") + channel("dev", ""),
+			[]string{"ladder.yaml:11:3: channels.dev: its default version rule, prerelease: dev, can give the same version as channels.pr.version.prerelease: dev (line 9): both make versions X.Y.Z-dev.<time>.<composite id>, so the same commits resolved in the same second give the same version in both, and the second publish fails; give each channel its own version.prerelease"}},
+		{"default names that make the same identifiers", channel("my_chan", "") + channel("my-chan", ""),
+			[]string{"ladder.yaml:10:3: channels.my-chan: its default version rule, prerelease: my-chan, can give the same version as channels.my_chan's default version rule, prerelease: my-chan (line 8): both make versions X.Y.Z-my-chan.<time>.<composite id>, so the same commits resolved in the same second give the same version in both, and the second publish fails; give each channel its own version.prerelease"}},
+		{"prereleases of different names cannot collide", channel("dev", "prerelease: dev") + channel("pr", "prerelease: pr") + channel("nightly", ""), nil},
+		{"a prerelease never meets a bump or a from:", channel("dev", "") + channel("stable", "bump: patch") + channel("rc", "prerelease: rc") + channel("staging", "from: app"),
+			[]string{"ladder.yaml:17:15: channels.staging.version.from: app can give the same version as channels.stable.version.bump: patch (line 11): a release of component app can be a version stable's bump gives; stable's bump will pass over the versions staging holds, but a from: cannot pass over, so staging's publish fails when app's version is one stable already holds"}},
+		{"each pair once, at the later rule, in file order", channel("stable", "bump: patch") + channel("staging", "from: app") + channel("lts", "bump: patch"),
+			[]string{
+				"ladder.yaml:12:15: channels.staging.version.from: app can give the same version as channels.stable.version.bump: patch (line 9)",
+				"ladder.yaml:15:15: channels.lts.version.bump: patch can give the same version as channels.stable.version.bump: patch (line 9)",
+				"ladder.yaml:15:15: channels.lts.version.bump: patch can give the same version as channels.staging.version.from: app (line 12)",
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, ledger := range []string{"", "ledger: none\n", "ledger: file:ledger.json\n"} {
+				c, err := config.Parse("ladder.yaml", []byte(head+tc.channels+ledger))
+				if err != nil {
+					t.Fatalf("Parse: %v", err)
+				}
+				errs, warnings := config.Lint(c)
+				if errs != nil {
+					t.Fatalf("errors %v", errs)
+				}
+				checkLint(t, warnings)
+				if len(warnings) != len(tc.want) {
+					t.Fatalf("%q: %d warnings, want %d:\n%v", ledger, len(warnings), len(tc.want), warnings)
+				}
+				for i, w := range warnings {
+					if !strings.HasPrefix(w.Error(), tc.want[i]) {
+						t.Errorf("%q: warning %d:\n%s\nwant:\n%s", ledger, i, w, tc.want[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestLintVersionCollisionsAreBounded: a file of many channels with one
+// rule lists at most maxErrors pairs, then says how many more.
+func TestLintVersionCollisionsAreBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\nproduct: demo\nregistry: ghcr.io/acme/demo\ncomponents: {app: {repo: acme/app}}\nchannels:\n")
+	for i := 0; i < 30; i++ { // 435 pairs
+		fmt.Fprintf(&b, "  c%d: {track: {branch: main}, version: {from: app}}\n", i)
+	}
+	c, err := config.Parse("ladder.yaml", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, warnings := config.Lint(c)
+	checkLint(t, warnings)
+	if n := len(warnings); n != 201 || !strings.HasSuffix(warnings[n-1].Error(), "channels: 235 more pairs of channels can give the same version, not shown") {
+		t.Errorf("%d warnings, last %v", n, warnings[n-1])
 	}
 }

@@ -16,7 +16,10 @@
 //     the chain (in publish order). In the usual case that is exactly "the
 //     bundles published in between that never entered this stream": stage
 //     A,B,C,D and production A,D give D replaces A, skips [B, C] in production
-//     and D replaces C, skips [] in stage.
+//     and D replaces C, skips [] in stage. BuildFrom narrows that to the
+//     bundles that entered the stream's source (the `from` of a label; a
+//     channel is its own source): a channel's graph skips nothing of another
+//     channel, and a label's skips only what its source offered in between.
 //   - A version published before the current head (a rollback: a label put
 //     back on an earlier bundle, whether or not that bundle was in the stream
 //     before) retracts every chain entry published after it. A re-entered
@@ -128,8 +131,28 @@ func (e *Error) orNil() error {
 // publish order and the versions that entered the stream, in order. It fails,
 // naming the versions, when a bundle has no version or appears twice, when the
 // stream names a version never published, or when the result does not
-// validate. An empty stream gives an empty graph.
+// validate. An empty stream gives an empty graph. Any bundle published
+// between two entries can be skipped; BuildFrom narrows that to a source.
 func Build(stream string, published []Bundle, entered []string) (*Graph, error) {
+	return build(stream, published, entered, nil)
+}
+
+// BuildFrom is Build for a stream whose candidates come from a source: an
+// entry skips only the bundles published in between that entered the source
+// (source lists their versions, in any order) or this stream itself (an
+// entry a rollback retracted stays skippable, so a cluster that installed it
+// keeps an upgrade path). A channel is its own source, so its graph skips
+// nothing of another channel. A source naming a version never published is
+// an error.
+func BuildFrom(stream string, published []Bundle, entered, source []string) (*Graph, error) {
+	if source == nil {
+		source = []string{} // nil is Build's "every bundle"
+	}
+	return build(stream, published, entered, source)
+}
+
+// build is Build with source nil (every bundle can be skipped) and BuildFrom.
+func build(stream string, published []Bundle, entered, source []string) (*Graph, error) {
 	bad := &Error{Stream: stream}
 	index := make(map[string]int, len(published))
 	for i, b := range published {
@@ -156,9 +179,30 @@ func Build(stream string, published []Bundle, entered []string) (*Graph, error) 
 	if len(unknown) > 0 {
 		bad.add(ErrUnknownVersion, "the stream names %s", strings.Join(unknown, ", "))
 	}
+	// skippable[i]: published[i] may be skipped (nil: every bundle)
+	var skippable []bool
+	if source != nil {
+		skippable = make([]bool, len(published))
+		unknown = unknown[:0]
+		for _, v := range source {
+			i, ok := index[v]
+			if !ok {
+				unknown = append(unknown, fmt.Sprintf("%q", v))
+				continue
+			}
+			skippable[i] = true
+		}
+		if len(unknown) > 0 {
+			bad.add(ErrUnknownVersion, "the source of the stream names %s", strings.Join(unknown, ", "))
+		}
+		for _, i := range positions {
+			skippable[i] = true
+		}
+	}
 	if err := bad.orNil(); err != nil {
 		return nil, err
 	}
+	skip := func(i int) bool { return skippable == nil || skippable[i] }
 
 	g := &Graph{Stream: stream}
 	if len(entered) == 0 {
@@ -182,7 +226,15 @@ func Build(stream string, published []Bundle, entered []string) (*Graph, error) 
 	// entries add up to at most len(published).
 	nskips := 0
 	for k := 1; k < len(chain); k++ {
-		nskips += chain[k] - chain[k-1] - 1
+		if skippable == nil {
+			nskips += chain[k] - chain[k-1] - 1
+			continue
+		}
+		for j := chain[k-1] + 1; j < chain[k]; j++ {
+			if skippable[j] {
+				nskips++
+			}
+		}
 	}
 	skips := make([]string, 0, nskips)
 	g.Entries = make([]Entry, len(chain))
@@ -191,11 +243,13 @@ func Build(stream string, published []Bundle, entered []string) (*Graph, error) 
 		if k > 0 {
 			prev := chain[k-1]
 			e.Replaces = published[prev].Version
-			if i-prev > 1 {
-				start := len(skips)
-				for j := prev + 1; j < i; j++ {
+			start := len(skips)
+			for j := prev + 1; j < i; j++ {
+				if skip(j) {
 					skips = append(skips, published[j].Version)
 				}
+			}
+			if len(skips) > start {
 				e.Skips = skips[start:len(skips):len(skips)]
 			}
 		}

@@ -32,3 +32,12 @@ func mustAdd(t *testing.T, d *Document, versions ...string) {
 		}
 	}
 }
+
+func mustAppend(t *testing.T, d *Document, stream string, versions ...string) {
+	t.Helper()
+	for i, v := range versions {
+		if err := d.Append(stream, Entry{Version: v, At: t0.Add(time.Duration(i) * time.Minute), Decision: "promoted"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -75,8 +75,8 @@ func (k Kind) String() string {
 type Decision struct {
 	Kind    Kind
 	Version string // Publish: the version
-	// PassedOver are versions the bump rule skipped because other channels
-	// hold them.
+	// PassedOver are the versions the bump rule skipped because other
+	// channels hold them, each saying who: "0.0.3 (held by channel staging)".
 	PassedOver []string
 	Replaces   record.Entry  // Publish: the channel's head before it
 	Bundle     record.Bundle // Finish: the ledger's bundle of this lock; Superseded: the head's; Own: this attempt's
@@ -244,7 +244,9 @@ func taken(doc *record.Document, req Request, version string) (*Decision, error)
 	return &Decision{}, &TakenError{Version: version, Theirs: b.Digest}
 }
 
-// version is the input version, else the rule's on doc at time now.
+// version is the input version, else the rule's on doc at time now, with
+// the versions a bump passed over, each saying who holds it ("0.0.3 (held by
+// channel staging)").
 func version(doc *record.Document, req Request, now time.Time) (string, []string, error) {
 	if req.Version != "" {
 		return req.Version, nil, nil
@@ -253,8 +255,19 @@ func version(doc *record.Document, req Request, now time.Time) (string, []string
 		Product: append(doc.Versions(), req.Known...),
 		Channel: append(doc.VersionsIn(req.Channel), req.Known...),
 	}
-	v, err := channel.NextVersion(req.Rule, req.Channel, req.Lock, known, now)
-	return v, nil, err
+	v, err := channel.Next(req.Rule, req.Channel, req.Lock, known, now)
+	if err != nil {
+		return "", nil, err
+	}
+	var passed []string
+	for _, p := range v.PassedOver {
+		if b, ok := doc.Bundle(p); ok && b.Channel != "" {
+			passed = append(passed, fmt.Sprintf("%s (held by channel %s)", p, b.Channel))
+		} else {
+			passed = append(passed, p+" (already published)")
+		}
+	}
+	return v.Version, passed, nil
 }
 
 func isPrerelease(r channel.VersionRule) bool { return r.From == "" && r.Bump == "" }

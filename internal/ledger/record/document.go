@@ -508,6 +508,13 @@ func (d *Document) Deleted(version string) bool {
 
 // Graph computes the upgrade graph of stream (see package graph). A stream
 // with no entries gives an empty graph.
+//
+// A channel is its own source (SPEC section 2, upgrade graph): its entries
+// skip only bundles the channel itself published, so a channel's graph
+// skips nothing of another channel (a channel's superseded locks are never
+// published, so in practice it skips nothing at all). A label's entries
+// skip every bundle published between two of its moves that it never held:
+// the ledger does not record a label's `from`.
 func (d *Document) Graph(stream string) (*graph.Graph, error) {
 	published := make([]graph.Bundle, len(d.Bundles))
 	for i, b := range d.Bundles {
@@ -517,6 +524,9 @@ func (d *Document) Graph(stream string) (*graph.Graph, error) {
 	entered := make([]string, len(es))
 	for i, e := range es {
 		entered[i] = e.Version
+	}
+	if kind, name, err := ParseStream(stream); err == nil && kind == KindChannel {
+		return graph.BuildFrom(stream, published, entered, d.VersionsIn(name))
 	}
 	return graph.Build(stream, published, entered)
 }
