@@ -667,7 +667,7 @@ func (r *run) finish(ctx context.Context, cfg *config.Config, ch config.Channel,
 			return nil, err
 		}
 	}
-	if b.Run == r.runURL() {
+	if b.Run == r.runURL() && !doc.Deleted(b.Version) { // a tag retention deleted never comes back
 		views := uniqueTags(r.viewTags(l, in))
 		if in.image != "" {
 			views = views[1:] // the composite id: ensureIDTag below
@@ -766,15 +766,18 @@ func (r *run) ensureVersionTag(ctx context.Context, cfg *config.Config, reg *oci
 	return nil
 }
 
-// retain applies the channel's retention: with keep: N, version tags of the
-// channel's bundles older than the last N are deleted, except one that any
-// channel or label (or a label's previous value) still points at; each
-// deletion is recorded in the ledger. doc is a ledger read to start from
-// (nil: read it). own is the version this run published or found: when the
-// ledger records it deleted (another job's retention deleted its tag before
-// this run wrote it), its tag goes again. With sweep (a run finishing an
-// earlier attempt), so do the tags of deletions this workflow run recorded
-// before (a stop between recording a deletion and deleting its tag).
+// retain applies the channel's retention: with keep: N, the channel's
+// bundles older than the last N are deleted, except one that any channel or
+// label (or a label's previous value) still points at; each deletion is
+// recorded in the ledger, then the bundle loses its version tag and the
+// views its publish wrote (deleteViews), so that no tag is left on it and
+// the registry's garbage collection can reclaim it. doc is a ledger read to
+// start from (nil: read it). own is the version this run published or found:
+// when the ledger records it deleted (another job's retention deleted its
+// tags before this run wrote them), its tags go again. With sweep (a run
+// finishing an earlier attempt), so do the tags of deletions this workflow
+// run recorded before (a stop between recording a deletion and deleting its
+// tags).
 func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, doc *ledger.Document, own string, sweep bool) ([]string, error) {
 	if ch.Retention.All || ch.Retention.Keep <= 0 || cfg.Ledger.Kind == config.LedgerNone {
 		return nil, nil
@@ -796,6 +799,10 @@ func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel,
 		if err := reg.DeleteTag(ctx, cfg.Registry, channel.VersionTag(v)); err != nil {
 			return nil, fmt.Errorf("retention: the ledger records %s as deleted, but deleting its tag failed (delete it by hand): %w", v, err)
 		}
+		b, _ := doc.Bundle(v)
+		if err := r.deleteViews(ctx, cfg, reg, doc, b); err != nil {
+			return nil, err
+		}
 	}
 	victims := publish.RetentionVictims(doc, ch.Name, ch.Retention.Keep)
 	var deleted []string
@@ -807,7 +814,7 @@ func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel,
 	for _, b := range victims {
 		reason := fmt.Sprintf("retention keep %d of channel %s", ch.Retention.Keep, ch.Name)
 		stillVictim := false
-		_, err := store.Update(ctx, ledger.Message{What: "retention: delete " + b.Version, Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL()}, func(d *ledger.Document) error {
+		cur, err := store.Update(ctx, ledger.Message{What: "retention: delete " + b.Version, Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL()}, func(d *ledger.Document) error {
 			stillVictim = false
 			for _, v := range publish.RetentionVictims(d, ch.Name, ch.Retention.Keep) {
 				stillVictim = stillVictim || v.Version == b.Version
@@ -826,9 +833,42 @@ func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel,
 		if err := reg.DeleteTag(ctx, cfg.Registry, channel.VersionTag(b.Version)); err != nil {
 			return deleted, fmt.Errorf("retention: the ledger records %s as deleted, but deleting its tag failed (delete it by hand): %w", b.Version, err)
 		}
+		if err := r.deleteViews(ctx, cfg, reg, cur, b); err != nil {
+			return deleted, err
+		}
 		deleted = append(deleted, b.Version)
 	}
 	return deleted, nil
+}
+
+// deleteViews deletes the mutable views of b, a bundle the ledger doc
+// records as deleted: the tags its publish wrote besides the version and
+// channel (b.Tags: the composite id, sha-…, the extra tags), or, for a
+// bundle recorded before the ledger kept them, its composite id. A view is
+// deleted only while it still names b's digest (one HEAD each): a composite
+// id may have moved to a newer bundle of the same lock, a sha- tag to a
+// newer publish of the same commit, an extra tag anywhere; a tag that names
+// another bundle stays. An image published under several versions is one
+// digest: the views of its versions deleted before go with b's, and a view
+// that a version the ledger keeps also wrote stays. (A registry has no
+// conditional delete: a view moved onto another bundle between the HEAD and
+// the DELETE is lost, and its publisher's rerun writes it again.)
+func (r *run) deleteViews(ctx context.Context, cfg *config.Config, reg *oci.Client, doc *ledger.Document, b ledger.Bundle) error {
+	views := publish.DeletedViews(doc, b)
+	return eachConcurrently(ctx, len(views), len(views), func(i int) error {
+		t := views[i]
+		cur, err := r.tagDigest(ctx, cfg, reg, t)
+		if err != nil {
+			return fmt.Errorf("retention: the ledger records %s as deleted: %w", b.Version, err)
+		}
+		if cur != b.Digest {
+			return nil // gone already, or another bundle's now
+		}
+		if err := reg.DeleteTag(ctx, cfg.Registry, t); err != nil {
+			return fmt.Errorf("retention: the ledger records %s as deleted, but deleting its tag %s failed (delete it by hand): %w", b.Version, t, err)
+		}
+		return nil
+	})
 }
 
 // runURL is the URL of the workflow run, for the ledger's audit trail.

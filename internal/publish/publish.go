@@ -195,7 +195,7 @@ func Claim(d *record.Document, req Request, version string, b Bundle) (Decision,
 	}
 	rec := record.Bundle{Version: version, Digest: b.Digest, LockDigest: req.Lock.Digest(), ID: req.Lock.CompositeID(),
 		Channel: req.Channel, Created: b.Now, Resolved: req.Lock.Created, Actor: b.Actor, Run: req.Run,
-		ArtifactType: b.ArtifactType, Mode: b.Mode}
+		ArtifactType: b.ArtifactType, Mode: b.Mode, Tags: b.Tags}
 	if err := d.AddBundle(rec); errors.Is(err, record.ErrAlreadyPublished) {
 		have, _ := d.Bundle(version)
 		return Decision{Kind: Finish, Bundle: have, Reason: fmt.Sprintf("version %s already holds this bundle", version)}, record.ErrNoChange

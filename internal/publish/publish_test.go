@@ -345,3 +345,51 @@ func TestRetentionVictims(t *testing.T) {
 		}
 	})
 }
+
+func TestDeletedViews(t *testing.T) {
+	digest := func(n int) string { return "sha256:" + sha("m", n) }
+	cases := []struct {
+		name    string
+		bundles []record.Bundle
+		deleted []string // versions recorded deleted
+		of      string   // the version whose views go
+		want    string
+	}{
+		{"the views its publish wrote", []record.Bundle{{Version: "1.0.0", Digest: digest(1), ID: "aaaaaaa", Tags: []string{"aaaaaaa", "sha-1234567", "rc"}}},
+			[]string{"1.0.0"}, "1.0.0", "aaaaaaa sha-1234567 rc"},
+		{"a bundle recorded before views were kept: its composite id", []record.Bundle{{Version: "1.0.0", Digest: digest(1), ID: "aaaaaaa"}},
+			[]string{"1.0.0"}, "1.0.0", "aaaaaaa"},
+		{"one image under two versions, the other kept: its views stay", []record.Bundle{
+			{Version: "1.0.0", Digest: digest(1), Tags: []string{"aaaaaaa", "old"}},
+			{Version: "1.0.1", Digest: digest(1), Tags: []string{"aaaaaaa", "new"}}},
+			[]string{"1.0.0"}, "1.0.0", "old"},
+		{"one image under two versions, both deleted: all views go", []record.Bundle{
+			{Version: "1.0.0", Digest: digest(1), Tags: []string{"aaaaaaa", "old"}},
+			{Version: "1.0.1", Digest: digest(1), Tags: []string{"aaaaaaa", "new"}}},
+			[]string{"1.0.0", "1.0.1"}, "1.0.1", "aaaaaaa old new"},
+		{"another bundle's views are not touched", []record.Bundle{
+			{Version: "1.0.0", Digest: digest(1), Tags: []string{"aaaaaaa"}},
+			{Version: "1.0.1", Digest: digest(2), Tags: []string{"bbbbbbb"}}},
+			[]string{"1.0.0"}, "1.0.0", "aaaaaaa"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := record.NewDocument("p")
+			for _, b := range c.bundles {
+				if err := d.AddBundle(b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, v := range c.deleted {
+				b, _ := d.Bundle(v)
+				if err := d.RecordDeletion(record.Deletion{Version: v, Digest: b.Digest, At: t0}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b, _ := d.Bundle(c.of)
+			if got := strings.Join(DeletedViews(d, b), " "); got != c.want {
+				t.Errorf("views %q, want %q", got, c.want)
+			}
+		})
+	}
+}

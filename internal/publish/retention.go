@@ -37,3 +37,45 @@ func RetentionVictims(doc *record.Document, ch string, keep int) []record.Bundle
 	}
 	return out
 }
+
+// DeletedViews are the tags to delete with b, a bundle doc records as
+// deleted: the views its publish wrote besides the version and channel tags
+// (b.Tags: the composite id, sha-…, the extra tags) or, for a bundle
+// recorded before the ledger kept them, its composite id. An image
+// published under several versions is one digest: the views of its versions
+// deleted before go with b's, and a view that a version the ledger keeps
+// also wrote stays. Each still has to name b's digest in the registry to be
+// deleted (the caller checks).
+func DeletedViews(doc *record.Document, b record.Bundle) []string {
+	if b.Digest == "" {
+		return nil
+	}
+	viewsOf := func(x record.Bundle) []string {
+		if len(x.Tags) == 0 && x.ID != "" {
+			return []string{x.ID}
+		}
+		return x.Tags
+	}
+	var views []string
+	kept := map[string]bool{}
+	for _, x := range doc.Bundles {
+		switch {
+		case x.Digest != b.Digest:
+		case x.Version == b.Version || doc.Deleted(x.Version):
+			views = append(views, viewsOf(x)...)
+		default:
+			for _, t := range viewsOf(x) {
+				kept[t] = true
+			}
+		}
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range views {
+		if t != "" && !kept[t] && !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}

@@ -227,6 +227,17 @@ func appendBundle(b []byte, x *Bundle) []byte {
 	o.strOmit("run", x.Run)
 	o.strOmit("artifactType", x.ArtifactType)
 	o.strOmit("mode", x.Mode)
+	if len(x.Tags) > 0 {
+		o.key("tags")
+		o.b = append(o.b, '[')
+		for i, t := range x.Tags {
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.b = appendString(o.b, t)
+		}
+		o.b = append(o.b, ']')
+	}
 	return o.close()
 }
 

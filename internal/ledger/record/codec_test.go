@@ -103,6 +103,10 @@ func fill(v reflect.Value, seed string) {
 			f.SetBool(true)
 		case reflect.Int:
 			f.SetInt(7)
+		case reflect.Slice:
+			if f.Type() == reflect.TypeOf([]string(nil)) {
+				f.Set(reflect.ValueOf([]string{seed + "-" + name + " \"quoted\" \\ \n\t\x01 é", "sha-eeeeeee"}))
+			}
 		case reflect.Struct:
 			if f.Type() == reflect.TypeOf(time.Time{}) {
 				f.Set(reflect.ValueOf(time.Date(2026, 1, 2, 3, 4, 5, 600000000+i, time.UTC)))
@@ -197,6 +201,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"schema":1,"product":"a","bundles":null,"streams":{"label:x":null}}`))
 	f.Add([]byte(`{"schema":1,"product":"a\u00e9\ud83d\ude00\n","holds":{"x":{"at":"2026-01-02T03:04:05.5+01:00"}}}`))
 	f.Add([]byte(`{"schema":2}`))
+	f.Add([]byte(`{"schema":1,"product":"a","bundles":[{"version":"1","digest":"sha256:` + strings.Repeat("a", 64) + `","tags":["x","sha-e",null]},{"version":"2","digest":"sha256:` + strings.Repeat("b", 64) + `","tags":[]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := Parse(data)
 		if err != nil {
@@ -269,4 +274,63 @@ func normalize(d *Document) *Document {
 		utc(&c.Deletions[i].At)
 	}
 	return c
+}
+
+// TestBundleTags: a bundle's view tags (the optional tags field, schema 1)
+// are read and written back as they were; a document without them, as every
+// ledger written before the field, reads and writes as before; a tags field
+// of the wrong shape is refused naming where it is.
+func TestBundleTags(t *testing.T) {
+	d := digestOf("1.0.0")
+	doc := func(tags string) string {
+		return `{"schema": 1, "product": "app", "bundles": [{"version": "1.0.0", "digest": "` + d + `"` + tags + `}]}`
+	}
+	for _, tc := range []struct {
+		name  string
+		doc   string
+		want  []string // the tags read
+		line  string   // the bundle's line in Marshal's output
+		fails string
+	}{
+		{"views written by a publish", doc(`, "tags": ["b366a24-c116a45", "sha-eeeeeee", "nightly"]`), []string{"b366a24-c116a45", "sha-eeeeeee", "nightly"},
+			`{"version":"1.0.0","digest":"` + d + `","tags":["b366a24-c116a45","sha-eeeeeee","nightly"]}`, ""},
+		{"a bundle recorded before the field", doc(``), nil,
+			`{"version":"1.0.0","digest":"` + d + `"}`, ""},
+		{"null is none", doc(`, "tags": null`), nil,
+			`{"version":"1.0.0","digest":"` + d + `"}`, ""},
+		{"an empty list is none, and is left out", doc(`, "tags": []`), []string{},
+			`{"version":"1.0.0","digest":"` + d + `"}`, ""},
+		{"a tag with characters to escape", doc(`, "tags": ["a\"b\\c\u2028"]`), []string{"a\"b\\c\u2028"},
+			`{"version":"1.0.0","digest":"` + d + `","tags":["a\"b\\c\u2028"]}`, ""},
+		{"not a list", doc(`, "tags": "sha-eeeeeee"`), nil, "", "bundles[0].tags (offset 158): want an array, found a string"},
+		{"not a string", doc(`, "tags": ["x", 7]`), nil, "", "bundles[0].tags[1] (offset 164): want a string, found a number"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Parse([]byte(tc.doc))
+			if tc.fails != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.fails) {
+					t.Fatalf("got %v, want an error saying %s", err, tc.fails)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b := got.Bundles[0]; !reflect.DeepEqual(b.Tags, tc.want) {
+				t.Errorf("tags %#v, want %#v", b.Tags, tc.want)
+			}
+			var std Document // encoding/json reads the same
+			if err := json.Unmarshal([]byte(tc.doc), &std); err != nil || !reflect.DeepEqual(std.Bundles[0].Tags, tc.want) {
+				t.Errorf("encoding/json reads tags %#v (%v), want %#v", std.Bundles[0].Tags, err, tc.want)
+			}
+			out := got.Marshal()
+			if !strings.Contains(string(out), "\n    "+tc.line+"\n") {
+				t.Errorf("Marshal wrote\n%s\nwant the bundle's line %s", out, tc.line)
+			}
+			again, err := Parse(out)
+			if err != nil || !bytes.Equal(again.Marshal(), out) {
+				t.Errorf("Marshal's output does not read back the same (%v)", err)
+			}
+		})
+	}
 }

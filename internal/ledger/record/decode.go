@@ -134,10 +134,28 @@ func (d *decoder) bundles(doc *Document) error {
 				return d.internStr(&b.ArtifactType)
 			case "mode":
 				return d.internStr(&b.Mode)
+			case "tags":
+				return d.strings(&b.Tags)
 			}
 			return d.unknown(key)
 		})
 	})
+}
+
+// strings reads an array of strings as encoding/json does: null leaves nil,
+// [] an empty slice. Tags repeat across bundles (sha-…, extra tags): interned.
+func (d *decoder) strings(dst *[]string) error {
+	if d.null() {
+		*dst = nil
+		return nil
+	}
+	out := []string{}
+	err := d.array(func() error {
+		out = append(out, "")
+		return d.internStr(&out[len(out)-1])
+	})
+	*dst = out
+	return err
 }
 
 func (d *decoder) streams(doc *Document) error {

@@ -68,6 +68,14 @@ type Bundle struct {
 	Run          string    `json:"run,omitempty"` // URL of the workflow run
 	ArtifactType string    `json:"artifactType,omitempty"`
 	Mode         string    `json:"mode,omitempty"` // ModeArtifact or ModeImage
+	// Tags are the mutable views the publish wrote besides the version and
+	// channel tags (the composite id, sha-…, the extra tags), for retention
+	// to delete with the version tag. A bundle recorded before there was
+	// this field has none: retention then knows only its composite id (ID).
+	//
+	// Adding it left Schema at 1, for the reason Revision gives: an older
+	// ladder stops on the unknown field and writes nothing.
+	Tags []string `json:"tags,omitempty"`
 }
 
 // Bundle modes.

@@ -13,6 +13,7 @@ import (
 	"github.com/ladder-release/ladder/internal/testutil/gotool"
 	"github.com/ladder-release/ladder/internal/testutil/syncbuf"
 	"io"
+	"io/fs"
 	"log"
 	"net"
 	"net/http"
@@ -20,6 +21,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,6 +75,27 @@ func InProcessWith(t testing.TB, opts ...ggcr.Option) (host string) {
 // LADDER_SKIP_DISTRIBUTION=1 the test is skipped.
 func Distribution(t testing.TB) (host string) {
 	t.Helper()
+	return StartDistribution(t).Host
+}
+
+// DistributionServer is a running CNCF distribution registry, as Distribution
+// starts it, with what a test needs to look at its storage or run the
+// registry's own garbage collection on it.
+type DistributionServer struct {
+	// Host is the registry's host:port.
+	Host string
+	// Storage is the root directory of its filesystem storage.
+	Storage string
+	// Config is the path of its configuration file.
+	Config string
+
+	bin  string
+	stop func()
+}
+
+// StartDistribution is Distribution, returning the whole server.
+func StartDistribution(t testing.TB) *DistributionServer {
+	t.Helper()
 	if os.Getenv(SkipEnv) == "1" {
 		t.Skipf("%s=1: skipping the test against the CNCF distribution registry", SkipEnv)
 	}
@@ -81,13 +105,54 @@ func Distribution(t testing.TB) (host string) {
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ { // a free port can be taken between probe and use
-		host, lastErr = startDistribution(t, bin, distOptions{})
-		if lastErr == nil {
-			return host
+		s, err := startDistribution(t, bin, distOptions{})
+		if err == nil {
+			return s
 		}
+		lastErr = err
 	}
 	t.Fatalf("registry: starting the distribution registry: %v", lastErr)
-	return ""
+	return nil
+}
+
+// Stop kills the registry process (again: nothing). The storage stays.
+func (s *DistributionServer) Stop() { s.stop() }
+
+// GarbageCollect stops the registry (distribution's garbage collection is
+// stop-the-world: its docs ask for a registry stopped or read-only) and runs
+// the same binary as `registry garbage-collect ARGS CONFIG` on its storage,
+// for example with "--delete-untagged", which also deletes the manifests no
+// tag names. It returns what the command printed: each blob and manifest
+// eligible for deletion is named there. A command that fails is an error
+// carrying its output.
+func (s *DistributionServer) GarbageCollect(args ...string) (string, error) {
+	s.Stop()
+	cmd := exec.Command(s.bin, append(append([]string{"garbage-collect"}, args...), s.Config)...)
+	cmd.Env = append(os.Environ(), "OTEL_TRACES_EXPORTER=none")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("registry garbage-collect %v: %w\n%s", args, err, out)
+	}
+	return string(out), nil
+}
+
+// HasBlob reports whether the storage holds blob digest ("sha256:<hex>"): the
+// data file of the filesystem driver's layout
+// (docker/registry/v2/blobs/sha256/<2 hex>/<hex>/data), which garbage
+// collection removes.
+func (s *DistributionServer) HasBlob(digest string) (bool, error) {
+	alg, hexPart, ok := strings.Cut(digest, ":")
+	if !ok || alg != "sha256" || len(hexPart) != 64 {
+		return false, fmt.Errorf("blob %q: want sha256:<64 hex>", digest)
+	}
+	_, err := os.Stat(filepath.Join(s.Storage, "docker", "registry", "v2", "blobs", "sha256", hexPart[:2], hexPart, "data"))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, err
 }
 
 // BinDir is where Distribution keeps the registry binary.
@@ -121,7 +186,7 @@ type distOptions struct {
 	readyStatus int
 }
 
-func startDistribution(t testing.TB, bin string, opts distOptions) (string, error) {
+func startDistribution(t testing.TB, bin string, opts distOptions) (*DistributionServer, error) {
 	logLevel := "error"
 	if opts.logLevel != "" {
 		logLevel = opts.logLevel
@@ -132,17 +197,17 @@ func startDistribution(t testing.TB, bin string, opts distOptions) (string, erro
 	}
 	port, err := freePort()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	host := fmt.Sprintf("127.0.0.1:%d", port)
 	dir := t.TempDir()
 	storage := filepath.Join(dir, "storage")
 	if err := os.MkdirAll(storage, 0o755); err != nil {
-		return "", err
+		return nil, err
 	}
 	secret := make([]byte, 16)
 	if _, err := rand.Read(secret); err != nil {
-		return "", err
+		return nil, err
 	}
 	config := fmt.Sprintf(`version: 0.1
 log:
@@ -165,7 +230,7 @@ http:
 `, logLevel, storage, host, hex.EncodeToString(secret), hex.EncodeToString(secret[:8])) + opts.extraConfig
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
-		return "", err
+		return nil, err
 	}
 
 	cmd := exec.Command(bin, "serve", cfgPath)
@@ -173,13 +238,16 @@ http:
 	var out syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
-		return "", err
+		return nil, err
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	var once sync.Once
 	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			<-exited
+		})
 	}
 
 	client := &http.Client{Timeout: 2 * time.Second}
@@ -188,7 +256,7 @@ http:
 		select {
 		case err := <-exited:
 			exited <- err // for stop, should anyone call it
-			return "", fmt.Errorf("the registry exited before answering (%v):\n%s", err, out.String())
+			return nil, fmt.Errorf("the registry exited before answering (%v):\n%s", err, out.String())
 		default:
 		}
 		resp, err := client.Get("http://" + host + "/v2/")
@@ -208,7 +276,7 @@ http:
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return "", fmt.Errorf("no answer from http://%s/v2/ within 30 s (%v):\n%s", host, err, out.String())
+			return nil, fmt.Errorf("no answer from http://%s/v2/ within 30 s (%v):\n%s", host, err, out.String())
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
@@ -220,5 +288,5 @@ http:
 			}
 		}
 	})
-	return host, nil
+	return &DistributionServer{Host: host, Storage: storage, Config: cfgPath, bin: bin, stop: stop}, nil
 }

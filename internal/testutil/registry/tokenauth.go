@@ -140,8 +140,9 @@ func DistributionWithTokenAuth(t testing.TB, users map[string]string) *TokenAuth
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ { // a free port can be taken between probe and use
-		ta.Host, lastErr = startDistribution(t, bin, opts)
-		if lastErr == nil {
+		var s *DistributionServer
+		if s, lastErr = startDistribution(t, bin, opts); lastErr == nil {
+			ta.Host = s.Host
 			return ta
 		}
 	}
