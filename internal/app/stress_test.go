@@ -691,8 +691,8 @@ func (s *stress) checkStreams(doc *ledger.Document, describe func(string) string
 	}
 }
 
-// checkDeletions: no deleted version tagged, and no tag at all left on a
-// deleted bundle (SPEC section 5).
+// checkDeletions: no deleted version tagged, and no tag at all (composite
+// id, sha-…, extra tags) left on a deleted bundle (SPEC section 5).
 func (s *stress) checkDeletions(doc *ledger.Document, onTag map[string]string) {
 	t := s.t
 	for _, del := range doc.Deletions {
@@ -707,7 +707,7 @@ func (s *stress) checkDeletions(doc *ledger.Document, onTag map[string]string) {
 		}
 		if len(left) > 0 {
 			slices.Sort(left)
-			t.Errorf("no deleted version tagged: retention deleted %s (%s), tags %s still point at it (SPEC section 5: no tag at all is left on a deleted bundle)", del.Version, short(del.Digest), strings.Join(left, ", "))
+			t.Errorf("no tag left on a deleted bundle (SPEC section 5): retention deleted %s (%s), tags %s still point at it", del.Version, short(del.Digest), strings.Join(left, ", "))
 		}
 	}
 }
