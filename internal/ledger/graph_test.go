@@ -56,9 +56,17 @@ func TestGraphChannelSkipsNothingOfAnotherChannel(t *testing.T) {
 			t.Errorf("%s: entries (version<replaces: skips) %v, want %v", stream, got, want)
 		}
 	}
-	// The label skips what entered stable between its moves. (The ledger
-	// does not know a label's from, so it also skips dev's bundle published
-	// in between; that is not asserted here.)
+	// The label skips what entered stable between its moves, and nothing
+	// of dev (given its from, GraphFrom); without a source (Graph) it
+	// skips everything published between.
+	g, err := d.GraphFrom(LabelStream("testing"), ChannelStream("stable"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := g.Entries[len(g.Entries)-1]
+	if last.Version != "0.0.3" || !slices.Equal(last.Skips, []string{"0.0.2"}) {
+		t.Errorf("testing from stable: %s skips %v, want 0.0.3 skipping [0.0.2] only", last.Version, last.Skips)
+	}
 	skips, ok := edges(LabelStream("testing"))["0.0.3<0.0.1"]
 	if !ok || !slices.Contains(skips, "0.0.2") {
 		t.Errorf("testing: 0.0.3 skips %v (entry found: %v), want 0.0.2 among them", skips, ok)

@@ -524,6 +524,27 @@ func (d *Document) Deleted(version string) bool {
 // skip every bundle published between two of its moves that it never held:
 // the ledger does not record a label's `from`.
 func (d *Document) Graph(stream string) (*graph.Graph, error) {
+	published, entered := d.graphInputs(stream)
+	if kind, name, err := ParseStream(stream); err == nil && kind == KindChannel {
+		return graph.BuildFrom(stream, published, entered, d.VersionsIn(name))
+	}
+	return graph.Build(stream, published, entered)
+}
+
+// GraphFrom is the upgrade graph of a label's stream whose candidates come
+// from the stream source (the label's from, "channel:NAME" or
+// "label:NAME"): an entry skips only the bundles that entered the source
+// between the two moves (SPEC section 2), never another channel's.
+func (d *Document) GraphFrom(stream, source string) (*graph.Graph, error) {
+	published, entered := d.graphInputs(stream)
+	var src []string
+	for _, e := range d.Streams[source] {
+		src = append(src, e.Version)
+	}
+	return graph.BuildFrom(stream, published, entered, src)
+}
+
+func (d *Document) graphInputs(stream string) ([]graph.Bundle, []string) {
 	published := make([]graph.Bundle, len(d.Bundles))
 	for i, b := range d.Bundles {
 		published[i] = graph.Bundle{Version: b.Version, Digest: b.Digest}
@@ -533,10 +554,7 @@ func (d *Document) Graph(stream string) (*graph.Graph, error) {
 	for i, e := range es {
 		entered[i] = e.Version
 	}
-	if kind, name, err := ParseStream(stream); err == nil && kind == KindChannel {
-		return graph.BuildFrom(stream, published, entered, d.VersionsIn(name))
-	}
-	return graph.Build(stream, published, entered)
+	return published, entered
 }
 
 // Validate checks the document is consistent: the schema, the product,
