@@ -81,6 +81,9 @@ func buildBundle(ctx context.Context, r *run) error {
 	if !ok {
 		return fmt.Errorf("input channel: %q is not a channel of %s", in.channel, cfg.File)
 	}
+	if err := refuseReservedTags(cfg, in.extraTags); err != nil {
+		return err
+	}
 	if isDigest(in.image) {
 		// a bare digest: that manifest in the product's own repository
 		in.image = cfg.Registry + "@" + in.image
