@@ -260,9 +260,29 @@ func lockMatchesConfig(cfg *config.Config, l lock.Lock) error {
 
 // readFiles expands the files globs (relative to the workspace) and reads
 // every match. A pattern that matches nothing is an error: a bundle missing
-// a file it was asked to carry is worse than no bundle.
+// a file it was asked to carry is worse than no bundle. Nothing outside the
+// workspace is read, whatever links it holds: a match whose path resolves
+// outside it (a link to /proc/self/environ, or a glob through a linked
+// directory) is refused, naming the link, and the files are read through an
+// os.Root of the workspace, which refuses to follow a link out even if one
+// appears after the check.
 func (r *run) readFiles(patterns []string) ([]oci.File, error) {
-	base := r.workspacePath(".")
+	if len(patterns) == 0 {
+		return nil, nil
+	}
+	base, err := filepath.Abs(r.workspacePath("."))
+	if err != nil {
+		return nil, fmt.Errorf("input files: the workspace: %w", err)
+	}
+	realBase, err := filepath.EvalSymlinks(base)
+	if err != nil {
+		return nil, fmt.Errorf("input files: the workspace: %w", err)
+	}
+	root, err := os.OpenRoot(realBase)
+	if err != nil {
+		return nil, fmt.Errorf("input files: the workspace: %w", err)
+	}
+	defer root.Close()
 	seen := map[string]bool{}
 	var out []oci.File
 	for _, p := range patterns {
@@ -270,30 +290,41 @@ func (r *run) readFiles(patterns []string) ([]oci.File, error) {
 		if err != nil {
 			return nil, fmt.Errorf("input files: pattern %q: %w", p, err)
 		}
-		var regular []string
+		found := 0
 		for _, m := range matches {
-			if st, err := os.Stat(m); err == nil && st.Mode().IsRegular() {
-				regular = append(regular, m)
-			}
-		}
-		if len(regular) == 0 {
-			return nil, fmt.Errorf("input files: pattern %q matched no file under %s", p, base)
-		}
-		for _, m := range regular {
 			rel, err := filepath.Rel(base, m)
-			if err != nil || strings.HasPrefix(rel, "..") {
-				return nil, fmt.Errorf("input files: %s is outside the workspace", m)
+			if err != nil || !filepath.IsLocal(rel) {
+				return nil, fmt.Errorf("input files: %s (matched by %q) is outside the workspace", m, p)
 			}
-			title := path.Clean(filepath.ToSlash(rel))
-			if seen[title] {
-				continue
+			resolved, err := filepath.EvalSymlinks(m)
+			if errors.Is(err, os.ErrNotExist) {
+				continue // a dangling link: not a file
 			}
-			seen[title] = true
-			data, err := os.ReadFile(m)
 			if err != nil {
 				return nil, fmt.Errorf("input files: %w", err)
 			}
+			inside, err := filepath.Rel(realBase, resolved)
+			if err != nil || !filepath.IsLocal(inside) {
+				return nil, outsideError(p, base, realBase, rel, resolved)
+			}
+			title := path.Clean(filepath.ToSlash(rel))
+			if seen[title] { // matched by an earlier pattern too
+				found++
+				continue
+			}
+			data, ok, err := readRegular(root, inside)
+			if err != nil {
+				return nil, fmt.Errorf("input files: %s: %w", title, err)
+			}
+			if !ok {
+				continue // a directory, a device...
+			}
+			found++
+			seen[title] = true
 			out = append(out, oci.File{Path: title, Data: data, MediaType: bundle.FileMediaType})
+		}
+		if found == 0 {
+			return nil, fmt.Errorf("input files: pattern %q matched no file under %s", p, base)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })

@@ -1,15 +1,24 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
+
+	ggcr "github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/ladder-release/ladder/internal/testutil/registry"
 )
 
 // snapshot is what build-bundle may change: the ledger file's bytes and
@@ -85,4 +94,232 @@ func TestBuildRefusesLaddersOwnTags(t *testing.T) {
 			}
 		}
 	})
+}
+
+// confinedWorkspace adds to w's workspace what a repository can commit: a
+// file link and a directory link out of the workspace, a link to
+// /proc/self/environ, links that stay inside (relative and absolute), and a
+// file named "..notes". It returns the outside directory.
+func confinedWorkspace(t *testing.T, w *world) string {
+	t.Helper()
+	outside := t.TempDir()
+	write := func(p, content string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := func(target, name string) {
+		t.Helper()
+		if err := os.Symlink(target, filepath.Join(w.ws, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(outside, "secret.txt"), "OUTSIDE-SECRET")
+	write(filepath.Join(outside, "etc", "passwd"), "OUTSIDE-SECRET")
+	write(filepath.Join(w.ws, "dist", "readme.md"), "# readme")
+	write(filepath.Join(w.ws, "..notes"), "dot-dot notes")
+	link(filepath.Join(outside, "secret.txt"), "notes.txt")
+	link(filepath.Join(outside, "etc"), "docs")
+	link("/proc/self/environ", "env.txt")
+	link("dist/readme.md", "readme-link.md")
+	link(filepath.Join(w.ws, "dist", "readme.md"), "readme-abs.md")
+	link("dist", "dist-link")
+	link("dist-link", "chain") // a link to a link, inside
+	link("docs", "docs-chain") // a link to a link out
+	rel, err := filepath.Rel(w.ws, filepath.Join(outside, "secret.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	link(rel, "relative-out.txt")
+	return outside
+}
+
+// SPEC section 7, Confinement: nothing outside the workspace reaches a
+// bundle, whatever links the repository holds. A match whose path leaves the
+// workspace through a link is refused, naming the link, and nothing is
+// written; links that stay inside, and a file named "..notes", are read.
+func TestBuildFilesStayInTheWorkspace(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	outside := confinedWorkspace(t, w)
+	real := func(p string) string {
+		r, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, c := range []struct {
+		name, files, want string
+	}{
+		{"a file link out", "notes.txt", "input files: notes.txt is a symbolic link to " + filepath.Join(outside, "secret.txt") + ", outside the workspace"},
+		{"a link to /proc/self/environ", "env.txt", "input files: env.txt is a symbolic link to /proc/self/environ (/proc/"},
+		{"a directory link out", "docs/*", "input files: docs is a symbolic link to " + filepath.Join(outside, "etc") + `, outside the workspace (pattern "docs/*" matched docs/passwd through it)`},
+		{"a glob over the workspace", "*.txt", "input files: env.txt is a symbolic link to /proc/self/environ"},
+		{"a relative link out", "relative-out.txt", "input files: relative-out.txt is a symbolic link to ../"},
+		{"a link to a link out", "docs-chain/passwd", "input files: docs-chain is a symbolic link to docs (" + real(filepath.Join(outside, "etc")) + "), outside the workspace"},
+		{"a path that climbs out", "../*/secret.txt", "is outside the workspace"},
+		{"an allowed file, then a link out", "dist/readme.md\nnotes.txt", "input files: notes.txt is a symbolic link"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := w.snapshot(t)
+			res := w.runAction(t, "build-bundle", map[string]string{"channel": "dev", "files": c.files}, nil)
+			if res.code == 0 || !strings.Contains(res.stdout, c.want) {
+				t.Fatalf("exit %d, want an error containing %q:\n%s", res.code, c.want, res.stdout)
+			}
+			if strings.Contains(res.stdout, "OUTSIDE-SECRET") {
+				t.Errorf("the error shows the outside file's content:\n%s", res.stdout)
+			}
+			if after := w.snapshot(t); after != before {
+				t.Errorf("the ledger or the registry changed:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+		})
+	}
+	t.Run("links inside the workspace and ..notes", func(t *testing.T) {
+		res := buildOK(t, w, map[string]string{"channel": "dev", "files": "readme-link.md\nreadme-abs.md\ndist-link/*\nchain/*\n..notes"})
+		b, _, err := w.oci(t).ReadBundle(context.Background(), w.repo()+"@"+res.outputs["digest"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, f := range b.Files {
+			data, err := w.oci(t).FetchFile(context.Background(), w.repo(), f.Digest)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[f.Path] = string(data)
+		}
+		want := map[string]string{
+			"readme-link.md":      "# readme",
+			"readme-abs.md":       "# readme",
+			"dist-link/readme.md": "# readme",
+			"chain/readme.md":     "# readme",
+			"..notes":             "dot-dot notes",
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("bundle files %v, want %v", got, want)
+		}
+	})
+}
+
+// recordingBlobs is the in-process registry's blob store, keeping a copy of
+// every blob pushed, so that a test can say what reached the registry.
+type recordingBlobs struct {
+	mem ggcr.BlobHandler
+	mu  sync.Mutex
+	all [][]byte
+}
+
+func newRecordingBlobs() *recordingBlobs {
+	return &recordingBlobs{mem: ggcr.NewInMemoryBlobHandler()}
+}
+
+func (b *recordingBlobs) Get(ctx context.Context, repo string, h v1.Hash) (io.ReadCloser, error) {
+	return b.mem.Get(ctx, repo, h)
+}
+
+func (b *recordingBlobs) Stat(ctx context.Context, repo string, h v1.Hash) (int64, error) {
+	return b.mem.(ggcr.BlobStatHandler).Stat(ctx, repo, h)
+}
+
+func (b *recordingBlobs) Put(ctx context.Context, repo string, h v1.Hash, rc io.ReadCloser) error {
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.all = append(b.all, data)
+	b.mu.Unlock()
+	return b.mem.(ggcr.BlobPutHandler).Put(ctx, repo, h, io.NopCloser(bytes.NewReader(data)))
+}
+
+func (b *recordingBlobs) Delete(ctx context.Context, repo string, h v1.Hash) error {
+	return b.mem.(ggcr.BlobDeleteHandler).Delete(ctx, repo, h)
+}
+
+func (b *recordingBlobs) blobs() [][]byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.all)
+}
+
+// The outside testers' report, replayed with the real binary: a workflow's
+// secrets are in the action's environment (INPUT_TOKEN,
+// INPUT_REGISTRY-PASSWORD), and the repository commits a link to
+// /proc/self/environ, a file link out and a directory link out. Each
+// build-bundle step fails naming the link; the ledger and the registry hold
+// no bundle, and no blob pushed holds a secret. The last step (the control)
+// shows that the registry records what it is sent and the secrets are where
+// the link would have found them.
+func TestBuildFilesKeepTheEnvironmentOutOfABundle(t *testing.T) {
+	blobs := newRecordingBlobs()
+	host := registry.InProcessWith(t, ggcr.WithReferrersSupport(true), ggcr.WithBlobHandler(blobs))
+	w := newWorld(t, worldOpt{registry: host})
+	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	outside := confinedWorkspace(t, w)
+	const token = "ghp_ConfinementTokenSecret0123456789abcd"
+	const password = "Registry-Password-Secret-hunter2"
+	w.gh.AddToken(token, map[string]string{"*": "read", "acme/elemental": "write"})
+	env := map[string]string{
+		"GITHUB_API_URL":    w.gh.URL(),
+		"GITHUB_SERVER_URL": "https://github.com",
+		"GITHUB_WORKSPACE":  w.ws,
+		"GITHUB_REPOSITORY": "acme/elemental",
+		"GITHUB_SHA":        strings.Repeat("e", 40),
+		"GITHUB_REF":        "refs/heads/main",
+		"GITHUB_RUN_ID":     "4242",
+	}
+	inputs := func(files string) map[string]string {
+		return map[string]string{"channel": "dev", "files": files, "token": token, "registry-username": "publisher", "registry-password": password}
+	}
+	for _, c := range []struct{ files, want string }{
+		{"dist/readme.md\nenv.txt", "input files: env.txt is a symbolic link to /proc/self/environ"},
+		{"notes.txt", "input files: notes.txt is a symbolic link to " + filepath.Join(outside, "secret.txt") + ", outside the workspace"},
+		{"docs/*", "input files: docs is a symbolic link to " + filepath.Join(outside, "etc") + ", outside the workspace"},
+	} {
+		p := runProcess(t, "build-bundle", inputs(c.files), env)
+		if p.code == 0 || !strings.Contains(p.stdout, c.want) {
+			t.Errorf("files %q: exit %d, want an error containing %q:\n%s%s", c.files, p.code, c.want, p.stdout, p.stderr)
+		}
+		for _, line := range strings.Split(p.stdout+p.stderr, "\n") {
+			if !strings.HasPrefix(line, "::add-mask::") && (strings.Contains(line, token) || strings.Contains(line, password)) {
+				t.Errorf("files %q: the step printed a secret: %s", c.files, line)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(w.ws, "ledger.json")); err == nil {
+		if n := len(w.fileLedger(t).Bundles); n != 0 {
+			t.Errorf("%d bundles in the ledger", n)
+		}
+	}
+	if tags, _ := w.oci(t).Tags(context.Background(), w.repo()); len(tags) != 0 {
+		t.Errorf("registry tags written: %v", tags)
+	}
+	for i, b := range blobs.blobs() {
+		for _, s := range []string{token, password, "OUTSIDE-SECRET"} {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("blob %d in the registry holds %q", i, s)
+			}
+		}
+	}
+
+	// control: a file of the workspace that holds the same text does reach
+	// the registry, so the check above can see a secret in a blob
+	if err := os.WriteFile(filepath.Join(w.ws, "dist", "copy.txt"), []byte("INPUT_TOKEN="+token), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if p := runProcess(t, "build-bundle", inputs("dist/copy.txt"), env); p.code != 0 {
+		t.Fatalf("control: exit %d\n%s%s", p.code, p.stdout, p.stderr)
+	}
+	seen := false
+	for _, b := range blobs.blobs() {
+		seen = seen || bytes.Contains(b, []byte(token))
+	}
+	if !seen {
+		t.Error("control: no blob holds the published file's text")
+	}
 }
