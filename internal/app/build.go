@@ -227,6 +227,9 @@ func (r *run) bundleLock(ctx context.Context, cfg *config.Config, sec secrets, c
 	if err := lockMatchesConfig(cfg, l); err != nil {
 		return lock.Lock{}, fmt.Errorf("input lock-file %s: %w", in.lockFile, err)
 	}
+	if err := r.lockCommitsExist(ctx, sec, l); err != nil {
+		return lock.Lock{}, fmt.Errorf("input lock-file %s: %w", in.lockFile, err)
+	}
 	for i, c := range cfg.Constraints {
 		if err := channel.CheckSameVersion(l, c.SameVersion); err != nil {
 			return lock.Lock{}, at(cfg, fmt.Sprintf("constraints[%d]", i), err)
@@ -239,10 +242,11 @@ func (r *run) bundleLock(ctx context.Context, cfg *config.Config, sec secrets, c
 	return l, nil
 }
 
-// lockMatchesConfig: every component of the lock is the config's, from the
-// same source. A lock is data a job hands to the next one; one naming
-// another repository (a fork, or a path that redirects an API call) would
-// carry, and have gates read, evidence of commits the config never named.
+// lockMatchesConfig: the lock holds exactly the config's components, each
+// from the same source. A lock is data a job hands to the next one; one
+// naming another repository (a fork, or a path that redirects an API call)
+// would carry, and have gates read, evidence of commits the config never
+// named; one missing a component would publish a product without it.
 func lockMatchesConfig(cfg *config.Config, l lock.Lock) error {
 	for i, e := range l.Components {
 		c, ok := cfg.Component(e.Name)
@@ -253,6 +257,11 @@ func lockMatchesConfig(cfg *config.Config, l lock.Lock) error {
 			return fmt.Errorf("components[%d].repo (%s): %q, but %s says %q", i, e.Name, e.Repo, cfg.File, c.Repo)
 		case e.Git != c.Git:
 			return fmt.Errorf("components[%d].git (%s): %q, but %s says %q", i, e.Name, e.Git, cfg.File, c.Git)
+		}
+	}
+	for _, c := range cfg.Components {
+		if _, ok := l.Entry(c.Name); !ok {
+			return fmt.Errorf("components: no entry for component %q of %s", c.Name, cfg.File)
 		}
 	}
 	return nil

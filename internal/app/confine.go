@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,7 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/google/go-github/v60/github"
+
 	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/source"
 	"github.com/ladder-release/ladder/internal/tagname"
 )
 
@@ -116,4 +121,56 @@ func readRegular(root *os.Root, name string) (data []byte, ok bool, err error) {
 		return nil, false, err
 	}
 	return data, true, nil
+}
+
+// lockCommitsExist asks each component's source whether the lock's commit
+// exists there: one request per component (for a git: component, one ref
+// listing, and a fetch when the commit is the tip of no branch or tag), all
+// at once, at most maxConcurrentComponents at a time. A lock is data a job
+// hands the next; one naming a commit its repository lacks would publish a
+// bundle no one can build.
+func (r *run) lockCommitsExist(ctx context.Context, sec secrets, l lock.Lock) error {
+	var gh *github.Client
+	for _, e := range l.Components {
+		if e.Repo != "" {
+			var err error
+			if gh, err = r.github(sec); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	return eachConcurrently(ctx, len(l.Components), maxConcurrentComponents, func(i int) error {
+		e := l.Components[i]
+		var src source.Source
+		var err error
+		where := e.Repo
+		if e.Repo == "" {
+			where = "its git remote" // until the source, which hides credentials, names it
+		}
+		if e.Repo != "" {
+			src, err = source.NewGitHub(gh, e.Repo)
+		} else {
+			var g *source.Git
+			g, err = source.NewGit(e.Git)
+			if g != nil {
+				src, where = g, strings.TrimPrefix(g.String(), "git:")
+			}
+		}
+		if err == nil {
+			var got string
+			got, err = src.Commit(ctx, e.Commit)
+			if err == nil && got != e.Commit {
+				err = fmt.Errorf("the source answered %s: %w", got, source.ErrNotFound)
+			}
+		}
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, source.ErrNotFound):
+			return fmt.Errorf("components[%d].commit (%s): commit %s does not exist in %s", i, e.Name, e.Commit, where)
+		default:
+			return fmt.Errorf("components[%d].commit (%s): checking that commit %s exists in %s: %w", i, e.Name, e.Commit, where, err)
+		}
+	})
 }

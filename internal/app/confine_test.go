@@ -7,13 +7,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	ggcr "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -321,5 +328,161 @@ func TestBuildFilesKeepTheEnvironmentOutOfABundle(t *testing.T) {
 	}
 	if !seen {
 		t.Error("control: no blob holds the published file's text")
+	}
+}
+
+// editLock rewrites the workspace's ladder-lock.json through f.
+func editLock(t *testing.T, w *world, f func(comps []any) []any) {
+	t.Helper()
+	p := filepath.Join(w.ws, "ladder-lock.json")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["components"] = f(doc["components"].([]any))
+	if data, err = json.Marshal(doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// setCommit sets the commit of component name in a lock's components.
+func setCommit(name, sha string) func([]any) []any {
+	return func(comps []any) []any {
+		for _, c := range comps {
+			if e := c.(map[string]any); e["name"] == name {
+				e["commit"] = sha
+			}
+		}
+		return comps
+	}
+}
+
+// SPEC section 4: a lock handed to build-bundle holds exactly the config's
+// components, from the config's sources, at commits that exist there. A lock
+// missing a component, or naming a commit its repository lacks (on GitHub or
+// on a git remote), is refused naming the component, the repository and the
+// commit, and nothing is written.
+func TestBuildRefusesALockTheSourcesDoNotHold(t *testing.T) {
+	unknown := strings.Repeat("a", 40)
+	for _, c := range []struct {
+		name string
+		edit func(w *world) func([]any) []any
+		want string
+	}{
+		{"a missing component", func(*world) func([]any) []any {
+			return func(comps []any) []any {
+				return slices.DeleteFunc(comps, func(c any) bool { return c.(map[string]any)["name"] == "toolkit" })
+			}
+		}, `input lock-file ladder-lock.json: components: no entry for component "toolkit" of .github/ladder.yaml`},
+		{"an unknown commit of a repo: component", func(*world) func([]any) []any { return setCommit("cli", unknown) },
+			"input lock-file ladder-lock.json: components[0].commit (cli): commit " + unknown + " does not exist in rancher/elemental-cli"},
+		{"another repository's commit", func(w *world) func([]any) []any { return setCommit("toolkit", w.c["cli1"]) },
+			"components[1].commit (toolkit): commit " + "%s" + " does not exist in rancher/elemental-toolkit"},
+		{"an unknown commit of a git: component", func(*world) func([]any) []any { return setCommit("os", unknown) },
+			"input lock-file ladder-lock.json: components[3].commit (os): commit " + unknown + " does not exist in http://127.0.0.1:"},
+		{"every bad commit named", func(*world) func([]any) []any {
+			return func(comps []any) []any { return setCommit("os", unknown)(setCommit("cli", unknown)(comps)) }
+		}, "components[0].commit (cli): commit " + unknown + " does not exist in rancher/elemental-cli%0Acomponents[3].commit (os)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t, worldOpt{})
+			w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+			resolveOK(t, w, map[string]string{"channel": "dev"})
+			editLock(t, w, c.edit(w))
+			want := c.want
+			if strings.Contains(want, "%s") {
+				want = fmt.Sprintf(want, w.c["cli1"])
+			}
+			before := w.snapshot(t)
+			res := w.runAction(t, "build-bundle", map[string]string{"channel": "dev"}, nil)
+			if res.code == 0 || !strings.Contains(res.stdout, want) {
+				t.Fatalf("exit %d, want an error containing %q:\n%s", res.code, want, res.stdout)
+			}
+			if after := w.snapshot(t); after != before {
+				t.Errorf("the ledger or the registry changed:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+		})
+	}
+	t.Run("commits the sources hold (control)", func(t *testing.T) {
+		w := newWorld(t, worldOpt{})
+		w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+		resolveOK(t, w, map[string]string{"channel": "dev"})
+		// older commits: no branch or tag points at cli1 or os1 (git: proves
+		// it by fetching the commit)
+		editLock(t, w, func(comps []any) []any { return setCommit("os", w.c["os1"])(setCommit("cli", w.c["cli1"])(comps)) })
+		if res := buildOK(t, w, map[string]string{"channel": "dev"}); res.outputs["published"] != "true" {
+			t.Errorf("outputs %v", res.outputs)
+		}
+	})
+}
+
+// barrierProxy forwards to the GitHub simulator and holds each request for a
+// commit (GET .../commits/<40 hex>) until n of them have arrived: if
+// build-bundle asked for the commits one after the other, the first would
+// wait for ever. After a minute it gives up, lets them through and reports
+// that they were not concurrent.
+func barrierProxy(t *testing.T, w *world, n int) (apiURL string, arrived *atomic.Int32) {
+	upstream, _ := url.Parse(w.gh.URL())
+	arrived = new(atomic.Int32)
+	all := make(chan struct{})
+	commit := regexp.MustCompile(`/commits/[0-9a-f]{40}$`)
+	proxy := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodGet && commit.MatchString(req.URL.Path) {
+			if arrived.Add(1) == int32(n) {
+				close(all)
+			}
+			select {
+			case <-all:
+			case <-time.After(time.Minute):
+				t.Errorf("%s waited a minute for the other commit requests: the commits were not checked concurrently", req.URL.Path)
+			}
+		}
+		httputil.NewSingleHostReverseProxy(upstream).ServeHTTP(rw, req)
+	}))
+	t.Cleanup(proxy.Close)
+	return proxy.URL + strings.TrimPrefix(w.gh.URL(), upstream.Scheme+"://"+upstream.Host), arrived
+}
+
+// SPEC section 4: the commits of a lock are checked with one request per
+// component, concurrently: one GET .../commits/<sha> per repo: component
+// (all three in flight at once) and one ref listing for the git: component.
+func TestBuildChecksEachCommitOnceConcurrently(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	_, l := resolveOK(t, w, map[string]string{"channel": "dev"})
+	api, arrived := barrierProxy(t, w, 3)
+	w.gh.ResetStats()
+	w.git.ResetRequests()
+	res := w.runAction(t, "build-bundle", map[string]string{"channel": "dev"}, map[string]string{"GITHUB_API_URL": api})
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stdout)
+	}
+	per := map[string]int{}
+	for _, r := range w.gh.Requests() {
+		if r.Route == "GET /repos/{owner}/{repo}/commits/{ref...}" {
+			per[r.Path]++
+		}
+	}
+	want := map[string]int{}
+	for _, e := range l.Components {
+		if e.Repo != "" {
+			want["/repos/"+e.Repo+"/commits/"+e.Commit] = 1
+		}
+	}
+	if fmt.Sprint(per) != fmt.Sprint(want) {
+		t.Errorf("commit requests %v, want one per repo: component %v", per, want)
+	}
+	if n := arrived.Load(); n != 3 {
+		t.Errorf("%d commit requests through the proxy, want 3", n)
+	}
+	if n := w.git.RefAdvertisements(); n != 1 {
+		t.Errorf("%d git commands reached the git: component's remote, want 1 (a ref listing: its commit is a branch tip):\n%s", n, strings.Join(w.git.Requests(), "\n"))
 	}
 }
