@@ -145,15 +145,12 @@ func (r *run) lockCommitsExist(ctx context.Context, sec secrets, l lock.Lock) er
 		var src source.Source
 		var err error
 		where := e.Repo
-		if e.Repo == "" {
-			where = "its git remote" // until the source, which hides credentials, names it
-		}
 		if e.Repo != "" {
 			src, err = source.NewGitHub(gh, e.Repo)
 		} else {
+			where = "its git remote" // the URL may hold credentials: the source names it without them
 			var g *source.Git
-			g, err = source.NewGit(e.Git)
-			if g != nil {
+			if g, err = source.NewGit(e.Git); err == nil {
 				src, where = g, strings.TrimPrefix(g.String(), "git:")
 			}
 		}
