@@ -81,6 +81,9 @@ func buildBundle(ctx context.Context, r *run) error {
 	if !ok {
 		return fmt.Errorf("input channel: %q is not a channel of %s", in.channel, cfg.File)
 	}
+	if err := refuseReservedTags(cfg, in.extraTags); err != nil {
+		return err
+	}
 	if isDigest(in.image) {
 		// a bare digest: that manifest in the product's own repository
 		in.image = cfg.Registry + "@" + in.image
@@ -224,6 +227,9 @@ func (r *run) bundleLock(ctx context.Context, cfg *config.Config, sec secrets, c
 	if err := lockMatchesConfig(cfg, l); err != nil {
 		return lock.Lock{}, fmt.Errorf("input lock-file %s: %w", in.lockFile, err)
 	}
+	if err := r.lockCommitsExist(ctx, sec, l); err != nil {
+		return lock.Lock{}, fmt.Errorf("input lock-file %s: %w", in.lockFile, err)
+	}
 	for i, c := range cfg.Constraints {
 		if err := channel.CheckSameVersion(l, c.SameVersion); err != nil {
 			return lock.Lock{}, at(cfg, fmt.Sprintf("constraints[%d]", i), err)
@@ -236,10 +242,11 @@ func (r *run) bundleLock(ctx context.Context, cfg *config.Config, sec secrets, c
 	return l, nil
 }
 
-// lockMatchesConfig: every component of the lock is the config's, from the
-// same source. A lock is data a job hands to the next one; one naming
-// another repository (a fork, or a path that redirects an API call) would
-// carry, and have gates read, evidence of commits the config never named.
+// lockMatchesConfig: the lock holds exactly the config's components, each
+// from the same source. A lock is data a job hands to the next one; one
+// naming another repository (a fork, or a path that redirects an API call)
+// would carry, and have gates read, evidence of commits the config never
+// named; one missing a component would publish a product without it.
 func lockMatchesConfig(cfg *config.Config, l lock.Lock) error {
 	for i, e := range l.Components {
 		c, ok := cfg.Component(e.Name)
@@ -252,14 +259,39 @@ func lockMatchesConfig(cfg *config.Config, l lock.Lock) error {
 			return fmt.Errorf("components[%d].git (%s): %q, but %s says %q", i, e.Name, e.Git, cfg.File, c.Git)
 		}
 	}
+	for _, c := range cfg.Components {
+		if _, ok := l.Entry(c.Name); !ok {
+			return fmt.Errorf("components: no entry for component %q of %s", c.Name, cfg.File)
+		}
+	}
 	return nil
 }
 
 // readFiles expands the files globs (relative to the workspace) and reads
 // every match. A pattern that matches nothing is an error: a bundle missing
-// a file it was asked to carry is worse than no bundle.
+// a file it was asked to carry is worse than no bundle. Nothing outside the
+// workspace is read, whatever links it holds: a match whose path resolves
+// outside it (a link to /proc/self/environ, or a glob through a linked
+// directory) is refused, naming the link, and the files are read through an
+// os.Root of the workspace, which refuses to follow a link out even if one
+// appears after the check.
 func (r *run) readFiles(patterns []string) ([]oci.File, error) {
-	base := r.workspacePath(".")
+	if len(patterns) == 0 {
+		return nil, nil
+	}
+	base, err := filepath.Abs(r.workspacePath("."))
+	if err != nil {
+		return nil, fmt.Errorf("input files: the workspace: %w", err)
+	}
+	realBase, err := filepath.EvalSymlinks(base)
+	if err != nil {
+		return nil, fmt.Errorf("input files: the workspace: %w", err)
+	}
+	root, err := os.OpenRoot(realBase)
+	if err != nil {
+		return nil, fmt.Errorf("input files: the workspace: %w", err)
+	}
+	defer root.Close()
 	seen := map[string]bool{}
 	var out []oci.File
 	for _, p := range patterns {
@@ -267,30 +299,41 @@ func (r *run) readFiles(patterns []string) ([]oci.File, error) {
 		if err != nil {
 			return nil, fmt.Errorf("input files: pattern %q: %w", p, err)
 		}
-		var regular []string
+		found := 0
 		for _, m := range matches {
-			if st, err := os.Stat(m); err == nil && st.Mode().IsRegular() {
-				regular = append(regular, m)
-			}
-		}
-		if len(regular) == 0 {
-			return nil, fmt.Errorf("input files: pattern %q matched no file under %s", p, base)
-		}
-		for _, m := range regular {
 			rel, err := filepath.Rel(base, m)
-			if err != nil || strings.HasPrefix(rel, "..") {
-				return nil, fmt.Errorf("input files: %s is outside the workspace", m)
+			if err != nil || !filepath.IsLocal(rel) {
+				return nil, fmt.Errorf("input files: %s (matched by %q) is outside the workspace", m, p)
 			}
-			title := path.Clean(filepath.ToSlash(rel))
-			if seen[title] {
-				continue
+			resolved, err := filepath.EvalSymlinks(m)
+			if errors.Is(err, os.ErrNotExist) {
+				continue // a dangling link: not a file
 			}
-			seen[title] = true
-			data, err := os.ReadFile(m)
 			if err != nil {
 				return nil, fmt.Errorf("input files: %w", err)
 			}
+			inside, err := filepath.Rel(realBase, resolved)
+			if err != nil || !filepath.IsLocal(inside) {
+				return nil, outsideError(p, base, realBase, rel, resolved)
+			}
+			title := path.Clean(filepath.ToSlash(rel))
+			if seen[title] { // matched by an earlier pattern too
+				found++
+				continue
+			}
+			data, ok, err := readRegular(root, inside)
+			if err != nil {
+				return nil, fmt.Errorf("input files: %s: %w", title, err)
+			}
+			if !ok {
+				continue // a directory, a device...
+			}
+			found++
+			seen[title] = true
 			out = append(out, oci.File{Path: title, Data: data, MediaType: bundle.FileMediaType})
+		}
+		if found == 0 {
+			return nil, fmt.Errorf("input files: pattern %q matched no file under %s", p, base)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })

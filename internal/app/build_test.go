@@ -68,7 +68,7 @@ func TestBuildArtifactModeManifestTagsAndFiles(t *testing.T) {
 		}
 	}
 	resolved, l := resolveOK(t, w, map[string]string{"channel": "dev"})
-	res := buildOK(t, w, map[string]string{"channel": "dev", "files": "dist/*.md\ndist/sbom.json", "tags": "nightly"})
+	res := buildOK(t, w, map[string]string{"channel": "dev", "files": "dist/*.md\ndist/sbom.json", "tags": "nightly-build"})
 	o := res.outputs
 	if o["published"] != "true" || o["version"] != resolved.outputs["version"] || o["replaces"] != "" {
 		t.Fatalf("outputs %v", o)
@@ -80,7 +80,7 @@ func TestBuildArtifactModeManifestTagsAndFiles(t *testing.T) {
 	if err := json.Unmarshal([]byte(o["tags"]), &tags); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{o["version"], "dev", l.CompositeID(), "sha-eeeeeee", "nightly"}
+	want := []string{o["version"], "dev", l.CompositeID(), "sha-eeeeeee", "nightly-build"}
 	if strings.Join(tags, ",") != strings.Join(want, ",") {
 		t.Errorf("tags %v, want %v", tags, want)
 	}

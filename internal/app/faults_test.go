@@ -65,11 +65,14 @@ func TestPublishThroughRegistryFaults(t *testing.T) {
 			const publishes = 12
 			failures, reruns := 0, 0
 			for i := 0; i < publishes; i++ {
+				// a new commit of cli makes each lock a new one (build-bundle
+				// checks that every commit exists in its repository)
+				cli := w.gh.Commit("rancher/elemental-cli", "main", fmt.Sprintf("cli: fix %d", i))
 				l := lock.Lock{Schema: lock.Schema, Product: "elemental", Channel: "stable", Created: now, Components: []lock.Entry{
-					{Name: "cli", Repo: "rancher/elemental-cli", Ref: "refs/tags/v0.2.1", Version: "0.2.1", Commit: fakeSHA(1, i)},
-					{Name: "toolkit", Repo: "rancher/elemental-toolkit", Ref: "refs/tags/v0.9.0", Version: "0.9.0", Commit: fakeSHA(2, i)},
-					{Name: "operator", Repo: "rancher/elemental-operator", Ref: "refs/tags/operator/v1.0.0", Version: "1.0.0", Commit: fakeSHA(3, i)},
-					{Name: "os", Git: w.osRepo.HTTPURL(), Ref: fakeSHA(4, i), Version: lock.Short(fakeSHA(4, i)), Commit: fakeSHA(4, i)},
+					{Name: "cli", Repo: "rancher/elemental-cli", Ref: cli, Version: lock.Short(cli), Commit: cli},
+					{Name: "toolkit", Repo: "rancher/elemental-toolkit", Ref: "refs/tags/v0.9.0", Version: "0.9.0", Commit: w.c["tk2"]},
+					{Name: "operator", Repo: "rancher/elemental-operator", Ref: "refs/tags/operator/v1.0.0", Version: "1.0.0", Commit: w.c["op1"]},
+					{Name: "os", Git: w.osRepo.HTTPURL(), Ref: "refs/tags/v1.2.3", Version: "1.2.3", Commit: w.c["os3"]},
 				}}
 				name := fmt.Sprintf("lock-%d.json", i)
 				if err := os.WriteFile(filepath.Join(w.ws, name), l.JSON(), 0o644); err != nil {

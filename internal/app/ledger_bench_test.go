@@ -32,6 +32,7 @@ func BenchmarkPublishLedger(b *testing.B) {
 			const latency = 20 * time.Millisecond
 			gh := ghsim.NewServer(b, ghsim.WithLatency(latency), ghsim.WithRateLimit(1<<30))
 			gh.CreateRepo("acme/rel")
+			gh.CreateRepo("acme/app")
 			proxy := regproxy.Start(b, registry.InProcess(b))
 			proxy.SetLatency(latency)
 			ws := b.TempDir()
@@ -61,7 +62,7 @@ func BenchmarkPublishLedger(b *testing.B) {
 			var maxRSS int64
 			publish := func(i int) {
 				l := lock.Lock{Schema: lock.Schema, Product: "rel", Channel: "main", Created: now, Components: []lock.Entry{
-					{Name: "app", Repo: "acme/app", Ref: "refs/heads/main", Version: "main", Commit: fakeSHA(9, i+1)}}}
+					{Name: "app", Repo: "acme/app", Ref: "refs/heads/main", Version: "main", Commit: gh.Commit("acme/app", "main", fmt.Sprintf("app: change %d", i+1))}}}
 				name := fmt.Sprintf("lock-%d.json", i+1)
 				os.WriteFile(filepath.Join(ws, name), l.JSON(), 0o644)
 				cmd := exec.Command(bin, "build-bundle", "--channel", "main", "--lock-file", name)

@@ -147,7 +147,8 @@ func TestConcurrentPublishersTokenAuth(t *testing.T) {
 func concurrentPublishers(t *testing.T, host string, jobs, each int, inputs map[string]string) {
 	gh := ghsim.NewServer(t, ghsim.WithRateLimit(1_000_000))
 	gh.CreateRepo("acme/rel")
-	gh.AddToken(actiontest.Token, map[string]string{"acme/rel": "write"})
+	gh.CreateRepo("acme/app")
+	gh.AddToken(actiontest.Token, map[string]string{"acme/rel": "write", "acme/app": "read"})
 	ws := t.TempDir()
 	cfg := fmt.Sprintf(`version: 1
 product: rel
@@ -165,11 +166,12 @@ channels:
 	if err := os.WriteFile(filepath.Join(ws, ".github", "ladder.yaml"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// each publish has its own lock: a different commit of app
+	// each publish has its own lock: a different commit of app (one that
+	// exists: build-bundle checks)
 	for j := 0; j < jobs; j++ {
 		for i := 0; i < each; i++ {
 			l := lock.Lock{Schema: lock.Schema, Product: "rel", Channel: "main", Created: now, Components: []lock.Entry{
-				{Name: "app", Repo: "acme/app", Ref: "refs/heads/main", Version: "main", Commit: fakeSHA(j, i)},
+				{Name: "app", Repo: "acme/app", Ref: "refs/heads/main", Version: "main", Commit: gh.Commit("acme/app", "main", fmt.Sprintf("app: job %d, change %d", j, i))},
 			}}
 			if err := os.WriteFile(filepath.Join(ws, fmt.Sprintf("lock-%d-%d.json", j, i)), l.JSON(), 0o644); err != nil {
 				t.Fatal(err)

@@ -1,0 +1,173 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/source"
+	"github.com/ladder-release/ladder/internal/tagname"
+)
+
+// What a workflow hands build-bundle is checked before anything is written
+// (SPEC section 4, build-bundle; section 7, Confinement): extra tags never
+// take one of ladder's own names, files never leave the workspace, and a
+// lock names the config's components at commits their sources hold.
+
+// refuseReservedTags refuses every extra tag (the tags input) that is one of
+// ladder's own: a version, a channel or label of cfg, a label's -previous, a
+// retired name's -eol, a commit tag, a composite id or the catalog. Writing
+// one would move a ledger view with no gate and no ledger entry, or squat a
+// version a later publish needs.
+func refuseReservedTags(cfg *config.Config, tags []string) error {
+	var n tagname.Names
+	for _, c := range cfg.Channels {
+		n.Channels = append(n.Channels, c.Name)
+	}
+	for _, l := range cfg.Labels {
+		n.Labels = append(n.Labels, l.Name)
+	}
+	var errs []error
+	for _, t := range tags {
+		if why := tagname.Reserved(t, n); why != "" {
+			errs = append(errs, fmt.Errorf("input tags: %q %s", t, why))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// linkOut finds, on the way from base to base/rel, the first symbolic link
+// that resolves outside the workspace (realBase: base with its own links
+// resolved). It returns that link (relative to base, slash-separated), what
+// it says (its target as written) and where it leads; ok is false when no
+// link on the way leaves the workspace.
+func linkOut(base, realBase, rel string) (link, target, resolved string, ok bool) {
+	cur := base
+	for _, part := range strings.Split(rel, string(filepath.Separator)) {
+		cur = filepath.Join(cur, part)
+		fi, err := os.Lstat(cur)
+		if err != nil {
+			return "", "", "", false
+		}
+		if fi.Mode()&os.ModeSymlink == 0 {
+			continue
+		}
+		to, err := filepath.EvalSymlinks(cur)
+		if err != nil || within(realBase, to) {
+			continue
+		}
+		target, _ = os.Readlink(cur)
+		l, _ := filepath.Rel(base, cur)
+		return filepath.ToSlash(l), target, to, true
+	}
+	return "", "", "", false
+}
+
+// within: p (absolute, links resolved) is dir or under it.
+func within(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && filepath.IsLocal(rel)
+}
+
+// outsideError names what takes rel, a match of pattern (relative to the
+// workspace, resolving to resolved), out of it: the link on its way, or else
+// the path it resolves to.
+func outsideError(pattern, base, realBase, rel, resolved string) error {
+	link, target, to, ok := linkOut(base, realBase, rel)
+	if !ok {
+		return fmt.Errorf("input files: %s (matched by %q) resolves to %s, outside the workspace", filepath.ToSlash(rel), pattern, resolved)
+	}
+	where := target
+	if to != target {
+		where = fmt.Sprintf("%s (%s)", target, to)
+	}
+	matched := ""
+	if link != filepath.ToSlash(rel) {
+		matched = fmt.Sprintf(" (pattern %q matched %s through it)", pattern, filepath.ToSlash(rel))
+	}
+	return fmt.Errorf("input files: %s is a symbolic link to %s, outside the workspace%s", link, where, matched)
+}
+
+// readRegular reads name (relative to root, links already resolved) when it
+// is a regular file; ok is false for anything else (a directory, a device).
+// root refuses a path that leaves it, links included.
+func readRegular(root *os.Root, name string) (data []byte, ok bool, err error) {
+	// Stat before opening: opening a named pipe would wait for a writer.
+	if st, err := root.Stat(name); err != nil || !st.Mode().IsRegular() {
+		return nil, false, err
+	}
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, false, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, false, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, false, nil
+	}
+	data, err = io.ReadAll(f)
+	if err != nil {
+		return nil, false, err
+	}
+	return data, true, nil
+}
+
+// lockCommitsExist asks each component's source whether the lock's commit
+// exists there: one request per component (for a git: component, one ref
+// listing, and a fetch when the commit is the tip of no branch or tag), all
+// at once, at most maxConcurrentComponents at a time. A lock is data a job
+// hands the next; one naming a commit its repository lacks would publish a
+// bundle no one can build.
+func (r *run) lockCommitsExist(ctx context.Context, sec secrets, l lock.Lock) error {
+	var gh *github.Client
+	for _, e := range l.Components {
+		if e.Repo != "" {
+			var err error
+			if gh, err = r.github(sec); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	return eachConcurrently(ctx, len(l.Components), maxConcurrentComponents, func(i int) error {
+		e := l.Components[i]
+		var src source.Source
+		var err error
+		where := e.Repo
+		if e.Repo != "" {
+			src, err = source.NewGitHub(gh, e.Repo)
+		} else {
+			where = "its git remote" // the URL may hold credentials: the source names it without them
+			var g *source.Git
+			if g, err = source.NewGit(e.Git); err == nil {
+				src, where = g, strings.TrimPrefix(g.String(), "git:")
+			}
+		}
+		if err == nil {
+			var got string
+			got, err = src.Commit(ctx, e.Commit)
+			if err == nil && got != e.Commit {
+				err = fmt.Errorf("the source answered %s: %w", got, source.ErrNotFound)
+			}
+		}
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, source.ErrNotFound):
+			return fmt.Errorf("components[%d].commit (%s): commit %s does not exist in %s", i, e.Name, e.Commit, where)
+		default:
+			return fmt.Errorf("components[%d].commit (%s): checking that commit %s exists in %s: %w", i, e.Name, e.Commit, where, err)
+		}
+	})
+}
