@@ -14,6 +14,7 @@ import (
 
 	"github.com/ladder-release/ladder/actions"
 	"github.com/ladder-release/ladder/internal/action/actiontest"
+	"github.com/ladder-release/ladder/internal/ghsim"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/testutil/gotool"
 	"github.com/ladder-release/ladder/internal/testutil/hermetic"
@@ -113,13 +114,20 @@ func (s *stage) measure(b *testing.B, what string, f func() error) sample {
 
 // workspace is the checkout a workflow's ladder steps run in.
 type workspace struct {
-	dir string
-	env map[string]string // GITHUB_* as the runner sets them
+	dir     string
+	env     map[string]string // GITHUB_* as the runner sets them
+	gh      *ghsim.Server     // the component's repository: build-bundle checks each lock's commits there
+	commits map[string]string // a benchmark's commit name -> the simulator's commit
 }
+
+// benchToken is the workflow's token in the simulator.
+const benchToken = "ghs_bench0000000000000000000000000000000"
 
 func newWorkspace(b *testing.B, config string) *workspace {
 	b.Helper()
-	w := &workspace{dir: b.TempDir()}
+	w := &workspace{dir: b.TempDir(), gh: ghsim.NewServer(b), commits: map[string]string{}}
+	w.gh.CreateRepo("acme/app")
+	w.gh.AddToken(benchToken, map[string]string{"*": "read"})
 	if err := os.MkdirAll(filepath.Join(w.dir, ".github"), 0o755); err != nil {
 		b.Fatal(err)
 	}
@@ -130,7 +138,7 @@ func newWorkspace(b *testing.B, config string) *workspace {
 		"GITHUB_WORKSPACE":  w.dir,
 		"GITHUB_REPOSITORY": "acme/rel",
 		"GITHUB_SERVER_URL": "https://github.com",
-		"GITHUB_API_URL":    "http://127.0.0.1:9", // nothing is asked of GitHub: ledger file:, no gates
+		"GITHUB_API_URL":    w.gh.URL(), // the lock's commits are checked there; ledger file:, no gates
 		"GITHUB_REF":        "refs/heads/main",
 		"GITHUB_ACTOR":      "bench",
 		"GITHUB_RUN_ID":     "1",
@@ -139,9 +147,16 @@ func newWorkspace(b *testing.B, config string) *workspace {
 }
 
 // writeLock writes a lock of the one component at commit, as
-// resolve-channel would have: each commit is a new lock, so a publish.
+// resolve-channel would have: each commit is a new lock, so a publish. The
+// commit is made in the simulator's repository the first time it is named.
 func (w *workspace) writeLock(b *testing.B, file, product, ch, commit string) {
 	b.Helper()
+	real, ok := w.commits[commit]
+	if !ok {
+		real = w.gh.Commit("acme/app", "main", "bench "+commit)
+		w.commits[commit] = real
+	}
+	commit = real
 	l := lock.Lock{Schema: lock.Schema, Product: product, Channel: ch, Created: time.Now().UTC(), Components: []lock.Entry{
 		{Name: "app", Repo: "acme/app", Ref: "refs/heads/main", Version: "main", Commit: commit},
 	}}
@@ -214,7 +229,7 @@ func runLadder(bin string, w *workspace, name string, inputs, env map[string]str
 		if !given {
 			v = in.Default
 			if strings.Contains(v, "${{") {
-				v = "" // ${{ github.token }}: no GitHub here
+				v = benchToken // ${{ github.token }}
 			}
 		}
 		cmd.Env = append(cmd.Env, "INPUT_"+strings.ToUpper(k)+"="+v)
