@@ -22,24 +22,20 @@ import (
 //     `git:`) is a warning: a git: remote has no check runs or statuses, so
 //     nothing could ever be checked and the gate never blocks (SPEC section
 //     3; promote-label says "no check source" when it promotes).
-//
-// Warnings come in file order.
 func Lint(c *Config) (errs, warnings Errors) {
 	if c == nil {
 		return nil, nil
 	}
-	warnings = c.lintGates()
-	if c.Ledger.Kind == LedgerNone {
-		var w Errors
-		errs, w = c.lintNoLedger()
-		warnings = append(warnings, w...)
-	}
+	errs, warnings = c.lintLedgerNone()
+	warnings = append(warnings, c.lintGates()...)
 	sort.SliceStable(warnings, func(i, j int) bool { return less(warnings[i].Pos, warnings[j].Pos) })
 	return errs, warnings
 }
 
-// lintNoLedger is what ledger: none cannot do.
-func (c *Config) lintNoLedger() (errs, warnings Errors) {
+func (c *Config) lintLedgerNone() (errs, warnings Errors) {
+	if c.Ledger.Kind != LedgerNone {
+		return nil, nil
+	}
 	ledger := c.Ledger.Pos
 	if p, ok := c.Pos["ledger"]; ok {
 		ledger = p
@@ -59,6 +55,22 @@ func (c *Config) lintNoLedger() (errs, warnings Errors) {
 			ch.Retention.Keep, lineRef(ledger))))
 	}
 	return errs, warnings
+}
+
+func (c *Config) lintError(field, msg string) *Error {
+	pos, ok := c.Pos[field]
+	if !ok {
+		pos = Pos{File: c.File, Line: 1, Col: 1}
+	}
+	field = short(field)
+	return &Error{Pos: pos, Field: field, Message: field + ": " + msg}
+}
+
+func lineRef(p Pos) string {
+	if p.Line == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (line %d)", p.Line)
 }
 
 // lintGates warns about check gates that cover no repo: component.
@@ -106,20 +118,4 @@ func (c *Config) lintGates() Errors {
 			l.Name, what)))
 	}
 	return warnings
-}
-
-func (c *Config) lintError(field, msg string) *Error {
-	pos, ok := c.Pos[field]
-	if !ok {
-		pos = Pos{File: c.File, Line: 1, Col: 1}
-	}
-	field = short(field)
-	return &Error{Pos: pos, Field: field, Message: field + ": " + msg}
-}
-
-func lineRef(p Pos) string {
-	if p.Line == 0 {
-		return ""
-	}
-	return fmt.Sprintf(" (line %d)", p.Line)
 }
