@@ -353,9 +353,9 @@ func (d *decoder) object(field func(key string) error) error {
 		}
 		if !seen.add(key) {
 			d.pos = start
-			err := d.fail("duplicate key %q: a key appears once in an object (JSON readers disagree on which copy counts)", key)
-			err.(*decodeError).duplicate = true
-			return err
+			dup := d.fail("duplicate key %q: a key appears once in an object (JSON readers disagree on which copy counts)", key).(*decodeError)
+			dup.duplicate = true
+			return dup
 		}
 		if d.peek() != ':' {
 			return d.fail("want ':' after %q", key)
