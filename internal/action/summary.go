@@ -24,15 +24,16 @@ func (s *Summary) Heading(text string, level int) *Summary {
 	level = min(max(level, 1), 6)
 	s.buf.WriteString(strings.Repeat("#", level))
 	s.buf.WriteByte(' ')
-	// In a heading a trailing run of # is a closing sequence: escape them all.
-	s.buf.WriteString(strings.ReplaceAll(escapeBlock(text), "#", `\#`))
+	// In a heading a trailing run of # is a closing sequence: escape them all
+	// (outside code spans, where a backslash would show).
+	s.buf.WriteString(escapeBlock(text, true))
 	s.buf.WriteString("\n\n")
 	return s
 }
 
 // Paragraph adds a paragraph of plain text; line breaks become <br>.
 func (s *Summary) Paragraph(text string) *Summary {
-	s.buf.WriteString(escapeBlock(text))
+	s.buf.WriteString(escapeBlock(text, false))
 	s.buf.WriteString("\n\n")
 	return s
 }
@@ -118,10 +119,60 @@ func (s *Summary) Write() error {
 // markdown (a table cell, a list item, a sentence): & < > " ' become HTML
 // entities; \ ` * _ [ ] ~ | $ are backslash-escaped (so no emphasis, code,
 // link, image, strike-through, table cell break or math); CRLF, CR and LF
-// become <br>.
-func EscapeMarkdown(s string) string {
+// become <br>. A word GitHub would turn into a link (it holds "://", "www."
+// or an e-mail address) becomes a code span instead: see linkish.
+func EscapeMarkdown(s string) string { return escapeInline(s, false) }
+
+// escapeInline is EscapeMarkdown; hash also escapes # (in a heading).
+//
+// The text is cut into words at blanks, line breaks and '|' (a cell break
+// in a table, even inside a code span, so it never goes into one). A word
+// that GitHub would autolink is written as a code span, as is: ladder's
+// summaries quote text nobody vetted (a ledger reason, a commit subject, a
+// workflow input, an error naming a URL), and an escaped bracket stops a
+// markdown link but not GFM's autolinks, which turn bare `https://…`,
+// `www.…` and `name@host.tld` into links. A code span is what renders
+// readably and safely on GitHub: the URL shows exactly as written (in
+// monospace, copyable), and no autolinker runs inside one, neither
+// cmark-gfm's at parse time nor GitHub's second pass over the rendered
+// HTML, which reads character references decoded (so breaking the "://"
+// with an entity such as &#47; would not stop it there), nor one that
+// splices in an invisible character, which would break copying the URL.
+func escapeInline(s string, hash bool) string {
 	var b strings.Builder
-	b.Grow(len(s))
+	b.Grow(len(s) + len(s)/8)
+	word := 0 // start of the current word
+	flush := func(end int) {
+		if w := s[word:end]; linkish(w) {
+			codeSpan(&b, w)
+		} else {
+			escapePlain(&b, w, hash)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case ' ', '\t', '|', '\r', '\n':
+			flush(i)
+			switch {
+			case c == '|':
+				b.WriteString(`\|`)
+			case c == '\r' && i+1 < len(s) && s[i+1] == '\n':
+				i++
+				b.WriteString("<br>")
+			case c == '\r' || c == '\n':
+				b.WriteString("<br>")
+			default:
+				b.WriteByte(c)
+			}
+			word = i + 1
+		}
+	}
+	flush(len(s))
+	return b.String()
+}
+
+// escapePlain escapes a word that is not linkish (see EscapeMarkdown).
+func escapePlain(b *strings.Builder, s string, hash bool) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch c {
@@ -135,29 +186,72 @@ func EscapeMarkdown(s string) string {
 			b.WriteString("&quot;")
 		case '\'':
 			b.WriteString("&#39;")
-		case '\\', '`', '*', '_', '[', ']', '~', '|', '$':
+		case '\\', '`', '*', '_', '[', ']', '~', '$':
 			b.WriteByte('\\')
 			b.WriteByte(c)
-		case '\r':
-			if i+1 < len(s) && s[i+1] == '\n' {
-				i++
+		case '#':
+			if hash {
+				b.WriteByte('\\')
 			}
-			b.WriteString("<br>")
-		case '\n':
-			b.WriteString("<br>")
+			b.WriteByte(c)
 		default:
 			b.WriteByte(c)
 		}
 	}
-	return b.String()
+}
+
+// linkish reports whether GitHub would make a link of (part of) the word:
+// a URL ("://", as in https://, http://, ftp://), an extended www. autolink,
+// or an e-mail address (also mailto: and xmpp:), whose domain has a dot
+// (so a reference such as ghcr.io/acme/app@sha256:… is not one).
+func linkish(w string) bool {
+	if strings.Contains(w, "://") {
+		return true
+	}
+	lower := strings.ToLower(w)
+	if strings.Contains(lower, "www.") {
+		return true
+	}
+	for i := 0; i < len(w); i++ {
+		if w[i] == '@' && domain(w[i+1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// domain reports whether s starts with a domain name with a dot inside it.
+func domain(s string) bool {
+	n := 0
+	for n < len(s) {
+		c := s[n]
+		if c != '-' && c != '_' && c != '.' && (c < '0' || c > '9') && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') {
+			break
+		}
+		n++
+	}
+	return strings.Contains(strings.Trim(s[:n], "."), ".")
+}
+
+// codeSpan writes w as a code span: its content is shown as is (no escape
+// applies inside one), so the fence is one backtick longer than any run of
+// backticks in w, and a w that starts or ends with a backtick is padded
+// with a space (which the renderer strips).
+func codeSpan(b *strings.Builder, w string) {
+	fence := strings.Repeat("`", longestRun(w, '`')+1)
+	pad := ""
+	if strings.HasPrefix(w, "`") || strings.HasSuffix(w, "`") {
+		pad = " "
+	}
+	b.WriteString(fence + pad + w + pad + fence)
 }
 
 // escapeBlock escapes plain text that starts a block (a paragraph or a
-// heading's text): EscapeMarkdown, leading blanks dropped (four would make a
+// heading's text): escapeInline, leading blanks dropped (four would make a
 // code block), and a leading #, +, -, = or "1." / "1)" escaped so the text
 // does not become a heading, list or rule.
-func escapeBlock(s string) string {
-	s = strings.TrimLeft(EscapeMarkdown(s), " \t")
+func escapeBlock(s string, hash bool) string {
+	s = strings.TrimLeft(escapeInline(s, hash), " \t")
 	if s == "" {
 		return s
 	}

@@ -18,7 +18,7 @@ func TestEscapeMarkdown(t *testing.T) {
 		"<script>alert(1)</script>": "&lt;script&gt;alert(1)&lt;/script&gt;",
 		`"quoted" & 'single'`:       "&quot;quoted&quot; &amp; &#39;single&#39;",
 		"**bold** _it_ ~~s~~":       `\*\*bold\*\* \_it\_ \~\~s\~\~`,
-		"[x](https://e.vil)":        `\[x\](https://e.vil)`,
+		"[x](https://e.vil)":        "`[x](https://e.vil)`",
 		"![img](x)":                 `!\[img\](x)`,
 		"`code` $x$ a\\b":           "\\`code\\` \\$x\\$ a\\\\b",
 		"&lt;":                      "&amp;lt;",

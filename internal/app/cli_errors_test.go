@@ -194,7 +194,7 @@ func TestActionFailureWritesStepSummary(t *testing.T) {
 		want   []string
 	}{
 		{"bad input", "resolve-channel", map[string]string{"channel": "<img src=x onerror=alert(1)> [link](https://evil.example) `code` **bold**"},
-			[]string{"## ladder resolve-channel: failed\n\n", "input channel: &quot;&lt;img src=x onerror=alert(1)&gt; \\[link\\](https://evil.example) \\`code\\` \\*\\*bold\\*\\*&quot; is not a channel"}},
+			[]string{"## ladder resolve-channel: failed\n\n", "input channel: &quot;&lt;img src=x onerror=alert(1)&gt; `[link](https://evil.example)` \\`code\\` \\*\\*bold\\*\\*&quot; is not a channel"}},
 		{"bad config", "build-bundle", map[string]string{"channel": "dev", "config": "bad.yaml"},
 			[]string{"## ladder build-bundle: failed\n\n", `bad.yaml:6:20: labels.t.from: unknown channel or label &quot;nope&quot;`}},
 		{"missing input", "promote-label", map[string]string{},

@@ -942,6 +942,30 @@ labels:
 			},
 		},
 		{
+			// SPEC section 4, promote-label: checks name what must pass; an
+			// empty list would gate on nothing and promote everything
+			name: "gates checks empty list",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components: {app: {repo: acme/app}}
+channels: {dev: {track: {branch: main}}}
+labels:
+  a: {from: dev, gates: {checks: []}}
+  b:
+    from: dev
+    gates:
+      soak: 1h
+      checks: []
+  c: {from: dev, gates: {checks: [""]}}
+`,
+			want: []string{
+				"ladder.yaml:7:34: labels.a.gates.checks: an empty list checks nothing: list at least one check (checks: [build]), or checks: all",
+				"ladder.yaml:12:15: labels.b.gates.checks: an empty list checks nothing: list at least one check (checks: [build]), or checks: all",
+				"ladder.yaml:13:35: labels.c.gates.checks[0]: empty check name",
+			},
+		},
+		{
 			name: "cascade event type bad",
 			yaml: `version: 1
 product: demo

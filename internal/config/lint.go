@@ -19,12 +19,18 @@ import (
 //     ledger to record a deletion, no tag is deleted (README, build-bundle).
 //   - two channels whose version rules can give the same version are a
 //     warning (a version is unique per product; see versionCollisions).
+//   - a label whose `gates.checks` cover no `repo:` component (every
+//     component in scope, all of them or those `gates.components` names, is
+//     `git:`) is a warning: a git: remote has no check runs or statuses, so
+//     nothing could ever be checked and the gate never blocks (SPEC section
+//     3; promote-label says "no check source" when it promotes).
 func Lint(c *Config) (errs, warnings Errors) {
 	if c == nil {
 		return nil, nil
 	}
 	errs, warnings = c.lintLedgerNone()
 	warnings = append(warnings, c.versionCollisions()...)
+	warnings = append(warnings, c.lintGates()...)
 	sort.SliceStable(warnings, func(i, j int) bool { return less(warnings[i].Pos, warnings[j].Pos) })
 	return errs, warnings
 }
@@ -198,4 +204,51 @@ func lineRef(p Pos) string {
 		return ""
 	}
 	return fmt.Sprintf(" (line %d)", p.Line)
+}
+
+// lintGates warns about check gates that cover no repo: component.
+func (c *Config) lintGates() Errors {
+	var warnings Errors
+	for _, l := range c.Labels {
+		g := l.Gates
+		if !g.AllChecks && len(g.Checks) == 0 {
+			continue
+		}
+		scope, narrowed := g.Components, len(g.Components) > 0
+		if !narrowed {
+			for _, comp := range c.Components {
+				scope = append(scope, comp.Name)
+			}
+		}
+		var git []string
+		repo := false
+		for _, name := range scope {
+			comp, ok := c.Component(name)
+			if !ok {
+				continue // Parse refused it already
+			}
+			if comp.Repo != "" {
+				repo = true
+				break
+			}
+			git = append(git, name)
+		}
+		if repo || len(git) == 0 {
+			continue
+		}
+		field := "labels." + l.Name + ".gates.checks"
+		which := "which has"
+		if len(git) > 1 {
+			which = "which have"
+		}
+		what := fmt.Sprintf("every component is git: (%s), %s", strings.Join(git, ", "), which)
+		if narrowed {
+			what = fmt.Sprintf("gates.components%s names only git: components (%s), %s",
+				lineRef(c.Pos["labels."+l.Name+".gates.components"]), strings.Join(git, ", "), which)
+		}
+		warnings = append(warnings, c.lintError(field, fmt.Sprintf(
+			"label %s's checks cover no repo: component: %s no check runs or statuses; nothing can ever be checked and this gate never blocks (promote-label promotes saying \"no check source\"): gate a repo: component, or drop checks",
+			l.Name, what)))
+	}
+	return warnings
 }

@@ -197,7 +197,7 @@ func TestOtherValidFiles(t *testing.T) {
 		eq(t, "constraints", [][]string{c.Constraints[0].SameVersion, c.Constraints[1].SameVersion},
 			[][]string{{"operator", "bundle"}, {"bundle", "catalog", "operator"}})
 		stage, _ := c.Label("stage")
-		eq(t, "stage gates", [3]any{stage.Gates.Checks, stage.Gates.AllChecks, stage.Gates.Soak}, [3]any{[]string{}, false, time.Duration(0)})
+		eq(t, "stage gates", [3]any{stage.Gates.Checks, stage.Gates.AllChecks, stage.Gates.Soak}, [3]any{[]string(nil), false, time.Duration(0)})
 		prodL, _ := c.Label("prod")
 		eq(t, "prod gates", [3]any{prodL.Gates.Checks, prodL.Gates.Soak, prodL.Gates.Components},
 			[3]any{[]string{"e2e", "ci / build (amd64)"}, 36 * time.Hour, []string{"operator"}})

@@ -509,6 +509,9 @@ func (p *parser) gates(e *entry) Gates {
 		switch {
 		case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" && n.Value == "all":
 			g.AllChecks = true
+		case n.Kind == yaml.SequenceNode && len(n.Content) == 0:
+			// an empty list would gate on nothing and promote everything
+			p.errorf(n, f.path, "an empty list checks nothing: list at least one check (checks: [build]), or checks: all")
 		case n.Kind == yaml.SequenceNode:
 			items, _ := p.names(n, f.path, "check")
 			g.Checks = []string{}

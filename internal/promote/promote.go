@@ -447,11 +447,8 @@ func move(in Input, c Bundle, decision string, forced bool, reason string) *Move
 
 func passedText(in Input, d Decision) string {
 	var parts []string
-	switch {
-	case in.Gates.AllChecks:
-		parts = append(parts, "all checks passed")
-	case len(in.Gates.Checks) > 0:
-		parts = append(parts, "checks "+strings.Join(in.Gates.Checks, ", ")+" passed")
+	if in.Gates.NeedChecks() {
+		parts = append(parts, checksText(in.Gates, d.Gates))
 	}
 	if in.Gates.Soak > 0 {
 		parts = append(parts, fmt.Sprintf("soaked %s (%s required)", round(d.Soak.Elapsed), round(in.Gates.Soak)))
@@ -463,6 +460,42 @@ func passedText(in Input, d Decision) string {
 		parts = append([]string{"from " + in.From}, parts...)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// checksText says what the check gates found, for a decision that passed
+// them: "checks build, e2e passed", naming the components that had no check
+// source. A gate that checked nothing (every component it covers is a git:
+// component, or it covers none) says "no check source", never "passed":
+// a reason is read later, in the ledger and in `ladder status --history`,
+// as what was verified.
+func checksText(g Gates, lines []GateResult) string {
+	what := "all checks"
+	if !g.AllChecks {
+		what = "checks " + strings.Join(g.Checks, ", ")
+	}
+	checked := false
+	var noSource []string
+	for _, l := range lines {
+		switch l.Result {
+		case GatePass:
+			checked = true
+		case GateNoSource:
+			noSource = append(noSource, l.Component)
+		}
+	}
+	switch {
+	case !checked && len(noSource) == 0:
+		return what + ": no check source, nothing was checked (no component to check)"
+	case !checked && len(noSource) == 1:
+		return fmt.Sprintf("%s: no check source, nothing was checked (%s is a git: component)", what, noSource[0])
+	case !checked:
+		return fmt.Sprintf("%s: no check source, nothing was checked (%s are git: components)", what, strings.Join(noSource, ", "))
+	case len(noSource) == 1:
+		return fmt.Sprintf("%s passed; no check source for %s (a git: component)", what, noSource[0])
+	case len(noSource) > 1:
+		return fmt.Sprintf("%s passed; no check source for %s (git: components)", what, strings.Join(noSource, ", "))
+	}
+	return what + " passed"
 }
 
 func orDefault(s, def string) string {

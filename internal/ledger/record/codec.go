@@ -2,6 +2,7 @@ package record
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -41,6 +42,11 @@ func ParseOwned(data []byte) (*Document, error) {
 
 func parse(data []byte, src string) (*Document, error) {
 	d, decErr := decodeDocument(src)
+	var de *decodeError
+	if errors.As(decErr, &de) && de.duplicate {
+		// not probed for its schema: which of two "schema" keys would count?
+		return nil, fmt.Errorf("reading the ledger: %w", decErr)
+	}
 	if schema, ok := probeSchema(data, d, decErr); ok && schema != Schema {
 		return nil, &SchemaError{Found: schema, Known: Schema}
 	}
