@@ -320,12 +320,12 @@ func statusOf(cfg *config.Config, doc *ledger.Document, now time.Time) *statusRe
 	for _, ch := range cfg.Channels {
 		key := ledger.ChannelStream(ch.Name)
 		seen[key] = true
-		rep.Streams = append(rep.Streams, statusStreamOf(doc, ledger.KindChannel, ch.Name, now))
+		rep.Streams = append(rep.Streams, statusStreamOf(doc, ledger.KindChannel, ch.Name, "", now))
 	}
 	for _, l := range cfg.Labels {
 		key := ledger.LabelStream(l.Name)
 		seen[key] = true
-		s := statusStreamOf(doc, ledger.KindLabel, l.Name, now)
+		s := statusStreamOf(doc, ledger.KindLabel, l.Name, sourceStream(cfg, l.From), now)
 		s.From = l.From
 		s.Gates = statusGatesOf(l.Gates)
 		s.Quarantine = l.Quarantine
@@ -353,7 +353,7 @@ func statusOf(cfg *config.Config, doc *ledger.Document, now time.Time) *statusRe
 		if err != nil {
 			continue // Validate refuses such a document before it is written
 		}
-		s := statusStreamOf(doc, kind, name, now)
+		s := statusStreamOf(doc, kind, name, "", now)
 		s.Unconfigured = true
 		rep.Streams = append(rep.Streams, s)
 	}
@@ -382,7 +382,7 @@ func statusOf(cfg *config.Config, doc *ledger.Document, now time.Time) *statusRe
 	return rep
 }
 
-func statusStreamOf(doc *ledger.Document, kind, name string, now time.Time) statusStream {
+func statusStreamOf(doc *ledger.Document, kind, name, source string, now time.Time) statusStream {
 	key := kind + ":" + name
 	s := statusStream{Name: name, Kind: kind, Stream: key, Moves: len(doc.Stream(key))}
 	if h, ok := doc.Head(key); ok {
@@ -396,7 +396,7 @@ func statusStreamOf(doc *ledger.Document, kind, name string, now time.Time) stat
 		if q, in := doc.Quarantined(h.Digest); in {
 			s.Quarantined = &statusReason{Reason: q.Reason, Label: q.Label}
 		}
-		g, err := doc.Graph(key)
+		g, err := streamGraph(doc, key, source)
 		if err != nil {
 			s.GraphError = err.Error()
 		} else if len(g.Entries) > 0 {

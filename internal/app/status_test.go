@@ -244,7 +244,9 @@ func TestStatusS4UpgradeGraph(t *testing.T) {
 	for _, tc := range []struct {
 		stream, head, replaces, skips string
 	}{
-		{"label:production", "1.3.0", "1.0.0", "1.1.0,1.2.0"},
+		// production's source is candidate: it skips what entered candidate
+		// between its moves (1.1.0), not 1.2.0, which never entered it
+		{"label:production", "1.3.0", "1.0.0", "1.1.0"},
 		{"channel:stage", "1.3.0", "1.2.0", ""},
 		{"label:candidate", "1.3.0", "1.1.0", "1.2.0"}, // C was quarantined, never entered
 		{"label:canary", "1.4.0-dev.1", "", ""},        // the rollback retracted dev.2
