@@ -8,7 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -84,29 +84,15 @@ func gitText(status int, msg string) *response {
 	return resp
 }
 
-// handleGit answers a smart HTTP request; it takes s.mu.
+// handleGit answers a smart HTTP request.
 func (s *Server) handleGit(r *http.Request, route, fullName string, body []byte) *response {
 	if !strings.HasPrefix(r.Header.Get("User-Agent"), "git/") {
 		return gitText(http.StatusForbidden, `ghsim: git's smart HTTP is answered only to a User-Agent starting with "git/", as on GitHub`)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var id *identity
-	if s.enforce {
-		token := basicToken(r.Header.Get("Authorization"))
-		id = s.tokens[token]
-		if token == "" || id == nil || (!id.expires.IsZero() && !s.now().Before(id.expires)) {
-			resp := gitText(http.StatusUnauthorized, "Invalid username or token. Password authentication is not supported for Git operations.")
-			resp.setHeader("WWW-Authenticate", `Basic realm="GitHub"`)
-			return resp
-		}
-	}
-	rp := s.repos[strings.ToLower(fullName)]
-	if rp == nil || id.level(rp.fullName()) < levelRead {
-		return gitText(http.StatusNotFound, "Repository not found.")
-	}
 	v2 := strings.Contains(r.Header.Get("Git-Protocol"), "version=2")
-	if route == RouteGitInfoRefs {
+	var req lsRefsRequest
+	switch {
+	case route == RouteGitInfoRefs:
 		switch svc := r.URL.Query().Get("service"); svc {
 		case "git-upload-pack":
 		case "git-receive-pack":
@@ -114,23 +100,46 @@ func (s *Server) handleGit(r *http.Request, route, fullName string, body []byte)
 		default:
 			return gitText(http.StatusBadRequest, fmt.Sprintf("ghsim: only git's smart protocol is simulated (service=git-upload-pack), not service=%q", svc))
 		}
-		resp := &response{status: http.StatusOK, body: rp.advertisement(v2)}
-		resp.setHeader("Content-Type", "application/x-git-upload-pack-advertisement")
-		resp.setHeader("Cache-Control", "no-cache")
-		return resp
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/x-git-upload-pack-request" {
-		return gitText(http.StatusUnsupportedMediaType, fmt.Sprintf("ghsim: Content-Type %q is not application/x-git-upload-pack-request", ct))
-	}
-	if !v2 {
+	case r.Header.Get("Content-Type") != "application/x-git-upload-pack-request":
+		return gitText(http.StatusUnsupportedMediaType, fmt.Sprintf("ghsim: Content-Type %q is not application/x-git-upload-pack-request", r.Header.Get("Content-Type")))
+	case !v2:
 		return gitText(http.StatusBadRequest, "ghsim: only protocol v2's ls-refs is simulated (send Git-Protocol: version=2); fetching objects is not")
+	default:
+		var err error
+		if req, err = parseLsRefs(body); err != nil {
+			return gitText(http.StatusBadRequest, "ghsim: "+err.Error())
+		}
 	}
-	out, err := rp.lsRefs(body)
-	if err != nil {
-		return gitText(http.StatusBadRequest, "ghsim: "+err.Error())
+
+	s.mu.Lock()
+	var id *identity
+	if s.enforce {
+		token := basicToken(r.Header.Get("Authorization"))
+		id = s.tokens[token]
+		if token == "" || id == nil || (!id.expires.IsZero() && !s.now().Before(id.expires)) {
+			s.mu.Unlock()
+			resp := gitText(http.StatusUnauthorized, "Invalid username or token. Password authentication is not supported for Git operations.")
+			resp.setHeader("WWW-Authenticate", `Basic realm="GitHub"`)
+			return resp
+		}
 	}
-	resp := &response{status: http.StatusOK, body: out}
-	resp.setHeader("Content-Type", "application/x-git-upload-pack-result")
+	rp := s.repos[strings.ToLower(fullName)]
+	if rp == nil || id.level(rp.fullName()) < levelRead {
+		s.mu.Unlock()
+		return gitText(http.StatusNotFound, "Repository not found.")
+	}
+	defaultBranch := rp.defaultBranch
+	s.mu.Unlock()
+	heads, tags := s.gitRefs(rp, req.prefixes)
+
+	var resp *response
+	if route == RouteGitInfoRefs {
+		resp = &response{status: http.StatusOK, body: advertisement(v2, defaultBranch, heads, tags)}
+		resp.setHeader("Content-Type", "application/x-git-upload-pack-advertisement")
+	} else {
+		resp = &response{status: http.StatusOK, body: req.answer(heads, tags)}
+		resp.setHeader("Content-Type", "application/x-git-upload-pack-result")
+	}
 	resp.setHeader("Cache-Control", "no-cache")
 	return resp
 }
@@ -153,131 +162,184 @@ func basicToken(h string) string {
 	return pass
 }
 
-// gitRef is one advertised ref.
+// gitRef is one advertised ref: its name is dir + short ("refs/tags/" +
+// "v1.2.3"; "" + "HEAD").
 type gitRef struct {
-	name, oid, peeled, symref string
+	dir, short, oid, peeled, symref string
 }
 
-// gitRefs lists HEAD (when the default branch exists), then the branches and
-// tags sorted by name, as git does; callers hold s.mu.
-func (r *repo) gitRefs(keep func(name string) bool) []gitRef {
-	var refs []gitRef
-	if sha, ok := r.branches[r.defaultBranch]; ok && keep("HEAD") {
-		refs = append(refs, gitRef{name: "HEAD", oid: sha, symref: "refs/heads/" + r.defaultBranch})
+func (g gitRef) name() string { return g.dir + g.short }
+
+// prefixMatch reports whether dir+short starts with one of prefixes (every
+// ref when there are none), without building the name.
+func prefixMatch(prefixes []string, dir, short string) bool {
+	if len(prefixes) == 0 {
+		return true
 	}
-	start := len(refs)
-	for b, sha := range r.branches {
-		if name := "refs/heads/" + b; keep(name) {
-			refs = append(refs, gitRef{name: name, oid: sha})
-		}
-	}
-	for t, sha := range r.tags {
-		if name := "refs/tags/" + t; keep(name) {
-			ref := gitRef{name: name, oid: sha}
-			if p := r.peel(sha); p != sha {
-				ref.peeled = p
+	for _, p := range prefixes {
+		if len(p) <= len(dir) {
+			if strings.HasPrefix(dir, p) {
+				return true
 			}
-			refs = append(refs, ref)
+		} else if strings.HasPrefix(p, dir) && strings.HasPrefix(short, p[len(dir):]) {
+			return true
 		}
 	}
-	sort.Slice(refs[start:], func(i, j int) bool { return refs[start+i].name < refs[start+j].name })
-	return refs
+	return false
 }
 
-func pkt(b []byte, s string) []byte {
-	return append(fmt.Appendf(b, "%04x", len(s)+4), s...)
+// gitRefs lists, in git's order (by name), HEAD (when the default branch
+// exists) and the branches, then the tags, whose names start with one of
+// prefixes. It holds s.mu only to copy the branches and take the tags'
+// sorted list, and a single tag prefix is a range of that list, not a copy:
+// concurrent listings of 2,000 tags do not queue on the lock.
+func (s *Server) gitRefs(r *repo, prefixes []string) (heads, tags []gitRef) {
+	s.mu.Lock()
+	if sha, ok := r.branches[r.defaultBranch]; ok && prefixMatch(prefixes, "", "HEAD") {
+		heads = append(heads, gitRef{short: "HEAD", oid: sha, symref: "refs/heads/" + r.defaultBranch})
+	}
+	start := len(heads)
+	for b, sha := range r.branches {
+		if prefixMatch(prefixes, "refs/heads/", b) {
+			heads = append(heads, gitRef{dir: "refs/heads/", short: b, oid: sha})
+		}
+	}
+	all := r.sortedTagRefs()
+	s.mu.Unlock()
+	slices.SortFunc(heads[start:], func(a, b gitRef) int { return strings.Compare(a.short, b.short) })
+	var tagPrefixes []string
+	for _, p := range prefixes {
+		if prefixMatch([]string{p}, "refs/tags/", "") {
+			return heads, all // refs/tags/ or shorter: every tag
+		}
+		if t, ok := strings.CutPrefix(p, "refs/tags/"); ok {
+			tagPrefixes = append(tagPrefixes, t)
+		}
+	}
+	switch {
+	case len(prefixes) == 0:
+		return heads, all
+	case len(tagPrefixes) == 1:
+		p := tagPrefixes[0]
+		lo, _ := slices.BinarySearchFunc(all, p, func(g gitRef, p string) int { return strings.Compare(g.short, p) })
+		hi := lo
+		for hi < len(all) && strings.HasPrefix(all[hi].short, p) {
+			hi++
+		}
+		return heads, all[lo:hi:hi]
+	}
+	for _, t := range all {
+		if prefixMatch(prefixes, "refs/tags/", t.short) {
+			tags = append(tags, t)
+		}
+	}
+	return heads, tags
 }
 
-// advertisement is the answer to GET info/refs.
-func (r *repo) advertisement(v2 bool) []byte {
+// pkt appends the pkt-line of parts, concatenated.
+func pkt(b []byte, parts ...string) []byte {
+	n := 4
+	for _, p := range parts {
+		n += len(p)
+	}
+	const hex = "0123456789abcdef"
+	b = append(b, hex[n>>12&0xf], hex[n>>8&0xf], hex[n>>4&0xf], hex[n&0xf])
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
+}
+
+// advertisement is the answer to GET info/refs, refs sorted.
+func advertisement(v2 bool, defaultBranch string, heads, tags []gitRef) []byte {
 	b := pkt(nil, "# service=git-upload-pack\n")
 	b = append(b, "0000"...)
 	if v2 {
 		for _, c := range []string{"version 2", "agent=git/github-ghsim", "ls-refs=unborn", "fetch=shallow wait-for-done filter", "server-option", "object-format=sha1"} {
-			b = pkt(b, c+"\n")
+			b = pkt(b, c, "\n")
 		}
 		return append(b, "0000"...)
 	}
 	caps := "multi_ack thin-pack side-band side-band-64k ofs-delta shallow no-progress include-tag multi_ack_detailed allow-tip-sha1-in-want allow-reachable-sha1-in-want no-done symref=HEAD:refs/heads/" +
-		r.defaultBranch + " filter object-format=sha1 agent=git/github-ghsim"
-	refs := r.gitRefs(func(string) bool { return true })
+		defaultBranch + " filter object-format=sha1 agent=git/github-ghsim"
+	refs := slices.Concat(heads, tags)
 	if len(refs) == 0 {
-		b = pkt(b, strings.Repeat("0", 40)+" capabilities^{}\x00"+caps+"\n")
+		b = pkt(b, strings.Repeat("0", 40), " capabilities^{}\x00", caps, "\n")
 	}
 	for i, ref := range refs {
-		line := ref.oid + " " + ref.name
 		if i == 0 {
-			line += "\x00" + caps
+			b = pkt(b, ref.oid, " ", ref.name(), "\x00", caps, "\n")
+		} else {
+			b = pkt(b, ref.oid, " ", ref.dir, ref.short, "\n")
 		}
-		b = pkt(b, line+"\n")
 		if ref.peeled != "" {
-			b = pkt(b, ref.peeled+" "+ref.name+"^{}\n")
+			b = pkt(b, ref.peeled, " ", ref.dir, ref.short, "^{}\n")
 		}
 	}
 	return append(b, "0000"...)
 }
 
-// lsRefs runs protocol v2's ls-refs command of a request body.
-func (r *repo) lsRefs(body []byte) ([]byte, error) {
+// lsRefsRequest is protocol v2's ls-refs command and its arguments.
+type lsRefsRequest struct {
+	peel, symrefs bool
+	prefixes      []string
+}
+
+// parseLsRefs reads an ls-refs request body.
+func parseLsRefs(body []byte) (lsRefsRequest, error) {
+	var req lsRefsRequest
 	lines, err := readPkts(body)
 	if err != nil {
-		return nil, err
+		return req, err
 	}
 	if len(lines) == 0 || lines[0] == nil {
-		return nil, fmt.Errorf("no command in the request")
+		return req, fmt.Errorf("no command in the request")
 	}
-	cmd := string(lines[0])
-	if cmd != "command=ls-refs" {
-		return nil, fmt.Errorf("%s is not simulated (only command=ls-refs is)", cmd)
+	if cmd := string(lines[0]); cmd != "command=ls-refs" {
+		return req, fmt.Errorf("%s is not simulated (only command=ls-refs is)", cmd)
 	}
 	i := 1
 	for ; i < len(lines) && lines[i] != nil; i++ { // capabilities: agent, object-format...
 		if f, ok := strings.CutPrefix(string(lines[i]), "object-format="); ok && f != "sha1" {
-			return nil, fmt.Errorf("object-format %s is not this repository's (sha1)", f)
+			return req, fmt.Errorf("object-format %s is not this repository's (sha1)", f)
 		}
 	}
-	var peel, symrefs bool
-	var prefixes []string
 	if i < len(lines) { // the delimiter, then the arguments
 		for _, l := range lines[i+1:] {
 			switch arg := string(l); {
 			case l == nil:
-				return nil, fmt.Errorf("a second delimiter packet")
+				return req, fmt.Errorf("a second delimiter packet")
 			case arg == "peel":
-				peel = true
+				req.peel = true
 			case arg == "symrefs":
-				symrefs = true
+				req.symrefs = true
 			case arg == "unborn":
 			case strings.HasPrefix(arg, "ref-prefix "):
-				prefixes = append(prefixes, strings.TrimPrefix(arg, "ref-prefix "))
+				req.prefixes = append(req.prefixes, strings.TrimPrefix(arg, "ref-prefix "))
 			default:
-				return nil, fmt.Errorf("unexpected line: %q", arg)
+				return req, fmt.Errorf("unexpected line: %q", arg)
 			}
 		}
 	}
-	keep := func(name string) bool {
-		if len(prefixes) == 0 {
-			return true
-		}
-		for _, p := range prefixes {
-			if strings.HasPrefix(name, p) {
-				return true
+	return req, nil
+}
+
+// answer is ls-refs' answer: one line per ref (sorted), then a flush.
+func (req lsRefsRequest) answer(heads, tags []gitRef) []byte {
+	b := make([]byte, 0, (len(heads)+len(tags))*100+4)
+	for _, refs := range [][]gitRef{heads, tags} {
+		for _, ref := range refs {
+			symref, peeled := "", ""
+			if req.symrefs && ref.symref != "" {
+				symref = " symref-target:" + ref.symref
 			}
+			if req.peel && ref.peeled != "" {
+				peeled = " peeled:" + ref.peeled
+			}
+			b = pkt(b, ref.oid, " ", ref.dir, ref.short, symref, peeled, "\n")
 		}
-		return false
 	}
-	var b []byte
-	for _, ref := range r.gitRefs(keep) {
-		line := ref.oid + " " + ref.name
-		if symrefs && ref.symref != "" {
-			line += " symref-target:" + ref.symref
-		}
-		if peel && ref.peeled != "" {
-			line += " peeled:" + ref.peeled
-		}
-		b = pkt(b, line+"\n")
-	}
-	return append(b, "0000"...), nil
+	return append(b, "0000"...)
 }
 
 // readPkts splits a v2 request into its data lines (trailing LF removed) and

@@ -212,6 +212,10 @@ func TestGitLsRefsRequest(t *testing.T) {
 	}{
 		{"prefixes, peeled", pkt("command=ls-refs", "agent=git/2.45.0", "0001", "peel", "ref-prefix refs/tags/v1.1", "ref-prefix refs/heads/feat", "0000"), 200,
 			pkt(w.feature+" refs/heads/feature", w.v11Object+" refs/tags/v1.1.0 peeled:"+w.feature, "0000")},
+		{"two tag prefixes", pkt("command=ls-refs", "0001", "ref-prefix refs/tags/v1.0", "ref-prefix refs/tags/operator/", "0000"), 200,
+			pkt(w.main+" refs/tags/operator/v2.0.0", w.main+" refs/tags/v1.0.0", "0000")},
+		{"every tag", pkt("command=ls-refs", "0001", "ref-prefix refs/tags/", "ref-prefix refs/tags/v", "0000"), 200,
+			pkt(w.main+" refs/tags/operator/v2.0.0", w.main+" refs/tags/v1.0.0", w.v11Object+" refs/tags/v1.1.0", "0000")},
 		{"not peeled unless asked", pkt("command=ls-refs", "0001", "ref-prefix refs/tags/v1.1", "0000"), 200,
 			pkt(w.v11Object+" refs/tags/v1.1.0", "0000")},
 		{"HEAD and its symref", pkt("command=ls-refs", "0001", "symrefs", "ref-prefix HEAD", "0000"), 200,
@@ -226,5 +230,42 @@ func TestGitLsRefsRequest(t *testing.T) {
 				t.Errorf("%d %q, want %d %q", status, body, c.status, c.want)
 			}
 		})
+	}
+}
+
+// TestGitListingFollowsChanges: a listing after a tag moved, was added or was
+// deleted (through the REST API too) shows the change.
+func TestGitListingFollowsChanges(t *testing.T) {
+	w := newGitWorld(t)
+	w.s.AddToken("writer", map[string]string{repo: "write"})
+	c := client(t, w.s, "writer")
+	list := func() string {
+		t.Helper()
+		out, err := gitLsRemote(t, "2", []string{"--tags"}, w.url("reader", repo), "v1.0.0", "v0.9.0", "operator/v2.0.0")
+		if err != nil {
+			t.Fatalf("ls-remote: %v: %s", err, out)
+		}
+		return out
+	}
+	list()
+	for _, step := range []struct {
+		name   string
+		change func()
+		want   string
+	}{
+		{"a tag moved", func() { w.s.Tag(repo, "v1.0.0", w.feature) },
+			w.main + "\trefs/tags/operator/v2.0.0\n" + w.feature + "\trefs/tags/v1.0.0\n"},
+		{"a tag added", func() { w.s.Tag(repo, "v0.9.0", w.main) },
+			w.main + "\trefs/tags/operator/v2.0.0\n" + w.main + "\trefs/tags/v0.9.0\n" + w.feature + "\trefs/tags/v1.0.0\n"},
+		{"a tag deleted through the REST API", func() {
+			if _, err := c.Git.DeleteRef(t.Context(), "acme", "app", "tags/operator/v2.0.0"); err != nil {
+				t.Fatal(err)
+			}
+		}, w.main + "\trefs/tags/v0.9.0\n" + w.feature + "\trefs/tags/v1.0.0\n"},
+	} {
+		step.change()
+		if got := list(); got != step.want {
+			t.Errorf("after %s:\n%s\nwant:\n%s", step.name, got, step.want)
+		}
 	}
 }
