@@ -279,8 +279,17 @@ func observe(ctx context.Context, src source.Source, c channel.Component) (chann
 		if err != nil {
 			return obs, err
 		}
-		for _, t := range tags {
-			obs.Tags = append(obs.Tags, channel.Tag{Name: t.Name, Commit: t.Commit})
+		obs.Tags = make([]channel.Tag, len(tags))
+		for i, t := range tags {
+			obs.Tags[i] = channel.Tag{Name: t.Name, Commit: t.Commit}
+		}
+		// Pick the highest tag here, per component and concurrently with the
+		// other components' listings, rather than for all of them in a row
+		// in channel.Resolve (2,000 tags are 2,000 versions to parse). The
+		// pick is channel's own, which Resolve repeats over the winner; without
+		// one, Resolve gets every tag, to say why none matched.
+		if best, _, err := channel.HighestTag(c.TagPrefix, c.Policy.Semver, c.Policy.Prerelease, obs.Tags); err == nil {
+			obs.Tags = []channel.Tag{best}
 		}
 	case channel.KindPin:
 		sha, err := src.Commit(ctx, c.Policy.Pin)

@@ -1,10 +1,11 @@
 package source
 
 import (
-	"errors"
+	"bytes"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // pkt-line framing of git's protocols (gitprotocol-common(5)): four hex
@@ -20,48 +21,54 @@ const (
 // maxPktData is the most data one pkt-line carries (65520 - 4).
 const maxPktData = 65516
 
-// pktReader reads pkt-lines.
-type pktReader struct {
-	r   io.Reader
-	buf []byte
-}
+// pktReader reads the pkt-lines of an answer read whole: the lines it
+// returns are substrings of it, so a listing of 2,000 refs costs one string,
+// not one per ref.
+type pktReader struct{ s string }
 
 // next returns the kind of the next pkt-line and, for a data line, its data
-// with one trailing LF removed. The data is valid until the next call. At the
-// end of the input it returns io.EOF; a line cut short is io.ErrUnexpectedEOF.
-func (p *pktReader) next() (int, []byte, error) {
-	var size [4]byte
-	if _, err := io.ReadFull(p.r, size[:]); err != nil {
-		return 0, nil, err
+// with one trailing LF removed. At the end of the answer it returns io.EOF;
+// a line cut short is io.ErrUnexpectedEOF.
+func (p *pktReader) next() (int, string, error) {
+	if p.s == "" {
+		return 0, "", io.EOF
 	}
-	n, err := strconv.ParseUint(string(size[:]), 16, 16)
+	if len(p.s) < 4 {
+		return 0, "", io.ErrUnexpectedEOF
+	}
+	n, err := strconv.ParseUint(p.s[:4], 16, 16)
 	if err != nil {
-		return 0, nil, fmt.Errorf("bad pkt-line length %q", size[:])
+		return 0, "", fmt.Errorf("bad pkt-line length %q", p.s[:4])
 	}
 	switch {
-	case n == 0:
-		return pktFlush, nil, nil
-	case n == 1:
-		return pktDelim, nil, nil
-	case n == 2:
-		return pktEnd, nil, nil
+	case n <= 2:
+		p.s = p.s[4:]
+		return int(n), "", nil // pktFlush, pktDelim, pktEnd
 	case n < 4 || n-4 > maxPktData:
-		return 0, nil, fmt.Errorf("bad pkt-line length %d", n)
+		return 0, "", fmt.Errorf("bad pkt-line length %d", n)
+	case int(n) > len(p.s):
+		return 0, "", io.ErrUnexpectedEOF
 	}
-	if cap(p.buf) < int(n-4) {
-		p.buf = make([]byte, n-4)
-	}
-	line := p.buf[:n-4]
-	if _, err := io.ReadFull(p.r, line); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		return 0, nil, err
-	}
-	if len(line) > 0 && line[len(line)-1] == '\n' {
-		line = line[:len(line)-1]
-	}
+	line := strings.TrimSuffix(p.s[4:n], "\n")
+	p.s = p.s[n:]
 	return pktData, line, nil
+}
+
+// readAnswer reads a whole answer body, at most maxAnswer bytes; size is
+// its Content-Length (-1 when unknown).
+func readAnswer(r io.Reader, size int64) (*pktReader, error) {
+	var buf bytes.Buffer
+	if size > 0 && size <= maxAnswer {
+		buf.Grow(int(size) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r, maxAnswer+1)); err != nil {
+		return nil, err
+	}
+	b := buf.Bytes()
+	if len(b) > maxAnswer {
+		return nil, fmt.Errorf("the answer is over %d MB", maxAnswer>>20)
+	}
+	return &pktReader{s: string(b)}, nil
 }
 
 // pktWriter appends pkt-lines to a buffer.

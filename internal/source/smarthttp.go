@@ -10,7 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -150,7 +150,10 @@ func (g *GitHTTP) LsRefs(ctx context.Context, repo string, prefixes ...string) (
 			out = append(out, r)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	byName := func(a, b Ref) int { return strings.Compare(a.Name, b.Name) }
+	if !slices.IsSortedFunc(out, byName) { // git answers in order already
+		slices.SortFunc(out, byName)
+	}
 	return out, nil
 }
 
@@ -189,7 +192,11 @@ func (g *GitHTTP) advertisement(ctx context.Context, repo, base string) (*advert
 	if err := g.check(repo, resp, "application/x-git-upload-pack-advertisement"); err != nil {
 		return nil, err
 	}
-	adv, err := parseAdvert(&pktReader{r: io.LimitReader(resp.Body, maxAnswer)})
+	p, err := readAnswer(resp.Body, resp.ContentLength)
+	if err != nil {
+		return nil, g.wrap(repo, fmt.Errorf("reading the ref advertisement: %w", err))
+	}
+	adv, err := parseAdvert(p)
 	if err != nil {
 		return nil, fmt.Errorf("listing refs of %s at %s: reading the ref advertisement: %w", repo, g.server, err)
 	}
@@ -207,7 +214,7 @@ func parseAdvert(p *pktReader) (*advert, error) {
 	if err != nil {
 		return nil, eofIsTruncated(err)
 	}
-	if kind == pktData && bytes.HasPrefix(line, []byte("# service=")) {
+	if kind == pktData && strings.HasPrefix(line, "# service=") {
 		if kind, _, err = p.next(); err != nil || kind != pktFlush {
 			return nil, errors.New("no flush after the service line")
 		}
@@ -215,7 +222,7 @@ func parseAdvert(p *pktReader) (*advert, error) {
 			return nil, eofIsTruncated(err)
 		}
 	}
-	if kind == pktData && string(line) == "version 2" {
+	if kind == pktData && line == "version 2" {
 		caps := map[string]string{}
 		for {
 			kind, line, err := p.next()
@@ -228,7 +235,7 @@ func parseAdvert(p *pktReader) (*advert, error) {
 			if kind != pktData {
 				return nil, errors.New("unexpected special packet among the capabilities")
 			}
-			k, v, _ := strings.Cut(string(line), "=")
+			k, v, _ := strings.Cut(line, "=")
 			caps[k] = v
 		}
 		if _, ok := caps["ls-refs"]; !ok {
@@ -236,7 +243,7 @@ func parseAdvert(p *pktReader) (*advert, error) {
 		}
 		return &advert{caps: caps}, nil
 	}
-	if kind == pktData && string(line) == "version 1" {
+	if kind == pktData && line == "version 1" {
 		if kind, line, err = p.next(); err != nil {
 			return nil, eofIsTruncated(err)
 		}
@@ -248,15 +255,14 @@ func parseAdvert(p *pktReader) (*advert, error) {
 		if kind != pktData {
 			return nil, errors.New("unexpected special packet among the refs")
 		}
-		text := string(line)
+		text := line
 		if first {
 			text, _, _ = strings.Cut(text, "\x00")
 		}
-		oid, name, ok := strings.Cut(text, " ")
-		if !ok || !isObjectID(oid) {
+		oid, name, _ := strings.Cut(text, " ")
+		if oid = lowerOID(oid); oid == "" || name == "" {
 			return nil, fmt.Errorf("unexpected line %q", clip(text))
 		}
-		oid = strings.ToLower(oid)
 		switch {
 		case name == "capabilities^{}": // a repository without refs
 		case strings.HasSuffix(name, "^{}"):
@@ -311,7 +317,11 @@ func (g *GitHTTP) lsRefs(ctx context.Context, repo, base string, adv *advert, pr
 	if err := g.check(repo, resp, "application/x-git-upload-pack-result"); err != nil {
 		return nil, err
 	}
-	refs, err := parseLsRefs(&pktReader{r: io.LimitReader(resp.Body, maxAnswer)})
+	p, err := readAnswer(resp.Body, resp.ContentLength)
+	if err != nil {
+		return nil, g.wrap(repo, fmt.Errorf("reading the ls-refs answer: %w", err))
+	}
+	refs, err := parseLsRefs(p)
 	if err != nil {
 		return nil, fmt.Errorf("listing refs of %s at %s: reading the ls-refs answer: %w", repo, g.server, err)
 	}
@@ -321,7 +331,7 @@ func (g *GitHTTP) lsRefs(ctx context.Context, repo, base string, adv *advert, pr
 // parseLsRefs reads ls-refs' answer: "OID NAME" and attributes
 // ("peeled:OID", "symref-target:NAME") per line, then a flush.
 func parseLsRefs(p *pktReader) ([]Ref, error) {
-	refs := []Ref{}
+	refs := make([]Ref, 0, len(p.s)/80) // a line is 50 to 150 bytes
 	for {
 		kind, line, err := p.next()
 		if err != nil {
@@ -334,24 +344,49 @@ func parseLsRefs(p *pktReader) ([]Ref, error) {
 		default:
 			return nil, errors.New("unexpected special packet")
 		}
-		if msg, ok := bytes.CutPrefix(line, []byte("ERR ")); ok {
-			return nil, fmt.Errorf("the server says: %s", clip(string(msg)))
+		if msg, ok := strings.CutPrefix(line, "ERR "); ok {
+			return nil, fmt.Errorf("the server says: %s", clip(msg))
 		}
-		fields := strings.Split(string(line), " ")
-		if len(fields) < 2 || !isObjectID(fields[0]) {
-			return nil, fmt.Errorf("unexpected line %q", clip(string(line)))
+		text := line
+		oid, rest, _ := strings.Cut(text, " ")
+		name, attrs, _ := strings.Cut(rest, " ")
+		r := Ref{Name: name, Object: lowerOID(oid)}
+		if r.Object == "" || name == "" {
+			return nil, fmt.Errorf("unexpected line %q", clip(text))
 		}
-		r := Ref{Name: fields[1], Object: strings.ToLower(fields[0])}
-		for _, attr := range fields[2:] {
+		for attrs != "" {
+			var attr string
+			attr, attrs, _ = strings.Cut(attrs, " ")
 			if v, ok := strings.CutPrefix(attr, "peeled:"); ok {
-				if !isObjectID(v) {
-					return nil, fmt.Errorf("unexpected line %q", clip(string(line)))
+				if r.Peeled = lowerOID(v); r.Peeled == "" {
+					return nil, fmt.Errorf("unexpected line %q", clip(text))
 				}
-				r.Peeled = strings.ToLower(v)
 			}
 		}
 		refs = append(refs, r)
 	}
+}
+
+// lowerOID is s in lower case if it is an object id (40 or 64 hex digits),
+// else "".
+func lowerOID(s string) string {
+	if len(s) != 40 && len(s) != 64 {
+		return ""
+	}
+	upper := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f':
+		case 'A' <= c && c <= 'F':
+			upper = true
+		default:
+			return ""
+		}
+	}
+	if upper {
+		return strings.ToLower(s)
+	}
+	return s
 }
 
 func eofIsTruncated(err error) error {
@@ -360,8 +395,6 @@ func eofIsTruncated(err error) error {
 	}
 	return err
 }
-
-func isObjectID(s string) bool { return (len(s) == 40 || len(s) == 64) && isHex(s) }
 
 func (g *GitHTTP) setHeaders(req *http.Request) {
 	req.Header.Set("Git-Protocol", "version=2")
