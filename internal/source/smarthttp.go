@@ -100,9 +100,6 @@ func NewGitHTTP(server string, client *http.Client, opts ...GitHTTPOption) (*Git
 	return g, nil
 }
 
-// Server is the server's URL, without a trailing slash.
-func (g *GitHTTP) Server() string { return g.server }
-
 // Ref is one ref a server listed.
 type Ref struct {
 	Name   string // full name: refs/tags/v1.2.3
@@ -125,7 +122,7 @@ const maxAnswer = 64 << 20
 // one of prefixes ("refs/heads/main", "refs/tags/operator/"), sorted by name.
 // Without prefixes it lists every ref. A prefix must be one line of text.
 func (g *GitHTTP) LsRefs(ctx context.Context, repo string, prefixes ...string) ([]Ref, error) {
-	if !repoRE.MatchString(repo) {
+	if owner, name, _ := strings.Cut(repo, "/"); !repoRE.MatchString(repo) || strings.Trim(owner, ".") == "" || strings.Trim(name, ".") == "" {
 		return nil, fmt.Errorf("repository %q is not owner/name", repo)
 	}
 	for _, p := range prefixes {
@@ -189,7 +186,7 @@ func (g *GitHTTP) advertisement(ctx context.Context, repo, base string) (*advert
 		return nil, g.wrap(repo, err)
 	}
 	defer drain(resp)
-	if err := g.check(repo, resp, "application/x-git-upload-pack-advertisement"); err != nil {
+	if err := g.check(repo, req, resp, "application/x-git-upload-pack-advertisement"); err != nil {
 		return nil, err
 	}
 	p, err := readAnswer(resp.Body, resp.ContentLength)
@@ -221,6 +218,9 @@ func parseAdvert(p *pktReader) (*advert, error) {
 		if kind, line, err = p.next(); err != nil {
 			return nil, eofIsTruncated(err)
 		}
+	}
+	if msg, ok := strings.CutPrefix(line, "ERR "); ok && kind == pktData {
+		return nil, fmt.Errorf("the server says: %s", clip(msg))
 	}
 	if kind == pktData && line == "version 2" {
 		caps := map[string]string{}
@@ -314,7 +314,7 @@ func (g *GitHTTP) lsRefs(ctx context.Context, repo, base string, adv *advert, pr
 		return nil, g.wrap(repo, err)
 	}
 	defer drain(resp)
-	if err := g.check(repo, resp, "application/x-git-upload-pack-result"); err != nil {
+	if err := g.check(repo, req, resp, "application/x-git-upload-pack-result"); err != nil {
 		return nil, err
 	}
 	p, err := readAnswer(resp.Body, resp.ContentLength)
@@ -407,12 +407,12 @@ func (g *GitHTTP) setHeaders(req *http.Request) {
 
 // check turns an answer that is not what git's protocol expects into an
 // error that says what is wrong.
-func (g *GitHTTP) check(repo string, resp *http.Response, wantType string) error {
+func (g *GitHTTP) check(repo string, req *http.Request, resp *http.Response, wantType string) error {
 	if resp.StatusCode == http.StatusOK {
 		ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 		if ct != wantType {
 			return fmt.Errorf("listing refs of %s: %s does not speak git's smart HTTP protocol (%s %s answered Content-Type %q, not %s): is the server URL right?",
-				repo, g.server, resp.Request.Method, pathOf(resp.Request), resp.Header.Get("Content-Type"), wantType)
+				repo, g.server, req.Method, req.URL.Path, resp.Header.Get("Content-Type"), wantType)
 		}
 		return nil
 	}
@@ -432,7 +432,7 @@ func (g *GitHTTP) check(repo string, resp *http.Response, wantType string) error
 		}
 		return fmt.Errorf("listing refs of %s: repository %s not found at %s or the token cannot read it (%s): the token needs contents: read on it", repo, repo, g.server, status)
 	}
-	return fmt.Errorf("listing refs of %s: %s %s at %s: %s%s", repo, resp.Request.Method, pathOf(resp.Request), g.server, resp.Status, said)
+	return fmt.Errorf("listing refs of %s: %s %s at %s: %s%s", repo, req.Method, req.URL.Path, g.server, resp.Status, said)
 }
 
 // serverMessage is the start of a plain-text error body, as git would print
@@ -475,16 +475,10 @@ func (g *GitHTTP) scrub(s string) string {
 	return strings.ReplaceAll(s, strings.TrimPrefix(g.auth, "Basic "), "xxxxx")
 }
 
-func pathOf(req *http.Request) string {
-	if req == nil {
-		return ""
-	}
-	return req.URL.Path
-}
-
+// clip shortens what a server said to 200 bytes, whole characters.
 func clip(s string) string {
 	if len(s) > 200 {
-		return s[:200] + "..."
+		return strings.ToValidUTF8(s[:200], "") + "..."
 	}
 	return s
 }

@@ -270,6 +270,7 @@ func TestLsRefsBadAnswers(t *testing.T) {
 		{"a bad length", "application/x-git-upload-pack-advertisement", "zzzz", "", "", `bad pkt-line length "zzzz"`},
 		{"a cut listing", "application/x-git-upload-pack-advertisement", adv, "application/x-git-upload-pack-result",
 			fmt.Sprintf("%04x%s refs/heads/main\n", 4+len(oid)+17, oid), "ends before its flush"},
+		{"an ERR advertisement", "application/x-git-upload-pack-advertisement", "001e# service=git-upload-pack\n00000010ERR go away\n", "", "", "the server says: go away"},
 		{"an ERR line", "application/x-git-upload-pack-advertisement", adv, "application/x-git-upload-pack-result", "000eERR nope\n0000", "the server says: nope"},
 		{"not an object id", "application/x-git-upload-pack-advertisement", adv, "application/x-git-upload-pack-result", "0017xyz refs/heads/main\n0000", `unexpected line "xyz refs/heads/main"`},
 	} {
@@ -411,4 +412,19 @@ func mustURL(t *testing.T, raw string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestLsRefsRefusesOddRepositories: what is not owner/name never reaches
+// the server (a ".." would climb out of the repository's path).
+func TestLsRefsRefusesOddRepositories(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("request %s %s", r.Method, r.URL)
+	}))
+	defer srv.Close()
+	g := newGitHTTP(t, srv.URL, nil)
+	for _, repo := range []string{"acme", "acme/app/x", "../app", "acme/..", "acme/.", "acme/a b", ""} {
+		if _, err := g.LsRefs(context.Background(), repo); err == nil || !strings.Contains(err.Error(), "is not owner/name") {
+			t.Errorf("LsRefs(%q): %v", repo, err)
+		}
+	}
 }
