@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/retry"
+	"github.com/ladder-release/ladder/internal/source"
 )
 
 // secrets are the credentials of a run, masked before anything uses them.
@@ -191,6 +193,64 @@ func (r *run) newGitHub(sec secrets) (*github.Client, error) {
 		return nil, fmt.Errorf("GitHub client: %w", err)
 	}
 	return c.REST(), nil
+}
+
+// gitServerURL is where `repo:` components are listed over git's smart
+// HTTP: GITHUB_SERVER_URL, as actions/checkout uses it. Outside a runner,
+// where only GITHUB_API_URL may be set (a GitHub Enterprise Server from the
+// command line), the server is derived from the API's URL.
+func (r *run) gitServerURL() string {
+	if s := strings.TrimSpace(r.getenv("GITHUB_SERVER_URL")); s != "" {
+		return s
+	}
+	if api := strings.TrimSpace(r.getenv("GITHUB_API_URL")); api != "" {
+		return serverFromAPI(api)
+	}
+	return action.DefaultServerURL
+}
+
+// serverFromAPI derives a GitHub server's URL from its API's:
+// https://api.github.com -> https://github.com, https://HOST/api/v3 ->
+// https://HOST (Enterprise Server), https://api.SUB.ghe.com ->
+// https://SUB.ghe.com (Enterprise Cloud with data residency); any other URL
+// is taken to serve both (the simulator).
+func serverFromAPI(api string) string {
+	u, err := url.Parse(strings.TrimRight(api, "/"))
+	if err != nil || u.Host == "" {
+		return api
+	}
+	u.RawPath = ""
+	switch {
+	case strings.EqualFold(u.Host, "api.github.com"):
+		u.Host, u.Path = "github.com", ""
+	case strings.HasSuffix(u.Path, "/api/v3"):
+		u.Path = strings.TrimSuffix(u.Path, "/api/v3")
+	case strings.HasPrefix(strings.ToLower(u.Host), "api.") && strings.HasSuffix(strings.ToLower(u.Hostname()), ".ghe.com"):
+		u.Host = u.Host[len("api."):]
+	}
+	return u.String()
+}
+
+// gitRefs returns a client that lists the refs of `repo:` components over
+// git's smart HTTP at gitServerURL, with the token as basic auth (what
+// actions/checkout does; a GITHUB_TOKEN with contents: read may), through
+// the GitHub retry policy and the run's bounded transport.
+func (r *run) gitRefs(sec secrets) (*source.GitHTTP, error) {
+	// A client without a token: git takes it as basic auth, which
+	// source.GitHTTP sets; only gh's retry policy is wanted here.
+	c, err := gh.New(gh.WithHTTPClient(r.httpClient()), gh.WithClock(clock{r.deps}), gh.WithUserAgent("ladder/"+Version))
+	if err != nil {
+		return nil, fmt.Errorf("git client: %w", err)
+	}
+	opts := []source.GitHTTPOption{source.WithProduct("ladder/" + Version)}
+	if sec.token != "" {
+		opts = append(opts, source.WithToken(sec.token))
+	}
+	g, err := source.NewGitHTTP(r.gitServerURL(), c.HTTPClient(), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("GITHUB_SERVER_URL: %w", err)
+	}
+	return g, nil
 }
 
 // registry returns a client for the config's registry. A registry on the

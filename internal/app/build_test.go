@@ -106,7 +106,7 @@ func TestBuildArtifactModeManifestTagsAndFiles(t *testing.T) {
 	wantAnn := map[string]string{
 		"org.opencontainers.image.version":  o["version"],
 		"org.opencontainers.image.revision": strings.Repeat("e", 40),
-		"org.opencontainers.image.source":   "https://github.com/acme/elemental",
+		"org.opencontainers.image.source":   w.gh.ServerURL() + "/acme/elemental",
 		"org.opencontainers.image.title":    "elemental",
 		"dev.ladder.channel":                "dev",
 		"dev.ladder.lock-digest":            l.Digest(),
@@ -297,7 +297,7 @@ func TestBuildGitHubLedgerAuditTrail(t *testing.T) {
 		t.Fatal("no commits on ladder-ledger")
 	}
 	msg := hist[0].Message
-	for _, want := range []string{"publish elemental " + res.outputs["version"] + " into channel staging", "actor: octocat", "run: https://github.com/acme/elemental/actions/runs/4242"} {
+	for _, want := range []string{"publish elemental " + res.outputs["version"] + " into channel staging", "actor: octocat", "run: " + w.gh.ServerURL() + "/acme/elemental/actions/runs/4242"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("ledger commit message lacks %q:\n%s", want, msg)
 		}

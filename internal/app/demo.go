@@ -476,7 +476,7 @@ func (d *demo) action(ctx context.Context, name string, inputs map[string]string
 		"CI":                  "true",
 		"GITHUB_ACTIONS":      "true",
 		"GITHUB_API_URL":      d.gh.URL(),
-		"GITHUB_SERVER_URL":   d.gh.URL(),
+		"GITHUB_SERVER_URL":   d.gh.ServerURL(),
 		"GITHUB_REPOSITORY":   demoWorkflow,
 		"GITHUB_WORKSPACE":    d.ws,
 		"GITHUB_ACTOR":        demoActor,

@@ -505,7 +505,7 @@ func TestPromoteHistoryPreviousAndNoop(t *testing.T) {
 	}
 	e := s[1]
 	if e.Version != "1.0.2" || e.Digest != d2 || e.PreviousVersion != "1.0.1" || e.PreviousDigest != d1 || !e.At.Equal(now.Add(time.Hour)) ||
-		e.Actor != "octocat" || e.Run != "https://github.com/acme/elemental/actions/runs/4242" || e.Decision != "promoted" || !strings.Contains(e.Reason, "from channel dev") {
+		e.Actor != "octocat" || e.Run != w.gh.ServerURL()+"/acme/elemental/actions/runs/4242" || e.Decision != "promoted" || !strings.Contains(e.Reason, "from channel dev") {
 		t.Errorf("entry %+v", e)
 	}
 	if s[0].Reason != "from version 1.0.1; no gates: first" {

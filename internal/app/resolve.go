@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/google/go-github/v60/github"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/google/go-github/v60/github"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/channel"
@@ -21,10 +23,10 @@ import (
 	"github.com/ladder-release/ladder/internal/source"
 )
 
-// maxConcurrentComponents bounds how many components are read at once; the
-// HTTP transport separately bounds the requests in flight (maxInFlight), since
-// a component fetches its tag pages concurrently.
-const maxConcurrentComponents = 64
+// maxConcurrentComponents bounds how many components are read at once. A
+// component has one request in flight at a time (a listing is two in a row),
+// and the HTTP transport bounds the run's requests in flight (maxInFlight).
+const maxConcurrentComponents = 100
 
 // resolution is what resolve-channel computed, before anything is written.
 type resolution struct {
@@ -236,40 +238,51 @@ func channelComponents(cfg *config.Config, ch config.Channel) []channel.Componen
 }
 
 // gather reads, for every component and concurrently, what its policy needs:
-// a branch head, the tag list, or the pinned commit.
+// a branch head, the tag list, or the pinned commit. `repo:` components are
+// listed over git's smart HTTP at the GitHub server (no REST quota); only a
+// pin by commit SHA asks the REST API. The first failure cancels the rest.
 func (r *run) gather(ctx context.Context, cfg *config.Config, sec secrets, ch config.Channel, comps []channel.Component) (map[string]channel.Observed, error) {
-	var gh *github.Client // only repo: components need one
+	var (
+		rest *github.Client // only repo: components need these
+		git  *source.GitHTTP
+	)
 	for _, c := range comps {
 		if c.Repo != "" {
 			var err error
-			if gh, err = r.github(sec); err != nil {
+			if rest, err = r.github(sec); err != nil {
+				return nil, err
+			}
+			if git, err = r.gitRefs(sec); err != nil {
 				return nil, err
 			}
 			break
 		}
 	}
 	results := make([]channel.Observed, len(comps))
-	err := eachConcurrently(ctx, len(comps), maxConcurrentComponents, func(i int) error {
-		c := comps[i]
-		var src source.Source
-		var err error
-		if c.Repo != "" {
-			src, err = source.NewGitHub(gh, c.Repo)
-		} else {
-			src, err = source.NewGit(c.Git)
-		}
-		if err == nil {
-			if results[i], err = observe(ctx, src, c); err == nil {
-				return nil
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(maxConcurrentComponents)
+	for i, c := range comps {
+		g.Go(func() error {
+			var src source.Source
+			var err error
+			if c.Repo != "" {
+				src, err = source.NewGitHub(rest, git, c.Repo)
+			} else {
+				src, err = source.NewGit(c.Git)
 			}
-		}
-		field := "channels." + ch.Name + ".track"
-		if _, ok := ch.Components[c.Name]; ok {
-			field = "channels." + ch.Name + ".components." + c.Name
-		}
-		return at(cfg, field, fmt.Errorf("component %s: %w", c.Name, err))
-	})
-	if err != nil {
+			if err == nil {
+				if results[i], err = observe(gctx, src, c); err == nil {
+					return nil
+				}
+			}
+			field := "channels." + ch.Name + ".track"
+			if _, ok := ch.Components[c.Name]; ok {
+				field = "channels." + ch.Name + ".components." + c.Name
+			}
+			return at(cfg, field, fmt.Errorf("component %s: %w", c.Name, err))
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	observed := make(map[string]channel.Observed, len(comps))
@@ -293,8 +306,17 @@ func observe(ctx context.Context, src source.Source, c channel.Component) (chann
 		if err != nil {
 			return obs, err
 		}
-		for _, t := range tags {
-			obs.Tags = append(obs.Tags, channel.Tag{Name: t.Name, Commit: t.Commit})
+		obs.Tags = make([]channel.Tag, len(tags))
+		for i, t := range tags {
+			obs.Tags[i] = channel.Tag{Name: t.Name, Commit: t.Commit}
+		}
+		// Pick the highest tag here, per component and concurrently with the
+		// other components' listings, rather than for all of them in a row
+		// in channel.Resolve (2,000 tags are 2,000 versions to parse). The
+		// pick is channel's own, which Resolve repeats over the winner; without
+		// one, Resolve gets every tag, to say why none matched.
+		if best, _, err := channel.HighestTag(c.TagPrefix, c.Policy.Semver, c.Policy.Prerelease, obs.Tags); err == nil {
+			obs.Tags = []channel.Tag{best}
 		}
 	case channel.KindPin:
 		sha, err := src.Commit(ctx, c.Policy.Pin)

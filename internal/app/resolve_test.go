@@ -86,7 +86,7 @@ func TestResolveDevEveryOutput(t *testing.T) {
 		for _, want := range []string{
 			"org.opencontainers.image.version=" + o["version"],
 			"org.opencontainers.image.revision=" + strings.Repeat("e", 40),
-			"org.opencontainers.image.source=https://github.com/acme/elemental",
+			"org.opencontainers.image.source=" + w.gh.ServerURL() + "/acme/elemental",
 			"org.opencontainers.image.created=2026-11-22T01:15:00Z",
 			"org.opencontainers.image.title=elemental",
 			"dev.ladder.lock-digest=" + l.Digest(),

@@ -149,7 +149,7 @@ func (w *world) runWith(t *testing.T, name string, inputs, extra map[string]stri
 	meta := actiontest.LoadActionYAML(t, filepath.Join("..", "..", "actions", name, "action.yml"))
 	env := map[string]string{
 		"GITHUB_API_URL":    w.gh.URL(),
-		"GITHUB_SERVER_URL": "https://github.com",
+		"GITHUB_SERVER_URL": w.gh.ServerURL(),
 		"GITHUB_WORKSPACE":  w.ws,
 		"GITHUB_REPOSITORY": "acme/elemental",
 		"GITHUB_SHA":        strings.Repeat("e", 40),

@@ -377,7 +377,7 @@ func setRef(r *repo, ref, sha string) {
 	if b, ok := strings.CutPrefix(ref, "refs/heads/"); ok {
 		r.branches[b] = sha
 	} else if t, ok := strings.CutPrefix(ref, "refs/tags/"); ok {
-		r.tags[t] = sha
+		r.setTag(t, sha)
 	}
 }
 
@@ -473,7 +473,7 @@ func (c *call) deleteRef() *response {
 	if b, ok := strings.CutPrefix(name, "refs/heads/"); ok {
 		delete(r.branches, b)
 	} else {
-		delete(r.tags, strings.TrimPrefix(name, "refs/tags/"))
+		r.deleteTag(strings.TrimPrefix(name, "refs/tags/"))
 	}
 	return &response{status: http.StatusNoContent}
 }

@@ -11,6 +11,10 @@
 // 304 not counted) GitHub uses. Tests script faults (a status, a dropped
 // connection, a function run before the answer) with Inject.
 //
+// It also serves every repository's refs over git's smart HTTP protocol
+// (v2 ls-refs, and v0's advertisement) at ServerURL, as GITHUB_SERVER_URL
+// would; see git.go.
+//
 // A Server is safe for concurrent use. Seeding methods panic on programmer
 // errors (an unknown repository or commit), as a test helper should.
 //
@@ -182,7 +186,10 @@ type Request struct {
 	Path   string // escaped path, without the prefix
 	Query  string // raw query
 	Route  string // e.g. "GET /repos/{owner}/{repo}/tags"; "" when no route matched
-	Status int    // 0 for a dropped connection
+	// Git is true for git's smart HTTP (RouteGitInfoRefs, RouteGitUploadPack),
+	// false for the REST API and raw downloads.
+	Git    bool
+	Status int // 0 for a dropped connection
 	Time   time.Time
 }
 
@@ -273,6 +280,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	escaped := r.URL.EscapedPath()
+	if route, fullName, ok := gitRoute(r.Method, escaped); ok { // git lives at the server's root, not under the API prefix
+		body, err := gitBody(r)
+		if err != nil {
+			s.finish(w, r, escaped, route, gitText(http.StatusBadRequest, "ghsim: reading the request body: "+err.Error()))
+			return
+		}
+		if _, answered := s.fault(w, r, escaped, route); answered {
+			return
+		}
+		s.sleep()
+		s.finish(w, r, escaped, route, s.handleGit(r, route, fullName, body))
+		return
+	}
 	if s.prefix != "" {
 		if escaped != s.prefix && !strings.HasPrefix(escaped, s.prefix+"/") {
 			s.finish(w, r, escaped, "", apiError(http.StatusNotFound, "Not Found"))
@@ -294,28 +314,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	stale := false
-	if f := s.takeFault(r.Method, escaped); f != nil {
-		stale = f.Stale
-		if f.Before != nil {
-			f.Before()
-		}
-		if f.Drop {
-			s.sleep()
-			s.record(r, escaped, routeName, 0)
-			if hj, ok := w.(http.Hijacker); ok {
-				if conn, _, err := hj.Hijack(); err == nil {
-					conn.Close()
-					return
-				}
-			}
-			panic(http.ErrAbortHandler)
-		}
-		if f.Status != 0 {
-			s.sleep()
-			s.finish(w, r, escaped, routeName, s.faultResponse(r, f))
-			return
-		}
+	stale, answered := s.fault(w, r, escaped, routeName)
+	if answered {
+		return
 	}
 	s.sleep()
 
@@ -326,6 +327,36 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{s: s, r: r, params: params, body: body, query: r.URL.Query(),
 		api: "http://" + r.Host + s.prefix, host: "http://" + r.Host, stale: stale}
 	s.finish(w, r, escaped, routeName, s.handle(c, rt))
+}
+
+// fault applies the first injected fault the request matches, if any: it
+// reports whether the fault asks for a stale read, and whether it answered
+// the request (a status or a dropped connection).
+func (s *Server) fault(w http.ResponseWriter, r *http.Request, escaped, routeName string) (stale, answered bool) {
+	f := s.takeFault(r.Method, escaped)
+	if f == nil {
+		return false, false
+	}
+	if f.Before != nil {
+		f.Before()
+	}
+	if f.Drop {
+		s.sleep()
+		s.record(r, escaped, routeName, 0)
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return f.Stale, true
+			}
+		}
+		panic(http.ErrAbortHandler)
+	}
+	if f.Status != 0 {
+		s.sleep()
+		s.finish(w, r, escaped, routeName, s.faultResponse(r, f))
+		return f.Stale, true
+	}
+	return f.Stale, false
 }
 
 func (s *Server) sleep() {
@@ -414,13 +445,15 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, path, route stri
 	if h.Get("Content-Type") == "" && len(resp.body) > 0 {
 		h.Set("Content-Type", "application/json; charset=utf-8")
 	}
-	if h.Get("X-Ratelimit-Limit") == "" {
-		s.mu.Lock()
-		s.rateHeadersInto(h, "")
-		s.mu.Unlock()
+	if !isGitRoute(route) {
+		if h.Get("X-Ratelimit-Limit") == "" {
+			s.mu.Lock()
+			s.rateHeadersInto(h, "")
+			s.mu.Unlock()
+		}
+		h.Set("X-GitHub-Api-Version-Selected", "2022-11-28")
+		h.Set("X-GitHub-Media-Type", "github.v3; format=json")
 	}
-	h.Set("X-GitHub-Api-Version-Selected", "2022-11-28")
-	h.Set("X-GitHub-Media-Type", "github.v3; format=json")
 	h.Set("X-GitHub-Request-Id", fmt.Sprintf("SIM:%d", s.reqID.Add(1)))
 	h.Set("Date", s.now().UTC().Format(http.TimeFormat))
 	status := resp.status
@@ -443,7 +476,7 @@ func (s *Server) record(r *http.Request, path, route string, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.log = append(s.log, Request{Method: r.Method, Path: path, Query: r.URL.RawQuery,
-		Route: route, Status: status, Time: s.now()})
+		Route: route, Git: isGitRoute(route), Status: status, Time: s.now()})
 	s.counts[route]++
 }
 

@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -45,7 +46,8 @@ type repo struct {
 	defaultBranch string
 	commits       map[string]*commit
 	branches      map[string]string     // branch -> commit
-	tags          map[string]string     // tag name -> commit or tag object
+	tags          map[string]string     // tag name -> commit or tag object; change through setTag, deleteTag
+	tagRefs       []gitRef              // nil until sortedTagRefs; never changed in place
 	tagObjs       map[string]*tagObject // tag object sha -> object
 	blobs         map[string][]byte
 	trees         map[string]map[string]string // tree sha -> path -> blob sha (never changed once stored)
@@ -55,6 +57,35 @@ type repo struct {
 }
 
 func (r *repo) fullName() string { return r.owner + "/" + r.name }
+
+func (r *repo) setTag(name, sha string) {
+	r.tags[name] = sha
+	r.tagRefs = nil
+}
+
+func (r *repo) deleteTag(name string) {
+	delete(r.tags, name)
+	r.tagRefs = nil
+}
+
+// sortedTagRefs is the tags as git advertises them, sorted by name, peeled;
+// built once per state of the tags (git keeps its refs sorted too). Callers
+// hold s.mu, and may keep and read the slice after releasing it: it is never
+// changed, only replaced.
+func (r *repo) sortedTagRefs() []gitRef {
+	if r.tagRefs == nil {
+		r.tagRefs = make([]gitRef, 0, len(r.tags))
+		for t, sha := range r.tags {
+			ref := gitRef{dir: "refs/tags/", short: t, oid: sha}
+			if p := r.peel(sha); p != sha {
+				ref.peeled = p
+			}
+			r.tagRefs = append(r.tagRefs, ref)
+		}
+		slices.SortFunc(r.tagRefs, func(a, b gitRef) int { return strings.Compare(a.short, b.short) })
+	}
+	return r.tagRefs
+}
 
 type commit struct {
 	sha, message      string
@@ -294,7 +325,7 @@ func (s *Server) Tag(fullName, name, ref string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.mustRepo(fullName)
-	r.tags[name] = s.mustCommit(r, ref).sha
+	r.setTag(name, s.mustCommit(r, ref).sha)
 }
 
 // AnnotatedTag creates a tag object named name with message, whose target is
@@ -310,7 +341,7 @@ func (s *Server) AnnotatedTag(fullName, name, ref, message string) string {
 	sha := gitHash("tag", []byte(fmt.Sprintf("object %s\ntype commit\ntag %s\ntagger %s <%s> %d +0000\n\n%s",
 		c.sha, name, tagger.Name, tagger.Email, tagger.Date.Unix(), message)))
 	r.tagObjs[sha] = &tagObject{sha: sha, tag: name, message: message, object: c.sha, objectType: "commit", tagger: tagger}
-	r.tags[name] = sha
+	r.setTag(name, sha)
 	return sha
 }
 

@@ -5,134 +5,105 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/google/go-github/v60/github"
 )
 
-// GitHub reads a `repo:` component through the GitHub REST API.
+// GitHub reads a `repo:` component: branch heads, tag listings and tag pins
+// through git's smart HTTP protocol at the server (GitHTTP: at most two
+// requests whatever the number of tags, none from the REST API's rate
+// limit), and only what git cannot answer through the REST API: whether a
+// commit pinned by SHA exists.
 type GitHub struct {
-	client      *github.Client
+	rest        *github.Client
+	git         *GitHTTP
 	owner, name string
 }
 
 var repoRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 var fullSHARE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
-// NewGitHub returns a source for repo ("owner/name") read with client.
-func NewGitHub(client *github.Client, repo string) (*GitHub, error) {
+// NewGitHub returns a source for repo ("owner/name"), listed through git
+// and read through rest.
+func NewGitHub(rest *github.Client, git *GitHTTP, repo string) (*GitHub, error) {
 	if !repoRE.MatchString(repo) {
 		return nil, fmt.Errorf("repository %q is not owner/name", repo)
 	}
+	if rest == nil || git == nil {
+		return nil, errors.New("NewGitHub needs a REST client and a git client")
+	}
 	owner, name, _ := strings.Cut(repo, "/")
-	return &GitHub{client: client, owner: owner, name: name}, nil
+	return &GitHub{rest: rest, git: git, owner: owner, name: name}, nil
 }
 
 func (g *GitHub) repo() string { return g.owner + "/" + g.name }
 
-// Branch returns the head commit of branch: one request, answered with just the
-// SHA (application/vnd.github.sha).
+// Branch returns the head commit of branch: one ls-refs for refs/heads/BRANCH.
 func (g *GitHub) Branch(ctx context.Context, branch string) (string, error) {
-	sha, err := g.commitSHA(ctx, "heads/"+branch)
+	ref := "refs/heads/" + branch
+	refs, err := g.git.LsRefs(ctx, g.repo(), ref)
 	if err != nil {
-		return "", fmt.Errorf("%s: branch %q: %w", g.repo(), branch, err)
+		return "", fmt.Errorf("branch %q: %w", branch, err)
 	}
-	return sha, nil
+	for _, r := range refs {
+		if r.Name == ref {
+			return r.Commit(), nil
+		}
+	}
+	return "", fmt.Errorf("branch %q not found in %s: %w", branch, g.repo(), ErrNotFound)
 }
 
-// Tags lists every tag with the prefix, 100 per page; the tags API gives each
-// tag's commit, so annotated tags cost nothing extra. The first page's Link
-// header says how many pages there are; the rest are fetched concurrently
-// (the HTTP client bounds how many requests are in flight in all), so 500
-// tags cost 5 requests and 2 round trips.
+// Tags lists the tags whose name starts with prefix, peeled, sorted by name:
+// one ls-refs for refs/tags/PREFIX, however many tags there are.
 func (g *GitHub) Tags(ctx context.Context, prefix string) ([]Tag, error) {
-	first, resp, err := g.listTags(ctx, 1)
+	refs, err := g.git.LsRefs(ctx, g.repo(), "refs/tags/"+prefix)
 	if err != nil {
-		return nil, fmt.Errorf("%s: listing tags: %w", g.repo(), classify(err))
+		return nil, fmt.Errorf("listing tags: %w", err)
 	}
-	pages := [][]tagEntry{first}
-	switch {
-	case resp.LastPage > 1:
-		rest := make([][]tagEntry, resp.LastPage-1)
-		errs := make([]error, len(rest))
-		var wg sync.WaitGroup
-		for i := range rest {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				page, _, err := g.listTags(ctx, i+2)
-				rest[i], errs[i] = page, err
-			}()
+	tags := make([]Tag, 0, len(refs))
+	for _, r := range refs {
+		name, ok := strings.CutPrefix(r.Name, "refs/tags/")
+		if !ok || strings.HasSuffix(name, "^{}") || !strings.HasPrefix(name, prefix) {
+			continue
 		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			return nil, fmt.Errorf("%s: listing tags: %w", g.repo(), classify(err))
-		}
-		pages = append(pages, rest...)
-	case resp.NextPage != 0:
-		// No "last" link: walk the pages in order.
-		for next := resp.NextPage; next != 0; next = resp.NextPage {
-			page, r, err := g.listTags(ctx, next)
-			if err != nil {
-				return nil, fmt.Errorf("%s: listing tags: %w", g.repo(), classify(err))
-			}
-			pages, resp = append(pages, page), r
-		}
+		tags = append(tags, Tag{Name: name, Commit: r.Commit()})
 	}
-	var out []Tag
-	for _, page := range pages {
-		for _, t := range page {
-			if strings.HasPrefix(t.Name, prefix) {
-				out = append(out, Tag{Name: t.Name, Commit: t.Commit.SHA})
-			}
-		}
-	}
-	return out, nil
+	return tags, nil
 }
 
-// tagEntry is the part of a GET /repos/{owner}/{repo}/tags entry ladder
-// reads; decoding only it keeps 500 tags cheap.
-type tagEntry struct {
-	Name   string `json:"name"`
-	Commit struct {
-		SHA string `json:"sha"`
-	} `json:"commit"`
-}
-
-// listTags reads one page of 100 tags.
-func (g *GitHub) listTags(ctx context.Context, page int) ([]tagEntry, *github.Response, error) {
-	u := fmt.Sprintf("repos/%s/%s/tags?per_page=100&page=%d", url.PathEscape(g.owner), url.PathEscape(g.name), page)
-	req, err := g.client.NewRequest(http.MethodGet, u, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	var out []tagEntry
-	resp, err := g.client.Do(ctx, req, &out)
-	if err != nil {
-		return nil, resp, err
-	}
-	return out, resp, nil
-}
-
-// Commit resolves a pin: a tag name or a full commit SHA, which must exist.
-// GitHub documents the commits endpoint's ref as a SHA, heads/BRANCH or tags/TAG.
+// Commit resolves a pin. A tag name (refs/tags/ optional) is listed through
+// git and peeled; a full commit SHA is looked up through the REST API, which
+// says whether the repository holds it (git's protocol only lists refs).
 func (g *GitHub) Commit(ctx context.Context, ref string) (string, error) {
-	q := ref
-	if !fullSHARE.MatchString(ref) {
-		q = "tags/" + ref
+	if fullSHARE.MatchString(strings.ToLower(ref)) {
+		sha, err := g.commitSHA(ctx, strings.ToLower(ref))
+		if err != nil {
+			return "", fmt.Errorf("%s: pin %q: %w", g.repo(), ref, err)
+		}
+		return sha, nil
 	}
-	sha, err := g.commitSHA(ctx, q)
+	name := strings.TrimPrefix(ref, "refs/tags/")
+	full := "refs/tags/" + name
+	refs, err := g.git.LsRefs(ctx, g.repo(), full)
 	if err != nil {
-		return "", fmt.Errorf("%s: pin %q: %w", g.repo(), ref, err)
+		return "", fmt.Errorf("pin %q: %w", ref, err)
 	}
-	return sha, nil
+	for _, r := range refs {
+		if r.Name == full {
+			return r.Commit(), nil
+		}
+	}
+	hint := ""
+	if isHex(ref) && len(ref) >= 4 {
+		hint = " (a commit pin must be a full 40-hex SHA)"
+	}
+	return "", fmt.Errorf("pin %q: tag %q not found in %s%s: %w", ref, name, g.repo(), hint, ErrNotFound)
 }
 
 func (g *GitHub) commitSHA(ctx context.Context, ref string) (string, error) {
-	sha, _, err := g.client.Repositories.GetCommitSHA1(ctx, g.owner, g.name, ref, "")
+	sha, _, err := g.rest.Repositories.GetCommitSHA1(ctx, g.owner, g.name, ref, "")
 	if err != nil {
 		return "", classify(err)
 	}

@@ -1,4 +1,5 @@
-// Package source is where refs come from: the GitHub REST API for `repo:`
+// Package source is where refs come from: git's smart HTTP protocol at the
+// GitHub server (and its REST API for commit pins) for `repo:`
 // components and the git protocol for `git:` components. It gathers the plain
 // values the pure channel package decides over.
 package source
