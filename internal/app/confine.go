@@ -130,11 +130,17 @@ func readRegular(root *os.Root, name string) (data []byte, ok bool, err error) {
 // hands the next; one naming a commit its repository lacks would publish a
 // bundle no one can build.
 func (r *run) lockCommitsExist(ctx context.Context, sec secrets, l lock.Lock) error {
-	var gh *github.Client
+	var (
+		gh  *github.Client
+		git *source.GitHTTP // asked nothing: a commit by SHA is a REST question
+	)
 	for _, e := range l.Components {
 		if e.Repo != "" {
 			var err error
 			if gh, err = r.github(sec); err != nil {
+				return err
+			}
+			if git, err = r.gitRefs(sec); err != nil {
 				return err
 			}
 			break
@@ -146,7 +152,7 @@ func (r *run) lockCommitsExist(ctx context.Context, sec secrets, l lock.Lock) er
 		var err error
 		where := e.Repo
 		if e.Repo != "" {
-			src, err = source.NewGitHub(gh, e.Repo)
+			src, err = source.NewGitHub(gh, git, e.Repo)
 		} else {
 			where = "its git remote" // the URL may hold credentials: the source names it without them
 			var g *source.Git

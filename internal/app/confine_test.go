@@ -273,7 +273,7 @@ func TestBuildFilesKeepTheEnvironmentOutOfABundle(t *testing.T) {
 	w.gh.AddToken(token, map[string]string{"*": "read", "acme/elemental": "write"})
 	env := map[string]string{
 		"GITHUB_API_URL":    w.gh.URL(),
-		"GITHUB_SERVER_URL": "https://github.com",
+		"GITHUB_SERVER_URL": w.gh.ServerURL(),
 		"GITHUB_WORKSPACE":  w.ws,
 		"GITHUB_REPOSITORY": "acme/elemental",
 		"GITHUB_SHA":        strings.Repeat("e", 40),

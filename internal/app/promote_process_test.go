@@ -70,7 +70,7 @@ func TestPromoteConcurrentProcesses(t *testing.T) {
 				"HOME=" + home,
 				"GITHUB_WORKSPACE=" + w.ws,
 				"GITHUB_REPOSITORY=acme/elemental",
-				"GITHUB_SERVER_URL=https://github.com",
+				"GITHUB_SERVER_URL=" + w.gh.ServerURL(),
 				"GITHUB_API_URL=" + w.gh.URL(),
 				fmt.Sprintf("GITHUB_ACTOR=job-%d", i),
 				fmt.Sprintf("GITHUB_RUN_ID=%d", 100+i),
