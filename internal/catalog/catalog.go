@@ -79,7 +79,8 @@ type Input struct {
 // Source is one configured OLM channel and the ladder stream behind it.
 type Source struct {
 	Channel string // OLM channel name
-	Stream  string // the ledger's stream key it follows: label:NAME or channel:NAME
+	Follows string // the ladder label or channel it follows, as configured
+	Stream  string // its stream key in the ledger (label:NAME or channel:NAME); "" when Follows names neither
 	// Entries is the stream's upgrade graph (graph.Graph.Entries: tail
 	// first, head last, each with its version, digest, replaces and skips).
 	// Empty when the stream never moved or names nothing.
@@ -227,7 +228,7 @@ func Build(in Input) (*Catalog, error) {
 		if s.Channel == in.DefaultChannel && s.Channel != "" {
 			defaultFound = true
 			if len(s.Entries) == 0 {
-				bad.add("default channel %q: %s has no bundles yet, and OLM refuses a package whose default channel is empty", s.Channel, describeStream(s.Stream))
+				bad.add("default channel %q: %s, and OLM refuses a package whose default channel is empty", s.Channel, emptyReason(s))
 			}
 		}
 	}
@@ -256,7 +257,7 @@ func Build(in Input) (*Catalog, error) {
 	for _, s := range sources {
 		if len(s.Entries) == 0 {
 			if s.Channel != in.DefaultChannel {
-				cat.Notes = append(cat.Notes, fmt.Sprintf("channel %q is left out: %s has no bundles yet (OLM refuses an empty channel)", s.Channel, describeStream(s.Stream)))
+				cat.Notes = append(cat.Notes, fmt.Sprintf("channel %q is left out: %s (OLM refuses an empty channel)", s.Channel, emptyReason(s)))
 			}
 			continue
 		}
@@ -355,14 +356,22 @@ func deprecations(in Input, channels []Channel) *Deprecation {
 	return &Deprecation{Schema: SchemaDeprecation, Package: in.Package, Entries: entries}
 }
 
+// emptyReason says why source s has no entries.
+func emptyReason(s Source) string {
+	switch {
+	case s.Stream != "":
+		return describeStream(s.Stream) + " has no bundles yet"
+	case s.Follows != "":
+		return fmt.Sprintf("it follows %q, which is neither a ladder label nor a channel", s.Follows)
+	}
+	return "it follows no ladder label or channel"
+}
+
 // describeStream names a stream key for a person: label:current is
 // "ladder label current".
 func describeStream(key string) string {
 	kind, name, ok := strings.Cut(key, ":")
 	if !ok || name == "" {
-		if key == "" {
-			return "no ladder label or channel"
-		}
 		return fmt.Sprintf("ladder stream %q", key)
 	}
 	return fmt.Sprintf("ladder %s %s", kind, name)

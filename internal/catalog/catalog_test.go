@@ -218,18 +218,20 @@ func TestBuild(t *testing.T) {
 			name: "an empty non-default channel is left out, with a note",
 			input: func(t testing.TB) catalog.Input {
 				in := S4(t)
-				in.Sources = append(in.Sources, catalog.Source{Channel: "nightly", Stream: "label:nightly"}, catalog.Source{Channel: "typo"})
+				in.Sources = append(in.Sources, catalog.Source{Channel: "nightly", Follows: "nightly", Stream: "label:nightly"},
+					catalog.Source{Channel: "typo", Follows: "curent"}, catalog.Source{Channel: "unset"})
 				return in
 			},
 			check: func(t *testing.T, c *catalog.Catalog) {
 				for _, ch := range c.Channels {
-					if ch.Name == "nightly" || ch.Name == "typo" {
+					if ch.Name == "nightly" || ch.Name == "typo" || ch.Name == "unset" {
 						t.Errorf("empty channel %q is in the catalog", ch.Name)
 					}
 				}
 				want := []string{
 					`channel "nightly" is left out: ladder label nightly has no bundles yet (OLM refuses an empty channel)`,
-					`channel "typo" is left out: no ladder label or channel has no bundles yet (OLM refuses an empty channel)`,
+					`channel "typo" is left out: it follows "curent", which is neither a ladder label nor a channel (OLM refuses an empty channel)`,
+					`channel "unset" is left out: it follows no ladder label or channel (OLM refuses an empty channel)`,
 				}
 				if !reflect.DeepEqual(c.Notes, want) {
 					t.Errorf("notes\n got %q\nwant %q", c.Notes, want)
@@ -320,6 +322,15 @@ func TestBuildRefuses(t *testing.T) {
 				return in
 			},
 			want: []string{`default channel "stable": ladder label production has no bundles yet, and OLM refuses a package whose default channel is empty`},
+		},
+		{
+			name: "default channel follows nothing",
+			input: func(t testing.TB) catalog.Input {
+				in := ok(t)
+				in.Sources[0] = catalog.Source{Channel: "stable", Follows: "prodution"}
+				return in
+			},
+			want: []string{`default channel "stable": it follows "prodution", which is neither a ladder label nor a channel, and OLM refuses a package whose default channel is empty`},
 		},
 		{
 			name: "channel configured twice",
