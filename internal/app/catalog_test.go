@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ladder-release/ladder/internal/action/actiontest"
 	"github.com/ladder-release/ladder/internal/catalog"
 	"github.com/ladder-release/ladder/internal/graph"
 	"github.com/ladder-release/ladder/internal/testutil/opm"
@@ -309,5 +310,72 @@ func decodeMessages(t *testing.T, format, out string) []string {
 			t.Fatalf("not YAML: %v\n%s", err, out)
 		}
 		add(d)
+	}
+}
+
+// TestStoryS7CatalogFromTheGitHubLedger: story S7 end to end, on the GitHub
+// ledger. build-bundle publishes A, B, C, D into dev, promote-label moves
+// stage through all four and production from A straight to D; then `ladder
+// catalog`, run as a person would (GITHUB_REPOSITORY and a token), prints a
+// catalog in which production's D replaces A, skips B and C with the range
+// >=A <D, every image is the bundle's digest in the registry, and
+// operator-registry accepts it.
+func TestStoryS7CatalogFromTheGitHubLedger(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	clk := newClock()
+	cfg := w.promoteConfig("github", "  stage: {from: dev}\n  production: {from: stage}\n", "") + `export:
+  olm:
+    package: elemental-operator
+    channels: {stable: production, candidate: stage, dev: dev}
+    default-channel: stable
+`
+	w.writeConfig(t, cfg)
+	versions := []string{"1.0.0", "1.1.0", "1.2.0", "1.3.0"}
+	digests := map[string]string{}
+	for _, v := range versions {
+		digests[v] = publishDev(t, w, clk, v)
+		clk.Advance(time.Minute)
+		promoteWant(t, w, clk, map[string]string{"label": "stage", "from": v}, 0, "promoted")
+		clk.Advance(time.Minute)
+	}
+	for _, v := range []string{"1.0.0", "1.3.0"} {
+		promoteWant(t, w, clk, map[string]string{"label": "production", "from": v}, 0, "promoted")
+		clk.Advance(time.Minute)
+	}
+
+	env := map[string]string{
+		"GITHUB_WORKSPACE":  w.ws,
+		"GITHUB_REPOSITORY": "acme/elemental",
+		"GITHUB_API_URL":    w.gh.URL(),
+		"GITHUB_TOKEN":      actiontest.Token,
+	}
+	res := runCatalog(t, env)
+	if res.code != ExitOK {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	for _, want := range []string{
+		`"name": "elemental-operator.v1.3.0",
+            "replaces": "elemental-operator.v1.0.0",
+            "skips": [
+                "elemental-operator.v1.1.0",
+                "elemental-operator.v1.2.0"
+            ],
+            "skipRange": ">=1.0.0 <1.3.0"`,
+		`"name": "elemental-operator.v1.3.0",
+            "replaces": "elemental-operator.v1.2.0"
+        }`,
+		`"defaultChannel": "stable"`,
+	} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("the catalog lacks\n%s\n---\n%s", want, res.stdout)
+		}
+	}
+	for _, v := range versions {
+		if img := `"image": "` + w.repo() + "@" + digests[v] + `"`; !strings.Contains(res.stdout, img) {
+			t.Errorf("the catalog lacks %s", img)
+		}
+	}
+	if err := opm.Validate(t, map[string][]byte{"elemental-operator/catalog.json": []byte(res.stdout)}); err != nil {
+		t.Errorf("operator-registry refuses the catalog: %v\n%s", err, res.stdout)
 	}
 }
