@@ -1,15 +1,12 @@
 package app
 
 import (
+	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/ladder-release/ladder/internal/action"
 	"github.com/ladder-release/ladder/internal/catalog"
@@ -27,10 +24,9 @@ import (
 //
 // Inside GitHub Actions stdout is read for workflow commands, and the
 // catalog may carry ledger text (the reason a stream was retired), so
-// neither "::" nor "##[" is written: in JSON the two are escaped inside
-// strings (statusJSONDefang), in YAML the strings holding them are written
-// double-quoted with the same characters as \x escapes. Either way the
-// output decodes to the same catalog.
+// neither "::" nor "##[" is written: they are escaped inside strings
+// (statusJSONDefang), in YAML as in JSON, and the output still decodes to
+// the same catalog.
 
 // catalogFlags are the flags `ladder catalog` takes.
 var catalogFlags = []string{"config", "format"}
@@ -93,21 +89,29 @@ func catalogCommand(ctx context.Context, r *run) error {
 	for _, n := range cat.Notes {
 		fmt.Fprintf(r.deps.Stderr, "ladder catalog: note: %s\n", n)
 	}
-	runner := r.getenv("GITHUB_ACTIONS") == "true"
-	var b bytes.Buffer
-	if o.yaml {
-		err = writeCatalogYAML(&b, cat, runner)
-	} else {
-		err = cat.WriteJSON(&b)
+	return printCatalog(r.deps.Stdout, cat, o.yaml, r.getenv("GITHUB_ACTIONS") == "true")
+}
+
+// printCatalog writes cat as JSON or YAML. In a runner (see catalogCommand)
+// "::" and "##[" are escaped the JSON way; in YAML too, since they only
+// occur inside its double-quoted strings (catalog.WriteYAML).
+func printCatalog(w io.Writer, cat *catalog.Catalog, asYAML, runner bool) error {
+	write := cat.WriteJSON
+	if asYAML {
+		write = cat.WriteYAML
 	}
-	if err != nil {
+	if !runner {
+		bw := bufio.NewWriterSize(w, 64<<10)
+		if err := write(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
 		return err
 	}
-	out := b.String()
-	if runner && !o.yaml {
-		out = statusJSONDefang(out)
-	}
-	_, err = io.WriteString(r.deps.Stdout, out)
+	_, err := io.WriteString(w, statusJSONDefang(b.String()))
 	return err
 }
 
@@ -136,56 +140,4 @@ func catalogInput(cfg *config.Config, doc *ledger.Document) (catalog.Input, erro
 	// Retirement (ladder retire) is not recorded in the ledger yet: no
 	// stream is retired, and the catalog has no olm.deprecations.
 	return in, nil
-}
-
-// writeCatalogYAML writes each object of cat as a YAML document after
-// "---", keys in the order of the JSON. With defang, a string holding "::"
-// or "##[" is written double-quoted with its second ':' or '#' as a \x
-// escape, so the output holds neither sequence (see catalogCommand).
-func writeCatalogYAML(w io.Writer, cat *catalog.Catalog, defang bool) error {
-	for _, obj := range cat.Objects() {
-		var js bytes.Buffer
-		enc := json.NewEncoder(&js)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(obj); err != nil {
-			return err
-		}
-		var doc yaml.Node
-		if err := yaml.Unmarshal(js.Bytes(), &doc); err != nil {
-			return err
-		}
-		yamlBlock(&doc, defang)
-		var out bytes.Buffer
-		ye := yaml.NewEncoder(&out)
-		ye.SetIndent(2)
-		if err := ye.Encode(&doc); err != nil {
-			return err
-		}
-		if err := ye.Close(); err != nil {
-			return err
-		}
-		text := out.String()
-		if defang {
-			text = strings.ReplaceAll(text, "::", `:\x3a`)
-			text = strings.ReplaceAll(text, "##[", `#\x23[`)
-		}
-		if _, err := io.WriteString(w, "---\n"+text); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// yamlBlock turns the flow style a JSON document decodes to into block
-// style, leaving quoting to the encoder, except that with defang a string
-// holding "::" or "##[" is double-quoted: only inside double quotes can its
-// characters be escaped.
-func yamlBlock(n *yaml.Node, defang bool) {
-	n.Style = 0
-	if n.Kind == yaml.ScalarNode && defang && (strings.Contains(n.Value, "::") || strings.Contains(n.Value, "##[")) {
-		n.Style = yaml.DoubleQuotedStyle
-	}
-	for _, c := range n.Content {
-		yamlBlock(c, defang)
-	}
 }

@@ -245,18 +245,11 @@ func TestCatalogInActions(t *testing.T) {
 	for _, format := range []string{"json", "yaml"} {
 		t.Run(format, func(t *testing.T) {
 			var raw, safe bytes.Buffer
-			if format == "json" {
-				if err := cat.WriteJSON(&raw); err != nil {
-					t.Fatal(err)
-				}
-				safe.WriteString(statusJSONDefang(raw.String()))
-			} else {
-				if err := writeCatalogYAML(&raw, cat, false); err != nil {
-					t.Fatal(err)
-				}
-				if err := writeCatalogYAML(&safe, cat, true); err != nil {
-					t.Fatal(err)
-				}
+			if err := printCatalog(&raw, cat, format == "yaml", false); err != nil {
+				t.Fatal(err)
+			}
+			if err := printCatalog(&safe, cat, format == "yaml", true); err != nil {
+				t.Fatal(err)
 			}
 			if len(statusRunnerProcessed(raw.String())) == 0 {
 				t.Fatalf("the fixture forges no command without the guard, the test proves nothing:\n%s", raw.String())

@@ -297,23 +297,19 @@ func Build(in Input) (*Catalog, error) {
 		return nil, bad
 	}
 
-	names := make([]string, 0, len(digests))
-	for v := range digests {
-		names = append(names, v)
-	}
-	sort.Slice(names, func(i, j int) bool { return BundleName(in.Package, names[i]) < BundleName(in.Package, names[j]) })
-	cat.Bundles = make([]Bundle, len(names))
-	for i, v := range names {
+	cat.Bundles = make([]Bundle, 0, len(digests))
+	for v, d := range digests {
 		value, err := json.Marshal(PackageProperty{PackageName: in.Package, Version: v})
 		if err != nil {
 			return nil, err
 		}
-		cat.Bundles[i] = Bundle{
+		cat.Bundles = append(cat.Bundles, Bundle{
 			Schema: SchemaBundle, Name: BundleName(in.Package, v), Package: in.Package,
-			Image:      in.Registry + "@" + digests[v],
+			Image:      in.Registry + "@" + d,
 			Properties: []Property{{Type: PropertyPackage, Value: value}},
-		}
+		})
 	}
+	sort.Slice(cat.Bundles, func(i, j int) bool { return cat.Bundles[i].Name < cat.Bundles[j].Name })
 
 	if dep := deprecations(in, cat.Channels); dep != nil {
 		cat.Deprecations = []Deprecation{*dep}

@@ -171,3 +171,28 @@ func dedupRuns(s []string) []string {
 	}
 	return out
 }
+
+// TestOperatorRegistryReadsTheYAML: operator-registry (whose YAML reader is
+// YAML 1.1, sigs.k8s.io/yaml) reads WriteYAML's output as the catalog
+// WriteJSON writes, whatever the strings hold, and accepts it.
+func TestOperatorRegistryReadsTheYAML(t *testing.T) {
+	c := trickyCatalog(t)
+	var js, ys bytes.Buffer
+	if err := c.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteYAML(&ys); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{"hive-operator/catalog.yaml": ys.Bytes()}
+	if err := opm.Validate(t, files); err != nil {
+		t.Fatalf("operator-registry refuses the YAML catalog: %v", err)
+	}
+	rendered, err := opm.Render(t, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(rendered, js.Bytes()) {
+		t.Errorf("opm reads the YAML as another catalog than the JSON:\n--- opm render of the YAML\n%s\n--- WriteJSON\n%s", rendered, js.Bytes())
+	}
+}
