@@ -63,6 +63,7 @@ var commands = map[string]command{
 	"schema":           {run: schema, usage: "print the config's JSON Schema"},
 	"version":          {run: printVersion, usage: "print ladder's version"},
 	"status":           {run: statusCommand, usage: "every channel and label: version, since when, gates, holds (--json, --history NAME)"},
+	"catalog":          {run: catalogCommand, usage: "print the export.olm OLM file-based catalog generated from the ledger (--format json|yaml)"},
 	"demo":             {run: demoCommand, usage: "run story S1 end to end in-process: registry, GitHub simulator, all four actions (--keep)"},
 }
 
@@ -258,6 +259,7 @@ func parseFlags(args []string, isBool func(string) bool) (flags map[string]strin
 var flagValues = map[string][2]string{
 	"config":  {"a value", "PATH"},
 	"history": {"a label or channel name", "NAME"},
+	"format":  {"json or yaml", "json|yaml"},
 }
 
 // needsValue is the error about a flag given without a value.

@@ -1046,6 +1046,319 @@ cascade:
 			},
 		},
 		{
+			name: "export not a mapping",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components:
+  app: {repo: acme/app}
+channels:
+  dev: {track: {branch: main}}
+labels:
+  current: {from: dev}
+export: olm
+`,
+			want: []string{
+				"ladder.yaml:10:9: export: expected a mapping, got the string \"olm\"",
+			},
+		},
+		{
+			name: "export unknown key",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components:
+  app: {repo: acme/app}
+channels:
+  dev: {track: {branch: main}}
+labels:
+  current: {from: dev}
+export:
+  olms: {package: demo, channels: {stable: current}, default-channel: stable}
+  helm: {}
+`,
+			want: []string{
+				"ladder.yaml:11:3: export.olms: unknown key \"olms\" (did you mean \"olm\"?)",
+				"ladder.yaml:12:3: export.helm: unknown key \"helm\" (did you mean \"olm\"?)",
+			},
+		},
+		{
+			name: "export olm not a mapping",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components:
+  app: {repo: acme/app}
+channels:
+  dev: {track: {branch: main}}
+labels:
+  current: {from: dev}
+export:
+  olm: [demo]
+`,
+			want: []string{
+				"ladder.yaml:11:8: export.olm: expected a mapping, got a list",
+			},
+		},
+		{
+			name: "export olm required keys missing",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components:
+  app: {repo: acme/app}
+channels:
+  dev: {track: {branch: main}}
+labels:
+  current: {from: dev}
+export:
+  olm: {}
+`,
+			want: []string{
+				"ladder.yaml:11:8: export.olm.package: required key is missing",
+				"ladder.yaml:11:8: export.olm.channels: required key is missing",
+				"ladder.yaml:11:8: export.olm.default-channel: required key is missing",
+			},
+		},
+		{
+			name: "export olm unknown key",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components:
+  app: {repo: acme/app}
+channels:
+  dev: {track: {branch: main}}
+labels:
+  current: {from: dev}
+export:
+  olm:
+    package: demo
+    channels: {stable: current}
+    default-channel: stable
+    default-chanel: stable
+    icon: x.svg
+`,
+			want: []string{
+				"ladder.yaml:15:5: export.olm.default-chanel: unknown key \"default-chanel\" (did you mean \"default-channel\"?)",
+				"ladder.yaml:16:5: export.olm.icon: unknown key \"icon\"",
+			},
+		},
+		{
+			name: "export olm package not a DNS-1123 label",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components:
+  app: {repo: acme/app}
+channels:
+  dev: {track: {branch: main}}
+labels:
+  current: {from: dev}
+export:
+  olm:
+    package: Demo_Operator
+    channels: {stable: current}
+    default-channel: stable
+`,
+			want: []string{
+				"ladder.yaml:12:14: export.olm.package: invalid OLM package name \"Demo_Operator\": OLM needs a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)",
+			},
+		},
+		{
+			name: "export olm package too long",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components:
+  app: {repo: acme/app}
+channels:
+  dev: {track: {branch: main}}
+labels:
+  current: {from: dev}
+export:
+  olm:
+    package: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+    channels: {stable: current}
+    default-channel: stable
+`,
+			want: []string{
+				"ladder.yaml:12:14: export.olm.package: invalid OLM package name \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\": OLM needs a DNS-1123 label (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)",
+			},
+		},
+		{
+			name: "export olm package not a string",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components:
+  app: {repo: acme/app}
+channels:
+  dev: {track: {branch: main}}
+labels:
+  current: {from: dev}
+export:
+  olm:
+    package: 12
+    channels: {stable: current}
+    default-channel: stable
+`,
+			want: []string{
+				"ladder.yaml:12:14: export.olm.package: expected a string, got an integer; quote it if you mean the string \"12\"",
+			},
+		},
+		{
+			name: "export olm channels empty",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components:
+  app: {repo: acme/app}
+channels:
+  dev: {track: {branch: main}}
+labels:
+  current: {from: dev}
+export:
+  olm:
+    package: demo
+    channels: {}
+    default-channel: stable
+`,
+			want: []string{
+				"ladder.yaml:13:15: export.olm.channels: at least one OLM channel is required (OLM channel: ladder label or channel)",
+			},
+		},
+		{
+			name: "export olm channels a list",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components:
+  app: {repo: acme/app}
+channels:
+  dev: {track: {branch: main}}
+labels:
+  current: {from: dev}
+export:
+  olm:
+    package: demo
+    channels: [stable]
+    default-channel: stable
+`,
+			want: []string{
+				"ladder.yaml:13:15: export.olm.channels: expected a mapping, got a list",
+			},
+		},
+		{
+			name: "export olm channel name invalid",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components:
+  app: {repo: acme/app}
+channels:
+  dev: {track: {branch: main}}
+labels:
+  current: {from: dev}
+export:
+  olm:
+    package: demo
+    channels: {stable: current, "-beta": dev, "a b": dev}
+    default-channel: stable
+`,
+			want: []string{
+				"ladder.yaml:13:33: export.olm.channels.-beta: invalid OLM channel name \"-beta\": must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",
+				"ladder.yaml:13:47: export.olm.channels.a b: invalid OLM channel name \"a b\": must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",
+			},
+		},
+		{
+			name: "export olm channel follows a non-string",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components:
+  app: {repo: acme/app}
+channels:
+  dev: {track: {branch: main}}
+labels:
+  current: {from: dev}
+export:
+  olm:
+    package: demo
+    channels: {stable: {label: current}, beta: [dev]}
+    default-channel: stable
+`,
+			want: []string{
+				"ladder.yaml:13:24: export.olm.channels.stable: expected a string, got a mapping",
+				"ladder.yaml:13:48: export.olm.channels.beta: expected a string, got a list",
+			},
+		},
+		{
+			name: "export olm duplicate channel",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components:
+  app: {repo: acme/app}
+channels:
+  dev: {track: {branch: main}}
+labels:
+  current: {from: dev}
+export:
+  olm:
+    package: demo
+    channels:
+      stable: current
+      stable: dev
+    default-channel: stable
+`,
+			want: []string{
+				"ladder.yaml:15:7: export.olm.channels.stable: duplicate key \"stable\" (first defined at line 14)",
+			},
+		},
+		{
+			name: "export olm default channel not one of the channels",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components:
+  app: {repo: acme/app}
+channels:
+  dev: {track: {branch: main}}
+labels:
+  current: {from: dev}
+export:
+  olm:
+    package: demo
+    channels: {stable: current, candidate: dev}
+    default-channel: stabel
+`,
+			want: []string{
+				"ladder.yaml:14:22: export.olm.default-channel: \"stabel\" is not one of export.olm.channels (stable, candidate) (did you mean \"stable\"?)",
+			},
+		},
+		{
+			name: "export olm default channel not a string",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components:
+  app: {repo: acme/app}
+channels:
+  dev: {track: {branch: main}}
+labels:
+  current: {from: dev}
+export:
+  olm:
+    package: demo
+    channels: {stable: current}
+    default-channel: [stable]
+`,
+			want: []string{
+				"ladder.yaml:14:22: export.olm.default-channel: expected a string, got a list",
+			},
+		},
+		{
 			name: "several errors in one file",
 			yaml: `version: 3
 product: Demo

@@ -16,6 +16,8 @@ var Patterns = map[string]string{
 	"registryPattern":    registryPattern,
 	"ledgerPattern":      ledgerPattern,
 	"gitURLPattern":      gitURLPattern,
+	"olmPackagePattern":  olmPackagePattern,
+	"olmChannelPattern":  olmChannelPattern,
 }
 
 // Validators exposes the parser's checks of single values, by schema $defs name:
@@ -31,6 +33,8 @@ var Validators = map[string]func(string) string{
 		return "bad"
 	},
 	"githubRepo":       repoProblem,
+	"olmPackage":       olmPackageProblem,
+	"olmChannel":       olmChannelProblem,
 	"semverConstraint": constraintProblem,
 }
 

@@ -24,6 +24,11 @@ import (
 //     `git:`) is a warning: a git: remote has no check runs or statuses, so
 //     nothing could ever be checked and the gate never blocks (SPEC section
 //     3; promote-label says "no check source" when it promotes).
+//   - export.olm with `ledger: none` is an error: the catalog is made of the
+//     ledger's upgrade graphs.
+//   - an export.olm channel that follows neither a label nor a channel of
+//     the file is a warning: `ladder catalog` leaves it out (and fails when
+//     it is the default channel).
 func Lint(c *Config) (errs, warnings Errors) {
 	if c == nil {
 		return nil, nil
@@ -31,6 +36,7 @@ func Lint(c *Config) (errs, warnings Errors) {
 	errs, warnings = c.lintLedgerNone()
 	warnings = append(warnings, c.versionCollisions()...)
 	warnings = append(warnings, c.lintGates()...)
+	warnings = append(warnings, c.lintExport()...)
 	sort.SliceStable(warnings, func(i, j int) bool { return less(warnings[i].Pos, warnings[j].Pos) })
 	return errs, warnings
 }
@@ -46,6 +52,11 @@ func (c *Config) lintLedgerNone() (errs, warnings Errors) {
 	if len(c.Labels) > 0 {
 		errs = append(errs, c.lintError("labels", fmt.Sprintf(
 			"labels need a ledger (ledger: github or ledger: file:PATH): promote-label keeps each label's history, holds and quarantines there, and ledger: none%s keeps none",
+			lineRef(ledger))))
+	}
+	if c.Export != nil && c.Export.OLM != nil {
+		errs = append(errs, c.lintError("export.olm", fmt.Sprintf(
+			"export.olm needs a ledger (ledger: github or ledger: file:PATH): the catalog is made of the upgrade graphs the ledger keeps, and ledger: none%s keeps none",
 			lineRef(ledger))))
 	}
 	for _, ch := range c.Channels {
@@ -188,6 +199,36 @@ func prereleaseName(name string) string {
 		}
 		return '-'
 	}, name)
+}
+
+// lintExport warns about export.olm channels that follow nothing.
+func (c *Config) lintExport() (warnings Errors) {
+	if c.Export == nil || c.Export.OLM == nil {
+		return nil
+	}
+	var names []string
+	for _, ch := range c.Channels {
+		names = append(names, ch.Name)
+	}
+	for _, l := range c.Labels {
+		names = append(names, l.Name)
+	}
+	for _, och := range c.Export.OLM.Channels {
+		if _, ok := c.Channel(och.Follows); ok {
+			continue
+		}
+		if _, ok := c.Label(och.Follows); ok {
+			continue
+		}
+		effect := "ladder catalog leaves this OLM channel out"
+		if och.Name == c.Export.OLM.DefaultChannel {
+			effect = "ladder catalog fails: it is the default channel, and OLM refuses a package whose default channel is empty"
+		}
+		warnings = append(warnings, c.lintError("export.olm.channels."+och.Name, fmt.Sprintf(
+			"%q is neither a label nor a channel of this file%s: %s",
+			short(och.Follows), suggest(och.Follows, names), effect)))
+	}
+	return warnings
 }
 
 func (c *Config) lintError(field, msg string) *Error {

@@ -49,6 +49,11 @@ const (
 	registryPattern = `^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+(?::[0-9]+)?|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?:[0-9]+|\[[0-9A-Fa-f:.]+\](?::[0-9]+)?)/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$`
 	// ledgerPattern: github | none | file:PATH.
 	ledgerPattern = `^(?:github|none|file:[^\x00-\x1f\x7f]+)$`
+	// olmPackagePattern: an OLM package name, a DNS-1123 label (operator-registry
+	// refuses any other); at most 63 characters.
+	olmPackagePattern = `^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$`
+	// olmChannelPattern: an OLM channel name as ladder writes one.
+	olmChannelPattern = `^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`
 	// gitURLPattern: the URL forms accepted for `git:` (the parser checks more).
 	gitURLPattern = `^(?:(?:https?|ssh|git|file)://\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+)$`
 )
@@ -67,6 +72,8 @@ var (
 	registryRe    = regexp.MustCompile(registryPattern)
 	gitURLRe      = regexp.MustCompile(gitURLPattern)
 	ledgerRe      = regexp.MustCompile(ledgerPattern)
+	olmPackageRe  = regexp.MustCompile(olmPackagePattern)
+	olmChannelRe  = regexp.MustCompile(olmChannelPattern)
 	hexSHARe      = regexp.MustCompile(`^[0-9a-f]{40}$`)
 )
 

@@ -150,7 +150,7 @@ func TestSchemaDescribesTheFormat(t *testing.T) {
 		t.Errorf("top level allows unknown keys")
 	}
 	props := s["properties"].(map[string]any)
-	for _, k := range []string{"version", "product", "registry", "ledger", "components", "channels", "constraints", "labels", "cascade"} {
+	for _, k := range []string{"version", "product", "registry", "ledger", "components", "channels", "constraints", "labels", "cascade", "export"} {
 		p, ok := props[k].(map[string]any)
 		if !ok {
 			t.Errorf("no property %q", k)
@@ -287,6 +287,7 @@ func TestSchemaAgreesWithParser(t *testing.T) {
 		"https://x.y/a.git", "http://x/a", "ssh://git@x:22/a", "git://x/a", "file:///a", "file://x", "ftp://x/a", "HTTPS://x/a", "git@x:a/b",
 		"git@x:", "x:a", "https://x", "https://x/a?b", "https://x/a b", "https://x/a#b", "user@host:/abs/path",
 		"dev", "dev-1", "0", "00", "0a", "a.b", "a_b",
+		"hive-operator", "Hive", "a-", "stable-4.14", "a--b", strings.Repeat("a", 63), strings.Repeat("a", 64),
 	}
 	check := func(t *testing.T, fragment string, parser func(string) string, exact bool) {
 		sch := compileSchema(t, fragment)
@@ -301,7 +302,7 @@ func TestSchemaAgreesWithParser(t *testing.T) {
 			}
 		}
 	}
-	exact := map[string]bool{"channelName": true, "labelName": true, "gitRef": true, "componentName": true,
+	exact := map[string]bool{"channelName": true, "labelName": true, "gitRef": true, "componentName": true, "olmPackage": true, "olmChannel": true,
 		"/properties/product": true, "/properties/registry": false, "/$defs/versionRule/properties/prerelease": true}
 	for name, f := range config.Validators {
 		t.Run(name, func(t *testing.T) { check(t, "/$defs/"+name, f, exact[name]) })

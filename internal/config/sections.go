@@ -14,7 +14,7 @@ import (
 const DefaultEventType = "ladder-cascade"
 
 var (
-	topKeys       = []string{"version", "product", "registry", "ledger", "components", "channels", "constraints", "labels", "cascade"}
+	topKeys       = []string{"version", "product", "registry", "ledger", "components", "channels", "constraints", "labels", "cascade", "export"}
 	componentKeys = []string{"repo", "git", "tag-prefix"}
 	channelKeys   = []string{"track", "components", "version", "retention"}
 	policyKeys    = []string{"branch", "semver", "prerelease", "pin", "label"}
@@ -26,6 +26,8 @@ var (
 	cascadeKeys   = []string{"event-type", "branches", "repos"}
 	repoKeys      = []string{"repo", "when", "event-type"}
 	whenKeys      = []string{"branch", "channel"}
+	exportKeys    = []string{"olm"}
+	olmKeys       = []string{"package", "channels", "default-channel"}
 )
 
 func (p *parser) config(root *yaml.Node) *Config {
@@ -84,6 +86,9 @@ func (p *parser) config(root *yaml.Node) *Config {
 	p.labelCycles(c)
 	if e := get("cascade"); e != nil {
 		c.Cascade = p.cascadeSection(e)
+	}
+	if e := get("export"); e != nil {
+		c.Export = p.exportSection(e)
 	}
 	return c
 }

@@ -39,6 +39,7 @@ type Config struct {
 	Constraints []Constraint
 	Labels      []Label
 	Cascade     *Cascade // nil when the file has no cascade section
+	Export      *Export  // nil when the file has no export section
 
 	Pos map[string]Pos // dotted path ("channels.dev.track") -> position, for annotations
 }
@@ -166,6 +167,39 @@ type CascadeRepo struct {
 type CascadeWhen struct {
 	Branch  string
 	Channel string
+}
+
+// Export configures what ladder generates from the ledger for other tools.
+type Export struct {
+	OLM *OLMExport // nil without export.olm
+	Pos Pos
+}
+
+// OLMExport is `export.olm`: the OLM file-based catalog `ladder catalog`
+// generates from the ledger (story S7).
+type OLMExport struct {
+	Package        string       // the OLM package name, a DNS-1123 label
+	Channels       []OLMChannel // in file order
+	DefaultChannel string       // one of Channels
+	Pos            Pos
+}
+
+// OLMChannel is one OLM channel and the ladder label or channel whose
+// stream it follows.
+type OLMChannel struct {
+	Name    string // the OLM channel name
+	Follows string // a label or a channel of the config; `ladder validate` warns when it is neither
+	Pos     Pos
+}
+
+// OLMChannel returns the named OLM channel of export.olm.
+func (o *OLMExport) OLMChannel(name string) (OLMChannel, bool) {
+	for _, ch := range o.Channels {
+		if ch.Name == name {
+			return ch, true
+		}
+	}
+	return OLMChannel{}, false
 }
 
 // Component returns the named component.

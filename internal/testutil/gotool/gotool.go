@@ -41,6 +41,25 @@ func Install(tb testing.TB, module, version string) (string, error) {
 	}
 	base := filepath.Base(module)
 	final := filepath.Join(dir, base+"-"+version)
+	return installOnce(tb, dir, base, final, module+"@"+version, func(ctx context.Context, goBin, gobin string) error {
+		cmd := exec.CommandContext(ctx, goBin, "install", module+"@"+version)
+		cmd.Dir = gobin
+		cmd.Env = append(filteredEnv("GOBIN", "GOFLAGS", "GOWORK", "CGO_ENABLED"), "GOBIN="+gobin, "GOFLAGS=-buildvcs=false", "GOWORK=off", "CGO_ENABLED=0")
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("go install %s@%s: %v\n%s", module, version, err, out.String())
+		}
+		return os.Rename(filepath.Join(gobin, base), final)
+	})
+}
+
+// installOnce puts a program at final, in the tool directory dir, unless it
+// is there: under a file lock named after base, so that parallel test
+// processes build it once, build writes it (through a temporary directory
+// it is given) within 15 minutes.
+func installOnce(tb testing.TB, dir, base, final, what string, build func(ctx context.Context, goBin, tmp string) error) (string, error) {
+	tb.Helper()
 	if isExecutable(final) {
 		return final, nil
 	}
@@ -63,31 +82,23 @@ func Install(tb testing.TB, module, version string) (string, error) {
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		return "", fmt.Errorf("the go command is needed to install %s: %w", module, err)
+		return "", fmt.Errorf("the go command is needed to install %s: %w", what, err)
 	}
-	gobin, err := os.MkdirTemp(dir, "build-")
+	tmp, err := os.MkdirTemp(dir, "build-")
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(gobin)
-	msg := fmt.Sprintf("installing %s@%s into %s (once; later runs reuse it)", module, version, dir)
+	defer os.RemoveAll(tmp)
+	msg := fmt.Sprintf("installing %s into %s (once; later runs reuse it)", what, dir)
 	tb.Log(msg)
 	fmt.Fprintln(os.Stderr, "gotool: "+msg)
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, goBin, "install", module+"@"+version)
-	cmd.Dir = gobin
-	cmd.Env = append(filteredEnv("GOBIN", "GOFLAGS", "GOWORK", "CGO_ENABLED"), "GOBIN="+gobin, "GOFLAGS=-buildvcs=false", "GOWORK=off", "CGO_ENABLED=0")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go install %s@%s: %v\n%s", module, version, err, out.String())
-	}
-	if err := os.Rename(filepath.Join(gobin, base), final); err != nil {
+	if err := build(ctx, goBin, tmp); err != nil {
 		return "", err
 	}
-	tb.Logf("installed %s@%s in %s", module, version, time.Since(start).Round(time.Second))
+	tb.Logf("installed %s in %s", what, time.Since(start).Round(time.Second))
 	return final, nil
 }
 

@@ -1,0 +1,144 @@
+package app
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/ladder-release/ladder/internal/action"
+	"github.com/ladder-release/ladder/internal/catalog"
+	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/ledger"
+)
+
+// `ladder catalog [--config PATH] [--format json|yaml]` (CLI only, story
+// S7): the OLM file-based catalog of the config's export.olm, generated from
+// the ledger. Gather (the config, the ledger), decide (catalog.Build, pure),
+// print: JSON as `opm render` prints a catalog (one indented object after
+// another), or YAML as opm writes it (each object a document after "---").
+// What the catalog leaves out (an OLM channel whose label or channel has no
+// bundles yet) is said on stderr, one "note:" line each.
+//
+// Inside GitHub Actions stdout is read for workflow commands, and the
+// catalog may carry ledger text (the reason a stream was retired), so
+// neither "::" nor "##[" is written: they are escaped inside strings
+// (statusJSONDefang), in YAML as in JSON, and the output still decodes to
+// the same catalog.
+
+// catalogFlags are the flags `ladder catalog` takes.
+var catalogFlags = []string{"config", "format"}
+
+type catalogOptions struct {
+	yaml bool
+}
+
+func (r *run) catalogOptions() (catalogOptions, error) {
+	var o catalogOptions
+	if err := r.onlyFlags(catalogFlags); err != nil {
+		return o, err
+	}
+	switch f := r.flag("format", "json"); f {
+	case "json":
+	case "yaml":
+		o.yaml = true
+	default:
+		return o, fmt.Errorf("--format %q: want json or yaml", f)
+	}
+	return o, nil
+}
+
+func catalogCommand(ctx context.Context, r *run) error {
+	o, err := r.catalogOptions()
+	if err != nil {
+		return err
+	}
+	cfg, err := r.loadConfig()
+	if err != nil {
+		return err
+	}
+	if cfg.Export == nil || cfg.Export.OLM == nil {
+		return fmt.Errorf("%s has no export.olm section, so there is no catalog to make (add export: {olm: {package: NAME, channels: {OLM-CHANNEL: LABEL-OR-CHANNEL}, default-channel: OLM-CHANNEL}})", cfg.File)
+	}
+	if cfg.Ledger.Kind == config.LedgerNone {
+		return at(cfg, "ledger", errors.New("ladder catalog needs a ledger: the catalog is made of the upgrade graphs the ledger keeps, and ledger: none keeps none (SPEC section 6)"))
+	}
+	sec := secrets{token: cliDefault(r.getenv, "${{ github.token }}")}
+	if r.getenv("GITHUB_ACTIONS") == "true" {
+		// Masks go to stderr: stdout is the catalog.
+		action.New(r.getenv, r.deps.Stderr).AddMask(sec.token)
+	}
+	store, err := r.ledgerStore(cfg, sec)
+	if err != nil {
+		return err
+	}
+	doc, err := store.Read(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the ledger: %w", err)
+	}
+	in, err := catalogInput(cfg, doc)
+	if err != nil {
+		return err
+	}
+	cat, err := catalog.Build(in)
+	if err != nil {
+		return at(cfg, "export.olm", err)
+	}
+	for _, n := range cat.Notes {
+		fmt.Fprintf(r.deps.Stderr, "ladder catalog: note: %s\n", n)
+	}
+	return printCatalog(r.deps.Stdout, cat, o.yaml, r.getenv("GITHUB_ACTIONS") == "true")
+}
+
+// printCatalog writes cat as JSON or YAML. In a runner (see catalogCommand)
+// "::" and "##[" are escaped the JSON way; in YAML too, since they only
+// occur inside its double-quoted strings (catalog.WriteYAML).
+func printCatalog(w io.Writer, cat *catalog.Catalog, asYAML, runner bool) error {
+	write := cat.WriteJSON
+	if asYAML {
+		write = cat.WriteYAML
+	}
+	if !runner {
+		bw := bufio.NewWriterSize(w, 64<<10)
+		if err := write(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, statusJSONDefang(b.String()))
+	return err
+}
+
+// catalogInput gathers what catalog.Build needs: for each OLM channel of
+// export.olm, the upgrade graph of the label or channel it follows (an empty
+// one when it follows neither, or the stream never moved).
+func catalogInput(cfg *config.Config, doc *ledger.Document) (catalog.Input, error) {
+	olm := cfg.Export.OLM
+	in := catalog.Input{Package: olm.Package, DefaultChannel: olm.DefaultChannel, Registry: cfg.Registry}
+	for _, och := range olm.Channels {
+		s := catalog.Source{Channel: och.Name, Follows: och.Follows}
+		source := ""
+		if l, ok := cfg.Label(och.Follows); ok {
+			s.Stream, source = ledger.LabelStream(och.Follows), sourceStream(cfg, l.From)
+		} else if _, ok := cfg.Channel(och.Follows); ok {
+			s.Stream = ledger.ChannelStream(och.Follows)
+		}
+		if s.Stream != "" {
+			g, err := streamGraph(doc, s.Stream, source)
+			if err != nil {
+				return in, at(cfg, "export.olm.channels."+och.Name, fmt.Errorf("OLM channel %s: %w", och.Name, err))
+			}
+			s.Entries = g.Entries
+		}
+		in.Sources = append(in.Sources, s)
+	}
+	// Retirement (ladder retire) is not recorded in the ledger yet: no
+	// stream is retired, and the catalog has no olm.deprecations.
+	return in, nil
+}
