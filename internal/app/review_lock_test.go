@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -99,5 +100,25 @@ func TestReviewLockResolvedInTheFuture(t *testing.T) {
 		if !strings.Contains(next.summary, "force") {
 			t.Errorf("and the summary does not name force, the only way out")
 		}
+	}
+}
+
+// The same hole from the other side: a lock without `created` (a lock an
+// older ladder wrote, or one edited by hand) is taken as resolved when
+// build-bundle runs, so a slow job whose lock lost its created field takes
+// the channel back over a lock resolved after it; the ledger side treats a
+// missing resolution time as superseding nothing, the lock side as newest.
+func TestReviewLockWithoutCreatedIsNewest(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w.resolveAt(t, "dev", "ladder-lock.json", now)
+	editLockDoc(t, w, func(doc map[string]any) { delete(doc, "created") })
+	w.gh.Commit("rancher/elemental-cli", "main", "cli: newer")
+	w.resolveAt(t, "dev", "newer.json", now.Add(time.Minute))
+	head := buildOK(t, w, map[string]string{"channel": "dev", "lock-file": "newer.json"})
+	slow := w.runWith(t, "build-bundle", map[string]string{"channel": "dev"}, nil,
+		func() time.Time { return now.Add(time.Hour) }, func(context.Context, time.Duration) error { return nil })
+	if slow.code == 0 && slow.outputs["published"] == "true" {
+		t.Errorf("the lock without created, resolved before dev's head %s, was published over it as %s", head.outputs["version"], slow.outputs["version"])
 	}
 }
