@@ -1,0 +1,24 @@
+package lock
+
+import (
+	"strings"
+	"testing"
+)
+
+// Review finding (issue 11, points 5 and 9; the lead decides). A lock file
+// with a key twice: encoding/json keeps the last one, so the commit a
+// reviewer reads in the lock (the first) is not the commit build-bundle
+// publishes (the second). Issue 11 refuses duplicate keys in the ledger; the
+// lock is the other JSON document one job hands the next.
+func TestReviewParseRefusesADuplicateKey(t *testing.T) {
+	l := sample()
+	data := string(l.JSON())
+	first := l.Components[0].Commit
+	dup := strings.Replace(data, `"commit": "`+first+`"`, `"commit": "`+first+`", "commit": "`+sha('f')+`"`, 1)
+	if dup == data {
+		t.Fatal("setup: the first commit was not found")
+	}
+	if got, err := Parse([]byte(dup)); err == nil {
+		t.Errorf("Parse took a lock whose commit appears twice (%s, then %s): it publishes %s", first, sha('f'), got.Components[0].Commit)
+	}
+}
