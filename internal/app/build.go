@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -236,10 +237,34 @@ func (r *run) bundleLock(ctx context.Context, cfg *config.Config, sec secrets, c
 		}
 	}
 	l.Channel = ch.Name
+	if err := lockTime(l, r.deps.Now(), in.force); err != nil {
+		return lock.Lock{}, fmt.Errorf("input lock-file %s: %w", in.lockFile, err)
+	}
 	if l.Created.IsZero() {
-		l.Created = r.deps.Now().UTC()
+		l.Created = r.deps.Now().UTC() // forced
 	}
 	return l, nil
+}
+
+// maxClockSkew is how far a lock's created may lie ahead of this runner's
+// clock (runners' clocks disagree a little).
+const maxClockSkew = 5 * time.Minute
+
+// lockTime: a lock's created orders it against the channel's head (SPEC
+// section 2), so it must be there and not in the future: a lock without it
+// cannot be ordered, and one from the future would supersede every lock
+// resolved before that moment. force publishes either anyway.
+func lockTime(l lock.Lock, now time.Time, force bool) error {
+	switch {
+	case force:
+		return nil
+	case l.Created.IsZero():
+		return errors.New("created: missing; resolve-channel writes the moment it resolved the lock, which orders it against the channel's head (resolve the channel again, or give force)")
+	case l.Created.After(now.Add(maxClockSkew)):
+		return fmt.Errorf("created: %s is %s after this runner's clock (%s): a lock from the future would supersede every lock resolved before it (check the clock of the runner that resolved it, resolve again, or give force)",
+			l.Created.UTC().Format(time.RFC3339), l.Created.Sub(now).Round(time.Second), now.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // lockMatchesConfig: the lock holds exactly the config's components, each
@@ -262,6 +287,16 @@ func lockMatchesConfig(cfg *config.Config, l lock.Lock) error {
 	for _, c := range cfg.Components {
 		if _, ok := l.Entry(c.Name); !ok {
 			return fmt.Errorf("components: no entry for component %q of %s", c.Name, cfg.File)
+		}
+	}
+	for i, e := range l.Components {
+		if c := cfg.Components[i]; c.Name != e.Name {
+			// the same commits in another order would be another lock (its
+			// digest, its composite id): published twice
+			return fmt.Errorf("components[%d]: %q, but the config's component %d is %q: a lock lists the components in the config's order", i, e.Name, i+1, c.Name)
+		}
+		if err := channel.CheckEntry(e, cfg.Components[i].TagPrefix); err != nil {
+			return fmt.Errorf("components[%d].%w", i, err)
 		}
 	}
 	return nil
@@ -751,11 +786,13 @@ func (r *run) finish(ctx context.Context, cfg *config.Config, ch config.Channel,
 	if err := r.converge(ctx, cfg, store, reg, ch.Name, true, ""); err != nil {
 		return nil, err
 	}
-	if err := r.reattach(ctx, cfg, reg, l, in, b.Digest, b.Version); err != nil {
-		return nil, err
-	}
-	if err := r.ensureIDTag(ctx, cfg, reg, l, in, b.Digest); err != nil {
-		return nil, err
+	if !doc.Deleted(b.Version) { // a bundle retention deleted gets no tag back
+		if err := r.reattach(ctx, cfg, reg, l, in, b.Digest, b.Version); err != nil {
+			return nil, err
+		}
+		if err := r.ensureIDTag(ctx, cfg, reg, l, in, b.Digest); err != nil {
+			return nil, err
+		}
 	}
 	var err error
 	if res.Deleted, err = r.retain(ctx, cfg, ch, store, reg, doc, b.Version, true); err != nil {

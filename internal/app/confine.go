@@ -124,7 +124,8 @@ func readRegular(root *os.Root, name string) (data []byte, ok bool, err error) {
 }
 
 // lockCommitsExist asks each component's source whether the lock's commit
-// exists there: one request per component (for a git: component, one ref
+// exists there (for a tag ref, that the tag exists and names the commit: a
+// from: rule publishes the tag's version): one lookup per component (for a git: component, one ref
 // listing, and a fetch when the commit is the tip of no branch or tag), all
 // at once, at most maxConcurrentComponents at a time. A lock is data a job
 // hands the next; one naming a commit its repository lacks would publish a
@@ -159,6 +160,22 @@ func (r *run) lockCommitsExist(ctx context.Context, sec secrets, l lock.Lock) er
 			if g, err = source.NewGit(e.Git); err == nil {
 				src, where = g, strings.TrimPrefix(g.String(), "git:")
 			}
+		}
+		tag, isTag := strings.CutPrefix(e.Ref, "refs/tags/")
+		if err == nil && isTag {
+			// the tag must exist and name this very commit: the version a
+			// from: rule publishes comes from it (one ref listing)
+			var got string
+			got, err = src.Commit(ctx, tag)
+			switch {
+			case errors.Is(err, source.ErrNotFound):
+				return fmt.Errorf("components[%d].ref (%s): tag %s does not exist in %s", i, e.Name, tag, where)
+			case err == nil && got != e.Commit:
+				return fmt.Errorf("components[%d].ref (%s): tag %s is commit %s in %s, not the lock's commit %s", i, e.Name, tag, got, where, e.Commit)
+			case err != nil:
+				return fmt.Errorf("components[%d].ref (%s): reading tag %s in %s: %w", i, e.Name, tag, where, err)
+			}
+			return nil
 		}
 		if err == nil {
 			var got string

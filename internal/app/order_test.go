@@ -115,7 +115,7 @@ func TestOrderFromHeadGoingDownIsAnError(t *testing.T) {
 	w.resolveAt(t, "staging", "high.json", now.Add(time.Minute))
 	buildOK(t, w, map[string]string{"channel": "staging", "lock-file": "high.json"})
 	// the lower lock, resolved last (a tag moved back, a pin edited)
-	low.Created = now.Add(time.Hour)
+	low.Created = now.Add(2 * time.Minute)
 	writeFile(t, w.ws, "low.json", string(low.JSON()))
 	res := w.runAction(t, "build-bundle", map[string]string{"channel": "staging", "lock-file": "low.json"}, nil)
 	if res.code != ExitFailure {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"testing"
+	"time"
 
 	"github.com/ladder-release/ladder/internal/testutil/registry"
 	"github.com/ladder-release/ladder/internal/testutil/regproxy"
@@ -17,7 +18,7 @@ import (
 // id, the same inputs. force skips the rerun rule, so the rerun publishes
 // the lock a third time as 0.0.3 and 0.0.2 stays a bundle without its tags:
 // each attempt of one forced run adds a version.
-func TestReviewForcedRunRerunPublishesAgain(t *testing.T) {
+func TestReviewForcedRunRerunFinishesItsOwnPublish(t *testing.T) {
 	proxy := regproxy.Start(t, registry.InProcess(t))
 	w := newWorld(t, worldOpt{registry: proxy.Host()})
 	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
@@ -26,14 +27,16 @@ func TestReviewForcedRunRerunPublishesAgain(t *testing.T) {
 	in := map[string]string{"channel": "stable", "force": "true"}
 	proxy.SetFaults(regproxy.Faults{Rate: 1, Kinds: []regproxy.Fault{regproxy.Fault503}, Match: isTagPut})
 	var slept waits
-	if res := w.runActionSleeping(t, "build-bundle", in, slept.sleep); res.code == 0 {
+	run := map[string]string{"GITHUB_RUN_ID": "777"} // the forced run, and its rerun
+	clock := func() time.Time { return now }
+	if res := w.runWith(t, "build-bundle", in, run, clock, slept.sleep); res.code == 0 {
 		t.Fatal("setup: the forced run should fail at its tags")
 	}
 	proxy.SetFaults(regproxy.Faults{})
 	if _, ok := w.fileLedger(t).Bundle("0.0.2"); !ok {
 		t.Fatal("setup: the forced run's claim of 0.0.2 is not in the ledger")
 	}
-	again := w.runActionSleeping(t, "build-bundle", in, slept.sleep) // the same GITHUB_RUN_ID
+	again := w.runWith(t, "build-bundle", in, run, clock, slept.sleep) // the same GITHUB_RUN_ID
 	n := 0
 	for _, b := range w.fileLedger(t).Bundles {
 		if b.LockDigest == l.Digest() {

@@ -61,7 +61,7 @@ func (r *run) readView(ctx context.Context, cfg *config.Config, store ledger.Sto
 		v.known = channel.Known{Product: doc.Versions(), Channel: doc.VersionsIn(ch)}
 		if h, ok := doc.Head(ledger.ChannelStream(ch)); ok {
 			v.head, v.hasHead = h, true
-			if b, ok := doc.BundleByDigest(h.Digest); ok {
+			if b, ok := doc.Bundle(h.Version); ok { // by version: one image may hold two locks
 				v.currentLock = b.LockDigest
 			}
 		}

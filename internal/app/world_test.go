@@ -3,9 +3,11 @@ package app
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -142,6 +144,11 @@ func (w *world) runAction(t *testing.T, name string, inputs, extra map[string]st
 	return w.runWith(t, name, inputs, extra, func() time.Time { return now }, func(context.Context, time.Duration) error { return nil })
 }
 
+// forcedRuns numbers the workflow runs of forced publishes.
+var forcedRuns atomic.Int64
+
+func init() { forcedRuns.Store(90000) }
+
 // runWith is runAction with extra environment (another GITHUB_RUN_ID, a
 // proxied GITHUB_API_URL...), a clock and a sleep of the test's choosing.
 func (w *world) runWith(t *testing.T, name string, inputs, extra map[string]string, clock func() time.Time, sleep func(context.Context, time.Duration) error) result {
@@ -156,6 +163,11 @@ func (w *world) runWith(t *testing.T, name string, inputs, extra map[string]stri
 		"GITHUB_REF":        "refs/heads/main",
 		"GITHUB_ACTOR":      "octocat",
 		"GITHUB_RUN_ID":     "4242",
+	}
+	if name == "build-bundle" && inputs["force"] == "true" {
+		// a forced publish is a workflow run of its own (a manual dispatch);
+		// the rerun of one keeps its run id, and a test says so by giving it
+		env["GITHUB_RUN_ID"] = fmt.Sprint(forcedRuns.Add(1))
 	}
 	for k, v := range extra {
 		env[k] = v

@@ -124,6 +124,39 @@ func TagVersion(prefix, tag string) string {
 	return rest
 }
 
+// CheckEntry says whether a lock entry's ref and version agree, as Resolve
+// writes them: a branch head's version is the branch name, a tag's is
+// TagVersion of it (the tag carrying the component's tag prefix), a commit
+// pin's ref is its commit and its version the short SHA. A lock is data one
+// job hands the next; a version that does not follow from its ref (a
+// from: rule publishes it) is refused, naming the field.
+func CheckEntry(e lock.Entry, tagPrefix string) error {
+	switch {
+	case strings.HasPrefix(e.Ref, "refs/heads/"):
+		if b := strings.TrimPrefix(e.Ref, "refs/heads/"); e.Version != b {
+			return fmt.Errorf("version (%s): %q, but a branch head's version is its branch, %q", e.Name, e.Version, b)
+		}
+	case strings.HasPrefix(e.Ref, "refs/tags/"):
+		tag := strings.TrimPrefix(e.Ref, "refs/tags/")
+		if !strings.HasPrefix(tag, tagPrefix) {
+			return fmt.Errorf("ref (%s): tag %q lacks the component's tag-prefix %q", e.Name, tag, tagPrefix)
+		}
+		if want := TagVersion(tagPrefix, tag); e.Version != want {
+			return fmt.Errorf("version (%s): %q, but tag %s gives %q", e.Name, e.Version, tag, want)
+		}
+	case IsFullSHA(e.Ref):
+		if e.Ref != e.Commit {
+			return fmt.Errorf("ref (%s): commit pin %s, but commit %s", e.Name, e.Ref, e.Commit)
+		}
+		if want := lock.Short(e.Commit); e.Version != want {
+			return fmt.Errorf("version (%s): %q, but a commit pin's version is its short SHA, %q", e.Name, e.Version, want)
+		}
+	default:
+		return fmt.Errorf("ref (%s): %q: want refs/heads/NAME, refs/tags/NAME or a full commit SHA", e.Name, e.Ref)
+	}
+	return nil
+}
+
 // ErrNoMatchingTag is returned (wrapped) when no tag satisfies a constraint.
 var ErrNoMatchingTag = errors.New("no tag matches")
 

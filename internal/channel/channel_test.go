@@ -232,3 +232,34 @@ func FuzzHighestTag(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckEntry: a lock entry's version follows from its ref, as Resolve
+// writes it (a lock is data one job hands the next; a from: rule publishes
+// the version).
+func TestCheckEntry(t *testing.T) {
+	sha := strings.Repeat("ab", 20)
+	cases := []struct {
+		name   string
+		e      lock.Entry
+		prefix string
+		err    string
+	}{
+		{"a branch head", lock.Entry{Name: "c", Ref: "refs/heads/main", Version: "main", Commit: sha}, "", ""},
+		{"a branch head with another version", lock.Entry{Name: "c", Ref: "refs/heads/main", Version: "9.9.9", Commit: sha}, "", `version (c): "9.9.9", but a branch head's version is its branch`},
+		{"a tag", lock.Entry{Name: "c", Ref: "refs/tags/v1.2.3", Version: "1.2.3", Commit: sha}, "", ""},
+		{"a prefixed tag", lock.Entry{Name: "op", Ref: "refs/tags/operator/v1.2.3", Version: "1.2.3", Commit: sha}, "operator/", ""},
+		{"a tag with a forged version", lock.Entry{Name: "op", Ref: "refs/tags/operator/v1.2.3", Version: "9.9.9", Commit: sha}, "operator/", `but tag operator/v1.2.3 gives "1.2.3"`},
+		{"a tag without the prefix", lock.Entry{Name: "op", Ref: "refs/tags/v1.2.3", Version: "1.2.3", Commit: sha}, "operator/", "lacks the component's tag-prefix"},
+		{"a commit pin", lock.Entry{Name: "c", Ref: sha, Version: lock.Short(sha), Commit: sha}, "", ""},
+		{"a commit pin of another commit", lock.Entry{Name: "c", Ref: strings.Repeat("cd", 20), Version: "cdcdcdc", Commit: sha}, "", "commit pin"},
+		{"another kind of ref", lock.Entry{Name: "c", Ref: "refs/pull/1/head", Version: "x", Commit: sha}, "", "want refs/heads/NAME"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := CheckEntry(c.e, c.prefix)
+			if c.err == "" && err != nil || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
+				t.Errorf("CheckEntry = %v, want %q", err, c.err)
+			}
+		})
+	}
+}

@@ -165,6 +165,9 @@ func (l Lock) Compact() []byte { return marshal(l) }
 // Parse reads a lock file and validates it; errors name the field.
 func Parse(data []byte) (Lock, error) {
 	var l Lock
+	if err := noDuplicateKeys(data); err != nil {
+		return Lock{}, fmt.Errorf("lock: %w", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&l); err != nil {
@@ -187,4 +190,72 @@ func marshal(v any) []byte {
 		panic(err)
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n")
+}
+
+// noDuplicateKeys refuses a JSON document with a key twice in one object:
+// encoding/json keeps the last, so what a reviewer reads in a lock (the
+// first) would not be what is published. The error names the key and where
+// it is. (Syntax errors are left to the decoder.)
+func noDuplicateKeys(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		path   string
+		index  int
+		key    bool // the next token of an object is a key
+	}
+	var stack []*frame
+	where := func() string {
+		if len(stack) == 0 {
+			return "the document"
+		}
+		return stack[len(stack)-1].path
+	}
+	// child is the path of the value about to start in the current container.
+	var pending string
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // end of input, or a syntax error the decoder reports
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.object && top.key {
+			if k, ok := tok.(string); ok {
+				if top.keys[k] {
+					return fmt.Errorf("%s: key %q appears twice", where(), k)
+				}
+				top.keys[k] = true
+				top.key = false
+				pending = top.path + "." + k
+				continue
+			}
+		}
+		if top != nil && !top.object {
+			pending = fmt.Sprintf("%s[%d]", top.path, top.index)
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			path := pending
+			if top == nil {
+				path = "lock"
+			}
+			stack = append(stack, &frame{object: tok == json.Delim('{'), keys: map[string]bool{}, path: path, key: true})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		// a value (or a closed container) ended: the parent moves on
+		if len(stack) > 0 {
+			p := stack[len(stack)-1]
+			if p.object {
+				p.key = true
+			} else {
+				p.index++
+			}
+		}
+	}
 }

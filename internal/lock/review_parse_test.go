@@ -18,7 +18,14 @@ func TestReviewParseRefusesADuplicateKey(t *testing.T) {
 	if dup == data {
 		t.Fatal("setup: the first commit was not found")
 	}
-	if got, err := Parse([]byte(dup)); err == nil {
-		t.Errorf("Parse took a lock whose commit appears twice (%s, then %s): it publishes %s", first, sha('f'), got.Components[0].Commit)
+	got, err := Parse([]byte(dup))
+	if err == nil {
+		t.Fatalf("Parse took a lock whose commit appears twice (%s, then %s): it publishes %s", first, sha('f'), got.Components[0].Commit)
+	}
+	if want := `lock.components[0]: key "commit" appears twice`; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+	if _, err := Parse(l.JSON()); err != nil {
+		t.Errorf("the lock without the duplicate: %v", err)
 	}
 }

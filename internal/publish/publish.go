@@ -12,7 +12,8 @@
 //  2. Rerun anywhere: the channel already holds a bundle of this lock, at its
 //     head or further back: nothing is published; the run finishes that
 //     bundle (its tags), whatever has been published since. force publishes
-//     the lock again (a new version, recorded as forced).
+//     the lock again (a new version, recorded as forced), but a rerun of the
+//     forced run (the same run id) finishes its own publish.
 //  3. Superseded: a lock resolved before the lock at the channel's head is not
 //     published, so a slow job never takes a channel back to older content
 //     (unless force). Locks resolved at the same instant are ordered by the
@@ -125,7 +126,8 @@ func Decide(doc *record.Document, req Request) (Decision, error) {
 	head, hasHead := doc.Head(stream)
 	var headBundle record.Bundle
 	if hasHead {
-		headBundle, _ = doc.BundleByDigest(head.Digest)
+		// by version: one image published for two locks is one digest
+		headBundle, _ = doc.Bundle(head.Version)
 	}
 	if b, ok := published(doc, req); ok {
 		reason := fmt.Sprintf("channel %s already holds this lock (%s) as %s", req.Channel, req.Lock.Digest(), b.Version)
@@ -136,7 +138,7 @@ func Decide(doc *record.Document, req Request) (Decision, error) {
 	}
 	if hasHead && !req.Force && !headBundle.Resolved.IsZero() && req.Lock.Created.Before(headBundle.Resolved) {
 		return Decision{Kind: Superseded, Bundle: headBundle, Reason: fmt.Sprintf(
-			"superseded: this lock was resolved at %s, before the lock of channel %s's head %s (resolved at %s); a channel never goes back to older content",
+			"superseded: this lock was resolved at %s, before the lock of channel %s's head %s (resolved at %s); a channel never goes back to older content (give force to publish it anyway)",
 			stamp(req.Lock.Created), req.Channel, head.Version, stamp(headBundle.Resolved))}, nil
 	}
 	dec := Decision{Kind: Publish, Replaces: head}
@@ -214,16 +216,17 @@ func Claim(d *record.Document, req Request, version string, b Bundle) (Decision,
 	return dec, nil
 }
 
-// published finds the channel's bundle of this lock (rule 2); none with
-// force.
+// published finds the channel's bundle of this lock (rule 2). With force,
+// only this workflow run's own publish of it counts (a rerun keeps the run
+// id), under the version asked for if one is.
 func published(doc *record.Document, req Request) (record.Bundle, bool) {
-	if req.Force {
-		return record.Bundle{}, false
-	}
 	want := req.Lock.Digest()
 	for i := len(doc.Bundles) - 1; i >= 0; i-- {
 		b := doc.Bundles[i]
 		if b.Channel != req.Channel || b.LockDigest != want {
+			continue
+		}
+		if req.Force && (req.Run == "" || b.Run != req.Run || req.Version != "" && b.Version != req.Version) {
 			continue
 		}
 		return b, true
@@ -231,15 +234,17 @@ func published(doc *record.Document, req Request) (record.Bundle, bool) {
 	return record.Bundle{}, false
 }
 
-// taken: version is already published. As this lock (by another
-// channel): finish that bundle; as another lock: a *TakenError.
+// taken: version is already published. As this lock in this channel (a
+// forced run asking for it again): finish that bundle; otherwise (another
+// lock, or another channel: a version is unique per product and belongs to
+// one channel's stream) a *TakenError.
 func taken(doc *record.Document, req Request, version string) (*Decision, error) {
 	b, ok := doc.Bundle(version)
 	switch {
 	case !ok:
 		return nil, nil
-	case b.LockDigest == req.Lock.Digest():
-		return &Decision{Kind: Finish, Bundle: b, Reason: fmt.Sprintf("this lock is already published as %s (channel %s)", b.Version, b.Channel)}, nil
+	case b.LockDigest == req.Lock.Digest() && b.Channel == req.Channel:
+		return &Decision{Kind: Finish, Bundle: b, Reason: fmt.Sprintf("version %s already holds this lock", b.Version)}, nil
 	}
 	return &Decision{}, &TakenError{Version: version, Theirs: b.Digest}
 }

@@ -93,9 +93,25 @@ func TestDecide(t *testing.T) {
 				l.publish(req("dev", bump, lockAt(2, time.Second)))
 			},
 			req: req("dev", bump, lockAt(1, 0)), kind: Finish, version: "0.0.1", reason: "already published as 0.0.1 in channel dev (its head is now 0.0.2)"},
-		{name: "2 force publishes the head's lock again",
+		{name: "2 force publishes the head's lock again (another workflow run)",
 			setup: func(l *ledger) { l.publish(req("dev", bump, lockAt(1, 0))) },
-			req:   func() Request { r := req("dev", bump, lockAt(1, 0)); r.Force = true; return r }(), kind: Publish, version: "0.0.2"},
+			req: func() Request {
+				r := req("dev", bump, lockAt(1, 0))
+				r.Force, r.Run = true, "https://github.com/acme/p/actions/runs/2"
+				return r
+			}(), kind: Publish, version: "0.0.2"},
+		{name: "2 the rerun of a forced run finishes its own publish",
+			setup: func(l *ledger) {
+				l.publish(req("dev", bump, lockAt(1, 0)))
+				r := req("dev", bump, lockAt(1, 0))
+				r.Force, r.Run = true, "https://github.com/acme/p/actions/runs/2"
+				l.publish(r)
+			},
+			req: func() Request {
+				r := req("dev", bump, lockAt(1, 0))
+				r.Force, r.Run = true, "https://github.com/acme/p/actions/runs/2"
+				return r
+			}(), kind: Finish, version: "0.0.2"},
 		{name: "3 superseded: a lock resolved before the head's is not published",
 			setup: func(l *ledger) { l.publish(req("dev", prerelease, lockAt(2, time.Minute))) },
 			req:   req("dev", prerelease, lockAt(1, 0)), kind: Superseded, reason: "superseded: this lock was resolved at 2026-11-22T01:15:00Z, before the lock of channel dev's head"},
@@ -126,9 +142,9 @@ func TestDecide(t *testing.T) {
 				lk.Components = append(lk.Components, lock.Entry{Name: "cli", Repo: "acme/cli", Ref: "refs/heads/main", Version: "main", Commit: sha("cli")[:40]})
 				return req("staging", fromOp, lk)
 			}(), err: "version 1.0.1 is already published as"},
-		{name: "4 the same lock under the version another channel published: finish that bundle",
+		{name: "4 the same lock under a version another channel published: taken (a version belongs to one channel)",
 			setup: func(l *ledger) { l.publish(req("staging", fromOp, lockAt(1, 0))) },
-			req:   req("rc", fromOp, lockAt(1, 0)), kind: Finish, version: "1.0.1", reason: "(channel staging)"},
+			req:   req("rc", fromOp, lockAt(1, 0)), err: "version 1.0.1 is already published as"},
 		{name: "5 a from: head that would go down is an error naming both versions",
 			setup: func(l *ledger) { l.publish(req("staging", fromOp, lockAt(4, 0))) },
 			req:   req("staging", fromOp, lockAt(3, time.Minute)), err: "version 1.0.3 is not above 1.0.4, the version at channel staging's head"},

@@ -68,8 +68,15 @@ func Reserved(tag string, n Names) string {
 	if tag == Catalog {
 		return "is the OLM catalog image's tag; ladder catalog writes it"
 	}
+	if referrersTagRE.MatchString(tag) {
+		return "is a referrers tag (sha256- and a digest's hex): where the registry has no referrers API, it holds a bundle's attached lock and signatures"
+	}
 	return ""
 }
+
+// referrersTagRE is the OCI referrers tag scheme's tag of a subject, and
+// cosign's .sig/.att/.sbom tags beside it.
+var referrersTagRE = regexp.MustCompile(`^sha256-[0-9a-f]{64}(\.(sig|att|sbom))?$`)
 
 // isVersion: tag parses as a semver version (Masterminds/semver, so a
 // leading v and missing minor or patch parts are accepted), also in its tag
