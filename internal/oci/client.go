@@ -26,7 +26,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/retry"
@@ -176,7 +175,8 @@ func WithMask(mask func(secret string)) Option {
 }
 
 // WithBaseTransport replaces the network transport beneath the retry policy
-// (default: a clone of go-containerregistry's remote.DefaultTransport).
+// (default: defaultTransport, go-containerregistry's remote.DefaultTransport
+// settings).
 func WithBaseTransport(rt http.RoundTripper) Option {
 	return func(o *options) error {
 		if rt == nil {
@@ -214,7 +214,7 @@ func New(opts ...Option) (*Client, error) {
 		}
 	}
 	if o.base == nil {
-		o.base = remote.DefaultTransport.(*http.Transport).Clone()
+		o.base = defaultTransport()
 	}
 	c := &Client{
 		opts:       o,
@@ -255,34 +255,6 @@ func tidyPingError(err error) error {
 	return errors.New(msg)
 }
 
-// RemoteOptions returns options for go-containerregistry's remote package
-// (remote.Write, remote.Index...) that go through this client: its
-// credentials, its authenticated transport for repo (a *transport.Wrapper, so
-// remote adds no retry layer of its own) and remote's own retries switched
-// off, so that the client's retry policy is the only one. push asks for push
-// and pull access, else pull only.
-func (c *Client) RemoteOptions(ctx context.Context, repo string, push bool) ([]remote.Option, error) {
-	r, err := parseRepo(repo)
-	if err != nil {
-		return nil, err
-	}
-	rt, err := c.transportFor(ctx, r, push, true)
-	if err != nil {
-		return nil, err
-	}
-	return remoteOptions(ctx, rt), nil
-}
-
-func remoteOptions(ctx context.Context, rt http.RoundTripper) []remote.Option {
-	return []remote.Option{
-		remote.WithContext(ctx),
-		remote.WithTransport(rt),
-		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
-		remote.WithRetryPredicate(func(error) bool { return false }),
-		remote.WithRetryStatusCodes(),
-	}
-}
-
 // parseRepo parses "host/path" (no tag or digest).
 func parseRepo(repo string) (name.Repository, error) {
 	if strings.ContainsAny(repo, "@") {
@@ -313,4 +285,20 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback()
+}
+
+// defaultTransport is a transport with go-containerregistry's
+// remote.DefaultTransport settings, made here so that the release binary
+// does not link the remote package (and, through it, the testing package).
+func defaultTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   50, // usually two hosts: split MaxIdleConns between them
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: 1 * time.Second,
+	}
 }
