@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -40,6 +41,37 @@ type Deps struct {
 	HTTP *http.Client
 	// Sleep waits between retries; nil means a real wait.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Commands are commands the binary adds to ladder's own (cmd/ladder adds
+	// the demo), so that this package does not link them.
+	Commands map[string]Command
+}
+
+// Command is a command the binary adds (Deps.Commands). Flags are the flags
+// it takes, Bools those of them that are booleans (--keep).
+type Command struct {
+	Usage string
+	Flags []string
+	Bools []string
+	Run   func(ctx context.Context, c Call) error
+}
+
+// Call is one invocation of a Command: its flags (checked against Flags
+// before Run) and the process.
+type Call struct {
+	Deps   Deps
+	Getenv func(string) string
+	Flag   func(name string) string
+	Bool   func(name string) (bool, error)
+}
+
+// external adapts a binary's Command to the dispatch.
+func external(c Command) command {
+	return command{usage: c.Usage, bools: c.Bools, run: func(ctx context.Context, r *run) error {
+		if err := r.onlyFlags(c.Flags); err != nil {
+			return err
+		}
+		return c.Run(ctx, Call{Deps: r.deps, Getenv: r.getenv, Flag: func(n string) string { return r.flag(n, "") }, Bool: r.boolFlag})
+	}}
 }
 
 // Exit codes.
@@ -52,6 +84,7 @@ const (
 type command struct {
 	run   func(ctx context.Context, r *run) error
 	usage string
+	bools []string // an external command's boolean flags
 }
 
 var commands = map[string]command{
@@ -64,7 +97,6 @@ var commands = map[string]command{
 	"version":          {run: printVersion, usage: "print ladder's version"},
 	"status":           {run: statusCommand, usage: "every channel and label: version, since when, gates, holds (--json, --history NAME)"},
 	"catalog":          {run: catalogCommand, usage: "print the export.olm OLM file-based catalog generated from the ledger (--format json|yaml)"},
-	"demo":             {run: demoCommand, usage: "run story S1 end to end in-process: registry, GitHub simulator, all four actions (--keep)"},
 }
 
 // Main runs one command and returns the process exit code.
@@ -82,7 +114,7 @@ func Main(ctx context.Context, args []string, d Deps) int {
 		d.Getenv = func(string) string { return "" }
 	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(d.Stdout)
+		usage(d.Stdout, d.Commands)
 		if len(args) == 0 {
 			return ExitUsage
 		}
@@ -90,12 +122,15 @@ func Main(ctx context.Context, args []string, d Deps) int {
 	}
 	name := args[0]
 	cmd, ok := commands[name]
+	if ext, isExt := d.Commands[name]; !ok && isExt {
+		cmd, ok = external(ext), true
+	}
 	if !ok {
 		fmt.Fprintf(d.Stderr, "ladder: unknown command %q\n", name)
-		usage(d.Stderr)
+		usage(d.Stderr, d.Commands)
 		return ExitUsage
 	}
-	r, err := newRun(name, args[1:], d)
+	r, err := newRun(name, args[1:], d, cmd.bools)
 	if err != nil {
 		fmt.Fprintf(d.Stderr, "ladder %s: %v\n", name, err)
 		return ExitUsage
@@ -107,16 +142,20 @@ func Main(ctx context.Context, args []string, d Deps) int {
 	return ExitOK
 }
 
-func usage(w io.Writer) {
+func usage(w io.Writer, extra map[string]Command) {
 	fmt.Fprintln(w, "usage: ladder COMMAND [--input-name value ...]")
 	fmt.Fprintln(w, "\ncommands:")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
+	all := map[string]string{}
+	for n, c := range commands {
+		all[n] = c.usage
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-16s %s\n", n, commands[n].usage)
+	for n, c := range extra {
+		if _, own := all[n]; !own {
+			all[n] = c.Usage
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(all)) {
+		fmt.Fprintf(w, "  %-16s %s\n", n, all[n])
 	}
 	fmt.Fprintln(w, "\nInside a GitHub Actions runner, inputs come from INPUT_* as the runner sets them.")
 }
@@ -144,9 +183,9 @@ type run struct {
 // newRun builds the environment a command sees. For an action, CLI flags
 // become INPUT_* values and action.yml defaults fill what neither the runner
 // nor a flag set, so the CLI and the runner read inputs through one path.
-func newRun(name string, args []string, d Deps) (*run, error) {
+func newRun(name string, args []string, d Deps, bools []string) (*run, error) {
 	meta, metaErr := actions.Load(name)
-	isBool := func(flag string) bool { return cliBoolFlags[flag] }
+	isBool := func(flag string) bool { return cliBoolFlags[flag] || slices.Contains(bools, flag) }
 	if metaErr == nil {
 		isBool = func(flag string) bool { return boolInput(meta, flag) }
 	}
@@ -215,10 +254,10 @@ func cliDefault(getenv func(string) string, def string) string {
 	return def
 }
 
-// cliBoolFlags are the boolean flags of the CLI-only commands (status --json,
-// demo --keep). An action's boolean inputs are those whose action.yml
+// cliBoolFlags are the boolean flags of the CLI-only commands (status
+// --json); an external command names its own (Command.Bools). An action's boolean inputs are those whose action.yml
 // default is "true" or "false" (force, dry-run).
-var cliBoolFlags = map[string]bool{"json": true, "keep": true}
+var cliBoolFlags = map[string]bool{"json": true}
 
 func boolInput(meta *actions.Metadata, name string) bool {
 	in, ok := meta.Inputs[name]

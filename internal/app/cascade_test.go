@@ -1073,7 +1073,7 @@ func TestCascadeInputsDeclared(t *testing.T) {
 	meta := actiontest.LoadActionYAML(t, filepath.Join("..", "..", "actions", "cascade-branches", "action.yml"))
 	te := actiontest.Env(t, meta, map[string]string{"dry-run": "true", "branch": "snapshot"}, map[string]string{
 		"GITHUB_API_URL": w.gh.URL(), "GITHUB_WORKSPACE": ws, "GITHUB_REPOSITORY": s3Repo, "GITHUB_RUN_ID": "1", "GITHUB_RUN_ATTEMPT": "1"})
-	r, err := newRun("cascade-branches", nil, Deps{Getenv: te.Getenv, Stdout: &bytes.Buffer{}, Now: func() time.Time { return now }})
+	r, err := newRun("cascade-branches", nil, Deps{Getenv: te.Getenv, Stdout: &bytes.Buffer{}, Now: func() time.Time { return now }}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -829,7 +829,7 @@ func TestPromoteActionYAMLMatchesCode(t *testing.T) {
 	publishDev(t, w, clk, "1.0.1")
 	meta := actiontest.LoadActionYAML(t, filepath.Join("..", "..", "actions", "promote-label", "action.yml"))
 	te := actiontest.Env(t, meta, map[string]string{"label": "testing"}, map[string]string{"GITHUB_API_URL": w.gh.URL(), "GITHUB_WORKSPACE": w.ws})
-	r, err := newRun("promote-label", nil, Deps{Getenv: te.Getenv, Stdout: &bytes.Buffer{}, Now: clk.Now, Sleep: clk.Sleep})
+	r, err := newRun("promote-label", nil, Deps{Getenv: te.Getenv, Stdout: &bytes.Buffer{}, Now: clk.Now, Sleep: clk.Sleep}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

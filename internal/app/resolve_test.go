@@ -396,7 +396,7 @@ func TestActionYAMLMatchesCode(t *testing.T) {
 			w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
 			meta := actiontest.LoadActionYAML(t, filepath.Join("..", "..", "actions", c.name, "action.yml"))
 			te := actiontest.Env(t, meta, c.inputs, map[string]string{"GITHUB_API_URL": w.gh.URL(), "GITHUB_WORKSPACE": w.ws, "GITHUB_REPOSITORY": "acme/elemental"})
-			r, err := newRun(c.name, nil, Deps{Getenv: te.Getenv, Stdout: &bytes.Buffer{}, Now: func() time.Time { return now }})
+			r, err := newRun(c.name, nil, Deps{Getenv: te.Getenv, Stdout: &bytes.Buffer{}, Now: func() time.Time { return now }}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package app
+package demo
 
 import (
 	"bytes"
@@ -14,8 +14,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ladder-release/ladder/internal/app"
+	"github.com/ladder-release/ladder/internal/testutil/gotool"
+	"github.com/ladder-release/ladder/internal/testutil/hermetic"
 	"github.com/ladder-release/ladder/internal/testutil/syncbuf"
 )
+
+// commands is what cmd/ladder adds to ladder's own: the demo.
+var commands = map[string]app.Command{"demo": Command}
+
+// now is the clock the demo starts from.
+var now = time.Date(2026, 11, 22, 1, 15, 0, 0, time.UTC)
+
+// The demo runs in-process and reads the process environment.
+func TestMain(m *testing.M) { os.Exit(hermetic.Run(m, gotool.Cleanup)) }
 
 // demoEnv is the demo's environment: only PATH (for git) and TMPDIR (where
 // it works) are given; any other key the demo reads is recorded, and the
@@ -67,10 +79,10 @@ func TestDemo(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
-	code := Main(ctx, []string{"demo"}, Deps{Getenv: env.Getenv, Stdout: &stdout, Stderr: &stderr, Now: func() time.Time { return now }})
+	code := app.Main(ctx, []string{"demo"}, app.Deps{Getenv: env.Getenv, Stdout: &stdout, Stderr: &stderr, Now: func() time.Time { return now }, Commands: commands})
 	t.Logf("ladder demo: exit %d in %s (wall time)", code, time.Since(start).Round(time.Millisecond))
 	out := stdout.String()
-	if code != ExitOK {
+	if code != app.ExitOK {
 		t.Fatalf("ladder demo exited %d\nstderr:\n%s\nstdout:\n%s", code, stderr.String(), out)
 	}
 	env.check()
@@ -157,7 +169,7 @@ func TestDemoKeep(t *testing.T) {
 	defer cancel()
 	done := make(chan int, 1)
 	go func() {
-		done <- Main(ctx, []string{"demo", "--keep"}, Deps{Getenv: env.Getenv, Stdout: &stdout, Stderr: &stderr, Now: func() time.Time { return now }})
+		done <- app.Main(ctx, []string{"demo", "--keep"}, app.Deps{Getenv: env.Getenv, Stdout: &stdout, Stderr: &stderr, Now: func() time.Time { return now }, Commands: commands})
 	}()
 	deadline := time.After(2 * time.Minute)
 	for !strings.Contains(stdout.String(), "a copy of the ledger as the demo left it") {
@@ -220,7 +232,7 @@ func TestDemoKeep(t *testing.T) {
 	cancel() // Ctrl-C
 	select {
 	case code := <-done:
-		if code != ExitOK {
+		if code != app.ExitOK {
 			t.Errorf("ladder demo --keep exited %d after Ctrl-C\nstderr:\n%s", code, stderr.String())
 		}
 	case <-time.After(30 * time.Second):
@@ -235,8 +247,8 @@ func TestDemoKeep(t *testing.T) {
 func TestDemoRefusesUnknownFlags(t *testing.T) {
 	env := newDemoEnv(t)
 	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), []string{"demo", "--keep-going"}, Deps{Getenv: env.Getenv, Stdout: &stdout, Stderr: &stderr})
-	if code == ExitOK || !strings.Contains(stderr.String(), "unknown flag --keep-going (flags: --keep)") {
+	code := app.Main(context.Background(), []string{"demo", "--keep-going"}, app.Deps{Getenv: env.Getenv, Stdout: &stdout, Stderr: &stderr, Commands: commands})
+	if code == app.ExitOK || !strings.Contains(stderr.String(), "unknown flag --keep-going (flags: --keep)") {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
 }

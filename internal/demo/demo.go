@@ -1,4 +1,28 @@
-package app
+// Package demo is `ladder demo [--keep]` (CLI only; SPEC section 8): story
+// S1 end to end inside this process, against real parts on 127.0.0.1:
+//
+//   - an OCI registry: go-containerregistry's pkg/registry (with the OCI 1.1
+//     referrers API) behind net/http;
+//   - the GitHub API simulator (internal/ghsim) holding the component
+//     repositories rancher/elemental-{cli,toolkit,operator}, the workflow's
+//     repository acme/elemental (config, ledger branch, dispatch target) and
+//     two downstream repositories;
+//   - a bare git repository for the `git:` component os, built with the git
+//     binary (explicit arguments, no shell, a clean environment) and read
+//     over file://.
+//
+// Every step is one action run through Main, with the environment a runner
+// gives a Docker action: every declared input as INPUT_* (action.yml defaults
+// filled in), GITHUB_* pointing at the simulator, GITHUB_OUTPUT and
+// GITHUB_STEP_SUMMARY at files the demo reads back. Deps.Now and Deps.Sleep
+// of each run are the demo's clock, which the demo moves forward (a soak of
+// 24 h takes no time) and every sleep advances instead of waiting.
+//
+// What the demo prints is built from the runs' outputs; a run's stdout (which
+// carries ::add-mask:: with the token) is never printed. The token is drawn
+// at random and never shown; with --keep, a read-only token is written to a
+// file (mode 0600) and the printed curl reads it from there.
+package demo
 
 import (
 	"bytes"
@@ -26,6 +50,7 @@ import (
 
 	"github.com/ladder-release/ladder/actions"
 	"github.com/ladder-release/ladder/internal/action"
+	"github.com/ladder-release/ladder/internal/app"
 	"github.com/ladder-release/ladder/internal/cascade"
 	"github.com/ladder-release/ladder/internal/ghsim"
 	"github.com/ladder-release/ladder/internal/ledger"
@@ -33,39 +58,6 @@ import (
 	"github.com/ladder-release/ladder/internal/oci"
 )
 
-// `ladder demo [--keep]` (CLI only; SPEC section 8) runs story S1 end to end
-// inside this process, against real parts on 127.0.0.1:
-//
-//   - an OCI registry: go-containerregistry's pkg/registry (with the OCI 1.1
-//     referrers API) behind net/http;
-//   - the GitHub API simulator (internal/ghsim) holding the component
-//     repositories rancher/elemental-{cli,toolkit,operator}, the workflow's
-//     repository acme/elemental (config, ledger branch, dispatch target) and
-//     two downstream repositories;
-//   - a bare git repository for the `git:` component os, built with the git
-//     binary (explicit arguments, no shell, a clean environment) and read
-//     over file://.
-//
-// Every step is one action run through Main, with the environment a runner
-// gives a Docker action: every declared input as INPUT_* (action.yml defaults
-// filled in), GITHUB_* pointing at the simulator, GITHUB_OUTPUT and
-// GITHUB_STEP_SUMMARY at files the demo reads back. Deps.Now and Deps.Sleep
-// of each run are the demo's clock, which the demo moves forward (a soak of
-// 24 h takes no time) and every sleep advances instead of waiting.
-//
-// What the demo prints is built from the runs' outputs; a run's stdout (which
-// carries ::add-mask:: with the token) is never printed. The token is drawn
-// at random and never shown; with --keep, a read-only token is written to a
-// file (mode 0600) and the printed curl reads it from there.
-
-// mainFunc is Main, for the demo's runs: the commands map holds demoCommand,
-// and Main reads the map, so a direct reference would be an initialization cycle.
-var mainFunc func(ctx context.Context, args []string, d Deps) int
-
-func init() { mainFunc = Main }
-
-// demoFlags are the flags `ladder demo` takes.
-var demoFlags = []string{"keep"}
 
 // demoProduct is the registry repository path and the ledger's product.
 const (
@@ -125,15 +117,23 @@ type demo struct {
 	runID int
 }
 
-func demoCommand(ctx context.Context, r *run) error {
-	keep, err := r.demoOptions()
+// Command is `ladder demo`, which cmd/ladder adds to ladder's commands.
+var Command = app.Command{
+	Usage: "run story S1 end to end in-process: registry, GitHub simulator, all four actions (--keep)",
+	Flags: []string{"keep"},
+	Bools: []string{"keep"},
+	Run:   run,
+}
+
+func run(ctx context.Context, c app.Call) error {
+	keep, err := c.Bool("keep")
 	if err != nil {
 		return err
 	}
-	begin := r.deps.Now().UTC().Truncate(time.Second)
-	d := &demo{out: r.deps.Stdout, clk: &demoClock{now: begin}, start: time.Now(), c: map[string]string{}, runID: 7000}
+	begin := c.Deps.Now().UTC().Truncate(time.Second)
+	d := &demo{out: c.Deps.Stdout, clk: &demoClock{now: begin}, start: time.Now(), c: map[string]string{}, runID: 7000}
 	defer d.close()
-	if err := d.setUp(ctx, r.getenv, keep); err != nil {
+	if err := d.setUp(ctx, c.Getenv, keep); err != nil {
 		return fmt.Errorf("set-up: %w", err)
 	}
 	if err := d.pipeline(ctx); err != nil {
@@ -153,12 +153,6 @@ func demoCommand(ctx context.Context, r *run) error {
 	return nil
 }
 
-func (r *run) demoOptions() (keep bool, err error) {
-	if err := r.onlyFlags(demoFlags); err != nil {
-		return false, err
-	}
-	return r.boolFlag("keep")
-}
 
 func (d *demo) printf(format string, args ...any) {
 	s := fmt.Sprintf(format, args...)
@@ -518,7 +512,7 @@ func (d *demo) action(ctx context.Context, name string, inputs map[string]string
 		}
 	}
 	var stdout, stderr bytes.Buffer
-	code := mainFunc(ctx, []string{name}, Deps{
+	code := app.Main(ctx, []string{name}, app.Deps{
 		Getenv: func(k string) string { return env[k] },
 		Stdout: &stdout,
 		Stderr: &stderr,
@@ -617,7 +611,7 @@ func (d *demo) operatorRelease(ctx context.Context, key, message, tag, upgrade s
 		return err
 	}
 	d.advance(2*time.Hour, "testing's soak")
-	if _, err := d.promote(ctx, "testing", ExitOK, "promoted"); err != nil {
+	if _, err := d.promote(ctx, "testing", app.ExitOK, "promoted"); err != nil {
 		return err
 	}
 	if upgrade != "success" {
@@ -638,7 +632,7 @@ func (d *demo) pipeline(ctx context.Context) error {
 	if _, err := d.build(ctx, "dev", d.push("main")); err != nil {
 		return err
 	}
-	res, err := d.action(ctx, "cascade-branches", nil, d.push("main"), ExitOK)
+	res, err := d.action(ctx, "cascade-branches", nil, d.push("main"), app.ExitOK)
 	if err != nil {
 		return err
 	}
@@ -659,7 +653,7 @@ func (d *demo) pipeline(ctx context.Context) error {
 		d.ci(repo, d.c[k], map[string]string{"build": "success"})
 	}
 	d.notef("CI reported build on the staging commits; e2e is still running")
-	if _, err := d.promote(ctx, "testing", ExitOK, "pending"); err != nil {
+	if _, err := d.promote(ctx, "testing", app.ExitOK, "pending"); err != nil {
 		return err
 	}
 	d.ci("rancher/elemental-cli", d.c["cli2"], map[string]string{"status:e2e": "success"})
@@ -667,21 +661,21 @@ func (d *demo) pipeline(ctx context.Context) error {
 	d.ci("rancher/elemental-operator", d.c["op2"], map[string]string{"e2e": "success", "upgrade": "success"})
 	d.notef("CI reported e2e green (a commit status on cli and toolkit, a check run on operator, plus operator's upgrade test)")
 	d.advance(2*time.Hour, "testing's soak")
-	if _, err := d.promote(ctx, "testing", ExitOK, "promoted"); err != nil {
+	if _, err := d.promote(ctx, "testing", app.ExitOK, "promoted"); err != nil {
 		return err
 	}
 	d.advance(24*time.Hour, "current's soak")
-	if _, err := d.promote(ctx, "current", ExitOK, "promoted"); err != nil {
+	if _, err := d.promote(ctx, "current", app.ExitOK, "promoted"); err != nil {
 		return err
 	}
 
 	d.sectionf("A bad candidate: operator tags operator/v1.2.4-rc.1; build and e2e pass, its upgrade test fails")
-	if err := d.operatorRelease(ctx, "op3", "operator: new upgrade path", "operator/v1.2.4-rc.1", "failure", ExitFailure, "failed"); err != nil {
+	if err := d.operatorRelease(ctx, "op3", "operator: new upgrade path", "operator/v1.2.4-rc.1", "failure", app.ExitFailure, "failed"); err != nil {
 		return err
 	}
 
 	d.sectionf("The fix: operator tags operator/v1.2.4; every check green")
-	if err := d.operatorRelease(ctx, "op4", "operator: fix the upgrade path", "operator/v1.2.4", "success", ExitOK, "promoted"); err != nil {
+	if err := d.operatorRelease(ctx, "op4", "operator: fix the upgrade path", "operator/v1.2.4", "success", app.ExitOK, "promoted"); err != nil {
 		return err
 	}
 
@@ -692,7 +686,7 @@ func (d *demo) pipeline(ctx context.Context) error {
 	if _, err := d.build(ctx, "stable", d.push("main")); err != nil {
 		return err
 	}
-	res, err = d.action(ctx, "cascade-branches", map[string]string{"channel": "stable"}, d.push("main"), ExitOK)
+	res, err = d.action(ctx, "cascade-branches", map[string]string{"channel": "stable"}, d.push("main"), app.ExitOK)
 	if err != nil {
 		return err
 	}
@@ -701,7 +695,7 @@ func (d *demo) pipeline(ctx context.Context) error {
 
 	d.sectionf("A branch cascade (workflow s3-branch-cascade): production -> staging -> snapshot, one hop per run")
 	d.c["prod"] = d.gh.Commit(demoWorkflow, "production", "packages: endpoint 0.11.0 straight to production")
-	res, err = d.action(ctx, "cascade-branches", nil, d.push("production"), ExitOK)
+	res, err = d.action(ctx, "cascade-branches", nil, d.push("production"), app.ExitOK)
 	if err != nil {
 		return err
 	}
@@ -715,7 +709,7 @@ func (d *demo) pipeline(ctx context.Context) error {
 		"action": got.EventType, "branch": "main", "client_payload": got.ClientPayload,
 		"repository": map[string]any{"full_name": demoWorkflow, "default_branch": "main"},
 	}}
-	res, err = d.action(ctx, "cascade-branches", nil, dispatchEvent, ExitOK)
+	res, err = d.action(ctx, "cascade-branches", nil, dispatchEvent, app.ExitOK)
 	if err != nil {
 		return err
 	}
@@ -727,7 +721,7 @@ func (d *demo) pipeline(ctx context.Context) error {
 }
 
 func (d *demo) resolve(ctx context.Context, ch string, ev demoEvent) (*stepResult, error) {
-	res, err := d.action(ctx, "resolve-channel", map[string]string{"channel": ch}, ev, ExitOK)
+	res, err := d.action(ctx, "resolve-channel", map[string]string{"channel": ch}, ev, app.ExitOK)
 	if err != nil {
 		return nil, err
 	}
@@ -757,7 +751,7 @@ func (d *demo) build(ctx context.Context, ch string, ev demoEvent) (*stepResult,
 		}
 		in["files"] = "dist/release-notes.md"
 	}
-	res, err := d.action(ctx, "build-bundle", in, ev, ExitOK)
+	res, err := d.action(ctx, "build-bundle", in, ev, app.ExitOK)
 	if err != nil {
 		return nil, err
 	}
@@ -913,7 +907,7 @@ func (d *demo) auditTrail(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	reg, err := oci.New(oci.WithInsecure(), oci.WithSleeper(d.clk.Sleep), oci.WithUserAgent("ladder/"+Version))
+	reg, err := oci.New(oci.WithInsecure(), oci.WithSleeper(d.clk.Sleep), oci.WithUserAgent("ladder/"+app.Version))
 	if err != nil {
 		return err
 	}
@@ -959,9 +953,9 @@ func (d *demo) status(ctx context.Context) error {
 		"GITHUB_TOKEN":      d.token,
 	}
 	var out, stderr bytes.Buffer
-	code := mainFunc(ctx, []string{"status"}, Deps{Getenv: func(k string) string { return env[k] }, Stdout: &out, Stderr: &stderr, Now: d.clk.Now, Sleep: d.clk.Sleep})
+	code := app.Main(ctx, []string{"status"}, app.Deps{Getenv: func(k string) string { return env[k] }, Stdout: &out, Stderr: &stderr, Now: d.clk.Now, Sleep: d.clk.Sleep})
 	d.printf("%s", out.String())
-	if code != ExitOK {
+	if code != app.ExitOK {
 		return fmt.Errorf("exit code %d: %s", code, strings.ReplaceAll(strings.TrimSpace(stderr.String()), d.token, "***"))
 	}
 	return nil
@@ -1002,4 +996,14 @@ func outputsOf(data []byte) (map[string]string, error) {
 		out[r.Name] = r.Value
 	}
 	return out, nil
+}
+
+// shortDigest is a digest's algorithm and first 12 hex digits, as ladder
+// status prints it.
+func shortDigest(d string) string {
+	alg, enc, ok := strings.Cut(d, ":")
+	if !ok || len(enc) <= 12 {
+		return d
+	}
+	return alg + ":" + enc[:12]
 }
