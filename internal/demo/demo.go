@@ -58,7 +58,6 @@ import (
 	"github.com/ladder-release/ladder/internal/oci"
 )
 
-
 // demoProduct is the registry repository path and the ledger's product.
 const (
 	demoProduct  = "elemental"
@@ -152,7 +151,6 @@ func run(ctx context.Context, c app.Call) error {
 	d.printf("\nstopping: closing the servers and removing %s\n", d.dir)
 	return nil
 }
-
 
 func (d *demo) printf(format string, args ...any) {
 	s := fmt.Sprintf(format, args...)
