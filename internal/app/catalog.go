@@ -12,6 +12,7 @@ import (
 	"github.com/ladder-release/ladder/internal/catalog"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/ledger"
+	"github.com/ladder-release/ladder/internal/status"
 )
 
 // `ladder catalog [--config PATH] [--format json|yaml]` (CLI only, story
@@ -111,7 +112,7 @@ func printCatalog(w io.Writer, cat *catalog.Catalog, asYAML, runner bool) error 
 	if err := write(&b); err != nil {
 		return err
 	}
-	_, err := io.WriteString(w, statusJSONDefang(b.String()))
+	_, err := io.WriteString(w, status.JSONDefang(b.String()))
 	return err
 }
 
@@ -125,12 +126,12 @@ func catalogInput(cfg *config.Config, doc *ledger.Document) (catalog.Input, erro
 		s := catalog.Source{Channel: och.Name, Follows: och.Follows}
 		source := ""
 		if l, ok := cfg.Label(och.Follows); ok {
-			s.Stream, source = ledger.LabelStream(och.Follows), sourceStream(cfg, l.From)
+			s.Stream, source = ledger.LabelStream(och.Follows), ledger.SourceStream(cfg, l.From)
 		} else if _, ok := cfg.Channel(och.Follows); ok {
 			s.Stream = ledger.ChannelStream(och.Follows)
 		}
 		if s.Stream != "" {
-			g, err := streamGraph(doc, s.Stream, source)
+			g, err := doc.GraphFrom(s.Stream, source)
 			if err != nil {
 				return in, at(cfg, "export.olm.channels."+och.Name, fmt.Errorf("OLM channel %s: %w", och.Name, err))
 			}

@@ -10,7 +10,6 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/ladder-release/ladder/internal/config"
-	"github.com/ladder-release/ladder/internal/graph"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
@@ -391,7 +390,7 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 				return ledger.ErrNoChange
 			}
 			attempted = final
-			return applyDecision(d, label.Name, sourceStream(cfg, label.From), final, claim)
+			return applyDecision(d, label.Name, ledger.SourceStream(cfg, label.From), final, claim)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("recording the decision on label %s in the ledger: %w", label.Name, err)
@@ -549,7 +548,7 @@ func applyDecision(d *ledger.Document, label, source string, dec promote.Decisio
 		if err := d.Append(stream, e); err != nil {
 			return err
 		}
-		if _, err := streamGraph(d, stream, source); err != nil {
+		if _, err := d.GraphFrom(stream, source); err != nil {
 			return fmt.Errorf("the upgrade graph of %s would be invalid: %w", stream, err)
 		}
 	}
@@ -669,22 +668,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// sourceStream is the stream key of a label's from (a channel or a label of
-// the config), whose entries are the label's candidates.
-func sourceStream(cfg *config.Config, from string) string {
-	if _, ok := cfg.Channel(from); ok {
-		return ledger.ChannelStream(from)
-	}
-	return ledger.LabelStream(from)
-}
-
-// streamGraph is a stream's upgrade graph; a label's, given its source, skips
-// only what entered the source between two moves (SPEC section 2).
-func streamGraph(doc *ledger.Document, stream, source string) (*graph.Graph, error) {
-	if source == "" {
-		return doc.Graph(stream)
-	}
-	return doc.GraphFrom(stream, source)
 }

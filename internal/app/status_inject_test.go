@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"github.com/ladder-release/ladder/internal/status"
 	"reflect"
 	"strings"
 	"testing"
@@ -210,11 +211,11 @@ func TestStatusInjectionInActions(t *testing.T) {
 	}
 
 	// The reasons decode back verbatim.
-	var rep statusReport
+	var rep status.Report
 	if err := json.Unmarshal([]byte(runStatus(t, actionsEnv, "--json").stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	var cand *statusStream
+	var cand *status.Stream
 	for i := range rep.Streams {
 		if rep.Streams[i].Stream == "label:candidate" {
 			cand = &rep.Streams[i]
@@ -227,7 +228,7 @@ func TestStatusInjectionInActions(t *testing.T) {
 	if len(rep.Quarantines) != 1 || rep.Quarantines[0].Reason != statusInjectQuarantine {
 		t.Errorf("--json quarantines: %+v", rep.Quarantines)
 	}
-	var h statusHistory
+	var h status.History
 	if err := json.Unmarshal([]byte(runStatus(t, actionsEnv, "--history", "candidate", "--json").stdout), &h); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/ladder-release/ladder/internal/status"
 	"os"
 	"path/filepath"
 	"strings"
@@ -227,11 +228,11 @@ func TestStatusS4UpgradeGraph(t *testing.T) {
 	if res.code != ExitOK {
 		t.Fatalf("exit %d: %s", res.code, res.stderr)
 	}
-	var rep statusReport
+	var rep status.Report
 	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
-	byStream := map[string]statusStream{}
+	byStream := map[string]status.Stream{}
 	var order []string
 	for _, s := range rep.Streams {
 		byStream[s.Stream] = s
@@ -348,7 +349,7 @@ func TestStatusEmptyLedger(t *testing.T) {
 		t.Error("status wrote a ledger")
 	}
 	res = runStatus(t, map[string]string{"GITHUB_WORKSPACE": ws}, "--history", "canary", "--json")
-	var h statusHistory
+	var h status.History
 	if err := json.Unmarshal([]byte(res.stdout), &h); err != nil || h.Moves == nil || len(h.Moves) != 0 {
 		t.Errorf("empty history: %v %s", err, res.stdout)
 	}
@@ -393,14 +394,14 @@ func TestStatusLedgerNone(t *testing.T) {
 	if res.code != ExitOK {
 		t.Fatalf("exit %d: %s", res.code, res.stderr)
 	}
-	var rep statusReport
+	var rep status.Report
 	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
 	if rep.Ledger != "none" || !strings.Contains(rep.Note, "need a ledger") {
 		t.Errorf("ledger %q note %q", rep.Ledger, rep.Note)
 	}
-	got := map[string]statusStream{}
+	got := map[string]status.Stream{}
 	for _, s := range rep.Streams {
 		got[s.Stream] = s
 	}
@@ -420,30 +421,5 @@ func TestStatusLedgerNone(t *testing.T) {
 	hist := runStatus(t, env, "--history", "candidate")
 	if hist.code != ExitFailure || !strings.Contains(hist.stderr, "--history needs a ledger") {
 		t.Errorf("history with ledger: none: exit %d, %s", hist.code, hist.stderr)
-	}
-}
-
-func TestStatusDurations(t *testing.T) {
-	for _, tc := range []struct {
-		d        time.Duration
-		ago, dur string
-	}{
-		{-time.Second, "in the future", "-1s"},
-		{30 * time.Second, "just now", "30s"},
-		{90 * time.Minute, "1h30m ago", "1h30m"},
-		{24 * time.Hour, "1d ago", "24h"},
-		{50*time.Hour + 59*time.Second, "2d2h ago", "50h59s"},
-	} {
-		if got := statusAgo(tc.d); got != tc.ago {
-			t.Errorf("statusAgo(%s) = %q, want %q", tc.d, got, tc.ago)
-		}
-		if got := statusDuration(tc.d); got != tc.dur {
-			t.Errorf("statusDuration(%s) = %q, want %q", tc.d, got, tc.dur)
-		}
-		if tc.d > 0 {
-			if back, err := time.ParseDuration(statusDuration(tc.d)); err != nil || back != tc.d {
-				t.Errorf("statusDuration(%s) does not parse back: %v %v", tc.d, back, err)
-			}
-		}
 	}
 }

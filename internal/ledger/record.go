@@ -1,6 +1,9 @@
 package ledger
 
-import "github.com/ladder-release/ladder/internal/ledger/record"
+import (
+	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/ledger/record"
+)
 
 // The document is package record (pure: no I/O, in the arch test's domain
 // list); these names keep callers of the stores reading ledger.Document.
@@ -42,3 +45,13 @@ var (
 	NewDocument   = record.NewDocument
 	Parse         = record.Parse
 )
+
+// SourceStream is the stream key of a label's from (a channel or a label of
+// the config), whose entries are the label's candidates: the source its
+// upgrade graph skips from (Document.GraphFrom).
+func SourceStream(cfg *config.Config, from string) string {
+	if _, ok := cfg.Channel(from); ok {
+		return ChannelStream(from)
+	}
+	return LabelStream(from)
+}

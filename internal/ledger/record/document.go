@@ -534,8 +534,12 @@ func (d *Document) Graph(stream string) (*graph.Graph, error) {
 // GraphFrom is the upgrade graph of a label's stream whose candidates come
 // from the stream source (the label's from, "channel:NAME" or
 // "label:NAME"): an entry skips only the bundles that entered the source
-// between the two moves (SPEC section 2), never another channel's.
+// between the two moves (SPEC section 2), never another channel's. No
+// source: Graph.
 func (d *Document) GraphFrom(stream, source string) (*graph.Graph, error) {
+	if source == "" {
+		return d.Graph(stream)
+	}
 	published, entered := d.graphInputs(stream)
 	var src []string
 	for _, e := range d.Streams[source] {
