@@ -795,7 +795,10 @@ func (r *run) finish(ctx context.Context, cfg *config.Config, ch config.Channel,
 		}
 	}
 	var err error
-	if res.Deleted, err = r.retain(ctx, cfg, ch, store, reg, doc, b.Version, true); err != nil {
+	// retention reads the ledger again (nil): the read this run started from
+	// may be stale (GitHub serves an older file for a while), and a deletion
+	// it did not show must take away the tags just written
+	if res.Deleted, err = r.retain(ctx, cfg, ch, store, reg, nil, b.Version, true); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -1,9 +1,11 @@
 package app
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/testutil/registry"
@@ -136,5 +138,41 @@ func TestPromoteRegistryFailureAfterTheMoveSaysSo(t *testing.T) {
 	}
 	if n := len(w.fileLedger(t).Stream(ledger.LabelStream("testing"))); n != 1 {
 		t.Errorf("%d moves of testing, want 1: the rerun moved again", n)
+	}
+}
+
+// A rerun whose first ledger read is stale (it misses another job's
+// retention deleting the bundle the rerun finishes) writes that bundle's
+// tags back; its retention step reads the ledger again and deletes them: no
+// tag a retention deleted stays (found by TestStress).
+func TestRerunOnAStaleReadDoesNotKeepDeletedTags(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	cfg := withLedger(w.s1Config(""), "github")
+	cfg = strings.Replace(cfg, "    version: {bump: patch}\n", "    version: {bump: patch}\n    retention: {keep: 1}\n", 1)
+	w.writeConfig(t, cfg)
+	clock := func() time.Time { return now }
+	nap := func(context.Context, time.Duration) error { return nil }
+	a := w.resolveAt(t, "stable", "a.json", now)
+	runA := map[string]string{"GITHUB_RUN_ID": "111"}
+	if res := w.runWith(t, "build-bundle", map[string]string{"channel": "stable", "lock-file": "a.json"}, runA, clock, nap); res.code != 0 || res.outputs["version"] != "0.0.1" {
+		t.Fatalf("A: exit %d %v\n%s", res.code, res.outputs, res.stdout)
+	}
+	w.writeConfig(t, strings.Replace(cfg, "cli: v0.2.1", "cli: v0.1.0", 1))
+	w.resolveAt(t, "stable", "b.json", now.Add(time.Second))
+	if res := buildOK(t, w, map[string]string{"channel": "stable", "lock-file": "b.json"}); res.outputs["version"] != "0.0.2" {
+		t.Fatalf("B: %v", res.outputs)
+	}
+	if !readGitHubLedger(t, w).Deleted("0.0.1") || w.tagDigest(t, "0.0.1") != "" {
+		t.Fatal("setup: B's retention did not delete 0.0.1")
+	}
+	w.gh.StaleReads("acme/elemental", ledgerFile, 1) // the rerun's first read: before the deletion
+	again := w.runWith(t, "build-bundle", map[string]string{"channel": "stable", "lock-file": "a.json"}, runA, clock, nap)
+	if again.code != 0 || again.outputs["published"] != "false" {
+		t.Fatalf("rerun of A: exit %d %v\n%s", again.code, again.outputs, again.stdout)
+	}
+	for _, tag := range []string{"0.0.1", a.CompositeID()} {
+		if d := w.tagDigest(t, tag); d != "" {
+			t.Errorf("after A's rerun, tag %s of the deleted 0.0.1 is back (on %s)", tag, d)
+		}
 	}
 }
