@@ -125,6 +125,17 @@ func Build(from, to lock.Lock, answers map[string]Compare) Set {
 	return s
 }
 
+// Unreadable is the set when the old lock could not be read: every component of
+// the new one, its changes unknown, saying why.
+func Unreadable(to lock.Lock, why string) Set {
+	s := Set{Changes: []Change{}}
+	for _, n := range to.Components {
+		s.Changes = append(s.Changes, Change{Component: n.Name, To: n.Commit, ToVersion: n.Version, Status: Unknown,
+			Subjects: []Commit{}, Note: "the changes are unknown: " + why})
+	}
+	return s
+}
+
 func change(o, n lock.Entry, answers map[string]Compare) Change {
 	c := Change{Component: n.Name, From: o.Commit, To: n.Commit, FromVersion: o.Version, ToVersion: n.Version,
 		Status: Unknown, Subjects: []Commit{}}

@@ -225,3 +225,15 @@ func TestSubject(t *testing.T) {
 		}
 	}
 }
+
+func TestUnreadable(t *testing.T) {
+	s := Unreadable(lk(entry("a", "acme/a", "1", 'a'), entry("b", "https://git.example/b", "2", 'b')), "the previous lock is gone")
+	if len(s.Changes) != 2 {
+		t.Fatalf("%+v", s.Changes)
+	}
+	for _, c := range s.Changes {
+		if c.Status != Unknown || c.Commits != nil || c.Note != "the changes are unknown: the previous lock is gone" || c.To == "" {
+			t.Errorf("%+v", c)
+		}
+	}
+}
