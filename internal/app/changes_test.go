@@ -235,3 +235,51 @@ func TestChangesUntrustedText(t *testing.T) {
 		t.Errorf("summary does not show the author as text:\n%s", res.summary)
 	}
 }
+
+// TestChangesPromoteLabel: promote-label compares the label's new value with
+// its previous one: nothing on its first move, the commits on a promotion,
+// behind on a rollback; an API error leaves it unknown and the label moves.
+func TestChangesPromoteLabel(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	clk := newClock()
+	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing: {from: dev}\n", ""))
+	publishDev(t, w, clk, "1.0.1")
+	res := promoteWant(t, w, clk, map[string]string{"label": "testing"}, 0, "promoted")
+	if res.outputs["changes"] != "{}" || strings.Contains(res.summary, "What changed") {
+		t.Errorf("first move: changes %q\n%s", res.outputs["changes"], res.summary)
+	}
+	c4 := w.gh.CommitBy("rancher/elemental-cli", "main", "cli: four", ghsim.Signature{Name: "Ann"})
+	publishDev(t, w, clk, "1.0.2")
+	res = promoteWant(t, w, clk, map[string]string{"label": "testing"}, 0, "promoted")
+	m := parseChanges(t, res.outputs["changes"])
+	if cli := m["cli"]; cli.Status != "ahead" || cli.Commits == nil || *cli.Commits != 1 || cli.From != w.c["cli3"] || cli.To != c4 ||
+		len(cli.Subjects) != 1 || cli.Subjects[0].Author != "Ann" {
+		t.Errorf("promotion: cli %+v", cli)
+	}
+	if !strings.Contains(res.summary, "### What changed since 1.0.1") || !strings.Contains(res.summary, "cli: four (Ann)") {
+		t.Errorf("summary:\n%s", res.summary)
+	}
+	res = promoteWant(t, w, clk, map[string]string{"label": "testing", "mode": "rollback"}, 0, "held")
+	if cli := parseChanges(t, res.outputs["changes"])["cli"]; cli.Status != "behind" || cli.Commits == nil || *cli.Commits != 0 || cli.BehindBy != 1 {
+		t.Errorf("rollback: cli %+v", cli)
+	}
+	if !strings.Contains(res.summary, "behind: the new commit is an ancestor of the old one (a rollback?)") {
+		t.Errorf("rollback summary:\n%s", res.summary)
+	}
+	res = promoteWant(t, w, clk, map[string]string{"label": "testing", "mode": "release"}, 0, "noop")
+	if res.outputs["changes"] != "{}" {
+		t.Errorf("a release moves nothing: changes %s", res.outputs["changes"])
+	}
+
+	// an API error: the label moves, the changes of cli are unknown
+	w.gh.Commit("rancher/elemental-cli", "main", "cli: five")
+	publishDev(t, w, clk, "1.0.3")
+	w.gh.Inject(ghsim.Fault{Method: "GET", Path: "/repos/rancher/elemental-cli/compare/**", Status: 500, Times: 20})
+	res = promoteWant(t, w, clk, map[string]string{"label": "testing"}, 0, "promoted")
+	if cli := parseChanges(t, res.outputs["changes"])["cli"]; cli.Status != "unknown" || cli.Commits != nil || !strings.Contains(cli.Note, "answered 500") {
+		t.Errorf("API error: cli %+v", cli)
+	}
+	if w.tagDigest(t, "testing") != res.outputs["digest"] || !strings.Contains(res.summary, "the changes are unknown") {
+		t.Errorf("the label did not move, or the summary does not say the changes are unknown:\n%s", res.summary)
+	}
+}
