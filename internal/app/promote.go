@@ -56,8 +56,9 @@ import (
 //   - force needs a reason: the ledger records who bypassed what, and why.
 //   - promote-label needs a ledger: holds, quarantines and the history live
 //     there; with ledger: none it refuses to run.
-//   - The candidate's lock (the bundle's config blob) is read only when the
-//     gates check commits; the retag itself is a manifest GET and PUT.
+//   - The candidate's lock (the bundle's config blob) is read when the gates
+//     check commits, and with the previous value's for "What changed"
+//     (changes.go); the retag itself is a manifest GET and PUT.
 
 // Polling of pending gates (input wait): the first wait, doubled after each
 // poll up to the cap.
