@@ -85,6 +85,7 @@ type command struct {
 	run   func(ctx context.Context, r *run) error
 	usage string
 	bools []string // an external command's boolean flags
+	args  bool     // takes positional arguments (ladder diff A B)
 }
 
 var commands = map[string]command{
@@ -97,6 +98,7 @@ var commands = map[string]command{
 	"version":          {run: printVersion, usage: "print ladder's version"},
 	"status":           {run: statusCommand, usage: "every channel and label: version, since when, gates, holds (--json, --history NAME)"},
 	"catalog":          {run: catalogCommand, usage: "print the export.olm OLM file-based catalog generated from the ledger (--format json|yaml)"},
+	"diff":             {run: diffCommand, args: true, usage: "what bundle B brings over bundle A, per component: ladder diff A B (versions, digests, channels or labels; --json)"},
 }
 
 // Main runs one command and returns the process exit code.
@@ -130,11 +132,16 @@ func Main(ctx context.Context, args []string, d Deps) int {
 		usage(d.Stderr, d.Commands)
 		return ExitUsage
 	}
-	r, err := newRun(name, args[1:], d, cmd.bools)
+	rest, positional := args[1:], []string(nil)
+	if cmd.args {
+		positional, rest = splitPositional(rest)
+	}
+	r, err := newRun(name, rest, d, cmd.bools)
 	if err != nil {
 		fmt.Fprintf(d.Stderr, "ladder %s: %v\n", name, err)
 		return ExitUsage
 	}
+	r.args = positional
 	if err := cmd.run(ctx, r); err != nil {
 		r.fail(r.explainRegistryRefusal(err))
 		return ExitFailure
@@ -169,6 +176,7 @@ type run struct {
 	meta   *actions.Metadata // nil for CLI-only commands
 	flags  map[string]string // CLI-only commands' flags
 	bare   []string          // flags given without a value that are not booleans (onlyFlags refuses them)
+	args   []string          // positional arguments, for a command that takes them
 
 	httpOnce sync.Once
 	http     *http.Client
@@ -292,6 +300,25 @@ func parseFlags(args []string, isBool func(string) bool) (flags map[string]strin
 		flags[name] = val
 	}
 	return flags, bare, nil
+}
+
+// splitPositional separates the positional arguments of a command that takes
+// them from its flags, wherever they are: a flag's value is the argument
+// after it unless the flag is a boolean (--json) or has its value after "=".
+func splitPositional(args []string) (positional, flags []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "--") || len(a) == 2 {
+			positional = append(positional, a)
+			continue
+		}
+		flags = append(flags, a)
+		if name := a[2:]; !strings.Contains(name, "=") && !cliBoolFlags[name] && i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
+			flags = append(flags, args[i+1])
+			i++
+		}
+	}
+	return positional, flags
 }
 
 // flagValues says what a flag's value is, for "--NAME needs ..." errors.

@@ -19,6 +19,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/ladder-release/ladder/internal/bundle"
+	"github.com/ladder-release/ladder/internal/changes"
 	"github.com/ladder-release/ladder/internal/channel"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/ledger"
@@ -60,6 +61,10 @@ type published struct {
 	PassedOver []string // what a bump passed over: "0.0.3 (held by channel staging)"
 	Deleted    []string
 	Graph      string // mermaid of the channel's stream
+	// ReplacesDigest and ReplacesLock are the replaced bundle's digest and
+	// lock digest; Changes what this one brings over it (nil: none).
+	ReplacesDigest, ReplacesLock string
+	Changes                      *changes.Set
 }
 
 // buildBundle: gather (inputs, lock, ledger view) -> decide (version rule,
@@ -109,6 +114,7 @@ func buildBundle(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
+	res.Changes = r.bundleChanges(ctx, cfg, sec, reg, res.ReplacesDigest, res.ReplacesLock, l, res.Digest)
 	tags := res.Tags
 	if tags == nil {
 		tags = []string{} // nothing written: [], never null
@@ -121,6 +127,7 @@ func buildBundle(ctx context.Context, r *run) error {
 		{"version", res.Version},
 		{"tags", string(tagsJSON)},
 		{"replaces", res.Replaces},
+		{"changes", changesJSON(res.Changes)},
 	}); err != nil {
 		return err
 	}
@@ -496,7 +503,7 @@ func (r *run) settle(ctx context.Context, cfg *config.Config, ch config.Channel,
 func (r *run) publishClaimed(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, l lock.Lock, in buildInputs, dec publish.Decision, digest string) (*published, error) {
 	var err error
 	res := &published{Published: true, Digest: digest, Ref: cfg.Registry + "@" + digest, Version: dec.Version,
-		Replaces: dec.Replaces.Version, PassedOver: dec.PassedOver}
+		Replaces: dec.Replaces.Version, ReplacesDigest: dec.Replaces.Digest, PassedOver: dec.PassedOver}
 	if res.Tags, err = r.tagBundle(ctx, cfg, reg, ch.Name, l, dec.Version, digest, in); err != nil {
 		return nil, err
 	}
@@ -512,6 +519,7 @@ func (r *run) publishClaimed(ctx context.Context, cfg *config.Config, ch config.
 		return nil, err
 	}
 	if cur, err := store.Read(ctx); err == nil {
+		res.ReplacesLock = replacedLock(cur, res.Replaces)
 		if g, err := cur.Graph(ledger.ChannelStream(ch.Name)); err == nil {
 			res.Graph = g.Mermaid(20)
 		}
@@ -978,6 +986,7 @@ func (r *run) buildSummary(ch string, l lock.Lock, res *published, dryRun bool) 
 	if len(res.Deleted) > 0 {
 		s.Paragraph("Retention deleted: " + strings.Join(res.Deleted, ", "))
 	}
+	summarizeChanges(s, res.Changes, res.Replaces)
 	if res.Graph != "" {
 		s.Mermaid(res.Graph)
 	}

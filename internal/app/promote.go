@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/ladder-release/ladder/internal/changes"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
@@ -54,8 +55,9 @@ import (
 //   - force needs a reason: the ledger records who bypassed what, and why.
 //   - promote-label needs a ledger: holds, quarantines and the history live
 //     there; with ledger: none it refuses to run.
-//   - The candidate's lock (the bundle's config blob) is read only when the
-//     gates check commits; the retag itself is a manifest GET and PUT.
+//   - The candidate's lock (the bundle's config blob) is read when the gates
+//     check commits, and with the previous value's for "What changed"
+//     (changes.go); the retag itself is a manifest GET and PUT.
 
 // Polling of pending gates (input wait): the first wait, doubled after each
 // poll up to the cap.
@@ -89,6 +91,7 @@ type promotion struct {
 	lockOK  bool           // the candidate's lock was read
 	lock    lock.Lock
 	written bool // the ledger was written
+	changes *changes.Set
 }
 
 func promoteLabel(ctx context.Context, r *run) error {
@@ -127,6 +130,7 @@ func promoteLabel(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
+	p.changes = r.labelChanges(ctx, cfg, sec, reg, p)
 	d := p.dec
 	reason := d.Reason
 	if in.dryRun {
@@ -140,6 +144,7 @@ func promoteLabel(ctx context.Context, r *run) error {
 		{"previous-digest", d.Previous.Digest},
 		{"previous-version", d.Previous.Version},
 		{"reason", reason},
+		{"changes", changesJSON(p.changes)},
 	}); err != nil {
 		return err
 	}
@@ -655,6 +660,7 @@ func (r *run) promoteSummary(cfg *config.Config, p *promotion) error {
 	} else if d.Forced {
 		s.Paragraph("Gates bypassed (force).")
 	}
+	summarizeChanges(s, p.changes, d.Previous.Version)
 	s.Heading("History of "+p.label.Name, 3)
 	s.Mermaid(promote.HistoryMermaid(p.label.Name, p.history, historyShown))
 	if rows := promote.HistoryRows(p.history, historyShown); len(rows) > 0 {

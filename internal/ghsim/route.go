@@ -56,6 +56,7 @@ func init() {
 	add("POST", "/repos/{owner}/{repo}/statuses/{sha}", authToken, (*call).createStatus)
 	add("POST", "/repos/{owner}/{repo}/check-runs", authToken, (*call).createCheckRun)
 	add("GET", "/repos/{owner}/{repo}/tags", authToken, (*call).listTags)
+	add("GET", "/repos/{owner}/{repo}/compare/{basehead...}", authToken, (*call).compare)
 	add("GET", "/repos/{owner}/{repo}/git/ref/{ref...}", authToken, (*call).getRef)
 	add("GET", "/repos/{owner}/{repo}/git/matching-refs", authToken, (*call).matchingRefs)
 	add("GET", "/repos/{owner}/{repo}/git/matching-refs/{ref...}", authToken, (*call).matchingRefs)
