@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -1056,35 +1055,5 @@ func TestCascadeCorrelationID(t *testing.T) {
 	l1, l2 := run(map[string]string{"GITHUB_RUN_ID": ""}), run(map[string]string{"GITHUB_RUN_ID": ""})
 	if !strings.HasPrefix(l1, "local-") || l1 == l2 {
 		t.Errorf("outside a runner: %q, %q", l1, l2)
-	}
-}
-
-// TestCascadeInputsDeclared checks the inputs the code reads against
-// action.yml, in both directions.
-func TestCascadeInputsDeclared(t *testing.T) {
-	w := newCascadeWorld(t, s3Repo)
-	ws := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(ws, ".github"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(ws, ".github", "ladder.yaml"), []byte(s3Config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	meta := actiontest.LoadActionYAML(t, filepath.Join("..", "..", "actions", "cascade-branches", "action.yml"))
-	te := actiontest.Env(t, meta, map[string]string{"dry-run": "true", "branch": "snapshot"}, map[string]string{
-		"GITHUB_API_URL": w.gh.URL(), "GITHUB_WORKSPACE": ws, "GITHUB_REPOSITORY": s3Repo, "GITHUB_RUN_ID": "1", "GITHUB_RUN_ATTEMPT": "1"})
-	r, err := newRun("cascade-branches", nil, Deps{Getenv: te.Getenv, Stdout: &bytes.Buffer{}, Now: func() time.Time { return now }}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cascadeBranches(context.Background(), r); err != nil {
-		t.Fatal(err)
-	}
-	read := r.act.InputsRead()
-	actiontest.CheckInputs(t, meta, read)
-	declared := meta.InputNames()
-	sort.Strings(declared)
-	if strings.Join(read, ",") != strings.Join(declared, ",") {
-		t.Errorf("inputs read %v, declared %v", read, declared)
 	}
 }
