@@ -250,7 +250,7 @@ func help(w io.Writer, name string, cmd command) error {
 		if len(cmd.flags) > 0 {
 			fmt.Fprintln(w, "\nflags:")
 			for _, f := range cmd.flags {
-				fmt.Fprintf(w, "  --%-20s %s\n", strings.TrimSpace(f.name+" "+f.value), f.doc)
+				fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("  --%-20s %s", strings.TrimSpace(f.name+" "+f.value), f.doc), " "))
 			}
 		}
 		return nil
