@@ -451,7 +451,7 @@ func TestPromoteQuarantine(t *testing.T) {
 	}
 	// force needs a reason, and is recorded as forced with the actor and the reason
 	res = promoteRun(t, w, clk, map[string]string{"label": "testing", "from": "1.0.2", "force": "true"})
-	if res.code != ExitFailure || !strings.Contains(res.stdout, "input reason: required with force") {
+	if res.code != ExitUsage || !strings.Contains(res.stdout, "input reason: required with force") {
 		t.Errorf("force without a reason: exit %d\n%s", res.code, res.stdout)
 	}
 	res = promoteWant(t, w, clk, map[string]string{"label": "testing", "from": "1.0.2", "force": "true", "reason": "flaky runner, verified by hand"}, 0, "promoted")
