@@ -123,8 +123,10 @@ func (r *Runner) SecretInput(name string) string {
 // the empty string included, is an error naming the input and the value.
 // (In a runner the default from action.yml is always set; a CLI caller must
 // supply defaults itself.)
-func (r *Runner) BoolInput(name string) (bool, error) {
-	v := r.Input(name)
+func (r *Runner) BoolInput(name string) (bool, error) { return ParseBool(name, r.Input(name)) }
+
+// ParseBool is BoolInput on a value already read: v is input name's value.
+func ParseBool(name, v string) (bool, error) {
 	switch v {
 	case "true", "True", "TRUE":
 		return true, nil
@@ -138,7 +140,11 @@ func (r *Runner) BoolInput(name string) (bool, error) {
 // "1h30m"). An empty input is zero, so the caller can apply its own default;
 // a negative duration is an error.
 func (r *Runner) DurationInput(name string) (time.Duration, error) {
-	v := r.Input(name)
+	return ParseDuration(name, r.Input(name))
+}
+
+// ParseDuration is DurationInput on a value already read.
+func ParseDuration(name, v string) (time.Duration, error) {
 	if v == "" {
 		return 0, nil
 	}

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -66,12 +65,18 @@ type Call struct {
 
 // external adapts a binary's Command to the dispatch.
 func external(c Command) command {
-	return command{usage: c.Usage, bools: c.Bools, run: func(ctx context.Context, r *run) error {
-		if err := r.onlyFlags(c.Flags); err != nil {
-			return err
-		}
-		return c.Run(ctx, Call{Deps: r.deps, Getenv: r.getenv, Flag: func(n string) string { return r.flag(n, "") }, Bool: r.boolFlag})
+	cmd := command{usage: c.Usage, run: func(ctx context.Context, r *run) error {
+		return c.Run(ctx, Call{Deps: r.deps, Getenv: r.getenv, Flag: func(n string) string { return r.flag(n, "") },
+			Bool: func(n string) (bool, error) { return flagBool(r.flags, n) }})
 	}}
+	for _, f := range c.Flags {
+		doc := flagDoc{name: f, value: "VALUE"}
+		if slices.Contains(c.Bools, f) {
+			doc.value = ""
+		}
+		cmd.flags = append(cmd.flags, doc)
+	}
+	return cmd
 }
 
 // Exit codes.
@@ -84,21 +89,50 @@ const (
 type command struct {
 	run   func(ctx context.Context, r *run) error
 	usage string
-	bools []string // an external command's boolean flags
-	args  bool     // takes positional arguments (ladder diff A B)
+	// flags are a CLI-only command's flags, checked before run; an
+	// action's inputs are those of its action.yml.
+	flags []flagDoc
+	args  bool // takes positional arguments (ladder diff A B)
 }
+
+// flagDoc is one flag of a CLI-only command: its name, what its value looks
+// like ("" for a boolean) and what it does.
+type flagDoc struct{ name, value, doc string }
+
+var configFlag = flagDoc{"config", "PATH", "the config file (default " + config.DefaultPath + ")"}
 
 var commands = map[string]command{
 	"resolve-channel":  {run: resolveChannel, usage: "resolve a channel to a lock"},
 	"build-bundle":     {run: buildBundle, usage: "publish a lock as a bundle, claimed in the ledger"},
 	"cascade-branches": {run: cascadeBranches, usage: "dispatch the next hops of a branch or repository cascade"},
 	"promote-label":    {run: promoteLabel, usage: "move a label to a bundle once its gates pass; roll back, hold, release"},
-	"validate":         {run: validate, usage: "check a config file (--config PATH)"},
+	"validate":         {run: validate, usage: "check a config file (--config PATH)", flags: []flagDoc{configFlag}},
 	"schema":           {run: schema, usage: "print the config's JSON Schema"},
 	"version":          {run: printVersion, usage: "print ladder's version"},
-	"status":           {run: statusCommand, usage: "every channel and label: version, since when, gates, holds (--json, --history NAME)"},
-	"catalog":          {run: catalogCommand, usage: "print the export.olm OLM file-based catalog generated from the ledger (--format json|yaml)"},
-	"diff":             {run: diffCommand, args: true, usage: "what bundle B brings over bundle A, per component: ladder diff A B (versions, digests, channels or labels; --json)"},
+	"status": {run: statusCommand, usage: "every channel and label: version, since when, gates, holds (--json, --history NAME)", flags: []flagDoc{
+		configFlag,
+		{"history", "NAME", "one label's or channel's history, newest first (needs a ledger)"},
+		{"json", "", "print JSON instead of a table"},
+	}},
+	"catalog": {run: catalogCommand, usage: "print the export.olm OLM file-based catalog generated from the ledger (--format json|yaml)", flags: []flagDoc{
+		configFlag,
+		{"format", "json|yaml", "the catalog's format (default json)"},
+	}},
+	"diff": {run: diffCommand, args: true, usage: "what bundle B brings over bundle A, per component: ladder diff A B (versions, digests, channels or labels; --json)", flags: []flagDoc{
+		configFlag,
+		{"json", "", "print JSON (build-bundle's changes output) instead of a table"},
+	}},
+}
+
+// names lists a command's flags; booleans, those that take no value.
+func flagNames(flags []flagDoc) (names, booleans []string) {
+	for _, f := range flags {
+		names = append(names, f.name)
+		if f.value == "" {
+			booleans = append(booleans, f.name)
+		}
+	}
+	return names, booleans
 }
 
 // Main runs one command and returns the process exit code.
@@ -115,28 +149,35 @@ func Main(ctx context.Context, args []string, d Deps) int {
 	if d.Getenv == nil {
 		d.Getenv = func(string) string { return "" }
 	}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || (args[0] == "help" && len(args) == 1) {
 		usage(d.Stdout, d.Commands)
 		if len(args) == 0 {
 			return ExitUsage
 		}
 		return ExitOK
 	}
-	name := args[0]
-	cmd, ok := commands[name]
-	if ext, isExt := d.Commands[name]; !ok && isExt {
-		cmd, ok = external(ext), true
+	name, helping := args[0], false
+	if name == "help" { // ladder help NAME
+		name, helping = args[1], true
 	}
+	cmd, ok := lookupCommand(name, d.Commands)
 	if !ok {
-		fmt.Fprintf(d.Stderr, "ladder: unknown command %q\n", name)
+		fmt.Fprintf(d.Stderr, "ladder: unknown command %q%s\n", name, config.Suggest(name, commandNames(d.Commands)))
 		usage(d.Stderr, d.Commands)
 		return ExitUsage
+	}
+	if helping || wantsHelp(args[1:]) {
+		if err := help(d.Stdout, name, cmd); err != nil {
+			fmt.Fprintf(d.Stderr, "ladder %s: %v\n", name, err)
+			return ExitFailure
+		}
+		return ExitOK
 	}
 	rest, positional := args[1:], []string(nil)
 	if cmd.args {
 		positional, rest = splitPositional(rest)
 	}
-	r, err := newRun(name, rest, d, cmd.bools)
+	r, err := newRun(name, rest, d, cmd)
 	if err != nil {
 		fmt.Fprintf(d.Stderr, "ladder %s: %v\n", name, err)
 		return ExitUsage
@@ -144,9 +185,40 @@ func Main(ctx context.Context, args []string, d Deps) int {
 	r.args = positional
 	if err := cmd.run(ctx, r); err != nil {
 		r.fail(r.explainRegistryRefusal(err))
+		if isUsage(err) {
+			return ExitUsage
+		}
 		return ExitFailure
 	}
 	return ExitOK
+}
+
+// lookupCommand finds a command: ladder's own, else one the binary added.
+func lookupCommand(name string, extra map[string]Command) (command, bool) {
+	if cmd, ok := commands[name]; ok {
+		return cmd, true
+	}
+	if ext, ok := extra[name]; ok {
+		return external(ext), true
+	}
+	return command{}, false
+}
+
+func commandNames(extra map[string]Command) []string {
+	names := slices.Collect(maps.Keys(commands))
+	for n := range extra {
+		if _, own := commands[n]; !own {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// wantsHelp: the arguments ask for help (--help anywhere, or -h first; a
+// value never starts with --, so --help is never an input's value).
+func wantsHelp(args []string) bool {
+	return slices.Contains(args, "--help") || (len(args) > 0 && args[0] == "-h")
 }
 
 func usage(w io.Writer, extra map[string]Command) {
@@ -164,8 +236,68 @@ func usage(w io.Writer, extra map[string]Command) {
 	for _, n := range slices.Sorted(maps.Keys(all)) {
 		fmt.Fprintf(w, "  %-16s %s\n", n, all[n])
 	}
-	fmt.Fprintln(w, "\nInside a GitHub Actions runner, inputs come from INPUT_* as the runner sets them.")
+	fmt.Fprintln(w, "\n`ladder NAME --help` (or `ladder help NAME`) describes a command: its inputs or flags, and an action's outputs.")
+	fmt.Fprintln(w, "Inside a GitHub Actions runner, inputs come from INPUT_* as the runner sets them.")
+	fmt.Fprintln(w, "Exit codes: 0 done, 1 failed, 2 a usage error (unknown command, flag or input; a missing or malformed value).")
 }
+
+// help prints what `ladder NAME --help` prints: for an action, its
+// description, inputs (with defaults) and outputs, read from the action.yml
+// the runner reads; for a CLI-only command, its usage line and flags.
+func help(w io.Writer, name string, cmd command) error {
+	meta, err := actions.Load(name)
+	if err != nil { // a CLI-only command
+		var line strings.Builder
+		fmt.Fprintf(&line, "usage: ladder %s", name)
+		for _, f := range cmd.flags {
+			if f.value == "" {
+				fmt.Fprintf(&line, " [--%s]", f.name)
+			} else {
+				fmt.Fprintf(&line, " [--%s %s]", f.name, f.value)
+			}
+		}
+		fmt.Fprintf(w, "%s\n\n%s\n", line.String(), cmd.usage)
+		if len(cmd.flags) > 0 {
+			fmt.Fprintln(w, "\nflags:")
+			for _, f := range cmd.flags {
+				fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("  --%-20s %s", strings.TrimSpace(f.name+" "+f.value), f.doc), " "))
+			}
+		}
+		return nil
+	}
+	var required []string
+	for _, n := range meta.InputNames() {
+		if meta.Inputs[n].Required {
+			required = append(required, "--"+n+" VALUE")
+		}
+	}
+	fmt.Fprintf(w, "usage: ladder %s %s[--input-name value ...]\n\n%s\n\ninputs:\n", name, strings.Join(append(required, ""), " "), oneLine(meta.Description))
+	for _, n := range meta.InputNames() {
+		in := meta.Inputs[n]
+		var notes []string
+		switch {
+		case in.Required:
+			notes = append(notes, "required")
+		case strings.Contains(in.Default, "github.token"):
+			notes = append(notes, "default: $GITHUB_TOKEN or $GH_TOKEN; in a runner, "+in.Default)
+		case in.Default != "":
+			notes = append(notes, "default: "+in.Default)
+		}
+		line := oneLine(in.Description)
+		if len(notes) > 0 {
+			line += " (" + strings.Join(notes, "; ") + ")"
+		}
+		fmt.Fprintf(w, "  --%-20s %s\n", n, line)
+	}
+	fmt.Fprintln(w, "\noutputs:")
+	for _, n := range meta.OutputNames() {
+		fmt.Fprintf(w, "  %-22s %s\n", n, oneLine(meta.Outputs[n].Description))
+	}
+	return nil
+}
+
+// oneLine joins a description's lines.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // run is one invocation: the runner boundary plus what every action shares.
 type run struct {
@@ -175,7 +307,6 @@ type run struct {
 	act    *action.Runner
 	meta   *actions.Metadata // nil for CLI-only commands
 	flags  map[string]string // CLI-only commands' flags
-	bare   []string          // flags given without a value that are not booleans (onlyFlags refuses them)
 	args   []string          // positional arguments, for a command that takes them
 
 	httpOnce sync.Once
@@ -191,28 +322,30 @@ type run struct {
 // newRun builds the environment a command sees. For an action, CLI flags
 // become INPUT_* values and action.yml defaults fill what neither the runner
 // nor a flag set, so the CLI and the runner read inputs through one path.
-func newRun(name string, args []string, d Deps, bools []string) (*run, error) {
+func newRun(name string, args []string, d Deps, cmd command) (*run, error) {
 	meta, metaErr := actions.Load(name)
-	isBool := func(flag string) bool { return cliBoolFlags[flag] || slices.Contains(bools, flag) }
+	flagList, bools := flagNames(cmd.flags)
+	isBool := func(flag string) bool { return slices.Contains(bools, flag) }
 	if metaErr == nil {
 		isBool = func(flag string) bool { return boolInput(meta, flag) }
 	}
 	flags, bare, err := parseFlags(args, isBool)
 	if err != nil {
-		return nil, err
+		return nil, misuse(err)
 	}
-	r := &run{name: name, deps: d, getenv: d.Getenv, flags: flags, bare: bare}
+	r := &run{name: name, deps: d, getenv: d.Getenv, flags: flags}
 	if metaErr == nil {
 		r.meta = meta
 		overlay := map[string]string{}
-		for k, v := range flags {
+		for _, k := range slices.Sorted(maps.Keys(flags)) {
 			if _, ok := meta.Inputs[k]; !ok {
-				return nil, fmt.Errorf("unknown input --%s (inputs: %s)", k, strings.Join(meta.InputNames(), ", "))
+				return nil, misuse(fmt.Errorf("unknown input --%s (inputs: %s)%s", k, strings.Join(meta.InputNames(), ", "), config.Suggest(k, meta.InputNames())))
 			}
+			v := flags[k]
 			overlay[action.InputEnvName(k)] = v
 		}
 		if len(bare) > 0 {
-			return nil, needsValue(bare[0])
+			return nil, misuse(needsValue(bare[0]))
 		}
 		for k, in := range meta.Inputs {
 			key := action.InputEnvName(k)
@@ -230,6 +363,8 @@ func newRun(name string, args []string, d Deps, bools []string) (*run, error) {
 			}
 			return d.Getenv(k)
 		}
+	} else if err := checkFlags(flags, bare, flagList); err != nil {
+		return nil, err
 	}
 	r.act = action.New(r.getenv, d.Stdout)
 	return r, nil
@@ -262,11 +397,9 @@ func cliDefault(getenv func(string) string, def string) string {
 	return def
 }
 
-// cliBoolFlags are the boolean flags of the CLI-only commands (status
-// --json); an external command names its own (Command.Bools). An action's boolean inputs are those whose action.yml
-// default is "true" or "false" (force, dry-run).
-var cliBoolFlags = map[string]bool{"json": true}
-
+// boolInput: an action's boolean inputs are those whose action.yml default
+// is "true" or "false" (force, dry-run); a CLI-only command's are the flags
+// its command entry lists without a value (status --json).
 func boolInput(meta *actions.Metadata, name string) bool {
 	in, ok := meta.Inputs[name]
 	return ok && (in.Default == "true" || in.Default == "false")
@@ -304,7 +437,7 @@ func parseFlags(args []string, isBool func(string) bool) (flags map[string]strin
 
 // splitPositional separates the positional arguments of a command that takes
 // them from its flags, wherever they are: a flag's value is the argument
-// after it unless the flag is a boolean (--json) or has its value after "=".
+// after it unless the flag is diff's boolean (--json) or has its value after "=".
 func splitPositional(args []string) (positional, flags []string) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -313,7 +446,7 @@ func splitPositional(args []string) (positional, flags []string) {
 			continue
 		}
 		flags = append(flags, a)
-		if name := a[2:]; !strings.Contains(name, "=") && !cliBoolFlags[name] && i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
+		if name := a[2:]; !strings.Contains(name, "=") && name != "json" && i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
 			flags = append(flags, args[i+1])
 			i++
 		}
@@ -338,49 +471,6 @@ func needsValue(name string) error {
 
 // input reads an action input (declared in action.yml).
 func (r *run) input(name string) string { return r.act.Input(name) }
-
-func (r *run) required(name string) (string, error) {
-	v := r.input(name)
-	if v == "" {
-		return "", fmt.Errorf("input %s: required, and not set", name)
-	}
-	return v, nil
-}
-
-// onlyFlags refuses a flag not in allowed, naming the first (sorted) one,
-// then a flag given without a value that is not a boolean.
-func (r *run) onlyFlags(allowed []string) error {
-	names := make([]string, 0, len(r.flags))
-	for k := range r.flags {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		if !slices.Contains(allowed, k) {
-			if len(allowed) == 0 {
-				return fmt.Errorf("unknown flag --%s (this command takes none)", k)
-			}
-			return fmt.Errorf("unknown flag --%s (flags: --%s)", k, strings.Join(allowed, ", --"))
-		}
-	}
-	if len(r.bare) > 0 {
-		return needsValue(r.bare[0])
-	}
-	return nil
-}
-
-// boolFlag reads a boolean flag (absent: false), spelled as YAML 1.2's core
-// schema and the runner's inputs spell booleans.
-func (r *run) boolFlag(name string) (bool, error) {
-	switch v := r.flag(name, "false"); v {
-	case "true", "True", "TRUE":
-		return true, nil
-	case "false", "False", "FALSE":
-		return false, nil
-	default:
-		return false, fmt.Errorf("--%s: %q is not a boolean", name, v)
-	}
-}
 
 // flag reads a CLI-only command's flag.
 func (r *run) flag(name, def string) string {
@@ -518,9 +608,6 @@ func annotation(p config.Pos) action.Annotation {
 }
 
 func validate(ctx context.Context, r *run) error {
-	if err := r.onlyFlags([]string{"config"}); err != nil {
-		return err
-	}
 	cfg, err := r.loadConfig()
 	if err != nil {
 		return err
@@ -535,17 +622,11 @@ func validate(ctx context.Context, r *run) error {
 }
 
 func schema(ctx context.Context, r *run) error {
-	if err := r.onlyFlags(nil); err != nil {
-		return err
-	}
 	_, err := r.deps.Stdout.Write(config.Schema())
 	return err
 }
 
 func printVersion(ctx context.Context, r *run) error {
-	if err := r.onlyFlags(nil); err != nil {
-		return err
-	}
 	bi, ok := readBuildInfo()
 	if !ok {
 		bi = nil

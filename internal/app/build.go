@@ -16,8 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/Masterminds/semver/v3"
-
 	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/changes"
 	"github.com/ladder-release/ladder/internal/channel"
@@ -75,7 +73,7 @@ func buildBundle(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	in, err := r.buildInputs()
+	in, err := parseBuildInputs(r.input)
 	if err != nil {
 		return err
 	}
@@ -85,7 +83,7 @@ func buildBundle(ctx context.Context, r *run) error {
 	}
 	ch, ok := cfg.Channel(in.channel)
 	if !ok {
-		return fmt.Errorf("input channel: %q is not a channel of %s", in.channel, cfg.File)
+		return unknownChannel(cfg, in.channel)
 	}
 	if err := refuseReservedTags(cfg, in.extraTags); err != nil {
 		return err
@@ -132,50 +130,6 @@ func buildBundle(ctx context.Context, r *run) error {
 		return err
 	}
 	return r.buildSummary(ch.Name, l, res, in.dryRun)
-}
-
-func (r *run) buildInputs() (buildInputs, error) {
-	var in buildInputs
-	var err error
-	if in.channel, err = r.required("channel"); err != nil {
-		return in, err
-	}
-	in.lockFile = r.input("lock-file")
-	in.files = lines(r.input("files"))
-	in.image = r.input("image")
-	in.version = r.input("version")
-	in.extraTags = lines(r.input("tags"))
-	if in.force, err = r.act.BoolInput("force"); err != nil {
-		return in, err
-	}
-	if in.dryRun, err = r.act.BoolInput("dry-run"); err != nil {
-		return in, err
-	}
-	if in.version != "" {
-		v, err := semver.StrictNewVersion(in.version)
-		if err != nil {
-			hint := ""
-			if rest, ok := strings.CutPrefix(in.version, "v"); ok {
-				if _, e := semver.StrictNewVersion(rest); e == nil {
-					hint = " (drop the leading v)"
-				}
-			}
-			return in, fmt.Errorf("input version: %q is not a semver version%s: %w", in.version, hint, err)
-		}
-		in.version = v.String()
-	}
-	for _, t := range in.extraTags {
-		if !validTag(t) {
-			return in, fmt.Errorf("input tags: %q is not a valid OCI tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})", t)
-		}
-	}
-	if strings.HasPrefix(in.image, "sha256:") && !isDigest(in.image) {
-		return in, fmt.Errorf("input image: %q is not a digest: want sha256: and 64 lowercase hex digits (or an image reference such as REGISTRY/REPO:TAG or REPO@sha256:...)", in.image)
-	}
-	if in.image != "" && len(in.files) > 0 {
-		return in, errors.New("inputs image and files: an image bundle carries the lock only; give one or the other")
-	}
-	return in, nil
 }
 
 // lines splits a multi-line input into its non-empty, trimmed lines.

@@ -66,7 +66,7 @@ func TestBuildImageBadDigestIsRefused(t *testing.T) {
 		t.Run(image, func(t *testing.T) {
 			res := w.runAction(t, "build-bundle", map[string]string{"channel": "staging", "image": image}, nil)
 			want := fmt.Sprintf("input image: %q is not a digest", image)
-			if res.code != ExitFailure || !strings.Contains(res.stdout, want) || !strings.Contains(res.stdout, "64 lowercase hex") {
+			if res.code != ExitUsage || !strings.Contains(res.stdout, want) || !strings.Contains(res.stdout, "64 lowercase hex") {
 				t.Fatalf("exit %d, want an error containing %q:\n%s", res.code, want, res.stdout)
 			}
 			if len(res.outputs) != 0 {

@@ -116,52 +116,16 @@ func cascadeBranches(ctx context.Context, r *run) error {
 }
 
 func (r *run) cascadeInputs() (cascadeInputs, error) {
-	var in cascadeInputs
-	var err error
-	if in.sec, err = r.secrets(); err != nil {
-		return in, err
+	sec, err := r.secrets()
+	if err != nil {
+		return cascadeInputs{}, err
 	}
 	// The key is masked before anything else reads it; every line of it,
 	// since the runner masks line by line.
-	in.sec.appKey = r.act.SecretInput("app-private-key")
-	appID := r.input("app-id")
-	in.branch = r.input("branch")
-	in.channel = r.input("channel")
-	in.eventType = r.input("event-type")
-	in.payload = r.input("payload")
-	depth := r.input("max-depth")
-	if in.dryRun, err = r.act.BoolInput("dry-run"); err != nil {
-		return in, err
-	}
-
-	switch {
-	case appID != "" && in.sec.appKey == "":
-		return in, errors.New("input app-id is set but app-private-key is empty: pass both (the App's id and its private key, PEM) or neither")
-	case appID == "" && in.sec.appKey != "":
-		return in, errors.New("input app-private-key is set but app-id is empty: pass both (the App's id and its private key, PEM) or neither")
-	case appID != "":
-		id, err := strconv.ParseInt(appID, 10, 64)
-		if err != nil || id <= 0 {
-			return in, fmt.Errorf("input app-id: %q is not a GitHub App id (a positive number, shown on the App's settings page)", appID)
-		}
-		in.appID = id
-	}
-	if depth == "" {
-		in.maxDepth = cascade.DefaultMaxDepth
-	} else if in.maxDepth, err = strconv.Atoi(depth); err != nil || in.maxDepth < 1 || in.maxDepth > cascade.MaxChain {
-		return in, fmt.Errorf("input max-depth: %q is not a number from 1 to %d", depth, cascade.MaxChain)
-	}
-	if in.branch != "" {
-		if err := cascade.CheckBranch(in.branch); err != nil {
-			return in, fmt.Errorf("input branch: %w", err)
-		}
-	}
-	if in.eventType != "" {
-		if err := cascade.CheckEventType(in.eventType); err != nil {
-			return in, fmt.Errorf("input event-type: %w", err)
-		}
-	}
-	return in, nil
+	sec.appKey = r.act.SecretInput("app-private-key")
+	in, err := parseCascadeInputs(r.input)
+	in.sec = sec
+	return in, err
 }
 
 // cascadeTrigger reads what started this run from the event (GITHUB_EVENT_NAME,

@@ -29,30 +29,8 @@ import (
 // (statusJSONDefang), in YAML as in JSON, and the output still decodes to
 // the same catalog.
 
-// catalogFlags are the flags `ladder catalog` takes.
-var catalogFlags = []string{"config", "format"}
-
-type catalogOptions struct {
-	yaml bool
-}
-
-func (r *run) catalogOptions() (catalogOptions, error) {
-	var o catalogOptions
-	if err := r.onlyFlags(catalogFlags); err != nil {
-		return o, err
-	}
-	switch f := r.flag("format", "json"); f {
-	case "json":
-	case "yaml":
-		o.yaml = true
-	default:
-		return o, fmt.Errorf("--format %q: want json or yaml", f)
-	}
-	return o, nil
-}
-
 func catalogCommand(ctx context.Context, r *run) error {
-	o, err := r.catalogOptions()
+	o, err := parseCatalogFlags(r.flags)
 	if err != nil {
 		return err
 	}

@@ -206,11 +206,11 @@ func TestCatalogRefuses(t *testing.T) {
 			`.github/ladder.yaml:28:3: OLM catalog of package "acme-operator": default channel "night": ladder channel nightly has no bundles yet, and OLM refuses a package whose default channel is empty` + "\n"},
 		{"the default channel follows nothing", typoDefault, nil, ExitFailure,
 			`.github/ladder.yaml:28:3: OLM catalog of package "acme-operator": default channel "stable": it follows "prodution", which is neither a ladder label nor a channel, and OLM refuses a package whose default channel is empty` + "\n"},
-		{"a format that is not json or yaml", "", []string{"--format", "xml"}, ExitFailure,
+		{"a format that is not json or yaml", "", []string{"--format", "xml"}, ExitUsage,
 			"ladder catalog: --format \"xml\": want json or yaml\n"},
-		{"--format without a value", "", []string{"--format"}, ExitFailure,
+		{"--format without a value", "", []string{"--format"}, ExitUsage,
 			"ladder catalog: --format needs json or yaml (--format json|yaml)\n"},
-		{"an unknown flag", "", []string{"--json"}, ExitFailure,
+		{"an unknown flag", "", []string{"--json"}, ExitUsage,
 			"ladder catalog: unknown flag --json (flags: --config, --format)\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -53,14 +53,14 @@ func TestCLIFlagWithoutAValue(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"validate", "--config"}, ExitFailure, "ladder validate: --config needs a value (--config PATH)"},
+		{[]string{"validate", "--config"}, ExitUsage, "ladder validate: --config needs a value (--config PATH)"},
 		{[]string{"resolve-channel", "--channel"}, ExitUsage, "ladder resolve-channel: --channel needs a value"},
 		{[]string{"resolve-channel", "--channel", "--dry-run"}, ExitUsage, "ladder resolve-channel: --channel needs a value"},
 		{[]string{"promote-label", "--label", "testing", "--wait"}, ExitUsage, "ladder promote-label: --wait needs a value"},
 		{[]string{"build-bundle", "--channel", "dev", "--version"}, ExitUsage, "ladder build-bundle: --version needs a value"},
-		{[]string{"status", "--json", "--history"}, ExitFailure, "ladder status: --history needs a label or channel name (--history NAME)"},
+		{[]string{"status", "--json", "--history"}, ExitUsage, "ladder status: --history needs a label or channel name (--history NAME)"},
 		// an unknown flag is named first
-		{[]string{"validate", "--config", "--bogus"}, ExitFailure, "unknown flag --bogus (flags: --config)"},
+		{[]string{"validate", "--config", "--bogus"}, ExitUsage, "unknown flag --bogus (flags: --config)"},
 		{[]string{"resolve-channel", "--chanel"}, ExitUsage, "unknown input --chanel"},
 	} {
 		code, _, stderr := cliRun(t, env, c.args...)
@@ -191,13 +191,15 @@ func TestActionFailureWritesStepSummary(t *testing.T) {
 		name   string
 		action string
 		inputs map[string]string
+		code   int
 		want   []string
 	}{
-		{"bad input", "resolve-channel", map[string]string{"channel": "<img src=x onerror=alert(1)> [link](https://evil.example) `code` **bold**"},
+		{"bad input", "resolve-channel", map[string]string{"channel": "<img src=x onerror=alert(1)> [link](https://evil.example) `code` **bold**"}, ExitFailure,
 			[]string{"## ladder resolve-channel: failed\n\n", "input channel: &quot;&lt;img src=x onerror=alert(1)&gt; `[link](https://evil.example)` \\`code\\` \\*\\*bold\\*\\*&quot; is not a channel"}},
-		{"bad config", "build-bundle", map[string]string{"channel": "dev", "config": "bad.yaml"},
+		{"bad config", "build-bundle", map[string]string{"channel": "dev", "config": "bad.yaml"}, ExitFailure,
 			[]string{"## ladder build-bundle: failed\n\n", `bad.yaml:6:20: labels.t.from: unknown channel or label &quot;nope&quot;`}},
-		{"missing input", "promote-label", map[string]string{},
+		// a usage error: exit 2, with the same annotation and summary
+		{"missing input", "promote-label", map[string]string{}, ExitUsage,
 			[]string{"## ladder promote-label: failed\n\n", "input label: required, and not set"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -205,7 +207,7 @@ func TestActionFailureWritesStepSummary(t *testing.T) {
 			te := actiontest.Env(t, meta, c.inputs, map[string]string{"GITHUB_WORKSPACE": ws})
 			var out bytes.Buffer
 			code := Main(context.Background(), []string{c.action}, Deps{Getenv: te.Getenv, Stdout: &out, Now: func() time.Time { return now }})
-			if code != ExitFailure || !strings.Contains(out.String(), "::error") {
+			if code != c.code || !strings.Contains(out.String(), "::error") {
 				t.Fatalf("exit %d, stdout:\n%s", code, out.String())
 			}
 			got := te.Summary()

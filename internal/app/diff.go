@@ -27,9 +27,6 @@ import (
 // subjects are anybody's text: the table is fenced, the JSON escaped, as
 // `ladder status` does (emitStatus).
 
-// diffFlags are the flags `ladder diff` takes.
-var diffFlags = []string{"config", "json"}
-
 // diffArgs is how many bundles `ladder diff` compares.
 const diffArgs = 2
 
@@ -42,15 +39,12 @@ type resolved struct {
 }
 
 func diffCommand(ctx context.Context, r *run) error {
-	if err := r.onlyFlags(diffFlags); err != nil {
-		return err
-	}
-	asJSON, err := r.boolFlag("json")
+	asJSON, err := flagBool(r.flags, "json") // flags checked by newRun against the command's
 	if err != nil {
 		return err
 	}
 	if len(r.args) != diffArgs {
-		return fmt.Errorf("ladder diff compares two bundles: ladder diff A B (each a version, a digest, a channel or a label); got %d argument(s)", len(r.args))
+		return misuse(fmt.Errorf("ladder diff compares two bundles: ladder diff A B (each a version, a digest, a channel or a label); got %d argument(s)", len(r.args)))
 	}
 	cfg, err := r.loadConfig()
 	if err != nil {

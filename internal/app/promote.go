@@ -99,7 +99,7 @@ func promoteLabel(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	in, err := r.promoteInputs()
+	in, err := parsePromoteInputs(r.input)
 	if err != nil {
 		return err
 	}
@@ -159,41 +159,6 @@ func promoteLabel(ctx context.Context, r *run) error {
 	default:
 		return at(cfg, "labels."+label.Name+".gates", errors.New(d.Reason))
 	}
-}
-
-func (r *run) promoteInputs() (promoteInputs, error) {
-	var in promoteInputs
-	var err error
-	if in.label, err = r.required("label"); err != nil {
-		return in, err
-	}
-	in.from = r.input("from")
-	if in.mode, err = promote.ParseMode(r.input("mode")); err != nil {
-		return in, fmt.Errorf("input mode: %w", err)
-	}
-	in.reason = r.input("reason")
-	if in.force, err = r.act.BoolInput("force"); err != nil {
-		return in, err
-	}
-	if in.wait, err = r.act.DurationInput("wait"); err != nil {
-		return in, err
-	}
-	if in.dryRun, err = r.act.BoolInput("dry-run"); err != nil {
-		return in, err
-	}
-	switch in.mode {
-	case promote.ModeHold, promote.ModeRelease:
-		if in.from != "" {
-			return in, fmt.Errorf("input from: not used with mode %s (it holds or releases the label where it is)", in.mode)
-		}
-		if in.force {
-			return in, fmt.Errorf("input force: not used with mode %s", in.mode)
-		}
-	}
-	if in.force && in.reason == "" {
-		return in, errors.New("input reason: required with force: true (the ledger records who bypassed the gates, and why)")
-	}
-	return in, nil
 }
 
 // candidate is where promote-label's candidate comes from.
@@ -443,12 +408,21 @@ func (r *run) pollGates(ctx context.Context, sec secrets, input *promote.Input, 
 			}
 			pause = dec.Soak.Left
 		}
-		r.act.Infof("label %s: %s; polling again in %s", input.Label, dec.Reason, pause)
+		r.act.Infof("label %s: %s; polling again in %s", input.Label, dec.Reason, rounded(pause))
 		if err := (clock{r.deps}).Sleep(ctx, pause); err != nil {
 			return promote.Decision{}, err
 		}
 		delay = min(delay*2, pollCap)
 	}
+}
+
+// rounded is d as a person reads it: whole seconds (57s, not 56.789s), or
+// milliseconds below a second.
+func rounded(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Second)
 }
 
 // checkEvidence reads, concurrently, the check runs (the latest of each

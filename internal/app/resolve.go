@@ -85,15 +85,11 @@ func resolveChannel(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	name, err := r.required("channel")
+	in, err := parseResolveInputs(r.input)
 	if err != nil {
 		return err
 	}
-	lockFile := r.input("lock-file")
-	dryRun, err := r.act.BoolInput("dry-run")
-	if err != nil {
-		return err
-	}
+	name, lockFile, dryRun := in.channel, in.lockFile, in.dryRun
 	cfg, err := r.loadConfig()
 	if err != nil {
 		return err
@@ -135,15 +131,18 @@ func resolveChannel(ctx context.Context, r *run) error {
 	return r.resolveSummary(cfg, res, dryRun)
 }
 
+// unknownChannel is the error about a channel input the config does not
+// have: it lists the channels, and suggests the one that was meant.
+func unknownChannel(cfg *config.Config, name string) error {
+	names := channelNames(cfg)
+	return fmt.Errorf("input channel: %q is not a channel of %s (channels: %s)%s", name, cfg.File, strings.Join(names, ", "), config.Suggest(name, names))
+}
+
 // resolve computes a channel's lock, version and changed flag.
 func (r *run) resolve(ctx context.Context, cfg *config.Config, sec secrets, name string) (*resolution, error) {
 	ch, ok := cfg.Channel(name)
 	if !ok {
-		names := make([]string, len(cfg.Channels))
-		for i, c := range cfg.Channels {
-			names[i] = c.Name
-		}
-		return nil, fmt.Errorf("input channel: %q is not a channel of %s (channels: %s)", name, cfg.File, strings.Join(names, ", "))
+		return nil, unknownChannel(cfg, name)
 	}
 	reg, err := r.registry(cfg, sec)
 	if err != nil {

@@ -35,36 +35,10 @@ import (
 // digest only) and says that since-when, holds, quarantines, deletions and
 // the upgrade graph need a ledger; --history is refused.
 
-// statusFlags are the flags `ladder status` takes.
-var statusFlags = []string{"config", "history", "json"}
-
-type statusOptions struct {
-	json    bool
-	history string
-}
-
-func (r *run) statusOptions() (statusOptions, error) {
-	var o statusOptions
-	if err := r.onlyFlags(statusFlags); err != nil {
-		return o, err
-	}
-	var err error
-	if o.json, err = r.boolFlag("json"); err != nil {
-		return o, err
-	}
-	if v, ok := r.flags["history"]; ok {
-		if v == "" || v == "true" {
-			return o, errors.New("--history needs a label or channel name (--history NAME)")
-		}
-		o.history = v
-	}
-	return o, nil
-}
-
 // statusCommand: gather (config, ledger or registry tags) -> describe (pure)
 // -> print.
 func statusCommand(ctx context.Context, r *run) error {
-	o, err := r.statusOptions()
+	o, err := parseStatusFlags(r.flags)
 	if err != nil {
 		return err
 	}

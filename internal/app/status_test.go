@@ -303,20 +303,21 @@ func TestStatusErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		args []string
+		code int
 		want []string
 	}{
-		{"unknown label", []string{"--history", "prod"},
+		{"unknown label", []string{"--history", "prod"}, ExitFailure,
 			[]string{`--history: "prod" is not a label or channel of .github/ladder.yaml`, "labels: candidate, production, canary", "channels: main, stage, nightly"}},
-		{"label prefix on a channel", []string{"--history", "label:stage"}, []string{`"label:stage" is not a label or channel`}},
-		{"history without a name", []string{"--history"}, []string{"--history needs a label or channel name"}},
-		{"unknown flag", []string{"--jsn"}, []string{"unknown flag --jsn (flags: --config, --history, --json)"}},
-		{"json not a boolean", []string{"--json=maybe"}, []string{`--json: "maybe" is not a boolean`}},
-		{"missing config", []string{"--config", "nope.yaml"}, []string{"reading config"}},
+		{"label prefix on a channel", []string{"--history", "label:stage"}, ExitFailure, []string{`"label:stage" is not a label or channel`}},
+		{"history without a name", []string{"--history"}, ExitUsage, []string{"--history needs a label or channel name"}},
+		{"unknown flag", []string{"--jsn"}, ExitUsage, []string{"unknown flag --jsn (flags: --config, --history, --json)"}},
+		{"json not a boolean", []string{"--json=maybe"}, ExitUsage, []string{`--json: "maybe" is not a boolean`}},
+		{"missing config", []string{"--config", "nope.yaml"}, ExitFailure, []string{"reading config"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := runStatus(t, env, tc.args...)
-			if res.code != ExitFailure {
-				t.Fatalf("exit %d, want %d\n%s", res.code, ExitFailure, res.stdout)
+			if res.code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s", res.code, tc.code, res.stdout)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(res.stderr, w) {

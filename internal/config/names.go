@@ -277,6 +277,11 @@ func short(s string) string {
 	return string(r[:maxQuoted]) + "..."
 }
 
+// Suggest returns ` (did you mean "x"?)` when one of candidates is close to
+// s (an edit distance of at most 2), else "": what every "unknown NAME"
+// error of ladder's appends, the config's and the command line's.
+func Suggest(s string, candidates []string) string { return suggest(s, candidates) }
+
 // suggest returns ` (did you mean "x"?)` when one of candidates is close to s.
 func suggest(s string, candidates []string) string {
 	if best := suggestion(s, candidates); best != "" {

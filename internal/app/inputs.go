@@ -1,0 +1,280 @@
+package app
+
+// Every command's inputs are parsed here, by pure functions: an action's from
+// get (its inputs by name, as the runner or the CLI set them), a CLI-only
+// command's from its flags. None reads the environment, a file or a server;
+// inputs_test.go holds a table per command. A mistake in how ladder was called
+// (an unknown command, flag or input, a flag without its value, a required
+// input missing, a malformed value) is a usageError, and Main exits ExitUsage
+// for it, whatever the command.
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/ladder-release/ladder/internal/action"
+	"github.com/ladder-release/ladder/internal/cascade"
+	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/promote"
+)
+
+// usageError is a mistake in how ladder was called, not in what it found:
+// Main exits ExitUsage for it. Its text is the mistake's own.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// misuse marks err (nil stays nil) as a usage error.
+func misuse(err error) error {
+	if err == nil || isUsage(err) {
+		return err
+	}
+	return &usageError{err: err}
+}
+
+// isUsage says whether err is, or wraps, a usage error.
+func isUsage(err error) bool {
+	var u *usageError
+	return errors.As(err, &u)
+}
+
+// requiredInput reads a required input.
+func requiredInput(get func(string) string, name string) (string, error) {
+	v := get(name)
+	if v == "" {
+		return "", misuse(fmt.Errorf("input %s: required, and not set", name))
+	}
+	return v, nil
+}
+
+// boolOf reads a boolean input (true, True, TRUE, false, False, FALSE).
+func boolOf(get func(string) string, name string) (bool, error) {
+	b, err := action.ParseBool(name, get(name))
+	return b, misuse(err)
+}
+
+// resolveInputs are resolve-channel's inputs.
+type resolveInputs struct {
+	channel  string
+	lockFile string
+	dryRun   bool
+}
+
+func parseResolveInputs(get func(string) string) (resolveInputs, error) {
+	var in resolveInputs
+	var err error
+	if in.channel, err = requiredInput(get, "channel"); err != nil {
+		return in, err
+	}
+	in.lockFile = get("lock-file")
+	in.dryRun, err = boolOf(get, "dry-run")
+	return in, err
+}
+
+func parseBuildInputs(get func(string) string) (buildInputs, error) {
+	var in buildInputs
+	var err error
+	if in.channel, err = requiredInput(get, "channel"); err != nil {
+		return in, err
+	}
+	in.lockFile = get("lock-file")
+	in.files = lines(get("files"))
+	in.image = get("image")
+	in.version = get("version")
+	in.extraTags = lines(get("tags"))
+	if in.force, err = boolOf(get, "force"); err != nil {
+		return in, err
+	}
+	if in.dryRun, err = boolOf(get, "dry-run"); err != nil {
+		return in, err
+	}
+	if in.version != "" {
+		v, err := semver.StrictNewVersion(in.version)
+		if err != nil {
+			hint := ""
+			if rest, ok := strings.CutPrefix(in.version, "v"); ok {
+				if _, e := semver.StrictNewVersion(rest); e == nil {
+					hint = " (drop the leading v)"
+				}
+			}
+			return in, misuse(fmt.Errorf("input version: %q is not a semver version%s: %w", in.version, hint, err))
+		}
+		in.version = v.String()
+	}
+	for _, t := range in.extraTags {
+		if !validTag(t) {
+			return in, misuse(fmt.Errorf("input tags: %q is not a valid OCI tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})", t))
+		}
+	}
+	if strings.HasPrefix(in.image, "sha256:") && !isDigest(in.image) {
+		return in, misuse(fmt.Errorf("input image: %q is not a digest: want sha256: and 64 lowercase hex digits (or an image reference such as REGISTRY/REPO:TAG or REPO@sha256:...)", in.image))
+	}
+	if in.image != "" && len(in.files) > 0 {
+		return in, misuse(errors.New("inputs image and files: an image bundle carries the lock only; give one or the other"))
+	}
+	return in, nil
+}
+
+// modes are promote-label's modes, for suggestions.
+var modes = []string{string(promote.ModePromote), string(promote.ModeRollback), string(promote.ModeHold), string(promote.ModeRelease)}
+
+func parsePromoteInputs(get func(string) string) (promoteInputs, error) {
+	var in promoteInputs
+	var err error
+	if in.label, err = requiredInput(get, "label"); err != nil {
+		return in, err
+	}
+	in.from = get("from")
+	mode := get("mode")
+	if in.mode, err = promote.ParseMode(mode); err != nil {
+		return in, misuse(fmt.Errorf("input mode: %w%s", err, config.Suggest(strings.TrimSpace(mode), modes)))
+	}
+	in.reason = get("reason")
+	if in.force, err = boolOf(get, "force"); err != nil {
+		return in, err
+	}
+	if in.wait, err = action.ParseDuration("wait", get("wait")); err != nil {
+		return in, misuse(err)
+	}
+	if in.dryRun, err = boolOf(get, "dry-run"); err != nil {
+		return in, err
+	}
+	switch in.mode {
+	case promote.ModeHold, promote.ModeRelease:
+		if in.from != "" {
+			return in, misuse(fmt.Errorf("input from: not used with mode %s (it holds or releases the label where it is)", in.mode))
+		}
+		if in.force {
+			return in, misuse(fmt.Errorf("input force: not used with mode %s", in.mode))
+		}
+	}
+	if in.force && in.reason == "" {
+		return in, misuse(errors.New("input reason: required with force: true (the ledger records who bypassed the gates, and why)"))
+	}
+	return in, nil
+}
+
+// parseCascadeInputs parses cascade-branches' inputs but its credentials
+// (in.sec, which the caller reads and masks first); it reads
+// app-private-key only to check that it comes with app-id.
+func parseCascadeInputs(get func(string) string) (cascadeInputs, error) {
+	var in cascadeInputs
+	var err error
+	appID := get("app-id")
+	appKey := get("app-private-key")
+	in.branch = get("branch")
+	in.channel = get("channel")
+	in.eventType = get("event-type")
+	in.payload = get("payload")
+	depth := get("max-depth")
+	if in.dryRun, err = boolOf(get, "dry-run"); err != nil {
+		return in, err
+	}
+	switch {
+	case appID != "" && appKey == "":
+		return in, misuse(errors.New("input app-id is set but app-private-key is empty: pass both (the App's id and its private key, PEM) or neither"))
+	case appID == "" && appKey != "":
+		return in, misuse(errors.New("input app-private-key is set but app-id is empty: pass both (the App's id and its private key, PEM) or neither"))
+	case appID != "":
+		id, err := strconv.ParseInt(appID, 10, 64)
+		if err != nil || id <= 0 {
+			return in, misuse(fmt.Errorf("input app-id: %q is not a GitHub App id (a positive number, shown on the App's settings page)", appID))
+		}
+		in.appID = id
+	}
+	if depth == "" {
+		in.maxDepth = cascade.DefaultMaxDepth
+	} else if in.maxDepth, err = strconv.Atoi(depth); err != nil || in.maxDepth < 1 || in.maxDepth > cascade.MaxChain {
+		return in, misuse(fmt.Errorf("input max-depth: %q is not a number from 1 to %d", depth, cascade.MaxChain))
+	}
+	if in.branch != "" {
+		if err := cascade.CheckBranch(in.branch); err != nil {
+			return in, misuse(fmt.Errorf("input branch: %w", err))
+		}
+	}
+	if in.eventType != "" {
+		if err := cascade.CheckEventType(in.eventType); err != nil {
+			return in, misuse(fmt.Errorf("input event-type: %w", err))
+		}
+	}
+	return in, nil
+}
+
+// checkFlags refuses a flag not in allowed, naming the first (sorted) one,
+// then a flag given without a value that is not a boolean (bare).
+func checkFlags(flags map[string]string, bare, allowed []string) error {
+	for _, k := range slices.Sorted(maps.Keys(flags)) {
+		if !slices.Contains(allowed, k) {
+			if len(allowed) == 0 {
+				return misuse(fmt.Errorf("unknown flag --%s (this command takes none)", k))
+			}
+			return misuse(fmt.Errorf("unknown flag --%s (flags: --%s)%s", k, strings.Join(allowed, ", --"), config.Suggest(k, allowed)))
+		}
+	}
+	if len(bare) > 0 {
+		return misuse(needsValue(bare[0]))
+	}
+	return nil
+}
+
+// flagBool reads a boolean flag (absent: false), spelled as YAML 1.2's core
+// schema and the runner's inputs spell booleans.
+func flagBool(flags map[string]string, name string) (bool, error) {
+	v, ok := flags[name]
+	if !ok {
+		return false, nil
+	}
+	switch v {
+	case "true", "True", "TRUE":
+		return true, nil
+	case "false", "False", "FALSE":
+		return false, nil
+	default:
+		return false, misuse(fmt.Errorf("--%s: %q is not a boolean", name, v))
+	}
+}
+
+// statusOptions are `ladder status`'s flags.
+type statusOptions struct {
+	json    bool
+	history string
+}
+
+func parseStatusFlags(flags map[string]string) (statusOptions, error) {
+	var o statusOptions
+	var err error
+	if o.json, err = flagBool(flags, "json"); err != nil {
+		return o, err
+	}
+	if v, ok := flags["history"]; ok {
+		if v == "" || v == "true" {
+			return o, misuse(errors.New("--history needs a label or channel name (--history NAME)"))
+		}
+		o.history = v
+	}
+	return o, nil
+}
+
+// catalogOptions are `ladder catalog`'s flags.
+type catalogOptions struct {
+	yaml bool
+}
+
+func parseCatalogFlags(flags map[string]string) (catalogOptions, error) {
+	var o catalogOptions
+	switch f, ok := flags["format"]; {
+	case !ok || f == "json":
+	case f == "yaml":
+		o.yaml = true
+	default:
+		return o, misuse(fmt.Errorf("--format %q: want json or yaml", f))
+	}
+	return o, nil
+}
