@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -871,18 +870,10 @@ func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel,
 			return nil, fmt.Errorf("reading the ledger: %w", err)
 		}
 	}
-	again := map[string]bool{}
-	for _, del := range doc.Deletions {
-		if b, ok := doc.Bundle(del.Version); ok && b.Channel == ch.Name &&
-			(del.Version == own || sweep && r.runURL() != "" && del.Run == r.runURL()) {
-			again[del.Version] = true
+	for _, b := range publish.Redo(doc, ch.Name, own, r.runURL(), sweep) {
+		if err := reg.DeleteTag(ctx, cfg.Registry, channel.VersionTag(b.Version)); err != nil {
+			return nil, fmt.Errorf("retention: the ledger records %s as deleted, but deleting its tag failed (delete it by hand): %w", b.Version, err)
 		}
-	}
-	for _, v := range slices.Sorted(maps.Keys(again)) {
-		if err := reg.DeleteTag(ctx, cfg.Registry, channel.VersionTag(v)); err != nil {
-			return nil, fmt.Errorf("retention: the ledger records %s as deleted, but deleting its tag failed (delete it by hand): %w", v, err)
-		}
-		b, _ := doc.Bundle(v)
 		if err := r.deleteViews(ctx, cfg, reg, doc, b); err != nil {
 			return nil, err
 		}
