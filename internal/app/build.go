@@ -888,15 +888,10 @@ func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel,
 	for _, b := range victims {
 		reason := fmt.Sprintf("retention keep %d of channel %s", ch.Retention.Keep, ch.Name)
 		stillVictim := false
-		cur, err := store.Update(ctx, ledger.Message{What: "retention: delete " + b.Version, Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL()}, func(d *ledger.Document) error {
-			stillVictim = false
-			for _, v := range publish.RetentionVictims(d, ch.Name, ch.Retention.Keep) {
-				stillVictim = stillVictim || v.Version == b.Version
-			}
-			if !stillVictim {
-				return ledger.ErrNoChange
-			}
-			return d.RecordDeletion(ledger.Deletion{Version: b.Version, Digest: b.Digest, At: r.deps.Now().UTC(), Reason: reason, Run: r.runURL()})
+		del := ledger.Deletion{Version: b.Version, Digest: b.Digest, At: r.deps.Now().UTC(), Reason: reason, Run: r.runURL()}
+		cur, err := store.Update(ctx, ledger.Message{What: "retention: delete " + b.Version, Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL()}, func(d *ledger.Document) (err error) {
+			stillVictim, err = publish.RecordDeletion(d, ch.Name, ch.Retention.Keep, del)
+			return err
 		})
 		if err != nil {
 			return deleted, fmt.Errorf("retention: recording the deletion of %s: %w", b.Version, err)

@@ -39,6 +39,19 @@ func RetentionVictims(doc *record.Document, ch string, keep int) []record.Bundle
 	return out
 }
 
+// RecordDeletion records del on d (inside retention's compare-and-swap)
+// when del's bundle is still a victim of channel ch's retention (keep) on
+// d: a label may have moved onto it since it was chosen. When it is not,
+// it records nothing and returns false and record.ErrNoChange.
+func RecordDeletion(d *record.Document, ch string, keep int, del record.Deletion) (bool, error) {
+	for _, v := range RetentionVictims(d, ch, keep) {
+		if v.Version == del.Version {
+			return true, d.RecordDeletion(del)
+		}
+	}
+	return false, record.ErrNoChange
+}
+
 // Redo are the bundles of channel ch, recorded deleted in doc, whose tags
 // retention deletes again, by version: own's (the version this run
 // published or found: another job's retention deleted its tags before this

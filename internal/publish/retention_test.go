@@ -1,8 +1,10 @@
 package publish
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ladder-release/ladder/internal/ledger/record"
 )
@@ -57,4 +59,46 @@ func TestRedo(t *testing.T) {
 			t.Errorf("Redo = %v, want 1.0.2 once", got)
 		}
 	})
+}
+
+func TestRecordDeletion(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, l *ledger) // what happened since 0.0.1 was chosen (0.0.2 is a victim still)
+		want   bool
+	}{
+		{name: "still a victim: recorded", change: func(*testing.T, *ledger) {}, want: true},
+		{name: "a label moved onto it since: not recorded", want: false, change: func(t *testing.T, l *ledger) {
+			if err := l.doc.Append(record.LabelStream("testing"), record.Entry{Version: "0.0.1", At: t0}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "another job recorded it since: not recorded again", want: false, change: func(t *testing.T, l *ledger) {
+			if err := l.doc.RecordDeletion(record.Deletion{Version: "0.0.1", At: t0, Reason: "theirs"}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLedger(t)
+			for i := 1; i <= 4; i++ { // keep 2: 0.0.1 and 0.0.2 are victims
+				l.publish(req("dev", bump, lockAt(i, time.Duration(i)*time.Second)))
+			}
+			tc.change(t, l)
+			before := len(l.doc.Deletions)
+			recorded, err := RecordDeletion(l.doc, "dev", 2, record.Deletion{Version: "0.0.1", At: t0, Reason: "retention keep 2 of channel dev"})
+			if recorded != tc.want {
+				t.Fatalf("RecordDeletion = %v, %v; want %v", recorded, err, tc.want)
+			}
+			if !tc.want {
+				if !errors.Is(err, record.ErrNoChange) || len(l.doc.Deletions) != before {
+					t.Errorf("err = %v, deletions %d -> %d: want ErrNoChange and nothing recorded", err, before, len(l.doc.Deletions))
+				}
+				return
+			}
+			if err != nil || !l.doc.Deleted("0.0.1") || l.doc.Deletions[before].Reason != "retention keep 2 of channel dev" {
+				t.Errorf("err = %v, deletions %+v: want 0.0.1 recorded", err, l.doc.Deletions)
+			}
+		})
+	}
 }
