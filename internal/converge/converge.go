@@ -1,5 +1,5 @@
 // Package converge decides one round of making a registry's tags match the
-// ledger (SPEC section 7, "the ledger is the truth"). OCI registries have no
+// ledger (SPEC section 6: registry tags converge to the ledger). OCI registries have no
 // compare-and-swap: several jobs may write one tag at once and the last
 // write wins. So each round reads the ledger, compares the tags it implies
 // with what the registry is known to hold, writes the ones that differ, and
