@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -833,18 +832,10 @@ func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel,
 			return nil, fmt.Errorf("reading the ledger: %w", err)
 		}
 	}
-	again := map[string]bool{}
-	for _, del := range doc.Deletions {
-		if b, ok := doc.Bundle(del.Version); ok && b.Channel == ch.Name &&
-			(del.Version == own || sweep && r.runURL() != "" && del.Run == r.runURL()) {
-			again[del.Version] = true
+	for _, b := range publish.Redo(doc, ch.Name, own, r.runURL(), sweep) {
+		if err := reg.DeleteTag(ctx, cfg.Registry, channel.VersionTag(b.Version)); err != nil {
+			return nil, fmt.Errorf("retention: the ledger records %s as deleted, but deleting its tag failed (delete it by hand): %w", b.Version, err)
 		}
-	}
-	for _, v := range slices.Sorted(maps.Keys(again)) {
-		if err := reg.DeleteTag(ctx, cfg.Registry, channel.VersionTag(v)); err != nil {
-			return nil, fmt.Errorf("retention: the ledger records %s as deleted, but deleting its tag failed (delete it by hand): %w", v, err)
-		}
-		b, _ := doc.Bundle(v)
 		if err := r.deleteViews(ctx, cfg, reg, doc, b); err != nil {
 			return nil, err
 		}
@@ -859,15 +850,10 @@ func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel,
 	for _, b := range victims {
 		reason := fmt.Sprintf("retention keep %d of channel %s", ch.Retention.Keep, ch.Name)
 		stillVictim := false
-		cur, err := store.Update(ctx, ledger.Message{What: "retention: delete " + b.Version, Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL()}, func(d *ledger.Document) error {
-			stillVictim = false
-			for _, v := range publish.RetentionVictims(d, ch.Name, ch.Retention.Keep) {
-				stillVictim = stillVictim || v.Version == b.Version
-			}
-			if !stillVictim {
-				return ledger.ErrNoChange
-			}
-			return d.RecordDeletion(ledger.Deletion{Version: b.Version, Digest: b.Digest, At: r.deps.Now().UTC(), Reason: reason, Run: r.runURL()})
+		del := ledger.Deletion{Version: b.Version, Digest: b.Digest, At: r.deps.Now().UTC(), Reason: reason, Run: r.runURL()}
+		cur, err := store.Update(ctx, ledger.Message{What: "retention: delete " + b.Version, Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL()}, func(d *ledger.Document) (err error) {
+			stillVictim, err = publish.RecordDeletion(d, ch.Name, ch.Retention.Keep, del)
+			return err
 		})
 		if err != nil {
 			return deleted, fmt.Errorf("retention: recording the deletion of %s: %w", b.Version, err)

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"github.com/ladder-release/ladder/internal/action"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -290,22 +289,19 @@ func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade
 			}
 			tok, err := app.InstallationToken(ctx, in.appID, []byte(in.sec.appKey), repo)
 			pace.sent()
-			switch {
-			case gh.IsStatus(err, http.StatusNotFound):
-				refused[repoKey(repo)] = &accessError{repo: repo, app: in.appID, notInstalled: true}
-				continue
-			case gh.IsStatus(err, http.StatusUnauthorized):
-				return nil, nil, fmt.Errorf("%w (check app-id and app-private-key: the key must be the App's current private key)", err)
-			case err != nil:
-				return nil, nil, err
+			a := answer(err)
+			if err == nil {
+				r.act.AddMask(tok.Token)
+				a.Contents = tok.Permissions["contents"]
 			}
-			r.act.AddMask(tok.Token)
-			if level := tok.Permissions["contents"]; level != "write" {
-				if level == "" {
-					level = "none"
-				}
-				refused[repoKey(repo)] = &accessError{repo: repo, app: in.appID, level: level}
+			switch access, refusal := cascade.AppAccess(cascade.Check{Repo: repo, App: in.appID}, a); access {
+			case cascade.Refused:
+				refused[repoKey(repo)] = refusal
 				continue
+			case cascade.Unauthorized:
+				return nil, nil, fmt.Errorf("%w (check app-id and app-private-key: the key must be the App's current private key)", err)
+			case cascade.Failed:
+				return nil, nil, err
 			}
 			// a client of its own per minted token (r.github keeps only the
 			// run's own token's client)
@@ -329,76 +325,39 @@ func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade
 	for _, repo := range repos {
 		owner, name, _ := strings.Cut(repo, "/")
 		got, _, err := c.Repositories.Get(ctx, owner, name)
-		switch {
-		case gh.IsStatus(err, http.StatusNotFound), gh.IsStatus(err, http.StatusForbidden) && !isRateLimit(err):
-			e := &accessError{repo: repo, own: strings.EqualFold(repo, own), hidden: true}
-			if a, ok := gh.AsAPIError(err); ok && a.Status == http.StatusForbidden {
-				e.github = a.Message // e.g. SAML enforcement: say it
-			}
-			refused[repoKey(repo)] = e
+		a := answer(err)
+		a.Push = err == nil && got.GetPermissions()["push"]
+		target := cascade.Check{Repo: repo, Own: strings.EqualFold(repo, own), Installation: cascade.InstallationToken(in.sec.token)}
+		switch access, refusal := cascade.TokenAccess(target, a); access {
+		case cascade.Refused:
+			refused[repoKey(repo)] = refusal
 			continue
-		case gh.IsStatus(err, http.StatusUnauthorized):
+		case cascade.Unauthorized:
 			return nil, nil, fmt.Errorf("checking access to %s: %w (the token input is not a valid token)", repo, err)
-		case err != nil:
+		case cascade.Failed:
 			return nil, nil, fmt.Errorf("checking access to %s: %w", repo, err)
-		}
-		if !got.GetPermissions()["push"] && !installationToken(in.sec.token) {
-			refused[repoKey(repo)] = &accessError{repo: repo, own: strings.EqualFold(repo, own)}
-			continue
 		}
 		clients[repoKey(repo)] = c
 	}
 	return clients, refused, nil
 }
 
-// installationToken reports a GitHub App installation token by its
-// documented prefix (ghs_); the workflow's GITHUB_TOKEN is one.
-func installationToken(tok string) bool { return strings.HasPrefix(tok, "ghs_") }
-
 func isRateLimit(err error) bool {
 	var rl *gh.RateLimitError
 	return errors.As(err, &rl)
 }
 
-// accessError says, by name, which permission a target lacks and what to do,
-// instead of GitHub's "Resource not accessible by integration".
-type accessError struct {
-	repo         string
-	own          bool  // the workflow's own repository
-	app          int64 // the GitHub App, 0 for a token
-	hidden       bool  // the token cannot see the repository at all
-	notInstalled bool  // the App is not installed on it
-	level        string
-	github       string // GitHub's own words, when they add something
-}
-
-func (e *accessError) Error() string {
-	if e.app != 0 {
-		if e.notInstalled {
-			return fmt.Sprintf("GitHub App %d cannot dispatch to %s: it is not installed on that repository; install it there with Contents: read and write (repository_dispatch needs contents: write)", e.app, e.repo)
-		}
-		grants := "its installation token lacks contents: write"
-		if e.level != "" {
-			grants = "its installation grants contents: " + e.level
-		}
-		return fmt.Sprintf("GitHub App %d cannot dispatch to %s: %s, and repository_dispatch needs contents: write; set the App's Repository permissions > Contents to Read and write, then approve the new permissions on the installation", e.app, e.repo, grants)
+// answer is GitHub's answer to a request (err: how it failed), as package
+// cascade classifies it.
+func answer(err error) cascade.Answer {
+	if err == nil {
+		return cascade.Answer{}
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "token cannot dispatch to %s: ", e.repo)
-	if e.github != "" {
-		fmt.Fprintf(&b, "GitHub answers %q; ", e.github)
+	a := cascade.Answer{Failed: true, RateLimited: isRateLimit(err)}
+	if e, ok := gh.AsAPIError(err); ok {
+		a.Status, a.Message = e.Status, e.Message
 	}
-	if e.hidden {
-		b.WriteString("the repository does not exist or this token cannot see it, and repository_dispatch needs contents: write on it; ")
-	} else {
-		b.WriteString("it needs contents: write on that repository; ")
-	}
-	if e.own {
-		b.WriteString("give the job `permissions: contents: write` (the GITHUB_TOKEN may be read-only), or pass a token with contents: write")
-	} else {
-		fmt.Fprintf(&b, "the workflow's GITHUB_TOKEN only reaches its own repository; pass app-id and app-private-key (a GitHub App installed on %s) or a token with contents: write", e.repo)
-	}
-	return b.String()
+	return a
 }
 
 // dispatch sends one repository_dispatch: the body exactly as the plan
@@ -411,13 +370,12 @@ func (r *run) dispatch(ctx context.Context, pace *pacer, c *github.Client, d cas
 	body := json.RawMessage(d.Body)
 	_, _, err := c.Repositories.Dispatch(ctx, owner, name, github.DispatchRequestOptions{EventType: d.EventType, ClientPayload: &body})
 	pace.sent()
-	switch {
-	case err == nil:
+	target := cascade.Check{Repo: d.Repo, Own: strings.EqualFold(d.Repo, r.act.Env().Repository), App: in.appID}
+	switch access, refusal := cascade.DispatchAccess(target, answer(err)); access {
+	case cascade.Granted:
 		return nil
-	case gh.IsStatus(err, http.StatusForbidden) && !isRateLimit(err), gh.IsStatus(err, http.StatusNotFound):
-		own := strings.EqualFold(d.Repo, r.act.Env().Repository)
-		missing := gh.IsStatus(err, http.StatusNotFound)
-		return fmt.Errorf("%s: %w", d.Target(), &accessError{repo: d.Repo, own: own, app: in.appID, hidden: missing, notInstalled: missing && in.appID != 0})
+	case cascade.Refused:
+		return fmt.Errorf("%s: %w", d.Target(), refusal)
 	}
 	return fmt.Errorf("%s: %w", d.Target(), err)
 }

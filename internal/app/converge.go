@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sort"
 	"time"
 
 	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/converge"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/oci"
 )
@@ -24,29 +24,15 @@ const convergeRounds = 40
 // <label>-previous.
 type ledgerTags func(doc *ledger.Document) map[string]string
 
-// convergeTags makes the registry's tags match the ledger, the truth. OCI
-// registries have no compare-and-swap: several jobs may write one tag at
-// once and the last write wins. So every round reads the ledger, compares
-// the tags it implies with what this run knows the registry holds (known:
-// what it wrote itself, else what a HEAD says), writes the ones that differ,
-// and reads the ledger again; it ends with a round that writes nothing. Every
-// writer's last act is thus a ledger read that agrees with the registry as it
-// left it, and a job that wrote late after reading an older ledger puts the
-// newer value back itself.
-//
-// A registry digest the ledger does not know is newer than this run's read
-// (another job's) or foreign: the ledger is read again before it is
-// overwritten, so tags only move forward along the ledger. After two such
-// re-reads the manifest itself is read (once per digest): a bundle of this
-// product whose version the ledger read does not hold was granted by a
-// ledger newer than that read (ladder tags a bundle only after the ledger
-// granted it), so the read is stale (GitHub's contents API can answer an
-// older file for a while after another job's write). Such a tag is never
-// overwritten: the ledger is read again until it knows the bundle, and when
-// it still does not after the last round, the run fails saying so. In image
-// mode the bundle is an image carrying this product's lock as a referrer.
-// Anything else (a hand-pushed manifest, an image without this product's
-// lock, another product's bundle) is overwritten with the ledger's value.
+// convergeTags makes the registry's tags match the ledger, the truth: each
+// round reads the ledger, reads what converge.Round asks for (a tag's
+// digest, a manifest's versions), and writes the tags it says, until a
+// round that writes nothing (the rules: package converge). Every writer's
+// last act is thus a ledger read that agrees with the registry as it left
+// it, and a job that wrote late after reading an older ledger puts the
+// newer value back itself. A tag the ledger read is still behind on after
+// the last round is left as it is, and the run fails saying so. known is
+// what this run knows the registry holds (what it wrote itself).
 func (r *run) convergeTags(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, implied ledgerTags, known map[string]string) error {
 	if cfg.Ledger.Kind == config.LedgerNone {
 		return nil // no truth but the registry
@@ -54,89 +40,50 @@ func (r *run) convergeTags(ctx context.Context, cfg *config.Config, store ledger
 	if known == nil {
 		known = map[string]string{}
 	}
-	foreign := 0
-	versions := map[string][]string{} // digest -> its versions if a bundle of this product
-	var behind *staleTag              // the last round's tag the ledger read is behind on
+	st := converge.State{Have: known, Versions: map[string][]string{}}
+	var p converge.Plan
 	for round := 0; round < convergeRounds; round++ {
 		doc, err := store.Read(ctx)
 		if err != nil {
 			return fmt.Errorf("reading the ledger: %w", err)
 		}
 		want := implied(doc)
-		wrote, deferred := false, false
-		behind = nil
-		for _, tag := range sortedTags(want) {
-			have, ok := known[tag]
-			if !ok {
-				if have, err = r.tagDigest(ctx, cfg, reg, tag); err != nil {
+		for p = converge.Round(doc, want, st); len(p.Read) > 0 || len(p.Inspect) > 0; p = converge.Round(doc, want, st) {
+			for _, tag := range p.Read {
+				if known[tag], err = r.tagDigest(ctx, cfg, reg, tag); err != nil {
 					return err
 				}
-				known[tag] = have
 			}
-			if have == want[tag] {
-				continue
-			}
-			if _, ours := doc.BundleByDigest(have); have != "" && !ours {
-				if foreign < 2 {
-					delete(known, tag) // ask again after the ledger is read again
-					deferred = true
-					continue
-				}
-				vs, ok := versions[have]
-				if !ok {
-					if vs, err = r.bundleVersions(ctx, cfg, reg, tag, have); err != nil {
-						return err
-					}
-					versions[have] = vs
-				}
-				if version := notHeld(doc, vs); version != "" {
-					// newer than this ledger read: never moved back
-					delete(known, tag)
-					deferred = true
-					if behind == nil {
-						behind = &staleTag{tag: tag, digest: have, version: version}
-					}
-					continue
+			for _, m := range p.Inspect {
+				if st.Versions[m.Digest], err = r.bundleVersions(ctx, cfg, reg, m.Tag, m.Digest); err != nil {
+					return err
 				}
 			}
+		}
+		for _, tag := range p.Defer {
+			delete(known, tag) // ask again after the ledger is read again
+		}
+		for _, tag := range p.Write {
 			if err := reg.Tag(ctx, cfg.Registry, want[tag], tag); err != nil {
 				return fmt.Errorf("moving tag %s to the ledger's value: %w", tag, err)
 			}
-			known[tag], wrote = want[tag], true
+			known[tag] = want[tag]
 		}
-		switch {
-		case deferred:
-			foreign++
+		if p.Settled() {
+			return nil
+		}
+		if st.Deferrals = p.Deferrals(st.Deferrals); st.Deferrals > 0 {
 			if err := r.jitter(ctx); err != nil {
 				return err
 			}
-		case !wrote:
-			return nil
-		default:
-			foreign = 0
 		}
 	}
-	if behind != nil {
+	if s := p.Stale; s != nil {
 		return fmt.Errorf("registry tag %s points at %s, %s %s, a bundle the ledger read does not hold after %d reads: "+
 			"the ledger read looks stale (behind the registry: another job's write not visible yet); "+
-			"the tag was left as it is; rerun to finish", behind.tag, behind.digest, cfg.Product, behind.version, convergeRounds)
+			"the tag was left as it is; rerun to finish", s.Tag, s.Digest, cfg.Product, s.Version, convergeRounds)
 	}
 	return fmt.Errorf("registry tags did not settle on the ledger after %d rounds: other jobs keep moving them; rerun to finish", convergeRounds)
-}
-
-// staleTag is a registry tag on a bundle of this product that the ledger
-// read does not hold yet.
-type staleTag struct{ tag, digest, version string }
-
-// notHeld is the first of versions the ledger document does not hold, "" if
-// it holds them all.
-func notHeld(doc *ledger.Document, versions []string) string {
-	for _, v := range versions {
-		if _, held := doc.Bundle(v); !held {
-			return v
-		}
-	}
-	return ""
 }
 
 // bundleVersions reads the manifest digest (under tag) and returns its
@@ -235,15 +182,6 @@ func labelTags(doc *ledger.Document, label string) map[string]string {
 		want[label+"-previous"] = h.PreviousDigest
 	}
 	return want
-}
-
-func sortedTags(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // jitter waits a short random time, so racing jobs fall out of step.

@@ -161,128 +161,12 @@ func promoteLabel(ctx context.Context, r *run) error {
 	}
 }
 
-// candidate is where promote-label's candidate comes from.
-type candidate struct {
-	stream  string // the from stream ("channel:NAME" or "label:NAME"), "" when named
-	from    string // for reasons: "channel staging", "version 1.2.0"
-	named   bool
-	bundle  *promote.Bundle
-	entered time.Time
-	skipped []promote.Move
-}
-
-// pickCandidate resolves the `from` input (default: the label's from) against
-// the ledger: a channel or label of the config is a stream, whose newest
-// value that is not quarantined is the candidate; otherwise it is a published
-// version (also in its tag form, with _ for +, or with a leading v) or a
-// digest.
-func pickCandidate(cfg *config.Config, label config.Label, in promoteInputs, doc *ledger.Document, st state) (candidate, error) {
-	from := in.from
-	if in.mode == promote.ModeHold || in.mode == promote.ModeRelease {
-		return candidate{}, nil
+func labelNames(cfg *config.Config) []string {
+	names := make([]string, len(cfg.Labels))
+	for i, l := range cfg.Labels {
+		names[i] = l.Name
 	}
-	if from == "" && in.mode == promote.ModeRollback {
-		return candidate{from: "the label's previous value"}, nil // promote.Decide finds it
-	}
-	if from == "" {
-		from = label.From
-	}
-	var c candidate
-	if _, ok := cfg.Channel(from); ok {
-		c.stream, c.from = ledger.ChannelStream(from), "channel "+from
-	} else if _, ok := cfg.Label(from); ok {
-		if from == label.Name {
-			return c, fmt.Errorf("input from: label %s cannot come from itself", from)
-		}
-		c.stream, c.from = ledger.LabelStream(from), "label "+from
-	}
-	if c.stream != "" {
-		if in.mode == promote.ModeRollback {
-			return c, fmt.Errorf("input from: %q is a stream; with mode rollback, give a version or digest (or nothing: the previous value)", from)
-		}
-		m, entered, skipped, ok := promote.Pick(moves(doc.Stream(c.stream)), st.quarantined, st.deleted)
-		c.skipped = skipped
-		if ok {
-			c.bundle, c.entered = &promote.Bundle{Version: m.Version, Digest: m.Digest}, entered
-		}
-		return c, nil
-	}
-	var b ledger.Bundle
-	var ok bool
-	if strings.HasPrefix(from, "sha256:") {
-		b, ok = doc.BundleByDigest(from)
-		c.from = "digest " + from
-	} else {
-		for _, v := range []string{from, strings.ReplaceAll(from, "_", "+"), strings.TrimPrefix(from, "v")} {
-			if b, ok = doc.Bundle(v); ok {
-				break
-			}
-		}
-		c.from = "version " + b.Version
-	}
-	if !ok {
-		return c, fmt.Errorf("input from: %q is not a channel or label of %s, nor a version or digest the ledger holds", from, cfg.File)
-	}
-	if del, deleted := st.deleted[b.Version]; deleted {
-		s := fmt.Sprintf("input from: %q is version %s (%s), which retention deleted at %s", from, b.Version, b.Digest, del.At.UTC().Format(time.RFC3339))
-		if del.Reason != "" {
-			s += " (" + del.Reason + ")"
-		}
-		return c, errors.New(s + "; its version tag is gone, and a deleted version is never a candidate")
-	}
-	c.named = true
-	c.bundle = &promote.Bundle{Version: b.Version, Digest: b.Digest, Created: b.Created}
-	// soak counts from when it entered the label's from stream; a bundle
-	// that never did counts from its publication
-	fromStream := ledger.ChannelStream(label.From)
-	if _, isLabel := cfg.Label(label.From); isLabel {
-		fromStream = ledger.LabelStream(label.From)
-	}
-	if c.entered = promote.Entered(moves(doc.Stream(fromStream)), b.Digest); c.entered.IsZero() {
-		c.entered = b.Created
-	}
-	return c, nil
-}
-
-// moves converts ledger entries to the promote package's.
-func moves(es []ledger.Entry) []promote.Move {
-	out := make([]promote.Move, len(es))
-	for i, e := range es {
-		out[i] = promote.Move{Version: e.Version, Digest: e.Digest, At: e.At, Actor: e.Actor, Run: e.Run, Reason: e.Reason,
-			Decision: e.Decision, Forced: e.Forced, PreviousVersion: e.PreviousVersion, PreviousDigest: e.PreviousDigest}
-	}
-	return out
-}
-
-// state is what a decision reads from the ledger.
-type state struct {
-	history     []promote.Move
-	hold        *promote.Hold
-	quarantined map[string]promote.Quarantine
-	deleted     map[string]promote.Deletion // version -> retention's deletion
-}
-
-func ledgerState(doc *ledger.Document, label string) state {
-	st := state{history: moves(doc.Stream(ledger.LabelStream(label)))}
-	if h, ok := doc.Held(label); ok {
-		st.hold = &promote.Hold{Reason: h.Reason, Actor: h.Actor, At: h.At}
-	}
-	st.quarantined = map[string]promote.Quarantine{}
-	for digest := range doc.Quarantines {
-		if q, ok := doc.Quarantined(digest); ok {
-			st.quarantined[digest] = promote.Quarantine{Reason: q.Reason, Label: q.Label, Actor: q.Actor, At: q.At}
-		}
-	}
-	st.deleted = make(map[string]promote.Deletion, len(doc.Deletions))
-	for _, del := range doc.Deletions {
-		st.deleted[del.Version] = promote.Deletion{Digest: del.Digest, At: del.At, Reason: del.Reason}
-	}
-	return st
-}
-
-// set puts the ledger's state into a decision's input.
-func (st state) set(in *promote.Input) {
-	in.History, in.Hold, in.Quarantined, in.Deleted = st.history, st.hold, st.quarantined, st.deleted
+	return names
 }
 
 // promote gathers, decides (polling pending gates for up to in.wait), writes
@@ -292,39 +176,33 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 	if err != nil {
 		return nil, fmt.Errorf("reading the ledger: %w", err)
 	}
-	st := ledgerState(doc, label.Name)
-	cand, err := pickCandidate(cfg, label, in, doc, st)
+	st := promote.StateOf(doc, label.Name)
+	cand, err := promote.Choose(doc, promote.Source{Label: label.Name, LabelFrom: label.From, From: in.from, Mode: in.mode,
+		Channels: channelNames(cfg), Labels: labelNames(cfg), Config: cfg.File}, st)
 	if err != nil {
 		return nil, err
 	}
 	input := promote.Input{
 		Label: label.Name, Mode: in.mode, Force: in.force, Reason: in.reason,
 		Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL(), Now: r.deps.Now().UTC(),
-		Candidate: cand.bundle, Named: cand.named, From: cand.from, Skipped: cand.skipped,
 		Gates: promote.Gates{Checks: label.Gates.Checks, AllChecks: label.Gates.AllChecks, Soak: label.Gates.Soak,
 			Components: label.Gates.Components},
 		Quarantine: label.Quarantine,
-		Entered:    cand.entered,
 	}
-	st.set(&input)
-	if n := len(st.history); in.mode == promote.ModeRollback && cand.bundle == nil && n > 0 {
-		// a rollback to the previous value goes back from the value this
-		// request sees, however often it is decided again (promote.Input)
-		input.RollbackFrom = &promote.Bundle{Version: st.history[n-1].Version, Digest: st.history[n-1].Digest}
-	}
-	p := &promotion{label: label, in: in, from: cand.from, skipped: cand.skipped}
+	promote.Fill(&input, cand, st)
+	p := &promotion{label: label, in: in, from: cand.From, skipped: cand.Skipped}
 	dec, early := promote.Early(input)
 	if !early {
 		if input.Gates.NeedChecks() {
-			ref := cfg.Registry + "@" + cand.bundle.Digest
+			ref := cfg.Registry + "@" + cand.Bundle.Digest
 			if p.lock, err = readLock(ctx, reg, ref); err != nil {
-				return nil, fmt.Errorf("reading the lock of candidate %s (%s): %w", cand.bundle.Version, ref, err)
+				return nil, fmt.Errorf("reading the lock of candidate %s (%s): %w", cand.Bundle.Version, ref, err)
 			}
 			// gate evidence is read only from the repositories the config
 			// names: a lock naming another (a fork shares commit SHAs, not
 			// check runs) never passes a gate
 			if err := lockMatchesConfig(cfg, p.lock); err != nil {
-				return nil, fmt.Errorf("the lock of candidate %s (%s) does not match the config, so its gates are not read: %w; publish a new bundle", cand.bundle.Version, ref, err)
+				return nil, fmt.Errorf("the lock of candidate %s (%s) does not match the config, so its gates are not read: %w; publish a new bundle", cand.Bundle.Version, ref, err)
 			}
 			p.lockOK = true
 			input.Lock = p.lock.Components
@@ -334,39 +212,24 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 		}
 	}
 	p.dec = dec
-	p.history = st.history
+	p.history = st.History
 	if in.dryRun {
 		return p, nil
 	}
 	if dec.Writes() {
-		var final, attempted promote.Decision
-		// claim names this run's move in the label's stream, so that a
-		// write whose answer was lost (retried by the store, met as a
-		// conflict) is known for this run's own, and is not decided again on
-		// a ledger that already holds it (a rollback would go a second step
-		// back, a promotion would report a noop).
-		claim := newClaim()
+		var final promote.Decision
+		rec := &promote.Recorder{Input: input, Source: ledger.SourceStream(cfg, label.From), Claim: newClaim()}
 		meta := ledger.Message{Actor: input.Actor, Run: input.Run,
-			Describe: func() string { return describeWrite(label.Name, final) }} // the decision actually written
-		doc, err = store.Update(ctx, meta, func(d *ledger.Document) error {
-			if attempted.Move != nil && hasClaim(d.Stream(ledger.LabelStream(label.Name)), claim) {
-				final = attempted // the last write attempted is the one that landed
-				return ledger.ErrNoChange
-			}
-			fresh := input
-			ledgerState(d, label.Name).set(&fresh)
-			final = promote.Decide(fresh) // the evidence is the same; the ledger may not be
-			if !final.Writes() {
-				return ledger.ErrNoChange
-			}
-			attempted = final
-			return applyDecision(d, label.Name, ledger.SourceStream(cfg, label.From), final, claim)
+			Describe: func() string { return promote.DescribeWrite(label.Name, final) }} // the decision actually written
+		doc, err = store.Update(ctx, meta, func(d *ledger.Document) (err error) {
+			final, err = rec.Record(d)
+			return err
 		})
 		if err != nil {
 			return nil, fmt.Errorf("recording the decision on label %s in the ledger: %w", label.Name, err)
 		}
 		p.dec, p.written = final, final.Writes()
-		p.history = moves(doc.Stream(ledger.LabelStream(label.Name)))
+		p.history = promote.Moves(doc.Stream(ledger.LabelStream(label.Name)))
 	}
 	moved := p.written && p.dec.Move != nil
 	if err := r.convergeLabel(ctx, cfg, store, reg, label.Name, doc, moved); err != nil {
@@ -499,72 +362,6 @@ func commitEvidence(ctx context.Context, c *github.Client, repo, commit string) 
 		lopts.Page = resp.NextPage
 	}
 	return ev, nil
-}
-
-// hasClaim reports whether an entry of stream carries claim.
-func hasClaim(stream []ledger.Entry, claim string) bool {
-	for i := len(stream) - 1; i >= 0; i-- {
-		if stream[i].Claim == claim {
-			return true
-		}
-	}
-	return false
-}
-
-// applyDecision carries a decision out on the ledger document; claim names
-// the move it appends.
-func applyDecision(d *ledger.Document, label, source string, dec promote.Decision, claim string) error {
-	if q := dec.Quarantine; q != nil {
-		err := d.Quarantine(dec.Target.Digest, ledger.Quarantine{Reason: q.Reason, Label: q.Label, Actor: q.Actor, At: q.At})
-		if err != nil && !errors.Is(err, ledger.ErrNoChange) {
-			return err
-		}
-	}
-	if m := dec.Move; m != nil {
-		stream := ledger.LabelStream(label)
-		e := ledger.Entry{Version: m.Version, Digest: m.Digest, At: m.At, Actor: m.Actor, Run: m.Run, Reason: m.Reason,
-			Decision: m.Decision, Forced: m.Forced, PreviousVersion: m.PreviousVersion, PreviousDigest: m.PreviousDigest, Claim: claim}
-		if err := d.Append(stream, e); err != nil {
-			return err
-		}
-		if _, err := d.GraphFrom(stream, source); err != nil {
-			return fmt.Errorf("the upgrade graph of %s would be invalid: %w", stream, err)
-		}
-	}
-	if h := dec.SetHold; h != nil {
-		if err := d.Hold(label, ledger.Hold{Reason: h.Reason, Actor: h.Actor, At: h.At}); err != nil {
-			return err
-		}
-	}
-	if dec.ReleaseHold {
-		d.Release(label)
-	}
-	return nil
-}
-
-// describeWrite is the ledger commit's subject.
-func describeWrite(label string, d promote.Decision) string {
-	var parts []string
-	if m := d.Move; m != nil {
-		s := fmt.Sprintf("%s label %s to %s (%s)", m.Decision, label, m.Version, m.Digest)
-		if d.Previous.Version != "" {
-			s += " from " + d.Previous.Version
-		}
-		if m.Forced {
-			s += ", forced"
-		}
-		parts = append(parts, s)
-	}
-	if d.Quarantine != nil {
-		parts = append(parts, fmt.Sprintf("quarantine %s (%s): gate of label %s failed", d.Target.Version, d.Target.Digest, label))
-	}
-	if d.SetHold != nil {
-		parts = append(parts, "hold label "+label)
-	}
-	if d.ReleaseHold {
-		parts = append(parts, "release the hold on label "+label)
-	}
-	return strings.Join(parts, "; ")
 }
 
 // convergeLabel makes the registry's <label> and <label>-previous tags

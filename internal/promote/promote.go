@@ -43,6 +43,12 @@
 // quarantines. A pending or failed decision is not a stream entry (the
 // stream is the history of where the label was); a failure with quarantine
 // is recorded as the quarantine.
+//
+// Around Decide: Choose picks the candidate on a ledger read (its rules are
+// on Choose), StateOf reads the label's state, Fill puts both into the
+// Input, and a Recorder carries the decision out inside the ledger's
+// compare-and-swap (Record, deciding again on the fresh document, is all
+// the closure calls).
 package promote
 
 import (

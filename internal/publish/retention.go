@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/ladder-release/ladder/internal/ledger/record"
@@ -35,6 +36,40 @@ func RetentionVictims(doc *record.Document, ch string, keep int) []record.Bundle
 			out = append(out, b)
 		}
 	}
+	return out
+}
+
+// RecordDeletion records del on d (inside retention's compare-and-swap)
+// when del's bundle is still a victim of channel ch's retention (keep) on
+// d: a label may have moved onto it since it was chosen. When it is not,
+// it records nothing and returns false and record.ErrNoChange.
+func RecordDeletion(d *record.Document, ch string, keep int, del record.Deletion) (bool, error) {
+	for _, v := range RetentionVictims(d, ch, keep) {
+		if v.Version == del.Version {
+			return true, d.RecordDeletion(del)
+		}
+	}
+	return false, record.ErrNoChange
+}
+
+// Redo are the bundles of channel ch, recorded deleted in doc, whose tags
+// retention deletes again, by version: own's (the version this run
+// published or found: another job's retention deleted its tags before this
+// run wrote them) and, with sweep (a run finishing an earlier attempt), the
+// deletions this workflow run (run, its URL) recorded before (a stop between
+// recording a deletion and deleting its tags). Outside a workflow run (run
+// "") a sweep redoes only own's.
+func Redo(doc *record.Document, ch, own, run string, sweep bool) []record.Bundle {
+	var out []record.Bundle
+	seen := map[string]bool{}
+	for _, del := range doc.Deletions {
+		b, ok := doc.Bundle(del.Version)
+		if ok && b.Channel == ch && !seen[b.Version] && (del.Version == own || sweep && run != "" && del.Run == run) {
+			seen[b.Version] = true
+			out = append(out, b)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
 	return out
 }
 

@@ -1,0 +1,108 @@
+package promote
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ladder-release/ladder/internal/ledger/record"
+)
+
+// Recorder writes a request's decision into the ledger inside its
+// compare-and-swap: Record is all the closure calls. Each attempt decides
+// again on the fresh document (the evidence is the same, the ledger may not
+// be), and an attempt that finds its own claim in the label's stream (a
+// write whose answer was lost, retried by the store or met as a conflict)
+// answers with the decision that landed instead of deciding again on a
+// ledger that already holds it (a rollback would go a second step back, a
+// promotion would report a noop).
+type Recorder struct {
+	Input  Input  // as gathered (Fill); the ledger state is read again from each document
+	Source string // the label's from stream, which the upgrade graph grows from
+	Claim  string // names this request's move in the label's stream
+
+	attempted Decision // the last decision written
+}
+
+// Record decides on d and carries the decision out on it. It returns the
+// decision and record.ErrNoChange when nothing is to be written.
+func (w *Recorder) Record(d *record.Document) (Decision, error) {
+	if w.attempted.Move != nil && hasClaim(d.Stream(record.LabelStream(w.Input.Label)), w.Claim) {
+		return w.attempted, record.ErrNoChange // the last write attempted is the one that landed
+	}
+	fresh := w.Input
+	StateOf(d, fresh.Label).Set(&fresh)
+	final := Decide(fresh)
+	if !final.Writes() {
+		return final, record.ErrNoChange
+	}
+	w.attempted = final
+	return final, Apply(d, fresh.Label, w.Source, final, w.Claim)
+}
+
+// hasClaim reports whether an entry of stream carries claim.
+func hasClaim(stream []record.Entry, claim string) bool {
+	for i := len(stream) - 1; i >= 0; i-- {
+		if stream[i].Claim == claim {
+			return true
+		}
+	}
+	return false
+}
+
+// Apply carries a decision on label out on the ledger document d: the
+// quarantine, the move (named by claim; the label's upgrade graph, grown
+// from stream source, must stay valid), the hold or its release.
+func Apply(d *record.Document, label, source string, dec Decision, claim string) error {
+	if q := dec.Quarantine; q != nil {
+		err := d.Quarantine(dec.Target.Digest, record.Quarantine{Reason: q.Reason, Label: q.Label, Actor: q.Actor, At: q.At})
+		if err != nil && !errors.Is(err, record.ErrNoChange) {
+			return err
+		}
+	}
+	if m := dec.Move; m != nil {
+		stream := record.LabelStream(label)
+		e := record.Entry{Version: m.Version, Digest: m.Digest, At: m.At, Actor: m.Actor, Run: m.Run, Reason: m.Reason,
+			Decision: m.Decision, Forced: m.Forced, PreviousVersion: m.PreviousVersion, PreviousDigest: m.PreviousDigest, Claim: claim}
+		if err := d.Append(stream, e); err != nil {
+			return err
+		}
+		if _, err := d.GraphFrom(stream, source); err != nil {
+			return fmt.Errorf("the upgrade graph of %s would be invalid: %w", stream, err)
+		}
+	}
+	if h := dec.SetHold; h != nil {
+		if err := d.Hold(label, record.Hold{Reason: h.Reason, Actor: h.Actor, At: h.At}); err != nil {
+			return err
+		}
+	}
+	if dec.ReleaseHold {
+		d.Release(label)
+	}
+	return nil
+}
+
+// DescribeWrite is the subject of the ledger commit that records d on label.
+func DescribeWrite(label string, d Decision) string {
+	var parts []string
+	if m := d.Move; m != nil {
+		s := fmt.Sprintf("%s label %s to %s (%s)", m.Decision, label, m.Version, m.Digest)
+		if d.Previous.Version != "" {
+			s += " from " + d.Previous.Version
+		}
+		if m.Forced {
+			s += ", forced"
+		}
+		parts = append(parts, s)
+	}
+	if d.Quarantine != nil {
+		parts = append(parts, fmt.Sprintf("quarantine %s (%s): gate of label %s failed", d.Target.Version, d.Target.Digest, label))
+	}
+	if d.SetHold != nil {
+		parts = append(parts, "hold label "+label)
+	}
+	if d.ReleaseHold {
+		parts = append(parts, "release the hold on label "+label)
+	}
+	return strings.Join(parts, "; ")
+}
