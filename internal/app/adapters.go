@@ -19,6 +19,7 @@ import (
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/redact"
 	"github.com/ladder-release/ladder/internal/retry"
 	"github.com/ladder-release/ladder/internal/source"
 )
@@ -108,9 +109,9 @@ func (t debugTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
 	took := t.now().Sub(start).Round(time.Millisecond)
 	if err != nil {
-		t.debug("%s %s: %v (%s)", req.Method, retry.URL(req), err, took)
+		t.debug("%s %s: %v (%s)", req.Method, redact.RequestURL(req.URL), err, took)
 	} else {
-		t.debug("%s %s: %s (%s)", req.Method, retry.URL(req), resp.Status, took)
+		t.debug("%s %s: %s (%s)", req.Method, redact.RequestURL(req.URL), resp.Status, took)
 	}
 	return resp, err
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ladder-release/ladder/internal/redact"
 	"github.com/ladder-release/ladder/internal/retry"
 )
 
@@ -46,7 +47,7 @@ type retryTransport struct {
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	safe := replayable && req.Method != http.MethodPatch
-	what := req.Method + " " + retry.URL(req)
+	what := req.Method + " " + redact.RequestURL(req.URL)
 
 	for attempt := 0; ; attempt++ {
 		r := req
@@ -174,7 +175,6 @@ func registryMessage(resp *http.Response) string {
 	return s
 }
 
-// redactURL is the request's URL without query (upload state, tokens).
 func drain(resp *http.Response) {
 	if resp == nil || resp.Body == nil {
 		return

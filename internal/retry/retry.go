@@ -51,15 +51,6 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// URL is how a retry policy names a request's URL in its errors: without
-// the query (a registry's upload URL carries state, a signed URL a token)
-// and without user information.
-func URL(req *http.Request) string {
-	u := *req.URL
-	u.RawQuery, u.User = "", nil
-	return u.String()
-}
-
 // Transient reports whether a request's error is worth a retry: a dropped,
 // reset or refused connection, or a timeout. A TLS, URL or policy error is
 // not: a retry would meet it again.
