@@ -466,7 +466,7 @@ func (r *run) checkEvidence(ctx context.Context, sec secrets, g promote.Gates, e
 		return nil, err
 	}
 	evidence := make([]promote.Evidence, len(todo))
-	err = eachConcurrently(ctx, len(todo), maxConcurrentEvidence, func(i int) error {
+	err = eachConcurrently(ctx, len(todo), maxConcurrentEvidence, func(ctx context.Context, i int) error {
 		e := todo[i]
 		ev, err := commitEvidence(ctx, client, e.Repo, e.Commit)
 		if err != nil {
