@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/ladder-release/ladder/internal/bundle"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -131,7 +132,7 @@ func (b Bundle) build(subject *descriptor) (rawManifest, []blob, error) {
 		if ann == nil {
 			ann = map[string]string{}
 		}
-		ann[AnnotationTitle] = f.Path
+		ann[bundle.OCITitle] = f.Path
 		d := descriptor{MediaType: mt, Digest: digestOf(f.Data), Size: int64(len(f.Data)), Annotations: ann}
 		m.Layers = append(m.Layers, d)
 		if !seen[d.Digest] {
@@ -281,12 +282,12 @@ func (c *Client) ReadBundle(ctx context.Context, ref string) (b *Bundle, desc De
 	}
 	for _, l := range m.Layers {
 		ann := copyMap(l.Annotations)
-		delete(ann, AnnotationTitle)
+		delete(ann, bundle.OCITitle)
 		if len(ann) == 0 {
 			ann = nil
 		}
 		b.Files = append(b.Files, File{
-			Path:        l.Annotations[AnnotationTitle],
+			Path:        l.Annotations[bundle.OCITitle],
 			MediaType:   l.MediaType,
 			Annotations: ann,
 			Digest:      l.Digest,

@@ -50,10 +50,6 @@ const (
 	MediaTypeDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
 	MediaTypeDockerList     = "application/vnd.docker.distribution.manifest.list.v2+json"
 	MediaTypeEmptyJSON      = "application/vnd.oci.empty.v1+json"
-
-	// AnnotationTitle is the file name of a layer, as ORAS writes and reads it.
-	AnnotationTitle   = "org.opencontainers.image.title"
-	AnnotationCreated = "org.opencontainers.image.created"
 )
 
 // ErrNotFound is returned (wrapped) when a tag, manifest, blob or repository
