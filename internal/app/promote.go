@@ -439,7 +439,7 @@ func (r *run) pollGates(ctx context.Context, sec secrets, input *promote.Input, 
 			pause = dec.Soak.Left
 		}
 		r.act.Infof("label %s: %s; polling again in %s", input.Label, dec.Reason, pause)
-		if err := (clock{r.deps}).Sleep(ctx, pause); err != nil {
+		if err := r.clock().Sleep(ctx, pause); err != nil {
 			return promote.Decision{}, err
 		}
 		delay = min(delay*2, pollCap)

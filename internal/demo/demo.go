@@ -906,7 +906,7 @@ func (d *demo) auditTrail(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	reg, err := oci.New(oci.WithInsecure(), oci.WithSleeper(d.clk.Sleep), oci.WithUserAgent("ladder/"+app.Version))
+	reg, err := oci.New(oci.WithInsecure(), oci.WithClock(d.clk), oci.WithUserAgent("ladder/"+app.Version))
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/redact"
 	"github.com/ladder-release/ladder/internal/retry"
 )
@@ -39,7 +40,7 @@ const (
 // retryTransport applies the retry policy to every request.
 type retryTransport struct {
 	next       http.RoundTripper
-	clock      Clock
+	clock      clock.Clock
 	maxRetries int
 }
 

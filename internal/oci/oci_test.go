@@ -618,7 +618,7 @@ func TestRetriesThroughFaults(t *testing.T) {
 				t.Fatalf("tag through faults: %v", err)
 			}
 		}
-		fresh, _ := newClient(t, oci.WithRetries(5), oci.WithSleeper((&fakeSleeper{}).Sleep))
+		fresh, _ := newClient(t, oci.WithRetries(5), oci.WithClock(&fakeSleeper{}))
 		got, _, err := fresh.ReadBundle(ctx, repo+":1.0.2")
 		if err != nil || got.Annotations["round"] != "2" {
 			t.Fatalf("read through faults: %+v, %v", got, err)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/redact"
 	"github.com/ladder-release/ladder/internal/retry"
 )
@@ -37,8 +38,7 @@ import (
 type retryTransport struct {
 	next      http.RoundTripper
 	retries   int
-	now       func() time.Time
-	sleep     Sleeper
+	clock     clock.Clock
 	base, max time.Duration // backoff
 	maxWait   time.Duration // longest Retry-After honoured
 }
@@ -93,7 +93,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if resp != nil {
 			drain(resp)
 		}
-		if serr := t.sleep(req.Context(), wait); serr != nil {
+		if serr := t.clock.Sleep(req.Context(), wait); serr != nil {
 			if err == nil {
 				err = errors.New(cause)
 			}
@@ -138,7 +138,7 @@ func (t *retryTransport) retryAfter(resp *http.Response) (time.Duration, bool) {
 	if err != nil {
 		return 0, false
 	}
-	d := when.Sub(t.now())
+	d := when.Sub(t.clock.Now())
 	if d < 0 {
 		d = 0
 	}

@@ -42,20 +42,6 @@ func TestEqualJitter(t *testing.T) {
 	}
 }
 
-func TestSleep(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled: %v", err)
-	}
-	if err := Sleep(context.Background(), 0); err != nil {
-		t.Errorf("zero: %v", err)
-	}
-	if err := Sleep(context.Background(), time.Millisecond); err != nil {
-		t.Errorf("1ms: %v", err)
-	}
-}
-
 func TestTransient(t *testing.T) {
 	for _, c := range []struct {
 		err  error
