@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,10 +15,11 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/ladder-release/ladder/internal/action"
+	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/oci"
-	"github.com/ladder-release/ladder/internal/retry"
+	"github.com/ladder-release/ladder/internal/redact"
 	"github.com/ladder-release/ladder/internal/source"
 )
 
@@ -108,9 +108,9 @@ func (t debugTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
 	took := t.now().Sub(start).Round(time.Millisecond)
 	if err != nil {
-		t.debug("%s %s: %v (%s)", req.Method, retry.URL(req), err, took)
+		t.debug("%s %s: %v (%s)", req.Method, redact.RequestURL(req.URL), err, took)
 	} else {
-		t.debug("%s %s: %s (%s)", req.Method, retry.URL(req), resp.Status, took)
+		t.debug("%s %s: %s (%s)", req.Method, redact.RequestURL(req.URL), resp.Status, took)
 	}
 	return resp, err
 }
@@ -161,15 +161,10 @@ func (b *releaseBody) Close() error {
 	return err
 }
 
-// clock adapts Deps to the GitHub adapter's clock.
-type clock struct{ d Deps }
-
-func (c clock) Now() time.Time { return c.d.Now() }
-func (c clock) Sleep(ctx context.Context, d time.Duration) error {
-	if c.d.Sleep != nil {
-		return c.d.Sleep(ctx, d)
-	}
-	return retry.Sleep(ctx, d)
+// clock is the run's clock, the one the adapters read and wait with:
+// Deps.Now, and Deps.Sleep (a real wait when nil).
+func (r *run) clock() clock.Clock {
+	return clock.Funcs{NowFunc: r.deps.Now, SleepFunc: r.deps.Sleep}
 }
 
 // github returns the run's GitHub client (one per run, so its ETag cache
@@ -184,7 +179,7 @@ func (r *run) newGitHub(sec secrets) (*github.Client, error) {
 	if api == "" {
 		api = action.DefaultAPIURL
 	}
-	opts := []gh.Option{gh.WithAPIURL(api), gh.WithHTTPClient(r.httpClient()), gh.WithClock(clock{r.deps}), gh.WithUserAgent("ladder/" + Version)}
+	opts := []gh.Option{gh.WithAPIURL(api), gh.WithHTTPClient(r.httpClient()), gh.WithClock(r.clock()), gh.WithUserAgent("ladder/" + Version)}
 	if sec.token != "" { // without one, GitHub answers anonymously (public repositories)
 		opts = append(opts, gh.WithToken(sec.token))
 	}
@@ -238,7 +233,7 @@ func serverFromAPI(api string) string {
 func (r *run) gitRefs(sec secrets) (*source.GitHTTP, error) {
 	// A client without a token: git takes it as basic auth, which
 	// source.GitHTTP sets; only gh's retry policy is wanted here.
-	c, err := gh.New(gh.WithHTTPClient(r.httpClient()), gh.WithClock(clock{r.deps}), gh.WithUserAgent("ladder/"+Version))
+	c, err := gh.New(gh.WithHTTPClient(r.httpClient()), gh.WithClock(r.clock()), gh.WithUserAgent("ladder/"+Version))
 	if err != nil {
 		return nil, fmt.Errorf("git client: %w", err)
 	}
@@ -257,7 +252,7 @@ func (r *run) gitRefs(sec secrets) (*source.GitHTTP, error) {
 // loopback interface (tests, the demo, a local registry) is spoken to over
 // plain HTTP; every other over HTTPS.
 func (r *run) registry(cfg *config.Config, sec secrets) (*oci.Client, error) {
-	opts := []oci.Option{oci.WithBaseTransport(r.httpClient().Transport), oci.WithSleeper(clock{r.deps}.Sleep), oci.WithUserAgent("ladder/" + Version),
+	opts := []oci.Option{oci.WithBaseTransport(r.httpClient().Transport), oci.WithClock(r.clock()), oci.WithUserAgent("ladder/" + Version),
 		oci.WithMask(r.act.AddMask)}
 	switch {
 	case sec.regUser != "":

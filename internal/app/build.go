@@ -641,7 +641,7 @@ func (r *run) tagBundle(ctx context.Context, cfg *config.Config, reg *oci.Client
 	// All at once: the ledger already holds this bundle at the channel's
 	// head, so the channel tag is written with the others; converge then
 	// re-checks it against the ledger (another job may have published since).
-	err := eachConcurrently(ctx, len(unique), len(unique), func(i int) error {
+	err := eachConcurrently(ctx, len(unique), maxConcurrentTags, func(ctx context.Context, i int) error {
 		t := unique[i]
 		if t == ch && cfg.Ledger.Kind == config.LedgerNone {
 			return nil // written below, after the others
@@ -718,7 +718,7 @@ func (r *run) finish(ctx context.Context, cfg *config.Config, ch config.Channel,
 			}
 		}
 		wrote := make([]bool, len(views))
-		err := eachConcurrently(ctx, len(views), len(views), func(i int) error {
+		err := eachConcurrently(ctx, len(views), maxConcurrentTags, func(ctx context.Context, i int) error {
 			cur, err := r.tagDigest(ctx, cfg, reg, views[i])
 			if err != nil {
 				return err
@@ -886,7 +886,7 @@ func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel,
 // the DELETE is lost, and its publisher's rerun writes it again.)
 func (r *run) deleteViews(ctx context.Context, cfg *config.Config, reg *oci.Client, doc *ledger.Document, b ledger.Bundle) error {
 	views := publish.DeletedViews(doc, b)
-	return eachConcurrently(ctx, len(views), len(views), func(i int) error {
+	return eachConcurrently(ctx, len(views), maxConcurrentTags, func(ctx context.Context, i int) error {
 		t := views[i]
 		cur, err := r.tagDigest(ctx, cfg, reg, t)
 		if err != nil {

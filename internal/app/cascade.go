@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/ladder-release/ladder/internal/cascade"
+	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/gh"
 )
@@ -75,7 +76,7 @@ func cascadeBranches(ctx context.Context, r *run) error {
 		return r.cascadeFinish(res, nil)
 	}
 
-	pace := &pacer{clock: clock{r.deps}, gap: mutationGap}
+	pace := &pacer{clock: r.clock(), gap: mutationGap}
 	clients, refused, err := r.cascadeAccess(ctx, in, plan, pace)
 	if err != nil {
 		return err
@@ -382,7 +383,7 @@ func (r *run) dispatch(ctx context.Context, pace *pacer, c *github.Client, d cas
 
 // pacer spaces mutating requests mutationGap apart, on the run's clock.
 type pacer struct {
-	clock clock
+	clock clock.Clock
 	gap   time.Duration
 	last  time.Time
 	any   bool
@@ -410,7 +411,7 @@ func (r *run) githubApp() (*gh.Client, error) {
 	if api == "" {
 		api = action.DefaultAPIURL
 	}
-	c, err := gh.New(gh.WithAPIURL(api), gh.WithHTTPClient(r.httpClient()), gh.WithClock(clock{r.deps}), gh.WithUserAgent("ladder/"+Version), gh.WithMask(r.act.AddMask))
+	c, err := gh.New(gh.WithAPIURL(api), gh.WithHTTPClient(r.httpClient()), gh.WithClock(r.clock()), gh.WithUserAgent("ladder/"+Version), gh.WithMask(r.act.AddMask))
 	if err != nil {
 		return nil, fmt.Errorf("GitHub App client: %w", err)
 	}

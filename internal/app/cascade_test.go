@@ -20,6 +20,7 @@ import (
 
 	"github.com/ladder-release/ladder/internal/action/actiontest"
 	"github.com/ladder-release/ladder/internal/cascade"
+	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/ghsim"
 	"github.com/ladder-release/ladder/internal/testutil/syncbuf"
@@ -79,13 +80,13 @@ cascade:
 // (rate-limit windows, App JWT expiry) and every run's Deps.
 type cascadeWorld struct {
 	gh     *ghsim.Server
-	clock  *gh.FakeClock
+	clock  *clock.Fake
 	stdout *syncbuf.Buffer // the current run's stdout
 }
 
 func newCascadeWorld(t *testing.T, repos ...string) *cascadeWorld {
 	t.Helper()
-	clk := gh.NewFakeClock(now)
+	clk := clock.NewFake(now)
 	w := &cascadeWorld{clock: clk, gh: ghsim.NewServer(t, ghsim.WithNow(clk.Now))}
 	for _, r := range repos {
 		w.gh.CreateRepo(r)

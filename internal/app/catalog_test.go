@@ -16,6 +16,7 @@ import (
 	"github.com/ladder-release/ladder/internal/action/actiontest"
 	"github.com/ladder-release/ladder/internal/catalog"
 	"github.com/ladder-release/ladder/internal/graph"
+	"github.com/ladder-release/ladder/internal/testutil/golden"
 	"github.com/ladder-release/ladder/internal/testutil/opm"
 )
 
@@ -83,7 +84,7 @@ func TestCatalogGolden(t *testing.T) {
 			if res.code != ExitOK {
 				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
 			}
-			goldenFile(t, filepath.Join("testdata", "catalog", tc.golden), res.stdout)
+			golden.Compare(t, filepath.Join("testdata", "catalog", tc.golden), []byte(res.stdout))
 			wantNote := `ladder catalog: note: channel "night" is left out: ladder channel nightly has no bundles yet (OLM refuses an empty channel)` + "\n"
 			if res.stderr != wantNote {
 				t.Errorf("stderr %q, want %q", res.stderr, wantNote)

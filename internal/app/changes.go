@@ -45,7 +45,7 @@ func (r *run) whatChanged(ctx context.Context, sec secrets, from, to lock.Lock) 
 		return changes.Build(from, to, answers)
 	}
 	got := make([]changes.Compare, len(reqs))
-	_ = eachConcurrently(ctx, len(reqs), maxConcurrentCompares, func(i int) error {
+	_ = eachConcurrently(ctx, len(reqs), maxConcurrentCompares, func(ctx context.Context, i int) error {
 		got[i] = compareCommits(ctx, client, reqs[i])
 		return nil
 	})

@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/ladder-release/ladder/internal/testutil/golden"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,7 +114,7 @@ func TestChangesBuildBundle(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, res.summary)
 		}
 	}
-	goldenFile(t, filepath.Join("testdata", "summary", "build-bundle-changes.md"), w.normalizeChanges(res.summary))
+	golden.Compare(t, filepath.Join("testdata", "summary", "build-bundle-changes.md"), []byte(w.normalizeChanges(res.summary)))
 }
 
 // normalizeChanges is normalize, plus the simulator's commit SHAs (its

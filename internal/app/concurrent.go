@@ -2,36 +2,28 @@ package app
 
 import (
 	"context"
-	"errors"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 )
 
-// eachConcurrently runs fn(0) ... fn(n-1) at the same time, at most limit at
-// once, and joins their errors in index order. Once ctx is done, the calls
-// not started yet fail with ctx's error. fn may write to its own index of a
-// slice sized n without a lock.
-func eachConcurrently(ctx context.Context, n, limit int, fn func(i int) error) error {
-	errs := make([]error, n)
-	sem := make(chan struct{}, max(limit, 1))
-	var wg sync.WaitGroup
+// maxConcurrentTags bounds the tags of a bundle written, read or deleted at once.
+const maxConcurrentTags = 16
+
+// eachConcurrently runs fn(ctx, 0) ... fn(ctx, n-1) at the same time, at
+// most limit at once (at least one). The first error cancels the ctx the
+// other calls were given, the calls not started yet do not start, and it is
+// the error returned. fn may write to its own index of a slice sized n
+// without a lock.
+func eachConcurrently(ctx context.Context, n, limit int, fn func(ctx context.Context, i int) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(limit, 1))
 	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := ctx.Err(); err != nil {
-				errs[i] = err
-				return
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err // an earlier call failed, or ctx is done
 			}
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = ctx.Err()
-				return
-			}
-			defer func() { <-sem }()
-			errs[i] = fn(i)
-		}()
+			return fn(gctx, i)
+		})
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return g.Wait()
 }

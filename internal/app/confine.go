@@ -147,7 +147,10 @@ func (r *run) lockCommitsExist(ctx context.Context, sec secrets, l lock.Lock) er
 			break
 		}
 	}
-	return eachConcurrently(ctx, len(l.Components), maxConcurrentComponents, func(i int) error {
+	// Every bad entry is reported, not just the first: each check keeps its
+	// error and the fan-out goes on.
+	errs := make([]error, len(l.Components))
+	check := func(ctx context.Context, i int) error {
 		e := l.Components[i]
 		var src source.Source
 		var err error
@@ -192,5 +195,10 @@ func (r *run) lockCommitsExist(ctx context.Context, sec secrets, l lock.Lock) er
 		default:
 			return fmt.Errorf("components[%d].commit (%s): checking that commit %s exists in %s: %w", i, e.Name, e.Commit, where, err)
 		}
+	}
+	err := eachConcurrently(ctx, len(l.Components), maxConcurrentComponents, func(ctx context.Context, i int) error {
+		errs[i] = check(ctx, i)
+		return nil
 	})
+	return errors.Join(append(errs, err)...)
 }

@@ -187,5 +187,5 @@ func labelTags(doc *ledger.Document, label string) map[string]string {
 // jitter waits a short random time, so racing jobs fall out of step.
 func (r *run) jitter(ctx context.Context) error {
 	d := time.Duration(20+rand.IntN(80)) * time.Millisecond
-	return clock{r.deps}.Sleep(ctx, d)
+	return r.clock().Sleep(ctx, d)
 }

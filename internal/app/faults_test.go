@@ -153,7 +153,7 @@ func TestRerunFinishesTaggingAfterLedgerWrite(t *testing.T) {
 	proxy.SetFaults(regproxy.Faults{Rate: 1, Kinds: []regproxy.Fault{regproxy.Fault503}, Match: tagPut})
 	var slept waits
 	res := w.runActionSleeping(t, "build-bundle", map[string]string{"channel": "stable"}, slept.sleep)
-	if res.code != ExitFailure || !strings.Contains(res.stdout, "tagging 0.0.1") {
+	if res.code != ExitFailure || !strings.Contains(res.stdout, "::error::tagging ") {
 		t.Fatalf("exit %d, want a failure naming the tag:\n%s", res.code, res.stdout)
 	}
 	doc := w.fileLedger(t)

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"github.com/ladder-release/ladder/internal/testutil/golden"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,7 +64,7 @@ func TestHelp(t *testing.T) {
 				}
 			}
 			if name == "build-bundle" || name == "status" || name == "demo" {
-				goldenFile(t, filepath.Join("testdata", "help", name+".txt"), text)
+				golden.Compare(t, filepath.Join("testdata", "help", name+".txt"), []byte(text))
 			}
 		})
 	}

@@ -272,7 +272,7 @@ func (r *run) pollGates(ctx context.Context, sec secrets, input *promote.Input, 
 			pause = dec.Soak.Left
 		}
 		r.act.Infof("label %s: %s; polling again in %s", input.Label, dec.Reason, rounded(pause))
-		if err := (clock{r.deps}).Sleep(ctx, pause); err != nil {
+		if err := r.clock().Sleep(ctx, pause); err != nil {
 			return promote.Decision{}, err
 		}
 		delay = min(delay*2, pollCap)
@@ -308,7 +308,7 @@ func (r *run) checkEvidence(ctx context.Context, sec secrets, g promote.Gates, e
 		return nil, err
 	}
 	evidence := make([]promote.Evidence, len(todo))
-	err = eachConcurrently(ctx, len(todo), maxConcurrentEvidence, func(i int) error {
+	err = eachConcurrently(ctx, len(todo), maxConcurrentEvidence, func(ctx context.Context, i int) error {
 		e := todo[i]
 		ev, err := commitEvidence(ctx, client, e.Repo, e.Commit)
 		if err != nil {

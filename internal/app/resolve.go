@@ -11,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/google/go-github/v60/github"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/channel"
@@ -258,30 +257,27 @@ func (r *run) gather(ctx context.Context, cfg *config.Config, sec secrets, ch co
 		}
 	}
 	results := make([]channel.Observed, len(comps))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(maxConcurrentComponents)
-	for i, c := range comps {
-		g.Go(func() error {
-			var src source.Source
-			var err error
-			if c.Repo != "" {
-				src, err = source.NewGitHub(rest, git, c.Repo)
-			} else {
-				src, err = source.NewGit(c.Git)
+	err := eachConcurrently(ctx, len(comps), maxConcurrentComponents, func(ctx context.Context, i int) error {
+		c := comps[i]
+		var src source.Source
+		var err error
+		if c.Repo != "" {
+			src, err = source.NewGitHub(rest, git, c.Repo)
+		} else {
+			src, err = source.NewGit(c.Git)
+		}
+		if err == nil {
+			if results[i], err = observe(ctx, src, c); err == nil {
+				return nil
 			}
-			if err == nil {
-				if results[i], err = observe(gctx, src, c); err == nil {
-					return nil
-				}
-			}
-			field := "channels." + ch.Name + ".track"
-			if _, ok := ch.Components[c.Name]; ok {
-				field = "channels." + ch.Name + ".components." + c.Name
-			}
-			return at(cfg, field, fmt.Errorf("component %s: %w", c.Name, err))
-		})
-	}
-	if err := g.Wait(); err != nil {
+		}
+		field := "channels." + ch.Name + ".track"
+		if _, ok := ch.Components[c.Name]; ok {
+			field = "channels." + ch.Name + ".components." + c.Name
+		}
+		return at(cfg, field, fmt.Errorf("component %s: %w", c.Name, err))
+	})
+	if err != nil {
 		return nil, err
 	}
 	observed := make(map[string]channel.Observed, len(comps))

@@ -5,9 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"github.com/ladder-release/ladder/internal/status"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,49 +16,10 @@ import (
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/status"
+	"github.com/ladder-release/ladder/internal/testutil/golden"
 	"github.com/ladder-release/ladder/internal/testutil/registry"
 )
-
-// The -update flag rewrites golden files. It is defined here unless another
-// test file of the package already defines it (package-level variables are
-// initialised before any init function runs).
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files under testdata/")
-	}
-}
-
-func statusUpdating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
-// statusGolden compares got with testdata/status/name, or rewrites it with -update.
-func statusGolden(t *testing.T, name, got string) {
-	t.Helper()
-	goldenFile(t, filepath.Join("testdata", "status", name), got)
-}
-
-// goldenFile compares got with the file at p, or rewrites it with -update.
-func goldenFile(t *testing.T, p, got string) {
-	t.Helper()
-	if statusUpdating() {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test -run %s -update rewrites it)\n--- got\n%s\n--- want\n%s", p, t.Name(), got, want)
-	}
-}
 
 const statusConfig = `version: 1
 product: operator
@@ -211,7 +170,7 @@ func TestStatusGolden(t *testing.T) {
 			if res.code != ExitOK {
 				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
 			}
-			statusGolden(t, tc.golden, res.stdout)
+			golden.Compare(t, filepath.Join("testdata", "status", tc.golden), []byte(res.stdout))
 			if again := runStatus(t, env, tc.args...); again.stdout != res.stdout {
 				t.Errorf("two runs printed different output:\n%s\n---\n%s", res.stdout, again.stdout)
 			}

@@ -1,11 +1,13 @@
 package app
 
 import (
-	"github.com/ladder-release/ladder/actions"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ladder-release/ladder/actions"
+	"github.com/ladder-release/ladder/internal/testutil/golden"
 )
 
 var (
@@ -72,6 +74,6 @@ func TestStepSummariesGolden(t *testing.T) {
 				t.Errorf("%s summary lacks %q", s.action, want)
 			}
 		}
-		goldenFile(t, filepath.Join("testdata", "summary", s.file), got)
+		golden.Compare(t, filepath.Join("testdata", "summary", s.file), []byte(got))
 	}
 }

@@ -29,7 +29,7 @@ func (r *run) ledgerStore(cfg *config.Config, sec secrets) (ledger.Store, error)
 		}
 		t.Client = c
 	}
-	s, err := ledger.Open(cfg.Ledger, t, ledger.WithSleep(clock{r.deps}.Sleep))
+	s, err := ledger.Open(cfg.Ledger, t, ledger.WithClock(r.clock()))
 	if err != nil {
 		return nil, at(cfg, "ledger", err)
 	}

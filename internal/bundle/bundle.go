@@ -16,6 +16,10 @@ const (
 	ArtifactType  = "application/vnd.ladder.bundle.v1"
 	LockMediaType = "application/vnd.ladder.lock.v1+json"
 	FileMediaType = "application/vnd.ladder.file.v1"
+	// TombstoneArtifactType is the artifactType of the placeholder manifest
+	// a tag is moved onto before it is deleted, on a registry that cannot
+	// delete a tag by itself.
+	TombstoneArtifactType = "application/vnd.ladder.tombstone.v1"
 )
 
 // Prefix is ladder's reverse-DNS annotation prefix.
@@ -23,11 +27,12 @@ const Prefix = "dev.ladder."
 
 // Annotation keys.
 const (
-	OCIVersion  = "org.opencontainers.image.version"
-	OCIRevision = "org.opencontainers.image.revision"
-	OCISource   = "org.opencontainers.image.source"
-	OCICreated  = "org.opencontainers.image.created"
-	OCITitle    = "org.opencontainers.image.title"
+	OCIVersion     = "org.opencontainers.image.version"
+	OCIRevision    = "org.opencontainers.image.revision"
+	OCISource      = "org.opencontainers.image.source"
+	OCICreated     = "org.opencontainers.image.created"
+	OCITitle       = "org.opencontainers.image.title" // a bundle's product; a layer's file name, as ORAS writes it
+	OCIDescription = "org.opencontainers.image.description"
 
 	KeyProduct    = Prefix + "product"
 	KeyChannel    = Prefix + "channel"

@@ -1,45 +1,23 @@
 package cascade
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ladder-release/ladder/internal/testutil/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, name string, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (run with -update to accept)\n got:\n%s\nwant:\n%s", path, got, want)
-	}
-}
 
 func TestMermaid(t *testing.T) {
 	t.Run("s3-second-hop", func(t *testing.T) {
 		trig := mustParse(t, "repository_dispatch", fixture(t, "repository_dispatch.json"), "refs/heads/snapshot", storage)
 		p := mustPlan(t, s3Rules, trig, Repo{Repo: storage, SHA: sha2s}, 0, "x", "")
-		golden(t, "s3-second-hop.mmd", p.Mermaid())
+		golden.Compare(t, filepath.Join("testdata", "golden", "s3-second-hop.mmd"), []byte(p.Mermaid()))
 	})
 	t.Run("s3-last-hop", func(t *testing.T) {
 		trig := mustParse(t, "repository_dispatch", fixture(t, "repository_dispatch.json"), "refs/heads/snapshot", storage)
 		p := mustPlan(t, Rules{}, trig, Repo{Repo: storage}, 0, "x", "")
-		golden(t, "s3-last-hop.mmd", p.Mermaid())
+		golden.Compare(t, filepath.Join("testdata", "golden", "s3-last-hop.mmd"), []byte(p.Mermaid()))
 	})
 	t.Run("s1-channel-publish", func(t *testing.T) {
 		rules := Rules{Branches: map[string][]string{"main": {"release"}}, Repos: []RepoRule{
@@ -47,7 +25,7 @@ func TestMermaid(t *testing.T) {
 			{Repo: "acme/elemental-usb", WhenChannel: "stable"},
 		}}
 		p := mustPlan(t, rules, ChannelPublished("stable"), Repo{Repo: "acme/elemental-os", Branch: "main", SHA: sha6}, 0, "run-1", "")
-		golden(t, "s1-channel-publish.mmd", p.Mermaid())
+		golden.Compare(t, filepath.Join("testdata", "golden", "s1-channel-publish.mmd"), []byte(p.Mermaid()))
 	})
 	t.Run("hostile-names", func(t *testing.T) {
 		branch := "x\"];click_h0_call_alert()%%```<img_src=x>&#35;|"
@@ -67,7 +45,7 @@ func TestMermaid(t *testing.T) {
 				t.Errorf("a label is not closed where it should be: %s", line)
 			}
 		}
-		golden(t, "hostile-names.mmd", got)
+		golden.Compare(t, filepath.Join("testdata", "golden", "hostile-names.mmd"), []byte(got))
 	})
 	t.Run("nothing to draw", func(t *testing.T) {
 		p := mustPlan(t, s3Rules, Trigger{Skip: "tag push"}, Repo{}, 0, "c1", "")

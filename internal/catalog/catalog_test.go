@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -15,9 +13,8 @@ import (
 
 	"github.com/ladder-release/ladder/internal/catalog"
 	"github.com/ladder-release/ladder/internal/graph"
+	"github.com/ladder-release/ladder/internal/testutil/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 const (
 	pkg      = "hive-operator"
@@ -428,7 +425,7 @@ func TestWriteJSONGolden(t *testing.T) {
 	if err := c.WriteJSON(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "s4.json", b.Bytes())
+	golden.Compare(t, filepath.Join("testdata", "s4.json"), b.Bytes())
 
 	// Build does not depend on the order of its sources.
 	rev := S4(t)
@@ -446,26 +443,5 @@ func TestWriteJSONGolden(t *testing.T) {
 	}
 	if b.String() != b2.String() {
 		t.Errorf("the order of the sources changes the output:\n%s\n---\n%s", b.String(), b2.String())
-	}
-}
-
-func golden(t *testing.T, file string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", file)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (go test -run %s -update writes it)", err, t.Name())
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test -run %s -update rewrites it)\n--- got\n%s\n--- want\n%s", p, t.Name(), got, want)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math/rand"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ladder-release/ladder/internal/catalog"
+	"github.com/ladder-release/ladder/internal/testutil/golden"
 )
 
 // tricky holds strings a YAML writer easily gets wrong: YAML 1.1 and 1.2
@@ -141,7 +143,7 @@ func TestWriteYAMLGolden(t *testing.T) {
 	if err := c.WriteYAML(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "s4.yaml", b.Bytes())
+	golden.Compare(t, filepath.Join("testdata", "s4.yaml"), b.Bytes())
 }
 
 // TestWriteYAMLRandomStrings: random strings over an alphabet of YAML's

@@ -56,6 +56,7 @@ import (
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/redact"
 )
 
 // demoProduct is the registry repository path and the ledger's product.
@@ -155,7 +156,7 @@ func run(ctx context.Context, c app.Call) error {
 func (d *demo) printf(format string, args ...any) {
 	s := fmt.Sprintf(format, args...)
 	if d.token != "" { // belt and braces: the token is never part of a line
-		s = strings.ReplaceAll(s, d.token, "***")
+		s = redact.Secrets(s, redact.RunnerMark, d.token)
 	}
 	io.WriteString(d.out, s) //nolint:errcheck // a closed stdout is the caller's problem
 }
@@ -530,7 +531,7 @@ func (d *demo) action(ctx context.Context, name string, inputs map[string]string
 		if why == "" {
 			why = strings.TrimSpace(stderr.String())
 		}
-		return res, fmt.Errorf("step %d %s: exit code %d, want %d: %s", d.step, name, code, want, strings.ReplaceAll(why, d.token, "***"))
+		return res, fmt.Errorf("step %d %s: exit code %d, want %d: %s", d.step, name, code, want, redact.Secrets(why, redact.RunnerMark, d.token))
 	}
 	return res, nil
 }
@@ -905,7 +906,7 @@ func (d *demo) auditTrail(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	reg, err := oci.New(oci.WithInsecure(), oci.WithSleeper(d.clk.Sleep), oci.WithUserAgent("ladder/"+app.Version))
+	reg, err := oci.New(oci.WithInsecure(), oci.WithClock(d.clk), oci.WithUserAgent("ladder/"+app.Version))
 	if err != nil {
 		return err
 	}
@@ -954,7 +955,7 @@ func (d *demo) status(ctx context.Context) error {
 	code := app.Main(ctx, []string{"status"}, app.Deps{Getenv: func(k string) string { return env[k] }, Stdout: &out, Stderr: &stderr, Now: d.clk.Now, Sleep: d.clk.Sleep})
 	d.printf("%s", out.String())
 	if code != app.ExitOK {
-		return fmt.Errorf("exit code %d: %s", code, strings.ReplaceAll(strings.TrimSpace(stderr.String()), d.token, "***"))
+		return fmt.Errorf("exit code %d: %s", code, redact.Secrets(strings.TrimSpace(stderr.String()), redact.RunnerMark, d.token))
 	}
 	return nil
 }

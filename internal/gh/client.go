@@ -36,6 +36,7 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v60/github"
+	"github.com/ladder-release/ladder/internal/clock"
 )
 
 // DefaultAPIURL is GitHub.com's API.
@@ -47,7 +48,7 @@ type Client struct {
 	http   *http.Client
 	bare   *http.Client // the same chain without the token (App JWT requests)
 	apiURL *url.URL
-	clock  Clock
+	clock  clock.Clock
 	ua     string
 	mask   func(secret string) // told every secret the client derives, before it is used
 }
@@ -60,13 +61,13 @@ func (c *Client) REST() *github.Client { return c.rest }
 func (c *Client) HTTPClient() *http.Client { return c.http }
 
 // Clock returns the clock the client waits with.
-func (c *Client) Clock() Clock { return c.clock }
+func (c *Client) Clock() clock.Clock { return c.clock }
 
 type settings struct {
 	apiURL     *url.URL
 	token      string
 	httpClient *http.Client
-	clock      Clock
+	clock      clock.Clock
 	maxRetries int
 	userAgent  string
 	mask       func(secret string)
@@ -157,8 +158,8 @@ func WithMask(mask func(secret string)) Option {
 }
 
 // WithClock sets the clock the retry policy reads and waits with (default
-// SystemClock(); tests use a FakeClock).
-func WithClock(c Clock) Option {
+// clock.System(); tests use a clock.Fake).
+func WithClock(c clock.Clock) Option {
 	return func(s *settings) error {
 		if c == nil {
 			return errors.New("WithClock was given a nil clock")
@@ -205,7 +206,7 @@ func WithUserAgent(ua string) Option {
 // option fails with a sentence saying why.
 func New(opts ...Option) (*Client, error) {
 	def, _ := url.Parse(DefaultAPIURL)
-	s := &settings{apiURL: def, clock: SystemClock(), maxRetries: DefaultMaxRetries,
+	s := &settings{apiURL: def, clock: clock.System(), maxRetries: DefaultMaxRetries,
 		userAgent: "ladder", set: map[string]string{}}
 	for _, o := range opts {
 		if o == nil {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/ladder-release/ladder/internal/retry"
+	"github.com/ladder-release/ladder/internal/redact"
 )
 
 // RateLimitError is returned (wrapped) when GitHub still refuses a request
@@ -86,7 +86,7 @@ func AsAPIError(err error) (*APIError, bool) {
 		}
 		a := &APIError{Status: resp.StatusCode, Message: msg}
 		if resp.Request != nil {
-			a.Method, a.URL = resp.Request.Method, retry.URL(resp.Request)
+			a.Method, a.URL = resp.Request.Method, redact.RequestURL(resp.Request.URL)
 		}
 		return a, true
 	}
@@ -130,5 +130,3 @@ func nonEmpty(ss ...string) []string {
 	}
 	return out
 }
-
-// sanitize prints a request URL without its query (which may carry secrets).

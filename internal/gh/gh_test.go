@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/ghsim"
 )
@@ -32,7 +33,7 @@ var start = time.Unix(1_800_000_000, 0)
 
 type env struct {
 	sim   *ghsim.Server
-	clock *gh.FakeClock
+	clock *clock.Fake
 	c     *gh.Client
 }
 
@@ -40,7 +41,7 @@ type env struct {
 // fresh transport (no pooled connection) per test.
 func setup(t *testing.T, simOpts []ghsim.Option, opts ...gh.Option) *env {
 	t.Helper()
-	clock := gh.NewFakeClock(start)
+	clock := clock.NewFake(start)
 	sim := ghsim.NewServer(t, append(simOpts, ghsim.WithNow(clock.Now))...)
 	sim.CreateRepo(repo)
 	base := []gh.Option{gh.WithAPIURL(sim.URL()), gh.WithToken("tok"), gh.WithClock(clock),
@@ -209,7 +210,7 @@ func TestNotRetried(t *testing.T) {
 		e.check(t, secs(), 1)
 	})
 	t.Run("403 that is not a rate limit", func(t *testing.T) {
-		clock := gh.NewFakeClock(start)
+		clock := clock.NewFake(start)
 		sim := ghsim.NewServer(t, ghsim.WithNow(clock.Now))
 		sim.CreateRepo(repo)
 		sim.AddToken("reader", map[string]string{repo: "read"})
@@ -340,7 +341,7 @@ func TestPrimaryLimitReachedWaitsForTheWindow(t *testing.T) {
 // observedClock is the system clock, except that Sleep first records the
 // wait asked for and reports it on waiting.
 type observedClock struct {
-	gh.Clock
+	clock.Clock
 	mu      sync.Mutex
 	sleeps  []time.Duration
 	waiting chan time.Duration
@@ -367,7 +368,7 @@ func TestContextCancelledDuringWait(t *testing.T) {
 	sim := ghsim.NewServer(t)
 	sim.CreateRepo(repo)
 	sim.Inject(ghsim.Fault{Status: 429, Header: map[string]string{"Retry-After": "3600"}})
-	clock := &observedClock{Clock: gh.SystemClock(), waiting: make(chan time.Duration, 1)}
+	clock := &observedClock{Clock: clock.System(), waiting: make(chan time.Duration, 1)}
 	c, err := gh.New(gh.WithAPIURL(sim.URL()), gh.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
@@ -400,7 +401,7 @@ func TestContextCancelledDuringWait(t *testing.T) {
 
 func TestEnterpriseServer(t *testing.T) {
 	for _, suffix := range []string{"", "/"} {
-		clock := gh.NewFakeClock(start)
+		clock := clock.NewFake(start)
 		sim := ghsim.NewServer(t, ghsim.WithPrefix("/api/v3"), ghsim.WithNow(clock.Now))
 		sim.CreateRepo(repo)
 		sim.Inject(ghsim.Fault{Status: 502})
@@ -516,24 +517,5 @@ func TestInstallationToken(t *testing.T) {
 	wrong := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(other)})
 	if _, err := c.InstallationToken(ctx, 99, wrong, repo); !gh.IsStatus(err, 401) {
 		t.Errorf("wrong key: %v", err)
-	}
-}
-
-func TestFakeClock(t *testing.T) {
-	f := gh.NewFakeClock(start)
-	if err := f.Sleep(context.Background(), time.Minute); err != nil || !f.Now().Equal(start.Add(time.Minute)) {
-		t.Fatal(err, f.Now())
-	}
-	f.Advance(time.Second)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := f.Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(f.Sleeps(), secs(60)) || !f.Now().Equal(start.Add(61*time.Second)) {
-		t.Fatal(f.Sleeps(), f.Now())
-	}
-	if err := gh.SystemClock().Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Fatal(err)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ladder-release/ladder/internal/clock"
+	"github.com/ladder-release/ladder/internal/redact"
 	"github.com/ladder-release/ladder/internal/retry"
 )
 
@@ -38,7 +40,7 @@ const (
 // retryTransport applies the retry policy to every request.
 type retryTransport struct {
 	next       http.RoundTripper
-	clock      Clock
+	clock      clock.Clock
 	maxRetries int
 }
 
@@ -158,7 +160,7 @@ func (t *retryTransport) judgeLimit(req *http.Request, resp *http.Response) (ver
 		return done, 0, nil // e.g. "Resource not accessible by integration"
 	}
 	rle := &RateLimitError{Status: resp.StatusCode, Secondary: remaining != "0", Message: msg,
-		Method: req.Method, URL: retry.URL(req)}
+		Method: req.Method, URL: redact.RequestURL(req.URL)}
 	if hasRetryAfter {
 		rle.RetryAfter = retryAfter
 		return limited, retryAfter, rle

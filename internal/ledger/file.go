@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/ledger/record"
 
 	"bytes"
@@ -12,8 +13,6 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
-
-	"github.com/ladder-release/ladder/internal/retry"
 )
 
 // FileStore keeps the ledger in a local file (`ledger: file:PATH`): local
@@ -166,7 +165,7 @@ func (s *FileStore) lock(ctx context.Context) (func(), error) {
 		if !busy {
 			break
 		}
-		if err := retry.Sleep(ctx, wait); err != nil {
+		if err := clock.System().Sleep(ctx, wait); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("waiting for the ledger lock %s.lock: %w", s.path, err)
 		}

@@ -53,7 +53,7 @@ const Branch = "ladder-ledger"
 // the store keeps the highest Revision it has read or written, and a read
 // that answers a lower one (or no file, after a file) is read again, after
 // 100ms, 200ms, 400ms, 800ms, then every second, for DefaultStaleReadWait in
-// all (WithStaleReadWait; the waits go through WithSleep), and then fails
+// all (WithStaleReadWait; the waits go through WithClock), and then fails
 // with ErrStaleRead. Update's own read does the same, so fn never runs on a
 // document older than one the store has seen.
 type GitHubStore struct {
@@ -111,7 +111,7 @@ func (s *GitHubStore) Update(ctx context.Context, msg Message, fn func(*Document
 	var last error
 	for attempt := 1; attempt <= s.set.maxAttempts; attempt++ {
 		if attempt > 1 {
-			if err := s.set.sleep(ctx, s.set.wait(attempt-1)); err != nil {
+			if err := s.set.clock.Sleep(ctx, s.set.wait(attempt-1)); err != nil {
 				return nil, err
 			}
 		}
@@ -170,7 +170,7 @@ func (s *GitHubStore) loadFresh(ctx context.Context) (*Document, string, error) 
 				"older than revision %d this run already saw%s: GitHub served a stale read; rerun",
 				Branch, s.owner, s.repo, s.path, doc.Revision, floor, still)}
 		}
-		if err := s.set.sleep(ctx, d); err != nil {
+		if err := s.set.clock.Sleep(ctx, d); err != nil {
 			return nil, "", err
 		}
 		waited += d

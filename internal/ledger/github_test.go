@@ -14,10 +14,10 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/ghsim"
-	"github.com/ladder-release/ladder/internal/retry"
 )
 
 const repo = "acme/app"
@@ -28,7 +28,7 @@ func sim(t testing.TB, opts ...ghsim.Option) (*ghsim.Server, *github.Client) {
 	t.Helper()
 	srv := ghsim.NewServer(t, opts...)
 	srv.CreateRepo(repo)
-	c, err := gh.New(gh.WithAPIURL(srv.URL()), gh.WithToken("t0ken"), gh.WithClock(gh.NewFakeClock(time.Now())))
+	c, err := gh.New(gh.WithAPIURL(srv.URL()), gh.WithToken("t0ken"), gh.WithClock(clock.NewFake(time.Now())))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func sim(t testing.TB, opts ...ghsim.Option) (*ghsim.Server, *github.Client) {
 }
 
 // noWait retries conflicts at once (the jitter still spreads real writers).
-var noWait = WithSleep(func(context.Context, time.Duration) error { return nil })
+var noWait = WithClock(clock.Funcs{SleepFunc: func(context.Context, time.Duration) error { return nil }})
 
 func ghStore(t testing.TB, c *github.Client, opts ...Option) *GitHubStore {
 	t.Helper()
@@ -175,7 +175,7 @@ func TestGitHubConcurrent(t *testing.T) {
 	ctx := context.Background()
 	srv, c := sim(t)
 	shared := ghStore(t, c, WithMaxAttempts(1000), WithBackoff(2*time.Millisecond, 100*time.Millisecond),
-		WithSleep(retry.Sleep))
+		WithClock(clock.System()))
 	var writers []string
 	var wg sync.WaitGroup
 	var failed atomic.Int32
@@ -185,7 +185,7 @@ func TestGitHubConcurrent(t *testing.T) {
 		// Half the writers share a store (and its cache), half have their own, as separate jobs do.
 		s := shared
 		if g%2 == 1 {
-			s = ghStore(t, c, WithMaxAttempts(1000), WithBackoff(2*time.Millisecond, 100*time.Millisecond), WithSleep(retry.Sleep))
+			s = ghStore(t, c, WithMaxAttempts(1000), WithBackoff(2*time.Millisecond, 100*time.Millisecond), WithClock(clock.System()))
 		}
 		wg.Add(1)
 		go func() {
@@ -341,7 +341,7 @@ func TestGitHubGivesUp(t *testing.T) {
 	var waits []time.Duration
 	s := ghStore(t, c, WithMaxAttempts(4), WithBackoff(100*time.Millisecond, 250*time.Millisecond),
 		WithJitter(func(d time.Duration) time.Duration { return d }),
-		WithSleep(func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }))
+		WithClock(clock.Funcs{SleepFunc: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }}))
 	if _, err := s.Update(context.Background(), Message{What: "first"}, publishNext("x", 0)); err != nil {
 		t.Fatal(err)
 	}

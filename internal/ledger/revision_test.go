@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/ghsim"
 )
 
@@ -19,7 +20,7 @@ import (
 type waits []time.Duration
 
 func (w *waits) option() Option {
-	return WithSleep(func(_ context.Context, d time.Duration) error { *w = append(*w, d); return nil })
+	return WithClock(clock.Funcs{SleepFunc: func(_ context.Context, d time.Duration) error { *w = append(*w, d); return nil }})
 }
 
 func (w waits) total() time.Duration {

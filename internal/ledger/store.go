@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/retry"
 )
@@ -109,25 +110,25 @@ type settings struct {
 	backoff     time.Duration
 	backoffCap  time.Duration
 	staleWait   time.Duration
-	sleep       func(context.Context, time.Duration) error
+	clock       clock.Clock
 	jitter      func(time.Duration) time.Duration
 }
 
 func defaults() settings {
 	return settings{maxAttempts: DefaultMaxAttempts, backoff: DefaultBackoff, backoffCap: DefaultBackoffCap,
-		staleWait: DefaultStaleReadWait, sleep: retry.Sleep, jitter: retry.EqualJitter}
+		staleWait: DefaultStaleReadWait, clock: clock.System(), jitter: retry.EqualJitter}
 }
 
 // Option configures a Store.
 type Option func(*settings) error
 
-// WithSleep sets how the store waits between attempts (tests pass a fake).
-func WithSleep(sleep func(context.Context, time.Duration) error) Option {
+// WithClock sets how the store waits between attempts (tests pass a fake).
+func WithClock(c clock.Clock) Option {
 	return func(s *settings) error {
-		if sleep == nil {
-			return errors.New("WithSleep was given a nil function")
+		if c == nil {
+			return errors.New("WithClock was given a nil clock")
 		}
-		s.sleep = sleep
+		s.clock = c
 		return nil
 	}
 }

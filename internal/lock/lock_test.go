@@ -1,16 +1,14 @@
 package lock
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/ladder-release/ladder/internal/testutil/golden"
+)
 
 func sha(c byte) string { return strings.Repeat(string(c), 40) }
 
@@ -28,28 +26,11 @@ func sample() Lock {
 	}
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from golden file:\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
-}
-
 func TestGolden(t *testing.T) {
 	l := sample()
-	golden(t, "lock.json", l.JSON())
-	golden(t, "lock.canonical.json", l.Canonical())
-	golden(t, "lock.digest", []byte(l.Digest()+"\n"))
+	golden.Compare(t, filepath.Join("testdata", "lock.json"), l.JSON())
+	golden.Compare(t, filepath.Join("testdata", "lock.canonical.json"), l.Canonical())
+	golden.Compare(t, filepath.Join("testdata", "lock.digest"), []byte(l.Digest()+"\n"))
 	if got, want := l.CompositeID(), "b366a24-c116a45-a123c56"; got != want {
 		t.Errorf("CompositeID = %q, want %q", got, want)
 	}

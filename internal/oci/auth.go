@@ -16,7 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
-	"github.com/ladder-release/ladder/internal/retry"
+	"github.com/ladder-release/ladder/internal/redact"
 )
 
 // Authentication.
@@ -309,7 +309,7 @@ func (l *lazyAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.GetBody != nil {
 		body, err := req.GetBody()
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: replaying the request body: %w", req.Method, retry.URL(req), err)
+			return nil, fmt.Errorf("%s %s: replaying the request body: %w", req.Method, redact.RequestURL(req.URL), err)
 		}
 		again.Body = body
 	}

@@ -16,7 +16,7 @@ import (
 // anonymousClient has no credentials (TestMain empties the keychain).
 func anonymousClient(t *testing.T) *oci.Client {
 	t.Helper()
-	c, err := oci.New(oci.WithInsecure(), oci.WithSleeper((&fakeSleeper{}).Sleep))
+	c, err := oci.New(oci.WithInsecure(), oci.WithClock(&fakeSleeper{}))
 	if err != nil {
 		t.Fatal(err)
 	}

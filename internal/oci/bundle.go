@@ -8,9 +8,10 @@ import (
 	"net/http"
 	"path"
 	"strings"
-	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/ladder-release/ladder/internal/bundle"
+	"golang.org/x/sync/errgroup"
 )
 
 // Bundle is what ladder publishes: a lock and files, as an OCI 1.1 image
@@ -131,7 +132,7 @@ func (b Bundle) build(subject *descriptor) (rawManifest, []blob, error) {
 		if ann == nil {
 			ann = map[string]string{}
 		}
-		ann[AnnotationTitle] = f.Path
+		ann[bundle.OCITitle] = f.Path
 		d := descriptor{MediaType: mt, Digest: digestOf(f.Data), Size: int64(len(f.Data)), Annotations: ann}
 		m.Layers = append(m.Layers, d)
 		if !seen[d.Digest] {
@@ -188,37 +189,24 @@ func copyMap(m map[string]string) map[string]string {
 	return out
 }
 
-// pushBlobs uploads the blobs the registry does not hold yet, up to four at a time.
+// pushBlobs uploads the blobs the registry does not hold yet, up to four
+// at a time. The first failure cancels the other uploads and is the error
+// returned.
 func (c *Client) pushBlobs(ctx context.Context, rt http.RoundTripper, repo name.Repository, blobs []blob) error {
-	sem := make(chan struct{}, 4)
-	var wg sync.WaitGroup
-	errs := make([]error, len(blobs))
-	for i, b := range blobs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := c.uploadBlob(ctx, rt, repo, b.digest, b.data, b.fresh); err != nil {
-				errs[i] = fmt.Errorf("uploading %s (%s): %w", b.what, b.digest, err)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for _, b := range blobs {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
 			}
-		}()
-	}
-	wg.Wait()
-	var first error
-	failed := 0
-	for _, err := range errs {
-		if err != nil {
-			if first == nil {
-				first = err
+			if err := c.uploadBlob(gctx, rt, repo, b.digest, b.data, b.fresh); err != nil {
+				return fmt.Errorf("uploading %s (%s): %w", b.what, b.digest, err)
 			}
-			failed++
-		}
+			return nil
+		})
 	}
-	if failed > 1 {
-		return fmt.Errorf("%w (and %d more blob uploads failed)", first, failed-1)
-	}
-	return first
+	return g.Wait()
 }
 
 // PushBundle publishes b into repo by digest only (no tag) and returns the
@@ -294,12 +282,12 @@ func (c *Client) ReadBundle(ctx context.Context, ref string) (b *Bundle, desc De
 	}
 	for _, l := range m.Layers {
 		ann := copyMap(l.Annotations)
-		delete(ann, AnnotationTitle)
+		delete(ann, bundle.OCITitle)
 		if len(ann) == 0 {
 			ann = nil
 		}
 		b.Files = append(b.Files, File{
-			Path:        l.Annotations[AnnotationTitle],
+			Path:        l.Annotations[bundle.OCITitle],
 			MediaType:   l.MediaType,
 			Annotations: ann,
 			Digest:      l.Digest,

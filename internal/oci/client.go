@@ -15,7 +15,6 @@
 package oci
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -28,7 +27,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/ladder-release/ladder/internal/bundle"
-	"github.com/ladder-release/ladder/internal/retry"
+	"github.com/ladder-release/ladder/internal/clock"
 )
 
 // Media types and annotation keys ladder writes.
@@ -50,10 +49,6 @@ const (
 	MediaTypeDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
 	MediaTypeDockerList     = "application/vnd.docker.distribution.manifest.list.v2+json"
 	MediaTypeEmptyJSON      = "application/vnd.oci.empty.v1+json"
-
-	// AnnotationTitle is the file name of a layer, as ORAS writes and reads it.
-	AnnotationTitle   = "org.opencontainers.image.title"
-	AnnotationCreated = "org.opencontainers.image.created"
 )
 
 // ErrNotFound is returned (wrapped) when a tag, manifest, blob or repository
@@ -67,17 +62,13 @@ var (
 	ErrDenied       = errors.New("the registry denied access")
 )
 
-// Sleeper waits for d, or until ctx is done (then it returns ctx.Err()).
-type Sleeper func(ctx context.Context, d time.Duration) error
-
 // Option configures a Client; New rejects invalid ones.
 type Option func(*options) error
 
 type options struct {
 	auth          authn.Authenticator
 	insecure      bool
-	now           func() time.Time
-	sleep         Sleeper
+	clock         clock.Clock
 	retries       int
 	userAgent     string
 	forceFallback bool
@@ -107,24 +98,14 @@ func WithInsecure() Option {
 	return func(o *options) error { o.insecure = true; return nil }
 }
 
-// WithClock sets the clock used to read Retry-After dates.
-func WithClock(now func() time.Time) Option {
+// WithClock sets the clock the retry policy reads Retry-After dates with
+// and waits with (default clock.System(); tests record the waits instead).
+func WithClock(c clock.Clock) Option {
 	return func(o *options) error {
-		if now == nil {
+		if c == nil {
 			return errors.New("oci: WithClock: nil clock")
 		}
-		o.now = now
-		return nil
-	}
-}
-
-// WithSleeper sets how the retry policy waits (tests record instead).
-func WithSleeper(s Sleeper) Option {
-	return func(o *options) error {
-		if s == nil {
-			return errors.New("oci: WithSleeper: nil sleeper")
-		}
-		o.sleep = s
+		o.clock = c
 		return nil
 	}
 }
@@ -204,7 +185,7 @@ type Client struct {
 
 // New returns a Client.
 func New(opts ...Option) (*Client, error) {
-	o := options{now: time.Now, sleep: retry.Sleep, retries: 5}
+	o := options{clock: clock.System(), retries: 5}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, errors.New("oci: nil option")
@@ -229,8 +210,7 @@ func New(opts ...Option) (*Client, error) {
 	}
 	c.rt = transportStack(o.base, o.insecure, o.userAgent, &retryTransport{
 		retries: o.retries,
-		now:     o.now,
-		sleep:   o.sleep,
+		clock:   o.clock,
 		base:    500 * time.Millisecond,
 		max:     30 * time.Second,
 		maxWait: 2 * time.Minute,

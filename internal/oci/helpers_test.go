@@ -37,7 +37,9 @@ func (r target) proxied(t *testing.T) *regproxy.Proxy {
 	return regproxy.Start(t, r.host)
 }
 
-// fakeSleeper records the waits of the retry policy instead of waiting.
+// fakeSleeper is a clock that records the waits of the retry policy
+// instead of waiting; its time is the system's (registries date Retry-After
+// by theirs).
 type fakeSleeper struct {
 	mu    sync.Mutex
 	waits []time.Duration
@@ -50,6 +52,8 @@ func (s *fakeSleeper) Sleep(ctx context.Context, d time.Duration) error {
 	return ctx.Err()
 }
 
+func (s *fakeSleeper) Now() time.Time { return time.Now() }
+
 func (s *fakeSleeper) Waits() []time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -59,7 +63,7 @@ func (s *fakeSleeper) Waits() []time.Duration {
 func newClient(t *testing.T, opts ...oci.Option) (*oci.Client, *fakeSleeper) {
 	t.Helper()
 	s := &fakeSleeper{}
-	c, err := oci.New(append([]oci.Option{oci.WithInsecure(), oci.WithSleeper(s.Sleep), oci.WithAuth("ladder", "test")}, opts...)...)
+	c, err := oci.New(append([]oci.Option{oci.WithInsecure(), oci.WithClock(s), oci.WithAuth("ladder", "test")}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

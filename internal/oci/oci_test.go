@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/testutil/registry"
 	"github.com/ladder-release/ladder/internal/testutil/regproxy"
 )
 
@@ -616,7 +618,7 @@ func TestRetriesThroughFaults(t *testing.T) {
 				t.Fatalf("tag through faults: %v", err)
 			}
 		}
-		fresh, _ := newClient(t, oci.WithRetries(5), oci.WithSleeper((&fakeSleeper{}).Sleep))
+		fresh, _ := newClient(t, oci.WithRetries(5), oci.WithClock(&fakeSleeper{}))
 		got, _, err := fresh.ReadBundle(ctx, repo+":1.0.2")
 		if err != nil || got.Annotations["round"] != "2" {
 			t.Fatalf("read through faults: %+v, %v", got, err)
@@ -842,4 +844,55 @@ func TestConcurrentAttachFallback(t *testing.T) {
 			t.Errorf("after re-running every Attach, %v are missing", m)
 		}
 	})
+}
+
+// heldHeads holds a bundle's blob HEADs: the first three wait until their
+// request is cancelled, the fourth fails.
+type heldHeads struct {
+	next             http.RoundTripper
+	mu               sync.Mutex
+	heads, cancelled int
+}
+
+func (h *heldHeads) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodHead || !strings.Contains(req.URL.Path, "/blobs/") {
+		return h.next.RoundTrip(req)
+	}
+	h.mu.Lock()
+	h.heads++
+	n := h.heads
+	h.mu.Unlock()
+	if n == 4 {
+		// Give uploads beyond the bound every chance to send their HEAD
+		// first (a correct bound holds whatever the schedule).
+		for range 1000 {
+			runtime.Gosched()
+		}
+		return nil, errors.New("refused by the test")
+	}
+	<-req.Context().Done()
+	h.mu.Lock()
+	h.cancelled++
+	h.mu.Unlock()
+	return nil, req.Context().Err()
+}
+
+// TestPushBlobsBoundedFirstErrorCancels: a bundle's blobs are uploaded four
+// at a time, and the first failed upload cancels the others: the three HEADs
+// in flight are cancelled and no fifth one is sent, then or later.
+func TestPushBlobsBoundedFirstErrorCancels(t *testing.T) {
+	host := registry.InProcess(t)
+	h := &heldHeads{next: http.DefaultTransport}
+	c, _ := newClient(t, oci.WithBaseTransport(h))
+	b := testBundle()
+	for i := range 10 {
+		b.Files = append(b.Files, oci.File{Path: fmt.Sprintf("f%d", i), Data: []byte(fmt.Sprintf("file %d\n", i))})
+	}
+	_, err := c.PushBundle(context.Background(), host+"/acme/elemental", b)
+	mustContain(t, err, "uploading", "refused by the test")
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.heads != 4 || h.cancelled != 3 {
+		t.Errorf("%d blob HEADs sent, %d cancelled; want 4 (the bound) and the 3 others cancelled", h.heads, h.cancelled)
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ladder-release/ladder/internal/clock"
+	"github.com/ladder-release/ladder/internal/redact"
 	"github.com/ladder-release/ladder/internal/retry"
 )
 
@@ -36,8 +38,7 @@ import (
 type retryTransport struct {
 	next      http.RoundTripper
 	retries   int
-	now       func() time.Time
-	sleep     Sleeper
+	clock     clock.Clock
 	base, max time.Duration // backoff
 	maxWait   time.Duration // longest Retry-After honoured
 }
@@ -46,7 +47,7 @@ type retryTransport struct {
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	safe := replayable && req.Method != http.MethodPatch
-	what := req.Method + " " + retry.URL(req)
+	what := req.Method + " " + redact.RequestURL(req.URL)
 
 	for attempt := 0; ; attempt++ {
 		r := req
@@ -92,7 +93,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if resp != nil {
 			drain(resp)
 		}
-		if serr := t.sleep(req.Context(), wait); serr != nil {
+		if serr := t.clock.Sleep(req.Context(), wait); serr != nil {
 			if err == nil {
 				err = errors.New(cause)
 			}
@@ -137,7 +138,7 @@ func (t *retryTransport) retryAfter(resp *http.Response) (time.Duration, bool) {
 	if err != nil {
 		return 0, false
 	}
-	d := when.Sub(t.now())
+	d := when.Sub(t.clock.Now())
 	if d < 0 {
 		d = 0
 	}
@@ -174,7 +175,6 @@ func registryMessage(resp *http.Response) string {
 	return s
 }
 
-// redactURL is the request's URL without query (upload state, tokens).
 func drain(resp *http.Response) {
 	if resp == nil || resp.Body == nil {
 		return

@@ -37,7 +37,7 @@ func TestRetryRefusedConnection(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
 	rec := &recorder{}
-	c, err := New(WithInsecure(), WithSleeper(rec.sleep), WithRetries(2))
+	c, err := New(WithInsecure(), WithClock(rec), WithRetries(2))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ladder-release/ladder/internal/clock"
 )
 
 // scripted answers each request with the next status of a script (then 200).
@@ -47,12 +49,22 @@ func status(code int, header ...string) func(http.ResponseWriter) {
 	}
 }
 
+// recorder is a clock that records the waits instead of waiting; its time
+// is now when set, else the system's.
 type recorder struct {
 	mu    sync.Mutex
 	waits []time.Duration
+	now   time.Time
 }
 
-func (r *recorder) sleep(ctx context.Context, d time.Duration) error {
+func (r *recorder) Now() time.Time {
+	if r.now.IsZero() {
+		return time.Now()
+	}
+	return r.now
+}
+
+func (r *recorder) Sleep(ctx context.Context, d time.Duration) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.waits = append(r.waits, d)
@@ -64,7 +76,7 @@ func newTestTransport(t *testing.T, s *scripted, opts ...Option) (http.RoundTrip
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	rec := &recorder{}
-	c, err := New(append([]Option{WithInsecure(), WithSleeper(rec.sleep)}, opts...)...)
+	c, err := New(append([]Option{WithInsecure(), WithClock(rec)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +90,8 @@ func TestRetryAfterSecondsAndDate(t *testing.T) {
 		status(503, "Retry-After", now.Add(7*time.Second).Format(http.TimeFormat)),
 		status(502),
 	}}
-	rt, rec, u := newTestTransport(t, s, WithClock(func() time.Time { return now }))
+	rt, rec, u := newTestTransport(t, s)
+	rec.now = now
 	req, _ := http.NewRequest(http.MethodGet, u+"/v2/", nil)
 	resp, err := rt.RoundTrip(req)
 	if err != nil || resp.StatusCode != 200 {
@@ -169,7 +182,7 @@ func TestRetryStopsWithContext(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	c, err := New(WithInsecure(), WithSleeper(func(ctx context.Context, d time.Duration) error { cancel(); return ctx.Err() }))
+	c, err := New(WithInsecure(), WithClock(clock.Funcs{SleepFunc: func(ctx context.Context, d time.Duration) error { cancel(); return ctx.Err() }}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +197,7 @@ func TestPlainHTTPNeedsInsecure(t *testing.T) {
 	s := &scripted{}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	c, err := New(WithSleeper((&recorder{}).sleep), WithAuth("u", "p"))
+	c, err := New(WithClock(&recorder{}), WithAuth("u", "p"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +247,7 @@ func TestUserAgent(t *testing.T) {
 func TestOptionsAreValidated(t *testing.T) {
 	for _, o := range []Option{
 		WithAuth("", "p"), WithAuth("u", ""), WithRetries(-1), WithRetries(101), WithUserAgent(""),
-		WithUserAgent("a\nb"), WithClock(nil), WithSleeper(nil), WithBaseTransport(nil), nil,
+		WithUserAgent("a\nb"), WithClock(nil), WithBaseTransport(nil), nil,
 	} {
 		if _, err := New(o); err == nil {
 			t.Errorf("an invalid option was accepted")
@@ -247,7 +260,7 @@ func TestOptionsAreValidated(t *testing.T) {
 
 func TestRetryAfterParsing(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	rt := &retryTransport{now: func() time.Time { return now }}
+	rt := &retryTransport{clock: clock.Funcs{NowFunc: func() time.Time { return now }}}
 	for v, want := range map[string]time.Duration{
 		"0":  0,
 		"1":  time.Second,

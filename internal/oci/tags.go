@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/ladder-release/ladder/internal/bundle"
 )
 
 // Tags lists every tag of repo, following the registry's pages: the Link
@@ -281,12 +282,12 @@ func (c *Client) deleteTagByPlaceholder(ctx context.Context, rt http.RoundTrippe
 	m := manifest{
 		SchemaVersion: 2,
 		MediaType:     MediaTypeImageManifest,
-		ArtifactType:  "application/vnd.ladder.tombstone.v1",
+		ArtifactType:  bundle.TombstoneArtifactType,
 		Config:        ed,
 		Layers:        []descriptor{ed},
 		Annotations: map[string]string{
-			"org.opencontainers.image.description": "ladder: placeholder written to delete tag " + tag,
-			"org.opencontainers.image.revision":    hex.EncodeToString(nonce),
+			bundle.OCIDescription: "ladder: placeholder written to delete tag " + tag,
+			bundle.OCIRevision:    hex.EncodeToString(nonce),
 		},
 	}
 	ph, err := marshalManifest(m, MediaTypeImageManifest)

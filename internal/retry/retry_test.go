@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"syscall"
 	"testing"
 	"time"
@@ -40,27 +39,6 @@ func TestEqualJitter(t *testing.T) {
 	}
 	if EqualJitter(0) != 0 || EqualJitter(1) != 1 {
 		t.Error("tiny durations change")
-	}
-}
-
-func TestSleep(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled: %v", err)
-	}
-	if err := Sleep(context.Background(), 0); err != nil {
-		t.Errorf("zero: %v", err)
-	}
-	if err := Sleep(context.Background(), time.Millisecond); err != nil {
-		t.Errorf("1ms: %v", err)
-	}
-}
-
-func TestURL(t *testing.T) {
-	req, _ := http.NewRequest(http.MethodPut, "https://user:pw@ghcr.io/v2/a/b/blobs/uploads/x?_state=secret&digest=sha256:1", nil)
-	if got := URL(req); got != "https://ghcr.io/v2/a/b/blobs/uploads/x" {
-		t.Errorf("URL = %q", got)
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ladder-release/ladder/internal/redact"
 )
 
 // Git is the Source of a `git:` component: it runs the real git binary
@@ -131,7 +133,7 @@ func isHTTPRemote(url string) bool {
 // newGit builds a Git without checking url (tests use it to prove the
 // defences behind the check hold on their own).
 func newGit(url string, opts ...GitOption) *Git {
-	display, secrets := redactURL(url)
+	display, secrets := redact.URL(url)
 	g := &Git{
 		url:      url,
 		display:  display,
@@ -405,10 +407,7 @@ func (g *Git) scrub(s string) string {
 	if g.url != g.display {
 		s = strings.ReplaceAll(s, g.url, g.display)
 	}
-	for _, secret := range g.secrets {
-		s = strings.ReplaceAll(s, secret, "xxxxx")
-	}
-	return s
+	return redact.Secrets(s, redact.Mark, g.secrets...)
 }
 
 func trimStderr(s string) string {
@@ -421,7 +420,7 @@ func trimStderr(s string) string {
 
 // checkGitURL refuses what must never reach git as a remote.
 func checkGitURL(url string) error {
-	display, _ := redactURL(url)
+	display, _ := redact.URL(url)
 	if url == "" {
 		return errors.New("git source: empty URL")
 	}
@@ -460,35 +459,6 @@ func isSchemeChar(first bool, c byte) bool {
 		return true
 	}
 	return false
-}
-
-// redactURL removes the user information of a scheme://user:password@host
-// URL and returns the secrets it held (the password, or the user name alone
-// when there is no password: a token used as a user name).
-func redactURL(url string) (string, []string) {
-	i := strings.Index(url, "://")
-	if i < 0 {
-		return url, nil
-	}
-	rest := url[i+3:]
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
-	}
-	at := strings.LastIndexByte(rest[:end], '@')
-	if at < 0 {
-		return url, nil
-	}
-	userinfo := rest[:at]
-	var secrets []string
-	if _, pass, ok := strings.Cut(userinfo, ":"); ok {
-		if pass != "" {
-			secrets = append(secrets, pass)
-		}
-	} else if userinfo != "" {
-		secrets = append(secrets, userinfo)
-	}
-	return url[:i+3] + rest[at+1:], secrets
 }
 
 func isFullSHA(s string) bool { return len(s) == 40 && isHex(s) }

@@ -622,25 +622,6 @@ func TestNewGitOptions(t *testing.T) {
 	}
 }
 
-func TestRedactURL(t *testing.T) {
-	for _, tc := range []struct{ in, out, secret string }{
-		{"https://user:pw@example.com/x.git", "https://example.com/x.git", "pw"},
-		{"https://ghp_token@example.com/x.git", "https://example.com/x.git", "ghp_token"},
-		{"https://example.com/x.git", "https://example.com/x.git", ""},
-		{"https://example.com/a@b.git", "https://example.com/a@b.git", ""},
-		{"git@github.com:acme/os.git", "git@github.com:acme/os.git", ""},
-		{"ssh://git@example.com/os.git", "ssh://example.com/os.git", "git"},
-	} {
-		out, secrets := redactURL(tc.in)
-		if out != tc.out {
-			t.Errorf("redactURL(%q) = %q, want %q", tc.in, out, tc.out)
-		}
-		if tc.secret != "" && (len(secrets) != 1 || secrets[0] != tc.secret) {
-			t.Errorf("redactURL(%q) secrets = %q, want %q", tc.in, secrets, tc.secret)
-		}
-	}
-}
-
 func TestParseLsRemote(t *testing.T) {
 	c := strings.Repeat("a", 40)
 	o := strings.Repeat("b", 40)

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ladder-release/ladder/internal/redact"
 )
 
 // GitHTTP lists the refs of the repositories of one git server (for GitHub:
@@ -471,8 +473,7 @@ func (g *GitHTTP) scrub(s string) string {
 	if g.token == "" {
 		return s
 	}
-	s = strings.ReplaceAll(s, g.token, "xxxxx")
-	return strings.ReplaceAll(s, strings.TrimPrefix(g.auth, "Basic "), "xxxxx")
+	return redact.Secrets(s, redact.Mark, g.token, strings.TrimPrefix(g.auth, "Basic "))
 }
 
 // clip shortens what a server said to 200 bytes, whole characters.

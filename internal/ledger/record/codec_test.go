@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+	"github.com/ladder-release/ladder/internal/testutil/golden"
+)
 
 // example is a small ledger with every section used.
 func example(t *testing.T) *Document {
@@ -44,22 +43,7 @@ func example(t *testing.T) *Document {
 
 func TestMarshalGolden(t *testing.T) {
 	got := example(t).Marshal()
-	path := filepath.Join("testdata", "ledger.json")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("Marshal differs from %s (go test -update rewrites it):\n%s", path, got)
-	}
+	golden.Compare(t, filepath.Join("testdata", "ledger.json"), got)
 	if !json.Valid(got) {
 		t.Error("Marshal is not valid JSON")
 	}
