@@ -1,0 +1,163 @@
+// Package sigclient is what the ladder binary knows of signing, without
+// linking sigstore-go: the workflow's OIDC token (GitHub's
+// ACTIONS_ID_TOKEN_REQUEST_URL), and a Signer that runs the ladder-sign
+// program (cmd/ladder-sign, in the same image) with one JSON request on its
+// standard input. internal/sign does the cryptography.
+package sigclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/ladder-release/ladder/internal/attest"
+)
+
+// Signer makes and checks signatures (internal/sign in-process, or Exec).
+type Signer interface {
+	Sign(ctx context.Context, req attest.SignRequest) (bundleJSON []byte, err error)
+	// Verify returns who signed; an *attest.Mismatch when the bundle does
+	// not satisfy the policy.
+	Verify(ctx context.Context, req attest.VerifyRequest) (attest.Identity, error)
+}
+
+// ErrNoIDToken says the job cannot get an OIDC token.
+var ErrNoIDToken = errors.New("keyless signing needs the workflow's OIDC token, and ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set: give the job `permissions: id-token: write` (or configure signing.key)")
+
+// IDToken fetches the workflow's OIDC token for audience, as
+// actions/core's getIDToken does.
+func IDToken(ctx context.Context, getenv func(string) string, hc *http.Client, audience string) (string, error) {
+	reqURL, reqTok := getenv("ACTIONS_ID_TOKEN_REQUEST_URL"), getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+	if reqURL == "" || reqTok == "" {
+		return "", ErrNoIDToken
+	}
+	u, err := url.Parse(reqURL)
+	if err != nil {
+		return "", fmt.Errorf("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL: %w", err)
+	}
+	q := u.Query()
+	q.Set("audience", audience)
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "bearer "+reqTok)
+	req.Header.Set("Accept", "application/json")
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("requesting the workflow's OIDC token: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return "", fmt.Errorf("reading the workflow's OIDC token: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("requesting the workflow's OIDC token: HTTP %d", resp.StatusCode)
+	}
+	var out struct {
+		Value string `json:"value"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil || out.Value == "" {
+		return "", errors.New("the OIDC token endpoint answered without a token")
+	}
+	return out.Value, nil
+}
+
+// Exec runs the ladder-sign program.
+type Exec struct {
+	Path string
+	Env  []string // nil: none but PATH (requests carry everything it needs)
+}
+
+// Program is ladder-sign's path: beside the running executable, else on PATH.
+func Program() (string, error) {
+	if self, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(self), "ladder-sign")
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath("ladder-sign")
+	if err != nil {
+		return "", errors.New("signing needs the ladder-sign program, beside ladder or on PATH (the ladder image has it)")
+	}
+	return p, nil
+}
+
+// Response is ladder-sign's answer: one of Bundle (sign), Identity
+// (verify), Mismatch (verify said no) or Error.
+type Response struct {
+	Bundle   json.RawMessage  `json:"bundle,omitempty"`
+	Identity *attest.Identity `json:"identity,omitempty"`
+	Mismatch string           `json:"mismatch,omitempty"`
+	Error    string           `json:"error,omitempty"`
+}
+
+func (e Exec) run(ctx context.Context, verb string, req any) (Response, error) {
+	in, err := json.Marshal(req)
+	if err != nil {
+		return Response{}, err
+	}
+	cmd := exec.CommandContext(ctx, e.Path, verb)
+	cmd.Stdin = bytes.NewReader(in)
+	cmd.Env = e.Env
+	if cmd.Env == nil {
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	runErr := cmd.Run()
+	var resp Response
+	if err := json.Unmarshal(out.Bytes(), &resp); err != nil {
+		msg := strings.TrimSpace(errb.String())
+		if runErr != nil {
+			return Response{}, fmt.Errorf("ladder-sign %s: %v: %s", verb, runErr, msg)
+		}
+		return Response{}, fmt.Errorf("ladder-sign %s: unreadable answer: %v", verb, err)
+	}
+	if resp.Error != "" {
+		return Response{}, errors.New(resp.Error)
+	}
+	return resp, nil
+}
+
+// Sign implements Signer.
+func (e Exec) Sign(ctx context.Context, req attest.SignRequest) ([]byte, error) {
+	resp, err := e.run(ctx, "sign", req)
+	if err != nil {
+		return nil, err
+	}
+	if len(resp.Bundle) == 0 {
+		return nil, errors.New("ladder-sign sign: no bundle in the answer")
+	}
+	return resp.Bundle, nil
+}
+
+// Verify implements Signer.
+func (e Exec) Verify(ctx context.Context, req attest.VerifyRequest) (attest.Identity, error) {
+	resp, err := e.run(ctx, "verify", req)
+	if err != nil {
+		return attest.Identity{}, err
+	}
+	if resp.Mismatch != "" {
+		return attest.Identity{}, &attest.Mismatch{Reason: resp.Mismatch}
+	}
+	if resp.Identity == nil {
+		return attest.Identity{}, errors.New("ladder-sign verify: no identity in the answer")
+	}
+	return *resp.Identity, nil
+}
