@@ -126,7 +126,9 @@ func NewKeypair(privPEM []byte) (*Keypair, error) {
 }
 
 // GetHashAlgorithm implements sign.Keypair.
-func (k *Keypair) GetHashAlgorithm() protocommon.HashAlgorithm { return protocommon.HashAlgorithm_SHA2_256 }
+func (k *Keypair) GetHashAlgorithm() protocommon.HashAlgorithm {
+	return protocommon.HashAlgorithm_SHA2_256
+}
 
 // GetHint implements sign.Keypair.
 func (k *Keypair) GetHint() []byte { return k.hint }

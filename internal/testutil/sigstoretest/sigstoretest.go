@@ -57,7 +57,7 @@ const GitHubIssuer = "https://token.actions.githubusercontent.com"
 type Sigstore struct {
 	// OIDCURL is ACTIONS_ID_TOKEN_REQUEST_URL (it carries a query, as
 	// GitHub's does), OIDCToken ACTIONS_ID_TOKEN_REQUEST_TOKEN.
-	OIDCURL, OIDCToken string
+	OIDCURL, OIDCToken  string
 	FulcioURL, RekorURL string
 	// Issuer and Workflow are what the next tokens say: the `iss` claim and
 	// `job_workflow_ref` (owner/repo/.github/workflows/f.yml@ref); Fulcio
@@ -288,7 +288,7 @@ func (s *Sigstore) serveFulcio(w http.ResponseWriter, r *http.Request) {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(now.UnixNano()), NotBefore: now.Add(-time.Minute), NotAfter: now.Add(10 * time.Minute),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
-		URIs: []*url.URL{san},
+		URIs:            []*url.URL{san},
 		ExtraExtensions: []pkix.Extension{{Id: oidIssuerV1, Value: []byte(iss)}, {Id: oidIssuerV2, Value: issV2}},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, s.caCert, pub, s.caKey)
