@@ -942,6 +942,81 @@ labels:
 			},
 		},
 		{
+			name: "signed gates bad values",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components: {app: {repo: acme/app}}
+channels: {dev: {track: {branch: main}}}
+labels:
+  a: {from: dev, gates: {signed: {issuer: "https://token.actions.githubusercontent.com", identity: "^(unclosed$"}}}
+  b: {from: dev, gates: {signed: {issuer: "https://token.actions.githubusercontent.com", identity: "acme/release"}}}
+  c: {from: dev, gates: {signed: {issuer: "https://token.actions.githubusercontent.com"}}}
+  d: {from: dev, gates: {signed: {key: keys/l.pub, issuer: "https://token.actions.githubusercontent.com"}}}
+  e: {from: dev, gates: {signed: {}}}
+  f: {from: dev, gates: {signed: {issuer: "token.actions.githubusercontent.com", identity: "^x$"}}}
+  g: {from: dev, gates: {signed: {keyy: a.pub}}}
+  h: {from: dev, sign: "yes"}
+`,
+			want: []string{
+				"ladder.yaml:7:100: labels.a.gates.signed.identity: identity \"^(unclosed$\" is not a valid regular expression: error parsing regexp: missing closing ): `^(unclosed$`",
+				"ladder.yaml:8:100: labels.b.gates.signed.identity: identity \"acme/release\" must be anchored (^...$): unanchored, it matches any identity that contains it, e.g. another repository's workflow",
+				"ladder.yaml:9:35: labels.c.gates.signed: a keyless signed gate needs both issuer and identity: identity is missing",
+				"ladder.yaml:10:35: labels.d.gates.signed.key: a signed gate takes issuer and identity (keyless) or key, not both",
+				"ladder.yaml:11:34: labels.e.gates.signed: a signed gate needs issuer and identity (keyless signatures) or key: PATH (a public key)",
+				"ladder.yaml:12:43: labels.f.gates.signed.issuer: issuer \"token.actions.githubusercontent.com\" is not an https URL (GitHub Actions: https://token.actions.githubusercontent.com)",
+				"ladder.yaml:13:34: labels.g.gates.signed: a signed gate needs issuer and identity (keyless signatures) or key: PATH (a public key)",
+				"ladder.yaml:13:35: labels.g.gates.signed.keyy: unknown key \"keyy\" (did you mean \"key\"?)",
+				"ladder.yaml:14:24: labels.h.sign: expected a boolean (true or false), got the string \"yes\"",
+			},
+		},
+		{
+			name: "signing bad values",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components: {app: {repo: acme/app}}
+channels: {dev: {track: {branch: main}}}
+signing:
+  keyless: {fulcio-url: "http://fulcio.example", rekor-url: "https://u:p@rekor.example", trusted-root: ""}
+  key: {private-key: keys/ladder.key, public-key: keys/ladder.pub}
+`,
+			want: []string{
+				"ladder.yaml:7:25: signing.keyless.fulcio-url: \"http://fulcio.example\" must be https (http only for a loopback address)",
+				"ladder.yaml:7:61: signing.keyless.rekor-url: \"https://u:p@rekor.example\" must be a base URL: no credentials, query or fragment",
+				"ladder.yaml:7:104: signing.keyless.trusted-root: empty path",
+				"ladder.yaml:8:3: signing.key: signing takes keyless or key, not both",
+				"ladder.yaml:8:22: signing.key.private-key: the private key is read from an environment variable, never from the file: write env:NAME (e.g. env:LADDER_SIGNING_KEY, set from a secret)",
+			},
+		},
+		{
+			name: "signing empty",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components: {app: {repo: acme/app}}
+channels: {dev: {track: {branch: main}}}
+signing: {}
+`,
+			want: []string{
+				"ladder.yaml:6:10: signing: signing needs keyless: {} (Sigstore, with the workflow's OIDC token) or key: {private-key: env:NAME}",
+			},
+		},
+		{
+			name: "signing key needs an env name",
+			yaml: `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components: {app: {repo: acme/app}}
+channels: {dev: {track: {branch: main}}}
+signing:
+  key: {private-key: "env:1BAD"}
+`,
+			want: []string{
+				"ladder.yaml:7:22: signing.key.private-key: \"1BAD\" is not an environment variable name",
+			},
+		},
+		{
 			// SPEC section 4, promote-label: checks name what must pass; an
 			// empty list would gate on nothing and promote everything
 			name: "gates checks empty list",
