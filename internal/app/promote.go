@@ -90,6 +90,9 @@ type promotion struct {
 	lockOK  bool           // the candidate's lock was read
 	lock    lock.Lock
 	written bool // the ledger was written
+	// signature is the digest of the signature this run attached (sign:
+	// true), signer who made it.
+	signature, signer string
 }
 
 func promoteLabel(ctx context.Context, r *run) error {
@@ -141,6 +144,7 @@ func promoteLabel(ctx context.Context, r *run) error {
 		{"previous-digest", d.Previous.Digest},
 		{"previous-version", d.Previous.Version},
 		{"reason", reason},
+		{"signature", p.signature},
 	}); err != nil {
 		return err
 	}
@@ -333,7 +337,7 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 		Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL(), Now: r.deps.Now().UTC(),
 		Candidate: cand.bundle, Named: cand.named, From: cand.from, Skipped: cand.skipped,
 		Gates: promote.Gates{Checks: label.Gates.Checks, AllChecks: label.Gates.AllChecks, Soak: label.Gates.Soak,
-			Components: label.Gates.Components},
+			Components: label.Gates.Components, Signed: signedGate(label.Gates.Signed)},
 		Quarantine: label.Quarantine,
 		Entered:    cand.entered,
 	}
@@ -360,7 +364,13 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 			p.lockOK = true
 			input.Lock = p.lock.Components
 		}
-		if dec, err = r.pollGates(ctx, sec, &input, in.wait); err != nil {
+		var sigs func(context.Context) ([]promote.Signature, error)
+		if label.Gates.Signed != nil {
+			sigs = func(ctx context.Context) ([]promote.Signature, error) {
+				return r.signatureEvidence(ctx, cfg, reg, label, cand.bundle.Digest)
+			}
+		}
+		if dec, err = r.pollGates(ctx, sec, &input, in.wait, sigs); err != nil {
 			return nil, err
 		}
 	}
@@ -368,6 +378,19 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 	p.history = st.history
 	if in.dryRun {
 		return p, nil
+	}
+	var sig signed
+	if label.Sign && dec.Move != nil && dec.Outcome == promote.Promoted {
+		// gates passed: sign and attach, then record the move with the
+		// signature, then the tags; a failure here records nothing
+		lockDigest := ""
+		if b, ok := doc.BundleByDigest(dec.Target.Digest); ok {
+			lockDigest = b.LockDigest
+		}
+		if sig, err = r.signPromotion(ctx, cfg, reg, label, input, dec, lockDigest); err != nil {
+			return nil, err
+		}
+		p.signature, p.signer = sig.digest, sig.identity.String()
 	}
 	if dec.Writes() {
 		var final, attempted promote.Decision
@@ -391,7 +414,10 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 				return ledger.ErrNoChange
 			}
 			attempted = final
-			return applyDecision(d, label.Name, sourceStream(cfg, label.From), final, claim)
+			if sig.digest != "" && final.Move != nil && final.Move.Digest != dec.Target.Digest {
+				return fmt.Errorf("the ledger changed while %s was signed: label %s would now move to %s, which is not signed; rerun", dec.Target.Version, label.Name, final.Move.Version)
+			}
+			return applyDecision(d, label.Name, sourceStream(cfg, label.From), final, claim, sig.digest)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("recording the decision on label %s in the ledger: %w", label.Name, err)
@@ -415,7 +441,7 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 // deadline; exactly the soak's rest when only the soak is pending) and reads
 // again. A soak that cannot end before the deadline stops the polling.
 // It leaves in input the evidence and time of the last decision.
-func (r *run) pollGates(ctx context.Context, sec secrets, input *promote.Input, wait time.Duration) (promote.Decision, error) {
+func (r *run) pollGates(ctx context.Context, sec secrets, input *promote.Input, wait time.Duration, sigs func(context.Context) ([]promote.Signature, error)) (promote.Decision, error) {
 	deadline := r.deps.Now().Add(wait)
 	delay := pollFirst
 	for {
@@ -425,6 +451,13 @@ func (r *run) pollGates(ctx context.Context, sec secrets, input *promote.Input, 
 				return promote.Decision{}, err
 			}
 			input.Evidence = ev
+		}
+		if sigs != nil {
+			found, err := sigs(ctx)
+			if err != nil {
+				return promote.Decision{}, err
+			}
+			input.Signatures = found
 		}
 		input.Now = r.deps.Now().UTC()
 		dec := promote.Decide(*input)
@@ -535,7 +568,7 @@ func hasClaim(stream []ledger.Entry, claim string) bool {
 
 // applyDecision carries a decision out on the ledger document; claim names
 // the move it appends.
-func applyDecision(d *ledger.Document, label, source string, dec promote.Decision, claim string) error {
+func applyDecision(d *ledger.Document, label, source string, dec promote.Decision, claim, signature string) error {
 	if q := dec.Quarantine; q != nil {
 		err := d.Quarantine(dec.Target.Digest, ledger.Quarantine{Reason: q.Reason, Label: q.Label, Actor: q.Actor, At: q.At})
 		if err != nil && !errors.Is(err, ledger.ErrNoChange) {
@@ -545,7 +578,8 @@ func applyDecision(d *ledger.Document, label, source string, dec promote.Decisio
 	if m := dec.Move; m != nil {
 		stream := ledger.LabelStream(label)
 		e := ledger.Entry{Version: m.Version, Digest: m.Digest, At: m.At, Actor: m.Actor, Run: m.Run, Reason: m.Reason,
-			Decision: m.Decision, Forced: m.Forced, PreviousVersion: m.PreviousVersion, PreviousDigest: m.PreviousDigest, Claim: claim}
+			Decision: m.Decision, Forced: m.Forced, PreviousVersion: m.PreviousVersion, PreviousDigest: m.PreviousDigest, Claim: claim,
+			Signature: signature}
 		if err := d.Append(stream, e); err != nil {
 			return err
 		}
@@ -628,6 +662,9 @@ func (r *run) promoteSummary(cfg *config.Config, p *promotion) error {
 	}
 	s.Table([]string{"label", "decision", "version", "digest", "previous version", "from", "forced"},
 		[][]string{{p.label.Name, string(d.Outcome), d.Target.Version, d.Target.Digest, orDash(d.Previous.Version), from, fmt.Sprint(d.Forced)}})
+	if p.signature != "" {
+		s.Paragraph("Signed by " + p.signer + ": signature " + p.signature + ", attached to " + d.Target.Digest + ".")
+	}
 	if len(p.skipped) > 0 {
 		vs := make([]string, len(p.skipped))
 		for i, m := range p.skipped {
@@ -635,7 +672,7 @@ func (r *run) promoteSummary(cfg *config.Config, p *promotion) error {
 		}
 		s.Paragraph("Skipped (quarantined): " + strings.Join(vs, ", "))
 	}
-	if len(d.Gates) > 0 || d.Soak.Required > 0 {
+	if len(d.Gates) > 0 || d.Soak.Required > 0 || d.Signed != nil {
 		rows := make([][]string, 0, len(d.Gates)+1)
 		for _, g := range d.Gates {
 			check := g.Check
@@ -643,6 +680,9 @@ func (r *run) promoteSummary(cfg *config.Config, p *promotion) error {
 				check = "-"
 			}
 			rows = append(rows, []string{g.Component, orDash(g.Source), orDash(lock.Short(g.Commit)), check, string(g.Result), g.Detail})
+		}
+		if g := d.Signed; g != nil {
+			rows = append(rows, []string{"-", "-", "-", "signed", string(g.Result), g.Detail})
 		}
 		if d.Soak.Required > 0 {
 			detail := fmt.Sprintf("%s required", d.Soak.Required)

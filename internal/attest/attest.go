@@ -185,6 +185,12 @@ func (id Identity) String() string {
 	return "(unknown)"
 }
 
+// Signed is a signature made: the Sigstore bundle (JSON) and who signed it.
+type Signed struct {
+	Bundle   json.RawMessage `json:"bundle"`
+	Identity Identity        `json:"identity"`
+}
+
 // Keyless is how a keyless signature is made: the workflow's OIDC token
 // exchanged at Fulcio for a certificate, the signature logged in Rekor.
 type Keyless struct {

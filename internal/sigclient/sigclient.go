@@ -24,7 +24,7 @@ import (
 
 // Signer makes and checks signatures (internal/sign in-process, or Exec).
 type Signer interface {
-	Sign(ctx context.Context, req attest.SignRequest) (bundleJSON []byte, err error)
+	Sign(ctx context.Context, req attest.SignRequest) (attest.Signed, error)
 	// Verify returns who signed; an *attest.Mismatch when the bundle does
 	// not satisfy the policy.
 	Verify(ctx context.Context, req attest.VerifyRequest) (attest.Identity, error)
@@ -98,10 +98,10 @@ func Program() (string, error) {
 	return p, nil
 }
 
-// Response is ladder-sign's answer: one of Bundle (sign), Identity
+// Response is ladder-sign's answer: one of Signed (sign), Identity
 // (verify), Mismatch (verify said no) or Error.
 type Response struct {
-	Bundle   json.RawMessage  `json:"bundle,omitempty"`
+	Signed   *attest.Signed   `json:"signed,omitempty"`
 	Identity *attest.Identity `json:"identity,omitempty"`
 	Mismatch string           `json:"mismatch,omitempty"`
 	Error    string           `json:"error,omitempty"`
@@ -136,15 +136,15 @@ func (e Exec) run(ctx context.Context, verb string, req any) (Response, error) {
 }
 
 // Sign implements Signer.
-func (e Exec) Sign(ctx context.Context, req attest.SignRequest) ([]byte, error) {
+func (e Exec) Sign(ctx context.Context, req attest.SignRequest) (attest.Signed, error) {
 	resp, err := e.run(ctx, "sign", req)
 	if err != nil {
-		return nil, err
+		return attest.Signed{}, err
 	}
-	if len(resp.Bundle) == 0 {
-		return nil, errors.New("ladder-sign sign: no bundle in the answer")
+	if resp.Signed == nil || len(resp.Signed.Bundle) == 0 {
+		return attest.Signed{}, errors.New("ladder-sign sign: no bundle in the answer")
 	}
-	return resp.Bundle, nil
+	return *resp.Signed, nil
 }
 
 // Verify implements Signer.

@@ -52,11 +52,11 @@ func TestCosignVerifiesLaddersSignature(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := sign.Sign(ctx, attest.SignRequest{Subject: attest.Subject{Name: repo, Digest: subject}, Predicate: promotion, Key: &attest.Key{PrivateKeyPEM: priv}}, sign.Options{})
+			signed, err := sign.Sign(ctx, attest.SignRequest{Subject: attest.Subject{Name: repo, Digest: subject}, Predicate: promotion, Key: &attest.Key{PrivateKeyPEM: priv}}, sign.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := c.AttachSignature(ctx, repo+"@"+subject, b, nil); err != nil {
+			if _, err := c.AttachSignature(ctx, repo+"@"+subject, signed.Bundle, nil); err != nil {
 				t.Fatal(err)
 			}
 			verify := func(key string) (string, error) {

@@ -14,7 +14,7 @@ import (
 type Local struct{ Options Options }
 
 // Sign signs in-process.
-func (l Local) Sign(ctx context.Context, req attest.SignRequest) ([]byte, error) {
+func (l Local) Sign(ctx context.Context, req attest.SignRequest) (attest.Signed, error) {
 	return Sign(ctx, req, l.Options)
 }
 
@@ -24,7 +24,7 @@ func (l Local) Verify(ctx context.Context, req attest.VerifyRequest) (attest.Ide
 }
 
 type response struct {
-	Bundle   json.RawMessage  `json:"bundle,omitempty"`
+	Signed   *attest.Signed   `json:"signed,omitempty"`
 	Identity *attest.Identity `json:"identity,omitempty"`
 	Mismatch string           `json:"mismatch,omitempty"`
 	Error    string           `json:"error,omitempty"`
@@ -49,12 +49,12 @@ func Main(ctx context.Context, args []string, in io.Reader, out io.Writer) int {
 			resp.Error = "reading the sign request: " + err.Error()
 			break
 		}
-		b, err := Sign(ctx, req, Options{})
+		signed, err := Sign(ctx, req, Options{})
 		if err != nil {
 			resp.Error = err.Error()
 			break
 		}
-		resp.Bundle = b
+		resp.Signed = &signed
 	default:
 		var req attest.VerifyRequest
 		if err := json.Unmarshal(data, &req); err != nil {

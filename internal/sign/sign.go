@@ -26,6 +26,7 @@ import (
 
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	sgsign "github.com/sigstore/sigstore-go/pkg/sign"
 	"github.com/sigstore/sigstore-go/pkg/verify"
@@ -44,8 +45,41 @@ type Options struct {
 	Timeout time.Duration
 }
 
-// Sign makes the signature req asks for and returns the Sigstore bundle (JSON).
-func Sign(ctx context.Context, req attest.SignRequest, o Options) ([]byte, error) {
+// Sign makes the signature req asks for and returns the Sigstore bundle
+// (JSON) and who signed it.
+func Sign(ctx context.Context, req attest.SignRequest, o Options) (attest.Signed, error) {
+	b, err := sign(ctx, req, o)
+	if err != nil {
+		return attest.Signed{}, err
+	}
+	var id attest.Identity
+	if c := b.GetVerificationMaterial().GetCertificate(); c != nil {
+		cert, err := x509.ParseCertificate(c.GetRawBytes())
+		if err != nil {
+			return attest.Signed{}, fmt.Errorf("the signing certificate: %w", err)
+		}
+		sum, err := certificate.SummarizeCertificate(cert)
+		if err != nil {
+			return attest.Signed{}, fmt.Errorf("the signing certificate: %w", err)
+		}
+		id.Issuer, id.Subject = sum.Extensions.Issuer, sum.SubjectAlternativeName
+	} else {
+		kp, err := NewKeypair(req.Key.PrivateKeyPEM)
+		if err != nil {
+			return attest.Signed{}, err
+		}
+		der, _ := x509.MarshalPKIXPublicKey(kp.priv.Public())
+		s := sha256.Sum256(der)
+		id.Key = "sha256:" + hex.EncodeToString(s[:])
+	}
+	data, err := b.MarshalJSON()
+	if err != nil {
+		return attest.Signed{}, err
+	}
+	return attest.Signed{Bundle: data, Identity: id}, nil
+}
+
+func sign(ctx context.Context, req attest.SignRequest, o Options) (*bundle.Bundle, error) {
 	if err := req.Check(); err != nil {
 		return nil, err
 	}
@@ -83,7 +117,7 @@ func Sign(ctx context.Context, req attest.SignRequest, o Options) ([]byte, error
 	if err != nil {
 		return nil, fmt.Errorf("the signed bundle: %w", err)
 	}
-	return b.MarshalJSON()
+	return b, nil
 }
 
 // Keypair is an ECDSA P-256 key pair given as a PEM private key (PKCS#8 or

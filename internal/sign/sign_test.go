@@ -45,14 +45,17 @@ func keylessBundle(t *testing.T, s *sigstoretest.Sigstore, subject string) []byt
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := sign.Sign(ctx, attest.SignRequest{
+	signed, err := sign.Sign(ctx, attest.SignRequest{
 		Subject: attest.Subject{Name: "registry.example/acme/app", Digest: subject}, Predicate: promotion,
 		Keyless: &attest.Keyless{FulcioURL: s.FulcioURL, RekorURL: s.RekorURL, IDToken: tok, TrustedRootJSON: s.TrustedRoot(t)},
 	}, sign.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return b
+	if signed.Identity.Subject != s.Identity() || signed.Identity.Issuer != s.Issuer {
+		t.Errorf("Sign says the signer is %+v, want %s from %s", signed.Identity, s.Identity(), s.Issuer)
+	}
+	return signed.Bundle
 }
 
 func TestKeylessSignatureVerifies(t *testing.T) {
@@ -124,10 +127,11 @@ func TestKeySignatureVerifies(t *testing.T) {
 	priv, pub := keyPair(t)
 	_, otherPub := keyPair(t)
 	ctx := context.Background()
-	b, err := sign.Sign(ctx, attest.SignRequest{Subject: attest.Subject{Name: "r/a", Digest: digest}, Predicate: promotion, Key: &attest.Key{PrivateKeyPEM: priv}}, sign.Options{})
+	signed, err := sign.Sign(ctx, attest.SignRequest{Subject: attest.Subject{Name: "r/a", Digest: digest}, Predicate: promotion, Key: &attest.Key{PrivateKeyPEM: priv}}, sign.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	b := signed.Bundle
 	for _, tc := range []struct {
 		name     string
 		digest   string
