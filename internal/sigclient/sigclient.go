@@ -80,7 +80,20 @@ func IDToken(ctx context.Context, getenv func(string) string, hc *http.Client, a
 // Exec runs the ladder-sign program.
 type Exec struct {
 	Path string
-	Env  []string // nil: none but PATH (requests carry everything it needs)
+	Env  []string // nil: passedEnv (requests carry everything else it needs)
+}
+
+// passedEnv is what ladder-sign inherits: the path, the home directory (the
+// TUF cache of Sigstore's public-good root), proxies and CA certificates.
+// Never the token, nor the private key: requests carry what they need.
+func passedEnv() []string {
+	var env []string
+	for _, k := range []string{"PATH", "HOME", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
 }
 
 // Program is ladder-sign's path: beside the running executable, else on PATH.
@@ -116,7 +129,7 @@ func (e Exec) run(ctx context.Context, verb string, req any) (Response, error) {
 	cmd.Stdin = bytes.NewReader(in)
 	cmd.Env = e.Env
 	if cmd.Env == nil {
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+		cmd.Env = passedEnv()
 	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
