@@ -29,10 +29,12 @@ func TestAttachSignature(t *testing.T) {
 			t.Fatal(err)
 		}
 		sigJSON := []byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`)
+		p.Reset()
 		sig, err := c.AttachSignature(ctx, repo+"@"+subject, sigJSON, map[string]string{"dev.sigstore.bundle.content": "dsse-envelope"})
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("AttachSignature: %d requests: %v", len(p.Requests()), p.Requests())
 		tags, err := c.Tags(ctx, repo)
 		if err != nil {
 			t.Fatal(err)
