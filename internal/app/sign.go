@@ -46,7 +46,8 @@ func (r *run) signer() (sigclient.Signer, error) {
 	return sigclient.Exec{Path: p}, nil
 }
 
-// readFile reads a workspace-relative file the config names.
+// readConfigFile reads a workspace-relative file the config names (field
+// is where, for the error).
 func (r *run) readConfigFile(cfg *config.Config, field, path string) ([]byte, error) {
 	data, err := os.ReadFile(r.workspacePath(path))
 	if err != nil {
