@@ -10,8 +10,13 @@ ARG VERSION=dev
 RUN CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath \
       -ldflags="-s -w -X github.com/ladder-release/ladder/internal/app.Version=${VERSION}" \
       -o /out/ladder ./cmd/ladder
+# The signer (S6) is a program of its own: sigstore-go would triple ladder's
+# size and slow every action's start (bench/RESULTS.md, "Signing").
+RUN CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -ldflags="-s -w" \
+      -o /out/ladder-sign ./cmd/ladder-sign
 
 FROM scratch
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=build /out/ladder /ladder
+COPY --from=build /out/ladder-sign /ladder-sign
 ENTRYPOINT ["/ladder"]

@@ -24,6 +24,7 @@ import (
 	"github.com/ladder-release/ladder/actions"
 	"github.com/ladder-release/ladder/internal/action"
 	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/sigclient"
 )
 
 // Version is the ladder version, set at build time with -ldflags.
@@ -40,6 +41,8 @@ type Deps struct {
 	HTTP *http.Client
 	// Sleep waits between retries; nil means a real wait.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Signer signs and verifies (S6); nil runs the ladder-sign program.
+	Signer sigclient.Signer
 	// Commands are commands the binary adds to ladder's own (cmd/ladder adds
 	// the demo), so that this package does not link them.
 	Commands map[string]Command

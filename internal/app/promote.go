@@ -92,6 +92,9 @@ type promotion struct {
 	lock    lock.Lock
 	written bool // the ledger was written
 	changes *changes.Set
+	// signature is the digest of the signature this run attached (sign:
+	// true), signer who made it.
+	signature, signer string
 }
 
 func promoteLabel(ctx context.Context, r *run) error {
@@ -145,6 +148,7 @@ func promoteLabel(ctx context.Context, r *run) error {
 		{"previous-version", d.Previous.Version},
 		{"reason", reason},
 		{"changes", changesJSON(p.changes)},
+		{"signature", p.signature},
 	}); err != nil {
 		return err
 	}
@@ -186,7 +190,7 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 		Label: label.Name, Mode: in.mode, Force: in.force, Reason: in.reason,
 		Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL(), Now: r.deps.Now().UTC(),
 		Gates: promote.Gates{Checks: label.Gates.Checks, AllChecks: label.Gates.AllChecks, Soak: label.Gates.Soak,
-			Components: label.Gates.Components},
+			Components: label.Gates.Components, Signed: signedGate(label.Gates.Signed)},
 		Quarantine: label.Quarantine,
 	}
 	promote.Fill(&input, cand, st)
@@ -207,7 +211,13 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 			p.lockOK = true
 			input.Lock = p.lock.Components
 		}
-		if dec, err = r.pollGates(ctx, sec, &input, in.wait); err != nil {
+		var sigs func(context.Context) ([]promote.Signature, error)
+		if label.Gates.Signed != nil {
+			sigs = func(ctx context.Context) ([]promote.Signature, error) {
+				return r.signatureEvidence(ctx, cfg, reg, label, cand.Bundle.Digest)
+			}
+		}
+		if dec, err = r.pollGates(ctx, sec, &input, in.wait, sigs); err != nil {
 			return nil, err
 		}
 	}
@@ -216,9 +226,25 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 	if in.dryRun {
 		return p, nil
 	}
+	var sig signed
+	if label.Sign && dec.Move != nil && dec.Outcome == promote.Promoted {
+		// gates passed: sign and attach, then record the move with the
+		// signature, then the tags; a failure here records nothing
+		lockDigest := ""
+		if b, ok := doc.BundleByDigest(dec.Target.Digest); ok {
+			lockDigest = b.LockDigest
+		}
+		if sig, err = r.signPromotion(ctx, cfg, reg, label, input, dec, lockDigest); err != nil {
+			return nil, err
+		}
+		p.signature, p.signer = sig.digest, sig.identity.String()
+	}
 	if dec.Writes() {
 		var final promote.Decision
 		rec := &promote.Recorder{Input: input, Source: ledger.SourceStream(cfg, label.From), Claim: newClaim()}
+		if sig.digest != "" {
+			rec.Signed, rec.Signature = dec.Target.Digest, sig.digest
+		}
 		meta := ledger.Message{Actor: input.Actor, Run: input.Run,
 			Describe: func() string { return promote.DescribeWrite(label.Name, final) }} // the decision actually written
 		doc, err = store.Update(ctx, meta, func(d *ledger.Document) (err error) {
@@ -247,7 +273,7 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 // deadline; exactly the soak's rest when only the soak is pending) and reads
 // again. A soak that cannot end before the deadline stops the polling.
 // It leaves in input the evidence and time of the last decision.
-func (r *run) pollGates(ctx context.Context, sec secrets, input *promote.Input, wait time.Duration) (promote.Decision, error) {
+func (r *run) pollGates(ctx context.Context, sec secrets, input *promote.Input, wait time.Duration, sigs func(context.Context) ([]promote.Signature, error)) (promote.Decision, error) {
 	deadline := r.deps.Now().Add(wait)
 	delay := pollFirst
 	for {
@@ -257,6 +283,13 @@ func (r *run) pollGates(ctx context.Context, sec secrets, input *promote.Input, 
 				return promote.Decision{}, err
 			}
 			input.Evidence = ev
+		}
+		if sigs != nil {
+			found, err := sigs(ctx)
+			if err != nil {
+				return promote.Decision{}, err
+			}
+			input.Signatures = found
 		}
 		input.Now = r.deps.Now().UTC()
 		dec := promote.Decide(*input)
@@ -403,6 +436,9 @@ func (r *run) promoteSummary(cfg *config.Config, p *promotion) error {
 	}
 	s.Table([]string{"label", "decision", "version", "digest", "previous version", "from", "forced"},
 		[][]string{{p.label.Name, string(d.Outcome), d.Target.Version, d.Target.Digest, orDash(d.Previous.Version), from, fmt.Sprint(d.Forced)}})
+	if p.signature != "" {
+		s.Paragraph("Signed by " + p.signer + ": signature " + p.signature + ", attached to " + d.Target.Digest + ".")
+	}
 	if len(p.skipped) > 0 {
 		vs := make([]string, len(p.skipped))
 		for i, m := range p.skipped {
@@ -410,7 +446,7 @@ func (r *run) promoteSummary(cfg *config.Config, p *promotion) error {
 		}
 		s.Paragraph("Skipped (quarantined): " + strings.Join(vs, ", "))
 	}
-	if len(d.Gates) > 0 || d.Soak.Required > 0 {
+	if len(d.Gates) > 0 || d.Soak.Required > 0 || d.Signed != nil {
 		rows := make([][]string, 0, len(d.Gates)+1)
 		for _, g := range d.Gates {
 			check := g.Check
@@ -418,6 +454,9 @@ func (r *run) promoteSummary(cfg *config.Config, p *promotion) error {
 				check = "-"
 			}
 			rows = append(rows, []string{g.Component, orDash(g.Source), orDash(lock.Short(g.Commit)), check, string(g.Result), g.Detail})
+		}
+		if g := d.Signed; g != nil {
+			rows = append(rows, []string{"-", "-", "-", "signed", string(g.Result), g.Detail})
 		}
 		if d.Soak.Required > 0 {
 			detail := fmt.Sprintf("%s required", d.Soak.Required)

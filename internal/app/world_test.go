@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/ladder-release/ladder/internal/action/actiontest"
 	"github.com/ladder-release/ladder/internal/ghsim"
+	"github.com/ladder-release/ladder/internal/sigclient"
 	"github.com/ladder-release/ladder/internal/testutil/gitserver"
 	"github.com/ladder-release/ladder/internal/testutil/registry"
 )
@@ -33,6 +34,7 @@ type world struct {
 	registry string // host:port
 	ws       string // the workflow's workspace (the checkout)
 	c        map[string]string
+	signer   sigclient.Signer // Deps.Signer of every run (nil: none needed)
 }
 
 type worldOpt struct {
@@ -174,7 +176,7 @@ func (w *world) runWith(t *testing.T, name string, inputs, extra map[string]stri
 	}
 	te := actiontest.Env(t, meta, inputs, env)
 	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), []string{name}, Deps{Getenv: te.Getenv, Stdout: &stdout, Stderr: &stderr, Now: clock, Sleep: sleep})
+	code := Main(context.Background(), []string{name}, Deps{Getenv: te.Getenv, Stdout: &stdout, Stderr: &stderr, Now: clock, Sleep: sleep, Signer: w.signer})
 	outs := te.Outputs()
 	set := make([]string, 0, len(outs))
 	for k := range outs {

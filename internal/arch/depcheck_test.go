@@ -15,7 +15,7 @@ const module = "github.com/ladder-release/ladder"
 
 // domain packages are pure: they decide, they never talk to a network, a file
 // system or a runner. They import only the standard library, semver and each other.
-var domain = []string{"channel", "graph", "promote", "cascade", "lock", "bundle", "refname", "mermaid", "ledger/record", "publish", "tagname", "catalog", "changes", "converge", "redact"}
+var domain = []string{"channel", "graph", "promote", "cascade", "lock", "bundle", "refname", "mermaid", "ledger/record", "publish", "tagname", "catalog", "changes", "converge", "redact", "attest"}
 
 var allowed = []string{"github.com/Masterminds/semver/v3"}
 
@@ -105,4 +105,20 @@ func isAllowed(dep string) bool {
 		}
 	}
 	return false
+}
+
+// TestLadderDoesNotLinkSigstore: sigstore-go more than triples the binary
+// and adds ~20 ms of package initialisation to every action's start
+// (bench/RESULTS.md, "Signing"), so only cmd/ladder-sign links it; the
+// ladder binary talks to it through internal/sigclient.
+func TestLadderDoesNotLinkSigstore(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", module+"/cmd/ladder").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.HasPrefix(dep, "github.com/sigstore/") || dep == module+"/internal/sign" {
+			t.Errorf("cmd/ladder links %s: signing belongs in cmd/ladder-sign", dep)
+		}
+	}
 }

@@ -37,6 +37,7 @@ func Lint(c *Config) (errs, warnings Errors) {
 	warnings = append(warnings, c.versionCollisions()...)
 	warnings = append(warnings, c.lintGates()...)
 	warnings = append(warnings, c.lintExport()...)
+	warnings = append(warnings, c.lintSigning()...)
 	sort.SliceStable(warnings, func(i, j int) bool { return less(warnings[i].Pos, warnings[j].Pos) })
 	return errs, warnings
 }

@@ -252,3 +252,80 @@ labels:
 		t.Errorf("warnings %v", warnings)
 	}
 }
+
+func TestLintSigning(t *testing.T) {
+	const head = `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+components: {app: {repo: acme/app}}
+channels: {dev: {track: {branch: main}}}
+`
+	const keyless = "signing: {keyless: {}}\n"
+	const key = "signing: {key: {private-key: env:K}}\n"
+	const gate = `{issuer: "https://token.actions.githubusercontent.com", identity: "^x$"}`
+	cases := []struct {
+		name     string
+		yaml     string
+		warnings []string
+	}{
+		{"sign: true without signing:", head + "labels:\n  current: {from: dev, sign: true}\n", []string{
+			`ladder.yaml:7:24: labels.current.sign: sign: true without a signing: section: promote-label fails on this label until one says how to sign (signing: {keyless: {}} or signing: {key: {private-key: env:NAME}})`,
+		}},
+		{"a signed gate no label upstream signs", head + keyless + "labels:\n  current: {from: dev}\n  release: {from: current, gates: {signed: " + gate + "}}\n", []string{
+			`ladder.yaml:9:36: labels.release.gates.signed: no label in release's from chain has sign: true: this gate stays pending unless something outside ladder signs the candidate`,
+		}},
+		{"a keyless gate on key signatures", head + key + "labels:\n  current: {from: dev, sign: true}\n  release: {from: current, gates: {signed: " + gate + "}}\n", []string{
+			`ladder.yaml:9:36: labels.release.gates.signed: label current signs with a key (signing.key), but this gate wants a keyless certificate from https://token.actions.githubusercontent.com: it never passes on ladder's signature`,
+		}},
+		{"a key gate on keyless signatures", head + keyless + "labels:\n  current: {from: dev, sign: true}\n  release: {from: current, gates: {signed: {key: k.pub}}}\n", []string{
+			`ladder.yaml:9:36: labels.release.gates.signed: label current signs keyless (signing.keyless), but this gate wants a key signature: it never passes on ladder's signature`,
+		}},
+		{"a keyless gate two labels down from the signer", head + keyless + "labels:\n  current: {from: dev, sign: true}\n  mid: {from: current}\n  release: {from: mid, gates: {signed: " + gate + "}}\n", nil},
+		{"a key gate on key signatures", head + key + "labels:\n  current: {from: dev, sign: true}\n  release: {from: current, gates: {signed: {key: k.pub}}}\n", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Parse("ladder.yaml", []byte(tc.yaml))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			errs, warnings := config.Lint(c)
+			if errs != nil {
+				t.Errorf("errors %v", errs)
+			}
+			var got []string
+			for _, w := range warnings {
+				got = append(got, w.Error())
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.warnings, "\n") {
+				t.Errorf("warnings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.warnings, "\n"))
+			}
+		})
+	}
+}
+
+func TestParseSigning(t *testing.T) {
+	c, err := config.Load("../../testdata/config/valid/signed-release.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := c.Label("current")
+	rel, _ := c.Label("release")
+	if !cur.Sign || rel.Sign || c.Signing == nil || c.Signing.Keyless == nil || c.Signing.Key != nil ||
+		c.Signing.Keyless.FulcioURL != config.DefaultFulcioURL || c.Signing.Keyless.RekorURL != config.DefaultRekorURL {
+		t.Errorf("signing %+v, current.sign %v", c.Signing, cur.Sign)
+	}
+	if g := rel.Gates.Signed; g == nil || g.Issuer != "https://token.actions.githubusercontent.com" || !strings.HasPrefix(g.Identity, "^https://github.com/acme/release/") {
+		t.Errorf("release's signed gate %+v", rel.Gates.Signed)
+	}
+	k, err := config.Load("../../testdata/config/valid/signed-key.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Signing == nil || k.Signing.Key == nil || k.Signing.Key.PrivateKeyEnv != "LADDER_SIGNING_KEY" || k.Signing.Key.PublicKey != "keys/ladder.pub" {
+		t.Errorf("key signing %+v", k.Signing)
+	}
+	if rel, _ := k.Label("release"); rel.Gates.Signed == nil || rel.Gates.Signed.Key != "keys/ladder.pub" {
+		t.Errorf("key gate %+v", rel.Gates.Signed)
+	}
+}

@@ -14,15 +14,15 @@ import (
 const DefaultEventType = "ladder-cascade"
 
 var (
-	topKeys       = []string{"version", "product", "registry", "ledger", "components", "channels", "constraints", "labels", "cascade", "export"}
+	topKeys       = []string{"version", "product", "registry", "ledger", "components", "channels", "constraints", "labels", "cascade", "export", "signing"}
 	componentKeys = []string{"repo", "git", "tag-prefix"}
 	channelKeys   = []string{"track", "components", "version", "retention"}
 	policyKeys    = []string{"branch", "semver", "prerelease", "pin", "label"}
 	versionKeys   = []string{"prerelease", "from", "bump"}
 	retentionKeys = []string{"keep"}
 	constraintKey = []string{"same-version"}
-	labelKeys     = []string{"from", "gates", "quarantine"}
-	gateKeys      = []string{"checks", "soak", "components"}
+	labelKeys     = []string{"from", "gates", "quarantine", "sign"}
+	gateKeys      = []string{"checks", "soak", "components", "signed"}
 	cascadeKeys   = []string{"event-type", "branches", "repos"}
 	repoKeys      = []string{"repo", "when", "event-type"}
 	whenKeys      = []string{"branch", "channel"}
@@ -89,6 +89,9 @@ func (p *parser) config(root *yaml.Node) *Config {
 	}
 	if e := get("export"); e != nil {
 		c.Export = p.exportSection(e)
+	}
+	if e := get("signing"); e != nil {
+		c.Signing = p.signingSection(e)
 	}
 	return c
 }
@@ -498,6 +501,9 @@ func (p *parser) labelSection(e *entry) []Label {
 		if q := find(fields, "quarantine"); q != nil {
 			l.Quarantine, _ = p.boolean(q.val, q.path)
 		}
+		if s := find(fields, "sign"); s != nil {
+			l.Sign, _ = p.boolean(s.val, s.path)
+		}
 		out = append(out, l)
 	}
 	return out
@@ -546,6 +552,9 @@ func (p *parser) gates(e *entry) Gates {
 			p.unknownComponent(it.node, it.path, it.name)
 		}
 		g.Components = strs(items)
+	}
+	if f := find(fields, "signed"); f != nil {
+		g.Signed = p.signedGate(f)
 	}
 	return g
 }

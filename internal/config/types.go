@@ -40,6 +40,7 @@ type Config struct {
 	Labels      []Label
 	Cascade     *Cascade // nil when the file has no cascade section
 	Export      *Export  // nil when the file has no export section
+	Signing     *Signing // nil when the file has no signing section
 
 	Pos map[string]Pos // dotted path ("channels.dev.track") -> position, for annotations
 }
@@ -134,7 +135,8 @@ type Gates struct {
 	Checks     []string // names of check runs / statuses; nil with AllChecks
 	AllChecks  bool     // checks: all
 	Soak       time.Duration
-	Components []string // optional: narrows which components' commits are checked
+	Components []string    // optional: narrows which components' commits are checked
+	Signed     *SignedGate // optional: the candidate must carry a signature (S6)
 	Pos        Pos
 }
 
@@ -144,6 +146,7 @@ type Label struct {
 	From       string // a channel or another label
 	Gates      Gates
 	Quarantine bool
+	Sign       bool // a promotion here signs the bundle (S6); needs Config.Signing
 	Pos        Pos
 }
 

@@ -156,6 +156,7 @@ func TestDockerfile(t *testing.T) {
 	want := []string{
 		"--from=" + build.Name + " " + caCerts + " " + caCerts,
 		"--from=" + build.Name + " /out/ladder /ladder",
+		"--from=" + build.Name + " /out/ladder-sign /ladder-sign",
 	}
 	if !slices.Equal(copies, want) {
 		t.Errorf("final stage COPY:\n  %s\nwant:\n  %s", strings.Join(copies, "\n  "), strings.Join(want, "\n  "))
@@ -239,6 +240,18 @@ func TestImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// the signer, built as the Dockerfile's second go build does
+	signBin := filepath.Join(t.TempDir(), "ladder-sign")
+	sign := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", signBin, "./cmd/ladder-sign")
+	sign.Dir = repoRoot(t)
+	sign.Env = append(append(os.Environ(), "GOOS=linux", "GOARCH=amd64"), env...)
+	if out, err := sign.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", sign, err, out)
+	}
+	signer, err := os.ReadFile(signBin)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	certLayer, err := Layer(File{Path: caCerts, Data: certs, Mode: 0o644})
 	if err != nil {
@@ -248,7 +261,11 @@ func TestImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := Assemble(v1.Platform{OS: "linux", Architecture: "amd64"}, []string{"/ladder"}, certLayer, binLayer)
+	signLayer, err := Layer(File{Path: "/ladder-sign", Data: signer, Mode: 0o755})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := Assemble(v1.Platform{OS: "linux", Architecture: "amd64"}, []string{"/ladder"}, certLayer, binLayer, signLayer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,8 +290,8 @@ func TestImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, _ := pulled.Manifest()
-	t.Logf("image: %d bytes (%.2f MB) compressed: config %d, layers %d + %d, manifest; binary %d bytes uncompressed",
-		size, float64(size)/(1<<20), m.Config.Size, m.Layers[0].Size, m.Layers[1].Size, len(binary))
+	t.Logf("image: %d bytes (%.2f MB) compressed: config %d, layers %d + %d + %d, manifest; binaries %d + %d bytes uncompressed",
+		size, float64(size)/(1<<20), m.Config.Size, m.Layers[0].Size, m.Layers[1].Size, m.Layers[2].Size, len(binary), len(signer))
 	if size >= maxImageBytes {
 		t.Errorf("image is %d bytes, SPEC section 9 wants under %d (25 MB)", size, maxImageBytes)
 	}
@@ -298,7 +315,7 @@ func TestImage(t *testing.T) {
 	for _, f := range files {
 		listing = append(listing, fmt.Sprintf("%s %c %o", f.Path, f.Type, f.Mode))
 	}
-	wantFiles := []string{"/etc 5 755", "/etc/ssl 5 755", "/etc/ssl/certs 5 755", caCerts + " 0 644", "/ladder 0 755"}
+	wantFiles := []string{"/etc 5 755", "/etc/ssl 5 755", "/etc/ssl/certs 5 755", caCerts + " 0 644", "/ladder 0 755", "/ladder-sign 0 755"}
 	if !slices.Equal(listing, wantFiles) {
 		t.Errorf("the image holds:\n  %s\nwant only:\n  %s", strings.Join(listing, "\n  "), strings.Join(wantFiles, "\n  "))
 	}

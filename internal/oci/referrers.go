@@ -35,6 +35,92 @@ func (c *Client) Attach(ctx context.Context, subjectRef string, lockJSON []byte,
 			err = fmt.Errorf("attaching the lock to %q: %w", subjectRef, err)
 		}
 	}()
+	return c.attach(ctx, subjectRef, Bundle{
+		ArtifactType:    LockMediaType,
+		Config:          lockJSON,
+		ConfigMediaType: LockMediaType,
+		Files:           []File{{Path: LockFileName, Data: lockJSON, MediaType: LockMediaType}},
+		Annotations:     annotations,
+	})
+}
+
+// SignatureMediaType is the Sigstore bundle's media type: the artifactType of
+// a signature referrer and the media type of its one layer, as cosign
+// (`attest --new-bundle-format`) writes them.
+const SignatureMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
+
+// SignatureFileName titles a signature referrer's layer.
+const SignatureFileName = "sigstore-bundle.json"
+
+// AttachSignature attaches a Sigstore bundle to the manifest subjectRef
+// names, as cosign does: an OCI 1.1 manifest of artifactType
+// SignatureMediaType, the empty JSON config and the bundle as its one layer,
+// referring to the subject (the referrers API, or the referrers tag where a
+// registry has none; see Attach). It returns the new manifest's digest.
+func (c *Client) AttachSignature(ctx context.Context, subjectRef string, bundleJSON []byte, annotations map[string]string) (digest string, err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("attaching the signature to %q: %w", subjectRef, err)
+		}
+	}()
+	return c.attach(ctx, subjectRef, Bundle{
+		ArtifactType:    SignatureMediaType,
+		Config:          []byte("{}"),
+		ConfigMediaType: MediaTypeEmptyJSON,
+		Files:           []File{{Path: SignatureFileName, Data: bundleJSON, MediaType: SignatureMediaType}},
+		Annotations:     annotations,
+	})
+}
+
+// Signatures returns the Sigstore bundles attached to the manifest
+// subjectDigest in repo (referrers of artifactType SignatureMediaType), each
+// with the digest of the referrer that carries it: one request for the
+// referrers, then two for each signature (its manifest, its bundle).
+func (c *Client) Signatures(ctx context.Context, repo, subjectDigest string) (out []Signature, err error) {
+	refs, err := c.Referrers(ctx, repo+"@"+subjectDigest)
+	if err != nil {
+		return nil, err
+	}
+	r, err := parseRepo(repo)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := c.transport(ctx, r, false)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range refs {
+		// A registry that reports the config's media type instead of the
+		// manifest's artifactType (go-containerregistry's) lists the empty one.
+		if d.ArtifactType != SignatureMediaType && d.ArtifactType != MediaTypeEmptyJSON {
+			continue
+		}
+		raw, err := c.getManifest(ctx, rt, r, d.Digest)
+		if err != nil {
+			return nil, fmt.Errorf("reading signature %s: %w", d.Digest, err)
+		}
+		var m manifest
+		if raw.isIndex() || json.Unmarshal(raw.data, &m) != nil || m.ArtifactType != SignatureMediaType || len(m.Layers) != 1 ||
+			m.Layers[0].MediaType != SignatureMediaType || checkDigest(m.Layers[0].Digest) != nil {
+			continue // not a signature as cosign and ladder write it
+		}
+		data, err := c.getBlob(ctx, rt, r, m.Layers[0].Digest, maxManifestSize)
+		if err != nil {
+			return nil, fmt.Errorf("reading signature %s: %w", d.Digest, err)
+		}
+		out = append(out, Signature{Digest: d.Digest, Bundle: data})
+	}
+	return out, nil
+}
+
+// Signature is one attached Sigstore bundle.
+type Signature struct {
+	Digest string // the referrer manifest's digest
+	Bundle []byte
+}
+
+// attach pushes b with subjectRef's manifest as subject and makes it a referrer.
+func (c *Client) attach(ctx context.Context, subjectRef string, b Bundle) (string, error) {
 	ref, err := name.ParseReference(subjectRef)
 	if err != nil {
 		return "", err
@@ -47,13 +133,6 @@ func (c *Client) Attach(ctx context.Context, subjectRef string, lockJSON []byte,
 	subject, err := c.headManifest(ctx, rt, repo, ref.Identifier())
 	if err != nil {
 		return "", err
-	}
-	b := Bundle{
-		ArtifactType:    LockMediaType,
-		Config:          lockJSON,
-		ConfigMediaType: LockMediaType,
-		Files:           []File{{Path: LockFileName, Data: lockJSON, MediaType: LockMediaType}},
-		Annotations:     annotations,
 	}
 	sub := descriptor{MediaType: subject.MediaType, Digest: subject.Digest, Size: subject.Size}
 	m, blobs, err := b.build(&sub)
@@ -79,7 +158,7 @@ func (c *Client) Attach(ctx context.Context, subjectRef string, lockJSON []byte,
 			return m.digest, nil
 		}
 	}
-	entry := descriptor{MediaType: m.mediaType, Digest: m.digest, Size: int64(len(m.data)), ArtifactType: LockMediaType, Annotations: copyMap(annotations)}
+	entry := descriptor{MediaType: m.mediaType, Digest: m.digest, Size: int64(len(m.data)), ArtifactType: b.ArtifactType, Annotations: copyMap(b.Annotations)}
 	if err := c.addToFallback(ctx, rt, repo, subject.Digest, entry); err != nil {
 		return "", err
 	}

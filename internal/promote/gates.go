@@ -15,6 +15,7 @@ type Gates struct {
 	AllChecks  bool          // checks: all: every check run and status reported must pass
 	Soak       time.Duration // how long the candidate must have been in the from stream
 	Components []string      // when set, only these components' commits are checked
+	Signed     *SignedGate   // when set, the candidate must carry a signature satisfying it
 }
 
 // NeedChecks reports whether the gates read check runs and statuses.
@@ -272,4 +273,56 @@ func Gated(g Gates, entries []lock.Entry) (gated []lock.Entry, missing []string)
 		gated = append(gated, e)
 	}
 	return gated, missing
+}
+
+// SignedGate is `gates.signed` as plain values: the policy the caller
+// verified each signature against (issuer and identity, or a key).
+type SignedGate struct {
+	Issuer   string
+	Identity string // a regular expression
+	Key      string // the public key's path
+}
+
+// String names the policy in reasons.
+func (g SignedGate) String() string {
+	if g.Key != "" {
+		return "the key " + g.Key
+	}
+	return fmt.Sprintf("issuer %s, identity %s", g.Issuer, g.Identity)
+}
+
+// Signature is one signature the caller found attached to the candidate,
+// and its verdict against the gate's policy (the caller verifies: this
+// package does no cryptography).
+type Signature struct {
+	Digest   string // the referrer's digest
+	Identity string // who signed, when it satisfies the policy
+	Mismatch string // why it does not satisfy the policy; "" when it does
+}
+
+// EvaluateSigned judges the signed gate: no gate passes; no signature is
+// pending (the signing step may not have run yet); one signature that
+// satisfies the policy passes; signatures that all fail it (invalid, another
+// identity, another key) fail.
+func EvaluateSigned(g *SignedGate, sigs []Signature) (GateResult, Result) {
+	if g == nil {
+		return GateResult{}, GatePass
+	}
+	l := GateResult{Component: "bundle", Check: "signed"}
+	if len(sigs) == 0 {
+		l.Result, l.Detail = GatePending, "missing: no signature attached yet (wanted "+g.String()+")"
+		return l, l.Result
+	}
+	for _, s := range sigs {
+		if s.Mismatch == "" {
+			l.Result, l.Detail = GatePass, "signed by "+s.Identity
+			return l, l.Result
+		}
+	}
+	n := "1 signature"
+	if len(sigs) > 1 {
+		n = fmt.Sprintf("%d signatures", len(sigs))
+	}
+	l.Result, l.Detail = GateFail, fmt.Sprintf("%s, none by %s: %s", n, g.String(), sigs[0].Mismatch)
+	return l, l.Result
 }

@@ -182,6 +182,7 @@ type Input struct {
 	Lock       []lock.Entry        // the candidate's lock (read when the gates check commits)
 	Evidence   map[string]Evidence // component name -> what GitHub reports on its commit
 	Entered    time.Time           // when the candidate entered the from stream (soak counts from here)
+	Signatures []Signature         // with Gates.Signed: the signatures found on the candidate, verified by the caller
 }
 
 // Decision is what promote-label does, and why.
@@ -203,8 +204,9 @@ type Decision struct {
 	ReleaseHold bool        // lift the label's hold
 	Quarantine  *Quarantine // quarantine Target
 
-	Gates []GateResult // the check evidence, per component and check (empty when not read)
-	Soak  SoakResult
+	Gates  []GateResult // the check evidence, per component and check (empty when not read)
+	Signed *GateResult  // the signed gate, when the label has one
+	Soak   SoakResult
 	// ChecksPending: a check is missing or running (polling may settle it);
 	// with only the soak pending, Soak.Left says how long is left.
 	ChecksPending bool
@@ -405,23 +407,37 @@ func Decide(in Input) Decision {
 	}
 	var checks Result
 	d.Gates, checks = EvaluateChecks(in.Gates, in.Lock, in.Evidence)
+	signedLine, signed := EvaluateSigned(in.Gates.Signed, in.Signatures)
+	if in.Gates.Signed != nil {
+		d.Signed = &signedLine
+	}
 	c := *in.Candidate
 	switch {
-	case checks == GateFail:
+	case checks == GateFail || signed == GateFail:
 		d.Outcome = Failed
-		d.Reason = fmt.Sprintf("gate failed for %s: %s", c.Version, describeLines(d.Gates, GateFail, 5))
+		var failed []string
+		if checks == GateFail {
+			failed = append(failed, describeLines(d.Gates, GateFail, 5))
+		}
+		if signed == GateFail {
+			failed = append(failed, "signature ("+signedLine.Detail+")")
+		}
+		d.Reason = fmt.Sprintf("gate failed for %s: %s", c.Version, strings.Join(failed, ", "))
 		if in.Quarantine {
 			if _, already := in.quarantine(c.Digest); !already {
 				d.Quarantine = &Quarantine{Reason: d.Reason, Label: in.Label, Actor: in.Actor, At: in.Now}
 				d.Reason += "; quarantined: refused everywhere until forced"
 			}
 		}
-	case checks == GatePending || d.Soak.Result == GatePending:
+	case checks == GatePending || signed == GatePending || d.Soak.Result == GatePending:
 		d.Outcome = Pending
-		d.ChecksPending = checks == GatePending
+		d.ChecksPending = checks == GatePending || signed == GatePending
 		var why []string
 		if checks == GatePending {
 			why = append(why, "checks pending: "+describeLines(d.Gates, GatePending, 5))
+		}
+		if signed == GatePending {
+			why = append(why, "signature "+signedLine.Detail)
 		}
 		if d.Soak.Result == GatePending {
 			if d.Soak.Since.IsZero() {
@@ -458,6 +474,9 @@ func passedText(in Input, d Decision) string {
 	}
 	if in.Gates.Soak > 0 {
 		parts = append(parts, fmt.Sprintf("soaked %s (%s required)", round(d.Soak.Elapsed), round(in.Gates.Soak)))
+	}
+	if d.Signed != nil {
+		parts = append(parts, d.Signed.Detail)
 	}
 	if len(parts) == 0 {
 		parts = append(parts, "no gates")

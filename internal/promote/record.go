@@ -20,6 +20,11 @@ type Recorder struct {
 	Input  Input  // as gathered (Fill); the ledger state is read again from each document
 	Source string // the label's from stream, which the upgrade graph grows from
 	Claim  string // names this request's move in the label's stream
+	// Signed is the digest this request signed (sign: true) and Signature
+	// the digest of that signature, recorded with the move; a ledger that
+	// changed so that the move would go elsewhere is refused (it is not
+	// signed).
+	Signed, Signature string
 
 	attempted Decision // the last decision written
 }
@@ -36,8 +41,11 @@ func (w *Recorder) Record(d *record.Document) (Decision, error) {
 	if !final.Writes() {
 		return final, record.ErrNoChange
 	}
+	if w.Signed != "" && final.Move != nil && final.Move.Digest != w.Signed {
+		return final, fmt.Errorf("the ledger changed while %s was signed: label %s would now move to %s, which is not signed; rerun", w.Signed, fresh.Label, final.Move.Version)
+	}
 	w.attempted = final
-	return final, Apply(d, fresh.Label, w.Source, final, w.Claim)
+	return final, apply(d, fresh.Label, w.Source, final, w.Claim, w.Signature)
 }
 
 // hasClaim reports whether an entry of stream carries claim.
@@ -54,6 +62,11 @@ func hasClaim(stream []record.Entry, claim string) bool {
 // quarantine, the move (named by claim; the label's upgrade graph, grown
 // from stream source, must stay valid), the hold or its release.
 func Apply(d *record.Document, label, source string, dec Decision, claim string) error {
+	return apply(d, label, source, dec, claim, "")
+}
+
+// apply is Apply with the signature recorded with the move.
+func apply(d *record.Document, label, source string, dec Decision, claim, signature string) error {
 	if q := dec.Quarantine; q != nil {
 		err := d.Quarantine(dec.Target.Digest, record.Quarantine{Reason: q.Reason, Label: q.Label, Actor: q.Actor, At: q.At})
 		if err != nil && !errors.Is(err, record.ErrNoChange) {
@@ -63,7 +76,8 @@ func Apply(d *record.Document, label, source string, dec Decision, claim string)
 	if m := dec.Move; m != nil {
 		stream := record.LabelStream(label)
 		e := record.Entry{Version: m.Version, Digest: m.Digest, At: m.At, Actor: m.Actor, Run: m.Run, Reason: m.Reason,
-			Decision: m.Decision, Forced: m.Forced, PreviousVersion: m.PreviousVersion, PreviousDigest: m.PreviousDigest, Claim: claim}
+			Decision: m.Decision, Forced: m.Forced, PreviousVersion: m.PreviousVersion, PreviousDigest: m.PreviousDigest, Claim: claim,
+			Signature: signature}
 		if err := d.Append(stream, e); err != nil {
 			return err
 		}

@@ -263,6 +263,7 @@ func appendEntry(b []byte, x *Entry) []byte {
 	o.strOmit("previousVersion", x.PreviousVersion)
 	o.strOmit("previousDigest", x.PreviousDigest)
 	o.strOmit("claim", x.Claim)
+	o.strOmit("signature", x.Signature)
 	return o.close()
 }
 

@@ -223,6 +223,8 @@ func (d *decoder) entry(e *Entry) error {
 			return d.str(&e.PreviousDigest)
 		case "claim":
 			return d.str(&e.Claim)
+		case "signature":
+			return d.str(&e.Signature)
 		}
 		return d.unknown(key)
 	})

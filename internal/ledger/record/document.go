@@ -100,6 +100,10 @@ type Entry struct {
 	// answer was lost (and whose retry met its own write as a conflict) knows
 	// the entry for its own, and a rerun or another job never does.
 	Claim string `json:"claim,omitempty"`
+	// Signature is the digest of the signature (the OCI referrer holding a
+	// Sigstore bundle) a label with `sign: true` attached to Digest before
+	// this move was recorded.
+	Signature string `json:"signature,omitempty"`
 }
 
 // Hold stops scheduled promotions of a label (a rollback sets one).

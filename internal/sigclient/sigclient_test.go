@@ -1,0 +1,74 @@
+package sigclient_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ladder-release/ladder/internal/attest"
+	"github.com/ladder-release/ladder/internal/sigclient"
+)
+
+const digest = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+
+func TestIDTokenNeedsThePermission(t *testing.T) {
+	for _, env := range []map[string]string{
+		{},
+		{"ACTIONS_ID_TOKEN_REQUEST_URL": "http://127.0.0.1:1/token"},
+		{"ACTIONS_ID_TOKEN_REQUEST_TOKEN": "x"},
+	} {
+		_, err := sigclient.IDToken(context.Background(), func(k string) string { return env[k] }, nil, "sigstore")
+		if !errors.Is(err, sigclient.ErrNoIDToken) || !strings.Contains(err.Error(), "permissions: id-token: write") {
+			t.Errorf("%v: err = %v", env, err)
+		}
+	}
+}
+
+// TestExecRunsLadderSign: the ladder binary's signer is the ladder-sign
+// program (built here as the image builds it): a key signature made by it
+// verifies with its pair, and another key's is a Mismatch, not an error.
+func TestExecRunsLadderSign(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "ladder-sign")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "../../cmd/ladder-sign")
+	cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	priv, pub := keys(t)
+	_, other := keys(t)
+	e := sigclient.Exec{Path: bin}
+	ctx := context.Background()
+	signed, err := e.Sign(ctx, attest.SignRequest{Subject: attest.Subject{Name: "r/a", Digest: digest}, Predicate: attest.Promotion{Label: "current"}, Key: &attest.Key{PrivateKeyPEM: priv}})
+	if err != nil || !strings.HasPrefix(signed.Identity.Key, "sha256:") {
+		t.Fatalf("Sign: %+v, %v", signed.Identity, err)
+	}
+	id, err := e.Verify(ctx, attest.VerifyRequest{Bundle: signed.Bundle, Digest: digest, Policy: attest.Policy{PublicKeyPEM: string(pub)}})
+	if err != nil || id.Key != signed.Identity.Key {
+		t.Errorf("Verify with the pair: %+v, %v", id, err)
+	}
+	if _, err := e.Verify(ctx, attest.VerifyRequest{Bundle: signed.Bundle, Digest: digest, Policy: attest.Policy{PublicKeyPEM: string(other)}}); !attest.IsMismatch(err) {
+		t.Errorf("Verify with another key: %v, want a mismatch", err)
+	}
+	if _, err := e.Sign(ctx, attest.SignRequest{Subject: attest.Subject{Name: "r/a", Digest: digest}, Predicate: attest.Promotion{Label: "current"}, Key: &attest.Key{PrivateKeyPEM: []byte("nope")}}); err == nil || !strings.Contains(err.Error(), "not PEM") {
+		t.Errorf("a bad key: %v", err)
+	}
+}
+
+func keys(t *testing.T) (priv, pub []byte) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p8, _ := x509.MarshalPKCS8PrivateKey(k)
+	pk, _ := x509.MarshalPKIXPublicKey(k.Public())
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pk})
+}
