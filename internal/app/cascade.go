@@ -19,6 +19,7 @@ import (
 	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/gh"
+	"github.com/ladder-release/ladder/internal/ledger"
 )
 
 // mutationGap is the least time between two mutating requests (a dispatch,
@@ -32,6 +33,7 @@ type cascadeInputs struct {
 	sec       secrets
 	branch    string
 	channel   string
+	label     string
 	eventType string
 	payload   string
 	appID     int64
@@ -57,9 +59,19 @@ func cascadeBranches(ctx context.Context, r *run) error {
 			return fmt.Errorf("input channel: %q is not a channel of %s (channels: %s)", in.channel, cfg.File, strings.Join(channelNames(cfg), ", "))
 		}
 	}
+	if in.label != "" {
+		if _, ok := cfg.Label(in.label); !ok {
+			return misuse(fmt.Errorf("input label: %q is not a label of %s (labels: %s)", in.label, cfg.File, strings.Join(labelNames(cfg), ", ")))
+		}
+	}
 	trig, err := r.cascadeTrigger(in)
 	if err != nil {
 		return err
+	}
+	if in.label != "" {
+		if trig.Bundle, err = r.labelHead(ctx, cfg, in); err != nil {
+			return err
+		}
 	}
 	self := r.cascadeSelf(trig)
 	id, err := r.correlationID(trig)
@@ -141,10 +153,10 @@ func (r *run) cascadeTrigger(in cascadeInputs) (cascade.Trigger, error) {
 	trig, err := cascade.ParseEvent(name, payload, env.Ref, env.Repository)
 	switch {
 	case err == nil:
-	case errors.Is(err, cascade.ErrUnsupportedEvent) && (in.branch != "" || in.channel != ""):
+	case errors.Is(err, cascade.ErrUnsupportedEvent) && (in.branch != "" || in.channel != "" || in.label != ""):
 		trig = cascade.Trigger{Event: name, Repo: env.Repository}
 	case errors.Is(err, cascade.ErrUnsupportedEvent):
-		return cascade.Trigger{}, fmt.Errorf("%w; set the branch input (the branch that changed) or the channel input (a channel just published)", err)
+		return cascade.Trigger{}, fmt.Errorf("%w; set the branch input (the branch that changed), the channel input (a channel just published) or the label input (a label just moved)", err)
 	default:
 		return cascade.Trigger{}, fmt.Errorf("reading the event (GITHUB_EVENT_PATH): %w", err)
 	}
@@ -154,7 +166,38 @@ func (r *run) cascadeTrigger(in cascadeInputs) (cascade.Trigger, error) {
 	if in.channel != "" {
 		trig = trig.Published(in.channel)
 	}
+	if in.label != "" {
+		trig = trig.Moved(in.label)
+	}
 	return trig, nil
+}
+
+// labelHead is the bundle the label input's label holds: the head of its
+// stream in the ledger, with the lock digest the ledger recorded for that
+// version. A label moves only through the ledger (promote-label needs one),
+// so there is nothing to read without one, and a label that never moved
+// has nothing to announce.
+func (r *run) labelHead(ctx context.Context, cfg *config.Config, in cascadeInputs) (*cascade.Bundle, error) {
+	if cfg.Ledger.Kind == config.LedgerNone {
+		return nil, at(cfg, "ledger", fmt.Errorf("input label: %s moves through a ledger (github or file:PATH), and ledger: none has none to read what it holds", in.label))
+	}
+	store, err := r.ledgerStore(cfg, in.sec)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := store.Read(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the ledger: %w", err)
+	}
+	h, ok := doc.Head(ledger.LabelStream(in.label))
+	if !ok {
+		return nil, fmt.Errorf("input label: %s points at no bundle yet (the ledger has no move of it): nothing to announce", in.label)
+	}
+	b := &cascade.Bundle{Version: h.Version, Digest: h.Digest}
+	if pub, ok := doc.Bundle(h.Version); ok { // by version: one image may hold two locks
+		b.LockDigest = pub.LockDigest
+	}
+	return b, nil
 }
 
 // cascadeSelf is this run: its repository, the branch of GITHUB_REF (for a
@@ -183,7 +226,7 @@ func (r *run) cascadeSelf(trig cascade.Trigger) cascade.Repo {
 //
 // It is derived, not drawn: run-RUNID-ATTEMPT-HASH, HASH being 12 hex digits
 // of sha256 over GITHUB_REPOSITORY, GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT,
-// GITHUB_SHA and the trigger (branch or channel). The same step of the same
+// GITHUB_SHA and the trigger (branch, channel or label). The same step of the same
 // run attempt sending twice (a retried step, a job that calls the action
 // again) sends the same id, so a receiver can recognise the duplicate; a
 // re-run is a new attempt, a deliberate new cascade, with an id of its own;
@@ -203,7 +246,11 @@ func (r *run) correlationID(trig cascade.Trigger) (string, error) {
 		attempt = "1"
 	}
 	h := sha256.New()
-	for _, part := range []string{env.Repository, env.RunID, attempt, env.SHA, trig.Branch, trig.Channel} {
+	parts := []string{env.Repository, env.RunID, attempt, env.SHA, trig.Branch, trig.Channel}
+	if trig.Label != "" { // only then: the ids of other triggers stay as they were
+		parts = append(parts, "label:"+trig.Label)
+	}
+	for _, part := range parts {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
@@ -234,7 +281,7 @@ func cascadeRules(cfg *config.Config, eventType string) cascade.Rules {
 		rules.EventType = c.EventType
 		rules.Branches = c.Branches
 		for _, rr := range c.Repos {
-			rules.Repos = append(rules.Repos, cascade.RepoRule{Repo: rr.Repo, WhenBranch: rr.When.Branch, WhenChannel: rr.When.Channel, EventType: rr.EventType})
+			rules.Repos = append(rules.Repos, cascade.RepoRule{Repo: rr.Repo, WhenBranch: rr.When.Branch, WhenChannel: rr.When.Channel, WhenLabel: rr.When.Label, EventType: rr.EventType})
 		}
 	}
 	if eventType != "" {
@@ -530,6 +577,10 @@ func describeTrigger(p *cascade.DispatchPlan) string {
 	switch {
 	case t.Channel != "":
 		what = fmt.Sprintf("channel %s published", t.Channel)
+	case t.Label != "" && t.Bundle != nil:
+		what = fmt.Sprintf("label %s moved to %s (%s)", t.Label, t.Bundle.Version, t.Bundle.Digest)
+	case t.Label != "":
+		what = fmt.Sprintf("label %s moved", t.Label)
 	case t.Cascade != nil:
 		what = fmt.Sprintf("cascaded run (%s) building %s", t.EventType, t.Branch)
 	case t.Event == cascade.EventPush && t.Branch != "":

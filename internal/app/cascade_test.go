@@ -23,6 +23,7 @@ import (
 	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/ghsim"
+	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/testutil/syncbuf"
 )
 
@@ -104,6 +105,7 @@ type step struct {
 	config  string
 	inputs  map[string]string
 	env     map[string]string // more variables, overriding the defaults
+	files   map[string][]byte // more files in the workspace (a file ledger)
 }
 
 type cascadeRun struct {
@@ -119,6 +121,11 @@ func (w *cascadeWorld) run(t *testing.T, s step) cascadeRun {
 	}
 	if err := os.WriteFile(filepath.Join(ws, ".github", "ladder.yaml"), []byte(s.config), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	for name, data := range s.files {
+		if err := os.WriteFile(filepath.Join(ws, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	env := map[string]string{
 		"GITHUB_API_URL":     w.gh.URL(),
@@ -1065,4 +1072,157 @@ func TestCascadeCorrelationID(t *testing.T) {
 	if !strings.HasPrefix(l1, "local-") || l1 == l2 {
 		t.Errorf("outside a runner: %q, %q", l1, l2)
 	}
+}
+
+// s6Cascade is story S6's product repository: a move of current syncs the
+// mirror; a publish of testing rebuilds the ISO.
+const s6Cascade = `version: 1
+product: elemental
+registry: ghcr.io/acme/elemental
+ledger: file:ledger.json
+components:
+  cli: {repo: rancher/elemental-cli}
+channels:
+  testing: {track: {branch: main}}
+labels:
+  current: {from: testing}
+  release: {from: current}
+cascade:
+  repos:
+    - {repo: acme/mirror-sync, when: {label: current}}
+    - {repo: acme/elemental-iso, when: {channel: testing}}
+    - {repo: acme/elemental-os, when: {branch: main}}
+`
+
+// s6Ledger is a ledger where current moved to 1.3.0, then to 1.4.0.
+func s6Ledger(t *testing.T) []byte {
+	t.Helper()
+	doc := ledger.NewDocument("elemental")
+	for i, v := range []string{"1.3.0", "1.4.0"} {
+		b := ledger.Bundle{Version: v, Digest: "sha256:" + strings.Repeat(string(rune('c'+i)), 64),
+			LockDigest: "sha256:" + strings.Repeat(string(rune('1'+i)), 64), Channel: "testing", Created: now}
+		if err := doc.AddBundle(b); err != nil {
+			t.Fatal(err)
+		}
+		for _, stream := range []string{ledger.ChannelStream("testing"), ledger.LabelStream("current")} {
+			if err := doc.Append(stream, ledger.Entry{Version: v, Digest: b.Digest, At: now.Add(time.Duration(i) * time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return doc.Marshal()
+}
+
+// TestCascadeLabelMove is story S6's mirror sync: cascade-branches with the
+// label input dispatches the cascade.repos entries when that label, their
+// payload naming the bundle the label holds (from the ledger), and nothing
+// else; a channel input does not dispatch label entries.
+func TestCascadeLabelMove(t *testing.T) {
+	const pat = "ghp_releasebot000000000000000000000000"
+	const product, mirror, iso, osRepo = "acme/elemental", "acme/mirror-sync", "acme/elemental-iso", "acme/elemental-os"
+	w := newCascadeWorld(t, product, mirror, iso, osRepo)
+	w.gh.AddToken(pat, map[string]string{"*": "write"})
+	main1 := w.gh.Commit(product, "main", "release 1.4.0")
+	files := map[string][]byte{"ledger.json": s6Ledger(t)}
+	moved := func(inputs map[string]string) step {
+		return step{repo: product, ref: "refs/heads/main", sha: main1, event: "workflow_dispatch",
+			payload: mustJSON(t, map[string]any{"ref": "refs/heads/main", "repository": map[string]any{"full_name": product}}),
+			config:  s6Cascade, inputs: inputs, files: files}
+	}
+	counts := func() [3]int {
+		return [3]int{len(w.gh.Dispatches(mirror)), len(w.gh.Dispatches(iso)), len(w.gh.Dispatches(osRepo))}
+	}
+
+	t.Run("a move of current dispatches the mirror, naming the bundle current holds", func(t *testing.T) {
+		before := counts()
+		res := w.ok(t, moved(map[string]string{"token": pat, "label": "current"}))
+		wantTargets(t, res, cascade.Target{Repo: mirror})
+		if got := counts(); got != [3]int{before[0] + 1, before[1], before[2]} {
+			t.Fatalf("dispatches (mirror, iso, os) %v -> %v, want one to the mirror only", before, got)
+		}
+		ds := w.gh.Dispatches(mirror)
+		d := ds[len(ds)-1]
+		if d.EventType != "ladder-cascade" {
+			t.Errorf("event type %q", d.EventType)
+		}
+		e := envelope(t, d)
+		want := cascade.Bundle{Version: "1.4.0", Digest: "sha256:" + strings.Repeat("d", 64), LockDigest: "sha256:" + strings.Repeat("2", 64)}
+		if e.Bundle == nil || *e.Bundle != want {
+			t.Errorf("bundle = %+v, want %+v", e.Bundle, want)
+		}
+		if e.Source != (cascade.Source{Repo: product, Ref: "refs/heads/main", SHA: main1, Label: "current"}) {
+			t.Errorf("source = %+v", e.Source)
+		}
+		if !strings.Contains(res.summary, "label current moved to 1.4.0") {
+			t.Errorf("summary does not show the move:\n%s", res.summary)
+		}
+	})
+
+	t.Run("a channel input does not dispatch label entries", func(t *testing.T) {
+		before := counts()
+		res := w.ok(t, moved(map[string]string{"token": pat, "channel": "testing"}))
+		wantTargets(t, res, cascade.Target{Repo: iso})
+		if got := counts(); got != [3]int{before[0], before[1] + 1, before[2]} {
+			t.Fatalf("dispatches (mirror, iso, os) %v -> %v, want one to the ISO only", before, got)
+		}
+		if e := envelope(t, w.gh.Dispatches(iso)[0]); e.Bundle != nil || e.Source.Label != "" {
+			t.Errorf("a channel publish's envelope names a label move: %+v", e)
+		}
+	})
+
+	t.Run("a label with no entry dispatches nothing", func(t *testing.T) {
+		before := counts()
+		f := map[string][]byte{"ledger.json": func() []byte {
+			doc, err := ledger.Parse(s6Ledger(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := doc.Append(ledger.LabelStream("release"), ledger.Entry{Version: "1.3.0", Digest: "sha256:" + strings.Repeat("c", 64), At: now}); err != nil {
+				t.Fatal(err)
+			}
+			return doc.Marshal()
+		}()}
+		s := moved(map[string]string{"token": pat, "label": "release"})
+		s.files = f
+		res := w.ok(t, s)
+		wantTargets(t, res)
+		if got := counts(); got != before {
+			t.Errorf("dispatches (mirror, iso, os) %v -> %v, want none", before, got)
+		}
+	})
+
+	for _, tt := range []struct {
+		name   string
+		inputs map[string]string
+		code   int
+		want   string
+	}{
+		{"an unknown label is a usage error naming the labels", map[string]string{"token": pat, "label": "curent"}, ExitUsage,
+			`input label: "curent" is not a label of`},
+		{"the labels are named", map[string]string{"token": pat, "label": "curent"}, ExitUsage, "(labels: current, release)"},
+		{"channel and label together are a usage error", map[string]string{"token": pat, "label": "current", "channel": "testing"}, ExitUsage,
+			`inputs channel ("testing") and label ("current") are both set`},
+		{"a label that never moved has nothing to announce", map[string]string{"token": pat, "label": "release"}, ExitFailure,
+			"input label: release points at no bundle yet (the ledger has no move of it)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := counts()
+			res := w.run(t, moved(tt.inputs))
+			if res.code != tt.code || !strings.Contains(res.stdout, tt.want) {
+				t.Errorf("exit %d, want %d with %q:\n%s", res.code, tt.code, tt.want, res.stdout)
+			}
+			if got := counts(); got != before {
+				t.Errorf("dispatches (mirror, iso, os) %v -> %v, want none", before, got)
+			}
+		})
+	}
+
+	t.Run("ledger: none has no label to read", func(t *testing.T) {
+		s := moved(map[string]string{"token": pat, "label": "current"})
+		s.config = strings.Replace(s6Cascade, "ledger: file:ledger.json", "ledger: none", 1)
+		res := w.run(t, s)
+		if res.code != ExitFailure || !strings.Contains(res.stdout, "ledger: none has none to read what it holds") {
+			t.Errorf("exit %d:\n%s", res.code, res.stdout)
+		}
+	})
 }

@@ -171,6 +171,7 @@ func parseCascadeInputs(get func(string) string) (cascadeInputs, error) {
 	appKey := get("app-private-key")
 	in.branch = get("branch")
 	in.channel = get("channel")
+	in.label = get("label")
 	in.eventType = get("event-type")
 	in.payload = get("payload")
 	depth := get("max-depth")
@@ -198,6 +199,9 @@ func parseCascadeInputs(get func(string) string) (cascadeInputs, error) {
 		if err := cascade.CheckBranch(in.branch); err != nil {
 			return in, misuse(fmt.Errorf("input branch: %w", err))
 		}
+	}
+	if in.channel != "" && in.label != "" {
+		return in, misuse(fmt.Errorf("inputs channel (%q) and label (%q) are both set: a run publishes a channel or moves a label; call cascade-branches once for each", in.channel, in.label))
 	}
 	if in.eventType != "" {
 		if err := cascade.CheckEventType(in.eventType); err != nil {

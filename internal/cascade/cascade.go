@@ -38,6 +38,7 @@ const (
 	EventRepositoryDispatch = "repository_dispatch"
 	EventWorkflowDispatch   = "workflow_dispatch"
 	EventChannel            = "channel"
+	EventLabel              = "label"
 )
 
 // Rules are the config's `cascade:` section in plain form; the app layer
@@ -53,12 +54,13 @@ type Rules struct {
 }
 
 // RepoRule is a downstream repository dispatched when the branch that changed
-// equals WhenBranch, or when the channel published equals WhenChannel.
-// Exactly one of the two is set.
+// equals WhenBranch, when the channel published equals WhenChannel, or when
+// the label moved equals WhenLabel. Exactly one of the three is set.
 type RepoRule struct {
 	Repo        string // owner/name
 	WhenBranch  string
 	WhenChannel string
+	WhenLabel   string
 	EventType   string // overrides Rules.EventType when set
 }
 
@@ -66,19 +68,24 @@ type RepoRule struct {
 // commit it built.
 type Repo struct {
 	Repo   string // owner/name (GITHUB_REPOSITORY)
-	Branch string // used only when the trigger names no branch (a channel publish)
+	Branch string // used only when the trigger names no branch (a channel publish, a label move)
 	SHA    string // the commit built; "" when unknown
 }
 
 // Trigger is what started this run, as far as the cascade is concerned.
 // Build one with ParseEvent, or ChannelPublished when the app has just
-// published a channel. A literal Trigger{Channel: "stable"} works too.
+// published a channel, or LabelMoved when it has just moved a label. A
+// literal Trigger{Channel: "stable"} works too.
 type Trigger struct {
-	Event     string    // EventPush, EventRepositoryDispatch, EventWorkflowDispatch or EventChannel
-	Repo      string    // the repository the event happened in ("" when unknown)
-	Branch    string    // the branch that changed, or that a cascaded run builds
-	SHA       string    // push: the pushed commit ("after"); otherwise ""
-	Channel   string    // a channel publish: the channel published
+	Event   string // EventPush, EventRepositoryDispatch, EventWorkflowDispatch, EventChannel or EventLabel
+	Repo    string // the repository the event happened in ("" when unknown)
+	Branch  string // the branch that changed, or that a cascaded run builds
+	SHA     string // push: the pushed commit ("after"); otherwise ""
+	Channel string // a channel publish: the channel published
+	Label   string // a label move: the label moved (never with Channel)
+	// Bundle is, for a channel publish or a label move, the bundle the
+	// channel or label now holds; it goes into every dispatch's envelope.
+	Bundle    *Bundle
 	EventType string    // repository_dispatch: the event type (the payload's "action")
 	Cascade   *Envelope // repository_dispatch from ladder: its envelope; nil otherwise
 	// Skip, when set, says why this event triggers nothing (a tag push, a
@@ -92,6 +99,22 @@ func ChannelPublished(channel string) Trigger {
 	return Trigger{Event: EventChannel, Channel: channel}
 }
 
+// LabelMoved is the trigger for "label was moved to b" in a run that was not
+// itself cascaded.
+func LabelMoved(label string, b *Bundle) Trigger {
+	return Trigger{Event: EventLabel, Label: label, Bundle: b}
+}
+
+// Moved is the trigger for "this run moved label": t with the label set, as
+// Published is for a channel.
+func (t Trigger) Moved(label string) Trigger {
+	t.Event = EventLabel
+	t.Label = label
+	t.Channel = ""
+	t.Skip = ""
+	return t
+}
+
 // Published is the trigger for "this run published channel": t with the
 // channel set, so a cascaded run that publishes keeps its chain and
 // correlation id. A publish is a change in its own right: whatever the event
@@ -99,6 +122,7 @@ func ChannelPublished(channel string) Trigger {
 func (t Trigger) Published(channel string) Trigger {
 	t.Event = EventChannel
 	t.Channel = channel
+	t.Label = ""
 	t.Skip = ""
 	return t
 }
@@ -121,6 +145,18 @@ type Envelope struct {
 	Source Source `json:"source"`
 	// Payload is the user's payload (a JSON object), passed on as data.
 	Payload json.RawMessage `json:"payload,omitempty"`
+	// Bundle is, when the sender published a channel or moved a label, the
+	// bundle it now holds; absent otherwise.
+	Bundle *Bundle `json:"bundle,omitempty"`
+}
+
+// Bundle is a bundle as a receiver needs it: its version, its manifest
+// digest and its lock's digest (to pull it by digest and check what is in
+// it).
+type Bundle struct {
+	Version    string `json:"version"`
+	Digest     string `json:"digest"`
+	LockDigest string `json:"lock_digest"`
 }
 
 // Hop is one run of a cascade: a repository, the branch it built ("" when
@@ -134,13 +170,14 @@ type Hop struct {
 // String renders owner/name@branch, or owner/name when no branch is known.
 func (h Hop) String() string { return targetName(h.Repo, h.Branch) }
 
-// Source is the change that started a cascade: a push (ref, sha) or a channel
-// publish (channel set).
+// Source is the change that started a cascade: a push (ref, sha), a channel
+// publish (channel set) or a label move (label set).
 type Source struct {
 	Repo    string `json:"repo"`
 	Ref     string `json:"ref"`
 	SHA     string `json:"sha"`
 	Channel string `json:"channel,omitempty"`
+	Label   string `json:"label,omitempty"`
 }
 
 // Target is one repository and branch a plan dispatches to. An empty Branch

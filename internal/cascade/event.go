@@ -313,6 +313,9 @@ func parseSource(n node) (Source, error) {
 	if s.Channel, err = n.checkedString("channel", false, channelProblem); err != nil {
 		return Source{}, err
 	}
+	if s.Label, err = n.checkedString("label", false, labelProblem); err != nil {
+		return Source{}, err
+	}
 	return s, nil
 }
 

@@ -90,6 +90,15 @@ func channelProblem(s string) string {
 	return ""
 }
 
+// labelProblem says why s is not a label name, or "" if it is: a label is
+// an OCI tag too.
+func labelProblem(s string) string {
+	if !channelRe.MatchString(s) {
+		return "not a valid label name (an OCI tag: letters, digits, \"_\", \".\", \"-\", at most 128)"
+	}
+	return ""
+}
+
 // eventTypeProblem says why s cannot be a repository_dispatch event type, or
 // "" if it can: GitHub requires 1 to 100 characters.
 func eventTypeProblem(s string) string {

@@ -58,7 +58,8 @@ func (e *ChainError) Error() string {
 // cascaded run built) dispatches the branches rules.Branches lists for it, in
 // the same repository, and every rules.Repos entry whose WhenBranch equals it.
 // A channel publish dispatches every rules.Repos entry whose WhenChannel
-// equals it. self is this run; its Repo defaults to the trigger's, its SHA to
+// equals it, a label move every entry whose WhenLabel equals it; their
+// envelopes carry trig.Bundle, the bundle now held. self is this run; its Repo defaults to the trigger's, its SHA to
 // the pushed commit.
 //
 // The chain is the trigger's (a cascaded run) followed by this run. A target
@@ -100,15 +101,25 @@ func Plan(rules Rules, trig Trigger, self Repo, maxDepth int, correlationID stri
 	if why := repoProblem(hop.Repo); why != "" {
 		return nil, fmt.Errorf("repository %s: %s", quote(hop.Repo), why)
 	}
-	if trig.Channel != "" {
+	switch {
+	case trig.Channel != "" && trig.Label != "":
+		return nil, fmt.Errorf("the trigger names both channel %s and label %s: one run publishes a channel or moves a label", quote(trig.Channel), quote(trig.Label))
+	case trig.Channel != "":
 		if why := channelProblem(trig.Channel); why != "" {
 			return nil, fmt.Errorf("channel %s: %s", quote(trig.Channel), why)
 		}
-		if hop.Branch == "" {
-			hop.Branch = self.Branch
+	case trig.Label != "":
+		if why := labelProblem(trig.Label); why != "" {
+			return nil, fmt.Errorf("label %s: %s", quote(trig.Label), why)
 		}
-	} else if hop.Branch == "" {
-		return nil, errors.New("the trigger names neither a branch nor a channel")
+	case hop.Branch == "":
+		return nil, errors.New("the trigger names neither a branch nor a channel nor a label")
+	}
+	if (trig.Channel != "" || trig.Label != "") && hop.Branch == "" {
+		hop.Branch = self.Branch
+	}
+	if trig.Bundle != nil && trig.Channel == "" && trig.Label == "" {
+		return nil, errors.New("the trigger carries a bundle but names no channel or label it was published to")
 	}
 	if hop.Branch != "" {
 		if err := CheckBranch(hop.Branch); err != nil {
@@ -145,7 +156,7 @@ func Plan(rules Rules, trig Trigger, self Repo, maxDepth int, correlationID stri
 			return nil, fmt.Errorf("correlation id %s: %s", quote(correlationID), why)
 		}
 		p.CorrelationID = correlationID
-		p.Source = Source{Repo: hop.Repo, SHA: hop.SHA, Channel: trig.Channel}
+		p.Source = Source{Repo: hop.Repo, SHA: hop.SHA, Channel: trig.Channel, Label: trig.Label}
 		if hop.Branch != "" {
 			p.Source.Ref = headsPrefix + hop.Branch
 		}
@@ -170,13 +181,20 @@ func Plan(rules Rules, trig Trigger, self Repo, maxDepth int, correlationID stri
 			targets = append(targets, Dispatch{Repo: repo, Branch: branch, EventType: eventType})
 		}
 	}
-	if trig.Channel != "" {
+	switch {
+	case trig.Channel != "":
 		for _, r := range rules.Repos {
 			if r.WhenChannel == trig.Channel {
 				add(r.Repo, "", r.EventType)
 			}
 		}
-	} else {
+	case trig.Label != "":
+		for _, r := range rules.Repos {
+			if r.WhenLabel == trig.Label {
+				add(r.Repo, "", r.EventType)
+			}
+		}
+	default:
 		for _, b := range rules.Branches[hop.Branch] {
 			add(hop.Repo, b, rules.EventType)
 		}
@@ -197,9 +215,12 @@ func Plan(rules Rules, trig Trigger, self Repo, maxDepth int, correlationID stri
 		return a.EventType < b.EventType
 	})
 	if len(targets) == 0 {
-		if trig.Channel != "" {
+		switch {
+		case trig.Channel != "":
 			p.Reason = fmt.Sprintf("no cascade rule for channel %s", quote(trig.Channel))
-		} else {
+		case trig.Label != "":
+			p.Reason = fmt.Sprintf("no cascade rule for label %s", quote(trig.Label))
+		default:
 			p.Reason = fmt.Sprintf("no cascade rule for branch %s", quote(hop.Branch))
 		}
 		return p, nil
@@ -223,6 +244,7 @@ func Plan(rules Rules, trig Trigger, self Repo, maxDepth int, correlationID stri
 			Branch:        d.Branch,
 			Source:        p.Source,
 			Payload:       payload,
+			Bundle:        trig.Bundle,
 		}
 		d.ClientPayload = map[string]any{PayloadKey: env}
 		if d.Body, err = d.validate(); err != nil {
@@ -279,18 +301,28 @@ func (r Rules) normalize() (Rules, error) {
 		if why := repoProblem(rr.Repo); why != "" {
 			return Rules{}, fmt.Errorf("%s.repo %s: %s", at, quote(rr.Repo), why)
 		}
+		var set []string
+		for _, w := range []struct{ name, v string }{{"branch", rr.WhenBranch}, {"channel", rr.WhenChannel}, {"label", rr.WhenLabel}} {
+			if w.v != "" {
+				set = append(set, w.name)
+			}
+		}
 		switch {
-		case rr.WhenBranch == "" && rr.WhenChannel == "":
-			return Rules{}, fmt.Errorf("%s.when: one of branch or channel is required", at)
-		case rr.WhenBranch != "" && rr.WhenChannel != "":
-			return Rules{}, fmt.Errorf("%s.when: branch and channel are mutually exclusive", at)
+		case len(set) == 0:
+			return Rules{}, fmt.Errorf("%s.when: one of branch, channel or label is required", at)
+		case len(set) > 1:
+			return Rules{}, fmt.Errorf("%s.when: %s are mutually exclusive", at, strings.Join(set, " and "))
 		case rr.WhenBranch != "":
 			if err := CheckBranch(rr.WhenBranch); err != nil {
 				return Rules{}, fmt.Errorf("%s.when.branch: %w", at, err)
 			}
-		default:
+		case rr.WhenChannel != "":
 			if why := channelProblem(rr.WhenChannel); why != "" {
 				return Rules{}, fmt.Errorf("%s.when.channel %s: %s", at, quote(rr.WhenChannel), why)
+			}
+		default:
+			if why := labelProblem(rr.WhenLabel); why != "" {
+				return Rules{}, fmt.Errorf("%s.when.label %s: %s", at, quote(rr.WhenLabel), why)
 			}
 		}
 		if rr.EventType == "" {

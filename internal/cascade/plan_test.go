@@ -672,14 +672,20 @@ func TestPlanInputErrors(t *testing.T) {
 	}{
 		{"no repository", s3Rules, Trigger{Branch: "main"}, Repo{}, "c1", "the repository of this run is unknown (GITHUB_REPOSITORY is empty)"},
 		{"invalid repository", s3Rules, push, Repo{Repo: "acme"}, "c1", `repository "acme": expected owner/name (letters, digits, "-" in the owner; letters, digits, ".", "_", "-" in the name)`},
-		{"neither branch nor channel", s3Rules, Trigger{Repo: "acme/os"}, Repo{}, "c1", "the trigger names neither a branch nor a channel"},
+		{"neither branch nor channel nor label", s3Rules, Trigger{Repo: "acme/os"}, Repo{}, "c1", "the trigger names neither a branch nor a channel nor a label"},
+		{"invalid label", s3Rules, Trigger{Repo: "acme/os", Label: "cur rent"}, Repo{}, "c1", `label "cur rent": not a valid label name (an OCI tag: letters, digits, "_", ".", "-", at most 128)`},
+		{"channel and label in one trigger", s3Rules, Trigger{Repo: "acme/os", Channel: "stable", Label: "current"}, Repo{}, "c1", `the trigger names both channel "stable" and label "current": one run publishes a channel or moves a label`},
+		{"a bundle without a channel or label", s3Rules, Trigger{Repo: "acme/os", Branch: "main", Bundle: &Bundle{Version: "1.0.0"}}, Repo{}, "c1", "the trigger carries a bundle but names no channel or label it was published to"},
 		{"invalid branch", s3Rules, Trigger{Repo: "acme/os", Branch: "a b"}, Repo{}, "c1", `invalid branch name "a b": contains a space or control character`},
 		{"invalid channel", s3Rules, Trigger{Repo: "acme/os", Channel: "-x"}, Repo{}, "c1", `channel "-x": not a valid channel name (an OCI tag: letters, digits, "_", ".", "-", at most 128)`},
 		{"invalid sha", s3Rules, push, Repo{SHA: "abc"}, "c1", `commit "abc": expected a full commit SHA (40 or 64 lowercase hex digits)`},
 		{"no correlation id at the first hop", s3Rules, push, Repo{}, "", `correlation id "": empty`},
 		{"invalid rule branch", Rules{Branches: map[string][]string{"main": {"a..b"}}}, push, Repo{}, "c1", `cascade.branches.main[0]: invalid branch name "a..b": contains ".."`},
 		{"invalid rule repo", Rules{Repos: []RepoRule{{Repo: "x", WhenBranch: "main"}}}, push, Repo{}, "c1", `cascade.repos[0].repo "x": expected owner/name (letters, digits, "-" in the owner; letters, digits, ".", "_", "-" in the name)`},
-		{"rule without when", Rules{Repos: []RepoRule{{Repo: "a/b"}}}, push, Repo{}, "c1", "cascade.repos[0].when: one of branch or channel is required"},
+		{"rule without when", Rules{Repos: []RepoRule{{Repo: "a/b"}}}, push, Repo{}, "c1", "cascade.repos[0].when: one of branch, channel or label is required"},
+		{"rule with channel and label", Rules{Repos: []RepoRule{{Repo: "a/b", WhenChannel: "y", WhenLabel: "z"}}}, push, Repo{}, "c1", "cascade.repos[0].when: channel and label are mutually exclusive"},
+		{"rule with all three", Rules{Repos: []RepoRule{{Repo: "a/b", WhenBranch: "x", WhenChannel: "y", WhenLabel: "z"}}}, push, Repo{}, "c1", "cascade.repos[0].when: branch and channel and label are mutually exclusive"},
+		{"invalid rule label", Rules{Repos: []RepoRule{{Repo: "a/b", WhenLabel: "-z"}}}, push, Repo{}, "c1", `cascade.repos[0].when.label "-z": not a valid label name (an OCI tag: letters, digits, "_", ".", "-", at most 128)`},
 		{"rule with both", Rules{Repos: []RepoRule{{Repo: "a/b", WhenBranch: "x", WhenChannel: "y"}}}, push, Repo{}, "c1", "cascade.repos[0].when: branch and channel are mutually exclusive"},
 		{"hand-built envelope", s3Rules, Trigger{Repo: "acme/os", Branch: "staging", Cascade: &Envelope{CorrelationID: "c1"}}, Repo{}, "", "incoming chain: 0 entries, must be 1 to 100"},
 	}
@@ -740,4 +746,88 @@ func TestUntrustedTextIsData(t *testing.T) {
 func mustJSONString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// TestLabelMoves has a case per rule of a label-triggered cascade (SPEC §4
+// cascade-branches, the `label` input; S6: a move of current syncs a mirror).
+func TestLabelMoves(t *testing.T) {
+	const product, mirror, iso, osRepo = "acme/elemental", "acme/mirror-sync", "acme/elemental-iso", "acme/elemental-os"
+	rules := Rules{Repos: []RepoRule{
+		{Repo: mirror, WhenLabel: "current"},
+		{Repo: "acme/deploy", WhenLabel: "release", EventType: "release-moved"},
+		{Repo: iso, WhenChannel: "current"}, // a channel may share a label's name
+		{Repo: osRepo, WhenBranch: "main"},
+	}}
+	self := Repo{Repo: product, Branch: "main", SHA: sha6}
+	b := &Bundle{Version: "1.4.0", Digest: "sha256:" + strings.Repeat("a", 64), LockDigest: "sha256:" + strings.Repeat("b", 64)}
+	cascaded := mustParse(t, "repository_dispatch", nextEvent(t, mustPlan(t, Rules{Repos: []RepoRule{{Repo: product, WhenBranch: "main"}}},
+		mustParse(t, "push", pushEvent("main", sha1s), "", "acme/elemental-cli"), Repo{Repo: "acme/elemental-cli"}, 0, "run-1-1", "").Dispatches[0], "main"),
+		"refs/heads/main", product)
+	tests := []struct {
+		name       string
+		trig       Trigger
+		want       []string
+		wantSource Source
+		wantBundle *Bundle
+		wantChain  int
+		reason     string
+	}{
+		{
+			name: "a label move dispatches the entries when that label, its envelope naming the bundle",
+			trig: LabelMoved("current", b), want: []string{mirror},
+			wantSource: Source{Repo: product, Ref: "refs/heads/main", SHA: sha6, Label: "current"}, wantBundle: b, wantChain: 1,
+		},
+		{
+			name: "a label move dispatches no entry of another label, channel or branch",
+			trig: LabelMoved("testing", b), want: []string{}, reason: `no cascade rule for label "testing"`,
+		},
+		{
+			name: "a channel publish of the same name does not dispatch the label's entries",
+			trig: ChannelPublished("current"), want: []string{iso},
+			wantSource: Source{Repo: product, Ref: "refs/heads/main", SHA: sha6, Channel: "current"}, wantChain: 1,
+		},
+		{
+			name: "a branch push does not dispatch label entries",
+			trig: Trigger{Event: EventPush, Repo: product, Branch: "main"}, want: []string{osRepo},
+			wantSource: Source{Repo: product, Ref: "refs/heads/main", SHA: sha6}, wantChain: 1,
+		},
+		{
+			name: "a cascaded run that moves a label keeps the chain's source; the bundle is its own",
+			trig: func() Trigger { t := cascaded.Moved("current"); t.Bundle = b; return t }(), want: []string{mirror},
+			wantSource: Source{Repo: "acme/elemental-cli", Ref: "refs/heads/main", SHA: sha1s}, wantBundle: b, wantChain: 2,
+		},
+		{
+			name: "moving a label after a channel publish trigger replaces the channel",
+			trig: func() Trigger { t := ChannelPublished("current").Moved("current"); t.Bundle = b; return t }(), want: []string{mirror},
+			wantSource: Source{Repo: product, Ref: "refs/heads/main", SHA: sha6, Label: "current"}, wantBundle: b, wantChain: 1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := mustPlan(t, rules, tt.trig, self, 0, "run-9-1", "")
+			wantTargets(t, p, tt.want...)
+			if p.Reason != tt.reason {
+				t.Errorf("reason = %q, want %q", p.Reason, tt.reason)
+			}
+			for _, d := range p.Dispatches {
+				env := envelopeOf(t, d)
+				if env.Source != tt.wantSource || len(env.Chain) != tt.wantChain || !reflect.DeepEqual(env.Bundle, tt.wantBundle) {
+					t.Errorf("envelope = %+v (bundle %+v)", env, env.Bundle)
+				}
+				if tt.wantBundle != nil && !strings.Contains(string(d.Body), `"bundle":{"version":"1.4.0","digest":"sha256:aaaa`) {
+					t.Errorf("body does not name the bundle: %s", d.Body)
+				}
+				if tt.wantBundle == nil && strings.Contains(string(d.Body), `"bundle"`) {
+					t.Errorf("body names a bundle: %s", d.Body)
+				}
+			}
+		})
+	}
+	t.Run("the receiver reads the source's label", func(t *testing.T) {
+		p := mustPlan(t, rules, LabelMoved("current", b), self, 0, "run-9-1", "")
+		got := mustParse(t, "repository_dispatch", nextEvent(t, p.Dispatches[0], "main"), "refs/heads/main", mirror)
+		if got.Cascade == nil || got.Cascade.Source.Label != "current" {
+			t.Errorf("received %+v", got.Cascade)
+		}
+	})
 }

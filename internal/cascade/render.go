@@ -57,6 +57,9 @@ func (p *DispatchPlan) Mermaid() string {
 		if i == len(p.Chain)-1 && p.Trigger.Channel != "" {
 			label += "<br/>published " + mermaid.Text(p.Trigger.Channel)
 		}
+		if i == len(p.Chain)-1 && p.Trigger.Label != "" {
+			label += "<br/>moved " + mermaid.Text(p.Trigger.Label)
+		}
 		fmt.Fprintf(&b, "  h%d[\"%s\"]\n", i, label)
 	}
 	for i := 1; i < len(p.Chain); i++ {

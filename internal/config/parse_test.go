@@ -129,9 +129,11 @@ func TestSpecExample(t *testing.T) {
 	eq(t, "repos", []config.CascadeRepo{
 		{Repo: c.Cascade.Repos[0].Repo, When: c.Cascade.Repos[0].When, EventType: c.Cascade.Repos[0].EventType},
 		{Repo: c.Cascade.Repos[1].Repo, When: c.Cascade.Repos[1].When, EventType: c.Cascade.Repos[1].EventType},
+		{Repo: c.Cascade.Repos[2].Repo, When: c.Cascade.Repos[2].When, EventType: c.Cascade.Repos[2].EventType},
 	}, []config.CascadeRepo{
 		{Repo: "acme/elemental-os", When: config.CascadeWhen{Branch: "main"}},
 		{Repo: "acme/elemental-iso", When: config.CascadeWhen{Channel: "stable"}, EventType: "stable-published"},
+		{Repo: "acme/mirror-sync", When: config.CascadeWhen{Label: "current"}},
 	})
 
 	// Positions for annotations: keys of mappings, items of lists.

@@ -25,7 +25,7 @@ var (
 	gateKeys      = []string{"checks", "soak", "components", "signed"}
 	cascadeKeys   = []string{"event-type", "branches", "repos"}
 	repoKeys      = []string{"repo", "when", "event-type"}
-	whenKeys      = []string{"branch", "channel"}
+	whenKeys      = []string{"branch", "channel", "label"}
 	exportKeys    = []string{"olm"}
 	olmKeys       = []string{"package", "channels", "default-channel"}
 )
@@ -785,17 +785,20 @@ func (p *parser) cascadeRepo(n *yaml.Node, path string, at Pos) CascadeRepo {
 	if f := find(fields, "when"); f != nil {
 		when, ok := p.mapping(f.val, f.path, whenKeys)
 		if ok {
-			b, c := find(when, "branch"), find(when, "channel")
-			switch {
-			case b == nil && c == nil && !p.anyMisspelt(f.path, whenKeys...):
-				p.errorf(f.val, f.path, `one of "branch" or "channel" is required`)
-			case b != nil && c != nil:
-				second := c
-				if less(p.at(c.key), p.at(b.key)) {
-					second = b
+			var set []*entry
+			for _, k := range whenKeys {
+				if x := find(when, k); x != nil {
+					set = append(set, x)
 				}
-				p.errorf(second.key, f.path, `"branch" and "channel" are mutually exclusive`)
 			}
+			sort.SliceStable(set, func(i, j int) bool { return less(p.at(set[i].key), p.at(set[j].key)) })
+			switch {
+			case len(set) == 0 && !p.anyMisspelt(f.path, whenKeys...):
+				p.errorf(f.val, f.path, `one of "branch", "channel" or "label" is required`)
+			case len(set) > 1:
+				p.errorf(set[1].key, f.path, "%q and %q are mutually exclusive", set[0].name, set[1].name)
+			}
+			b, c, l := find(when, "branch"), find(when, "channel"), find(when, "label")
 			if b != nil {
 				if s, ok := p.str(b.val, b.path); ok {
 					r.When.Branch = s
@@ -812,7 +815,24 @@ func (p *parser) cascadeRepo(n *yaml.Node, path string, at Pos) CascadeRepo {
 					}
 				}
 			}
+			if l != nil {
+				if s, ok := p.str(l.val, l.path); ok {
+					r.When.Label = s
+					if !contains(p.labels, s) {
+						p.errorf(l.val, l.path, "unknown label %q%s", s, labelsNamed(s, p.labels))
+					}
+				}
+			}
 		}
 	}
 	return r
+}
+
+// labelsNamed names the labels a reference could have meant: the closest
+// first when one is near, then all of them.
+func labelsNamed(s string, labels []string) string {
+	if len(labels) == 0 {
+		return ": the config has no labels"
+	}
+	return fmt.Sprintf("%s; labels: %s", suggest(s, labels), strings.Join(labels, ", "))
 }

@@ -166,10 +166,12 @@ type CascadeRepo struct {
 	Pos       Pos
 }
 
-// CascadeWhen is the trigger of a CascadeRepo: a push to Branch, or a publish to Channel.
+// CascadeWhen is the trigger of a CascadeRepo: a push to Branch, a publish
+// to Channel, or a move of Label. Exactly one is set.
 type CascadeWhen struct {
 	Branch  string
 	Channel string
+	Label   string
 }
 
 // Export configures what ladder generates from the ledger for other tools.
