@@ -195,3 +195,49 @@ func checkExampleStep(t *testing.T, where, action string, st exampleStep, cfg *c
 		}
 	}
 }
+
+// actionImage is the image an action.yml runs.
+var actionImage = regexp.MustCompile(`(?m)^\s+image:\s+docker://(\S+)\s*$`)
+
+// TestREADMESaysHowToRunToday: the README's first screen (before "## The two
+// commands") names the image every action.yml runs, the workflow that
+// builds it, and how to run ladder without it (`go run` of the CLI).
+func TestREADMESaysHowToRunToday(t *testing.T) {
+	root := filepath.Join("..", "..")
+	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, ok := strings.Cut(string(data), "\n## The two commands")
+	if !ok {
+		t.Fatal(`README.md has no "## The two commands"`)
+	}
+	files, _ := filepath.Glob(filepath.Join(root, "actions", "*", "action.yml"))
+	files = append(files, filepath.Join(root, "action.yml"))
+	images := map[string]bool{}
+	for _, f := range files {
+		a, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := actionImage.FindSubmatch(a)
+		if m == nil {
+			t.Errorf("%s: no `image: docker://...`", f)
+			continue
+		}
+		images[string(m[1])] = true
+	}
+	if len(images) != 1 {
+		t.Errorf("the action.yml files name %d images, want one: %v", len(images), images)
+	}
+	for img := range images {
+		if !strings.Contains(first, "`"+img+"`") {
+			t.Errorf("the README's first screen does not name the image the actions run, `%s`", img)
+		}
+	}
+	for _, want := range []string{"`.github/workflows/release.yml`", "go run " + module + "/cmd/ladder@"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("the README's first screen does not say %s", want)
+		}
+	}
+}
