@@ -84,37 +84,6 @@ func TestCLIFlagWithoutAValue(t *testing.T) {
 	}
 }
 
-func TestParseFlags(t *testing.T) {
-	isBool := func(n string) bool { return n == "force" || n == "json" }
-	for _, c := range []struct {
-		args  []string
-		flags map[string]string
-		bare  []string
-	}{
-		{[]string{"--a", "x", "--b=y", "--c="}, map[string]string{"a": "x", "b": "y", "c": ""}, nil},
-		{[]string{"--force", "--json"}, map[string]string{"force": "true", "json": "true"}, nil},
-		{[]string{"--force", "false", "--a"}, map[string]string{"force": "false", "a": ""}, []string{"a"}},
-		{[]string{"--a", "--b", "--force"}, map[string]string{"a": "", "b": "", "force": "true"}, []string{"a", "b"}},
-	} {
-		flags, bare, err := parseFlags(c.args, isBool)
-		if err != nil || !equalMaps(flags, c.flags) || strings.Join(bare, ",") != strings.Join(c.bare, ",") {
-			t.Errorf("%v: %v %v %v; want %v %v", c.args, flags, bare, err, c.flags, c.bare)
-		}
-	}
-}
-
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
-
 // TestValidateErrorLinesAreBare: every error line of `ladder validate` is
 // FILE:LINE:COL: field: message, the first one too (problem matchers and
 // editors read that); an error that has no place says which command failed.
