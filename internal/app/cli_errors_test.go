@@ -208,30 +208,6 @@ func TestVersionShowsTheBuild(t *testing.T) {
 		}
 		return bi
 	}
-	for _, c := range []struct {
-		version string
-		bi      *debug.BuildInfo
-		want    string
-	}{
-		{"dev", vcs("vcs.revision", "abc1234def5678", "vcs.modified", "true"), "ladder dev (commit abc1234, modified) go1.26.8"},
-		{"dev", vcs("vcs.revision", "abc1234def5678", "vcs.modified", "false"), "ladder dev (commit abc1234) go1.26.8"},
-		{"v1.2.3", vcs("vcs.revision", "abc1234def5678"), "ladder v1.2.3 (commit abc1234) go1.26.8"},
-		// go install ...@v1.4.0 records the module version and no commit
-		{"dev", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.4.0"}}, "ladder v1.4.0 go1.26.8"},
-		// go build in a checkout records a pseudo-version too: the commit says it better
-		{"dev", func() *debug.BuildInfo {
-			bi := vcs("vcs.revision", "abc1234def5678")
-			bi.Main.Version = "v0.0.0-20260101000000-abc1234def56"
-			return bi
-		}(), "ladder dev (commit abc1234) go1.26.8"},
-		// -buildvcs=false with -X ...Version=: the version says it all
-		{"v1.2.3", vcs(), "ladder v1.2.3"},
-		{"dev", nil, "ladder dev"},
-	} {
-		if got := versionLine(c.version, c.bi); got != c.want {
-			t.Errorf("versionLine(%q, %+v) = %q, want %q", c.version, c.bi, got, c.want)
-		}
-	}
 	saved := readBuildInfo
 	t.Cleanup(func() { readBuildInfo = saved })
 	readBuildInfo = func() (*debug.BuildInfo, bool) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -202,4 +203,47 @@ func NeedsValue(name string) error {
 		return fmt.Errorf("--%s needs %s (--%s %s)", name, v[0], name, v[1])
 	}
 	return fmt.Errorf("--%s needs a value", name)
+}
+
+// VersionLine is what `ladder version` prints: "ladder VERSION", then what
+// the Go toolchain recorded of the build when it recorded where the source
+// came from: the commit (short) and whether the tree was modified, and the
+// Go version, as in "ladder dev (commit b366a24, modified) go1.26.8".
+// VERSION is the one set at build time (-ldflags -X ...app.Version=), else
+// the module version `go install ...@VERSION` recorded (such a build has no
+// commit), else "dev". A build that recorded neither (the Dockerfile builds
+// with -buildvcs=false and sets the version) prints "ladder VERSION" alone.
+func VersionLine(version string, bi *debug.BuildInfo) string {
+	if bi == nil {
+		return "ladder " + version
+	}
+	var rev string
+	modified := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	details := rev != ""
+	if version == "dev" && rev == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		version, details = bi.Main.Version, true
+	}
+	line := "ladder " + version
+	if rev != "" {
+		if len(rev) > 7 {
+			rev = rev[:7]
+		}
+		line += " (commit " + rev
+		if modified {
+			line += ", modified"
+		}
+		line += ")"
+	}
+	if details && bi.GoVersion != "" {
+		line += " " + bi.GoVersion
+	}
+	return line
 }
