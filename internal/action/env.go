@@ -2,6 +2,8 @@ package action
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"strings"
 )
 
@@ -76,4 +78,32 @@ func (e Env) RunURL() string {
 		return ""
 	}
 	return e.ServerURL + "/" + e.Repository + "/actions/runs/" + e.RunID
+}
+
+// maxEventBytes bounds the event payload read: GitHub caps a webhook
+// payload at 25 MB.
+const maxEventBytes = 25 << 20
+
+// Event reads the event that started the run: its name (EventName) and the
+// payload at EventPath, exactly as GitHub delivered it. The payload is nil
+// when EventPath is unset (outside a runner). It is untrusted: parse it,
+// never interpret it.
+func (e Env) Event() (name string, payload []byte, err error) {
+	name, path := e.EventName, e.EventPath
+	if path == "" {
+		return name, nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return name, nil, fmt.Errorf("reading the event payload (GITHUB_EVENT_PATH): %w", err)
+	}
+	defer f.Close()
+	payload, err = io.ReadAll(io.LimitReader(f, maxEventBytes+1))
+	if err != nil {
+		return name, nil, fmt.Errorf("reading the event payload %s: %w", path, err)
+	}
+	if len(payload) > maxEventBytes {
+		return name, nil, fmt.Errorf("the event payload %s is over %d MB, GitHub's limit for a webhook payload", path, maxEventBytes>>20)
+	}
+	return name, payload, nil
 }

@@ -3,14 +3,8 @@ package app
 import (
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/url"
-	"os"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/google/go-github/v60/github"
 
@@ -18,8 +12,8 @@ import (
 	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/gh"
+	"github.com/ladder-release/ladder/internal/httpx"
 	"github.com/ladder-release/ladder/internal/oci"
-	"github.com/ladder-release/ladder/internal/redact"
 	"github.com/ladder-release/ladder/internal/source"
 )
 
@@ -56,109 +50,20 @@ func (r *run) explainRegistryRefusal(err error) error {
 		"(for ghcr.io the workflow needs permissions: packages: write, and the package must grant this repository access)", err, r.registryHost, r.registryUser)
 }
 
-// maxInFlight bounds the requests one run has in flight, over every host.
-const maxInFlight = 100
-
-// httpClient is shared by GitHub and registry adapters: enough idle
-// connections per host that concurrent reads reuse them, and at most
-// maxInFlight requests under way at once.
+// httpClient is shared by GitHub and registry adapters (Deps.HTTP, or
+// httpx's client bounding the requests in flight), logging each request when
+// the run has debug logging on.
 func (r *run) httpClient() *http.Client {
 	r.httpOnce.Do(func() {
-		defer func() {
-			if r.act.Env().Debug {
-				next := r.http.Transport
-				if next == nil {
-					next = http.DefaultTransport
-				}
-				c := *r.http
-				c.Transport = debugTransport{next: next, debug: r.act.Debugf, now: time.Now}
-				r.http = &c
-			}
-		}()
-		if r.deps.HTTP != nil {
-			r.http = r.deps.HTTP
-			return
+		r.http = r.deps.HTTP
+		if r.http == nil {
+			r.http = httpx.NewClient()
 		}
-		t := &http.Transport{
-			Proxy:               http.ProxyFromEnvironment,
-			DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:        256,
-			MaxIdleConnsPerHost: maxInFlight,
-			IdleConnTimeout:     90 * time.Second,
-			TLSHandshakeTimeout: 10 * time.Second,
-			ForceAttemptHTTP2:   true,
+		if r.act.Env().Debug {
+			r.http = httpx.WithDebug(r.http, r.act.Debugf)
 		}
-		r.http = &http.Client{Transport: newLimitTransport(t, maxInFlight)}
 	})
 	return r.http
-}
-
-// debugTransport logs every request and its answer as a debug message
-// (shown when the run has debug logging on, RUNNER_DEBUG=1): method, URL
-// without its query, status and time. It sits beneath the retry policies, so
-// each attempt is a line.
-type debugTransport struct {
-	next  http.RoundTripper
-	debug func(format string, args ...any)
-	now   func() time.Time
-}
-
-func (t debugTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	start := t.now()
-	resp, err := t.next.RoundTrip(req)
-	took := t.now().Sub(start).Round(time.Millisecond)
-	if err != nil {
-		t.debug("%s %s: %v (%s)", req.Method, redact.RequestURL(req.URL), err, took)
-	} else {
-		t.debug("%s %s: %s (%s)", req.Method, redact.RequestURL(req.URL), resp.Status, took)
-	}
-	return resp, err
-}
-
-// limitTransport holds a slot from sending a request until its response body
-// is closed or read to the end.
-type limitTransport struct {
-	sem  chan struct{}
-	next http.RoundTripper
-}
-
-func newLimitTransport(next http.RoundTripper, n int) *limitTransport {
-	return &limitTransport{sem: make(chan struct{}, n), next: next}
-}
-
-func (l *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	select {
-	case l.sem <- struct{}{}:
-	case <-req.Context().Done():
-		return nil, req.Context().Err()
-	}
-	resp, err := l.next.RoundTrip(req)
-	if err != nil {
-		<-l.sem
-		return nil, err
-	}
-	resp.Body = &releaseBody{ReadCloser: resp.Body, release: func() { <-l.sem }}
-	return resp, nil
-}
-
-type releaseBody struct {
-	io.ReadCloser
-	once    sync.Once
-	release func()
-}
-
-func (b *releaseBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err == io.EOF {
-		b.once.Do(b.release)
-	}
-	return n, err
-}
-
-func (b *releaseBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.once.Do(b.release)
-	return err
 }
 
 // clock is the run's clock, the one the adapters read and wait with:
@@ -199,31 +104,9 @@ func (r *run) gitServerURL() string {
 		return s
 	}
 	if api := strings.TrimSpace(r.getenv("GITHUB_API_URL")); api != "" {
-		return serverFromAPI(api)
+		return gh.ServerURL(api)
 	}
 	return action.DefaultServerURL
-}
-
-// serverFromAPI derives a GitHub server's URL from its API's:
-// https://api.github.com -> https://github.com, https://HOST/api/v3 ->
-// https://HOST (Enterprise Server), https://api.SUB.ghe.com ->
-// https://SUB.ghe.com (Enterprise Cloud with data residency); any other URL
-// is taken to serve both (the simulator).
-func serverFromAPI(api string) string {
-	u, err := url.Parse(strings.TrimRight(api, "/"))
-	if err != nil || u.Host == "" {
-		return api
-	}
-	u.RawPath = ""
-	switch {
-	case strings.EqualFold(u.Host, "api.github.com"):
-		u.Host, u.Path = "github.com", ""
-	case strings.HasSuffix(u.Path, "/api/v3"):
-		u.Path = strings.TrimSuffix(u.Path, "/api/v3")
-	case strings.HasPrefix(strings.ToLower(u.Host), "api.") && strings.HasSuffix(strings.ToLower(u.Hostname()), ".ghe.com"):
-		u.Host = u.Host[len("api."):]
-	}
-	return u.String()
 }
 
 // gitRefs returns a client that lists the refs of `repo:` components over
@@ -272,31 +155,7 @@ func (r *run) registry(cfg *config.Config, sec secrets) (*oci.Client, error) {
 	return c, nil
 }
 
-// maxEventBytes bounds the event payload read: GitHub caps a webhook
-// payload at 25 MB.
-const maxEventBytes = 25 << 20
-
-// eventPayload reads the event that started the run: its name
-// (GITHUB_EVENT_NAME) and the payload at GITHUB_EVENT_PATH, exactly as
-// GitHub delivered it. The payload is nil when GITHUB_EVENT_PATH is unset
-// (outside a runner). It is untrusted: parse it, never interpret it.
+// eventPayload reads the event that started the run (action.Env.Event).
 func (r *run) eventPayload() (name string, payload []byte, err error) {
-	name = r.getenv("GITHUB_EVENT_NAME")
-	path := r.getenv("GITHUB_EVENT_PATH")
-	if path == "" {
-		return name, nil, nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return name, nil, fmt.Errorf("reading the event payload (GITHUB_EVENT_PATH): %w", err)
-	}
-	defer f.Close()
-	payload, err = io.ReadAll(io.LimitReader(f, maxEventBytes+1))
-	if err != nil {
-		return name, nil, fmt.Errorf("reading the event payload %s: %w", path, err)
-	}
-	if len(payload) > maxEventBytes {
-		return name, nil, fmt.Errorf("the event payload %s is over %d MB, GitHub's limit for a webhook payload", path, maxEventBytes>>20)
-	}
-	return name, payload, nil
+	return action.ReadEnv(r.getenv).Event()
 }

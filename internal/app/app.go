@@ -23,6 +23,7 @@ import (
 
 	"github.com/ladder-release/ladder/actions"
 	"github.com/ladder-release/ladder/internal/action"
+	"github.com/ladder-release/ladder/internal/cli"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/sigclient"
 )
@@ -73,9 +74,9 @@ func external(c Command) command {
 			Bool: func(n string) (bool, error) { return flagBool(r.flags, n) }})
 	}}
 	for _, f := range c.Flags {
-		doc := flagDoc{name: f, value: "VALUE"}
+		doc := cli.Flag{Name: f, Value: "VALUE"}
 		if slices.Contains(c.Bools, f) {
-			doc.value = ""
+			doc.Value = ""
 		}
 		cmd.flags = append(cmd.flags, doc)
 	}
@@ -94,48 +95,33 @@ type command struct {
 	usage string
 	// flags are a CLI-only command's flags, checked before run; an
 	// action's inputs are those of its action.yml.
-	flags []flagDoc
+	flags []cli.Flag
 	args  bool // takes positional arguments (ladder diff A B)
 }
 
-// flagDoc is one flag of a CLI-only command: its name, what its value looks
-// like ("" for a boolean) and what it does.
-type flagDoc struct{ name, value, doc string }
-
-var configFlag = flagDoc{"config", "PATH", "the config file (default " + config.DefaultPath + ")"}
+var configFlag = cli.Flag{Name: "config", Value: "PATH", Doc: "the config file (default " + config.DefaultPath + ")"}
 
 var commands = map[string]command{
 	"resolve-channel":  {run: resolveChannel, usage: "resolve a channel to a lock"},
 	"build-bundle":     {run: buildBundle, usage: "publish a lock as a bundle, claimed in the ledger"},
 	"cascade-branches": {run: cascadeBranches, usage: "dispatch the next hops of a branch or repository cascade"},
 	"promote-label":    {run: promoteLabel, usage: "move a label to a bundle once its gates pass; roll back, hold, release"},
-	"validate":         {run: validate, usage: "check a config file (--config PATH)", flags: []flagDoc{configFlag}},
+	"validate":         {run: validate, usage: "check a config file (--config PATH)", flags: []cli.Flag{configFlag}},
 	"schema":           {run: schema, usage: "print the config's JSON Schema"},
 	"version":          {run: printVersion, usage: "print ladder's version"},
-	"status": {run: statusCommand, usage: "every channel and label: version, since when, gates, holds (--json, --history NAME)", flags: []flagDoc{
+	"status": {run: statusCommand, usage: "every channel and label: version, since when, gates, holds (--json, --history NAME)", flags: []cli.Flag{
 		configFlag,
-		{"history", "NAME", "one label's or channel's history, newest first (needs a ledger)"},
-		{"json", "", "print JSON instead of a table"},
+		{Name: "history", Value: "NAME", Doc: "one label's or channel's history, newest first (needs a ledger)"},
+		{Name: "json", Value: "", Doc: "print JSON instead of a table"},
 	}},
-	"catalog": {run: catalogCommand, usage: "print the export.olm OLM file-based catalog generated from the ledger (--format json|yaml)", flags: []flagDoc{
+	"catalog": {run: catalogCommand, usage: "print the export.olm OLM file-based catalog generated from the ledger (--format json|yaml)", flags: []cli.Flag{
 		configFlag,
-		{"format", "json|yaml", "the catalog's format (default json)"},
+		{Name: "format", Value: "json|yaml", Doc: "the catalog's format (default json)"},
 	}},
-	"diff": {run: diffCommand, args: true, usage: "what bundle B brings over bundle A, per component: ladder diff A B (versions, digests, channels or labels; --json)", flags: []flagDoc{
+	"diff": {run: diffCommand, args: true, usage: "what bundle B brings over bundle A, per component: ladder diff A B (versions, digests, channels or labels; --json)", flags: []cli.Flag{
 		configFlag,
-		{"json", "", "print JSON (build-bundle's changes output) instead of a table"},
+		{Name: "json", Value: "", Doc: "print JSON (build-bundle's changes output) instead of a table"},
 	}},
-}
-
-// names lists a command's flags; booleans, those that take no value.
-func flagNames(flags []flagDoc) (names, booleans []string) {
-	for _, f := range flags {
-		names = append(names, f.name)
-		if f.value == "" {
-			booleans = append(booleans, f.name)
-		}
-	}
-	return names, booleans
 }
 
 // Main runs one command and returns the process exit code.
@@ -169,7 +155,7 @@ func Main(ctx context.Context, args []string, d Deps) int {
 		usage(d.Stderr, d.Commands)
 		return ExitUsage
 	}
-	if helping || wantsHelp(args[1:]) {
+	if helping || cli.WantsHelp(args[1:]) {
 		if err := help(d.Stdout, name, cmd); err != nil {
 			fmt.Fprintf(d.Stderr, "ladder %s: %v\n", name, err)
 			return ExitFailure
@@ -178,7 +164,7 @@ func Main(ctx context.Context, args []string, d Deps) int {
 	}
 	rest, positional := args[1:], []string(nil)
 	if cmd.args {
-		positional, rest = splitPositional(rest)
+		positional, rest = cli.SplitPositional(rest)
 	}
 	r, err := newRun(name, rest, d, cmd)
 	if err != nil {
@@ -218,15 +204,8 @@ func commandNames(extra map[string]Command) []string {
 	return names
 }
 
-// wantsHelp: the arguments ask for help (--help anywhere, or -h first; a
-// value never starts with --, so --help is never an input's value).
-func wantsHelp(args []string) bool {
-	return slices.Contains(args, "--help") || (len(args) > 0 && args[0] == "-h")
-}
-
+// usage lists ladder's commands and those the binary added.
 func usage(w io.Writer, extra map[string]Command) {
-	fmt.Fprintln(w, "usage: ladder COMMAND [--input-name value ...]")
-	fmt.Fprintln(w, "\ncommands:")
 	all := map[string]string{}
 	for n, c := range commands {
 		all[n] = c.usage
@@ -236,71 +215,25 @@ func usage(w io.Writer, extra map[string]Command) {
 			all[n] = c.Usage
 		}
 	}
-	for _, n := range slices.Sorted(maps.Keys(all)) {
-		fmt.Fprintf(w, "  %-16s %s\n", n, all[n])
-	}
-	fmt.Fprintln(w, "\n`ladder NAME --help` (or `ladder help NAME`) describes a command: its inputs or flags, and an action's outputs.")
-	fmt.Fprintln(w, "Inside a GitHub Actions runner, inputs come from INPUT_* as the runner sets them.")
-	fmt.Fprintln(w, "Exit codes: 0 done, 1 failed, 2 a usage error (unknown command, flag or input; a missing or malformed value).")
+	cli.Usage(w, all)
 }
 
-// help prints what `ladder NAME --help` prints: for an action, its
-// description, inputs (with defaults) and outputs, read from the action.yml
-// the runner reads; for a CLI-only command, its usage line and flags.
+// help prints what `ladder NAME --help` prints: an action's from its
+// action.yml, a CLI-only command's from its entry.
 func help(w io.Writer, name string, cmd command) error {
-	meta, err := actions.Load(name)
-	if err != nil { // a CLI-only command
-		var line strings.Builder
-		fmt.Fprintf(&line, "usage: ladder %s", name)
-		for _, f := range cmd.flags {
-			if f.value == "" {
-				fmt.Fprintf(&line, " [--%s]", f.name)
-			} else {
-				fmt.Fprintf(&line, " [--%s %s]", f.name, f.value)
-			}
-		}
-		fmt.Fprintf(w, "%s\n\n%s\n", line.String(), cmd.usage)
-		if len(cmd.flags) > 0 {
-			fmt.Fprintln(w, "\nflags:")
-			for _, f := range cmd.flags {
-				fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("  --%-20s %s", strings.TrimSpace(f.name+" "+f.value), f.doc), " "))
-			}
-		}
-		return nil
-	}
-	var required []string
-	for _, n := range meta.InputNames() {
-		if meta.Inputs[n].Required {
-			required = append(required, "--"+n+" VALUE")
-		}
-	}
-	fmt.Fprintf(w, "usage: ladder %s %s[--input-name value ...]\n\n%s\n\ninputs:\n", name, strings.Join(append(required, ""), " "), oneLine(meta.Description))
-	for _, n := range meta.InputNames() {
-		in := meta.Inputs[n]
-		var notes []string
-		switch {
-		case in.Required:
-			notes = append(notes, "required")
-		case strings.Contains(in.Default, "github.token"):
-			notes = append(notes, "default: $GITHUB_TOKEN or $GH_TOKEN; in a runner, "+in.Default)
-		case in.Default != "":
-			notes = append(notes, "default: "+in.Default)
-		}
-		line := oneLine(in.Description)
-		if len(notes) > 0 {
-			line += " (" + strings.Join(notes, "; ") + ")"
-		}
-		fmt.Fprintf(w, "  --%-20s %s\n", n, line)
-	}
-	fmt.Fprintln(w, "\noutputs:")
-	for _, n := range meta.OutputNames() {
-		fmt.Fprintf(w, "  %-22s %s\n", n, oneLine(meta.Outputs[n].Description))
+	if meta, err := actions.Load(name); err == nil {
+		cli.ActionHelp(w, name, meta)
+	} else {
+		cli.CommandHelp(w, name, cmd.usage, cmd.flags)
 	}
 	return nil
 }
 
-// oneLine joins a description's lines.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// needsValue is the error about a flag given without a value.
+func needsValue(name string) error { return cli.NeedsValue(name) }
+
+// cliDefault turns an action.yml default into what the CLI uses.
+func cliDefault(getenv func(string) string, def string) string { return cli.Default(getenv, def) }
 
 // run is one invocation: the runner boundary plus what every action shares.
 type run struct {
@@ -327,12 +260,12 @@ type run struct {
 // nor a flag set, so the CLI and the runner read inputs through one path.
 func newRun(name string, args []string, d Deps, cmd command) (*run, error) {
 	meta, metaErr := actions.Load(name)
-	flagList, bools := flagNames(cmd.flags)
+	flagList, bools := cli.FlagNames(cmd.flags)
 	isBool := func(flag string) bool { return slices.Contains(bools, flag) }
 	if metaErr == nil {
-		isBool = func(flag string) bool { return boolInput(meta, flag) }
+		isBool = func(flag string) bool { return cli.BoolInput(meta, flag) }
 	}
-	flags, bare, err := parseFlags(args, isBool)
+	flags, bare, err := cli.ParseFlags(args, isBool)
 	if err != nil {
 		return nil, misuse(err)
 	}
@@ -355,7 +288,7 @@ func newRun(name string, args []string, d Deps, cmd command) (*run, error) {
 			if _, set := overlay[key]; set {
 				continue
 			}
-			if _, present := lookup(d.Getenv, key); present {
+			if _, present := cli.Lookup(d.Getenv, key); present {
 				continue // the runner set it (it sets every declared input)
 			}
 			overlay[key] = cliDefault(d.Getenv, in.Default)
@@ -371,105 +304,6 @@ func newRun(name string, args []string, d Deps, cmd command) (*run, error) {
 	}
 	r.act = action.New(r.getenv, d.Stdout)
 	return r, nil
-}
-
-// lookup tells a variable set to "" from one not set, through a getenv that
-// cannot: the runner sets every declared input, so an INPUT_ that reads empty
-// while GITHUB_ACTIONS is "true" counts as present. Outside a runner, empty is
-// absent.
-func lookup(getenv func(string) string, key string) (string, bool) {
-	v := getenv(key)
-	if v != "" {
-		return v, true
-	}
-	return "", getenv("GITHUB_ACTIONS") == "true"
-}
-
-// cliDefault turns an action.yml default into what the CLI uses: the
-// ${{ github.token }} expression becomes GITHUB_TOKEN (or GH_TOKEN).
-func cliDefault(getenv func(string) string, def string) string {
-	if strings.Contains(def, "${{") {
-		if strings.Contains(def, "github.token") {
-			if t := getenv("GITHUB_TOKEN"); t != "" {
-				return t
-			}
-			return getenv("GH_TOKEN")
-		}
-		return ""
-	}
-	return def
-}
-
-// boolInput: an action's boolean inputs are those whose action.yml default
-// is "true" or "false" (force, dry-run); a CLI-only command's are the flags
-// its command entry lists without a value (status --json).
-func boolInput(meta *actions.Metadata, name string) bool {
-	in, ok := meta.Inputs[name]
-	return ok && (in.Default == "true" || in.Default == "false")
-}
-
-// parseFlags reads --name value and --name=value pairs. A flag followed by
-// nothing or by another flag has no value: a boolean (isBool) then means
-// true; any other is listed in bare, in order, with the value "".
-func parseFlags(args []string, isBool func(string) bool) (flags map[string]string, bare []string, err error) {
-	flags = map[string]string{}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "--") || len(a) == 2 {
-			return nil, nil, fmt.Errorf("unexpected argument %q: inputs are given as --name value", a)
-		}
-		name, val, hasVal := strings.Cut(a[2:], "=")
-		if !hasVal {
-			switch {
-			case i+1 < len(args) && !strings.HasPrefix(args[i+1], "--"):
-				val = args[i+1]
-				i++
-			case isBool(name):
-				val = "true" // a bare boolean flag
-			default:
-				bare = append(bare, name)
-			}
-		}
-		if _, dup := flags[name]; dup {
-			return nil, nil, fmt.Errorf("--%s given twice", name)
-		}
-		flags[name] = val
-	}
-	return flags, bare, nil
-}
-
-// splitPositional separates the positional arguments of a command that takes
-// them from its flags, wherever they are: a flag's value is the argument
-// after it unless the flag is diff's boolean (--json) or has its value after "=".
-func splitPositional(args []string) (positional, flags []string) {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "--") || len(a) == 2 {
-			positional = append(positional, a)
-			continue
-		}
-		flags = append(flags, a)
-		if name := a[2:]; !strings.Contains(name, "=") && name != "json" && i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
-			flags = append(flags, args[i+1])
-			i++
-		}
-	}
-	return positional, flags
-}
-
-// flagValues says what a flag's value is, for "--NAME needs ..." errors.
-var flagValues = map[string][2]string{
-	"config":  {"a value", "PATH"},
-	"history": {"a label or channel name", "NAME"},
-	"format":  {"json or yaml", "json|yaml"},
-}
-
-// needsValue is the error about a flag given without a value.
-func needsValue(name string) error {
-	if v, ok := flagValues[name]; ok {
-		return fmt.Errorf("--%s needs %s (--%s %s)", name, v[0], name, v[1])
-	}
-	return fmt.Errorf("--%s needs a value", name)
 }
 
 // input reads an action input (declared in action.yml).
@@ -634,52 +468,9 @@ func printVersion(ctx context.Context, r *run) error {
 	if !ok {
 		bi = nil
 	}
-	fmt.Fprintln(r.deps.Stdout, versionLine(Version, bi))
+	fmt.Fprintln(r.deps.Stdout, cli.VersionLine(Version, bi))
 	return nil
 }
 
 // readBuildInfo is debug.ReadBuildInfo; tests replace it.
 var readBuildInfo = debug.ReadBuildInfo
-
-// versionLine is what `ladder version` prints: "ladder VERSION", then what
-// the Go toolchain recorded of the build when it recorded where the source
-// came from: the commit (short) and whether the tree was modified, and the
-// Go version, as in "ladder dev (commit b366a24, modified) go1.26.8".
-// VERSION is the one set at build time (-ldflags -X ...app.Version=), else
-// the module version `go install ...@VERSION` recorded (such a build has no
-// commit), else "dev". A build that recorded neither (the Dockerfile builds
-// with -buildvcs=false and sets the version) prints "ladder VERSION" alone.
-func versionLine(version string, bi *debug.BuildInfo) string {
-	if bi == nil {
-		return "ladder " + version
-	}
-	var rev string
-	modified := false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			modified = s.Value == "true"
-		}
-	}
-	details := rev != ""
-	if version == "dev" && rev == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		version, details = bi.Main.Version, true
-	}
-	line := "ladder " + version
-	if rev != "" {
-		if len(rev) > 7 {
-			rev = rev[:7]
-		}
-		line += " (commit " + rev
-		if modified {
-			line += ", modified"
-		}
-		line += ")"
-	}
-	if details && bi.GoVersion != "" {
-		line += " " + bi.GoVersion
-	}
-	return line
-}

@@ -8,10 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
-	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -23,6 +20,7 @@ import (
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/publish"
+	"github.com/ladder-release/ladder/internal/workspace"
 )
 
 // maxClaimAttempts bounds how often build-bundle re-pushes a manifest because
@@ -262,76 +260,17 @@ func lockMatchesConfig(cfg *config.Config, l lock.Lock) error {
 	return nil
 }
 
-// readFiles expands the files globs (relative to the workspace) and reads
-// every match. A pattern that matches nothing is an error: a bundle missing
-// a file it was asked to carry is worse than no bundle. Nothing outside the
-// workspace is read, whatever links it holds: a match whose path resolves
-// outside it (a link to /proc/self/environ, or a glob through a linked
-// directory) is refused, naming the link, and the files are read through an
-// os.Root of the workspace, which refuses to follow a link out even if one
-// appears after the check.
+// readFiles reads the files input's matches in the workspace
+// (workspace.Read: nothing outside it, whatever links it holds).
 func (r *run) readFiles(patterns []string) ([]oci.File, error) {
-	if len(patterns) == 0 {
-		return nil, nil
-	}
-	base, err := filepath.Abs(r.workspacePath("."))
+	files, err := workspace.Read(r.workspacePath("."), patterns)
 	if err != nil {
-		return nil, fmt.Errorf("input files: the workspace: %w", err)
+		return nil, fmt.Errorf("input files: %w", err)
 	}
-	realBase, err := filepath.EvalSymlinks(base)
-	if err != nil {
-		return nil, fmt.Errorf("input files: the workspace: %w", err)
-	}
-	root, err := os.OpenRoot(realBase)
-	if err != nil {
-		return nil, fmt.Errorf("input files: the workspace: %w", err)
-	}
-	defer root.Close()
-	seen := map[string]bool{}
 	var out []oci.File
-	for _, p := range patterns {
-		matches, err := filepath.Glob(filepath.Join(base, p))
-		if err != nil {
-			return nil, fmt.Errorf("input files: pattern %q: %w", p, err)
-		}
-		found := 0
-		for _, m := range matches {
-			rel, err := filepath.Rel(base, m)
-			if err != nil || !filepath.IsLocal(rel) {
-				return nil, fmt.Errorf("input files: %s (matched by %q) is outside the workspace", m, p)
-			}
-			resolved, err := filepath.EvalSymlinks(m)
-			if errors.Is(err, os.ErrNotExist) {
-				continue // a dangling link: not a file
-			}
-			if err != nil {
-				return nil, fmt.Errorf("input files: %w", err)
-			}
-			inside, err := filepath.Rel(realBase, resolved)
-			if err != nil || !filepath.IsLocal(inside) {
-				return nil, outsideError(p, base, realBase, rel, resolved)
-			}
-			title := path.Clean(filepath.ToSlash(rel))
-			if seen[title] { // matched by an earlier pattern too
-				found++
-				continue
-			}
-			data, ok, err := readRegular(root, inside)
-			if err != nil {
-				return nil, fmt.Errorf("input files: %s: %w", title, err)
-			}
-			if !ok {
-				continue // a directory, a device...
-			}
-			found++
-			seen[title] = true
-			out = append(out, oci.File{Path: title, Data: data, MediaType: bundle.FileMediaType})
-		}
-		if found == 0 {
-			return nil, fmt.Errorf("input files: pattern %q matched no file under %s", p, base)
-		}
+	for _, f := range files {
+		out = append(out, oci.File{Path: f.Path, Data: f.Data, MediaType: bundle.FileMediaType})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
 }
 

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/google/go-github/v60/github"
@@ -42,85 +39,6 @@ func refuseReservedTags(cfg *config.Config, tags []string) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// linkOut finds, on the way from base to base/rel, the first symbolic link
-// that resolves outside the workspace (realBase: base with its own links
-// resolved). It returns that link (relative to base, slash-separated), what
-// it says (its target as written) and where it leads; ok is false when no
-// link on the way leaves the workspace.
-func linkOut(base, realBase, rel string) (link, target, resolved string, ok bool) {
-	cur := base
-	for _, part := range strings.Split(rel, string(filepath.Separator)) {
-		cur = filepath.Join(cur, part)
-		fi, err := os.Lstat(cur)
-		if err != nil {
-			return "", "", "", false
-		}
-		if fi.Mode()&os.ModeSymlink == 0 {
-			continue
-		}
-		to, err := filepath.EvalSymlinks(cur)
-		if err != nil || within(realBase, to) {
-			continue
-		}
-		target, _ = os.Readlink(cur)
-		l, _ := filepath.Rel(base, cur)
-		return filepath.ToSlash(l), target, to, true
-	}
-	return "", "", "", false
-}
-
-// within: p (absolute, links resolved) is dir or under it.
-func within(dir, p string) bool {
-	rel, err := filepath.Rel(dir, p)
-	return err == nil && filepath.IsLocal(rel)
-}
-
-// outsideError names what takes rel, a match of pattern (relative to the
-// workspace, resolving to resolved), out of it: the link on its way, or else
-// the path it resolves to.
-func outsideError(pattern, base, realBase, rel, resolved string) error {
-	link, target, to, ok := linkOut(base, realBase, rel)
-	if !ok {
-		return fmt.Errorf("input files: %s (matched by %q) resolves to %s, outside the workspace", filepath.ToSlash(rel), pattern, resolved)
-	}
-	where := target
-	if to != target {
-		where = fmt.Sprintf("%s (%s)", target, to)
-	}
-	matched := ""
-	if link != filepath.ToSlash(rel) {
-		matched = fmt.Sprintf(" (pattern %q matched %s through it)", pattern, filepath.ToSlash(rel))
-	}
-	return fmt.Errorf("input files: %s is a symbolic link to %s, outside the workspace%s", link, where, matched)
-}
-
-// readRegular reads name (relative to root, links already resolved) when it
-// is a regular file; ok is false for anything else (a directory, a device).
-// root refuses a path that leaves it, links included.
-func readRegular(root *os.Root, name string) (data []byte, ok bool, err error) {
-	// Stat before opening: opening a named pipe would wait for a writer.
-	if st, err := root.Stat(name); err != nil || !st.Mode().IsRegular() {
-		return nil, false, err
-	}
-	f, err := root.Open(name)
-	if err != nil {
-		return nil, false, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, false, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, false, nil
-	}
-	data, err = io.ReadAll(f)
-	if err != nil {
-		return nil, false, err
-	}
-	return data, true, nil
 }
 
 // lockCommitsExist asks each component's source whether the lock's commit

@@ -2,12 +2,10 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
 
-	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/converge"
 	"github.com/ladder-release/ladder/internal/ledger"
@@ -87,70 +85,18 @@ func (r *run) convergeTags(ctx context.Context, cfg *config.Config, store ledger
 }
 
 // bundleVersions reads the manifest digest (under tag) and returns its
-// versions when it is a bundle of this product, none for anything else (another
-// product's bundle, a manifest someone pushed by hand, or one that is gone).
-// A bundle of this product is either ladder's artifact (one manifest GET) or,
-// in image mode, an image with this product's lock attached: ladder attaches
-// it only after the ledger granted the version, so its annotations name the
-// version (the referrers listing, and the lock's manifest where the listing
-// drops annotations). An image with no such lock is not one.
+// versions when it is a bundle of this product (oci.Client.BundleVersions).
 func (r *run) bundleVersions(ctx context.Context, cfg *config.Config, reg *oci.Client, tag, digest string) ([]string, error) {
-	fail := func(err error) ([]string, error) {
+	vs, err := reg.BundleVersions(ctx, cfg.Registry, cfg.Product, digest)
+	if err != nil {
 		return nil, fmt.Errorf("reading the manifest under tag %s before moving the tag: %w", tag, err)
 	}
-	d, err := reg.Resolve(ctx, cfg.Registry+"@"+digest)
-	switch {
-	case errors.Is(err, oci.ErrNotFound):
-		return nil, nil
-	case err != nil:
-		return fail(err)
-	}
-	if d.ArtifactType == bundle.ArtifactType {
-		if v := d.Annotations[bundle.OCIVersion]; d.Annotations[bundle.KeyProduct] == cfg.Product && v != "" {
-			return []string{v}, nil
-		}
-		return nil, nil
-	}
-	var versions []string
-	refs, err := reg.Referrers(ctx, cfg.Registry+"@"+digest)
-	if err != nil {
-		return fail(err)
-	}
-	for _, ref := range refs {
-		if ref.ArtifactType != "" && ref.ArtifactType != oci.LockMediaType {
-			continue
-		}
-		ann := ref.Annotations
-		if ann[bundle.KeyProduct] == "" {
-			lk, err := reg.Resolve(ctx, cfg.Registry+"@"+ref.Digest)
-			if errors.Is(err, oci.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return fail(err)
-			}
-			if lk.ArtifactType != oci.LockMediaType {
-				continue
-			}
-			ann = lk.Annotations
-		}
-		if ann[bundle.KeyProduct] == cfg.Product && ann[bundle.OCIVersion] != "" {
-			versions = append(versions, ann[bundle.OCIVersion])
-		}
-	}
-	return versions, nil
+	return vs, nil
 }
 
 // tagDigest is the digest a tag points at, "" when there is no such tag.
 func (r *run) tagDigest(ctx context.Context, cfg *config.Config, reg *oci.Client, tag string) (string, error) {
-	d, err := reg.Head(ctx, cfg.Registry+":"+tag)
-	switch {
-	case errors.Is(err, oci.ErrNotFound):
-		return "", nil
-	case err != nil:
-		return "", fmt.Errorf("reading tag %s: %w", tag, err)
-	}
-	return d.Digest, nil
+	return reg.TagDigest(ctx, cfg.Registry, tag)
 }
 
 // channelTag: a channel's tag points at its stream's head.

@@ -24,7 +24,7 @@ import (
 
 // maxConcurrentComponents bounds how many components are read at once. A
 // component has one request in flight at a time (a listing is two in a row),
-// and the HTTP transport bounds the run's requests in flight (maxInFlight).
+// and the HTTP transport bounds the run's requests in flight (httpx.MaxInFlight).
 const maxConcurrentComponents = 100
 
 // resolution is what resolve-channel computed, before anything is written.

@@ -116,48 +116,7 @@ func (r *run) labelLock(ctx context.Context, cfg *config.Config, store ledger.St
 	return l, nil
 }
 
-// readLock reads the lock of the bundle at ref: a ladder artifact's config
-// blob, or, for a bundle in image mode (an image or an index, which ladder
-// never rewrites), the lock attached to it as a referrer.
+// readLock reads the lock of the bundle at ref (oci.Client.ReadLock).
 func readLock(ctx context.Context, reg *oci.Client, ref string) (lock.Lock, error) {
-	b, desc, err := reg.ReadBundle(ctx, ref)
-	if errors.Is(err, oci.ErrNotFound) {
-		return lock.Lock{}, err
-	}
-	if err == nil && b.ConfigMediaType == bundle.LockMediaType {
-		l, err := lock.Parse(b.Config)
-		if err != nil {
-			return lock.Lock{}, fmt.Errorf("the bundle at %s: %w", ref, err)
-		}
-		return l, nil
-	}
-	subject := ref
-	if err == nil {
-		subject = repoOf(ref) + "@" + desc.Digest
-	}
-	refs, rerr := reg.Referrers(ctx, subject)
-	if rerr != nil {
-		return lock.Lock{}, fmt.Errorf("reading the lock attached to %s: %w", ref, rerr)
-	}
-	for _, d := range refs {
-		ab, _, err := reg.ReadBundle(ctx, repoOf(ref)+"@"+d.Digest)
-		if err != nil || ab.ConfigMediaType != bundle.LockMediaType {
-			continue
-		}
-		if l, err := lock.Parse(ab.Config); err == nil {
-			return l, nil
-		}
-	}
-	return lock.Lock{}, fmt.Errorf("%s is not a ladder bundle and has no ladder lock attached", ref)
-}
-
-// repoOf is the repository of a reference (repo:tag or repo@digest).
-func repoOf(ref string) string {
-	if i := strings.LastIndex(ref, "@"); i >= 0 {
-		return ref[:i]
-	}
-	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
-		return ref[:i]
-	}
-	return ref
+	return reg.ReadLock(ctx, ref)
 }

@@ -268,3 +268,25 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.Header.Set("Authorization", "Bearer "+t.token)
 	return t.next.RoundTrip(r)
 }
+
+// ServerURL derives a GitHub server's URL from its API's:
+// https://api.github.com -> https://github.com, https://HOST/api/v3 ->
+// https://HOST (Enterprise Server), https://api.SUB.ghe.com ->
+// https://SUB.ghe.com (Enterprise Cloud with data residency); any other URL
+// is taken to serve both (the simulator).
+func ServerURL(api string) string {
+	u, err := url.Parse(strings.TrimRight(api, "/"))
+	if err != nil || u.Host == "" {
+		return api
+	}
+	u.RawPath = ""
+	switch {
+	case strings.EqualFold(u.Host, "api.github.com"):
+		u.Host, u.Path = "github.com", ""
+	case strings.HasSuffix(u.Path, "/api/v3"):
+		u.Path = strings.TrimSuffix(u.Path, "/api/v3")
+	case strings.HasPrefix(strings.ToLower(u.Host), "api.") && strings.HasSuffix(strings.ToLower(u.Hostname()), ".ghe.com"):
+		u.Host = u.Host[len("api."):]
+	}
+	return u.String()
+}
