@@ -155,6 +155,9 @@ func promoteLabel(ctx context.Context, r *run) error {
 	if err := r.promoteSummary(cfg, p); err != nil {
 		return err
 	}
+	if err := r.deployMove(ctx, cfg, sec, store, p); err != nil {
+		return err
+	}
 	switch {
 	case d.Outcome != promote.Failed:
 		return nil

@@ -120,6 +120,8 @@ func TestSpecExample(t *testing.T) {
 	eq(t, "current gates", [4]any{current.Gates.AllChecks, current.Gates.Checks == nil, current.Gates.Soak, current.Gates.Components},
 		[4]any{true, true, 24 * time.Hour, []string{"cli", "toolkit", "operator"}})
 	eq(t, "current quarantine", current.Quarantine, true)
+	eq(t, "current deployment", current.Deployment, &config.Deployment{Environment: "production", Pos: config.Pos{File: file, Line: 35, Col: 5}})
+	eq(t, "testing deployment", testing_.Deployment, (*config.Deployment)(nil))
 
 	if c.Cascade == nil {
 		t.Fatal("no cascade")
@@ -138,14 +140,15 @@ func TestSpecExample(t *testing.T) {
 
 	// Positions for annotations: keys of mappings, items of lists.
 	for path, want := range map[string][2]int{
-		"version":                       {1, 1},
-		"components.cli":                {6, 3},
-		"channels.dev":                  {11, 3},
-		"channels.dev.track":            {12, 5},
-		"channels.staging.track.semver": {15, 13},
-		"labels.current.gates":          {33, 5},
-		"cascade.repos[1]":              {40, 7},
-		"cascade.repos[1].event-type":   {40, 59},
+		"version":                               {1, 1},
+		"components.cli":                        {6, 3},
+		"channels.dev":                          {11, 3},
+		"channels.dev.track":                    {12, 5},
+		"channels.staging.track.semver":         {15, 13},
+		"labels.current.gates":                  {33, 5},
+		"cascade.repos[1]":                      {41, 7},
+		"cascade.repos[1].event-type":           {41, 59},
+		"labels.current.deployment.environment": {35, 18},
 	} {
 		if got := c.Pos[path]; got.File != file || got.Line != want[0] || got.Col != want[1] {
 			t.Errorf("Pos[%q] = %v, want %s:%d:%d", path, got, file, want[0], want[1])

@@ -21,7 +21,8 @@ var (
 	versionKeys   = []string{"prerelease", "from", "bump"}
 	retentionKeys = []string{"keep"}
 	constraintKey = []string{"same-version"}
-	labelKeys     = []string{"from", "gates", "quarantine", "sign"}
+	labelKeys     = []string{"from", "gates", "quarantine", "sign", "deployment"}
+	deployKeys    = []string{"environment"}
 	gateKeys      = []string{"checks", "soak", "components", "signed"}
 	cascadeKeys   = []string{"event-type", "branches", "repos"}
 	repoKeys      = []string{"repo", "when", "event-type"}
@@ -504,9 +505,37 @@ func (p *parser) labelSection(e *entry) []Label {
 		if s := find(fields, "sign"); s != nil {
 			l.Sign, _ = p.boolean(s.val, s.path)
 		}
+		if d := find(fields, "deployment"); d != nil {
+			l.Deployment = p.deployment(d)
+		}
 		out = append(out, l)
 	}
 	return out
+}
+
+// maxEnvironment is GitHub's limit on an environment name.
+const maxEnvironment = 255
+
+// deployment parses a label's `deployment: {environment: E}`.
+func (p *parser) deployment(e *entry) *Deployment {
+	d := &Deployment{Pos: p.at(e.key)}
+	fields, ok := p.mapping(e.val, e.path, deployKeys)
+	if !ok {
+		return d
+	}
+	p.require(e.val, e.path, fields, "environment")
+	if f := find(fields, "environment"); f != nil {
+		if s, ok := p.str(f.val, f.path); ok {
+			switch {
+			case strings.TrimSpace(s) == "":
+				p.errorf(f.val, f.path, "empty environment: name the GitHub environment the label's moves deploy to (environment: production)")
+			case utf8.RuneCountInString(s) > maxEnvironment:
+				p.errorf(f.val, f.path, "environment is %d characters long; GitHub allows at most %d", utf8.RuneCountInString(s), maxEnvironment)
+			}
+			d.Environment = s
+		}
+	}
+	return d
 }
 
 func (p *parser) gates(e *entry) Gates {

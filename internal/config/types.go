@@ -147,7 +147,16 @@ type Label struct {
 	Gates      Gates
 	Quarantine bool
 	Sign       bool // a promotion here signs the bundle (S6); needs Config.Signing
+	// Deployment: each move is a GitHub Deployment in the workflow's
+	// repository (S8); nil when the label has none.
+	Deployment *Deployment
 	Pos        Pos
+}
+
+// Deployment is a label's `deployment: {environment: E}`.
+type Deployment struct {
+	Environment string
+	Pos         Pos
 }
 
 // Cascade configures cascade-branches.

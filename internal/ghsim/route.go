@@ -74,6 +74,11 @@ func init() {
 	add("PUT", "/repos/{owner}/{repo}/contents/{path...}", authToken, (*call).putContents)
 	add("DELETE", "/repos/{owner}/{repo}/contents/{path...}", authToken, (*call).deleteContents)
 	add("POST", "/repos/{owner}/{repo}/dispatches", authToken, (*call).dispatch)
+	add("GET", "/repos/{owner}/{repo}/deployments", authToken, (*call).listDeployments)
+	add("POST", "/repos/{owner}/{repo}/deployments", authToken, (*call).createDeployment)
+	add("GET", "/repos/{owner}/{repo}/deployments/{id}", authToken, (*call).getDeployment)
+	add("GET", "/repos/{owner}/{repo}/deployments/{id}/statuses", authToken, (*call).listDeploymentStatuses)
+	add("POST", "/repos/{owner}/{repo}/deployments/{id}/statuses", authToken, (*call).createDeploymentStatus)
 }
 
 // match finds the route for method and escaped path, and its parameters

@@ -3,7 +3,8 @@
 //
 // It keeps repositories (commits, branches, lightweight and annotated tags,
 // files, git trees and commits made through the git data API, check runs,
-// commit statuses, received repository_dispatch events),
+// commit statuses, received repository_dispatch events, deployments and
+// their statuses),
 // tokens and GitHub App installations, and answers the subset of the REST API
 // ladder uses with the JSON shapes, status codes, error bodies
 // ({"message": ..., "documentation_url": ...}), pagination (per_page, page,

@@ -54,6 +54,7 @@ type repo struct {
 	checkRuns     []*checkRun
 	statuses      []*commitStatus
 	dispatches    []Dispatch
+	deployments   []*deployment
 }
 
 func (r *repo) fullName() string { return r.owner + "/" + r.name }
@@ -129,6 +130,7 @@ type identity struct {
 	perms        map[string]int // lower-case owner/name or "*" -> level
 	expires      time.Time      // zero: never
 	installation int64
+	scopes       map[string]int // Actions permission name -> level (RestrictToken); nil: the levels of perms
 }
 
 func (id *identity) level(fullName string) int {
