@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +74,7 @@ func TestPromoteDeployment(t *testing.T) {
 		t.Fatalf("ledger bundle %+v %v", b, ok)
 	}
 	want := map[string]string{"label": "testing", "version": "1.0.2", "digest": d2, "lock_digest": b.LockDigest, "id": b.ID}
-	if got := deployPayload(t, second); !equalMaps(got, want) {
+	if got := deployPayload(t, second); !maps.Equal(got, want) {
 		t.Errorf("payload %v, want %v", got, want)
 	}
 	st := second.Statuses
