@@ -61,7 +61,7 @@ func cascadeBranches(ctx context.Context, r *run) error {
 	}
 	if in.label != "" {
 		if _, ok := cfg.Label(in.label); !ok {
-			return misuse(fmt.Errorf("input label: %q is not a label of %s (labels: %s)", in.label, cfg.File, strings.Join(labelNames(cfg), ", ")))
+			return unknownLabel(cfg, in.label)
 		}
 	}
 	trig, err := r.cascadeTrigger(in)

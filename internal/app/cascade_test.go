@@ -1197,9 +1197,11 @@ func TestCascadeLabelMove(t *testing.T) {
 		code   int
 		want   string
 	}{
-		{"an unknown label is a usage error naming the labels", map[string]string{"token": pat, "label": "curent"}, ExitUsage,
+		// a name the config does not hold is found when the run reads it:
+		// exit 1, as for an unknown channel, with the closest name suggested
+		{"an unknown label is an error naming the labels", map[string]string{"token": pat, "label": "curent"}, ExitFailure,
 			`input label: "curent" is not a label of`},
-		{"the labels are named", map[string]string{"token": pat, "label": "curent"}, ExitUsage, "(labels: current, release)"},
+		{"the labels are named", map[string]string{"token": pat, "label": "curent"}, ExitFailure, `(labels: current, release) (did you mean "current"?)`},
 		{"channel and label together are a usage error", map[string]string{"token": pat, "label": "current", "channel": "testing"}, ExitUsage,
 			`inputs channel ("testing") and label ("current") are both set`},
 		{"a label that never moved has nothing to announce", map[string]string{"token": pat, "label": "release"}, ExitFailure,

@@ -116,8 +116,8 @@ func lockAt(ctx context.Context, cfg *config.Config, reg *oci.Client, digest, wa
 // at oldDigest; nil when there is none to compare with (a first publish, a
 // label's first move) or both are the same bundle.
 func (r *run) bundleChanges(ctx context.Context, cfg *config.Config, sec secrets, reg *oci.Client, oldDigest, oldLockDigest string, l lock.Lock, newDigest string) *changes.Set {
-	if oldDigest == "" || oldDigest == newDigest {
-		return nil
+	if oldDigest == "" || oldDigest == newDigest && (oldLockDigest == "" || oldLockDigest == l.Digest()) {
+		return nil // no bundle before, or the same lock (one image may hold two locks: compare those)
 	}
 	old, err := lockAt(ctx, cfg, reg, oldDigest, oldLockDigest)
 	if err != nil {
@@ -162,15 +162,16 @@ func replacedLock(doc *ledger.Document, version string) string {
 // lock cannot be read.
 func (r *run) labelChanges(ctx context.Context, cfg *config.Config, sec secrets, reg *oci.Client, p *promotion) *changes.Set {
 	d := p.dec
-	if d.Target.Digest == "" || d.Previous.Digest == "" || d.Target.Digest == d.Previous.Digest {
+	prevLock, targetLock := p.lockDigests[0], p.lockDigests[1]
+	if d.Target.Digest == "" || d.Previous.Digest == "" || d.Target.Digest == d.Previous.Digest && prevLock == targetLock {
 		return nil
 	}
 	l := p.lock
-	if !p.lockOK {
+	if !p.lockOK || targetLock != "" && l.Digest() != targetLock {
 		var err error
-		if l, err = lockAt(ctx, cfg, reg, d.Target.Digest, ""); err != nil {
+		if l, err = lockAt(ctx, cfg, reg, d.Target.Digest, targetLock); err != nil {
 			return nil // nothing to compare with: the summary and the output say nothing
 		}
 	}
-	return r.bundleChanges(ctx, cfg, sec, reg, d.Previous.Digest, "", l, d.Target.Digest)
+	return r.bundleChanges(ctx, cfg, sec, reg, d.Previous.Digest, prevLock, l, d.Target.Digest)
 }

@@ -85,7 +85,7 @@ func (r *run) deployMove(ctx context.Context, cfg *config.Config, sec secrets, s
 	}
 	payload := map[string]string{"label": p.label.Name, "version": d.Target.Version, "digest": d.Target.Digest}
 	if doc, err := store.Read(ctx); err == nil {
-		if b, ok := doc.BundleByDigest(d.Target.Digest); ok {
+		if b, ok := doc.Bundle(d.Target.Version); ok { // by version: one image may hold two locks
 			payload["lock_digest"], payload["id"] = b.LockDigest, b.ID
 		}
 	}

@@ -95,6 +95,9 @@ type promotion struct {
 	// signature is the digest of the signature this run attached (sign:
 	// true), signer who made it.
 	signature, signer string
+	// lockDigests are the ledger's lock digests of the previous value and
+	// of the target (one image may hold two locks)
+	lockDigests [2]string
 }
 
 func promoteLabel(ctx context.Context, r *run) error {
@@ -112,11 +115,7 @@ func promoteLabel(ctx context.Context, r *run) error {
 	}
 	label, ok := cfg.Label(in.label)
 	if !ok {
-		names := make([]string, len(cfg.Labels))
-		for i, l := range cfg.Labels {
-			names[i] = l.Name
-		}
-		return fmt.Errorf("input label: %q is not a label of %s (labels: %s)", in.label, cfg.File, strings.Join(names, ", "))
+		return unknownLabel(cfg, in.label)
 	}
 	if cfg.Ledger.Kind == config.LedgerNone {
 		return at(cfg, "ledger", errors.New("promote-label needs a ledger (github or file:PATH): a label's history, holds and quarantines live there, and its moves are claimed there; ledger: none has none"))
@@ -226,6 +225,7 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 	}
 	p.dec = dec
 	p.history = st.History
+	p.lockDigests = [2]string{replacedLock(doc, dec.Previous.Version), replacedLock(doc, dec.Target.Version)}
 	if in.dryRun {
 		return p, nil
 	}
@@ -234,7 +234,7 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 		// gates passed: sign and attach, then record the move with the
 		// signature, then the tags; a failure here records nothing
 		lockDigest := ""
-		if b, ok := doc.BundleByDigest(dec.Target.Digest); ok {
+		if b, ok := doc.Bundle(dec.Target.Version); ok { // by version: one image may hold two locks
 			lockDigest = b.LockDigest
 		}
 		if sig, err = r.signPromotion(ctx, cfg, reg, label, input, dec, lockDigest); err != nil {
@@ -259,6 +259,7 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 		}
 		p.dec, p.written = final, final.Writes()
 		p.history = promote.Moves(doc.Stream(ledger.LabelStream(label.Name)))
+		p.lockDigests = [2]string{replacedLock(doc, final.Previous.Version), replacedLock(doc, final.Target.Version)}
 	}
 	moved := p.written && p.dec.Move != nil
 	if err := r.convergeLabel(ctx, cfg, store, reg, label.Name, doc, moved); err != nil {

@@ -137,6 +137,13 @@ func unknownChannel(cfg *config.Config, name string) error {
 	return fmt.Errorf("input channel: %q is not a channel of %s (channels: %s)%s", name, cfg.File, strings.Join(names, ", "), config.Suggest(name, names))
 }
 
+// unknownLabel is the error for a label input the config does not hold (a
+// name the run finds missing, exit 1, like an unknown channel).
+func unknownLabel(cfg *config.Config, name string) error {
+	names := labelNames(cfg)
+	return fmt.Errorf("input label: %q is not a label of %s (labels: %s)%s", name, cfg.File, strings.Join(names, ", "), config.Suggest(name, names))
+}
+
 // resolve computes a channel's lock, version and changed flag.
 func (r *run) resolve(ctx context.Context, cfg *config.Config, sec secrets, name string) (*resolution, error) {
 	ch, ok := cfg.Channel(name)

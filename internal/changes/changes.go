@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ladder-release/ladder/internal/lock"
 )
@@ -167,7 +168,7 @@ func change(o, n lock.Entry, answers map[string]Compare) Change {
 				if i == Shown {
 					break
 				}
-				c.Subjects = append(c.Subjects, Commit{SHA: cm.SHA, Subject: Subject(cm.Subject), Author: cm.Author})
+				c.Subjects = append(c.Subjects, Commit{SHA: cm.SHA, Subject: clip(Subject(cm.Subject), MaxSubject), Author: clip(cm.Author, MaxAuthor)})
 			}
 		}
 	}
@@ -183,6 +184,26 @@ func source(e lock.Entry) string {
 }
 
 func count(n int) *int { return &n }
+
+// MaxSubject and MaxAuthor bound what a change shows of a commit: both are
+// untrusted text whose length anyone who can push a commit controls, and
+// GitHub drops a step summary over 1 MiB whole.
+const (
+	MaxSubject = 300
+	MaxAuthor  = 100
+)
+
+// clip cuts s to at most n bytes, on a rune boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
 
 // Subject is the first line of a commit message.
 func Subject(message string) string {
