@@ -244,6 +244,9 @@ type run struct {
 	meta   *actions.Metadata // nil for CLI-only commands
 	flags  map[string]string // CLI-only commands' flags
 	args   []string          // positional arguments, for a command that takes them
+	// onClaim, when set, is told the moment build-bundle's claim lands: the
+	// replaced bundle (digest, lock digest) and the new one's digest
+	onClaim func(oldDigest, oldLock, newDigest string)
 
 	httpOnce sync.Once
 	http     *http.Client

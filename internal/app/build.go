@@ -105,11 +105,23 @@ func buildBundle(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
+	// What changed is read while the claimed bundle is tagged and converged
+	// (its reads overlap the tag writes instead of adding round trips).
+	var changed chan *changes.Set
+	r.onClaim = func(oldDigest, oldLock, newDigest string) {
+		changed = make(chan *changes.Set, 1)
+		go func() { changed <- r.bundleChanges(ctx, cfg, sec, reg, oldDigest, oldLock, l, newDigest) }()
+	}
 	res, err := r.publish(ctx, cfg, ch, store, reg, l, files, in)
+	if changed != nil {
+		set := <-changed
+		if err == nil {
+			res.Changes = set
+		}
+	}
 	if err != nil {
 		return err
 	}
-	res.Changes = r.bundleChanges(ctx, cfg, sec, reg, res.ReplacesDigest, res.ReplacesLock, l, res.Digest)
 	tags := res.Tags
 	if tags == nil {
 		tags = []string{} // nothing written: [], never null
@@ -337,6 +349,9 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 		}
 		if claimed.Own {
 			digest = claimed.Bundle.Digest // an earlier answer of this very write was lost
+		}
+		if r.onClaim != nil {
+			r.onClaim(claimed.Replaces.Digest, replacedLock(doc, claimed.Replaces.Version), digest)
 		}
 		return r.publishClaimed(ctx, cfg, ch, store, reg, l, in, claimed, digest)
 	}
