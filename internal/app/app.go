@@ -224,7 +224,11 @@ func help(w io.Writer, name string, cmd command) error {
 	if meta, err := actions.Load(name); err == nil {
 		cli.ActionHelp(w, name, meta)
 	} else {
-		cli.CommandHelp(w, name, cmd.usage, cmd.flags)
+		usageName := name
+		if cmd.args {
+			usageName += " A B" // ladder diff's two bundles
+		}
+		cli.CommandHelp(w, usageName, cmd.usage, cmd.flags)
 	}
 	return nil
 }

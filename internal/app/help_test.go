@@ -84,6 +84,9 @@ func TestHelp(t *testing.T) {
 			}
 		}
 	}
+	if _, text, _ := run("diff", "--help"); !strings.HasPrefix(text, "usage: ladder diff A B [--config PATH] [--json]\n") {
+		t.Errorf("ladder diff --help does not show its two arguments:\n%s", text)
+	}
 	if code, _, stderr := run("help", "promote-lable"); code != ExitUsage || !strings.Contains(stderr, `unknown command "promote-lable" (did you mean "promote-label"?)`) {
 		t.Errorf("help of an unknown command: exit %d, %q", code, stderr)
 	}
