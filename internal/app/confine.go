@@ -85,9 +85,16 @@ func (r *run) lockCommitsExist(ctx context.Context, sec secrets, l lock.Lock) er
 		tag, isTag := strings.CutPrefix(e.Ref, "refs/tags/")
 		if err == nil && isTag {
 			// the tag must exist and name this very commit: the version a
-			// from: rule publishes comes from it (one ref listing)
+			// from: rule publishes comes from it (GitHub: one REST request;
+			// git: the remote's ref listing)
 			var got string
-			got, err = src.Commit(ctx, tag)
+			if t, ok := src.(interface {
+				TagCommit(context.Context, string) (string, error)
+			}); ok {
+				got, err = t.TagCommit(ctx, tag)
+			} else {
+				got, err = src.Commit(ctx, tag)
+			}
 			switch {
 			case errors.Is(err, source.ErrNotFound):
 				return fmt.Errorf("components[%d].ref (%s): tag %s does not exist in %s", i, e.Name, tag, where)

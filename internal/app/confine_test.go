@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ladder-release/ladder/internal/ghsim"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -484,5 +485,40 @@ func TestBuildChecksEachCommitOnceConcurrently(t *testing.T) {
 	}
 	if n := w.git.RefAdvertisements(); n != 1 {
 		t.Errorf("%d git commands reached the git: component's remote, want 1 (a ref listing: its commit is a branch tip):\n%s", n, strings.Join(w.git.Requests(), "\n"))
+	}
+}
+
+// A lock of tags (stable pins tags) is checked with one REST request per
+// repo: component, GET commits/tags/TAG, which also proves the tag names the
+// lock's commit; no git listing.
+func TestBuildChecksEachTagRefInOneRequest(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	_, l := resolveOK(t, w, map[string]string{"channel": "stable"})
+	w.gh.ResetStats()
+	if res := buildOK(t, w, map[string]string{"channel": "stable"}); res.outputs["published"] != "true" {
+		t.Fatalf("build: %v", res.outputs)
+	}
+	per := map[string]int{}
+	git := 0
+	for _, r := range w.gh.Requests() {
+		switch r.Route {
+		case "GET /repos/{owner}/{repo}/commits/{ref...}":
+			per[r.Path]++
+		case ghsim.RouteGitInfoRefs, ghsim.RouteGitUploadPack:
+			git++
+		}
+	}
+	want := map[string]int{}
+	for _, e := range l.Components {
+		if tag, ok := strings.CutPrefix(e.Ref, "refs/tags/"); ok && e.Repo != "" {
+			want["/repos/"+e.Repo+"/commits/tags/"+tag] = 1
+		}
+	}
+	if len(want) == 0 || fmt.Sprint(per) != fmt.Sprint(want) {
+		t.Errorf("commit requests %v, want one per tag of a repo: component %v", per, want)
+	}
+	if git != 0 {
+		t.Errorf("%d git smart HTTP requests, want none: the tag is checked by REST", git)
 	}
 }

@@ -102,6 +102,18 @@ func (g *GitHub) Commit(ctx context.Context, ref string) (string, error) {
 	return "", fmt.Errorf("pin %q: tag %q not found in %s%s: %w", ref, name, g.repo(), hint, ErrNotFound)
 }
 
+// TagCommit is the commit tag names (peeled), in one REST request
+// (GET commits/tags/TAG, which GitHub resolves as it does a SHA): what
+// build-bundle asks to check a lock's tag ref, one request per component.
+// A tag that does not exist returns ErrNotFound.
+func (g *GitHub) TagCommit(ctx context.Context, tag string) (string, error) {
+	sha, err := g.commitSHA(ctx, "tags/"+tag)
+	if err != nil {
+		return "", fmt.Errorf("%s: tag %q: %w", g.repo(), tag, err)
+	}
+	return sha, nil
+}
+
 func (g *GitHub) commitSHA(ctx context.Context, ref string) (string, error) {
 	sha, _, err := g.rest.Repositories.GetCommitSHA1(ctx, g.owner, g.name, ref, "")
 	if err != nil {
