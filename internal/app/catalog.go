@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/ladder-release/ladder/internal/action"
 	"github.com/ladder-release/ladder/internal/catalog"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/ledger"
@@ -44,18 +43,9 @@ func catalogCommand(ctx context.Context, r *run) error {
 	if cfg.Ledger.Kind == config.LedgerNone {
 		return at(cfg, "ledger", errors.New("ladder catalog needs a ledger: the catalog is made of the upgrade graphs the ledger keeps, and ledger: none keeps none (SPEC section 6)"))
 	}
-	sec := secrets{token: cliDefault(r.getenv, "${{ github.token }}")}
-	if r.getenv("GITHUB_ACTIONS") == "true" {
-		// Masks go to stderr: stdout is the catalog.
-		action.New(r.getenv, r.deps.Stderr).AddMask(sec.token)
-	}
-	store, err := r.ledgerStore(cfg, sec)
+	doc, err := r.readLedgerCLI(ctx, cfg, r.cliSecrets())
 	if err != nil {
 		return err
-	}
-	doc, err := store.Read(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the ledger: %w", err)
 	}
 	in, err := catalogInput(cfg, doc)
 	if err != nil {

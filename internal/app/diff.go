@@ -50,23 +50,15 @@ func diffCommand(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	sec := secrets{token: cliDefault(r.getenv, "${{ github.token }}")}
-	if r.getenv("GITHUB_ACTIONS") == "true" {
-		// Masks go to stderr: stdout is the table or the JSON.
-		action.New(r.getenv, r.deps.Stderr).AddMask(sec.token)
-	}
+	sec := r.cliSecrets()
 	reg, err := r.registry(cfg, secrets{})
 	if err != nil {
 		return err
 	}
 	var doc *ledger.Document
 	if cfg.Ledger.Kind != config.LedgerNone {
-		store, err := r.ledgerStore(cfg, sec)
-		if err != nil {
+		if doc, err = r.readLedgerCLI(ctx, cfg, sec); err != nil {
 			return err
-		}
-		if doc, err = store.Read(ctx); err != nil {
-			return fmt.Errorf("reading the ledger: %w", err)
 		}
 	}
 	var sides [diffArgs]resolved

@@ -57,18 +57,9 @@ func statusCommand(ctx context.Context, r *run) error {
 		}
 		return r.printStatus(o, rep)
 	}
-	sec := secrets{token: cliDefault(r.getenv, "${{ github.token }}")}
-	if r.getenv("GITHUB_ACTIONS") == "true" {
-		// Masks go to stderr: stdout may be JSON piped elsewhere.
-		action.New(r.getenv, r.deps.Stderr).AddMask(sec.token)
-	}
-	store, err := r.ledgerStore(cfg, sec)
+	doc, err := r.readLedgerCLI(ctx, cfg, r.cliSecrets())
 	if err != nil {
 		return err
-	}
-	doc, err := store.Read(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the ledger: %w", err)
 	}
 	if o.history != "" {
 		h, err := status.HistoryOf(cfg, doc, o.history, now)
@@ -184,4 +175,28 @@ func (r *run) statusFromRegistry(ctx context.Context, cfg *config.Config, now ti
 		}
 	}
 	return rep, nil
+}
+
+// cliSecrets is a CLI-only command's token (GITHUB_TOKEN or GH_TOKEN, as an
+// action's default), masked in a runner on stderr: stdout is the command's
+// output (a table, JSON, a catalog).
+func (r *run) cliSecrets() secrets {
+	sec := secrets{token: cliDefault(r.getenv, "${{ github.token }}")}
+	if r.getenv("GITHUB_ACTIONS") == "true" {
+		action.New(r.getenv, r.deps.Stderr).AddMask(sec.token)
+	}
+	return sec
+}
+
+// readLedgerCLI reads the config's ledger for a CLI-only command.
+func (r *run) readLedgerCLI(ctx context.Context, cfg *config.Config, sec secrets) (*ledger.Document, error) {
+	store, err := r.ledgerStore(cfg, sec)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := store.Read(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the ledger: %w", err)
+	}
+	return doc, nil
 }
