@@ -15,6 +15,7 @@ import (
 // link even with brackets escaped. Such a word becomes a code span: shown as
 // written, never a link.
 func TestEscapeMarkdownStopsAutolinks(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ name, in, want string }{
 		{"https URL in a sentence", "approved in https://e.vil/x?a=1 by ops", "approved in `https://e.vil/x?a=1` by ops"},
 		{"http and ftp", "http://a.b ftp://c.d", "`http://a.b` `ftp://c.d`"},
@@ -39,6 +40,7 @@ func TestEscapeMarkdownStopsAutolinks(t *testing.T) {
 		{"plain words are escaped as before", "a_b *c* <d>", `a\_b \*c\* &lt;d&gt;`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			got := action.EscapeMarkdown(tc.in)
 			if got != tc.want {
 				t.Errorf("EscapeMarkdown(%q) =\n %q\nwant\n %q", tc.in, got, tc.want)
@@ -53,6 +55,7 @@ func TestEscapeMarkdownStopsAutolinks(t *testing.T) {
 // TestSummaryStopsAutolinks: headings, paragraphs and table cells all go
 // through the same escaping.
 func TestSummaryStopsAutolinks(t *testing.T) {
+	t.Parallel()
 	r := action.New(mapEnv(t, nil), io.Discard)
 	got := r.Summary().
 		Heading("see https://e.vil/#top #1", 2).

@@ -10,6 +10,7 @@ import (
 )
 
 func TestEscapeData(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"":                       "",
 		"plain text":             "plain text",
@@ -27,6 +28,7 @@ func TestEscapeData(t *testing.T) {
 }
 
 func TestEscapeProperty(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"":                       "",
 		".github/ladder.yaml":    ".github/ladder.yaml",
@@ -54,6 +56,7 @@ func commandRunner(t *testing.T, vars map[string]string) (*action.Runner, *bytes
 // TestAddMaskOutsideARunnerPrintsNothing: in a terminal nothing masks the
 // log, so ::add-mask:: would only print the secret.
 func TestAddMaskOutsideARunnerPrintsNothing(t *testing.T) {
+	t.Parallel()
 	var stdout bytes.Buffer
 	r := action.New(mapEnv(t, map[string]string{"GITHUB_ACTIONS": ""}), &stdout)
 	r.AddMask("ghp_secret")
@@ -63,6 +66,7 @@ func TestAddMaskOutsideARunnerPrintsNothing(t *testing.T) {
 }
 
 func TestAnnotations(t *testing.T) {
+	t.Parallel()
 	r, stdout := commandRunner(t, nil)
 	pos := action.Annotation{File: ".github/ladder.yaml", Line: 12, Col: 5}
 	r.ErrorAt(pos, "channel stable: unknown stream")
@@ -95,6 +99,7 @@ func TestAnnotations(t *testing.T) {
 // a title or a file name never becomes a second command: each call writes
 // exactly one line, with no CR, starting with its own command.
 func TestCommandInjection(t *testing.T) {
+	t.Parallel()
 	evil := []string{
 		"x\n::set-output name=forged::evil",
 		"x\r::add-mask::evil",
@@ -142,6 +147,7 @@ func TestCommandInjection(t *testing.T) {
 }
 
 func TestAddMask(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ secret, want string }{
 		{"", ""},
 		{"   ", ""},
@@ -162,6 +168,7 @@ func TestAddMask(t *testing.T) {
 }
 
 func TestSecretInputMasksBeforeReturning(t *testing.T) {
+	t.Parallel()
 	var stdout bytes.Buffer
 	var r *action.Runner
 	r = action.New(func(key string) string {
@@ -185,6 +192,7 @@ func TestSecretInputMasksBeforeReturning(t *testing.T) {
 }
 
 func TestDebugf(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ debug, want string }{
 		{"", ""},
 		{"0", ""},
@@ -200,6 +208,7 @@ func TestDebugf(t *testing.T) {
 }
 
 func TestPrint(t *testing.T) {
+	t.Parallel()
 	r, stdout := commandRunner(t, nil)
 	r.Infof("resolved %s to %s", "stable", "abc1234")
 	r.Print("two\nlines\n")
@@ -230,6 +239,7 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("pipe closed") }
 
 func TestErrKeepsFirstWriteError(t *testing.T) {
+	t.Parallel()
 	r := action.New(mapEnv(t, map[string]string{"GITHUB_ACTIONS": "true"}), failWriter{})
 	if r.Err() != nil {
 		t.Fatal("Err before any write")

@@ -12,6 +12,7 @@ import (
 // TestEnvEvent: the event's payload is read as delivered, absent outside a
 // runner, and refused when missing or over GitHub's 25 MB.
 func TestEnvEvent(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	small := filepath.Join(dir, "event.json")
 	big := filepath.Join(dir, "big.json")
@@ -30,6 +31,7 @@ func TestEnvEvent(t *testing.T) {
 		{"over 25 MB", big, "", "over 25 MB"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			name, payload, err := action.Env{EventName: "push", EventPath: c.path}.Event()
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {

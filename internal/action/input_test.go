@@ -10,6 +10,7 @@ import (
 )
 
 func TestInputEnvName(t *testing.T) {
+	t.Parallel()
 	for name, want := range map[string]string{
 		"channel":           "INPUT_CHANNEL",
 		"lock-file":         "INPUT_LOCK-FILE",
@@ -24,6 +25,7 @@ func TestInputEnvName(t *testing.T) {
 }
 
 func TestInput(t *testing.T) {
+	t.Parallel()
 	r := action.New(mapEnv(t, map[string]string{
 		"INPUT_LOCK-FILE": "  out/lock.json \n",
 		"INPUT_CHANNEL":   "stable",
@@ -45,6 +47,7 @@ func TestInput(t *testing.T) {
 }
 
 func TestBoolInput(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		value   string
 		want    bool
@@ -75,6 +78,7 @@ func TestBoolInput(t *testing.T) {
 }
 
 func TestDurationInput(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		value   string
 		want    time.Duration
@@ -100,6 +104,7 @@ func TestDurationInput(t *testing.T) {
 }
 
 func TestEnv(t *testing.T) {
+	t.Parallel()
 	e := action.ReadEnv(mapEnv(t, nil, action.EnvVars...))
 	if e.APIURL != "https://api.github.com" || e.ServerURL != "https://github.com" || e.Debug {
 		t.Errorf("defaults: %+v", e)

@@ -95,8 +95,10 @@ var tricky = map[string]string{
 }
 
 func TestSetOutputRoundTrip(t *testing.T) {
+	t.Parallel()
 	for name, value := range tricky {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			r, records := outputRunner(t)
 			if err := r.SetOutput("before", "1"); err != nil {
 				t.Fatal(err)
@@ -116,6 +118,7 @@ func TestSetOutputRoundTrip(t *testing.T) {
 }
 
 func TestSetOutputWithActiontest(t *testing.T) {
+	t.Parallel()
 	meta := &actiontest.Metadata{Outputs: map[string]actiontest.Output{"lock": {Description: "d"}, "labels": {Description: "d"}}}
 	env := actiontest.Env(t, meta, nil, nil)
 	r := env.Runner()
@@ -139,6 +142,7 @@ func TestSetOutputWithActiontest(t *testing.T) {
 }
 
 func TestSetOutputRecordFormat(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "out")
 	r := action.New(mapEnv(t, map[string]string{"GITHUB_OUTPUT": path}), io.Discard, action.WithRandom(zeros{}))
 	if err := r.SetOutput("lock-file", "ladder-lock.json"); err != nil {
@@ -160,6 +164,7 @@ func TestSetOutputRecordFormat(t *testing.T) {
 
 // A value (or name) holding the delimiter drawn makes SetOutput draw another.
 func TestSetOutputRedrawsDelimiter(t *testing.T) {
+	t.Parallel()
 	ones := bytes.Repeat([]byte{0xff}, 16)
 	const onesDelim = "ghadelimiter_ffffffff-ffff-4fff-bfff-ffffffffffff"
 	for _, tc := range []struct{ name, value string }{
@@ -193,6 +198,7 @@ func TestSetOutputRedrawsDelimiter(t *testing.T) {
 }
 
 func TestSetOutputRejectsBadNames(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"", "a b", "a=b", "a<<b", "a\n", "a\nforged", "ä", "a.b", "a:b", " a"} {
 		r, records := outputRunner(t)
 		if err := r.SetOutput(name, "v"); err == nil {
@@ -209,6 +215,7 @@ func TestSetOutputRejectsBadNames(t *testing.T) {
 
 // Outside a runner, outputs are printed for a person or a script.
 func TestSetOutputCLI(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ name, value, want string }{
 		{"id", "abc1234-def5678", "id=abc1234-def5678\n"},
 		{"empty", "", "empty=\n"},
@@ -253,6 +260,7 @@ func TestSetOutputCLI(t *testing.T) {
 // sethvargo/go-githubactions writes every output with one fixed delimiter and
 // never checks the value: a value holding it forges records. Ours does not.
 func TestGoGitHubActionsOutputCanBeForged(t *testing.T) {
+	t.Parallel()
 	value := "x\n_GitHubActionsFileCommandDelimeter_\nlock=stolen\nforged<<_GitHubActionsFileCommandDelimeter_\nevil"
 
 	path := filepath.Join(t.TempDir(), "theirs")

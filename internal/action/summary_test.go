@@ -10,6 +10,7 @@ import (
 )
 
 func TestEscapeMarkdown(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"v1.2.3":                    "v1.2.3",
 		"feature/login":             "feature/login",
@@ -30,6 +31,7 @@ func TestEscapeMarkdown(t *testing.T) {
 }
 
 func TestSummaryGolden(t *testing.T) {
+	t.Parallel()
 	r := action.New(mapEnv(t, nil), io.Discard)
 	got := r.Summary().
 		Heading("Channel stable #1 ##", 2).
@@ -75,6 +77,7 @@ func TestSummaryGolden(t *testing.T) {
 }
 
 func TestSummaryWrite(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "summary.md")
 	if err := os.WriteFile(path, []byte("earlier step\n\n"), 0o644); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 const d1 = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 
 func TestStatement(t *testing.T) {
+	t.Parallel()
 	p := Promotion{Label: "current", From: "label testing", Version: "1.2.3", LockDigest: "sha256:ab", Actor: "octocat"}
 	data, err := Statement(Subject{Name: "ghcr.io/acme/app", Digest: d1}, p)
 	if err != nil {
@@ -44,6 +45,7 @@ func TestStatement(t *testing.T) {
 		{"not JSON", `{`, d1, "not JSON"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			if _, err := ReadStatement([]byte(tc.data), tc.digest); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want %q", err, tc.want)
 			}
@@ -60,6 +62,7 @@ func TestStatement(t *testing.T) {
 		{"no label", Subject{Name: "r", Digest: d1}, Promotion{}, "no label"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			if _, err := Statement(tc.s, tc.p); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want %q", err, tc.want)
 			}
@@ -68,6 +71,7 @@ func TestStatement(t *testing.T) {
 }
 
 func TestPolicyCheck(t *testing.T) {
+	t.Parallel()
 	const pub = "-----BEGIN PUBLIC KEY-----\nAA==\n-----END PUBLIC KEY-----\n"
 	for _, tc := range []struct {
 		name string
@@ -82,6 +86,7 @@ func TestPolicyCheck(t *testing.T) {
 		{"a key that is not PEM", Policy{PublicKeyPEM: "ssh-ed25519 AAAA"}, "not a PEM public key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			err := tc.p.Check()
 			if (tc.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Check = %v, want %q", err, tc.want)

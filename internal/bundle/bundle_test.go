@@ -47,6 +47,7 @@ func sample() Info {
 }
 
 func TestAnnotationsUseOCIKeys(t *testing.T) {
+	t.Parallel()
 	a := Annotations(sample())
 	want := map[string]string{
 		"org.opencontainers.image.version":  "1.4.1-staging.20261122T011500.bbbbbbb-ccccccc",
@@ -69,6 +70,7 @@ func TestAnnotationsUseOCIKeys(t *testing.T) {
 }
 
 func TestKeyValuesAcceptedAsIsByBuildPushAction(t *testing.T) {
+	t.Parallel()
 	kv, err := KeyValues(Annotations(sample()))
 	if err != nil {
 		t.Fatal(err)
@@ -87,6 +89,7 @@ func TestKeyValuesAcceptedAsIsByBuildPushAction(t *testing.T) {
 }
 
 func TestKeyValuesRefusesValuesBuildPushActionWouldMangle(t *testing.T) {
+	t.Parallel()
 	for _, v := range []string{"a\nb", `say "hi"`, " padded", "x\r", "tab\there"} {
 		_, err := KeyValues(map[string]string{"dev.ladder.component.x": v})
 		if err == nil || !strings.Contains(err.Error(), "dev.ladder.component.x") {

@@ -6,6 +6,7 @@ import (
 )
 
 func TestAccess(t *testing.T) {
+	t.Parallel()
 	other := Check{Repo: "acme/other"}
 	own := Check{Repo: "acme/app", Own: true}
 	ghs := Check{Repo: "acme/other", Installation: true}
@@ -64,6 +65,7 @@ func TestAccess(t *testing.T) {
 		{name: "dispatch: a 422 failed", classify: DispatchAccess, check: other, answer: failed(422), access: Failed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			access, refusal := tc.classify(tc.check, tc.answer)
 			if access != tc.access {
 				t.Fatalf("access = %d, want %d (refusal %v)", access, tc.access, refusal)
@@ -90,6 +92,7 @@ func TestAccess(t *testing.T) {
 }
 
 func TestInstallationToken(t *testing.T) {
+	t.Parallel()
 	for tok, want := range map[string]bool{"ghs_abc": true, "ghp_abc": false, "github_pat_abc": false, "": false} {
 		if got := InstallationToken(tok); got != want {
 			t.Errorf("InstallationToken(%q) = %v, want %v", tok, got, want)

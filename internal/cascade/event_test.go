@@ -25,6 +25,7 @@ func fixture(t testing.TB, name string) []byte {
 }
 
 func TestParseEventFixtures(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		event   string
@@ -82,6 +83,7 @@ func TestParseEventFixtures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			got, err := ParseEvent(tt.event, fixture(t, tt.file), tt.ref, tt.repo)
 			if err != nil {
 				t.Fatal(err)
@@ -103,6 +105,7 @@ func TestParseEventFixtures(t *testing.T) {
 }
 
 func TestParseEventFallbacks(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name        string
 		event, body string
@@ -133,6 +136,7 @@ func TestParseEventFallbacks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			got, err := ParseEvent(tt.event, []byte(tt.body), tt.ref, tt.repo)
 			if err != nil {
 				t.Fatal(err)
@@ -158,6 +162,7 @@ func envelope(id, chain, branch, source string) string {
 }
 
 func TestParseEventErrors(t *testing.T) {
+	t.Parallel()
 	rd := "repository_dispatch"
 	tests := []struct {
 		name, event, body, ref, repo string
@@ -260,6 +265,7 @@ func TestParseEventErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			got, err := ParseEvent(tt.event, []byte(tt.body), tt.ref, tt.repo)
 			if err == nil {
 				t.Fatalf("no error; got %+v", got)
@@ -276,6 +282,7 @@ func TestParseEventErrors(t *testing.T) {
 }
 
 func TestParseEventUnsupported(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"", "pull_request", "schedule", "release"} {
 		_, err := ParseEvent(name, []byte(`{}`), "refs/heads/main", "acme/os")
 		if !errors.Is(err, ErrUnsupportedEvent) {
@@ -291,6 +298,7 @@ func TestParseEventUnsupported(t *testing.T) {
 
 // The envelope's fields of the wrong type never panic and always name a path.
 func TestParseEventEveryEnvelopeFieldTyped(t *testing.T) {
+	t.Parallel()
 	base := map[string]any{
 		"correlation_id": "c1",
 		"chain":          []any{map[string]any{"repo": "a/b", "branch": "main", "sha": sha4}},
@@ -365,6 +373,7 @@ func set(doc any, path []string, v any) bool {
 }
 
 func TestIsFullSHAAndCheckEventType(t *testing.T) {
+	t.Parallel()
 	for s, want := range map[string]bool{
 		strings.Repeat("a", 40): true, strings.Repeat("0", 64): true,
 		strings.Repeat("a", 39): false, strings.Repeat("A", 40): false, strings.Repeat("g", 40): false, "": false,

@@ -100,7 +100,9 @@ func envelopeOf(t *testing.T, d Dispatch) Envelope {
 
 // Story S3, in pure form: each run's dispatch is the next run's event.
 func TestStoryS3BranchCascade(t *testing.T) {
+	t.Parallel()
 	t.Run("merge to production rebuilds staging, then snapshot", func(t *testing.T) {
+		t.Parallel()
 		// Run 1: a push to production.
 		trig := mustParse(t, "push", pushEvent("production", sha4), "", "")
 		p1 := mustPlan(t, s3Rules, trig, Repo{}, 0, "run-100-1", "")
@@ -144,10 +146,12 @@ func TestStoryS3BranchCascade(t *testing.T) {
 		}
 	})
 	t.Run("merge to staging rebuilds snapshot only", func(t *testing.T) {
+		t.Parallel()
 		p := mustPlan(t, s3Rules, mustParse(t, "push", pushEvent("staging", sha2s), "", ""), Repo{}, 0, "run-1", "")
 		wantTargets(t, p, storage+"@snapshot")
 	})
 	t.Run("merge to snapshot rebuilds nothing", func(t *testing.T) {
+		t.Parallel()
 		p := mustPlan(t, s3Rules, mustParse(t, "push", pushEvent("snapshot", sha3s), "", ""), Repo{}, 0, "run-1", "")
 		wantTargets(t, p)
 		if p.Reason != `no cascade rule for branch "snapshot"` {
@@ -155,10 +159,12 @@ func TestStoryS3BranchCascade(t *testing.T) {
 		}
 	})
 	t.Run("fixture push event", func(t *testing.T) {
+		t.Parallel()
 		trig := mustParse(t, "push", fixture(t, "push.json"), "refs/heads/production", storage)
 		wantTargets(t, mustPlan(t, s3Rules, trig, Repo{Repo: storage}, 0, "run-1", ""), storage+"@staging")
 	})
 	t.Run("fixture repository_dispatch event", func(t *testing.T) {
+		t.Parallel()
 		trig := mustParse(t, "repository_dispatch", fixture(t, "repository_dispatch.json"), "refs/heads/snapshot", storage)
 		p := mustPlan(t, s3Rules, trig, Repo{Repo: storage, SHA: sha2s}, 0, "ignored", "")
 		wantTargets(t, p, storage+"@snapshot")
@@ -173,10 +179,12 @@ func TestStoryS3BranchCascade(t *testing.T) {
 		}
 	})
 	t.Run("fixture workflow_dispatch event", func(t *testing.T) {
+		t.Parallel()
 		trig := mustParse(t, "workflow_dispatch", fixture(t, "workflow_dispatch.json"), "refs/heads/staging", storage)
 		wantTargets(t, mustPlan(t, s3Rules, trig, Repo{Repo: storage}, 0, "run-1", ""), storage+"@snapshot")
 	})
 	t.Run("tag push and branch deletion trigger nothing", func(t *testing.T) {
+		t.Parallel()
 		for _, f := range []string{"push.tag-deleted.json", "push.branch-deleted.json"} {
 			trig := mustParse(t, "push", fixture(t, f), "", "")
 			p := mustPlan(t, s3Rules, trig, Repo{}, 0, "run-1", "")
@@ -191,6 +199,7 @@ func TestStoryS3BranchCascade(t *testing.T) {
 // Story S1: an upstream repository's change rebuilds a downstream one, and a
 // channel publish dispatches the repository that follows it.
 func TestStoryS1CrossRepo(t *testing.T) {
+	t.Parallel()
 	const cli, osRepo, iso = "acme/elemental-cli", "acme/elemental-os", "acme/elemental-iso"
 	cliRules := Rules{EventType: "ladder-cascade", Repos: []RepoRule{{Repo: osRepo, WhenBranch: "main"}}}
 	osRules := Rules{EventType: "ladder-cascade", Repos: []RepoRule{
@@ -244,6 +253,7 @@ func TestStoryS1CrossRepo(t *testing.T) {
 	}
 
 	t.Run("channel publish in a run that was not cascaded", func(t *testing.T) {
+		t.Parallel()
 		p := mustPlan(t, osRules, ChannelPublished("stable"), Repo{Repo: osRepo, Branch: "main", SHA: sha6}, 0, "run-9-1", "")
 		wantTargets(t, p, iso)
 		want := Source{Repo: osRepo, Ref: "refs/heads/main", SHA: sha6, Channel: "stable"}
@@ -257,6 +267,7 @@ func TestStoryS1CrossRepo(t *testing.T) {
 		}
 	})
 	t.Run("the fixture's receiver", func(t *testing.T) {
+		t.Parallel()
 		trig := mustParse(t, "repository_dispatch", fixture(t, "repository_dispatch.cross-repo.json"), "refs/heads/main", iso)
 		p := mustPlan(t, Rules{Repos: []RepoRule{{Repo: "acme/elemental-usb", WhenBranch: "main"}}}, trig, Repo{Repo: iso}, 0, "x", "")
 		wantTargets(t, p, "acme/elemental-usb")
@@ -265,6 +276,7 @@ func TestStoryS1CrossRepo(t *testing.T) {
 		}
 	})
 	t.Run("a channel publish after a tag push", func(t *testing.T) {
+		t.Parallel()
 		trig := mustParse(t, "push", []byte(`{"ref":"refs/tags/v1.0.2","after":"`+sha6+`"}`), "", osRepo)
 		if trig.Skip == "" {
 			t.Fatal("a tag push should trigger nothing by itself")
@@ -276,6 +288,7 @@ func TestStoryS1CrossRepo(t *testing.T) {
 		}
 	})
 	t.Run("a foreign repository_dispatch is not a cascade", func(t *testing.T) {
+		t.Parallel()
 		trig := mustParse(t, "repository_dispatch", fixture(t, "repository_dispatch.foreign.json"), "refs/heads/main", iso)
 		p := mustPlan(t, osRules, trig, Repo{Repo: iso}, 0, "x", "")
 		wantTargets(t, p)
@@ -288,6 +301,7 @@ func TestStoryS1CrossRepo(t *testing.T) {
 // TestSpecCascadeBranches has a case per rule of SPEC §4 "cascade-branches"
 // that the pure plan decides (access checks, pacing and retries are the app's).
 func TestSpecCascadeBranches(t *testing.T) {
+	t.Parallel()
 	big := `{"blob":"` + strings.Repeat("x", 65600) + `"}`
 	cycleRules := Rules{Branches: map[string][]string{"production": {"staging"}, "staging": {"production"}}}
 	chainRules := Rules{Branches: map[string][]string{}}
@@ -453,6 +467,7 @@ func TestSpecCascadeBranches(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			trig, err := ParseEvent(tt.event, tt.body, tt.ref, tt.self.Repo)
 			if err != nil {
 				t.Fatal(err)
@@ -485,6 +500,7 @@ func chainDispatch(n int) []byte {
 }
 
 func TestLimits(t *testing.T) {
+	t.Parallel()
 	keys := func(n int) map[string]any {
 		m := map[string]any{}
 		for i := range n {
@@ -520,6 +536,7 @@ func TestLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			err := tt.d.Validate()
 			if tt.want == "" {
 				if err != nil {
@@ -537,6 +554,7 @@ func TestLimits(t *testing.T) {
 		})
 	}
 	t.Run("the figure is the size of the body sent", func(t *testing.T) {
+		t.Parallel()
 		d := Dispatch{EventType: "e", ClientPayload: sized(65 * 1024)}
 		b, _ := json.Marshal(d.ClientPayload)
 		if len(b) != 66560 {
@@ -544,6 +562,7 @@ func TestLimits(t *testing.T) {
 		}
 	})
 	t.Run("through Plan", func(t *testing.T) {
+		t.Parallel()
 		trig := Trigger{Event: "push", Repo: "acme/os", Branch: "production"}
 		for _, tc := range []struct {
 			rules Rules
@@ -570,6 +589,7 @@ func TestLimits(t *testing.T) {
 }
 
 func TestChain(t *testing.T) {
+	t.Parallel()
 	cascaded := func(chain string, branch string) Trigger {
 		return mustParse(t, "repository_dispatch", []byte(dispatchWith(envelope(`"c1"`, chain, `"`+branch+`"`, goodSource))), "", "acme/os")
 	}
@@ -641,6 +661,7 @@ func TestChain(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			p, err := Plan(tt.rules, tt.trig, tt.self, tt.depth, "c1", nil)
 			if tt.wantErr != "" {
 				if err == nil || err.Error() != tt.wantErr {
@@ -661,6 +682,7 @@ func TestChain(t *testing.T) {
 }
 
 func TestPlanInputErrors(t *testing.T) {
+	t.Parallel()
 	push := Trigger{Event: "push", Repo: "acme/os", Branch: "production"}
 	tests := []struct {
 		name  string
@@ -691,6 +713,7 @@ func TestPlanInputErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := Plan(tt.rules, tt.trig, tt.self, 0, tt.cid, nil)
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("error\n got: %v\nwant: %s", err, tt.want)
@@ -700,6 +723,7 @@ func TestPlanInputErrors(t *testing.T) {
 }
 
 func TestPlanDeterministic(t *testing.T) {
+	t.Parallel()
 	rules := Rules{
 		Branches: map[string][]string{"main": {"z", "a", "m", "a"}},
 		Repos: []RepoRule{
@@ -719,6 +743,7 @@ func TestPlanDeterministic(t *testing.T) {
 }
 
 func TestUntrustedTextIsData(t *testing.T) {
+	t.Parallel()
 	// Valid git branch names can hold shell and markdown metacharacters: they
 	// are carried as JSON strings, never interpreted.
 	branch := "feat/$(id)`x`\"'<b>&{}|;#%"
@@ -751,6 +776,7 @@ func mustJSONString(s string) string {
 // TestLabelMoves has a case per rule of a label-triggered cascade (SPEC §4
 // cascade-branches, the `label` input; S6: a move of current syncs a mirror).
 func TestLabelMoves(t *testing.T) {
+	t.Parallel()
 	const product, mirror, iso, osRepo = "acme/elemental", "acme/mirror-sync", "acme/elemental-iso", "acme/elemental-os"
 	rules := Rules{Repos: []RepoRule{
 		{Repo: mirror, WhenLabel: "current"},
@@ -804,6 +830,7 @@ func TestLabelMoves(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			p := mustPlan(t, rules, tt.trig, self, 0, "run-9-1", "")
 			wantTargets(t, p, tt.want...)
 			if p.Reason != tt.reason {
@@ -824,6 +851,7 @@ func TestLabelMoves(t *testing.T) {
 		})
 	}
 	t.Run("the receiver reads the source's label", func(t *testing.T) {
+		t.Parallel()
 		p := mustPlan(t, rules, LabelMoved("current", b), self, 0, "run-9-1", "")
 		got := mustParse(t, "repository_dispatch", nextEvent(t, p.Dispatches[0], "main"), "refs/heads/main", mirror)
 		if got.Cascade == nil || got.Cascade.Source.Label != "current" {

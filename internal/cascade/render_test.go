@@ -9,17 +9,21 @@ import (
 )
 
 func TestMermaid(t *testing.T) {
+	t.Parallel()
 	t.Run("s3-second-hop", func(t *testing.T) {
+		t.Parallel()
 		trig := mustParse(t, "repository_dispatch", fixture(t, "repository_dispatch.json"), "refs/heads/snapshot", storage)
 		p := mustPlan(t, s3Rules, trig, Repo{Repo: storage, SHA: sha2s}, 0, "x", "")
 		golden.Compare(t, filepath.Join("testdata", "golden", "s3-second-hop.mmd"), []byte(p.Mermaid()))
 	})
 	t.Run("s3-last-hop", func(t *testing.T) {
+		t.Parallel()
 		trig := mustParse(t, "repository_dispatch", fixture(t, "repository_dispatch.json"), "refs/heads/snapshot", storage)
 		p := mustPlan(t, Rules{}, trig, Repo{Repo: storage}, 0, "x", "")
 		golden.Compare(t, filepath.Join("testdata", "golden", "s3-last-hop.mmd"), []byte(p.Mermaid()))
 	})
 	t.Run("s1-channel-publish", func(t *testing.T) {
+		t.Parallel()
 		rules := Rules{Branches: map[string][]string{"main": {"release"}}, Repos: []RepoRule{
 			{Repo: "acme/elemental-iso", WhenChannel: "stable", EventType: "stable-published"},
 			{Repo: "acme/elemental-usb", WhenChannel: "stable"},
@@ -28,6 +32,7 @@ func TestMermaid(t *testing.T) {
 		golden.Compare(t, filepath.Join("testdata", "golden", "s1-channel-publish.mmd"), []byte(p.Mermaid()))
 	})
 	t.Run("hostile-names", func(t *testing.T) {
+		t.Parallel()
 		branch := "x\"];click_h0_call_alert()%%```<img_src=x>&#35;|"
 		if err := CheckBranch(branch); err != nil {
 			t.Fatal(err)
@@ -48,6 +53,7 @@ func TestMermaid(t *testing.T) {
 		golden.Compare(t, filepath.Join("testdata", "golden", "hostile-names.mmd"), []byte(got))
 	})
 	t.Run("nothing to draw", func(t *testing.T) {
+		t.Parallel()
 		p := mustPlan(t, s3Rules, Trigger{Skip: "tag push"}, Repo{}, 0, "c1", "")
 		if got := p.Mermaid(); got != "" {
 			t.Errorf("Mermaid = %q", got)

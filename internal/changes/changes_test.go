@@ -37,6 +37,7 @@ func commits(n int) []Commit {
 }
 
 func TestPlan(t *testing.T) {
+	t.Parallel()
 	from := lk(entry("cli", "acme/cli", "1.0.0", 'a'), entry("same", "acme/same", "1.0.0", 'b'),
 		entry("os", "https://git.example/os", "1.0.0", 'c'), entry("moved", "acme/old", "1.0.0", 'd'), entry("gone", "acme/gone", "1", 'e'))
 	to := lk(entry("cli", "ACME/cli", "1.1.0", '1'), entry("same", "acme/same", "1.0.0", 'b'),
@@ -49,6 +50,7 @@ func TestPlan(t *testing.T) {
 }
 
 func TestBuild(t *testing.T) {
+	t.Parallel()
 	old := entry("cli", "acme/cli", "1.0.0", 'a')
 	newer := entry("cli", "acme/cli", "1.1.0", 'b')
 	url := "https://github.com/acme/cli/compare/" + sha('a') + "..." + sha('b')
@@ -97,6 +99,7 @@ func TestBuild(t *testing.T) {
 			want: Change{Status: Unknown, From: sha('a'), To: sha('b'), Note: "the source changed from repo acme/cli to repo other/cli: no commits to compare"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			answers := map[string]Compare{}
 			if c.answer != nil {
 				answers["cli"] = *c.answer
@@ -123,6 +126,7 @@ func show(c Change) string {
 }
 
 func TestBuildAddedRemovedInOrder(t *testing.T) {
+	t.Parallel()
 	from := lk(entry("a", "acme/a", "1", 'a'), entry("gone", "acme/gone", "1", 'b'))
 	to := lk(entry("new", "acme/new", "1", 'c'), entry("a", "acme/a", "1", 'a'))
 	var got []string
@@ -135,6 +139,7 @@ func TestBuildAddedRemovedInOrder(t *testing.T) {
 }
 
 func TestJSON(t *testing.T) {
+	t.Parallel()
 	s := Build(lk(entry("cli", "acme/cli", "1.0.0", 'a'), entry("os", "https://git.example/os", "1", 'c')),
 		lk(entry("cli", "acme/cli", "1.1.0", 'b'), entry("os", "https://git.example/os", "1", 'c')),
 		map[string]Compare{"cli": {Status: "ahead", TotalCommits: 1, Commits: []Commit{{SHA: sha('b'), Subject: "fix", Author: "Bo"}}, URL: "https://x/compare"}})
@@ -162,6 +167,7 @@ func TestJSON(t *testing.T) {
 }
 
 func TestMarkdown(t *testing.T) {
+	t.Parallel()
 	url := "https://github.com/acme/cli/compare/a...b"
 	s := Build(
 		lk(entry("cli", "acme/cli", "1.0.0", 'a'), entry("os", "https://git.example/os", "1.0", 'c'), entry("tk", "acme/tk", "2", 'e')),
@@ -196,6 +202,7 @@ func TestMarkdown(t *testing.T) {
 }
 
 func TestSafeURL(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name, in, want string
 		ok             bool
@@ -210,6 +217,7 @@ func TestSafeURL(t *testing.T) {
 		{"a line break is no link", "https://h/x\ny", "", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			got, ok := safeURL(c.in)
 			if got != c.want || ok != c.ok {
 				t.Errorf("safeURL(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
@@ -219,6 +227,7 @@ func TestSafeURL(t *testing.T) {
 }
 
 func TestSubject(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{"one": "one", "one\n\nbody": "one", "crlf\r\nbody": "crlf", "": ""} {
 		if got := Subject(in); got != want {
 			t.Errorf("Subject(%q) = %q, want %q", in, got, want)
@@ -227,6 +236,7 @@ func TestSubject(t *testing.T) {
 }
 
 func TestUnreadable(t *testing.T) {
+	t.Parallel()
 	s := Unreadable(lk(entry("a", "acme/a", "1", 'a'), entry("b", "https://git.example/b", "2", 'b')), "the previous lock is gone")
 	if len(s.Changes) != 2 {
 		t.Fatalf("%+v", s.Changes)

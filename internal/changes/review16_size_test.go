@@ -15,6 +15,7 @@ import (
 // did. Each subject and author should be clipped (e.g. to a few hundred
 // characters, marking the cut) before rendering.
 func TestReview16HugeSubjectsAreClipped(t *testing.T) {
+	t.Parallel()
 	from := lk(entry("cli", "acme/cli", "1.0.0", 'a'))
 	to := lk(entry("cli", "acme/cli", "1.1.0", 'b'))
 	cs := commits(Shown)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestParseFlags(t *testing.T) {
+	t.Parallel()
 	isBool := func(n string) bool { return n == "force" || n == "json" }
 	for _, c := range []struct {
 		name  string
@@ -21,6 +22,7 @@ func TestParseFlags(t *testing.T) {
 		{"bare flags listed in order", []string{"--a", "--b", "--force"}, map[string]string{"a": "", "b": "", "force": "true"}, []string{"a", "b"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			flags, bare, err := ParseFlags(c.args, isBool)
 			if err != nil || !maps.Equal(flags, c.flags) || strings.Join(bare, ",") != strings.Join(c.bare, ",") {
 				t.Errorf("%v: %v %v %v; want %v %v", c.args, flags, bare, err, c.flags, c.bare)
@@ -30,6 +32,7 @@ func TestParseFlags(t *testing.T) {
 }
 
 func TestSplitPositional(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name              string
 		args              []string
@@ -41,6 +44,7 @@ func TestSplitPositional(t *testing.T) {
 		{"a value after =", []string{"--config=x.yaml", "A", "B"}, "A,B", "--config=x.yaml"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			pos, flags := SplitPositional(c.args)
 			if strings.Join(pos, ",") != c.positional || strings.Join(flags, ",") != c.flags {
 				t.Errorf("%v: %v %v; want %s %s", c.args, pos, flags, c.positional, c.flags)
@@ -50,6 +54,7 @@ func TestSplitPositional(t *testing.T) {
 }
 
 func TestDefault(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name, def string
 		env       map[string]string
@@ -61,6 +66,7 @@ func TestDefault(t *testing.T) {
 		{"any other expression: empty", "${{ github.sha }}", map[string]string{"GITHUB_SHA": "c"}, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			if got := Default(func(k string) string { return c.env[k] }, c.def); got != c.want {
 				t.Errorf("%q: %q, want %q", c.def, got, c.want)
 			}
@@ -69,6 +75,7 @@ func TestDefault(t *testing.T) {
 }
 
 func TestVersionLine(t *testing.T) {
+	t.Parallel()
 	vcs := func(settings ...string) *debug.BuildInfo {
 		bi := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Path: "github.com/ladder-release/ladder", Version: "(devel)"}}
 		for i := 0; i+1 < len(settings); i += 2 {

@@ -11,6 +11,7 @@ import (
 var start = time.Date(2026, 11, 22, 1, 15, 0, 0, time.UTC)
 
 func TestSystemSleep(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, tc := range []struct {
@@ -24,6 +25,7 @@ func TestSystemSleep(t *testing.T) {
 		{"a short wait", context.Background(), time.Millisecond, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			if err := System().Sleep(tc.ctx, tc.d); !errors.Is(err, tc.want) {
 				t.Errorf("Sleep(%s) = %v, want %v", tc.d, err, tc.want)
 			}
@@ -32,6 +34,7 @@ func TestSystemSleep(t *testing.T) {
 }
 
 func TestFuncs(t *testing.T) {
+	t.Parallel()
 	var slept time.Duration
 	c := Funcs{NowFunc: func() time.Time { return start }, SleepFunc: func(_ context.Context, d time.Duration) error { slept = d; return nil }}
 	if !c.Now().Equal(start) {
@@ -46,6 +49,7 @@ func TestFuncs(t *testing.T) {
 }
 
 func TestFake(t *testing.T) {
+	t.Parallel()
 	f := NewFake(start)
 	if err := f.Sleep(context.Background(), time.Minute); err != nil || !f.Now().Equal(start.Add(time.Minute)) {
 		t.Fatal(err, f.Now())

@@ -18,6 +18,7 @@ import (
 // a txtar archive whose comment names the case, whose ladder.yaml is the
 // config and whose want is every rendered error line, in order.
 func TestInvalidConfigs(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob(filepath.Join("testdata", "invalid", "*.txtar"))
 	if err != nil {
 		t.Fatal(err)
@@ -27,6 +28,7 @@ func TestInvalidConfigs(t *testing.T) {
 	}
 	for _, file := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			t.Parallel()
 			yaml, want := invalidCase(t, file)
 			c, err := config.Parse("ladder.yaml", yaml)
 			if err == nil {
@@ -102,6 +104,7 @@ func checkErrors(t *testing.T, errs config.Errors) {
 
 // TestHostileInput: huge values, many errors and alias bombs stay cheap.
 func TestHostileInput(t *testing.T) {
+	t.Parallel()
 	head := "version: 1\nproduct: p\nregistry: ghcr.io/a/p\ncomponents: {a: {repo: o/a}}\nchannels: {dev: {track: {branch: main}}}\n"
 	parse := func(t *testing.T, yaml string) config.Errors {
 		t.Helper()
@@ -114,6 +117,7 @@ func TestHostileInput(t *testing.T) {
 		return errs
 	}
 	t.Run("huge value", func(t *testing.T) {
+		t.Parallel()
 		errs := parse(t, "version: 1\nproduct: &p "+strings.Repeat("X", 100000)+"\nregistry: *p\ncomponents: {a: {repo: *p}}\nchannels: {dev: {track: {branch: main}}}\n")
 		if len(errs) != 3 {
 			t.Fatalf("got %d errors: %v", len(errs), errs)
@@ -125,6 +129,7 @@ func TestHostileInput(t *testing.T) {
 		}
 	})
 	t.Run("many errors", func(t *testing.T) {
+		t.Parallel()
 		var b strings.Builder
 		b.WriteString(head)
 		for i := 0; i < 300; i++ {
@@ -140,6 +145,7 @@ func TestHostileInput(t *testing.T) {
 		}
 	})
 	t.Run("merge bomb", func(t *testing.T) {
+		t.Parallel()
 		var b strings.Builder
 		b.WriteString(head + "labels:\n  l0: &l0 {from: dev}\n")
 		for i := 1; i < 10; i++ {
@@ -167,6 +173,7 @@ func TestHostileInput(t *testing.T) {
 		}
 	})
 	t.Run("self merge", func(t *testing.T) {
+		t.Parallel()
 		errs := parse(t, "version: 1\nproduct: p\nregistry: ghcr.io/a/p\ncomponents: &c {a: {repo: o/a}, <<: *c}\nchannels: {dev: {track: {branch: main}}}\n")
 		want := "ladder.yaml:4:33: components.<<: a merge key cannot merge a mapping into itself"
 		if errs.Error() != want {
@@ -174,6 +181,7 @@ func TestHostileInput(t *testing.T) {
 		}
 	})
 	t.Run("deep nesting", func(t *testing.T) {
+		t.Parallel()
 		errs := parse(t, head+"x: "+strings.Repeat("[", 20000)+strings.Repeat("]", 20000)+"\n")
 		want := "ladder.yaml:6:1: (root): invalid YAML: exceeded max depth of 10000"
 		if errs.Error() != want {

@@ -13,6 +13,7 @@ import (
 // promote-label refuses to run without a ledger. Lint says so at the
 // labels key; retention with ledger: none is only a warning.
 func TestLintLabelsNeedALedger(t *testing.T) {
+	t.Parallel()
 	const head = `version: 1
 product: demo
 registry: ghcr.io/acme/demo
@@ -79,6 +80,7 @@ func checkLint(t *testing.T, errs config.Errors) {
 // earlier one and its line, and saying what happens (a bump passes over, a
 // from: or a prerelease cannot).
 func TestLintVersionCollisions(t *testing.T) {
+	t.Parallel()
 	const head = `version: 1
 product: demo
 registry: ghcr.io/acme/demo
@@ -130,6 +132,7 @@ channels:
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			for _, ledger := range []string{"", "ledger: none\n", "ledger: file:ledger.json\n"} {
 				c, err := config.Parse("ladder.yaml", []byte(head+tc.channels+ledger))
 				if err != nil {
@@ -156,6 +159,7 @@ channels:
 // TestLintVersionCollisionsAreBounded: a file of many channels with one
 // rule lists at most maxErrors pairs, then says how many more.
 func TestLintVersionCollisionsAreBounded(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	b.WriteString("version: 1\nproduct: demo\nregistry: ghcr.io/acme/demo\ncomponents: {app: {repo: acme/app}}\nchannels:\n")
 	for i := 0; i < 30; i++ { // 435 pairs
@@ -177,6 +181,7 @@ func TestLintVersionCollisionsAreBounded(t *testing.T) {
 // (nothing could ever be checked)". The warning names the label, at its
 // gates.checks key; gates.components narrows what is in scope.
 func TestLintChecksCoverNoRepoComponent(t *testing.T) {
+	t.Parallel()
 	const head = `version: 1
 product: demo
 registry: ghcr.io/acme/demo
@@ -220,6 +225,7 @@ labels:
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			c, err := config.Parse("ladder.yaml", []byte(tc.yaml))
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
@@ -254,6 +260,7 @@ labels:
 }
 
 func TestLintSigning(t *testing.T) {
+	t.Parallel()
 	const head = `version: 1
 product: demo
 registry: ghcr.io/acme/demo
@@ -285,6 +292,7 @@ channels: {dev: {track: {branch: main}}}
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			c, err := config.Parse("ladder.yaml", []byte(tc.yaml))
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
@@ -305,6 +313,7 @@ channels: {dev: {track: {branch: main}}}
 }
 
 func TestParseSigning(t *testing.T) {
+	t.Parallel()
 	c, err := config.Load("../../testdata/config/valid/signed-release.yaml")
 	if err != nil {
 		t.Fatal(err)

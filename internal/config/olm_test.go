@@ -12,6 +12,7 @@ import (
 // file order with what each follows, and the default channel, with
 // positions.
 func TestExportOLM(t *testing.T) {
+	t.Parallel()
 	c := load(t, "operator-catalog.yaml")
 	file := filepath.Join(testdata, "valid", "operator-catalog.yaml")
 	if c.Export == nil || c.Export.OLM == nil {
@@ -45,6 +46,7 @@ func TestExportOLM(t *testing.T) {
 // channel is a warning naming it (the catalog leaves it out, or fails for
 // the default channel); export.olm with ledger: none is an error.
 func TestLintExportOLM(t *testing.T) {
+	t.Parallel()
 	const base = `version: 1
 product: demo
 registry: ghcr.io/acme/demo
@@ -78,6 +80,7 @@ export:
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			y := strings.NewReplacer("LEDGER", tc.ledger, "CURRENT", tc.current, "DEV", tc.dev).Replace(base)
 			c, err := config.Parse("ladder.yaml", []byte(y))
 			if err != nil {

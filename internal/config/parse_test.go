@@ -40,12 +40,14 @@ func eq(t *testing.T, what string, got, want any) {
 }
 
 func TestValidFilesParse(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob(filepath.Join(testdata, "valid", "*.yaml"))
 	if err != nil || len(files) < 5 {
 		t.Fatalf("want at least 5 valid configs, got %d (%v)", len(files), err)
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
 			c, err := config.Load(f)
 			if err != nil {
 				t.Fatal(err)
@@ -66,6 +68,7 @@ func TestValidFilesParse(t *testing.T) {
 }
 
 func TestSpecExample(t *testing.T) {
+	t.Parallel()
 	c := load(t, "spec-example.yaml")
 	file := filepath.Join(testdata, "valid", "spec-example.yaml")
 
@@ -157,7 +160,9 @@ func TestSpecExample(t *testing.T) {
 }
 
 func TestOtherValidFiles(t *testing.T) {
+	t.Parallel()
 	t.Run("minimal", func(t *testing.T) {
+		t.Parallel()
 		c := load(t, "minimal.yaml")
 		eq(t, "ledger default", c.Ledger, config.Ledger{Kind: config.LedgerGitHub})
 		eq(t, "labels", c.Labels, []config.Label(nil))
@@ -166,6 +171,7 @@ func TestOtherValidFiles(t *testing.T) {
 		eq(t, "repo", c.Components[0].Repo, "acme/hello")
 	})
 	t.Run("branch-cascade", func(t *testing.T) {
+		t.Parallel()
 		c := load(t, "branch-cascade.yaml")
 		eq(t, "ledger", c.Ledger.Kind, config.LedgerNone)
 		eq(t, "registry", c.Registry, "registry.example.com:5000/platform/pkg-registry")
@@ -181,6 +187,7 @@ func TestOtherValidFiles(t *testing.T) {
 		eq(t, "retention default", snap.Retention.All, true)
 	})
 	t.Run("operator-cd", func(t *testing.T) {
+		t.Parallel()
 		c := load(t, "operator-cd.yaml")
 		eq(t, "ledger", c.Ledger, config.Ledger{Kind: config.LedgerFile, Path: ".ladder/ledger.json", Pos: c.Ledger.Pos})
 		eq(t, "component order", names(c.Components, func(c config.Component) string { return c.Name }),
@@ -208,6 +215,7 @@ func TestOtherValidFiles(t *testing.T) {
 			[3]any{[]string{"e2e", "ci / build (amd64)"}, 36 * time.Hour, []string{"operator"}})
 	})
 	t.Run("label-pipeline", func(t *testing.T) {
+		t.Parallel()
 		c := load(t, "label-pipeline.yaml")
 		eq(t, "labels", names(c.Labels, func(l config.Label) string { return l.Name }), []string{"testing", "current", "Stable_1.x"})
 		testing_, _ := c.Label("testing")
@@ -223,6 +231,7 @@ func TestOtherValidFiles(t *testing.T) {
 		eq(t, "follow label", fc.Track.Label, "current")
 	})
 	t.Run("anchors", func(t *testing.T) {
+		t.Parallel()
 		c := load(t, "anchors.yaml")
 		eq(t, "aliased component", c.Components[2], config.Component{Name: "c", Repo: "acme/a", Pos: c.Components[2].Pos})
 		dev2, _ := c.Channel("dev2")
@@ -239,6 +248,7 @@ func TestOtherValidFiles(t *testing.T) {
 }
 
 func TestLoadMissingFile(t *testing.T) {
+	t.Parallel()
 	_, err := config.Load(filepath.Join(t.TempDir(), "nope.yaml"))
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("Load of a missing file: %v, want an os.ErrNotExist", err)
@@ -246,6 +256,7 @@ func TestLoadMissingFile(t *testing.T) {
 }
 
 func TestPolicyForWithoutOverrides(t *testing.T) {
+	t.Parallel()
 	c, err := config.Parse("x.yaml", []byte(strings.Join([]string{
 		"version: 1", "product: p", "registry: ghcr.io/a/p",
 		"components: {a: {repo: o/a}, b: {repo: o/b}}",

@@ -139,6 +139,7 @@ func files(t *testing.T, dir string, min int) []string {
 }
 
 func TestSchemaDescribesTheFormat(t *testing.T) {
+	t.Parallel()
 	var s map[string]any
 	if err := json.Unmarshal(config.Schema(), &s); err != nil {
 		t.Fatal(err)
@@ -181,6 +182,7 @@ func TestSchemaDescribesTheFormat(t *testing.T) {
 // TestSchemaUsesTheParsersPatterns: schema.json repeats the parser's regular
 // expressions; they must not drift apart.
 func TestSchemaUsesTheParsersPatterns(t *testing.T) {
+	t.Parallel()
 	var s any
 	if err := json.Unmarshal(config.Schema(), &s); err != nil {
 		t.Fatal(err)
@@ -211,9 +213,11 @@ func TestSchemaUsesTheParsersPatterns(t *testing.T) {
 }
 
 func TestSchemaAcceptsValidConfigs(t *testing.T) {
+	t.Parallel()
 	sch := compileSchema(t, "")
 	for _, f := range files(t, "valid", 5) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
 			data, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
@@ -226,9 +230,11 @@ func TestSchemaAcceptsValidConfigs(t *testing.T) {
 }
 
 func TestSchemaRejectsInvalidConfigs(t *testing.T) {
+	t.Parallel()
 	sch := compileSchema(t, "")
 	for _, f := range files(t, "invalid", 12) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
 			data, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
@@ -249,9 +255,11 @@ func TestSchemaRejectsInvalidConfigs(t *testing.T) {
 // the schema ACCEPTS them (it cannot see dangling references, cycles or semver
 // syntax); only Parse rejects them.
 func TestSemanticErrors(t *testing.T) {
+	t.Parallel()
 	sch := compileSchema(t, "")
 	for _, f := range files(t, "invalid-semantic", 10) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
 			data, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
@@ -272,6 +280,7 @@ func TestSemanticErrors(t *testing.T) {
 // whatever the parser accepts (it may accept more: the parser checks more).
 // Where the schema can express the whole rule, they must agree exactly.
 func TestSchemaAgreesWithParser(t *testing.T) {
+	t.Parallel()
 	values := []string{
 		"", "dev", "Dev", "main", "_x", ".x", "-x", "x-", "a.b", "a..b", "a/b", "a//b", "/a", "a/", "a.lock", "a.lock/b",
 		"a b", "a~b", "a^b", "a:b", "a?b", "a*b", "a[b", `a\b`, "a@{b", "@", "HEAD", "head", "a.", "feature/x-1",

@@ -20,6 +20,7 @@ components:
 // mapping, not at column 1), names the field there, and says what to do
 // about the usual mistakes.
 func TestYAMLSyntaxErrorsPointAtTheMistake(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		yaml string
@@ -167,6 +168,7 @@ constraints:
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := config.Parse("ladder.yaml", []byte(tc.yaml))
 			errs, ok := err.(config.Errors)
 			if !ok {
@@ -183,6 +185,7 @@ constraints:
 // TestYAMLSyntaxErrorOnAHugeFile: locating the mistake parses prefixes of
 // the file, a logarithmic number of them.
 func TestYAMLSyntaxErrorOnAHugeFile(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	b.WriteString(syntaxHead + "channels:\n")
 	for i := 0; i < 5000; i++ {

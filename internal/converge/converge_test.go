@@ -31,6 +31,7 @@ func read(t *testing.T) *record.Document {
 }
 
 func TestRound(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		want map[string]string
@@ -100,6 +101,7 @@ func TestRound(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			got := Round(read(t), tc.want, tc.st)
 			if !reflect.DeepEqual(got, tc.plan) {
 				t.Errorf("Round =\n %+v\nwant\n %+v", got, tc.plan)
@@ -109,6 +111,7 @@ func TestRound(t *testing.T) {
 }
 
 func TestStop(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name            string
 		plan            Plan
@@ -121,6 +124,7 @@ func TestStop(t *testing.T) {
 		{name: "8 a round that writes and defers counts as deferring", plan: Plan{Write: []string{"a"}, Defer: []string{"b"}}, before: 0, deferrs: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			if got := tc.plan.Settled(); got != tc.settled {
 				t.Errorf("Settled = %v, want %v", got, tc.settled)
 			}
@@ -135,6 +139,7 @@ func TestStop(t *testing.T) {
 // whose reads catch up: a stale read never moves another job's newer tag
 // back, and the rounds end once the read holds it.
 func TestRoundsReachAgreement(t *testing.T) {
+	t.Parallel()
 	registry := map[string]string{"dev": dNew}
 	stale := read(t)
 	fresh := read(t)

@@ -38,6 +38,7 @@ func edges(g *Graph) []string {
 // stayed on A; D is ready for production, and production must be able to
 // upgrade from A to D although D's predecessor on stage is C.
 func TestStoryS4(t *testing.T) {
+	t.Parallel()
 	published := bundles("A", "B", "C", "D")
 
 	stage, err := Build("channel:stage", published, []string{"A", "B", "C", "D"})
@@ -69,6 +70,7 @@ func TestStoryS4(t *testing.T) {
 }
 
 func TestBuild(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		published []string
@@ -100,6 +102,7 @@ func TestBuild(t *testing.T) {
 			[]string{"1.3.0", "1.2.5<1.3.0", "1.3.1<1.2.5"}, "1.3.1", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			g, err := Build("label:test", bundles(tc.published...), tc.stream)
 			if err != nil {
 				t.Fatal(err)
@@ -125,6 +128,7 @@ func TestBuild(t *testing.T) {
 }
 
 func TestBuildRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		published []Bundle
@@ -137,6 +141,7 @@ func TestBuildRefusesBadInput(t *testing.T) {
 		{"bundle without a version", []Bundle{{Version: "A"}, {Digest: "sha256:0123"}}, []string{"A"}, ErrEmptyVersion, []string{"#2", "sha256:0123"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := Build("channel:dev", tc.published, tc.stream)
 			if !errors.Is(err, tc.kind) {
 				t.Fatalf("got %v, want %v", err, tc.kind)
@@ -151,6 +156,7 @@ func TestBuildRefusesBadInput(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	e := func(v, replaces string, skips ...string) Entry {
 		return Entry{Version: v, Replaces: replaces, Skips: skips}
 	}
@@ -179,6 +185,7 @@ func TestValidate(t *testing.T) {
 		{"empty version", []Entry{e("A", ""), e("", "A")}, "", ErrEmptyVersion, []string{"#2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			g := &Graph{Stream: "label:current", Entries: tc.entries, Head: tc.head}
 			err := g.Validate()
 			if tc.kind == nil {
@@ -202,6 +209,7 @@ func TestValidate(t *testing.T) {
 // TestValidateStranded: an entry that is not a head (Y replaces it) yet
 // unreachable from the head, because the entry replacing it is only skipped.
 func TestValidateStranded(t *testing.T) {
+	t.Parallel()
 	g := &Graph{Stream: "channel:dev", Entries: []Entry{
 		{Version: "A"},
 		{Version: "X", Replaces: "A"}, // replaced by Y, which the chain never walks: stranded
@@ -222,6 +230,7 @@ func TestValidateStranded(t *testing.T) {
 // returns a valid graph whose chain runs in publish order and whose entries
 // and skips, with the retracted ones, account for every bundle up to the head.
 func TestBuildAlwaysValid(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewSource(1))
 	for round := 0; round < 500; round++ {
 		n := 1 + rng.Intn(30)
@@ -263,6 +272,7 @@ func TestBuildAlwaysValid(t *testing.T) {
 }
 
 func TestMermaid(t *testing.T) {
+	t.Parallel()
 	g, err := Build("label:production", bundles("A", "B", "C", "D"), []string{"A", "D"})
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 // channel. Bundles are named by the channel that published them: d1 (dev),
 // s1 (stable).
 func TestBuildFrom(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		published []string
@@ -50,6 +51,7 @@ func TestBuildFrom(t *testing.T) {
 			[]string{"a", "d<a[b,c]"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			g, err := BuildFrom("s", bundles(tc.published...), tc.stream, tc.source)
 			if err != nil {
 				t.Fatal(err)
@@ -67,6 +69,7 @@ func TestBuildFrom(t *testing.T) {
 // TestBuildFromNilSourceSkipsNothing: BuildFrom's source is a list, so a nil
 // one is empty (nothing but retractions skipped), not Build's "everything".
 func TestBuildFromNilSourceSkipsNothing(t *testing.T) {
+	t.Parallel()
 	g, err := BuildFrom("channel:dev", bundles("d1", "s1", "d2"), []string{"d1", "d2"}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +80,7 @@ func TestBuildFromNilSourceSkipsNothing(t *testing.T) {
 }
 
 func TestBuildFromRefusesAnUnknownSource(t *testing.T) {
+	t.Parallel()
 	_, err := BuildFrom("label:testing", bundles("A", "B"), []string{"A", "B"}, []string{"A", "Z", "Y"})
 	if !errors.Is(err, ErrUnknownVersion) || !strings.Contains(err.Error(), `the source of the stream names "Z", "Y"`) {
 		t.Errorf("err = %v, want the unknown source versions named", err)
@@ -87,6 +91,7 @@ func TestBuildFromRefusesAnUnknownSource(t *testing.T) {
 // validates, and every bundle of the source or the stream between the tail
 // and the head is an entry or skipped, and nothing else is skipped.
 func TestBuildFromAlwaysValid(t *testing.T) {
+	t.Parallel()
 	rnd := rand.New(rand.NewSource(11))
 	for round := 0; round < 300; round++ {
 		n := 2 + rnd.Intn(12)

@@ -18,6 +18,7 @@ func (okTransport) RoundTrip(*http.Request) (*http.Response, error) {
 // until its body is read to the end or closed; a request that finds no slot
 // waits, and gives up with its context.
 func TestLimitTransportHoldsASlotUntilTheBodyIsDone(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name string
 		done func(io.ReadCloser)
@@ -26,6 +27,7 @@ func TestLimitTransportHoldsASlotUntilTheBodyIsDone(t *testing.T) {
 		{"read to the end", func(b io.ReadCloser) { io.ReadAll(b) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			l := NewLimitTransport(okTransport{}, 1)
 			req, _ := http.NewRequest("GET", "http://example.test/", nil)
 			resp, err := l.RoundTrip(req)

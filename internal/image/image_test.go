@@ -125,6 +125,7 @@ func shellWords(s string) ([]string, error) {
 // and CA certificates, with an exec-form entrypoint and nothing that needs a
 // shell.
 func TestDockerfile(t *testing.T) {
+	t.Parallel()
 	d := readDockerfile(t)
 	if len(d.Stages) != 2 {
 		t.Fatalf("%d FROM instructions, want 2 (a build stage and the final stage)", len(d.Stages))
@@ -181,6 +182,7 @@ func TestDockerfile(t *testing.T) {
 }
 
 func TestParseDockerfile(t *testing.T) {
+	t.Parallel()
 	d, err := ParseDockerfile([]byte(`ARG GO=1.26
 # a comment
 FROM --platform=$BUILDPLATFORM golang:${GO} AS build
@@ -217,6 +219,7 @@ ENTRYPOINT /bin/sh -c x
 // its entrypoint, its files, and that the binary it holds is static and runs.
 // No container runs: the binary is executed directly on the host.
 func TestImage(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("-short: building the ladder binary")
 	}
@@ -399,6 +402,7 @@ func checkStatic(t *testing.T, binary []byte) {
 // TestLayerIsDeterministic: the same files give the same layer digest, so a
 // rebuild with nothing changed pushes nothing new.
 func TestLayerIsDeterministic(t *testing.T) {
+	t.Parallel()
 	digest := func(files ...File) v1.Hash {
 		l, err := Layer(files...)
 		if err != nil {

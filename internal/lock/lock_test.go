@@ -27,6 +27,7 @@ func sample() Lock {
 }
 
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	l := sample()
 	golden.Compare(t, filepath.Join("testdata", "lock.json"), l.JSON())
 	golden.Compare(t, filepath.Join("testdata", "lock.canonical.json"), l.Canonical())
@@ -37,6 +38,7 @@ func TestGolden(t *testing.T) {
 }
 
 func TestCanonicalKeysSortedAndNoTimestamp(t *testing.T) {
+	t.Parallel()
 	c := string(sample().Canonical())
 	if strings.Contains(c, "created") || strings.Contains(c, "staging") {
 		t.Errorf("canonical JSON must exclude the timestamp and channel: %s", c)
@@ -54,6 +56,7 @@ func TestCanonicalKeysSortedAndNoTimestamp(t *testing.T) {
 }
 
 func TestDigestIgnoresTimestampAndChannel(t *testing.T) {
+	t.Parallel()
 	a, b := sample(), sample()
 	b.Created = b.Created.Add(time.Hour)
 	b.Channel = "dev"
@@ -72,6 +75,7 @@ func TestDigestIgnoresTimestampAndChannel(t *testing.T) {
 }
 
 func TestHTMLNotEscaped(t *testing.T) {
+	t.Parallel()
 	l := sample()
 	l.Components[2].Git = "https://h/x?a=1&b=<2>"
 	if !strings.Contains(string(l.Canonical()), "a=1&b=<2>") {
@@ -80,6 +84,7 @@ func TestHTMLNotEscaped(t *testing.T) {
 }
 
 func TestCompositeIDFallback(t *testing.T) {
+	t.Parallel()
 	l := Lock{Schema: Schema, Product: "p"}
 	// 16 components: 16*7 + 15 = 127 characters, still fits.
 	for i := 0; i < 16; i++ {
@@ -97,6 +102,7 @@ func TestCompositeIDFallback(t *testing.T) {
 }
 
 func TestParseRoundTripAndErrors(t *testing.T) {
+	t.Parallel()
 	l := sample()
 	got, err := Parse(l.JSON())
 	if err != nil {
@@ -129,6 +135,7 @@ func TestParseRoundTripAndErrors(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			_, err := Parse([]byte(c.in))
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("Parse error = %v, want it to contain %q", err, c.want)

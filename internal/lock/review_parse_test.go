@@ -11,6 +11,7 @@ import (
 // publishes (the second). Issue 11 refuses duplicate keys in the ledger; the
 // lock is the other JSON document one job hands the next.
 func TestReviewParseRefusesADuplicateKey(t *testing.T) {
+	t.Parallel()
 	l := sample()
 	data := string(l.JSON())
 	first := l.Components[0].Commit

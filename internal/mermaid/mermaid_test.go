@@ -6,6 +6,7 @@ import (
 )
 
 func TestText(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"1.2.3 (head)":           "1.2.3 (head)",
 		"main@acme/app 12:00":    "main@acme/app 12:00",

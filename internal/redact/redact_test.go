@@ -7,6 +7,7 @@ import (
 )
 
 func TestSecrets(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, in, mark string
 		secrets        []string
@@ -20,6 +21,7 @@ func TestSecrets(t *testing.T) {
 		{"the runner's mark", "gh_tok failed", RunnerMark, []string{"gh_tok"}, "*** failed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			if got := Secrets(tc.in, tc.mark, tc.secrets...); got != tc.want {
 				t.Errorf("Secrets(%q, %q, %q) = %q, want %q", tc.in, tc.mark, tc.secrets, got, tc.want)
 			}
@@ -28,6 +30,7 @@ func TestSecrets(t *testing.T) {
 }
 
 func TestURL(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, in, out string
 		secrets       []string
@@ -43,6 +46,7 @@ func TestURL(t *testing.T) {
 		{"last @ ends the user information", "https://a@b:c@example.com/", "https://example.com/", []string{"c"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			out, secrets := URL(tc.in)
 			if out != tc.out || !reflect.DeepEqual(secrets, tc.secrets) {
 				t.Errorf("URL(%q) = %q, %q; want %q, %q", tc.in, out, secrets, tc.out, tc.secrets)
@@ -52,12 +56,14 @@ func TestURL(t *testing.T) {
 }
 
 func TestRequestURL(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ name, in, want string }{
 		{"query and user information go", "https://user:pw@ghcr.io/v2/a/b/blobs/uploads/x?_state=secret&digest=sha256:1", "https://ghcr.io/v2/a/b/blobs/uploads/x"},
 		{"fragment stays", "https://ghcr.io/v2/x#frag", "https://ghcr.io/v2/x#frag"},
 		{"plain URL unchanged", "https://api.github.com/repos/a/b", "https://api.github.com/repos/a/b"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			u, err := url.Parse(tc.in)
 			if err != nil {
 				t.Fatal(err)

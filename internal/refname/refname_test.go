@@ -7,6 +7,7 @@ import (
 )
 
 func TestProblem(t *testing.T) {
+	t.Parallel()
 	good := []string{"main", "release/1.2", "feat;id", "$(id)", "v1.0.0", "operator/v1.2.3", "a-b_c.d", "ünïcode"}
 	bad := map[string]string{
 		"": "empty", "@": "reserved", "HEAD": "reserved", "-x": `starts with "-"`, "/a": "empty path component",
@@ -29,6 +30,7 @@ func TestProblem(t *testing.T) {
 
 // TestAgreesWithGit checks the rule against git check-ref-format itself.
 func TestAgreesWithGit(t *testing.T) {
+	t.Parallel()
 	git, err := exec.LookPath("git")
 	if err != nil {
 		t.Skip("no git")

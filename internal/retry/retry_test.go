@@ -12,6 +12,7 @@ import (
 )
 
 func TestExp(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		n    int
 		want time.Duration
@@ -26,6 +27,7 @@ func TestExp(t *testing.T) {
 }
 
 func TestEqualJitter(t *testing.T) {
+	t.Parallel()
 	seen := map[time.Duration]bool{}
 	for range 1000 {
 		d := EqualJitter(100 * time.Millisecond)
@@ -43,6 +45,7 @@ func TestEqualJitter(t *testing.T) {
 }
 
 func TestTransient(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		err  error
 		want bool

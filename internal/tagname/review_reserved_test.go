@@ -14,6 +14,7 @@ import (
 // bundle's manifest: the lock and the signatures of the other bundle can no
 // longer be found (cosign verify fails, a signed gate is pending forever).
 func TestReviewReservedReferrersFallbackTag(t *testing.T) {
+	t.Parallel()
 	tag := "sha256-" + strings.Repeat("ab", 32)
 	if why := Reserved(tag, names); why == "" {
 		t.Errorf("Reserved(%q) = \"\": the referrers tag scheme's tag of a bundle is free to a workflow", tag)

@@ -13,6 +13,7 @@ var names = Names{Channels: []string{"dev", "stable"}, Labels: []string{"testing
 // One case per kind of tag SPEC section 4 gives to ladder, and the ordinary
 // tags a workflow may add.
 func TestReserved(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name, tag string
 		want      string // in the reason; "" when the tag is free
@@ -47,6 +48,7 @@ func TestReserved(t *testing.T) {
 		{"a catalog of something", "catalog-v2", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			got := Reserved(c.tag, names)
 			if c.want == "" {
 				if got != "" {
@@ -64,6 +66,7 @@ func TestReserved(t *testing.T) {
 // The tags ladder itself derives (internal/channel, internal/lock) are
 // reserved: the rule and the writers cannot drift apart.
 func TestReservedCoversLaddersOwnTags(t *testing.T) {
+	t.Parallel()
 	short := lock.Lock{Schema: lock.Schema, Product: "p", Components: []lock.Entry{
 		{Name: "a", Repo: "o/a", Ref: "refs/heads/main", Version: "main", Commit: strings.Repeat("ab", 20)},
 		{Name: "b", Repo: "o/b", Ref: "refs/heads/main", Version: "main", Commit: strings.Repeat("c1", 20)},

@@ -11,6 +11,7 @@ import (
 // refused naming the link, a pattern matching no file is refused, a directory
 // or a dangling link is no file.
 func TestRead(t *testing.T) {
+	t.Parallel()
 	outside := t.TempDir()
 	if err := os.WriteFile(filepath.Join(outside, "secret"), []byte("s"), 0o644); err != nil {
 		t.Fatal(err)
@@ -38,6 +39,7 @@ func TestRead(t *testing.T) {
 		{"no match", "none.txt", "", `pattern "none.txt" matched no file`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			files, err := Read(ws, []string{c.pattern})
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
