@@ -7,6 +7,7 @@ import (
 
 	"github.com/ladder-release/ladder/internal/action/actiontest"
 	"github.com/ladder-release/ladder/internal/ledger"
+	"github.com/ladder-release/ladder/internal/status"
 )
 
 // retireWorld is S1 with a file ledger, testing from dev and current from
@@ -108,6 +109,26 @@ func TestRetireChannel(t *testing.T) {
 	}
 	if !strings.Contains(res.summary, "ladder retire: channel dev") || !strings.Contains(res.summary, "the 1.x line ends") {
 		t.Errorf("summary:\n%s", res.summary)
+	}
+
+	// ladder status shows it retired, as text and JSON
+	senv := map[string]string{"GITHUB_WORKSPACE": w.ws}
+	if st := runStatus(t, senv); st.code != 0 || !strings.Contains(st.stdout, "channel dev (retired)\n") ||
+		!strings.Contains(st.stdout, `retired   since 2026-11-22T01:15:00Z (just now), "the 1.x line ends" by octocat`) || !strings.Contains(st.stdout, "frozen at 1.0.1, also tagged dev-eol") {
+		t.Errorf("status:\n%s%s", st.stdout, st.stderr)
+	}
+	var rep status.Report
+	st := runStatus(t, senv, "--json")
+	if err := json.Unmarshal([]byte(st.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rep.Streams {
+		if (s.Stream == "channel:dev") != (s.Retired != nil) {
+			t.Errorf("status --json: %s retired %+v", s.Stream, s.Retired)
+		}
+		if s.Retired != nil && (s.Retired.Reason != "the 1.x line ends" || s.Retired.Tag != "dev-eol" || len(s.Retired.Pending) != 0) {
+			t.Errorf("status --json: %+v", s.Retired)
+		}
 	}
 
 	// build-bundle: retired, exit 0, nothing written
