@@ -1,13 +1,17 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ladder-release/ladder/internal/action/actiontest"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/status"
+	"github.com/ladder-release/ladder/internal/testutil/opm"
 )
 
 // retireWorld is S1 with a file ledger, testing from dev and current from
@@ -324,5 +328,44 @@ func TestRetireDryRun(t *testing.T) {
 	}
 	if w.fileLedger(t).Revision != rev || w.tagDigest(t, "dev-eol") != "" || len(w.gh.Dispatches("acme/elemental-iso")) != 0 {
 		t.Error("a dry run wrote something")
+	}
+}
+
+// TestRetiredInTheCatalog: `ladder catalog` deprecates the OLM channel that
+// follows a retired label (olm.deprecations, the reason and date in its
+// message), and operator-registry accepts the catalog.
+func TestRetiredInTheCatalog(t *testing.T) {
+	ws := catalogWorkspace(t, "")
+	store, err := ledger.File(filepath.Join(ws, "ledger", "operator.json"), "operator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Update(context.Background(), ledger.Message{What: "retire canary"}, func(d *ledger.Document) error {
+		return d.Retire(ledger.LabelStream("canary"), ledger.Retirement{At: now.Add(-time.Hour), Actor: "carol", Reason: "canaries moved to the fleet"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	res := runCatalog(t, map[string]string{"GITHUB_WORKSPACE": ws})
+	if res.code != ExitOK {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	want := `{
+    "schema": "olm.deprecations",
+    "package": "acme-operator",
+    "entries": [
+        {
+            "reference": {
+                "schema": "olm.channel",
+                "name": "canary"
+            },
+            "message": "ladder label canary was retired on 2026-11-22: canaries moved to the fleet"
+        }
+    ]
+}`
+	if !strings.Contains(res.stdout, want) || strings.Count(res.stdout, "olm.deprecations") != 1 {
+		t.Errorf("catalog:\n%s", res.stdout)
+	}
+	if err := opm.Validate(t, map[string][]byte{"acme-operator/catalog.json": []byte(res.stdout)}); err != nil {
+		t.Errorf("operator-registry refuses the catalog: %v", err)
 	}
 }
