@@ -364,12 +364,17 @@ func TestRetentionNeverDeletesRetired(t *testing.T) {
 	}{
 		{"nothing retired: the three oldest", func(*ledger) {}, "0.0.1 0.0.2 0.0.3"},
 		{"the channel retired: none", func(l *ledger) { retireStream(l, "channel:dev") }, ""},
+		{"the channel retired: none, also a bundle of it its stream never held", func(l *ledger) {
+			// published first, before the ledger kept streams
+			l.doc.Bundles = append([]record.Bundle{{Version: "0.0.0-old", Digest: "sha256:" + sha("old"), Channel: "dev"}}, l.doc.Bundles...)
+			retireStream(l, "channel:dev")
+		}, ""},
 		{"another channel retired: as before", func(l *ledger) {
 			l.publish(req("stable", bump, lockAt(9, time.Hour)))
 			retireStream(l, "channel:stable")
 		}, "0.0.1 0.0.2 0.0.3"},
-		{"a retired label held 0.0.1 then 0.0.2: both kept", func(l *ledger) {
-			for _, v := range []string{"0.0.1", "0.0.2"} {
+		{"a retired label held 0.0.1, 0.0.2, then 0.0.5: 0.0.1 kept too (0.0.2 is its previous value)", func(l *ledger) {
+			for _, v := range []string{"0.0.1", "0.0.2", "0.0.5"} {
 				if err := l.doc.Append(record.LabelStream("old"), record.Entry{Version: v, At: t0}); err != nil {
 					t.Fatal(err)
 				}
