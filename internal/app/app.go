@@ -106,6 +106,7 @@ var commands = map[string]command{
 	"build-bundle":     {run: buildBundle, usage: "publish a lock as a bundle, claimed in the ledger"},
 	"cascade-branches": {run: cascadeBranches, usage: "dispatch the next hops of a branch or repository cascade"},
 	"promote-label":    {run: promoteLabel, usage: "move a label to a bundle once its gates pass; roll back, hold, release"},
+	"retire":           {run: retireCommand, usage: "end a channel or label in one step (--channel C | --label L --reason TEXT; --undo reverses it)"},
 	"validate":         {run: validate, usage: "check a config file (--config PATH)", flags: []cli.Flag{configFlag}},
 	"schema":           {run: schema, usage: "print the config's JSON Schema"},
 	"version":          {run: printVersion, usage: "print ladder's version"},

@@ -394,6 +394,10 @@ func (r *run) settle(ctx context.Context, cfg *config.Config, ch config.Channel,
 	switch {
 	case in.dryRun && dec.Kind == publish.Publish:
 		return &published{Version: dec.Version, PassedOver: dec.PassedOver, Reason: "dry run: nothing pushed, claimed or tagged"}, nil
+	case dec.Kind == publish.Retired:
+		// retired (ladder retire): nothing written, the reason names when and why
+		r.act.Infof("build-bundle: nothing published: %s", dec.Reason)
+		return &published{Reason: dec.Reason}, nil
 	case dec.Kind == publish.Superseded:
 		// nothing of this lock is published: the outputs stay empty, the
 		// reason names the head

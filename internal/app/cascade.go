@@ -20,6 +20,7 @@ import (
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/ledger"
+	"github.com/ladder-release/ladder/internal/retire"
 )
 
 // mutationGap is the least time between two mutating requests (a dispatch,
@@ -68,8 +69,8 @@ func cascadeBranches(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	if in.label != "" {
-		if trig.Bundle, err = r.labelHead(ctx, cfg, in); err != nil {
+	if in.label != "" || in.channel != "" {
+		if trig, err = r.streamTrigger(ctx, cfg, in, trig); err != nil {
 			return err
 		}
 	}
@@ -172,23 +173,45 @@ func (r *run) cascadeTrigger(in cascadeInputs) (cascade.Trigger, error) {
 	return trig, nil
 }
 
+// streamTrigger reads the ledger for a channel or label input: a retired
+// one (ladder retire) triggers nothing, the trigger's Skip saying when and
+// why; a label's trigger carries the bundle it holds (labelHead). Without a
+// ledger a channel cannot be retired, and there is nothing to read.
+func (r *run) streamTrigger(ctx context.Context, cfg *config.Config, in cascadeInputs, trig cascade.Trigger) (cascade.Trigger, error) {
+	if cfg.Ledger.Kind == config.LedgerNone {
+		if in.label != "" {
+			return trig, at(cfg, "ledger", fmt.Errorf("input label: %s moves through a ledger (github or file:PATH), and ledger: none has none to read what it holds", in.label))
+		}
+		return trig, nil
+	}
+	store, err := r.ledgerStore(cfg, in.sec)
+	if err != nil {
+		return trig, err
+	}
+	doc, err := store.Read(ctx)
+	if err != nil {
+		return trig, fmt.Errorf("reading the ledger: %w", err)
+	}
+	stream := ledger.ChannelStream(in.channel)
+	if in.label != "" {
+		stream = ledger.LabelStream(in.label)
+	}
+	if why, ok := retire.Blocked(doc, stream); ok {
+		trig.Skip = why + ": cascades from it stop"
+		return trig, nil
+	}
+	if in.label != "" {
+		trig.Bundle, err = labelHead(doc, in)
+	}
+	return trig, err
+}
+
 // labelHead is the bundle the label input's label holds: the head of its
 // stream in the ledger, with the lock digest the ledger recorded for that
 // version. A label moves only through the ledger (promote-label needs one),
 // so there is nothing to read without one, and a label that never moved
 // has nothing to announce.
-func (r *run) labelHead(ctx context.Context, cfg *config.Config, in cascadeInputs) (*cascade.Bundle, error) {
-	if cfg.Ledger.Kind == config.LedgerNone {
-		return nil, at(cfg, "ledger", fmt.Errorf("input label: %s moves through a ledger (github or file:PATH), and ledger: none has none to read what it holds", in.label))
-	}
-	store, err := r.ledgerStore(cfg, in.sec)
-	if err != nil {
-		return nil, err
-	}
-	doc, err := store.Read(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading the ledger: %w", err)
-	}
+func labelHead(doc *ledger.Document, in cascadeInputs) (*cascade.Bundle, error) {
 	h, ok := doc.Head(ledger.LabelStream(in.label))
 	if !ok {
 		return nil, fmt.Errorf("input label: %s points at no bundle yet (the ledger has no move of it): nothing to announce", in.label)

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	"github.com/ladder-release/ladder/internal/catalog"
 	"github.com/ladder-release/ladder/internal/config"
@@ -107,7 +109,11 @@ func catalogInput(cfg *config.Config, doc *ledger.Document) (catalog.Input, erro
 		}
 		in.Sources = append(in.Sources, s)
 	}
-	// Retirement (ladder retire) is not recorded in the ledger yet: no
-	// stream is retired, and the catalog has no olm.deprecations.
+	// retired streams (ladder retire): catalog.Build deprecates the OLM
+	// channels that follow one (olm.deprecations)
+	for _, key := range slices.Sorted(maps.Keys(doc.Retirements)) {
+		r := doc.Retirements[key]
+		in.Retired = append(in.Retired, catalog.Retirement{Stream: key, Reason: r.Reason, At: r.At})
+	}
 	return in, nil
 }

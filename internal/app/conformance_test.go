@@ -53,6 +53,12 @@ func TestActionYAMLMatchesCode(t *testing.T) {
 			return map[string]string{"label": "testing"}, map[string]string{"GITHUB_API_URL": w.gh.URL(), "GITHUB_WORKSPACE": w.ws},
 				Deps{Now: clk.Now, Sleep: clk.Sleep}
 		}},
+		{"retire", func(t *testing.T) (map[string]string, map[string]string, Deps) {
+			w, clk := retireWorld(t)
+			publishDev(t, w, clk, "1.0.1")
+			return map[string]string{"channel": "dev", "reason": "end of life"}, map[string]string{"GITHUB_API_URL": w.gh.URL(), "GITHUB_WORKSPACE": w.ws, "GITHUB_REPOSITORY": "acme/elemental"},
+				Deps{Now: clk.Now, Sleep: clk.Sleep}
+		}},
 		{"cascade-branches", func(t *testing.T) (map[string]string, map[string]string, Deps) {
 			w := newCascadeWorld(t, s3Repo)
 			ws := t.TempDir()

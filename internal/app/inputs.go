@@ -22,6 +22,7 @@ import (
 	"github.com/ladder-release/ladder/internal/cascade"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/promote"
+	"github.com/ladder-release/ladder/internal/retire"
 )
 
 // usageError is a mistake in how ladder was called, not in what it found:
@@ -178,17 +179,8 @@ func parseCascadeInputs(get func(string) string) (cascadeInputs, error) {
 	if in.dryRun, err = boolOf(get, "dry-run"); err != nil {
 		return in, err
 	}
-	switch {
-	case appID != "" && appKey == "":
-		return in, misuse(errors.New("input app-id is set but app-private-key is empty: pass both (the App's id and its private key, PEM) or neither"))
-	case appID == "" && appKey != "":
-		return in, misuse(errors.New("input app-private-key is set but app-id is empty: pass both (the App's id and its private key, PEM) or neither"))
-	case appID != "":
-		id, err := strconv.ParseInt(appID, 10, 64)
-		if err != nil || id <= 0 {
-			return in, misuse(fmt.Errorf("input app-id: %q is not a GitHub App id (a positive number, shown on the App's settings page)", appID))
-		}
-		in.appID = id
+	if in.appID, err = parseApp(appID, appKey); err != nil {
+		return in, err
 	}
 	if depth == "" {
 		in.maxDepth = cascade.DefaultMaxDepth
@@ -207,6 +199,66 @@ func parseCascadeInputs(get func(string) string) (cascadeInputs, error) {
 		if err := cascade.CheckEventType(in.eventType); err != nil {
 			return in, misuse(fmt.Errorf("input event-type: %w", err))
 		}
+	}
+	return in, nil
+}
+
+// parseApp reads the app-id and app-private-key inputs: both or neither;
+// the id, a positive number (0: no App).
+func parseApp(appID, appKey string) (int64, error) {
+	switch {
+	case appID != "" && appKey == "":
+		return 0, misuse(errors.New("input app-id is set but app-private-key is empty: pass both (the App's id and its private key, PEM) or neither"))
+	case appID == "" && appKey != "":
+		return 0, misuse(errors.New("input app-private-key is set but app-id is empty: pass both (the App's id and its private key, PEM) or neither"))
+	case appID != "":
+		id, err := strconv.ParseInt(appID, 10, 64)
+		if err != nil || id <= 0 {
+			return 0, misuse(fmt.Errorf("input app-id: %q is not a GitHub App id (a positive number, shown on the App's settings page)", appID))
+		}
+		return id, nil
+	}
+	return 0, nil
+}
+
+// retireInputs are retire's inputs (ladder retire --channel C | --label L
+// --reason TEXT [--undo]).
+type retireInputs struct {
+	channel string
+	label   string
+	reason  string
+	undo    bool
+	appID   int64
+	dryRun  bool
+}
+
+// parseRetireInputs parses retire's inputs but its credentials (the caller
+// reads and masks them first); it reads app-private-key only to check that
+// it comes with app-id.
+func parseRetireInputs(get func(string) string) (retireInputs, error) {
+	var in retireInputs
+	var err error
+	in.channel = get("channel")
+	in.label = get("label")
+	in.reason = get("reason")
+	appID, appKey := get("app-id"), get("app-private-key")
+	if in.undo, err = boolOf(get, "undo"); err != nil {
+		return in, err
+	}
+	if in.dryRun, err = boolOf(get, "dry-run"); err != nil {
+		return in, err
+	}
+	switch {
+	case in.channel != "" && in.label != "":
+		return in, misuse(fmt.Errorf("inputs channel (%q) and label (%q) are both set: retire one at a time", in.channel, in.label))
+	case in.channel == "" && in.label == "":
+		return in, misuse(errors.New("input channel or label: required, and neither is set (ladder retire --channel NAME or --label NAME)"))
+	}
+	if err := retire.CheckReason(in.reason); err != nil {
+		return in, misuse(fmt.Errorf("input reason: %w", err))
+	}
+	if in.appID, err = parseApp(appID, appKey); err != nil {
+		return in, err
 	}
 	return in, nil
 }

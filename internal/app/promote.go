@@ -182,6 +182,9 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 	if err != nil {
 		return nil, fmt.Errorf("reading the ledger: %w", err)
 	}
+	if p, ok := promoteRetired(cfg, doc, label, in); ok {
+		return p, nil // retired (retire.go): nothing written
+	}
 	st := promote.StateOf(doc, label.Name)
 	cand, err := promote.Choose(doc, promote.Source{Label: label.Name, LabelFrom: label.From, From: in.from, Mode: in.mode,
 		Channels: channelNames(cfg), Labels: labelNames(cfg), Config: cfg.File}, st)
@@ -250,12 +253,19 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 		}
 		meta := ledger.Message{Actor: input.Actor, Run: input.Run,
 			Describe: func() string { return promote.DescribeWrite(label.Name, final) }} // the decision actually written
+		var retired *promotion
 		doc, err = store.Update(ctx, meta, func(d *ledger.Document) (err error) {
+			if retired, _ = promoteRetired(cfg, d, label, in); retired != nil {
+				return ledger.ErrNoChange // retired since the first read
+			}
 			final, err = rec.Record(d)
 			return err
 		})
 		if err != nil {
 			return nil, fmt.Errorf("recording the decision on label %s in the ledger: %w", label.Name, err)
+		}
+		if retired != nil {
+			return retired, nil
 		}
 		p.dec, p.written = final, final.Writes()
 		p.history = promote.Moves(doc.Stream(ledger.LabelStream(label.Name)))

@@ -77,7 +77,8 @@ func statusStore(t *testing.T) (ws string, store *ledger.FileStore) {
 // from A to D), a quarantine (C failed candidate's e2e gate), a retention
 // deletion (0.9.0), a rollback with a hold (canary), a channel that never
 // moved (nightly) and a stream the config no longer names (label:legacy),
-// forced onto the quarantined bundle.
+// forced onto the quarantined bundle and then retired; stage was retired
+// and the retirement undone.
 func statusWorkspace(t *testing.T) string {
 	t.Helper()
 	ws, store := statusStore(t)
@@ -118,6 +119,12 @@ func statusWorkspace(t *testing.T) string {
 		promote("canary", "1.4.0-dev.2", now.Add(-110*time.Minute), ledger.Entry{Actor: "ladder-bot", Run: run + "8"})
 		promote("canary", "1.4.0-dev.1", now.Add(-30*time.Minute), ledger.Entry{Actor: "bob", Run: run + "9", Decision: "rollback", Reason: "crash loop in\tdev.2"})
 		check(d.Hold("canary", ledger.Hold{Reason: "rolled back: crash loop in dev.2", Actor: "bob", At: now.Add(-30 * time.Minute)}))
+		// retirements: stage retired and the retirement undone; legacy
+		// retired, one target not told yet
+		check(d.Retire(ledger.ChannelStream("stage"), ledger.Retirement{At: now.Add(-5 * time.Hour), Actor: "dave", Run: run + "10", Reason: "freeze for the audit"}))
+		check(d.Unretire(ledger.ChannelStream("stage"), ledger.RetireEvent{At: now.Add(-4 * time.Hour), Actor: "dave", Run: run + "11", Reason: "audit done"}))
+		check(d.Retire(ledger.LabelStream("legacy"), ledger.Retirement{At: now.Add(-time.Hour), Actor: "carol", Run: run + "12", Reason: "replaced by canary",
+			Notify: []string{"acme/mirror-sync"}}))
 		for _, err := range errs {
 			if err != nil {
 				return err

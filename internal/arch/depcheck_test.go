@@ -15,7 +15,7 @@ const module = "github.com/ladder-release/ladder"
 
 // domain packages are pure: they decide, they never talk to a network, a file
 // system or a runner. They import only the standard library, semver and each other.
-var domain = []string{"channel", "graph", "promote", "cascade", "lock", "bundle", "refname", "mermaid", "ledger/record", "publish", "tagname", "catalog", "changes", "converge", "redact", "attest"}
+var domain = []string{"channel", "graph", "promote", "cascade", "lock", "bundle", "refname", "mermaid", "ledger/record", "publish", "retire", "tagname", "catalog", "changes", "converge", "redact", "attest"}
 
 var allowed = []string{"github.com/Masterminds/semver/v3"}
 

@@ -91,6 +91,9 @@ type Trigger struct {
 	// Skip, when set, says why this event triggers nothing (a tag push, a
 	// deleted branch, a repository_dispatch that is not ladder's).
 	Skip string
+	// EOL: the channel or label was retired (ladder retire); its
+	// dispatches say so ("eol": true), so a receiver can archive.
+	EOL bool
 }
 
 // ChannelPublished is the trigger for "channel was published" in a run that
@@ -148,6 +151,10 @@ type Envelope struct {
 	// Bundle is, when the sender published a channel or moved a label, the
 	// bundle it now holds; absent otherwise.
 	Bundle *Bundle `json:"bundle,omitempty"`
+	// EOL is true in the one dispatch `ladder retire` sends to each
+	// cascade.repos entry whose `when` names the retired channel or label
+	// (Bundle: its final value); absent otherwise.
+	EOL bool `json:"eol,omitempty"`
 }
 
 // Bundle is a bundle as a receiver needs it: its version, its manifest

@@ -245,6 +245,7 @@ func Plan(rules Rules, trig Trigger, self Repo, maxDepth int, correlationID stri
 			Source:        p.Source,
 			Payload:       payload,
 			Bundle:        trig.Bundle,
+			EOL:           trig.EOL,
 		}
 		d.ClientPayload = map[string]any{PayloadKey: env}
 		if d.Body, err = d.validate(); err != nil {

@@ -139,6 +139,9 @@ func run(ctx context.Context, c app.Call) error {
 	if err := d.pipeline(ctx); err != nil {
 		return err
 	}
+	if err := d.retire(ctx); err != nil {
+		return err
+	}
 	if err := d.status(ctx); err != nil {
 		return fmt.Errorf("ladder status: %w", err)
 	}
@@ -940,6 +943,28 @@ var demoDigestRE = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
 
 func shortenDigests(s string) string {
 	return demoDigestRE.ReplaceAllStringFunc(s, shortDigest)
+}
+
+// retire ends the dev line in one step (story S6: ladder retire, here the
+// root action's command: retire), then shows that build-bundle for it
+// answers retired and writes nothing; ladder status then shows it retired.
+func (d *demo) retire(ctx context.Context) error {
+	d.sectionf("End of life (story S6): the dev line is retired in one step")
+	res, err := d.action(ctx, "retire", map[string]string{"channel": "dev", "reason": "dev moves to the 2.x repository"}, d.schedule(), app.ExitOK)
+	if err != nil {
+		return err
+	}
+	d.stepf("retire dev: frozen at %s (%s), tagged dev and dev-eol; %s end-of-life dispatches", res.outputs["version"], shortDigest(res.outputs["digest"]), res.outputs["dispatched"])
+	d.gh.Commit("rancher/elemental-cli", "main", "cli: after the end of life")
+	res, err = d.action(ctx, "build-bundle", map[string]string{"channel": "dev", "lock-file": "dev-after-eol.json"}, d.push("main"), app.ExitOK)
+	if err != nil {
+		return err
+	}
+	if res.outputs["published"] != "false" {
+		return fmt.Errorf("build-bundle of the retired dev channel published %s", res.outputs["version"])
+	}
+	d.stepf("build-bundle dev (a new commit on main): published=false, the channel is retired: nothing pushed, claimed or tagged")
+	return nil
 }
 
 // status runs `ladder status` as a user would, against the simulator.

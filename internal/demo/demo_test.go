@@ -118,6 +118,8 @@ func TestDemo(t *testing.T) {
 		`(?m)^The ledger's audit trail: 11 commits on acme/elemental@ladder-ledger`,
 		`ladder: quarantine 1\.2\.4-rc\.1 \(sha256:[0-9a-f]{12}\): gate of label current failed`,
 		`testing -> 1\.2\.4, testing-previous -> 1\.2\.4-rc\.1, current -> 1\.2\.4, current-previous -> 1\.2\.3`,
+		`(?m)^22\. retire dev: frozen at 0\.0\.1-dev\.\S+ \(sha256:[0-9a-f]{12}\), tagged dev and dev-eol; 0 end-of-life dispatches`,
+		`(?m)^23\. build-bundle dev \(a new commit on main\): published=false, the channel is retired`,
 	}
 	at := 0
 	for _, s := range steps {
@@ -136,6 +138,8 @@ func TestDemo(t *testing.T) {
 	for _, s := range []string{
 		`(?m)^elemental: registry 127\.0\.0\.1:\d+/acme/elemental, ledger github$`,
 		`(?m)^as of 2026-11-25T\S+: 5 bundles published, 0 deleted by retention, 1 quarantined$`,
+		`(?m)^channel dev \(retired\)\n  version   0\.0\.1-dev\.\S+ \(sha256:[0-9a-f]{12}\)$`,
+		`(?m)^  retired   since 2026-11-25T\S+ \(.*\), "dev moves to the 2\.x repository" by \S+ in run \S+; frozen at 0\.0\.1-dev\.\S+, also tagged dev-eol$`,
 		`(?m)^channel staging\n  version   1\.2\.4 \(sha256:[0-9a-f]{12}\)$`,
 		`(?m)^channel stable\n  version   0\.0\.1 \(sha256:[0-9a-f]{12}\)$`,
 		`(?m)^label testing \(from staging\)\n  version   1\.2\.4 \(sha256:[0-9a-f]{12}\)$`,

@@ -14,6 +14,8 @@ type (
 	Hold        = record.Hold
 	Quarantine  = record.Quarantine
 	Deletion    = record.Deletion
+	Retirement  = record.Retirement
+	RetireEvent = record.RetireEvent
 	SchemaError = record.SchemaError
 )
 

@@ -7,6 +7,8 @@
 //
 // The rules, in the order Decide applies them:
 //
+//  0. Retired: a channel retired with `ladder retire` publishes nothing,
+//     forced or not (the reason and date are named); --undo reopens it.
 //  1. Own claim: a stream entry carrying this attempt's claim token is this
 //     run's publish, already in the ledger (a write whose answer was lost).
 //  2. Rerun anywhere: the channel already holds a bundle of this lock, at its
@@ -66,10 +68,12 @@ const (
 	Finish
 	// Superseded: the channel's head holds a lock resolved after this one.
 	Superseded
+	// Retired: the channel is retired (ladder retire); Reason says when and why.
+	Retired
 )
 
 func (k Kind) String() string {
-	return [...]string{"publish", "finish", "superseded"}[k]
+	return [...]string{"publish", "finish", "superseded", "retired"}[k]
 }
 
 // Decision is what to do with a Request on one ledger document.
@@ -113,6 +117,11 @@ func (e *DownError) Error() string {
 // Decide applies the rules to doc, which it does not change.
 func Decide(doc *record.Document, req Request) (Decision, error) {
 	stream := record.ChannelStream(req.Channel)
+	if r, ok := doc.Retired(stream); ok {
+		b, _ := doc.Bundle(r.Version)
+		return Decision{Kind: Retired, Bundle: b, Reason: fmt.Sprintf("channel %s was retired at %s by %s: %s; it stays at %s (ladder retire --undo reopens it)",
+			req.Channel, r.At.UTC().Format(time.RFC3339), orSomeone(r.Actor), r.Reason, r.Version)}, nil
+	}
 	entries := doc.Stream(stream)
 	if req.Claim != "" {
 		for _, e := range entries {
@@ -308,6 +317,13 @@ func prereleaseStamp(v string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+func orSomeone(actor string) string {
+	if actor == "" {
+		return "someone"
+	}
+	return actor
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

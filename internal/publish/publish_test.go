@@ -82,6 +82,25 @@ func TestDecide(t *testing.T) {
 		reason  string // a part of the reason
 		err     string // a part of the error
 	}{
+		{name: "0 a retired channel publishes nothing, naming when and why",
+			setup: func(l *ledger) {
+				l.publish(req("dev", bump, lockAt(1, 0)))
+				retireStream(l, "channel:dev")
+			},
+			req: req("dev", bump, lockAt(2, time.Minute)), kind: Retired, version: "0.0.1",
+			reason: "channel dev was retired at 2026-11-22T01:15:00Z by octocat: end of life; it stays at 0.0.1 (ladder retire --undo reopens it)"},
+		{name: "0 a retired channel publishes nothing, forced or not",
+			setup: func(l *ledger) {
+				l.publish(req("dev", bump, lockAt(1, 0)))
+				retireStream(l, "channel:dev")
+			},
+			req: func() Request { r := req("dev", bump, lockAt(2, time.Minute)); r.Force = true; return r }(), kind: Retired},
+		{name: "0 another channel's retirement changes nothing",
+			setup: func(l *ledger) {
+				l.publish(req("stable", bump, lockAt(1, 0)))
+				retireStream(l, "channel:stable")
+			},
+			req: req("dev", bump, lockAt(2, time.Minute)), kind: Publish, version: "0.0.2"},
 		{name: "an empty ledger publishes the rule's version",
 			req: req("dev", fromOp, lockAt(1, 0)), kind: Publish, version: "1.0.1"},
 		{name: "2 unchanged: the head holds this lock: finish it",
@@ -182,7 +201,7 @@ func TestDecide(t *testing.T) {
 				t.Fatalf("kind %s, want %s (%+v)", dec.Kind, c.kind, dec)
 			}
 			got := dec.Version
-			if dec.Kind == Finish {
+			if dec.Kind == Finish || dec.Kind == Retired {
 				got = dec.Bundle.Version
 			}
 			if c.version != "" && got != c.version {
@@ -317,6 +336,76 @@ func TestOrderUnderAnyPublishOrder(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// retireStream retires stream at its head, as ladder retire does.
+func retireStream(l *ledger, stream string) {
+	l.t.Helper()
+	if err := l.doc.Retire(stream, record.Retirement{At: t0, Actor: "octocat", Reason: "end of life"}); err != nil {
+		l.t.Fatal(err)
+	}
+}
+
+// TestRetentionNeverDeletesRetired: a retired channel's bundles are never
+// victims, nor any bundle a retired channel or label ever held.
+func TestRetentionNeverDeletesRetired(t *testing.T) {
+	versions := func(bs []record.Bundle) string {
+		var out []string
+		for _, b := range bs {
+			out = append(out, b.Version)
+		}
+		return strings.Join(out, " ")
+	}
+	for _, tc := range []struct {
+		name   string
+		retire func(l *ledger)
+		want   string
+	}{
+		{"nothing retired: the three oldest", func(*ledger) {}, "0.0.1 0.0.2 0.0.3"},
+		{"the channel retired: none", func(l *ledger) { retireStream(l, "channel:dev") }, ""},
+		{"the channel retired: none, also a bundle of it its stream never held", func(l *ledger) {
+			// published first, before the ledger kept streams
+			l.doc.Bundles = append([]record.Bundle{{Version: "0.0.0-old", Digest: "sha256:" + sha("old"), Channel: "dev"}}, l.doc.Bundles...)
+			retireStream(l, "channel:dev")
+		}, ""},
+		{"another channel retired: as before", func(l *ledger) {
+			l.publish(req("stable", bump, lockAt(9, time.Hour)))
+			retireStream(l, "channel:stable")
+		}, "0.0.1 0.0.2 0.0.3"},
+		{"a retired label held 0.0.1, 0.0.2, then 0.0.5: 0.0.1 kept too (0.0.2 is its previous value)", func(l *ledger) {
+			for _, v := range []string{"0.0.1", "0.0.2", "0.0.5"} {
+				if err := l.doc.Append(record.LabelStream("old"), record.Entry{Version: v, At: t0}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			retireStream(l, "label:old")
+		}, "0.0.3"},
+		{"a label held them and was retired, then undone: as before (its previous value 0.0.2 kept)", func(l *ledger) {
+			for _, v := range []string{"0.0.1", "0.0.2"} {
+				if err := l.doc.Append(record.LabelStream("old"), record.Entry{Version: v, At: t0}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := l.doc.Append(record.LabelStream("old"), record.Entry{Version: "0.0.5", At: t0}); err != nil {
+				t.Fatal(err)
+			}
+			retireStream(l, "label:old")
+			if err := l.doc.Unretire("label:old", record.RetireEvent{At: t0, Reason: "back"}); err != nil {
+				t.Fatal(err)
+			}
+		}, "0.0.1 0.0.3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLedger(t)
+			for i := 1; i <= 5; i++ {
+				l.publish(req("dev", bump, lockAt(i, time.Duration(i)*time.Second)))
+			}
+			tc.retire(l)
+			if got := versions(RetentionVictims(l.doc, "dev", 2)); got != tc.want {
+				t.Errorf("victims %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -10,10 +10,20 @@ import (
 // RetentionVictims are the bundles of channel ch that retention (keep: N)
 // deletes on doc: those beyond the newest keep, that no stream head nor
 // label's previous value points at, not deleted already (SPEC section 5).
+// A retired channel's bundles are never deleted (its content is archived),
+// nor any bundle a retired channel or label ever held.
 func RetentionVictims(doc *record.Document, ch string, keep int) []record.Bundle {
+	if _, retired := doc.Retired(record.ChannelStream(ch)); retired {
+		return nil
+	}
 	protected := map[string]bool{}
 	for _, s := range doc.StreamNames() {
 		entries := doc.Stream(s)
+		if _, retired := doc.Retired(s); retired {
+			for _, e := range entries {
+				protected[e.Digest] = true
+			}
+		}
 		if n := len(entries); n > 0 {
 			protected[entries[n-1].Digest] = true
 			if strings.HasPrefix(s, record.KindLabel+":") && entries[n-1].PreviousDigest != "" {

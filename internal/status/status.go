@@ -1,6 +1,6 @@
 // Package status is what `ladder status` reports: every channel and label
 // of a config with the bundle it holds, since when, gates, holds, the
-// upgrade graph's head, quarantines and deletions, or one stream's history;
+// upgrade graph's head, retirements, quarantines and deletions, or one stream's history;
 // built from a config and a ledger document (Of, HistoryOf) and printed for
 // a person (WriteText, WriteHistory) or as JSON (WriteJSON). Reading the
 // config, the ledger or the registry, and guarding what reaches a runner's
@@ -60,6 +60,33 @@ type Stream struct {
 	Graph        *Graph     `json:"graph,omitempty"`
 	GraphError   string     `json:"graphError,omitempty"`
 	Quarantined  *Reason    `json:"quarantined,omitempty"` // the head's bundle is in quarantine (a forced move)
+	Retired      *Retired   `json:"retired,omitempty"`     // retired with ladder retire: frozen at Version
+}
+
+// Retired is a stream's retirement (ladder retire): when, by whom, from
+// which run, why; its final value is the stream's Version and Digest, also
+// tagged <name>-eol. Notify are the cascade.repos targets told of it,
+// Pending those not told yet (a rerun of retire tells them).
+type Retired struct {
+	At         time.Time `json:"at"`
+	AgeSeconds int64     `json:"ageSeconds"`
+	Actor      string    `json:"actor,omitempty"`
+	Run        string    `json:"run,omitempty"`
+	Reason     string    `json:"reason"`
+	Tag        string    `json:"tag"` // <name>-eol
+	Notify     []string  `json:"notify,omitempty"`
+	Pending    []string  `json:"pending,omitempty"`
+}
+
+// RetireEvent is one retire or undo of a stream, in its history.
+type RetireEvent struct {
+	At      time.Time `json:"at"`
+	Action  string    `json:"action"` // retire | undo
+	Version string    `json:"version,omitempty"`
+	Digest  string    `json:"digest,omitempty"`
+	Actor   string    `json:"actor,omitempty"`
+	Run     string    `json:"run,omitempty"`
+	Reason  string    `json:"reason,omitempty"`
 }
 
 type Ref struct {
@@ -122,6 +149,8 @@ type History struct {
 	Stream  string    `json:"stream"`
 	Now     time.Time `json:"now"`
 	Moves   []Move    `json:"moves"` // oldest first
+	// Retirements are its retires and undos (ladder retire), oldest first.
+	Retirements []RetireEvent `json:"retirements,omitempty"`
 }
 
 // Move is one move of a stream. From is absent for the first.
@@ -265,6 +294,10 @@ func StreamOf(doc *ledger.Document, kind, name, source string, now time.Time) St
 			s.Graph = sg
 		}
 	}
+	if r, ok := doc.Retired(key); ok {
+		s.Retired = &Retired{At: r.At.UTC(), AgeSeconds: int64(now.Sub(r.At) / time.Second), Actor: r.Actor, Run: r.Run,
+			Reason: r.Reason, Tag: name + "-eol", Notify: r.Notify, Pending: r.Pending()}
+	}
 	if kind == ledger.KindLabel {
 		if h, ok := doc.Held(name); ok {
 			s.Hold = &Hold{Reason: h.Reason, Actor: h.Actor, At: h.At.UTC(), AgeSeconds: int64(now.Sub(h.At) / time.Second)}
@@ -321,6 +354,12 @@ func HistoryOf(cfg *config.Config, doc *ledger.Document, name string, now time.T
 			m.From = &Ref{Version: e.PreviousVersion, Digest: e.PreviousDigest}
 		}
 		h.Moves = append(h.Moves, m)
+	}
+	for _, ev := range doc.RetireLog {
+		if ev.Stream == key {
+			h.Retirements = append(h.Retirements, RetireEvent{At: ev.At.UTC(), Action: ev.Action, Version: ev.Version, Digest: ev.Digest,
+				Actor: ev.Actor, Run: ev.Run, Reason: ev.Reason})
+		}
 	}
 	return h, nil
 }
@@ -391,6 +430,9 @@ func writeStreamText(b *strings.Builder, s Stream, now time.Time) {
 	if s.Unconfigured {
 		b.WriteString(" (in the ledger, not in the config)")
 	}
+	if s.Retired != nil {
+		b.WriteString(" (retired)")
+	}
 	b.WriteString("\n")
 	row := func(k, v string) { fmt.Fprintf(b, "  %-9s %s\n", k, v) }
 	if s.Digest == "" {
@@ -418,6 +460,17 @@ func writeStreamText(b *strings.Builder, s Stream, now time.Time) {
 			move += ": " + strconv.Quote(s.Reason)
 		}
 		row("move", fmt.Sprintf("%s (%s in all)", move, statusPlural(s.Moves, "move")))
+	}
+	if r := s.Retired; r != nil {
+		v := "since " + statusWhen(r.At, now) + ", " + statusBy(r.Reason, r.Actor)
+		if r.Run != "" {
+			v += " in run " + statusText(r.Run)
+		}
+		v += "; frozen at " + statusText(s.Version) + ", also tagged " + statusText(r.Tag)
+		if len(r.Pending) > 0 {
+			v += "; not yet told: " + statusText(strings.Join(r.Pending, ", ")) + " (rerun ladder retire)"
+		}
+		row("retired", v)
 	}
 	if s.Quarantined != nil {
 		row("warning", "the bundle it holds is quarantined"+statusLabelReason(s.Quarantined.Label, s.Quarantined.Reason))
@@ -502,6 +555,17 @@ func WriteHistory(out io.Writer, h *History) error {
 				statusOr(statusText(m.Actor), "-"), statusOr(statusText(m.Run), "-"), statusOr(statusText(m.Reason), "-"))
 		}
 		tw.Flush()
+	}
+	for _, ev := range h.Retirements {
+		what := "retired at " + statusText(ev.Version) + " " + ShortDigest(ev.Digest)
+		if ev.Action != "retire" {
+			what = "retirement undone (it was at " + statusText(ev.Version) + ")"
+		}
+		fmt.Fprintf(&b, "%s %s, %s", statusTime(ev.At), what, statusBy(ev.Reason, ev.Actor))
+		if ev.Run != "" {
+			b.WriteString(" in run " + statusText(ev.Run))
+		}
+		b.WriteString("\n")
 	}
 	_, err := io.WriteString(out, b.String())
 	return err

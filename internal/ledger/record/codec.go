@@ -146,6 +146,27 @@ func (d *Document) Marshal() []byte {
 		b = appendDeletion(b, d.Deletions[i])
 	}
 	b = closeList(b, len(d.Deletions), 2, ']')
+
+	// left out when empty (omitempty): a ledger that never retired
+	// anything is written as before
+	if len(d.Retirements) > 0 {
+		b = append(b, ",\n  \"retirements\": {"...)
+		for i, k := range sortedKeys(d.Retirements) {
+			b = listItem(b, i, 4)
+			b = appendString(b, k)
+			b = append(b, ": "...)
+			b = appendRetirement(b, d.Retirements[k])
+		}
+		b = closeList(b, len(d.Retirements), 2, '}')
+	}
+	if len(d.RetireLog) > 0 {
+		b = append(b, ",\n  \"retireLog\": ["...)
+		for i := range d.RetireLog {
+			b = listItem(b, i, 4)
+			b = appendRetireEvent(b, d.RetireLog[i])
+		}
+		b = closeList(b, len(d.RetireLog), 2, ']')
+	}
 	b = append(b, "\n}\n"...)
 	d.sizeHint = len(b)
 	return b
@@ -233,17 +254,7 @@ func appendBundle(b []byte, x *Bundle) []byte {
 	o.strOmit("run", x.Run)
 	o.strOmit("artifactType", x.ArtifactType)
 	o.strOmit("mode", x.Mode)
-	if len(x.Tags) > 0 {
-		o.key("tags")
-		o.b = append(o.b, '[')
-		for i, t := range x.Tags {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = appendString(o.b, t)
-		}
-		o.b = append(o.b, ']')
-	}
+	o.strings("tags", x.Tags)
 	return o.close()
 }
 
@@ -292,6 +303,47 @@ func appendDeletion(b []byte, x Deletion) []byte {
 	o.time("at", x.At)
 	o.strOmit("reason", x.Reason)
 	o.strOmit("run", x.Run)
+	return o.close()
+}
+
+func (o *obj) strings(k string, v []string) {
+	if len(v) == 0 {
+		return
+	}
+	o.key(k)
+	o.b = append(o.b, '[')
+	for i, t := range v {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = appendString(o.b, t)
+	}
+	o.b = append(o.b, ']')
+}
+
+func appendRetirement(b []byte, x Retirement) []byte {
+	o := openObj(b)
+	o.str("version", x.Version)
+	o.str("digest", x.Digest)
+	o.time("at", x.At)
+	o.strOmit("actor", x.Actor)
+	o.strOmit("run", x.Run)
+	o.str("reason", x.Reason)
+	o.strings("notify", x.Notify)
+	o.strings("notified", x.Notified)
+	return o.close()
+}
+
+func appendRetireEvent(b []byte, x RetireEvent) []byte {
+	o := openObj(b)
+	o.str("stream", x.Stream)
+	o.str("action", x.Action)
+	o.strOmit("version", x.Version)
+	o.strOmit("digest", x.Digest)
+	o.time("at", x.At)
+	o.strOmit("actor", x.Actor)
+	o.strOmit("run", x.Run)
+	o.strOmit("reason", x.Reason)
 	return o.close()
 }
 

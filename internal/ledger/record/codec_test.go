@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,17 +106,23 @@ func TestRoundTripEveryField(t *testing.T) {
 	var h Hold
 	var q Quarantine
 	var del Deletion
-	for _, p := range []any{&b, &e, &h, &q, &del} {
+	var ret Retirement
+	var ev RetireEvent
+	for _, p := range []any{&b, &e, &h, &q, &del, &ret, &ev} {
 		fill(reflect.ValueOf(p), "x")
 	}
 	b.Digest = digestOf("b")
 	e.Version, e.Digest = b.Version, b.Digest
 	del.Version, del.Digest = b.Version, b.Digest
+	ret.Version, ret.Digest, ret.Notified = b.Version, b.Digest, ret.Notify[:1]
+	ev.Stream, ev.Action = "label:current", ActionUndo
 	d := &Document{Schema: Schema, Product: "app", Revision: 7, Bundles: []Bundle{b},
 		Streams:     map[string][]Entry{"label:current": {e}},
 		Holds:       map[string]Hold{"current": h},
 		Quarantines: map[string]Quarantine{b.Digest: q},
-		Deletions:   []Deletion{del}}
+		Deletions:   []Deletion{del},
+		Retirements: map[string]Retirement{"label:current": ret},
+		RetireLog:   []RetireEvent{ev}}
 
 	data := d.Marshal()
 	got, err := Parse(data)
@@ -256,6 +263,20 @@ func normalize(d *Document) *Document {
 	}
 	for i := range c.Deletions {
 		utc(&c.Deletions[i].At)
+	}
+	for k, r := range c.Retirements {
+		utc(&r.At)
+		c.Retirements[k] = r
+	}
+	if len(c.Retirements) == 0 {
+		c.Retirements = nil
+	}
+	c.RetireLog = slices.Clone(c.RetireLog)
+	for i := range c.RetireLog {
+		utc(&c.RetireLog[i].At)
+	}
+	if len(c.RetireLog) == 0 {
+		c.RetireLog = nil
 	}
 	return c
 }

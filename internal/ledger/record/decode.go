@@ -111,6 +111,21 @@ func decodeDocument(src string) (*Document, error) {
 				doc.Deletions = append(doc.Deletions, Deletion{})
 				return d.deletion(&doc.Deletions[len(doc.Deletions)-1])
 			})
+		case "retirements":
+			return d.mapOf(func(k string) error {
+				var r Retirement
+				err := d.retirement(&r)
+				if doc.Retirements == nil {
+					doc.Retirements = map[string]Retirement{}
+				}
+				doc.Retirements[k] = r
+				return err
+			})
+		case "retireLog":
+			return d.array(func() error {
+				doc.RetireLog = append(doc.RetireLog, RetireEvent{})
+				return d.retireEvent(&doc.RetireLog[len(doc.RetireLog)-1])
+			})
 		}
 		return d.unknown(key)
 	}); err != nil {
@@ -275,6 +290,54 @@ func (d *decoder) deletion(x *Deletion) error {
 			return d.str(&x.Reason)
 		case "run":
 			return d.str(&x.Run)
+		}
+		return d.unknown(key)
+	})
+}
+
+func (d *decoder) retirement(r *Retirement) error {
+	return d.object(func(key string) error {
+		switch key {
+		case "version":
+			return d.str(&r.Version)
+		case "digest":
+			return d.str(&r.Digest)
+		case "at":
+			return d.time(&r.At)
+		case "actor":
+			return d.str(&r.Actor)
+		case "run":
+			return d.str(&r.Run)
+		case "reason":
+			return d.str(&r.Reason)
+		case "notify":
+			return d.strings(&r.Notify)
+		case "notified":
+			return d.strings(&r.Notified)
+		}
+		return d.unknown(key)
+	})
+}
+
+func (d *decoder) retireEvent(ev *RetireEvent) error {
+	return d.object(func(key string) error {
+		switch key {
+		case "stream":
+			return d.str(&ev.Stream)
+		case "action":
+			return d.str(&ev.Action)
+		case "version":
+			return d.str(&ev.Version)
+		case "digest":
+			return d.str(&ev.Digest)
+		case "at":
+			return d.time(&ev.At)
+		case "actor":
+			return d.str(&ev.Actor)
+		case "run":
+			return d.str(&ev.Run)
+		case "reason":
+			return d.str(&ev.Reason)
 		}
 		return d.unknown(key)
 	})

@@ -47,6 +47,14 @@ type Document struct {
 	Holds       map[string]Hold       `json:"holds"`       // label -> hold
 	Quarantines map[string]Quarantine `json:"quarantines"` // bundle digest -> quarantine
 	Deletions   []Deletion            `json:"deletions"`   // retention, oldest first
+	// Retirements are the channels and labels retired now, by stream key;
+	// RetireLog every retire and undo, oldest first (retire.go). Both are
+	// left out of the JSON when empty, so a ledger that never retired
+	// anything reads and writes as before; an older ladder stops on the
+	// unknown field and writes nothing (the reason Revision gives for
+	// leaving Schema at 1).
+	Retirements map[string]Retirement `json:"retirements,omitempty"`
+	RetireLog   []RetireEvent         `json:"retireLog,omitempty"`
 
 	idx      *index
 	sizeHint int // length of the last JSON read or written, to size Marshal's buffer
@@ -221,6 +229,8 @@ func (d *Document) Clone() *Document {
 	}
 	c.Holds = maps.Clone(d.Holds)
 	c.Quarantines = maps.Clone(d.Quarantines)
+	c.Retirements = maps.Clone(d.Retirements) // (its slices are replaced, never appended to in place)
+	c.RetireLog = append([]RetireEvent(nil), d.RetireLog...)
 	if x := d.idx; x != nil && x.nBundles == len(d.Bundles) && x.nDeleted == len(d.Deletions) {
 		c.idx = &index{byVersion: maps.Clone(x.byVersion), byDigest: maps.Clone(x.byDigest),
 			deleted: maps.Clone(x.deleted), nBundles: x.nBundles, nDeleted: x.nDeleted}
@@ -378,6 +388,9 @@ func (d *Document) Append(stream string, e Entry) error {
 	}
 	if e.At.IsZero() {
 		return fmt.Errorf("%s: entry for %s: at: must be set", stream, e.Version)
+	}
+	if r, ok := d.Retired(stream); ok {
+		return fmt.Errorf("%s was retired at %s (%s): it stays at %s: %w", stream, stamp(r.At), r.Reason, r.Version, ErrRetired)
 	}
 	if q, ok := d.Quarantined(e.Digest); ok && !e.Forced {
 		return fmt.Errorf("%s: %s (%s) was quarantined at %s (%s); force to use it anyway: %w",
@@ -631,6 +644,7 @@ func (d *Document) Validate() error {
 			add("deletions[%d].digest: %s is %s, not %s", i, del.Version, d.Bundles[j].Digest, del.Digest)
 		}
 	}
+	d.validateRetirements(seen, add)
 	if len(errs) == 0 {
 		return nil
 	}

@@ -1,0 +1,377 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ladder-release/ladder/internal/cascade"
+	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/ledger"
+	"github.com/ladder-release/ladder/internal/promote"
+	"github.com/ladder-release/ladder/internal/retire"
+)
+
+// retire (SPEC section 4, CLI only; story S6): end a release line in one
+// step. gather (inputs, config, ledger) -> decide (retire.Decide) -> apply
+// (one compare-and-swap write, retire.Apply, recording who, when, why, from
+// which run, and the final value; the registry's <name> and <name>-eol tags
+// converged on the ledger; one repository_dispatch with "eol": true to each
+// cascade.repos entry whose `when` names the stream, then one write
+// recording which went out) -> outputs and summary.
+//
+// Choices (README, "Retiring a channel or label"):
+//   - The stream must have held a bundle: that bundle is the final value.
+//   - A second retire is refused, so the announcement goes out once. A
+//     rerun of a retire whose dispatches did not all go out (or of the same
+//     workflow run: a rerun keeps its run id) finishes it instead: it puts
+//     the tags right and sends only the dispatches not recorded as sent.
+//   - --undo ends the retirement (recorded as an undo); the <name>-eol tag
+//     stays on the value it was retired at, as history, and no dispatch is
+//     sent.
+//   - An unknown channel or label, or a refusal by the ledger's state
+//     (already retired, not retired), is exit 1, as an unknown channel is
+//     for every command; a mistake in the inputs (both or neither of
+//     channel and label, no reason, a reason with control characters) is
+//     exit 2.
+
+// retirement is retire's result.
+type retirement struct {
+	in         retireInputs
+	kind, name string // "channel" or "label", and its name
+	stream     string
+	dec        retire.Decision
+	dispatched int
+	told       []string // targets told by this run
+	status     map[string]string
+	undeliv    []cascade.Target
+	plan       *cascade.DispatchPlan
+}
+
+func retireCommand(ctx context.Context, r *run) error {
+	sec, err := r.secrets()
+	if err != nil {
+		return err
+	}
+	sec.appKey = r.act.SecretInput("app-private-key")
+	in, err := parseRetireInputs(r.input)
+	if err != nil {
+		return err
+	}
+	cfg, err := r.loadConfig()
+	if err != nil {
+		return err
+	}
+	res := &retirement{in: in, kind: ledger.KindChannel, name: in.channel, status: map[string]string{}}
+	if in.label != "" {
+		res.kind, res.name = ledger.KindLabel, in.label
+		if _, ok := cfg.Label(in.label); !ok {
+			return unknownLabel(cfg, in.label)
+		}
+		res.stream = ledger.LabelStream(in.label)
+	} else {
+		if _, ok := cfg.Channel(in.channel); !ok {
+			return unknownChannel(cfg, in.channel)
+		}
+		res.stream = ledger.ChannelStream(in.channel)
+	}
+	if cfg.Ledger.Kind == config.LedgerNone {
+		return at(cfg, "ledger", errors.New("retire needs a ledger (github or file:PATH): a retirement is recorded there, and build-bundle and promote-label read it there; ledger: none has none"))
+	}
+	store, err := r.ledgerStore(cfg, sec)
+	if err != nil {
+		return err
+	}
+	doc, err := store.Read(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the ledger: %w", err)
+	}
+	req := retire.Request{Stream: res.stream, Undo: in.undo, Reason: in.reason, Actor: r.getenv("GITHUB_ACTOR"),
+		Run: r.runURL(), Now: r.deps.Now().UTC(), Notify: eolTargets(cfg, res.kind, res.name)}
+	if res.dec, err = retire.Decide(doc, req); err != nil {
+		return err
+	}
+	if !in.dryRun && res.dec.Kind != retire.Finish {
+		var dec retire.Decision
+		meta := ledger.Message{Actor: req.Actor, Run: req.Run, Describe: func() string {
+			if dec.Kind == retire.Undo {
+				return fmt.Sprintf("undo the retirement of %s %s: %s", res.kind, res.name, in.reason)
+			}
+			return fmt.Sprintf("retire %s %s at %s: %s", res.kind, res.name, dec.Retirement.Version, in.reason)
+		}}
+		if _, err = store.Update(ctx, meta, func(d *ledger.Document) (err error) {
+			dec, err = retire.Apply(d, req)
+			return err
+		}); err != nil {
+			return fmt.Errorf("recording the retirement of %s %s in the ledger: %w", res.kind, res.name, err)
+		}
+		res.dec = dec
+	}
+	var applyErr error
+	if !in.dryRun && res.dec.Kind != retire.Undo {
+		// the outputs and summary are written also when this fails: the
+		// retirement is recorded, and undelivered names what a rerun sends
+		applyErr = r.retireApply(ctx, cfg, sec, store, res)
+	}
+	if err := r.retireFinish(res); err != nil {
+		return errors.Join(applyErr, err)
+	}
+	return applyErr
+}
+
+// retireApply makes the registry show the retirement (<name> and
+// <name>-eol on the final value, converged on the ledger), then tells the
+// targets still pending and records which were told.
+func (r *run) retireApply(ctx context.Context, cfg *config.Config, sec secrets, store ledger.Store, res *retirement) error {
+	reg, err := r.registry(cfg, sec)
+	if err != nil {
+		return err
+	}
+	if err := r.convergeTags(ctx, cfg, store, reg, retiredTags(res.stream, res.name), nil); err != nil {
+		return fmt.Errorf("the ledger records the retirement of %s %s, but the registry's tags do not show it yet: %w; rerun retire to put them right", res.kind, res.name, err)
+	}
+	pending := res.dec.Pending
+	if len(pending) == 0 {
+		return nil
+	}
+	doc, err := store.Read(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the ledger: %w", err)
+	}
+	plan, err := r.eolPlan(cfg, doc, res, pending)
+	if err != nil {
+		return err
+	}
+	res.plan = plan
+	failed := map[string]bool{}
+	sendErr := r.eolSend(ctx, sec, res, plan, failed)
+	for _, t := range pending {
+		if !failed[repoKey(t)] {
+			res.told = append(res.told, t)
+		}
+	}
+	if len(res.told) > 0 {
+		_, err := store.Update(ctx, ledger.Message{Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL(),
+			What: fmt.Sprintf("retire %s %s: end of life told to %s", res.kind, res.name, strings.Join(res.told, ", "))},
+			func(d *ledger.Document) error { return retire.Notified(d, res.stream, res.told) })
+		if err != nil {
+			return errors.Join(sendErr, fmt.Errorf("the end-of-life dispatches to %s went out, but recording them in the ledger failed (a rerun of retire sends them again): %w",
+				strings.Join(res.told, ", "), err))
+		}
+	}
+	if sendErr != nil {
+		return fmt.Errorf("the retirement of %s %s is recorded, but %w; rerun retire to send only the ones not sent", res.kind, res.name, sendErr)
+	}
+	return nil
+}
+
+// eolSend checks access to every target, then sends the dispatches one at a
+// time (as cascade-branches does); failed collects the repositories (lower
+// case) not told.
+func (r *run) eolSend(ctx context.Context, sec secrets, res *retirement, plan *cascade.DispatchPlan, failed map[string]bool) error {
+	pace := &pacer{clock: r.clock(), gap: mutationGap}
+	in := cascadeInputs{sec: sec, appID: res.in.appID}
+	clients, refused, err := r.cascadeAccess(ctx, in, plan, pace)
+	if err != nil {
+		for _, d := range plan.Dispatches {
+			failed[repoKey(d.Repo)] = true
+			res.undeliv = append(res.undeliv, d.Target())
+		}
+		return err
+	}
+	var errs []error
+	for _, d := range plan.Dispatches {
+		k := repoKey(d.Repo)
+		if e, ok := refused[k]; ok {
+			res.status[d.Repo], failed[k] = "not reached: "+e.Error(), true
+			res.undeliv = append(res.undeliv, d.Target())
+			errs = append(errs, e)
+			continue
+		}
+		if err := r.dispatch(ctx, pace, clients[k], d, in); err != nil {
+			res.status[d.Repo], failed[k] = "not reached: "+err.Error(), true
+			res.undeliv = append(res.undeliv, d.Target())
+			errs = append(errs, err)
+			continue
+		}
+		res.status[d.Repo] = "dispatched"
+		res.dispatched++
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d of %d end-of-life dispatches not sent: %w", len(res.undeliv), len(plan.Dispatches), errors.Join(errs...))
+}
+
+// eolPlan is the end-of-life dispatches to the pending targets: the
+// cascade.repos entries whose `when` names the stream (their event types),
+// or, for a target recorded in the retirement that the config no longer
+// lists, one with the default event type. Each payload names the final
+// value and carries "eol": true; the correlation id is derived from the
+// retirement, so a receiver recognises a repeat.
+func (r *run) eolPlan(cfg *config.Config, doc *ledger.Document, res *retirement, pending []string) (*cascade.DispatchPlan, error) {
+	rules := cascadeRules(cfg, "")
+	var repos []cascade.RepoRule
+	for _, t := range pending {
+		found := false
+		for _, rr := range rules.Repos {
+			if strings.EqualFold(rr.Repo, t) && (res.kind == ledger.KindChannel && rr.WhenChannel == res.name || res.kind == ledger.KindLabel && rr.WhenLabel == res.name) {
+				repos, found = append(repos, rr), true
+			}
+		}
+		if !found {
+			rr := cascade.RepoRule{Repo: t}
+			if res.kind == ledger.KindChannel {
+				rr.WhenChannel = res.name
+			} else {
+				rr.WhenLabel = res.name
+			}
+			repos = append(repos, rr)
+		}
+	}
+	rules.Repos, rules.Branches = repos, nil
+	ret := res.dec.Retirement
+	trig := cascade.Trigger{Repo: r.act.Env().Repository}
+	if res.kind == ledger.KindChannel {
+		trig = trig.Published(res.name)
+	} else {
+		trig = trig.Moved(res.name)
+	}
+	trig.Bundle = &cascade.Bundle{Version: ret.Version, Digest: ret.Digest}
+	if b, ok := doc.Bundle(ret.Version); ok {
+		trig.Bundle.LockDigest = b.LockDigest
+	}
+	trig.EOL = true
+	h := sha256.Sum256([]byte(cfg.Product + "\x00" + res.stream + "\x00" + ret.At.UTC().Format(time.RFC3339Nano)))
+	plan, err := cascade.Plan(rules, trig, r.cascadeSelf(trig), 0, "eol-"+hex.EncodeToString(h[:])[:12], nil)
+	if err != nil {
+		return nil, fmt.Errorf("the end-of-life dispatches: %w", err)
+	}
+	return plan, nil
+}
+
+// eolTargets are the cascade.repos targets whose `when` names the stream,
+// once each, in config order.
+func eolTargets(cfg *config.Config, kind, name string) []string {
+	var out []string
+	if cfg.Cascade == nil {
+		return nil
+	}
+	for _, rr := range cfg.Cascade.Repos {
+		if (kind == ledger.KindChannel && rr.When.Channel == name || kind == ledger.KindLabel && rr.When.Label == name) &&
+			!slices.ContainsFunc(out, func(s string) bool { return strings.EqualFold(s, rr.Repo) }) {
+			out = append(out, rr.Repo)
+		}
+	}
+	return out
+}
+
+// outcomeRetired is promote-label's decision for a retired label, or one
+// whose candidates come from a retired channel or label.
+const outcomeRetired promote.Outcome = "retired"
+
+// promoteRetired answers promote-label when label is retired, or when (mode
+// promote) the channel or label its candidates come from (the from input
+// when it names one, else the label's from) is: decision retired, nothing
+// written, the reason naming when and why.
+func promoteRetired(cfg *config.Config, doc *ledger.Document, label config.Label, in promoteInputs) (*promotion, bool) {
+	why, ok := retire.Blocked(doc, ledger.LabelStream(label.Name))
+	if !ok && in.mode == promote.ModePromote {
+		from := in.from
+		if from == "" {
+			from = label.From
+		}
+		_, isChannel := cfg.Channel(from)
+		_, isLabel := cfg.Label(from)
+		if isChannel || isLabel {
+			if why, ok = retire.Blocked(doc, ledger.SourceStream(cfg, from)); ok {
+				why = fmt.Sprintf("label %s promotes from %s", label.Name, why)
+			}
+		}
+	}
+	if !ok {
+		return nil, false
+	}
+	dec := promote.Decision{Outcome: outcomeRetired, Reason: why + ": nothing written"}
+	if h, ok := doc.Head(ledger.LabelStream(label.Name)); ok {
+		dec.Target.Version, dec.Target.Digest = h.Version, h.Digest
+	}
+	return &promotion{label: label, in: in, dec: dec, history: promote.Moves(doc.Stream(ledger.LabelStream(label.Name)))}, true
+}
+
+// retiredTags: a retired stream's tag and <name>-eol point at its final
+// value (none when it is not retired).
+func retiredTags(stream, name string) ledgerTags {
+	return func(doc *ledger.Document) map[string]string {
+		ret, ok := doc.Retired(stream)
+		if !ok {
+			return nil
+		}
+		return map[string]string{name: ret.Digest, name + "-eol": ret.Digest}
+	}
+}
+
+// retireFinish writes the outputs, the log line and the summary.
+func (r *run) retireFinish(res *retirement) error {
+	ret := res.dec.Retirement
+	undeliv := res.undeliv
+	if undeliv == nil {
+		undeliv = []cascade.Target{}
+	}
+	und, _ := json.Marshal(undeliv)
+	if err := r.setOutputs([]kv{
+		{"retired", fmt.Sprint(res.dec.Kind != retire.Undo)},
+		{"version", ret.Version},
+		{"digest", ret.Digest},
+		{"dispatched", strconv.Itoa(res.dispatched)},
+		{"undelivered", string(und)},
+	}); err != nil {
+		return err
+	}
+	what := res.kind + " " + res.name
+	var line string
+	switch res.dec.Kind {
+	case retire.Retire:
+		line = fmt.Sprintf("%s retired at %s (%s): it stays at %s (%s), tagged %s and %s-eol", what, ret.At.UTC().Format(time.RFC3339), ret.Reason, ret.Version, ret.Digest, res.name, res.name)
+	case retire.Finish:
+		line = fmt.Sprintf("%s was already retired at %s (%s); this run finished it: tags %s and %s-eol on %s", what, ret.At.UTC().Format(time.RFC3339), ret.Reason, res.name, res.name, ret.Version)
+	case retire.Undo:
+		line = fmt.Sprintf("the retirement of %s (at %s, %s) is undone (%s): build-bundle and promote-label work again; %s-eol stays on %s", what, ret.At.UTC().Format(time.RFC3339), ret.Reason, res.in.reason, res.name, ret.Version)
+	}
+	if res.in.dryRun {
+		line = "dry run, nothing written: " + line
+	}
+	r.act.Infof("%s", line)
+	if len(res.told) > 0 {
+		r.act.Infof("end of life told to %s", strings.Join(res.told, ", "))
+	}
+
+	s := r.act.Summary()
+	title := "ladder retire: " + what
+	if res.dec.Kind == retire.Undo {
+		title += " (undo)"
+	}
+	if res.in.dryRun {
+		title += " (dry run)"
+	}
+	s.Heading(title, 2)
+	s.Paragraph(line + ".")
+	s.Table([]string{"stream", "final version", "digest", "retired at", "by", "run", "reason"},
+		[][]string{{what, ret.Version, ret.Digest, ret.At.UTC().Format(time.RFC3339), orDash(ret.Actor), orDash(ret.Run), ret.Reason}})
+	if p := res.plan; p != nil && len(p.Dispatches) > 0 {
+		rows := make([][]string, len(p.Dispatches))
+		for i, d := range p.Dispatches {
+			rows[i] = []string{d.Repo, d.EventType, res.status[d.Repo]}
+		}
+		s.Heading("End of life told", 3)
+		s.Table([]string{"target", "event type", "result"}, rows)
+	}
+	return s.Write()
+}
