@@ -162,3 +162,39 @@ func TestAttachSignatureTrustsOCISubject(t *testing.T) {
 		t.Errorf("Signatures = %+v, %v; want %s", sigs, err, sig)
 	}
 }
+
+// TestSignaturesReadsCosignsToo: a signature without the bundle embedded
+// (as cosign attaches one) is read all the same, from its blob: one request
+// more than ladder's.
+func TestSignaturesReadsCosignsToo(t *testing.T) {
+	eachRegistry(t, func(t *testing.T, reg target) {
+		ctx := context.Background()
+		p := reg.proxied(t)
+		repo := p.Host() + "/acme/cosigned"
+		c, _ := newClient(t)
+		subject, err := c.PushBundle(ctx, repo, testBundle())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sigJSON := []byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","cosign":true}`)
+		sig, err := c.AttachSignatureAsCosign(ctx, repo+"@"+subject, sigJSON)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, _ := newClient(t)
+		p.Reset()
+		sigs, err := fresh.Signatures(ctx, repo, subject)
+		if err != nil || len(sigs) != 1 || sigs[0].Digest != sig || !bytes.Equal(sigs[0].Bundle, sigJSON) {
+			t.Fatalf("Signatures = %+v, %v; want %s", sigs, err, sig)
+		}
+		var blobs int
+		for _, r := range p.Requests() {
+			if strings.Contains(r, "/blobs/") {
+				blobs++
+			}
+		}
+		if blobs != 1 {
+			t.Errorf("Signatures read %d blobs, want the bundle's: %v", blobs, p.Requests())
+		}
+	})
+}
