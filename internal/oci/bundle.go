@@ -36,7 +36,17 @@ type Bundle struct {
 	// while its absence is checked, which saves a round trip. Nothing is
 	// uploaded when the check finds it after all (the session is cancelled).
 	FreshConfig bool
+
+	// embedFiles puts each file's content in its layer descriptor too (the
+	// descriptor's data field) when it is at most maxEmbedded bytes, so that
+	// the manifest alone carries it (a signature: see AttachSignature).
+	embedFiles bool
 }
+
+// maxEmbedded bounds content embedded in a descriptor (data): a signature
+// bundle in its manifest, a signature manifest in the referrers tag's index.
+// A Sigstore bundle is a few KiB; a larger one is fetched as a blob.
+const maxEmbedded = 64 << 10
 
 // File is one layer of a bundle.
 type File struct {
@@ -134,6 +144,9 @@ func (b Bundle) build(subject *descriptor) (rawManifest, []blob, error) {
 		}
 		ann[bundle.OCITitle] = f.Path
 		d := descriptor{MediaType: mt, Digest: digestOf(f.Data), Size: int64(len(f.Data)), Annotations: ann}
+		if b.embedFiles && len(f.Data) <= maxEmbedded {
+			d.Data = f.Data
+		}
 		m.Layers = append(m.Layers, d)
 		if !seen[d.Digest] {
 			seen[d.Digest] = true

@@ -338,7 +338,7 @@ func (c *Client) uploadBlob(ctx context.Context, rt http.RoundTripper, repo name
 		posted := make(chan struct{})
 		go func() {
 			defer close(posted)
-			loc, postErr = c.startUpload(ctx, rt, repo, nil)
+			loc, postErr = c.startUpload(ctx, rt, repo, nil, nil)
 		}()
 		ok, err = c.blobExists(ctx, rt, repo, digest)
 		<-posted
@@ -355,7 +355,7 @@ func (c *Client) uploadBlob(ctx context.Context, rt http.RoundTripper, repo name
 		if ok, err = c.blobExists(ctx, rt, repo, digest); err != nil || ok {
 			return err
 		}
-		if loc, err = c.startUpload(ctx, rt, repo, nil); err != nil {
+		if loc, err = c.startUpload(ctx, rt, repo, nil, nil); err != nil {
 			return err
 		}
 	}
@@ -364,15 +364,36 @@ func (c *Client) uploadBlob(ctx context.Context, rt http.RoundTripper, repo name
 	}, int64(len(data)))
 }
 
+// postBlob makes sure repo holds the blob in one request where the registry
+// allows it: the single-POST upload of the distribution spec
+// (POST /blobs/uploads/?digest=, the content as body), which stores the blob,
+// or stores it again, without a HEAD first. A registry without it (the CNCF
+// registry) answers 202 with a session, ignoring the body: the content
+// follows in the PUT that closes the session, as uploadBlob does. The POST
+// is replayable (the same content under the same digest).
+func (c *Client) postBlob(ctx context.Context, rt http.RoundTripper, repo name.Repository, digest string, data []byte) error {
+	loc, err := c.startUpload(ctx, rt, repo, url.Values{"digest": {digest}}, data)
+	if err != nil || loc == "" {
+		return err
+	}
+	return c.finishUpload(ctx, rt, repo, loc, digest, func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(data)), nil
+	}, int64(len(data)))
+}
+
 // startUpload opens an upload session and returns its absolute location.
-// With query, the POST carries it (a cross-repository mount): a 201 means
-// done and returns "".
-func (c *Client) startUpload(ctx context.Context, rt http.RoundTripper, repo name.Repository, query url.Values) (string, error) {
+// With query, the POST carries it (a cross-repository mount, or with body a
+// single-POST upload): a 201 means done and returns "".
+func (c *Client) startUpload(ctx context.Context, rt http.RoundTripper, repo name.Repository, query url.Values, body []byte) (string, error) {
 	u := c.url(repo, "blobs/uploads/")
 	if query != nil {
 		u += "?" + query.Encode()
 	}
-	resp, err := c.do(ctx, rt, http.MethodPost, u, nil, nil)
+	var header http.Header
+	if body != nil {
+		header = http.Header{"Content-Type": {"application/octet-stream"}}
+	}
+	resp, err := c.do(ctx, rt, http.MethodPost, u, header, body)
 	if err != nil {
 		return "", err
 	}
@@ -454,7 +475,7 @@ func (c *Client) mountOrCopyBlob(ctx context.Context, rt http.RoundTripper, src,
 	if err != nil || ok {
 		return err
 	}
-	loc, err := c.startUpload(ctx, rt, dst, url.Values{"mount": {d.Digest}, "from": {src.RepositoryStr()}})
+	loc, err := c.startUpload(ctx, rt, dst, url.Values{"mount": {d.Digest}, "from": {src.RepositoryStr()}}, nil)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"golang.org/x/sync/errgroup"
 )
 
 // Attach attaches a lock to an image (image mode): it pushes, into the
@@ -41,7 +42,7 @@ func (c *Client) Attach(ctx context.Context, subjectRef string, lockJSON []byte,
 		ConfigMediaType: LockMediaType,
 		Files:           []File{{Path: LockFileName, Data: lockJSON, MediaType: LockMediaType}},
 		Annotations:     annotations,
-	})
+	}, false)
 }
 
 // SignatureMediaType is the Sigstore bundle's media type: the artifactType of
@@ -57,6 +58,18 @@ const SignatureFileName = "sigstore-bundle.json"
 // SignatureMediaType, the empty JSON config and the bundle as its one layer,
 // referring to the subject (the referrers API, or the referrers tag where a
 // registry has none; see Attach). It returns the new manifest's digest.
+//
+// It is a promotion's step, so it is lean (SPEC section 9: signing adds at
+// most 4 requests): the subject is read by GET into the client's cache (the
+// label's tag move that follows reads it from there); the two blobs go up
+// at once, each in one single-POST upload without a HEAD (two requests on a
+// registry without it); then the manifest PUT. That is all (3 requests) on a
+// registry that answers the PUT with OCI-Subject; one more, once per client,
+// asks a registry that does not whether it has the referrers API (4 in all
+// where it has). Without the API, the referrers tag costs its read, write
+// and read-back besides. The bundle is embedded in the manifest's layer
+// descriptor and, on the tag scheme, the manifest in its index entry, so
+// Signatures reads a signature in 2 requests.
 func (c *Client) AttachSignature(ctx context.Context, subjectRef string, bundleJSON []byte, annotations map[string]string) (digest string, err error) {
 	defer func() {
 		if err != nil {
@@ -69,23 +82,36 @@ func (c *Client) AttachSignature(ctx context.Context, subjectRef string, bundleJ
 		ConfigMediaType: MediaTypeEmptyJSON,
 		Files:           []File{{Path: SignatureFileName, Data: bundleJSON, MediaType: SignatureMediaType}},
 		Annotations:     annotations,
-	})
+		embedFiles:      true,
+	}, true)
 }
 
 // Signatures returns the Sigstore bundles attached to the manifest
 // subjectDigest in repo (referrers of artifactType SignatureMediaType), each
-// with the digest of the referrer that carries it: one request for the
-// referrers, then two for each signature (its manifest, its bundle).
+// with the digest of the referrer that carries it. A signature ladder
+// attached costs no request beyond the referrers list and its manifest: 2 on
+// a registry with the referrers API; on one without, the API's answer and the
+// referrers tag's index, which carries the manifest (2, or 1 for a client
+// that knows the registry has no API). One written otherwise (cosign's) costs
+// its manifest and its bundle blob.
 func (c *Client) Signatures(ctx context.Context, repo, subjectDigest string) (out []Signature, err error) {
-	refs, err := c.Referrers(ctx, repo+"@"+subjectDigest)
-	if err != nil {
-		return nil, err
-	}
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("listing signatures of %q: %w", repo+"@"+subjectDigest, err)
+		}
+	}()
 	r, err := parseRepo(repo)
 	if err != nil {
 		return nil, err
 	}
+	if err := checkDigest(subjectDigest); err != nil {
+		return nil, err
+	}
 	rt, err := c.transport(ctx, r, false)
+	if err != nil {
+		return nil, err
+	}
+	refs, err := c.listReferrers(ctx, rt, r, subjectDigest)
 	if err != nil {
 		return nil, err
 	}
@@ -95,8 +121,10 @@ func (c *Client) Signatures(ctx context.Context, repo, subjectDigest string) (ou
 		if d.ArtifactType != SignatureMediaType && d.ArtifactType != MediaTypeEmptyJSON {
 			continue
 		}
-		raw, err := c.getManifest(ctx, rt, r, d.Digest)
-		if err != nil {
+		raw, ok := embeddedManifest(d)
+		if ok {
+			c.remember(r, raw)
+		} else if raw, err = c.getManifest(ctx, rt, r, d.Digest); err != nil {
 			return nil, fmt.Errorf("reading signature %s: %w", d.Digest, err)
 		}
 		var m manifest
@@ -104,13 +132,25 @@ func (c *Client) Signatures(ctx context.Context, repo, subjectDigest string) (ou
 			m.Layers[0].MediaType != SignatureMediaType || checkDigest(m.Layers[0].Digest) != nil {
 			continue // not a signature as cosign and ladder write it
 		}
-		data, err := c.getBlob(ctx, rt, r, m.Layers[0].Digest, maxManifestSize)
-		if err != nil {
-			return nil, fmt.Errorf("reading signature %s: %w", d.Digest, err)
+		l := m.Layers[0]
+		data := l.Data
+		if len(data) == 0 || int64(len(data)) != l.Size || digestOf(data) != l.Digest {
+			if data, err = c.getBlob(ctx, rt, r, l.Digest, maxManifestSize); err != nil {
+				return nil, fmt.Errorf("reading signature %s: %w", d.Digest, err)
+			}
 		}
 		out = append(out, Signature{Digest: d.Digest, Bundle: data})
 	}
 	return out, nil
+}
+
+// embeddedManifest is the manifest a referrer's descriptor carries (data),
+// when it does and it is what the descriptor's digest names.
+func embeddedManifest(d descriptor) (rawManifest, bool) {
+	if len(d.Data) == 0 || int64(len(d.Data)) != d.Size || d.MediaType == "" || digestOf(d.Data) != d.Digest {
+		return rawManifest{}, false
+	}
+	return rawManifest{data: d.Data, mediaType: d.MediaType, digest: d.Digest}, true
 }
 
 // Signature is one attached Sigstore bundle.
@@ -119,8 +159,11 @@ type Signature struct {
 	Bundle []byte
 }
 
-// attach pushes b with subjectRef's manifest as subject and makes it a referrer.
-func (c *Client) attach(ctx context.Context, subjectRef string, b Bundle) (string, error) {
+// attach pushes b with subjectRef's manifest as subject and makes it a
+// referrer. lean is AttachSignature's way (see there); otherwise the subject
+// is resolved by HEAD and the blobs the registry holds are not uploaded
+// again (a HEAD each).
+func (c *Client) attach(ctx context.Context, subjectRef string, b Bundle, lean bool) (string, error) {
 	ref, err := name.ParseReference(subjectRef)
 	if err != nil {
 		return "", err
@@ -130,8 +173,14 @@ func (c *Client) attach(ctx context.Context, subjectRef string, b Bundle) (strin
 	if err != nil {
 		return "", err
 	}
-	subject, err := c.headManifest(ctx, rt, repo, ref.Identifier())
-	if err != nil {
+	var subject descriptor
+	if _, byDigest := ref.(name.Digest); lean && byDigest {
+		raw, err := c.getManifest(ctx, rt, repo, ref.Identifier())
+		if err != nil {
+			return "", err
+		}
+		subject = raw.descriptor()
+	} else if subject, err = c.headManifest(ctx, rt, repo, ref.Identifier()); err != nil {
 		return "", err
 	}
 	sub := descriptor{MediaType: subject.MediaType, Digest: subject.Digest, Size: subject.Size}
@@ -139,7 +188,20 @@ func (c *Client) attach(ctx context.Context, subjectRef string, b Bundle) (strin
 	if err != nil {
 		return "", err
 	}
-	if err := c.pushBlobs(ctx, rt, repo, blobs); err != nil {
+	if lean {
+		g, gctx := errgroup.WithContext(ctx)
+		for _, bl := range blobs {
+			g.Go(func() error {
+				if err := c.postBlob(gctx, rt, repo, bl.digest, bl.data); err != nil {
+					return fmt.Errorf("uploading %s (%s): %w", bl.what, bl.digest, err)
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return "", err
+		}
+	} else if err := c.pushBlobs(ctx, rt, repo, blobs); err != nil {
 		return "", err
 	}
 	ack, err := c.putManifest(ctx, rt, repo, "", m)
@@ -150,6 +212,8 @@ func (c *Client) attach(ctx context.Context, subjectRef string, b Bundle) (strin
 		if ack == subject.Digest {
 			return m.digest, nil // the registry indexed the subject (OCI-Subject)
 		}
+		// Asked after the PUT, not alongside the uploads: a registry that
+		// answers OCI-Subject is never asked.
 		api, err := c.hasReferrersAPI(ctx, rt, repo, subject.Digest)
 		if err != nil {
 			return "", err
@@ -159,6 +223,9 @@ func (c *Client) attach(ctx context.Context, subjectRef string, b Bundle) (strin
 		}
 	}
 	entry := descriptor{MediaType: m.mediaType, Digest: m.digest, Size: int64(len(m.data)), ArtifactType: b.ArtifactType, Annotations: copyMap(b.Annotations)}
+	if b.embedFiles && len(m.data) <= 2*maxEmbedded {
+		entry.Data = m.data // Signatures reads it from the index
+	}
 	if err := c.addToFallback(ctx, rt, repo, subject.Digest, entry); err != nil {
 		return "", err
 	}
@@ -170,12 +237,17 @@ func fallbackTag(subjectDigest string) string {
 	return strings.Replace(subjectDigest, ":", "-", 1)
 }
 
+// knowsReferrersAPI is what this client learnt of the registry's referrers API.
+func (c *Client) knowsReferrersAPI(repo name.Repository) (api, known bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	api, known = c.referrers[repo.RegistryStr()]
+	return api, known
+}
+
 // hasReferrersAPI asks the registry once per client (per registry).
 func (c *Client) hasReferrersAPI(ctx context.Context, rt http.RoundTripper, repo name.Repository, subjectDigest string) (bool, error) {
-	c.mu.Lock()
-	api, known := c.referrers[repo.RegistryStr()]
-	c.mu.Unlock()
-	if known {
+	if api, known := c.knowsReferrersAPI(repo); known {
 		return api, nil
 	}
 	_, _, api, err := c.referrersPage(ctx, rt, c.url(repo, "referrers/%s", subjectDigest))
@@ -338,10 +410,22 @@ func (c *Client) Referrers(ctx context.Context, subjectRef string) (out []Descri
 		}
 		digest = d.Digest
 	}
-	out = []Descriptor{}
-	c.mu.Lock()
-	api, known := c.referrers[repo.RegistryStr()]
-	c.mu.Unlock()
+	refs, err := c.listReferrers(ctx, rt, repo, digest)
+	if err != nil {
+		return nil, err
+	}
+	out = make([]Descriptor, 0, len(refs))
+	for _, d := range refs {
+		out = append(out, toDescriptor(d))
+	}
+	return out, nil
+}
+
+// listReferrers lists the referrers of the manifest digest, as they are on the
+// wire (see Referrers).
+func (c *Client) listReferrers(ctx context.Context, rt http.RoundTripper, repo name.Repository, digest string) ([]descriptor, error) {
+	var out []descriptor
+	api, known := c.knowsReferrersAPI(repo)
 	if !c.opts.forceFallback && (api || !known) {
 		ix, next, api, err := c.referrersPage(ctx, rt, c.url(repo, "referrers/%s", digest))
 		if err != nil {
@@ -352,9 +436,7 @@ func (c *Client) Referrers(ctx context.Context, subjectRef string) (out []Descri
 		c.mu.Unlock()
 		if api {
 			for pages := 1; ; pages++ {
-				for _, d := range ix.Manifests {
-					out = append(out, toDescriptor(d))
-				}
+				out = append(out, ix.Manifests...)
 				if next == "" {
 					return out, nil
 				}
@@ -374,8 +456,5 @@ func (c *Client) Referrers(ctx context.Context, subjectRef string) (out []Descri
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range ix.Manifests {
-		out = append(out, toDescriptor(d))
-	}
-	return out, nil
+	return ix.Manifests, nil
 }

@@ -27,7 +27,7 @@ var promotion = attest.Promotion{Label: "current", From: "testing", Version: "1.
 	Gates: []attest.Gate{{Gate: "checks", Component: "cli", Check: "e2e", Result: "pass"}}, Actor: "octocat", Run: "https://github.com/acme/app/actions/runs/1"}
 
 // keyPair returns an ECDSA P-256 private key (PKCS#8 PEM) and its public key (PEM).
-func keyPair(t *testing.T) (priv, pub []byte) {
+func keyPair(t testing.TB) (priv, pub []byte) {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
