@@ -118,6 +118,10 @@ func TestDemo(t *testing.T) {
 		`(?m)^The ledger's audit trail: 11 commits on acme/elemental@ladder-ledger`,
 		`ladder: quarantine 1\.2\.4-rc\.1 \(sha256:[0-9a-f]{12}\): gate of label current failed`,
 		`testing -> 1\.2\.4, testing-previous -> 1\.2\.4-rc\.1, current -> 1\.2\.4, current-previous -> 1\.2\.3`,
+		`(?m)^The OLM catalog \(export\.olm, story S7\): 127\.0\.0\.1:\d+/acme/elemental:catalog \(sha256:[0-9a-f]{12}\)`,
+		`/configs/elemental/catalog\.json, label operators\.operatorframework\.io\.index\.configs\.v1=/configs; package elemental, default channel stable`,
+		`channel candidate: head elemental\.v1\.2\.4, 3 entries`,
+		`channel stable: head elemental\.v1\.2\.4, 2 entries`,
 	}
 	at := 0
 	for _, s := range steps {
