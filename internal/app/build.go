@@ -123,7 +123,7 @@ func buildBundle(ctx context.Context, r *run) error {
 		return err
 	}
 	if !in.dryRun {
-		if err := r.republishCatalog(ctx, cfg, store, reg, ledger.ChannelStream(ch.Name), res.Published, fmt.Sprintf("the publish of %s into channel %s", res.Version, ch.Name)); err != nil {
+		if err := r.republishCatalog(ctx, cfg, store, reg, nil, ledger.ChannelStream(ch.Name), res.Published, fmt.Sprintf("the publish of %s into channel %s", res.Version, ch.Name)); err != nil {
 			return err
 		}
 	}

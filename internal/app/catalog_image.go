@@ -33,10 +33,11 @@ import (
 // republishCatalog is the hook build-bundle and promote-label call once
 // the registry's tags follow the ledger: stream is the ledger stream the run
 // is about, moved says it recorded a new head of it, what names that change
-// for the error ("the move of label current to 1.3.0"). A failure leaves the
-// ledger as written; the next run that changes a stream of export.olm, or a
-// rerun of this one, republishes the catalog.
-func (r *run) republishCatalog(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, stream string, moved bool, what string) error {
+// for the error ("the move of label current to 1.3.0"), doc is the run's
+// latest ledger document, taken after its write (nil: read it). A failure
+// leaves the ledger as written; the next run that changes a stream of
+// export.olm, or a rerun of this one, republishes the catalog.
+func (r *run) republishCatalog(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, doc *ledger.Document, stream string, moved bool, what string) error {
 	if cfg.Export == nil || cfg.Export.OLM == nil || cfg.Ledger.Kind == config.LedgerNone {
 		return nil
 	}
@@ -45,9 +46,11 @@ func (r *run) republishCatalog(ctx context.Context, cfg *config.Config, store le
 		return nil
 	}
 	err := func() error {
-		doc, err := store.Read(ctx)
-		if err != nil {
-			return fmt.Errorf("reading the ledger: %w", err)
+		if doc == nil {
+			var err error
+			if doc, err = store.Read(ctx); err != nil {
+				return fmt.Errorf("reading the ledger: %w", err)
+			}
 		}
 		head, _ := doc.Head(stream)
 		if !catalog.Republish(sources, catalog.Change{Stream: stream, Moved: moved, HeadRun: head.Run, Run: r.runURL()}) {
