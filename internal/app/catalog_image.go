@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-
 	"github.com/ladder-release/ladder/internal/catalog"
 	"github.com/ladder-release/ladder/internal/config"
-	"github.com/ladder-release/ladder/internal/image"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/tagname"
@@ -20,7 +17,7 @@ import (
 // export.olm set, every build-bundle and promote-label that changes a
 // stream the catalog is read from republishes <registry>:catalog, the
 // catalog `ladder catalog --format json` prints under
-// /configs/<package>/catalog.json (image.Catalog). Gather (the ledger after
+// /configs/<package>/catalog.json (oci.CatalogImage). Gather (the ledger after
 // this run's write), decide (catalog.Republish, then catalog.Next per step),
 // apply (a HEAD of the tag, a push when it differs).
 //
@@ -131,30 +128,26 @@ func (r *run) convergeCatalog(ctx context.Context, cfg *config.Config, store led
 // catalogImage is the catalog image of the ledger read doc and its digest,
 // or, while the stream behind the default channel has not moved, why there
 // is no catalog yet.
-func catalogImage(cfg *config.Config, doc *ledger.Document) (img v1.Image, digest, waiting string, err error) {
+func catalogImage(cfg *config.Config, doc *ledger.Document) (img oci.Image, digest, waiting string, err error) {
 	in, err := catalogInput(cfg, doc)
 	if err != nil {
-		return nil, "", "", err
+		return oci.Image{}, "", "", err
 	}
 	if ok, why := catalog.Publishable(in); !ok {
-		return nil, "", why, nil
+		return oci.Image{}, "", why, nil
 	}
 	cat, err := catalog.Build(in)
 	if err != nil {
-		return nil, "", "", at(cfg, "export.olm", err)
+		return oci.Image{}, "", "", at(cfg, "export.olm", err)
 	}
 	var b bytes.Buffer
 	if err := cat.WriteJSON(&b); err != nil {
-		return nil, "", "", err
+		return oci.Image{}, "", "", err
 	}
-	if img, err = image.Catalog(cfg.Export.OLM.Package, b.Bytes()); err != nil {
-		return nil, "", "", err
+	if img, err = oci.CatalogImage(cfg.Export.OLM.Package, b.Bytes()); err != nil {
+		return oci.Image{}, "", "", err
 	}
-	d, err := img.Digest()
-	if err != nil {
-		return nil, "", "", err
-	}
-	return img, d.String(), "", nil
+	return img, img.Digest(), "", nil
 }
 
 // catalogVersions reads the catalog image digest (under the catalog tag)
@@ -179,7 +172,7 @@ func (r *run) catalogVersions(ctx context.Context, cfg *config.Config, reg *oci.
 	case err != nil:
 		return nil, fmt.Errorf("reading the catalog under tag %s: %w", tagname.Catalog, err)
 	}
-	data, ok, err := image.LayerFile(layer, image.CatalogPath(pkg))
+	data, ok, err := oci.LayerFile(layer, oci.CatalogPath(pkg))
 	if err != nil || !ok {
 		return nil, nil // not a catalog image: nothing of ours to keep
 	}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -11,7 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/ladder-release/ladder/internal/image"
+	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/testutil/opm"
 	"github.com/ladder-release/ladder/internal/testutil/registry"
 	"github.com/ladder-release/ladder/internal/testutil/regproxy"
@@ -86,9 +87,18 @@ func pulledCatalog(t *testing.T, w *world) (digest, catalogJSON string) {
 	if len(cf.RootFS.DiffIDs) != 1 || cf.RootFS.DiffIDs[0] != diffID {
 		t.Errorf("rootfs diff_ids %v, want [%s]", cf.RootFS.DiffIDs, diffID)
 	}
-	data, _, err := image.ReadFile(img, "/configs/elemental-operator/catalog.json")
+	lr, err := layers[0].Compressed()
 	if err != nil {
 		t.Fatal(err)
+	}
+	compressed, err := io.ReadAll(lr)
+	lr.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, ok, err := oci.LayerFile(compressed, "/configs/elemental-operator/catalog.json")
+	if err != nil || !ok {
+		t.Fatalf("the layer holds no /configs/elemental-operator/catalog.json (%v)", err)
 	}
 	d, _ := img.Digest()
 	return d.String(), string(data)

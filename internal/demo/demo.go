@@ -54,7 +54,6 @@ import (
 	"github.com/ladder-release/ladder/internal/cascade"
 	"github.com/ladder-release/ladder/internal/catalog"
 	"github.com/ladder-release/ladder/internal/ghsim"
-	"github.com/ladder-release/ladder/internal/image"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
@@ -969,12 +968,12 @@ func (d *demo) olmCatalog(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	data, ok, err := image.LayerFile(layer, image.CatalogPath(demoPackage))
+	data, ok, err := oci.LayerFile(layer, oci.CatalogPath(demoPackage))
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("%s holds no %s", ref, image.CatalogPath(demoPackage))
+		return fmt.Errorf("%s holds no %s", ref, oci.CatalogPath(demoPackage))
 	}
 	var pkg catalog.Package
 	var channels []catalog.Channel
@@ -985,7 +984,7 @@ func (d *demo) olmCatalog(ctx context.Context) error {
 			DefaultChannel string `json:"defaultChannel"`
 		}
 		if err := dec.Decode(&obj); err != nil {
-			return fmt.Errorf("reading %s: %w", image.CatalogPath(demoPackage), err)
+			return fmt.Errorf("reading %s: %w", oci.CatalogPath(demoPackage), err)
 		}
 		switch obj.Schema {
 		case catalog.SchemaPackage:
@@ -1001,8 +1000,8 @@ func (d *demo) olmCatalog(ctx context.Context) error {
 		return fmt.Errorf("reading the image config of %s: %w", ref, err)
 	}
 	d.sectionf("The OLM catalog (export.olm, story S7): %s (%s), republished by the runs that moved a stream it reads", ref, shortDigest(desc.Digest))
-	d.notef("%s, label %s=%s; package %s, default channel %s", image.CatalogPath(demoPackage),
-		image.CatalogConfigsLabel, cfg.Config.Labels[image.CatalogConfigsLabel], pkg.Name, pkg.DefaultChannel)
+	d.notef("%s, label %s=%s; package %s, default channel %s", oci.CatalogPath(demoPackage),
+		oci.CatalogConfigsLabel, cfg.Config.Labels[oci.CatalogConfigsLabel], pkg.Name, pkg.DefaultChannel)
 	for _, ch := range channels {
 		head := "-"
 		if n := len(ch.Entries); n > 0 {
