@@ -122,6 +122,11 @@ func buildBundle(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
+	if !in.dryRun {
+		if err := r.republishCatalog(ctx, cfg, store, reg, nil, ledger.ChannelStream(ch.Name), res.Published, fmt.Sprintf("the publish of %s into channel %s", res.Version, ch.Name)); err != nil {
+			return err
+		}
+	}
 	tags := res.Tags
 	if tags == nil {
 		tags = []string{} // nothing written: [], never null

@@ -91,23 +91,16 @@ func printCatalog(w io.Writer, cat *catalog.Catalog, asYAML, runner bool) error 
 // one when it follows neither, or the stream never moved).
 func catalogInput(cfg *config.Config, doc *ledger.Document) (catalog.Input, error) {
 	olm := cfg.Export.OLM
-	in := catalog.Input{Package: olm.Package, DefaultChannel: olm.DefaultChannel, Registry: cfg.Registry}
-	for _, och := range olm.Channels {
-		s := catalog.Source{Channel: och.Name, Follows: och.Follows}
-		source := ""
-		if l, ok := cfg.Label(och.Follows); ok {
-			s.Stream, source = ledger.LabelStream(och.Follows), ledger.SourceStream(cfg, l.From)
-		} else if _, ok := cfg.Channel(och.Follows); ok {
-			s.Stream = ledger.ChannelStream(och.Follows)
+	in := catalog.Input{Package: olm.Package, DefaultChannel: olm.DefaultChannel, Registry: cfg.Registry, Sources: catalogSources(cfg)}
+	for i, s := range in.Sources {
+		if s.Stream == "" {
+			continue
 		}
-		if s.Stream != "" {
-			g, err := doc.GraphFrom(s.Stream, source)
-			if err != nil {
-				return in, at(cfg, "export.olm.channels."+och.Name, fmt.Errorf("OLM channel %s: %w", och.Name, err))
-			}
-			s.Entries = g.Entries
+		g, err := doc.GraphFrom(s.Stream, s.From)
+		if err != nil {
+			return in, at(cfg, "export.olm.channels."+s.Channel, fmt.Errorf("OLM channel %s: %w", s.Channel, err))
 		}
-		in.Sources = append(in.Sources, s)
+		in.Sources[i].Entries = g.Entries
 	}
 	// retired streams (ladder retire): catalog.Build deprecates the OLM
 	// channels that follow one (olm.deprecations)
@@ -116,4 +109,22 @@ func catalogInput(cfg *config.Config, doc *ledger.Document) (catalog.Input, erro
 		in.Retired = append(in.Retired, catalog.Retirement{Stream: key, Reason: r.Reason, At: r.At})
 	}
 	return in, nil
+}
+
+// catalogSources are export.olm's OLM channels and the ledger streams each
+// is read from (no entries yet): the stream of the label or channel it
+// follows, and for a label the stream of its from, where its graph reads
+// skips from.
+func catalogSources(cfg *config.Config) []catalog.Source {
+	var out []catalog.Source
+	for _, och := range cfg.Export.OLM.Channels {
+		s := catalog.Source{Channel: och.Name, Follows: och.Follows}
+		if l, ok := cfg.Label(och.Follows); ok {
+			s.Stream, s.From = ledger.LabelStream(och.Follows), ledger.SourceStream(cfg, l.From)
+		} else if _, ok := cfg.Channel(och.Follows); ok {
+			s.Stream = ledger.ChannelStream(och.Follows)
+		}
+		out = append(out, s)
+	}
+	return out
 }

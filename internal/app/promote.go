@@ -279,6 +279,9 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 		}
 		return nil, err
 	}
+	if err := r.republishCatalog(ctx, cfg, store, reg, doc, ledger.LabelStream(label.Name), moved, fmt.Sprintf("the move of label %s to %s", label.Name, p.dec.Target.Version)); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -81,6 +81,9 @@ type Source struct {
 	Channel string // OLM channel name
 	Follows string // the ladder label or channel it follows, as configured
 	Stream  string // its stream key in the ledger (label:NAME or channel:NAME); "" when Follows names neither
+	// From is the stream a label's upgrade graph reads its skips from (the
+	// label's from: a channel or a label); "" for a channel (see Reads).
+	From string
 	// Entries is the stream's upgrade graph (graph.Graph.Entries: tail
 	// first, head last, each with its version, digest, replaces and skips).
 	// Empty when the stream never moved or names nothing.

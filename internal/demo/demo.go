@@ -52,6 +52,7 @@ import (
 	"github.com/ladder-release/ladder/internal/action"
 	"github.com/ladder-release/ladder/internal/app"
 	"github.com/ladder-release/ladder/internal/cascade"
+	"github.com/ladder-release/ladder/internal/catalog"
 	"github.com/ladder-release/ladder/internal/ghsim"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
@@ -64,6 +65,7 @@ const (
 	demoProduct  = "elemental"
 	demoWorkflow = "acme/elemental" // the workflow's repository: config, ledger, branch cascade
 	demoActor    = "release-bot"
+	demoPackage  = "elemental" // the OLM package of export.olm
 )
 
 // demoClock is the demo's time: it starts at Deps.Now and moves only when the
@@ -141,6 +143,9 @@ func run(ctx context.Context, c app.Call) error {
 	}
 	if err := d.retire(ctx); err != nil {
 		return err
+	}
+	if err := d.olmCatalog(ctx); err != nil {
+		return fmt.Errorf("the OLM catalog: %w", err)
 	}
 	if err := d.status(ctx); err != nil {
 		return fmt.Errorf("ladder status: %w", err)
@@ -424,6 +429,11 @@ cascade:
   repos:
     - {repo: acme/elemental-os, when: {branch: main}}
     - {repo: acme/elemental-iso, when: {channel: stable}, event-type: stable-published}
+export:
+  olm:                                # story S7: an OLM catalog of the labels, at <registry>:catalog
+    package: ` + demoPackage + `
+    channels: {stable: current, candidate: testing}
+    default-channel: stable
 `
 }
 
@@ -936,6 +946,72 @@ func (d *demo) auditTrail(ctx context.Context) error {
 	d.sectionf("The registry, a view of the ledger: %s holds %d tags", repo, len(tags))
 	d.notef("%s", strings.Join(views, ", "))
 	d.notef("version tags, never moved: %s", strings.Join(versions, ", "))
+	return nil
+}
+
+// olmCatalog reads the OLM catalog image build-bundle and promote-label
+// republished (export.olm: the runs that moved testing, current, or
+// staging, where testing's skips come from) from the registry, as a
+// cluster's catalogd would, and prints its label, package and channels:
+// each one's head and number of entries.
+func (d *demo) olmCatalog(ctx context.Context) error {
+	reg, err := oci.New(oci.WithInsecure(), oci.WithClock(d.clk), oci.WithUserAgent("ladder/"+app.Version))
+	if err != nil {
+		return err
+	}
+	ref := d.regHost + "/acme/" + demoProduct + ":catalog"
+	img, desc, err := reg.ReadBundle(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if len(img.Files) != 1 {
+		return fmt.Errorf("%s has %d layers, want 1", ref, len(img.Files))
+	}
+	layer, err := reg.FetchFile(ctx, d.regHost+"/acme/"+demoProduct, img.Files[0].Digest)
+	if err != nil {
+		return err
+	}
+	data, ok, err := oci.LayerFile(layer, oci.CatalogPath(demoPackage))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%s holds no %s", ref, oci.CatalogPath(demoPackage))
+	}
+	var pkg catalog.Package
+	var channels []catalog.Channel
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for dec.More() {
+		var obj struct {
+			catalog.Channel
+			DefaultChannel string `json:"defaultChannel"`
+		}
+		if err := dec.Decode(&obj); err != nil {
+			return fmt.Errorf("reading %s: %w", oci.CatalogPath(demoPackage), err)
+		}
+		switch obj.Schema {
+		case catalog.SchemaPackage:
+			pkg = catalog.Package{Schema: obj.Schema, Name: obj.Name, DefaultChannel: obj.DefaultChannel}
+		case catalog.SchemaChannel:
+			channels = append(channels, obj.Channel)
+		}
+	}
+	var cfg struct {
+		Config struct{ Labels map[string]string } `json:"config"`
+	}
+	if err := json.Unmarshal(img.Config, &cfg); err != nil {
+		return fmt.Errorf("reading the image config of %s: %w", ref, err)
+	}
+	d.sectionf("The OLM catalog (export.olm, story S7): %s (%s), republished by the runs that moved a stream it reads", ref, shortDigest(desc.Digest))
+	d.notef("%s, label %s=%s; package %s, default channel %s", oci.CatalogPath(demoPackage),
+		oci.CatalogConfigsLabel, cfg.Config.Labels[oci.CatalogConfigsLabel], pkg.Name, pkg.DefaultChannel)
+	for _, ch := range channels {
+		head := "-"
+		if n := len(ch.Entries); n > 0 {
+			head = ch.Entries[n-1].Name
+		}
+		d.notef("channel %s: head %s, %d entries", ch.Name, head, len(ch.Entries))
+	}
 	return nil
 }
 

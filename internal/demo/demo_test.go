@@ -120,6 +120,10 @@ func TestDemo(t *testing.T) {
 		`testing -> 1\.2\.4, testing-previous -> 1\.2\.4-rc\.1, current -> 1\.2\.4, current-previous -> 1\.2\.3`,
 		`(?m)^22\. retire dev: frozen at 0\.0\.1-dev\.\S+ \(sha256:[0-9a-f]{12}\), tagged dev and dev-eol; 0 end-of-life dispatches`,
 		`(?m)^23\. build-bundle dev \(a new commit on main\): published=false, the channel is retired`,
+		`(?m)^The OLM catalog \(export\.olm, story S7\): 127\.0\.0\.1:\d+/acme/elemental:catalog \(sha256:[0-9a-f]{12}\)`,
+		`/configs/elemental/catalog\.json, label operators\.operatorframework\.io\.index\.configs\.v1=/configs; package elemental, default channel stable`,
+		`channel candidate: head elemental\.v1\.2\.4, 3 entries`,
+		`channel stable: head elemental\.v1\.2\.4, 2 entries`,
 	}
 	at := 0
 	for _, s := range steps {
