@@ -295,3 +295,30 @@ func TestCatalogImagePushFails(t *testing.T) {
 	promoteWant(t, w, clk, map[string]string{"label": "production", "from": "1.0.0"}, 0, "noop")
 	checkCatalogImage(t, w)
 }
+
+// TestRetireRepublishesTheCatalog: retiring a label an OLM channel follows
+// changes the catalog's olm.deprecations, so the retire republishes
+// <registry>:catalog; its undo republishes it without them.
+func TestRetireRepublishesTheCatalog(t *testing.T) {
+	w, clk, _ := catalogImageWorld(t)
+	publishDev(t, w, clk, "1.0.0")
+	for _, l := range []string{"stage", "production", "fast"} {
+		promoteWant(t, w, clk, map[string]string{"label": l, "from": "1.0.0"}, 0, "promoted")
+	}
+	before := checkCatalogImage(t, w)
+	clk.Advance(time.Minute)
+	if res := w.runAt(t, clk, "retire", map[string]string{"label": "fast", "reason": "the fast lane closes"}); res.code != ExitOK {
+		t.Fatalf("retire: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	retired := checkCatalogImage(t, w)
+	if _, cat := pulledCatalog(t, w); retired == before || !strings.Contains(cat, `"olm.deprecations"`) || !strings.Contains(cat, "the fast lane closes") {
+		t.Fatalf("after the retire, the catalog image (%s, was %s) holds no deprecation of fast:\n%s", retired, before, cat)
+	}
+	clk.Advance(time.Minute)
+	if res := w.runAt(t, clk, "retire", map[string]string{"label": "fast", "undo": "true", "reason": "reopened"}); res.code != ExitOK {
+		t.Fatalf("retire --undo: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if d := checkCatalogImage(t, w); d != before {
+		t.Errorf("after the undo the catalog image is %s, want the catalog before the retire %s", d, before)
+	}
+}

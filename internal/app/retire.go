@@ -120,10 +120,27 @@ func retireCommand(ctx context.Context, r *run) error {
 		// retirement is recorded, and undelivered names what a rerun sends
 		applyErr = r.retireApply(ctx, cfg, sec, store, res)
 	}
+	if !in.dryRun {
+		applyErr = errors.Join(applyErr, r.retireCatalog(ctx, cfg, sec, store, res))
+	}
 	if err := r.retireFinish(res); err != nil {
 		return errors.Join(applyErr, err)
 	}
 	return applyErr
+}
+
+// retireCatalog republishes <registry>:catalog when export.olm reads the
+// stream: a retirement, or its undo, changes the catalog's olm.deprecations.
+func (r *run) retireCatalog(ctx context.Context, cfg *config.Config, sec secrets, store ledger.Store, res *retirement) error {
+	reg, err := r.registry(cfg, sec)
+	if err != nil {
+		return err
+	}
+	what := fmt.Sprintf("the retirement of %s %s", res.kind, res.name)
+	if res.dec.Kind == retire.Undo {
+		what = "the undo of " + what
+	}
+	return r.republishCatalog(ctx, cfg, store, reg, nil, res.stream, true, what)
 }
 
 // retireApply makes the registry show the retirement (<name> and
