@@ -209,6 +209,19 @@ func commitSHA(series, i int) string {
 // from the GITHUB_OUTPUT file. Nothing is inherited but PATH; HOME is an
 // empty temporary directory (no Docker config: anonymous registry access).
 func runLadder(bin string, w *workspace, name string, inputs, env map[string]string) (map[string]string, error) {
+	outs, _, err := runLadderCPU(bin, w, name, inputs, env)
+	return outs, err
+}
+
+// runLadderCPU is runLadder that also returns the process's CPU time (user
+// and system): the figure the other work on a shared machine disturbs least.
+func runLadderCPU(bin string, w *workspace, name string, inputs, env map[string]string) (map[string]string, time.Duration, error) {
+	var cpu time.Duration
+	outs, err := runLadderCmd(bin, w, name, inputs, env, &cpu)
+	return outs, cpu, err
+}
+
+func runLadderCmd(bin string, w *workspace, name string, inputs, env map[string]string, cpu *time.Duration) (map[string]string, error) {
 	meta, err := actions.Load(name)
 	if err != nil {
 		return nil, err
@@ -250,7 +263,11 @@ func runLadder(bin string, w *workspace, name string, inputs, env map[string]str
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	err = cmd.Run()
+	if cmd.ProcessState != nil {
+		*cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("ladder %s: %v\nstdout:\n%s\nstderr:\n%s", name, err, stdout.String(), stderr.String())
 	}
 	data, err := os.ReadFile(outFile)

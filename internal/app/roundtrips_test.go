@@ -14,11 +14,12 @@ import (
 
 // Round trips on the registry (issue 13 point 6), counted by the proxy as
 // the longest chain of requests each sent after the one before it was
-// answered (regproxy.RoundTrips), with 20 ms added to every request so that
-// requests sent together overlap. Counts, not times: the benchmarks in
-// bench/ hold the times.
+// answered (regproxy.RoundTrips), with 100 ms added to every request so that
+// requests sent together overlap even on a loaded machine (a goroutine that
+// starts one request late must not look like a round trip of its own).
+// Counts, not times: the benchmarks in bench/ hold the times.
 
-const roundTripLatency = 20 * time.Millisecond
+const roundTripLatency = 100 * time.Millisecond
 
 // promote-label's registry work (gates off): the two tag writes (<label>
 // and <label>-previous: a manifest GET and PUT each) and the two locks that

@@ -87,7 +87,7 @@ func TestUploadSessionOpensWithTheHead(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p := reg.proxied(t)
-		p.SetLatency(20 * time.Millisecond) // so that requests sent together overlap (RoundTrips)
+		p.SetLatency(100 * time.Millisecond) // so that requests sent together overlap (RoundTrips), even on a loaded machine
 		repo := p.Host() + "/acme/elemental"
 		c, _ := newClient(t)
 		b := testBundle()
