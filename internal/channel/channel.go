@@ -180,18 +180,22 @@ func HighestTag(prefix, constraint string, prerelease bool, tags []Tag) (Tag, *s
 		}
 	}
 	// Plain releases (X.Y.Z, most tags) are read by a parse that allocates
-	// nothing, ordered highest first, and parsed in full only until one
-	// satisfies the constraint: a repository's thousands of tags cost one
-	// sort, not thousands of semver parses. The others (prereleases, build
-	// metadata, names that are not semver) are parsed in full.
-	plain := make([]plainTag, 0, len(tags))
+	// nothing, and only the highest is parsed in full (a constraint such as
+	// ">=1.0" takes it); when the constraint refuses it, the others are
+	// sorted, highest first, and parsed in full until one is accepted. A
+	// repository's thousands of tags cost one pass, not thousands of semver
+	// parses. The others (prereleases, build metadata, names that are not
+	// semver) are parsed in full.
+	top, topV := -1, [3]uint64{} // the highest plain release (by name among equals)
 	for i, t := range tags {
 		if !strings.HasPrefix(t.Name, prefix) {
 			continue
 		}
 		rest := strings.TrimPrefix(t.Name[len(prefix):], "v")
 		if k, ok := parsePlain(rest); ok {
-			plain = append(plain, plainTag{k, i})
+			if d := cmpPlain(k, topV); top < 0 || d > 0 || d == 0 && t.Name < tags[top].Name {
+				top, topV = i, k
+			}
 			continue
 		}
 		v, err := semver.StrictNewVersion(rest)
@@ -206,14 +210,8 @@ func HighestTag(prefix, constraint string, prerelease bool, tags []Tag) (Tag, *s
 		}
 		consider(t, v)
 	}
-	order := func(a, b plainTag) int {
-		if d := cmpPlain(b.v, a.v); d != 0 {
-			return d // highest first
-		}
-		return strings.Compare(tags[a.i].Name, tags[b.i].Name) // then by name
-	}
-	accept := func(p plainTag) bool {
-		t := tags[p.i]
+	accept := func(i int) bool {
+		t := tags[i]
 		v, err := semver.StrictNewVersion(strings.TrimPrefix(t.Name[len(prefix):], "v"))
 		if err != nil || !satisfies(c, v, prerelease) {
 			return false
@@ -221,12 +219,21 @@ func HighestTag(prefix, constraint string, prerelease bool, tags []Tag) (Tag, *s
 		consider(t, v)
 		return true
 	}
-	// the highest first (a constraint such as ">=1.0" takes it), then the
-	// others in order until one is accepted
-	if len(plain) > 0 && !accept(slices.MinFunc(plain, order)) {
-		slices.SortFunc(plain, order)
-		for _, p := range plain[1:] {
-			if accept(p) {
+	if top >= 0 && !accept(top) {
+		var plain []plainTag
+		for i, t := range tags {
+			if k, ok := parsePlain(strings.TrimPrefix(strings.TrimPrefix(t.Name, prefix), "v")); ok && i != top && strings.HasPrefix(t.Name, prefix) {
+				plain = append(plain, plainTag{k, i})
+			}
+		}
+		slices.SortFunc(plain, func(a, b plainTag) int {
+			if d := cmpPlain(b.v, a.v); d != 0 {
+				return d // highest first
+			}
+			return strings.Compare(tags[a.i].Name, tags[b.i].Name) // then by name
+		})
+		for _, p := range plain {
+			if accept(p.i) {
 				break
 			}
 		}
