@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -81,9 +83,15 @@ channels:
 	if out, err := s.regctlCmd(regctlPut(peerRepo+":warm", file)...); err != nil {
 		b.Fatalf("regctl artifact put: %v\n%s", err, out)
 	}
+	craneRepo := s.host + "/acme/crane"
+	craneFile := filepath.Join(b.TempDir(), "payload.tar.gz")
+	writeGzip(b, file, craneFile)
+	if out, err := s.craneCmd(cranePut(craneRepo+":warm", craneFile)...); err != nil {
+		b.Fatalf("crane append: %v\n%s", err, out)
+	}
 
-	lad, peer := newTally(), newTally()
-	var lastLadder, lastPeer sample
+	lad, peer, crane := newTally(), newTally(), newTally()
+	var lastLadder, lastPeer, lastCrane sample
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -92,6 +100,7 @@ channels:
 		w.writeLock(b, lockFile, product, ch, commit)
 		if newFile {
 			w.writeRandom(b, rel, fileSize)
+			writeGzip(b, file, craneFile)
 		}
 		var outs map[string]string
 		runL := func() {
@@ -128,11 +137,28 @@ channels:
 			peer.add(sm, 0, peerNorm(tag))
 			lastPeer = sm
 		}
+		runC := func() {
+			sm := s.measure(b, "crane append", func() error {
+				if out, err := s.craneCmd(cranePut(craneRepo+":"+tag, craneFile)...); err != nil {
+					return fmt.Errorf("%v\n%s", err, out)
+				}
+				if sameTags {
+					for _, extra := range []string{"main", fmt.Sprintf("id-%d", i), fmt.Sprintf("sha-%d", i)} {
+						if out, err := s.craneCmd("tag", craneRepo+":"+tag, extra); err != nil {
+							return fmt.Errorf("%v\n%s", err, out)
+						}
+					}
+				}
+				return nil
+			})
+			crane.add(sm, 0, peerNorm(tag))
+			lastCrane = sm
+		}
 		b.StartTimer()
-		alternate(i, runL, runR)
+		alternate(i, runL, runR, runC)
 	}
 	b.StopTimer()
-	finish(b, lad, peer, "ladder build-bundle", lastLadder, "regctl artifact put", lastPeer)
+	finish(b, lad, peer, crane, "ladder build-bundle", lastLadder, "regctl artifact put", lastPeer, "crane append", lastCrane)
 	// the fewest requests any client could spend on SPEC's writes here,
 	// with no check at all (floor_test.go)
 	newBlobs := 1 // the lock
@@ -140,6 +166,30 @@ channels:
 		newBlobs++
 	}
 	b.ReportMetric(float64(s.facts.floor(newBlobs, specTags)), "floor-req/op")
+}
+
+// cranePut is `crane append` of one layer (a gzip file) onto the empty
+// image, pushed under ref: crane's way to push one file.
+func cranePut(ref, layer string) []string {
+	return []string{"append", "--oci-empty-base", "-f", layer, "-t", ref}
+}
+
+// writeGzip writes src as a gzip stream of stored blocks: crane takes a
+// layer that is already compressed as it is, so it pushes the same 1 MB
+// without spending CPU on compressing random bytes.
+func writeGzip(b *testing.B, src, dst string) {
+	b.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.NoCompression)
+	zw.Write(data)
+	zw.Close()
+	if err := os.WriteFile(dst, buf.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // regctlPut is `regctl artifact put` of one file as a ladder bundle's layer.
@@ -226,6 +276,9 @@ func report(b *testing.B, lad, peer *tally) {
 	b.ReportMetric(float64(lad.wallPerOp().Microseconds())/1000, "ladder-ms/op")
 	b.ReportMetric(float64(peer.wallPerOp().Microseconds())/1000, "regctl-ms/op")
 	b.ReportMetric(float64(lad.wall)/float64(peer.wall), "ladder/regctl-time")
+	b.ReportMetric(lad.perOp(lad.rt), "ladder-round-trips/op")
+	b.ReportMetric(peer.perOp(peer.rt), "regctl-round-trips/op")
+	b.ReportMetric(float64(lad.rt)/float64(peer.rt), "ladder/regctl-round-trips")
 	// an estimate: the extra tag requests are sequential in ladder, each
 	// costing at least the added latency
 	est := lad.wall - time.Duration(lad.extra)*Latency

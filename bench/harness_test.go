@@ -25,10 +25,13 @@ import (
 // Latency is what the proxy adds to every registry request (SPEC section 9).
 const Latency = 20 * time.Millisecond
 
-// The peer tool: regclient's regctl, installed at benchmark time.
+// The peer tools, installed at benchmark time: regclient's regctl and
+// go-containerregistry's crane (the version ladder links).
 const (
 	RegctlModule  = "github.com/regclient/regclient/cmd/regctl"
 	RegctlVersion = "v0.8.0"
+	CraneModule   = "github.com/google/go-containerregistry/cmd/crane"
+	CraneVersion  = "v0.20.6"
 )
 
 // TestMain keeps this machine's registry credentials and git configuration
@@ -60,14 +63,15 @@ type stage struct {
 	host   string // the proxy's host:port: what both tools talk to
 	ladder string // the ladder binary
 	regctl string // the regctl binary
-	home   string // HOME and REGCTL_CONFIG's directory for regctl
+	crane  string // the crane binary
+	home   string // HOME and REGCTL_CONFIG's directory for regctl (and crane's HOME)
 	facts  registryFacts
 }
 
 func newStage(b *testing.B) *stage {
 	b.Helper()
 	regctl := installTool(b, RegctlModule, RegctlVersion)
-	s := &stage{ladder: ladderBinary(b), regctl: regctl}
+	s := &stage{ladder: ladderBinary(b), regctl: regctl, crane: installTool(b, CraneModule, CraneVersion)}
 	upstream := registry.Distribution(b)
 	s.facts = probeRegistry(b, upstream) // straight to the registry: not counted
 	s.proxy = regproxy.Start(b, upstream)
@@ -92,11 +96,21 @@ func (s *stage) regctlCmd(args ...string) (string, error) {
 	return string(out), err
 }
 
+// craneCmd runs crane with the same empty HOME (no Docker config:
+// anonymous access; plain http to the loopback registry is its default).
+func (s *stage) craneCmd(args ...string) (string, error) {
+	cmd := exec.Command(s.crane, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.home}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
 // sample is what one run of a tool cost.
 type sample struct {
-	wall  time.Duration
-	stats regproxy.Stats
-	log   []string
+	wall       time.Duration
+	stats      regproxy.Stats
+	roundTrips int // requests on the critical path (regproxy.RoundTrips)
+	log        []string
 }
 
 // measure resets the proxy's counters, runs f and reads them back.
@@ -109,7 +123,7 @@ func (s *stage) measure(b *testing.B, what string, f func() error) sample {
 	if err != nil {
 		b.Fatalf("%s: %v", what, err)
 	}
-	return sample{wall: wall, stats: s.proxy.Stats(), log: s.proxy.Requests()}
+	return sample{wall: wall, stats: s.proxy.Stats(), roundTrips: s.proxy.RoundTrips(), log: s.proxy.Requests()}
 }
 
 // workspace is the checkout a workflow's ladder steps run in.
@@ -195,6 +209,19 @@ func commitSHA(series, i int) string {
 // from the GITHUB_OUTPUT file. Nothing is inherited but PATH; HOME is an
 // empty temporary directory (no Docker config: anonymous registry access).
 func runLadder(bin string, w *workspace, name string, inputs, env map[string]string) (map[string]string, error) {
+	outs, _, err := runLadderCPU(bin, w, name, inputs, env)
+	return outs, err
+}
+
+// runLadderCPU is runLadder that also returns the process's CPU time (user
+// and system): the figure the other work on a shared machine disturbs least.
+func runLadderCPU(bin string, w *workspace, name string, inputs, env map[string]string) (map[string]string, time.Duration, error) {
+	var cpu time.Duration
+	outs, err := runLadderCmd(bin, w, name, inputs, env, &cpu)
+	return outs, cpu, err
+}
+
+func runLadderCmd(bin string, w *workspace, name string, inputs, env map[string]string, cpu *time.Duration) (map[string]string, error) {
 	meta, err := actions.Load(name)
 	if err != nil {
 		return nil, err
@@ -236,7 +263,11 @@ func runLadder(bin string, w *workspace, name string, inputs, env map[string]str
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	err = cmd.Run()
+	if cmd.ProcessState != nil {
+		*cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("ladder %s: %v\nstdout:\n%s\nstderr:\n%s", name, err, stdout.String(), stderr.String())
 	}
 	data, err := os.ReadFile(outFile)
@@ -259,6 +290,7 @@ type tally struct {
 	n      int
 	wall   time.Duration
 	total  int
+	rt     int // round trips, summed
 	byKind map[regproxy.Kind]int
 	extra  int            // requests attributed to tag writes the peer does not make
 	lines  map[string]int // request lines, references normalised, summed
@@ -270,6 +302,7 @@ func (t *tally) add(s sample, extra int, norm func(string) string) {
 	t.n++
 	t.wall += s.wall
 	t.total += s.stats.Total
+	t.rt += s.roundTrips
 	t.extra += extra
 	for k, v := range s.stats.ByKind {
 		t.byKind[k] += v
@@ -333,21 +366,30 @@ func kindDiff(a, b *tally) string {
 	return strings.Join(parts, ", ")
 }
 
-// alternate runs both tools once, the first one first in even iterations, so
-// neither always meets a warm or a cold registry.
-func alternate(i int, first, second func()) {
-	if i%2 == 0 {
-		first()
-		second()
-	} else {
-		second()
-		first()
+// alternate runs each tool once, starting with the i-th (mod the number of
+// tools), so that none always meets a warm or a cold registry.
+func alternate(i int, runs ...func()) {
+	for k := range runs {
+		runs[(i+k)%len(runs)]()
 	}
 }
 
 // finish reports the figures and logs each tool's last requests.
-func finish(b *testing.B, lad, peer *tally, ladName string, ladLast sample, peerName string, peerLast sample) {
+func finish(b *testing.B, lad, peer, crane *tally, ladName string, ladLast sample, peerName string, peerLast sample, craneName string, craneLast sample) {
 	report(b, lad, peer)
+	reportCrane(b, lad, crane)
 	b.Logf("%s, last run's requests:\n    %s", ladName, strings.Join(ladLast.log, "\n    "))
 	b.Logf("%s, last run's requests:\n    %s", peerName, strings.Join(peerLast.log, "\n    "))
+	b.Logf("%s, last run's requests:\n    %s", craneName, strings.Join(craneLast.log, "\n    "))
+}
+
+// reportCrane writes crane's figures beside ladder's, as ratios.
+func reportCrane(b *testing.B, lad, crane *tally) {
+	b.Helper()
+	b.ReportMetric(crane.perOp(crane.total), "crane-req/op")
+	b.ReportMetric(crane.perOp(crane.rt), "crane-round-trips/op")
+	b.ReportMetric(float64(crane.wallPerOp().Microseconds())/1000, "crane-ms/op")
+	b.ReportMetric(float64(lad.wall)/float64(crane.wall), "ladder/crane-time")
+	b.ReportMetric(float64(lad.rt)/float64(crane.rt), "ladder/crane-round-trips")
+	b.Logf("crane requests per op:\n%s", crane.requestLines())
 }

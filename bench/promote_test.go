@@ -81,9 +81,13 @@ labels:
 	if out, err := s.regctlCmd("image", "copy", repo+":"+first, repo+":"+peerLabel); err != nil {
 		b.Fatalf("regctl image copy: %v\n%s", err, out)
 	}
+	const craneLabel = "crane-testing"
+	if out, err := s.craneCmd("tag", repo+":"+first, craneLabel); err != nil {
+		b.Fatalf("crane tag: %v\n%s", err, out)
+	}
 
-	lad, peer := newTally(), newTally()
-	var lastLadder, lastPeer sample
+	lad, peer, crane := newTally(), newTally(), newTally()
+	var lastLadder, lastPeer, lastCrane sample
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -113,9 +117,19 @@ labels:
 			peer.add(sm, 0, normaliser([][2]string{{version, "<version>"}, {peerLabel, "<label>"}}))
 			lastPeer = sm
 		}
+		runC := func() {
+			sm := s.measure(b, "crane tag", func() error {
+				if out, err := s.craneCmd("tag", repo+":"+version, craneLabel); err != nil {
+					return fmt.Errorf("%v\n%s", err, out)
+				}
+				return nil
+			})
+			crane.add(sm, 0, normaliser([][2]string{{version, "<version>"}, {craneLabel, "<label>"}}))
+			lastCrane = sm
+		}
 		b.StartTimer()
-		alternate(i, runL, runR)
+		alternate(i, runL, runR, runC)
 	}
 	b.StopTimer()
-	finish(b, lad, peer, "ladder promote-label", lastLadder, "regctl image copy", lastPeer)
+	finish(b, lad, peer, crane, "ladder promote-label", lastLadder, "regctl image copy", lastPeer, "crane tag", lastCrane)
 }

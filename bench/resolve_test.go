@@ -20,7 +20,8 @@ import (
 // none`). Reported per resolve: `max-req/component` (the most requests one
 // repository got, git and REST together), `REST-req` and `git-req` (in all),
 // `max-in-flight` (the simulator's highest concurrent count) and
-// `round-trips` (wall time of the process / 20 ms). The simulator serves the
+// `round-trips` (wall time of the process / 20 ms), and `cpu-ms/resolve`
+// (the ladder process's user and system time). The simulator serves the
 // API and git at one URL (GITHUB_API_URL = GITHUB_SERVER_URL), so the same
 // benchmark measures a ladder that lists tags through either.
 func BenchmarkResolveChannel(b *testing.B) {
@@ -55,15 +56,16 @@ func benchResolve(b *testing.B, n, m int) {
 	inputs := map[string]string{"channel": "staging", "dry-run": "true", "token": "ghs_bench"}
 	wantVersion := fmt.Sprintf("v1.%d.%d", (m-1)/100, (m-1)%100)
 
-	var wall time.Duration
+	var wall, cpu time.Duration
 	perRepo := map[string]int{}
 	var rest, git, inFlight int
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		gh.ResetStats()
 		start := time.Now()
-		outs, err := runLadder(bin, w, "resolve-channel", inputs, env)
+		outs, c, err := runLadderCPU(bin, w, "resolve-channel", inputs, env)
 		wall += time.Since(start)
+		cpu += c
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -96,4 +98,5 @@ func benchResolve(b *testing.B, n, m int) {
 	b.ReportMetric(float64(inFlight), "max-in-flight")
 	b.ReportMetric(float64(wall)/float64(b.N)/float64(Latency), "round-trips")
 	b.ReportMetric(float64(wall.Milliseconds())/float64(b.N), "ms/resolve")
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/resolve")
 }

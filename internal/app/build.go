@@ -318,7 +318,13 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 		if dec.Kind != publish.Publish || in.dryRun {
 			return r.settle(ctx, cfg, ch, store, reg, doc, l, in, dec)
 		}
-		digest, err := r.pushChecked(ctx, cfg, ch, store, reg, l, files, in, dec.Version)
+		replaced := "" // the bundle this one will most likely replace: its lock is read with the push
+		if h, ok := doc.Head(ledger.ChannelStream(ch.Name)); ok && cfg.Ledger.Kind != config.LedgerNone {
+			if b, ok := doc.Bundle(h.Version); ok && b.Mode == ledger.ModeArtifact {
+				replaced = h.Digest
+			}
+		}
+		digest, err := r.pushChecked(ctx, cfg, ch, store, reg, l, files, in, dec.Version, replaced)
 		if errors.Is(err, publish.ErrVersionMoved) && attempt < maxClaimAttempts {
 			if doc, err = r.rereadLedger(ctx, store); err != nil {
 				return nil, err
@@ -460,8 +466,12 @@ const staleRounds = 20
 // the version tag: a version tag never moves. Another digest under it is
 // another job's claim (publish.ErrVersionMoved: decide again on the fresh
 // ledger, which holds it), a stale ledger read (waited out, then "stale
-// ledger read; rerun"), or a tag ladder did not write (refused).
-func (r *run) pushChecked(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, l lock.Lock, files []oci.File, in buildInputs, version string) (string, error) {
+// ledger read; rerun"), or a tag ladder did not write (refused). The lock of
+// replaced (a digest, or ""), the bundle this one will most likely replace,
+// is read meanwhile too, for "What changed" after the claim (onClaim): its
+// two requests overlap the push's three round trips instead of following
+// the claim.
+func (r *run) pushChecked(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, l lock.Lock, files []oci.File, in buildInputs, version, replaced string) (string, error) {
 	vt := channel.VersionTag(version)
 	type headResult struct {
 		digest string
@@ -472,8 +482,16 @@ func (r *run) pushChecked(ctx context.Context, cfg *config.Config, ch config.Cha
 		d, err := r.tagDigest(ctx, cfg, reg, vt)
 		occupant <- headResult{d, err}
 	}()
+	prefetched := make(chan struct{})
+	go func() {
+		defer close(prefetched)
+		if replaced != "" {
+			_, _ = readLock(ctx, reg, cfg.Registry+"@"+replaced) // read again, and reported, by bundleChanges
+		}
+	}()
 	digest, err := r.pushManifest(ctx, cfg, reg, l, files, r.lockAnnotations(l, version), in.image)
 	occ := <-occupant
+	<-prefetched
 	switch {
 	case err != nil:
 		return "", err
@@ -584,11 +602,8 @@ func (r *run) pushManifest(ctx context.Context, cfg *config.Config, reg *oci.Cli
 		}
 		return d.Digest, nil
 	}
-	// The lock's bytes carry its resolution time, so they are new to the
-	// registry in all but a rerun: FreshConfig opens their upload session
-	// while their absence is checked.
 	d, err := reg.PushBundle(ctx, cfg.Registry, oci.Bundle{ArtifactType: bundle.ArtifactType, Config: l.JSON(), ConfigMediaType: bundle.LockMediaType,
-		Files: files, Annotations: annotations, FreshConfig: true})
+		Files: files, Annotations: annotations})
 	if err != nil {
 		return "", fmt.Errorf("pushing the bundle: %w", err)
 	}

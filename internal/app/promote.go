@@ -417,14 +417,38 @@ func commitEvidence(ctx context.Context, c *github.Client, repo, commit string) 
 // convergeLabel makes the registry's <label> and <label>-previous tags
 // follow the ledger (convergeTags). After a move this run recorded, the tags
 // are written first without asking the registry (a manifest GET and PUT each,
-// no blob); otherwise (a noop, or a rerun after a stop) they are read first.
+// no blob), both at once, and the locks of the two bundles are read with
+// them for "What changed" (labelChanges then finds them read): two round
+// trips in all. Otherwise (a noop, or a rerun after a stop) they are read
+// first.
 func (r *run) convergeLabel(ctx context.Context, cfg *config.Config, store ledger.Store, reg *oci.Client, label string, doc *ledger.Document, moved bool) error {
 	known := map[string]string{}
 	if moved {
-		for tag, digest := range labelTags(doc, label) {
-			if err := reg.Tag(ctx, cfg.Registry, digest, tag); err != nil {
-				return fmt.Errorf("moving tag %s to the ledger's value: %w", tag, err)
+		want := labelTags(doc, label)
+		tags := make([]string, 0, len(want))
+		for tag := range want {
+			tags = append(tags, tag)
+		}
+		var locks []string // artifact bundles: their lock is their config blob
+		for _, tag := range tags {
+			if b, ok := doc.BundleByDigest(want[tag]); ok && b.Mode == ledger.ModeArtifact {
+				locks = append(locks, want[tag])
 			}
+		}
+		err := eachConcurrently(ctx, len(tags)+len(locks), maxConcurrentTags, func(ctx context.Context, i int) error {
+			if i >= len(tags) {
+				_, _ = readLock(ctx, reg, cfg.Registry+"@"+locks[i-len(tags)]) // read again, and reported, by labelChanges
+				return nil
+			}
+			if err := reg.Tag(ctx, cfg.Registry, want[tags[i]], tags[i]); err != nil {
+				return fmt.Errorf("moving tag %s to the ledger's value: %w", tags[i], err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for tag, digest := range want {
 			known[tag] = digest
 		}
 	}

@@ -47,8 +47,8 @@ func TestResolveThousandsOfTags(t *testing.T) {
 		}
 		perRepo[strings.TrimSuffix(strings.Join(strings.Split(r.Path, "/")[1:3], "/"), ".git")]++
 	}
-	if perRepo[repo] != 2 {
-		t.Errorf("%d requests for %s's 2,000 tags, want 2 (requests by repository: %v)", perRepo[repo], repo, perRepo)
+	if perRepo[repo] != 1 {
+		t.Errorf("%d requests for %s's 2,000 tags, want 1 (requests by repository: %v)", perRepo[repo], repo, perRepo)
 	}
 }
 
@@ -97,13 +97,16 @@ func TestResolveGitRetries(t *testing.T) {
 	w := newWorld(t, worldOpt{})
 	w.writeConfig(t, w.s1Config(""))
 	w.gh.Inject(ghsim.Fault{Method: http.MethodPost, Path: "/rancher/elemental-cli.git/git-upload-pack", Status: http.StatusBadGateway})
-	w.gh.Inject(ghsim.Fault{Method: http.MethodGet, Path: "/rancher/elemental-toolkit.git/info/refs", Drop: true})
+	w.gh.Inject(ghsim.Fault{Method: http.MethodPost, Path: "/rancher/elemental-toolkit.git/git-upload-pack", Drop: true})
 	_, l := resolveOK(t, w, map[string]string{"channel": "dev"})
 	wantEntry(t, l, "cli", "refs/heads/main", "main", w.c["cli3"])
 	if n := w.gh.PendingFaults(); n != 0 {
 		t.Errorf("%d faults not met", n)
 	}
-	if n := w.gh.Counts()[ghsim.RouteGitUploadPack]; n != 4 {
-		t.Errorf("%d ls-refs requests, want 4 (3 components and a retry)", n)
+	if n := w.gh.Counts()[ghsim.RouteGitUploadPack]; n != 5 {
+		t.Errorf("%d ls-refs requests, want 5 (3 components and 2 retries)", n)
+	}
+	if n := w.gh.Counts()[ghsim.RouteGitInfoRefs]; n != 0 {
+		t.Errorf("%d advertisements read, want none (ls-refs is answered alone)", n)
 	}
 }

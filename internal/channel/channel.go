@@ -6,7 +6,9 @@ package channel
 import (
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -172,11 +174,30 @@ func HighestTag(prefix, constraint string, prerelease bool, tags []Tag) (Tag, *s
 	}
 	var best Tag
 	var bestV *semver.Version
-	for _, t := range tags {
+	consider := func(t Tag, v *semver.Version) {
+		if bestV == nil || v.GreaterThan(bestV) || (v.Equal(bestV) && t.Name < best.Name) {
+			best, bestV = t, v
+		}
+	}
+	// Plain releases (X.Y.Z, most tags) are read by a parse that allocates
+	// nothing, and only the highest is parsed in full (a constraint such as
+	// ">=1.0" takes it); when the constraint refuses it, the others are
+	// sorted, highest first, and parsed in full until one is accepted. A
+	// repository's thousands of tags cost one pass, not thousands of semver
+	// parses. The others (prereleases, build metadata, names that are not
+	// semver) are parsed in full.
+	top, topV := -1, [3]uint64{} // the highest plain release (by name among equals)
+	for i, t := range tags {
 		if !strings.HasPrefix(t.Name, prefix) {
 			continue
 		}
-		rest := strings.TrimPrefix(strings.TrimPrefix(t.Name, prefix), "v")
+		rest := strings.TrimPrefix(t.Name[len(prefix):], "v")
+		if k, ok := parsePlain(rest); ok {
+			if d := cmpPlain(k, topV); top < 0 || d > 0 || d == 0 && t.Name < tags[top].Name {
+				top, topV = i, k
+			}
+			continue
+		}
 		v, err := semver.StrictNewVersion(rest)
 		if err != nil {
 			continue
@@ -187,8 +208,34 @@ func HighestTag(prefix, constraint string, prerelease bool, tags []Tag) (Tag, *s
 		if !satisfies(c, v, prerelease) {
 			continue
 		}
-		if bestV == nil || v.GreaterThan(bestV) || (v.Equal(bestV) && t.Name < best.Name) {
-			best, bestV = t, v
+		consider(t, v)
+	}
+	accept := func(i int) bool {
+		t := tags[i]
+		v, err := semver.StrictNewVersion(strings.TrimPrefix(t.Name[len(prefix):], "v"))
+		if err != nil || !satisfies(c, v, prerelease) {
+			return false
+		}
+		consider(t, v)
+		return true
+	}
+	if top >= 0 && !accept(top) {
+		var plain []plainTag
+		for i, t := range tags {
+			if k, ok := parsePlain(strings.TrimPrefix(strings.TrimPrefix(t.Name, prefix), "v")); ok && i != top && strings.HasPrefix(t.Name, prefix) {
+				plain = append(plain, plainTag{k, i})
+			}
+		}
+		slices.SortFunc(plain, func(a, b plainTag) int {
+			if d := cmpPlain(b.v, a.v); d != 0 {
+				return d // highest first
+			}
+			return strings.Compare(tags[a.i].Name, tags[b.i].Name) // then by name
+		})
+		for _, p := range plain {
+			if accept(p.i) {
+				break
+			}
 		}
 	}
 	if bestV == nil {
@@ -202,6 +249,55 @@ func HighestTag(prefix, constraint string, prerelease bool, tags []Tag) (Tag, *s
 		return Tag{}, nil, fmt.Errorf("%w %s among %d tags", ErrNoMatchingTag, what, len(tags))
 	}
 	return best, bestV, nil
+}
+
+// plainTag is a tag whose name (after the prefix and an optional v) is a
+// plain release, and its index among the tags.
+type plainTag struct {
+	v [3]uint64
+	i int
+}
+
+// parsePlain reads "MAJOR.MINOR.PATCH" as semver.StrictNewVersion does
+// (decimal numbers without leading zeros, each fitting in 64 bits), and
+// nothing else: ok is false for anything else, valid semver or not.
+func parsePlain(s string) (v [3]uint64, ok bool) {
+	for part := 0; part < 3; part++ {
+		if part > 0 {
+			if s == "" || s[0] != '.' {
+				return v, false
+			}
+			s = s[1:]
+		}
+		n := 0
+		for n < len(s) && '0' <= s[n] && s[n] <= '9' {
+			n++
+		}
+		if n == 0 || n > 1 && s[0] == '0' {
+			return v, false
+		}
+		var x uint64
+		for _, d := range s[:n] {
+			if x > (math.MaxUint64-uint64(d-'0'))/10 {
+				return v, false // overflow: not a version semver reads
+			}
+			x = x*10 + uint64(d-'0')
+		}
+		v[part], s = x, s[n:]
+	}
+	return v, s == ""
+}
+
+func cmpPlain(a, b [3]uint64) int {
+	for i := range a {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
 }
 
 // satisfies checks a version against a constraint. Masterminds only lets a

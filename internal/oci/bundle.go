@@ -31,12 +31,6 @@ type Bundle struct {
 	Annotations map[string]string
 	// Subject is the manifest's subject, if any (filled in by ReadBundle).
 	Subject *Descriptor
-	// FreshConfig says the config blob is most likely not in the registry
-	// yet (a lock never published before): its upload session is opened
-	// while its absence is checked, which saves a round trip. Nothing is
-	// uploaded when the check finds it after all (the session is cancelled).
-	FreshConfig bool
-
 	// embedFiles puts each file's content in its layer descriptor too (the
 	// descriptor's data field) when it is at most maxEmbedded bytes, so that
 	// the manifest alone carries it (a signature: see AttachSignature).
@@ -85,7 +79,6 @@ type blob struct {
 	digest string
 	data   []byte
 	what   string // for errors: "config", "file \"a.txt\""
-	fresh  bool   // most likely missing: open the upload session at once
 }
 
 // build validates the bundle and returns its manifest and the blobs it needs
@@ -120,7 +113,7 @@ func (b Bundle) build(subject *descriptor) (rawManifest, []blob, error) {
 		Subject:       subject,
 		Annotations:   copyMap(b.Annotations),
 	}
-	blobs := []blob{{digest: m.Config.Digest, data: b.Config, what: "the config (lock)", fresh: b.FreshConfig}}
+	blobs := []blob{{digest: m.Config.Digest, data: b.Config, what: "the config (lock)"}}
 	seen := map[string]bool{m.Config.Digest: true}
 	titles := map[string]bool{}
 	for i, f := range b.Files {
@@ -213,7 +206,7 @@ func (c *Client) pushBlobs(ctx context.Context, rt http.RoundTripper, repo name.
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			if err := c.uploadBlob(gctx, rt, repo, b.digest, b.data, b.fresh); err != nil {
+			if err := c.uploadBlob(gctx, rt, repo, b.digest, b.data); err != nil {
 				return fmt.Errorf("uploading %s (%s): %w", b.what, b.digest, err)
 			}
 			return nil
@@ -223,8 +216,9 @@ func (c *Client) pushBlobs(ctx context.Context, rt http.RoundTripper, repo name.
 }
 
 // PushBundle publishes b into repo by digest only (no tag) and returns the
-// manifest digest. Blobs the registry already holds are not uploaded again
-// (one HEAD each); a new blob costs a POST and one PUT.
+// manifest digest, in three round trips: the blobs (uploadBlob: a HEAD and a
+// POST together, then a PUT of a missing one; blobs the registry already
+// holds are not uploaded again), then the manifest.
 func (c *Client) PushBundle(ctx context.Context, repo string, b Bundle) (digest string, err error) {
 	defer func() {
 		if err != nil {
@@ -279,7 +273,7 @@ func (c *Client) ReadBundle(ctx context.Context, ref string) (b *Bundle, desc De
 	if checkDigest(m.Config.Digest) != nil {
 		return nil, Descriptor{}, fmt.Errorf("manifest %s: config digest %q is not sha256", raw.digest, m.Config.Digest)
 	}
-	cfg, err := c.getBlob(ctx, rt, r.Context(), m.Config.Digest, maxConfigSize)
+	cfg, err := c.getConfig(ctx, rt, r.Context(), m.Config.Digest)
 	if err != nil {
 		return nil, Descriptor{}, fmt.Errorf("reading the config (lock) blob: %w", err)
 	}

@@ -138,7 +138,9 @@ func TestCatalogImage(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, r := range p.Requests() {
-			if strings.HasPrefix(r, "POST") || strings.HasPrefix(r, "PATCH") || strings.Contains(r, "/blobs/uploads") {
+			// a POST may open a session (a mount, cancelled when the blob is
+			// held): no byte of a blob is sent unless a PUT or PATCH closes one
+			if (strings.HasPrefix(r, "PUT") || strings.HasPrefix(r, "PATCH")) && strings.Contains(r, "/blobs/uploads") {
 				t.Errorf("pushing an image the registry holds uploaded a blob:\n%s", strings.Join(p.Requests(), "\n"))
 				break
 			}

@@ -180,7 +180,11 @@ type Client struct {
 	pings      map[string]*call[challenge]         // registry → its challenge
 	referrers  map[string]bool                     // registry → has the referrers API
 	manifests  map[string]rawManifest              // repo@digest → bytes, bounded
-	fallbacks  map[string]*sync.Mutex              // repo:tag of referrers tags being updated
+	configs    map[string][]byte                   // repo@digest → config blob bytes, bounded
+	// reads in flight, shared by concurrent readers of one repo@digest
+	manifestReads map[string]*call[rawManifest]
+	configReads   map[string]*call[[]byte]
+	fallbacks     map[string]*sync.Mutex // repo:tag of referrers tags being updated
 }
 
 // New returns a Client.
@@ -198,12 +202,15 @@ func New(opts ...Option) (*Client, error) {
 		o.base = defaultTransport()
 	}
 	c := &Client{
-		opts:       o,
-		transports: map[string]*call[http.RoundTripper]{},
-		pings:      map[string]*call[challenge]{},
-		referrers:  map[string]bool{},
-		manifests:  map[string]rawManifest{},
-		fallbacks:  map[string]*sync.Mutex{},
+		opts:          o,
+		transports:    map[string]*call[http.RoundTripper]{},
+		pings:         map[string]*call[challenge]{},
+		referrers:     map[string]bool{},
+		manifests:     map[string]rawManifest{},
+		configs:       map[string][]byte{},
+		manifestReads: map[string]*call[rawManifest]{},
+		configReads:   map[string]*call[[]byte]{},
+		fallbacks:     map[string]*sync.Mutex{},
 	}
 	if o.auth == nil {
 		c.keychain = authn.DefaultKeychain

@@ -176,15 +176,27 @@ func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
 	return b, nil
 }
 
-// getManifest fetches a manifest by tag or digest (a digest may come from
-// the client's cache: the bytes under a digest never change).
+// getManifest fetches a manifest by tag or digest. By digest it may come
+// from the client's cache (the bytes under a digest never change), and
+// concurrent reads of one digest share one GET.
 func (c *Client) getManifest(ctx context.Context, rt http.RoundTripper, repo name.Repository, ref string) (rawManifest, error) {
-	byDigest := strings.HasPrefix(ref, "sha256:")
-	if byDigest {
-		if m, ok := c.cached(repo, ref); ok {
-			return m, nil
-		}
+	if !strings.HasPrefix(ref, "sha256:") {
+		return c.fetchManifest(ctx, rt, repo, ref)
 	}
+	if m, ok := c.cached(repo, ref); ok {
+		return m, nil
+	}
+	key := repo.Name() + "@" + ref
+	m, err := shared(ctx, &c.mu, c.manifestReads, key, func() (rawManifest, error) { return c.fetchManifest(ctx, rt, repo, ref) })
+	c.mu.Lock()
+	delete(c.manifestReads, key) // a success is in the cache now
+	c.mu.Unlock()
+	return m, err
+}
+
+// fetchManifest is getManifest's GET.
+func (c *Client) fetchManifest(ctx context.Context, rt http.RoundTripper, repo name.Repository, ref string) (rawManifest, error) {
+	byDigest := strings.HasPrefix(ref, "sha256:")
 	resp, err := c.do(ctx, rt, http.MethodGet, c.url(repo, "manifests/%s", ref), http.Header{"Accept": {acceptManifests}}, nil)
 	if err != nil {
 		return rawManifest{}, err
@@ -322,39 +334,75 @@ func (c *Client) getBlob(ctx context.Context, rt http.RoundTripper, repo name.Re
 	return b, nil
 }
 
-// uploadBlob makes sure repo holds the blob: HEAD, and if it is missing,
-// POST (open a session) and PUT the whole content with its digest. Both
-// requests can be replayed by the retry policy; a PUT that failed after the
-// registry had committed it (the answer was lost) is recognised by a second
-// HEAD. A fresh blob (most likely missing) has its session opened while the
-// HEAD is out; if the HEAD finds the blob after all, the session is cancelled
-// and nothing is uploaded.
-func (c *Client) uploadBlob(ctx context.Context, rt http.RoundTripper, repo name.Repository, digest string, data []byte, fresh bool) error {
-	var loc string
-	var ok bool
-	var err error
-	if fresh {
-		var postErr error
-		posted := make(chan struct{})
-		go func() {
-			defer close(posted)
-			loc, postErr = c.startUpload(ctx, rt, repo, nil, nil)
-		}()
-		ok, err = c.blobExists(ctx, rt, repo, digest)
-		<-posted
-		if err != nil || ok {
-			if postErr == nil {
-				c.cancelUpload(ctx, rt, loc)
+// Config blobs (locks, a few KiB) are kept for later reads, up to these
+// bounds: "What changed" reads the lock a tag write or a push has just met.
+const (
+	configCacheSize = 64
+	maxCachedConfig = 1 << 20
+)
+
+// getConfig is getBlob of a config blob: concurrent reads of one digest
+// share one GET, and a small one is kept (the bytes under a digest never
+// change). The caller gets its own copy.
+func (c *Client) getConfig(ctx context.Context, rt http.RoundTripper, repo name.Repository, digest string) ([]byte, error) {
+	key := repo.Name() + "@" + digest
+	c.mu.Lock()
+	b, ok := c.configs[key]
+	c.mu.Unlock()
+	if ok {
+		return bytes.Clone(b), nil
+	}
+	b, err := shared(ctx, &c.mu, c.configReads, key, func() ([]byte, error) {
+		b, err := c.getBlob(ctx, rt, repo, digest, maxConfigSize)
+		if err == nil && len(b) <= maxCachedConfig {
+			c.mu.Lock()
+			if len(c.configs) >= configCacheSize {
+				for k := range c.configs {
+					delete(c.configs, k)
+					break
+				}
 			}
-			return err
+			c.configs[key] = b
+			c.mu.Unlock()
 		}
-		if postErr != nil {
-			return postErr
+		return b, err
+	})
+	c.mu.Lock()
+	delete(c.configReads, key) // a success is in configs now (or too large to keep)
+	c.mu.Unlock()
+	return bytes.Clone(b), err
+}
+
+// uploadBlob makes sure repo holds the blob, in two round trips at most.
+// Its HEAD and the POST that opens an upload session go out together; the
+// POST asks to mount the blob from repo itself, which a registry that
+// mounts within a repository (CNCF distribution) answers with 201 when it
+// holds the blob, and any other with a session. Held (HEAD 200 or mount
+// 201): no byte is sent, and a session opened for nothing is cancelled.
+// Missing: one PUT of the whole content with its digest. A registry that
+// refuses the mount's parameters gets a plain POST. Both requests can be
+// replayed by the retry policy; a PUT that failed after the registry had
+// committed it (the answer was lost) is recognised by a second HEAD.
+func (c *Client) uploadBlob(ctx context.Context, rt http.RoundTripper, repo name.Repository, digest string, data []byte) error {
+	var loc string
+	var postErr error
+	posted := make(chan struct{})
+	go func() {
+		defer close(posted)
+		loc, postErr = c.startUpload(ctx, rt, repo, url.Values{"mount": {digest}, "from": {repo.RepositoryStr()}}, nil)
+	}()
+	held, err := c.blobExists(ctx, rt, repo, digest)
+	<-posted
+	mounted := postErr == nil && loc == ""
+	switch {
+	case mounted:
+		return nil
+	case err != nil || held:
+		if postErr == nil {
+			c.cancelUpload(ctx, rt, loc)
 		}
-	} else {
-		if ok, err = c.blobExists(ctx, rt, repo, digest); err != nil || ok {
-			return err
-		}
+		return err
+	case postErr != nil:
 		if loc, err = c.startUpload(ctx, rt, repo, nil, nil); err != nil {
 			return err
 		}
@@ -370,15 +418,37 @@ func (c *Client) uploadBlob(ctx context.Context, rt http.RoundTripper, repo name
 // or stores it again, without a HEAD first. A registry without it (the CNCF
 // registry) answers 202 with a session, ignoring the body: the content
 // follows in the PUT that closes the session, as uploadBlob does. The POST
-// is replayable (the same content under the same digest).
+// is replayable (the same content under the same digest). A registry that
+// refuses the single POST outright (a 4xx other than for credentials or
+// rate: the spec lets a registry not support it) gets the plain session.
 func (c *Client) postBlob(ctx context.Context, rt http.RoundTripper, repo name.Repository, digest string, data []byte) error {
 	loc, err := c.startUpload(ctx, rt, repo, url.Values{"digest": {digest}}, data)
+	if err != nil && singlePostRefused(err) {
+		loc, err = c.startUpload(ctx, rt, repo, nil, nil)
+	}
 	if err != nil || loc == "" {
 		return err
 	}
 	return c.finishUpload(ctx, rt, repo, loc, digest, func() (io.ReadCloser, error) {
 		return io.NopCloser(bytes.NewReader(data)), nil
 	}, int64(len(data)))
+}
+
+// singlePostRefused says err is a registry's refusal of a single-POST
+// upload it does not support (400, 404, 405, 413, 415, 501 ...), not of the
+// credentials (401, 403) or the pace (429), which a plain session would meet too.
+func singlePostRefused(err error) bool {
+	if errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrDenied) {
+		return false
+	}
+	if errors.Is(err, ErrNotFound) {
+		return true
+	}
+	var te *transport.Error
+	if !errors.As(err, &te) {
+		return false
+	}
+	return te.StatusCode != http.StatusTooManyRequests && te.StatusCode >= 400 && te.StatusCode != http.StatusRequestTimeout
 }
 
 // startUpload opens an upload session and returns its absolute location.

@@ -198,3 +198,40 @@ func TestSignaturesReadsCosignsToo(t *testing.T) {
 		}
 	})
 }
+
+// noSinglePost refuses the single-POST upload (POST with ?digest=) with 400,
+// as a registry that does not support it may.
+type noSinglePost struct{ next http.Handler }
+
+func (s noSinglePost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/blobs/uploads/") && r.URL.Query().Get("digest") != "" {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"errors":[{"code":"UNSUPPORTED","message":"single POST uploads are not supported"}]}`)
+		return
+	}
+	s.next.ServeHTTP(w, r)
+}
+
+// TestAttachSignatureWithoutSinglePost: a registry that refuses the
+// single-POST upload outright still gets the signature, through the plain
+// session (POST, then PUT).
+func TestAttachSignatureWithoutSinglePost(t *testing.T) {
+	srv := httptest.NewServer(noSinglePost{ggcr.New(ggcr.WithReferrersSupport(true), ggcr.Logger(log.New(io.Discard, "", 0)))})
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	repo := strings.TrimPrefix(srv.URL, "http://") + "/acme/signed"
+	c, _ := newClient(t)
+	subject, err := c.PushBundle(ctx, repo, testBundle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := c.AttachSignature(ctx, repo+"@"+subject, []byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`), nil)
+	if err != nil {
+		t.Fatalf("AttachSignature on a registry without single-POST uploads: %v", err)
+	}
+	sigs, err := c.Signatures(ctx, repo, subject)
+	if err != nil || len(sigs) != 1 || sigs[0].Digest != sig {
+		t.Errorf("Signatures = %+v, %v; want %s", sigs, err, sig)
+	}
+}

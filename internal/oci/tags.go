@@ -275,7 +275,7 @@ func (c *Client) deleteTagByPlaceholder(ctx context.Context, rt http.RoundTrippe
 
 	empty := []byte("{}")
 	emptyDigest := digestOf(empty)
-	if err := c.uploadBlob(ctx, rt, r, emptyDigest, empty, false); err != nil {
+	if err := c.uploadBlob(ctx, rt, r, emptyDigest, empty); err != nil {
 		return fmt.Errorf("uploading the empty blob of the placeholder: %w", err)
 	}
 	ed := descriptor{MediaType: MediaTypeEmptyJSON, Digest: emptyDigest, Size: int64(len(empty))}

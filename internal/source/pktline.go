@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // pkt-line framing of git's protocols (gitprotocol-common(5)): four hex
@@ -54,21 +55,31 @@ func (p *pktReader) next() (int, string, error) {
 	return pktData, line, nil
 }
 
+// answerBuffers are the buffers answers are read into before their one copy
+// into the string the lines are cut from: an answer of unknown length
+// (chunked, as git's are) would otherwise cost the doubling of its buffer.
+var answerBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // readAnswer reads a whole answer body, at most maxAnswer bytes; size is
 // its Content-Length (-1 when unknown).
 func readAnswer(r io.Reader, size int64) (*pktReader, error) {
-	var buf bytes.Buffer
+	buf := answerBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 4<<20 { // a rare huge answer's buffer is not kept
+			answerBuffers.Put(buf)
+		}
+	}()
+	buf.Reset()
 	if size > 0 && size <= maxAnswer {
 		buf.Grow(int(size) + bytes.MinRead)
 	}
 	if _, err := buf.ReadFrom(io.LimitReader(r, maxAnswer+1)); err != nil {
 		return nil, err
 	}
-	b := buf.Bytes()
-	if len(b) > maxAnswer {
+	if buf.Len() > maxAnswer {
 		return nil, fmt.Errorf("the answer is over %d MB", maxAnswer>>20)
 	}
-	return &pktReader{s: string(b)}, nil
+	return &pktReader{s: buf.String()}, nil
 }
 
 // pktWriter appends pkt-lines to a buffer.

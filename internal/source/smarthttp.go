@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/ladder-release/ladder/internal/redact"
@@ -28,11 +29,16 @@ import (
 // The first is the capability advertisement git's own client reads first;
 // the second lists only the refs under the prefixes asked for, annotated
 // tags peeled. On GitHub neither counts against the REST API's rate limit.
-// git http-backend also answers the POST alone, but GitHub does not document
-// that it does, so the advertisement is always read. A server that answers
-// the first request in protocol v0 (it ignores Git-Protocol, or a proxy
-// dropped the header) has advertised every ref in it: the listing then costs
-// that one request.
+//
+// A listing first tries the POST alone, as a stateless v2 client may (git
+// http-backend and the GitHub simulator answer it; protocol v2 asks of the
+// advertisement only the capabilities, and ls-refs needs none): one request,
+// one round trip. When that answer is not a listing (a server that ignores
+// Git-Protocol answers a v0 POST with nothing, or with an error), the
+// listing is made the long way, and this client goes the long way from then
+// on. A server that answers the advertisement in protocol v0 (it ignores
+// Git-Protocol, or a proxy dropped the header) has advertised every ref in
+// it: the listing then costs that one request.
 //
 // The token goes as basic auth, user x-access-token, as actions/checkout
 // hands it to git; it never appears in an error. Retries (5xx, rate limits,
@@ -47,6 +53,9 @@ type GitHTTP struct {
 	token  string
 	auth   string // the Authorization header, "" without a token
 	ua     string
+	// longWay is set once the server did not answer ls-refs without the
+	// advertisement: later listings read it first.
+	longWay atomic.Bool
 }
 
 // GitHTTPOption configures a GitHTTP.
@@ -133,15 +142,30 @@ func (g *GitHTTP) LsRefs(ctx context.Context, repo string, prefixes ...string) (
 		}
 	}
 	base := g.server + "/" + repo + ".git"
-	adv, err := g.advertisement(ctx, repo, base)
-	if err != nil {
-		return nil, err
-	}
 	var refs []Ref
-	if adv.v0 != nil {
-		refs = adv.v0
-	} else if refs, err = g.lsRefs(ctx, repo, base, adv, prefixes); err != nil {
-		return nil, err
+	if !g.longWay.Load() {
+		var err error
+		refs, err = g.lsRefs(ctx, repo, base, nil, prefixes)
+		var refused *refusal
+		switch {
+		case err == nil:
+		case ctx.Err() != nil, errors.As(err, &refused):
+			return nil, err // the advertisement would get the same answer
+		default:
+			g.longWay.Store(true)
+			refs = nil
+		}
+	}
+	if refs == nil {
+		adv, err := g.advertisement(ctx, repo, base)
+		if err != nil {
+			return nil, err
+		}
+		if adv.v0 != nil {
+			refs = adv.v0
+		} else if refs, err = g.lsRefs(ctx, repo, base, adv, prefixes); err != nil {
+			return nil, err
+		}
 	}
 	out := refs[:0]
 	for _, r := range refs {
@@ -282,8 +306,12 @@ func parseAdvert(p *pktReader) (*advert, error) {
 	return adv, nil
 }
 
-// lsRefs sends the ls-refs command.
+// lsRefs sends the ls-refs command; adv is the advertisement read before
+// it, nil when there is none (no agent or object-format is sent then).
 func (g *GitHTTP) lsRefs(ctx context.Context, repo, base string, adv *advert, prefixes []string) ([]Ref, error) {
+	if adv == nil {
+		adv = &advert{}
+	}
 	var w pktWriter
 	w.line("command=ls-refs")
 	if _, ok := adv.caps["agent"]; ok {
@@ -333,7 +361,7 @@ func (g *GitHTTP) lsRefs(ctx context.Context, repo, base string, adv *advert, pr
 // parseLsRefs reads ls-refs' answer: "OID NAME" and attributes
 // ("peeled:OID", "symref-target:NAME") per line, then a flush.
 func parseLsRefs(p *pktReader) ([]Ref, error) {
-	refs := make([]Ref, 0, len(p.s)/80) // a line is 50 to 150 bytes
+	refs := make([]Ref, 0, strings.Count(p.s, "\n")) // a ref per line, and the flush
 	for {
 		kind, line, err := p.next()
 		if err != nil {
@@ -423,19 +451,25 @@ func (g *GitHTTP) check(repo string, req *http.Request, resp *http.Response, wan
 	switch resp.StatusCode {
 	case http.StatusUnauthorized:
 		if g.auth == "" {
-			return fmt.Errorf("listing refs of %s: %s asks for credentials (%s) and no token was given: give a token with contents: read on %s", repo, g.server, status, repo)
+			return &refusal{fmt.Errorf("listing refs of %s: %s asks for credentials (%s) and no token was given: give a token with contents: read on %s", repo, g.server, status, repo)}
 		}
-		return fmt.Errorf("listing refs of %s: %s refused the token (%s): it is not a valid token, or it has expired", repo, g.server, status)
+		return &refusal{fmt.Errorf("listing refs of %s: %s refused the token (%s): it is not a valid token, or it has expired", repo, g.server, status)}
 	case http.StatusForbidden:
-		return fmt.Errorf("listing refs of %s: %s refused the token access to repository %s (%s): the token needs contents: read on it", repo, g.server, repo, status)
+		return &refusal{fmt.Errorf("listing refs of %s: %s refused the token access to repository %s (%s): the token needs contents: read on it", repo, g.server, repo, status)}
 	case http.StatusNotFound:
 		if g.auth == "" {
-			return fmt.Errorf("listing refs of %s: repository %s not found at %s (%s): it does not exist, or it is private and no token was given", repo, repo, g.server, status)
+			return &refusal{fmt.Errorf("listing refs of %s: repository %s not found at %s (%s): it does not exist, or it is private and no token was given", repo, repo, g.server, status)}
 		}
-		return fmt.Errorf("listing refs of %s: repository %s not found at %s or the token cannot read it (%s): the token needs contents: read on it", repo, repo, g.server, status)
+		return &refusal{fmt.Errorf("listing refs of %s: repository %s not found at %s or the token cannot read it (%s): the token needs contents: read on it", repo, repo, g.server, status)}
 	}
 	return fmt.Errorf("listing refs of %s: %s %s at %s: %s%s", repo, req.Method, req.URL.Path, g.server, resp.Status, said)
 }
+
+// refusal is a server's 401, 403 or 404: the token or the repository, which
+// no other way of asking changes.
+type refusal struct{ err error }
+
+func (r *refusal) Error() string { return r.err.Error() }
 
 // serverMessage is the start of a plain-text error body, as git would print
 // it after "remote:", the token removed; "" when there is none.

@@ -187,6 +187,8 @@ type Proxy struct {
 	faults   Faults
 	rng      *rand.Rand
 	inARow   map[string]int
+	spans    []span // each request's arrival and answer (RoundTrips)
+	gen      int    // bumped by Reset: answers of earlier requests are not recorded
 	bytesUp  atomic.Int64
 	bytesDwn atomic.Int64
 }
@@ -333,6 +335,8 @@ func (p *Proxy) Reset() {
 func (p *Proxy) resetLocked() {
 	p.stats = Stats{ByMethod: map[string]int{}, ByKind: map[Kind]int{}, Faults: map[Fault]int{}}
 	p.log = nil
+	p.spans = nil
+	p.gen++
 	p.bytesUp.Store(0)
 	p.bytesDwn.Store(0)
 }
@@ -342,6 +346,7 @@ func (p *Proxy) resetLocked() {
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	kind := Classify(r.Method, r.URL.Path)
 	fault := p.record(r, kind)
+	defer p.begin(kind)()
 
 	if d := time.Duration(p.latency.Load()); d > 0 {
 		wait := sleep
