@@ -30,7 +30,7 @@ func BenchmarkPublishLedger(b *testing.B) {
 	for _, n := range []int{0, 10000} {
 		b.Run(fmt.Sprintf("bundles=%d", n), func(b *testing.B) {
 			const latency = 20 * time.Millisecond
-			gh := ghsim.NewServer(b, ghsim.WithLatency(latency), ghsim.WithRateLimit(1<<30))
+			gh := ghsim.NewServer(b, ghsim.WithLatency(latency), ghsim.WithRateLimit(1<<30), ghsim.WithSecondaryLimit(0))
 			gh.CreateRepo("acme/rel")
 			gh.CreateRepo("acme/app")
 			proxy := regproxy.Start(b, registry.InProcess(b))

@@ -21,11 +21,14 @@
 //   - anything else, notably a 403 that is not a rate limit ("Resource not
 //     accessible by integration") and other 4xx, is returned at once.
 //
-// At most MaxRetries retries are made (all causes together); a wait longer
-// than MaxWait is not attempted. A request still rate limited then fails
-// with a *RateLimitError; a 5xx is returned as GitHub's answer (see
-// AsAPIError). Request bodies are replayed; a cancelled context ends a wait
-// at once.
+// A rate limit is a secondary one (GitHub's limit on content creation, 80
+// writes a minute per token, or on concurrency) unless the answer says
+// x-ratelimit-remaining: 0; decideLimit holds these rules. At most
+// MaxRetries retries are made (all causes together); a wait longer than
+// MaxWait (MaxSecondaryWait for a secondary limit) is not attempted. A
+// request still rate limited then fails with a *RateLimitError naming the
+// limit and the wait; a 5xx is returned as GitHub's answer (see AsAPIError).
+// Request bodies are replayed; a cancelled context ends a wait at once.
 package gh
 
 import (

@@ -14,8 +14,8 @@ import (
 
 // RateLimitError is returned (wrapped) when GitHub still refuses a request
 // for rate limiting after the retries the policy allows, or when the wait it
-// asks for is longer than the policy accepts. go-github v60 does not
-// classify 429 answers; ladder does.
+// asks for is longer than the policy accepts (MaxWait is then set). go-github
+// v60 does not classify 429 answers; ladder does.
 type RateLimitError struct {
 	Status     int       // 403 or 429
 	Reset      time.Time // x-ratelimit-reset when x-ratelimit-remaining was 0; else zero
@@ -23,30 +23,39 @@ type RateLimitError struct {
 	// Secondary is true for a secondary (abuse) limit: the answer did not
 	// say x-ratelimit-remaining: 0.
 	Secondary bool
-	Message   string // GitHub's message
-	Method    string
-	URL       string
-	Attempts  int // requests sent, the first included
+	// MaxWait is set when the wait asked for was longer than ladder waits
+	// (MaxWait or MaxSecondaryWait); it is that bound.
+	MaxWait  time.Duration
+	Message  string // GitHub's message
+	Method   string
+	URL      string
+	Attempts int // requests sent, the first included
 }
 
 func (e *RateLimitError) Error() string {
-	kind := "rate limit"
+	kind := "GitHub's rate limit"
 	if e.Secondary {
-		kind = "secondary rate limit"
+		kind = "GitHub's secondary rate limit (about 80 content-creating requests a minute per token, and few at once)"
 	}
-	var until string
+	var wait string
 	switch {
 	case !e.Reset.IsZero():
-		until = "; the limit resets at " + e.Reset.UTC().Format(time.RFC3339)
+		wait = "the limit resets at " + e.Reset.UTC().Format(time.RFC3339)
 	case e.RetryAfter > 0:
-		until = fmt.Sprintf("; GitHub asks to retry after %s", e.RetryAfter)
+		wait = fmt.Sprintf("GitHub asks to wait %s before retrying", e.RetryAfter)
 	}
-	msg := ""
+	answer := fmt.Sprint(e.Status)
 	if e.Message != "" {
-		msg = fmt.Sprintf(" %q", e.Message)
+		answer += fmt.Sprintf(" %q", e.Message)
 	}
-	return fmt.Sprintf("%s %s: GitHub %s exceeded (%d%s) after %d attempt(s)%s",
-		e.Method, e.URL, kind, e.Status, msg, e.Attempts, until)
+	if e.MaxWait > 0 {
+		return fmt.Sprintf("%s %s: %s: %s, longer than the %s ladder waits (%s)", e.Method, e.URL, kind, wait, e.MaxWait, answer)
+	}
+	if wait != "" {
+		wait = "; " + wait
+	}
+	return fmt.Sprintf("%s %s: %s still refused the request after %d attempt(s) (%s)%s",
+		e.Method, e.URL, kind, e.Attempts, answer, wait)
 }
 
 // APIError is a GitHub answer with an error status, for callers that branch

@@ -367,7 +367,9 @@ func (c *observedClock) Sleeps() []time.Duration {
 func TestContextCancelledDuringWait(t *testing.T) {
 	sim := ghsim.NewServer(t)
 	sim.CreateRepo(repo)
-	sim.Inject(ghsim.Fault{Status: 429, Header: map[string]string{"Retry-After": "3600"}})
+	// The primary limit (remaining 0): a secondary one would not be waited
+	// out for an hour (MaxSecondaryWait).
+	sim.Inject(ghsim.Fault{Status: 429, Header: map[string]string{"Retry-After": "3600", "X-Ratelimit-Remaining": "0"}})
 	clock := &observedClock{Clock: clock.System(), waiting: make(chan time.Duration, 1)}
 	c, err := gh.New(gh.WithAPIURL(sim.URL()), gh.WithClock(clock))
 	if err != nil {

@@ -28,10 +28,15 @@ const (
 	// it doubles on each further one, up to ServerBackoffCap.
 	ServerBackoff    = time.Second
 	ServerBackoffCap = 30 * time.Second
-	// MaxWait bounds a wait GitHub asks for (retry-after, or the time to
-	// x-ratelimit-reset; the primary window is one hour). A longer one fails
-	// at once with a *RateLimitError.
+	// MaxWait bounds a wait the primary limit asks for (retry-after, or the
+	// time to x-ratelimit-reset; the primary window is one hour). A longer
+	// one fails at once with a *RateLimitError.
 	MaxWait = time.Hour + 5*time.Minute
+	// MaxSecondaryWait bounds a wait a secondary limit asks for with
+	// retry-after: no longer than ladder would back off by itself. GitHub's
+	// limit on content creation (80 writes a minute per token) asks for at
+	// most a minute; a longer wait fails at once with a *RateLimitError.
+	MaxSecondaryWait = SecondaryBackoffCap
 	// DefaultMaxRetries is how many times one request is retried, all
 	// causes together.
 	DefaultMaxRetries = 5
@@ -97,8 +102,13 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if rle != nil {
 			rle.Attempts = attempt
+			if bound := maxWaitFor(rle.Secondary); wait > bound {
+				rle.MaxWait = bound
+				discard(resp)
+				return nil, rle
+			}
 		}
-		if attempt > t.maxRetries || wait > MaxWait {
+		if attempt > t.maxRetries {
 			if rle != nil {
 				discard(resp)
 				return nil, rle
@@ -151,27 +161,72 @@ func (t *retryTransport) judge(req *http.Request, resp *http.Response, err error
 
 func (t *retryTransport) judgeLimit(req *http.Request, resp *http.Response) (verdict, time.Duration, *RateLimitError) {
 	msg, docURL := peekMessage(resp)
-	remaining := resp.Header.Get("X-Ratelimit-Remaining")
-	retryAfter, hasRetryAfter := parseRetryAfter(resp.Header.Get("Retry-After"), t.clock.Now())
-	lower := strings.ToLower(msg + " " + docURL)
-	isLimit := resp.StatusCode == http.StatusTooManyRequests || remaining == "0" || hasRetryAfter ||
-		strings.Contains(lower, "rate limit") || strings.Contains(lower, "rate-limit") || strings.Contains(lower, "abuse")
-	if !isLimit {
+	l := decideLimit(resp.StatusCode, resp.Header, msg, docURL, t.clock.Now())
+	if !l.Limited {
 		return done, 0, nil // e.g. "Resource not accessible by integration"
 	}
-	rle := &RateLimitError{Status: resp.StatusCode, Secondary: remaining != "0", Message: msg,
-		Method: req.Method, URL: redact.RequestURL(req.URL)}
+	rle := &RateLimitError{Status: resp.StatusCode, Secondary: l.Secondary, Message: msg,
+		Method: req.Method, URL: redact.RequestURL(req.URL), Reset: l.Reset}
+	if !l.Given {
+		return secondary, 0, rle
+	}
+	if l.Reset.IsZero() {
+		rle.RetryAfter = l.Wait
+	}
+	return limited, l.Wait, rle
+}
+
+// limit is what a 403 or 429 answer says about GitHub's rate limits.
+type limit struct {
+	// Limited: the answer is a rate limit; false: a plain refusal, returned
+	// as it is.
+	Limited bool
+	// Secondary: a secondary limit (content created too fast, too many
+	// requests at once...): x-ratelimit-remaining is not 0.
+	Secondary bool
+	// Given: the answer says how long to wait, Wait; false: back off from
+	// SecondaryBackoff.
+	Given bool
+	Wait  time.Duration
+	// Reset is x-ratelimit-reset when the wait runs to it.
+	Reset time.Time
+}
+
+// decideLimit reads a 403 or 429 answer as GitHub documents it: an answer
+// is a rate limit when it is a 429, says x-ratelimit-remaining: 0 or
+// retry-after, or its message or documentation URL speaks of a rate limit
+// (or of abuse, as GitHub's secondary limit once did); it is a secondary
+// limit unless x-ratelimit-remaining is 0. The wait is retry-after when
+// given, else until x-ratelimit-reset (plus ResetMargin) when remaining is
+// 0, else not given ("wait at least one minute").
+func decideLimit(status int, h http.Header, message, docURL string, now time.Time) limit {
+	remaining := h.Get("X-Ratelimit-Remaining")
+	retryAfter, hasRetryAfter := parseRetryAfter(h.Get("Retry-After"), now)
+	lower := strings.ToLower(message + " " + docURL)
+	if status != http.StatusTooManyRequests && remaining != "0" && !hasRetryAfter &&
+		!strings.Contains(lower, "rate limit") && !strings.Contains(lower, "rate-limit") && !strings.Contains(lower, "abuse") {
+		return limit{}
+	}
+	l := limit{Limited: true, Secondary: remaining != "0"}
 	if hasRetryAfter {
-		rle.RetryAfter = retryAfter
-		return limited, retryAfter, rle
+		l.Given, l.Wait = true, retryAfter
+		return l
 	}
 	if remaining == "0" {
-		if sec, err := strconv.ParseInt(resp.Header.Get("X-Ratelimit-Reset"), 10, 64); err == nil {
-			rle.Reset = time.Unix(sec, 0)
-			return limited, max(rle.Reset.Sub(t.clock.Now()), 0) + ResetMargin, rle
+		if sec, err := strconv.ParseInt(h.Get("X-Ratelimit-Reset"), 10, 64); err == nil {
+			l.Reset = time.Unix(sec, 0)
+			l.Given, l.Wait = true, max(l.Reset.Sub(now), 0)+ResetMargin
 		}
 	}
-	return secondary, 0, rle
+	return l
+}
+
+// maxWaitFor is the longest wait ladder makes for a rate limit.
+func maxWaitFor(secondary bool) time.Duration {
+	if secondary {
+		return MaxSecondaryWait
+	}
+	return MaxWait
 }
 
 // parseRetryAfter reads a retry-after header: seconds, or an HTTP date.

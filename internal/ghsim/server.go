@@ -8,9 +8,11 @@
 // tokens and GitHub App installations, and answers the subset of the REST API
 // ladder uses with the JSON shapes, status codes, error bodies
 // ({"message": ..., "documentation_url": ...}), pagination (per_page, page,
-// Link), rate-limit headers and conditional requests (ETag, If-None-Match ->
-// 304 not counted) GitHub uses. Tests script faults (a status, a dropped
-// connection, a function run before the answer) with Inject.
+// Link), rate-limit headers, the secondary limit on content creation (80
+// writes a minute per token; secondary.go) and conditional requests (ETag,
+// If-None-Match -> 304 not counted) GitHub uses. Tests script faults (a
+// status, a dropped connection, a function run before the answer) with
+// Inject.
 //
 // It also serves every repository's refs over git's smart HTTP protocol
 // (v2 ls-refs, and v0's advertisement) at ServerURL, as GITHUB_SERVER_URL
@@ -83,11 +85,12 @@ func WithNow(now func() time.Time) Option {
 
 // Server is the simulator. Create it with New or NewServer.
 type Server struct {
-	prefix  string
-	latency time.Duration
-	sleepFn func(time.Duration)
-	limit   int
-	now     func() time.Time
+	prefix    string
+	latency   time.Duration
+	sleepFn   func(time.Duration)
+	limit     int
+	secondary int // content-creating requests a minute per token; see secondary.go
+	now       func() time.Time
 
 	srv      *http.Server
 	ln       net.Listener
@@ -104,6 +107,7 @@ type Server struct {
 	installations map[int64]*installation
 	enforce       bool
 	rates         map[string]*rateWindow
+	writes        map[string][]time.Time // per key: content-creating requests of the last minute
 	faults        []*Fault
 	log           []Request
 	counts        map[string]int
@@ -113,6 +117,7 @@ type Server struct {
 func New(opts ...Option) *Server {
 	s := &Server{
 		limit:         5000,
+		secondary:     DefaultSecondaryLimit,
 		now:           time.Now,
 		sleepFn:       time.Sleep,
 		repos:         map[string]*repo{},
@@ -120,6 +125,7 @@ func New(opts ...Option) *Server {
 		apps:          map[int64]*app{},
 		installations: map[int64]*installation{},
 		rates:         map[string]*rateWindow{},
+		writes:        map[string][]time.Time{},
 		counts:        map[string]int{},
 		nextID:        1000,
 	}
@@ -411,6 +417,12 @@ func (s *Server) handle(c *call, rt *route) *response {
 		s.rateHeaders(resp, key)
 		return resp
 	}
+	if !safe && contentCreating(rt) {
+		if resp = s.secondaryLimit(key); resp != nil {
+			s.rateHeaders(resp, key)
+			return resp
+		}
+	}
 	w.used++
 	if !safe {
 		resp = rt.h(c)
@@ -455,7 +467,9 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, path, route stri
 		h.Set("X-GitHub-Api-Version-Selected", "2022-11-28")
 		h.Set("X-GitHub-Media-Type", "github.v3; format=json")
 	}
-	h.Set("X-GitHub-Request-Id", fmt.Sprintf("SIM:%d", s.reqID.Add(1)))
+	if h.Get("X-GitHub-Request-Id") == "" { // a secondary-limit answer names its id in its message
+		h.Set("X-GitHub-Request-Id", fmt.Sprintf("SIM:%d", s.reqID.Add(1)))
+	}
 	h.Set("Date", s.now().UTC().Format(http.TimeFormat))
 	status := resp.status
 	if status == 0 {

@@ -90,7 +90,7 @@ func (t *timing) total() time.Duration {
 }
 
 func benchGitHub(b *testing.B, seed []byte, warm bool, latency time.Duration) {
-	srv := ghsim.NewServer(b, ghsim.WithLatency(latency), ghsim.WithRateLimit(1<<30))
+	srv := ghsim.NewServer(b, ghsim.WithLatency(latency), ghsim.WithRateLimit(1<<30), ghsim.WithSecondaryLimit(0))
 	srv.CreateRepo(repo)
 	srv.PutFile(repo, Branch, "app.json", seed, "seed")
 	rt := &timing{next: http.DefaultTransport}
@@ -315,7 +315,7 @@ func TestSimHelperProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := ghsim.New(ghsim.WithRateLimit(1 << 30))
+	srv := ghsim.New(ghsim.WithRateLimit(1<<30), ghsim.WithSecondaryLimit(0))
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
