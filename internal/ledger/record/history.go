@@ -163,6 +163,15 @@ func (d *Document) NeedsHistory(before int) bool {
 	return false
 }
 
+// BundleCount is the number of bundles of the ledger: in a state document,
+// those of its segments besides its own (its pinned copies counted once).
+func (d *Document) BundleCount() int {
+	if d.History == nil {
+		return len(d.Bundles)
+	}
+	return d.History.Bundles + len(d.Bundles) - d.History.Pinned
+}
+
 // Segment returns the number of a segment document (0 for a ledger).
 func (d *Document) Segment() int { return d.segment }
 
