@@ -569,7 +569,13 @@ func (d *Document) Deleted(version string) bool {
 func (d *Document) Graph(stream string) (*graph.Graph, error) {
 	published, entered := d.graphInputs(stream)
 	if kind, name, err := ParseStream(stream); err == nil && kind == KindChannel {
-		return graph.BuildFrom(stream, published, entered, d.VersionsIn(name))
+		var own []string // (in a state, the bundles it holds: not VersionsIn's highest of the segments)
+		for _, b := range d.Bundles {
+			if b.Channel == name {
+				own = append(own, b.Version)
+			}
+		}
+		return graph.BuildFrom(stream, published, entered, own)
 	}
 	return graph.Build(stream, published, entered)
 }

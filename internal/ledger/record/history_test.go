@@ -186,6 +186,11 @@ func TestSplitMergeLife(t *testing.T) {
 		if _, ok := state.Bundle(releaseOf(2)); i == 100 && !ok { // the rollback pinned the cold release prod went back to
 			t.Error("the state does not hold the bundle prod's head is")
 		}
+		for _, s := range state.StreamNames() { // the writes check the graph of the stream they move
+			if _, err := state.Graph(s); err != nil {
+				t.Fatalf("write %d: the graph of %s on the state: %v", i, s, err)
+			}
+		}
 		if state.BundleCount() != len(whole.Bundles) {
 			t.Fatalf("write %d: the state counts %d bundles, the ledger has %d", i, state.BundleCount(), len(whole.Bundles))
 		}
