@@ -544,8 +544,8 @@ func (d *Document) RecordDeletion(del Deletion) error {
 			return fmt.Errorf("deletion: %s is still reachable as %s-previous; retention deletes only what no channel or label points at", del.Version, name)
 		}
 	}
+	x := d.index() // before the append: after it, index() would rebuild (every deletion an O(n) pass)
 	d.Deletions = append(d.Deletions, del)
-	x := d.index()
 	x.deleted[del.Version] = len(d.Deletions) - 1
 	x.nDeleted = len(d.Deletions)
 	return nil
