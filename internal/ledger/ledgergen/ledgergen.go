@@ -50,8 +50,11 @@ func Version(i int) (version, channel string) {
 	if i%StableEvery == StableEvery-1 {
 		return fmt.Sprintf("1.%d.0", i/StableEvery), "stable"
 	}
-	return fmt.Sprintf("1.%d.1-dev.%s.%07x", i/StableEvery, At(i).Format("20060102T150405"), i), "dev"
+	return fmt.Sprintf("1.%d.1-dev.%s.%s", i/StableEvery, At(i).Format("20060102T150405"), ID(i)), "dev"
 }
+
+// ID is the composite id of bundle i's lock.
+func ID(i int) string { return fmt.Sprintf("%07x-c116a45", i) }
 
 // Publish is build-bundle's write of bundle i: the bundle and the channel's
 // new head, then retention of dev.
@@ -63,13 +66,13 @@ func publish(i int, live *[]string) func(*record.Document) error {
 	return func(d *record.Document) error {
 		v, ch := Version(i)
 		run := fmt.Sprintf("https://github.com/acme/app/actions/runs/%d", 5_000_000+i)
-		mode, tags := record.ModeArtifact, []string{fmt.Sprintf("%07x-c116a45", i), fmt.Sprintf("sha-%07x", i)}
+		mode, tags := record.ModeArtifact, []string{ID(i), fmt.Sprintf("sha-%07x", i)}
 		if ch == "stable" {
-			mode, tags = record.ModeImage, []string{fmt.Sprintf("%07x-c116a45", i), "v" + v}
+			mode, tags = record.ModeImage, []string{ID(i), "v" + v}
 		}
 		head, _ := d.Head(record.ChannelStream(ch))
 		if err := d.AddBundle(record.Bundle{Version: v, Digest: Digest("bundle", i), LockDigest: Digest("lock", i),
-			ID: fmt.Sprintf("%07x-c116a45", i), Channel: ch, Created: At(i).Add(time.Minute), Resolved: At(i),
+			ID: ID(i), Channel: ch, Created: At(i).Add(time.Minute), Resolved: At(i),
 			Actor: "octocat", Run: run, ArtifactType: "application/vnd.ladder.bundle.v1+json", Mode: mode, Tags: tags}); err != nil {
 			return err
 		}
