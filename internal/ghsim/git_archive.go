@@ -51,7 +51,7 @@ func (c *call) getTarball() *response {
 		}
 		data := r.blobs[cm.tree[p]]
 		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: top + p, Mode: 0o644, Size: int64(len(data))}) //nolint:errcheck // as above
-		tw.Write(data)                                                                                    //nolint:errcheck // as above
+		tw.Write(data)                                                                                         //nolint:errcheck // as above
 	}
 	tw.Close() //nolint:errcheck // as above
 	z.Close()  //nolint:errcheck // as above

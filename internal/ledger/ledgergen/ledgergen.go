@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/ledger/record"
 )
 
@@ -73,7 +74,7 @@ func publish(i int, live *[]string) func(*record.Document) error {
 		head, _ := d.Head(record.ChannelStream(ch))
 		if err := d.AddBundle(record.Bundle{Version: v, Digest: Digest("bundle", i), LockDigest: Digest("lock", i),
 			ID: ID(i), Channel: ch, Created: At(i).Add(time.Minute), Resolved: At(i),
-			Actor: "octocat", Run: run, ArtifactType: "application/vnd.ladder.bundle.v1+json", Mode: mode, Tags: tags}); err != nil {
+			Actor: "octocat", Run: run, ArtifactType: bundle.ArtifactType, Mode: mode, Tags: tags}); err != nil {
 			return err
 		}
 		if err := d.Append(record.ChannelStream(ch), record.Entry{Version: v, At: At(i).Add(time.Minute), Actor: "octocat",
