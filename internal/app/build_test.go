@@ -48,7 +48,7 @@ func (w *world) fileLedger(t *testing.T) *ledger.Document {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := s.Read(context.Background())
+	doc, err := s.ReadAll(context.Background()) // the whole ledger: the state and its history
 	if err != nil {
 		t.Fatal(err)
 	}

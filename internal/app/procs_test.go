@@ -15,6 +15,7 @@ import (
 
 	"github.com/ladder-release/ladder/actions"
 	"github.com/ladder-release/ladder/internal/action/actiontest"
+	ghclient "github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/ghsim"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
@@ -228,14 +229,7 @@ channels:
 	wg.Wait()
 	t.Logf("%d publishes by %d processes in %v (GOMAXPROCS %d)", jobs*each, jobs, time.Since(start), runtime.GOMAXPROCS(0))
 
-	data, ok := gh.File("acme/rel", "ladder-ledger", "rel.json")
-	if !ok {
-		t.Fatal("no ledger on GitHub")
-	}
-	doc, err := ledger.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := githubLedger(t, gh, "acme/rel", "rel")
 	if len(doc.Bundles) != jobs*each {
 		t.Errorf("ledger holds %d bundles, want %d", len(doc.Bundles), jobs*each)
 	}
@@ -273,4 +267,23 @@ channels:
 	if _, err := doc.Graph(ledger.ChannelStream("main")); err != nil {
 		t.Errorf("upgrade graph: %v", err)
 	}
+}
+
+// githubLedger reads the whole ledger (the state and its history) of
+// product from the simulator.
+func githubLedger(t *testing.T, srv *ghsim.Server, repo, product string) *ledger.Document {
+	t.Helper()
+	c, err := ghclient.New(ghclient.WithAPIURL(srv.URL()), ghclient.WithToken(actiontest.Token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ledger.GitHub(c.REST(), repo, product)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := s.ReadAll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
 }

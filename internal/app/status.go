@@ -188,13 +188,15 @@ func (r *run) cliSecrets() secrets {
 	return sec
 }
 
-// readLedgerCLI reads the config's ledger for a CLI-only command.
+// readLedgerCLI reads the config's whole ledger (the state and its history,
+// ledger.Store.ReadAll) for a CLI-only command: status, catalog and diff
+// show and compute from every bundle and move.
 func (r *run) readLedgerCLI(ctx context.Context, cfg *config.Config, sec secrets) (*ledger.Document, error) {
 	store, err := r.ledgerStore(cfg, sec)
 	if err != nil {
 		return nil, err
 	}
-	doc, err := store.Read(ctx)
+	doc, err := store.ReadAll(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading the ledger: %w", err)
 	}

@@ -69,6 +69,7 @@ func init() {
 	add("POST", "/repos/{owner}/{repo}/git/commits", authToken, (*call).createCommit)
 	add("GET", "/repos/{owner}/{repo}/git/commits/{sha}", authToken, (*call).getGitCommit)
 	add("GET", "/repos/{owner}/{repo}/git/blobs/{sha}", authToken, (*call).getBlob)
+	add("GET", "/repos/{owner}/{repo}/tarball/{ref...}", authToken, (*call).getTarball)
 	add("GET", "/repos/{owner}/{repo}/contents", authToken, (*call).getContents)
 	add("GET", "/repos/{owner}/{repo}/contents/{path...}", authToken, (*call).getContents)
 	add("PUT", "/repos/{owner}/{repo}/contents/{path...}", authToken, (*call).putContents)

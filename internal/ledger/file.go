@@ -24,6 +24,14 @@ import (
 // so a reader never sees half a document and needs no lock. Not for network
 // file systems whose flock is advisory across hosts.
 //
+// Layout (record.History): PATH holds the state; the segments, written once
+// each, are PATH.history/000001.json, ... in the same directory. A write that
+// adds segments writes them first, then the state that counts them, so a
+// reader without the lock never finds a state whose segments are missing (a
+// stop between the two leaves a segment no state counts, written again by
+// the next split). A schema-1 ledger (everything in PATH) is read as it is
+// and migrated by the first write.
+//
 // Reads are monotonic per store, as with GitHubStore; but a local file has no
 // lagging replica to wait for, so a revision older than one the store has
 // seen means the file was replaced by an older copy, and fails at once with
@@ -80,19 +88,67 @@ func (s *FileStore) Update(ctx context.Context, msg Message, fn func(*Document) 
 	if err != nil {
 		return nil, err
 	}
-	skip, err := apply(doc, fn)
+	c, skip, err := plan(ctx, doc, fn, s.set.limits, func(_ context.Context, st *Document) (*Document, error) {
+		return s.merge(st)
+	})
 	if err != nil || skip {
 		if err != nil {
 			return nil, err
 		}
-		return doc, nil
+		return c.doc, nil
 	}
-	data := doc.Marshal()
-	if err := s.write(data); err != nil {
+	for _, seg := range c.segs {
+		if err := os.MkdirAll(s.historyDir(), 0o755); err != nil {
+			return nil, fmt.Errorf("writing the ledger (%s): %w", msg.Summary(), err)
+		}
+		if err := writeFile(s.segmentPath(seg.Segment()), seg.Marshal()); err != nil {
+			return nil, fmt.Errorf("writing the ledger (%s): segment %d: %w", msg.Summary(), seg.Segment(), err)
+		}
+	}
+	data := c.state.Marshal()
+	if err := writeFile(s.path, data); err != nil {
 		return nil, fmt.Errorf("writing the ledger (%s): %w", msg.Summary(), err)
 	}
-	s.remember(data, doc)
-	s.mark.saw(doc.Revision)
+	s.remember(data, c.state)
+	s.mark.saw(c.state.Revision)
+	return c.doc, nil
+}
+
+// ReadAll returns the whole ledger: the state and its segments merged.
+func (s *FileStore) ReadAll(ctx context.Context) (*Document, error) {
+	st, err := s.Read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.merge(st)
+}
+
+func (s *FileStore) historyDir() string { return s.path + ".history" }
+
+func (s *FileStore) segmentPath(n int) string {
+	return filepath.Join(s.historyDir(), record.SegmentName(n))
+}
+
+// merge reads the segments state st counts and merges them with it.
+func (s *FileStore) merge(st *Document) (*Document, error) {
+	if st.History == nil || st.History.Segments == 0 {
+		return st, nil
+	}
+	segs := make([]*Document, st.History.Segments)
+	for i := range segs {
+		p := s.segmentPath(i + 1)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("reading the ledger's history: %w", err)
+		}
+		if segs[i], err = record.ParseSegment(data, s.product, i+1); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	doc, err := record.Merge(st, segs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.path, err)
+	}
 	return doc, nil
 }
 
@@ -177,11 +233,11 @@ func (s *FileStore) lock(ctx context.Context) (func(), error) {
 	}, nil
 }
 
-// write replaces the file: a temporary file in the same directory, synced,
-// then renamed over it.
-func (s *FileStore) write(data []byte) error {
-	dir := filepath.Dir(s.path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(s.path)+".tmp-*")
+// writeFile replaces the file at path: a temporary file in the same
+// directory, synced, then renamed over it.
+func writeFile(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
@@ -201,7 +257,7 @@ func (s *FileStore) write(data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
+	if err := os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
 	if d, err := os.Open(dir); err == nil {

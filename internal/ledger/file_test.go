@@ -25,7 +25,7 @@ func publishNext(writer string, i int) func(*Document) error {
 		if _, ok := d.BundleByDigest(digest); ok {
 			return ErrNoChange
 		}
-		v := fmt.Sprintf("1.0.%d", len(d.Bundles)+1)
+		v := fmt.Sprintf("1.0.%d", d.BundleCount()+1)
 		if err := d.AddBundle(Bundle{Version: v, Digest: digest, Channel: "dev", Actor: writer,
 			Created: t0, Mode: ModeArtifact}); err != nil {
 			return err
@@ -147,7 +147,7 @@ func TestFileStore(t *testing.T) {
 
 func TestFileStoreNewerSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.json")
-	newer := []byte(`{"schema": 2, "product": "app", "bundles": [], "attestations": {}}`)
+	newer := []byte(`{"schema": 3, "product": "app", "bundles": [], "attestations": {}}`)
 	if err := os.WriteFile(path, newer, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestFileStoreNewerSchema(t *testing.T) {
 	called := false
 	_, err := s.Update(context.Background(), Message{What: "publish"}, func(*Document) error { called = true; return nil })
 	var se *SchemaError
-	if !errors.As(err, &se) || !strings.Contains(err.Error(), "ledger schema 2 is newer than this ladder understands (1); upgrade ladder") {
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "ledger schema 3 is newer than this ladder understands (2); upgrade ladder") {
 		t.Fatalf("got %v", err)
 	}
 	if called {
@@ -240,7 +240,7 @@ func TestFileStoreConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 	s, _ := File(path, "app")
-	d, err := s.Read(context.Background())
+	d, err := s.ReadAll(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

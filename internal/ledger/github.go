@@ -3,7 +3,9 @@ package ledger
 import (
 	"github.com/ladder-release/ladder/internal/ledger/record"
 
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -42,6 +44,19 @@ const Branch = "ladder-ledger"
 // conflict like any other. A branch that exists, made by an older ladder from
 // the default branch's head or holding another product's ledger, is written
 // through the contents API as it is.
+//
+// Layout (record.History): <product>.json is the state, and the segments,
+// written once each, are <product>.history/000001.json, ... on the same
+// branch. A write that changes only the state (the common case) is one PUT
+// contents, as above. A write that adds segments is one commit through the
+// git data API: the branch's head (GET ref), its tree (GET tree: the state's
+// blob must still be the one read, or it is a conflict), a tree on it
+// holding the new state and segments (POST trees with base_tree; a
+// migration of a big schema-1 ledger chains several, each under
+// treeBatchBytes), the commit, and PATCH ref without force: GitHub refuses
+// an update that is not a fast forward (422), which is the compare-and-swap,
+// a conflict like a 409 of PUT contents. ReadAll reads the branch's tarball
+// (one request, state and segments of one commit), after the state.
 //
 // The last document seen is kept with its blob sha: when GET contents
 // answers the same sha, it is reused rather than fetched and parsed again. A
@@ -98,11 +113,99 @@ func (s *GitHubStore) Location() string {
 	return s.owner + "/" + s.repo + "@" + Branch + ":" + s.path
 }
 
-// Read returns the ledger, or an empty one when the file or the branch does
-// not exist yet. It never writes.
+// Read returns the ledger's state, or an empty one when the file or the
+// branch does not exist yet. It never writes.
 func (s *GitHubStore) Read(ctx context.Context) (*Document, error) {
 	doc, _, err := s.loadFresh(ctx)
 	return doc, err
+}
+
+// ReadAll returns the whole ledger: the state, and when it counts segments,
+// the branch's tarball (read again while it is older than the state).
+func (s *GitHubStore) ReadAll(ctx context.Context) (*Document, error) {
+	st, _, err := s.loadFresh(ctx)
+	if err != nil || st.History == nil || st.History.Segments == 0 {
+		return st, err
+	}
+	var waited time.Duration
+	for reads := 1; ; reads++ {
+		doc, err := s.tarball(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if doc.Revision >= st.Revision {
+			s.mark.saw(doc.Revision)
+			return doc, nil
+		}
+		d := s.set.staleReadWait(reads, waited)
+		if d <= 0 {
+			return nil, &staleError{msg: fmt.Sprintf("the archive of branch %s of %s/%s answered revision %d of the ledger, "+
+				"older than revision %d this run already saw, after %d reads over %s: GitHub served a stale read; rerun",
+				Branch, s.owner, s.repo, doc.Revision, st.Revision, reads, waited)}
+		}
+		if err := s.set.clock.Sleep(ctx, d); err != nil {
+			return nil, err
+		}
+		waited += d
+	}
+}
+
+// wholeAt is the whole ledger at the revision of st, the state an Update
+// read; errConflict when the branch has moved on (or the archive lags).
+func (s *GitHubStore) wholeAt(ctx context.Context, st *Document) (*Document, error) {
+	doc, err := s.tarball(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if doc.Revision != st.Revision {
+		return nil, fmt.Errorf("%w: the ledger's archive is at revision %d, the state read at %d", errConflict, doc.Revision, st.Revision)
+	}
+	return doc, nil
+}
+
+// tarball reads the branch's archive: the state and its segments, merged.
+func (s *GitHubStore) tarball(ctx context.Context) (*Document, error) {
+	fail := func(err error) (*Document, error) {
+		return nil, fmt.Errorf("reading the history of the ledger %s (the branch's tarball): %w", s.Location(), err)
+	}
+	req, err := s.client.NewRequest(http.MethodGet, fmt.Sprintf("repos/%s/%s/tarball/%s", s.owner, s.repo, Branch), nil)
+	if err != nil {
+		return fail(err)
+	}
+	w := &sink{}
+	if _, err := s.client.Do(ctx, req, w); err != nil {
+		return fail(err)
+	}
+	files, err := untar(w.b, s.path, s.product+".history/")
+	if err != nil {
+		return fail(err)
+	}
+	data, ok := files[s.path]
+	if !ok {
+		return fail(fmt.Errorf("no %s in it", s.path))
+	}
+	st, err := record.ParseOwned(data)
+	if err != nil {
+		return fail(err)
+	}
+	if err := checkProduct(st, s.product, s.Location()); err != nil {
+		return nil, err
+	}
+	var segs []*Document
+	if st.History != nil {
+		segs = make([]*Document, st.History.Segments)
+		for i := range segs {
+			name := s.product + ".history/" + record.SegmentName(i+1)
+			data, ok := files[name]
+			if !ok {
+				return fail(fmt.Errorf("the state counts %d segments; %s is missing", len(segs), name))
+			}
+			if segs[i], err = record.ParseSegment(data, s.product, i+1); err != nil {
+				return fail(fmt.Errorf("%s: %w", name, err))
+			}
+		}
+	}
+	return record.Merge(st, segs)
 }
 
 // Update applies fn and writes the result with the blob sha as precondition,
@@ -119,17 +222,23 @@ func (s *GitHubStore) Update(ctx context.Context, msg Message, fn func(*Document
 		if err != nil {
 			return nil, err
 		}
-		skip, err := apply(doc, fn)
-		if err != nil {
+		c, skip, err := plan(ctx, doc, fn, s.set.limits, s.wholeAt)
+		if err != nil && !errors.Is(err, errConflict) {
 			return nil, err
 		}
 		if skip {
-			return doc, nil
+			return c.doc, nil
 		}
-		err = s.save(ctx, doc, sha, msg)
 		if err == nil {
-			s.mark.saw(doc.Revision)
-			return doc, nil
+			if len(c.segs) == 0 {
+				err = s.save(ctx, c.state, sha, msg)
+			} else {
+				err = s.commit(ctx, c.state, c.segs, sha, msg)
+			}
+		}
+		if err == nil {
+			s.mark.saw(c.state.Revision)
+			return c.doc, nil
 		}
 		if !errors.Is(err, errConflict) {
 			return nil, err
@@ -264,7 +373,7 @@ func (s *GitHubStore) save(ctx context.Context, doc *Document, sha string, msg M
 	ready := s.branchReady
 	s.mu.Unlock()
 	if sha == "" && !ready {
-		created, err := s.createBranch(ctx, doc, msg)
+		created, err := s.createBranch(ctx, doc, nil, msg)
 		if err != nil || created {
 			return err
 		}
@@ -340,6 +449,134 @@ func (s *GitHubStore) blob(ctx context.Context, sha string, size int) ([]byte, e
 	return w.b, nil
 }
 
+// treeBatchBytes bounds the content of one POST trees: a migration writing
+// many segments chains trees (each on the one before as base_tree), so that
+// no request body is huge.
+const treeBatchBytes = 8 << 20
+
+// createTree makes a tree on base ("": none) holding the state st and the
+// segments segs. The documents are JSON, valid UTF-8 (Marshal escapes what
+// is not), so each travels as its tree entry's content and the blob is its
+// exact bytes.
+func (s *GitHubStore) createTree(ctx context.Context, base string, st *Document, segs []*Document) (*github.Tree, error) {
+	entry := func(path string, data []byte) *github.TreeEntry {
+		return &github.TreeEntry{Path: github.String(path), Mode: github.String("100644"), Type: github.String("blob"),
+			Content: github.String(string(data))}
+	}
+	var batch []*github.TreeEntry
+	size := 0
+	for _, seg := range segs {
+		data := seg.Marshal()
+		if size > 0 && size+len(data) > treeBatchBytes {
+			t, _, err := s.client.Git.CreateTree(ctx, s.owner, s.repo, base, batch)
+			if err != nil {
+				return nil, err
+			}
+			base, batch, size = t.GetSHA(), nil, 0
+		}
+		batch = append(batch, entry(s.product+".history/"+record.SegmentName(seg.Segment()), data))
+		size += len(data)
+	}
+	batch = append(batch, entry(s.path, st.Marshal()))
+	t, _, err := s.client.Git.CreateTree(ctx, s.owner, s.repo, base, batch)
+	return t, err
+}
+
+// commit writes the state st and the new segments segs in one commit on the
+// branch, if the state's blob is still sha; errConflict otherwise (see
+// GitHubStore).
+func (s *GitHubStore) commit(ctx context.Context, st *Document, segs []*Document, sha string, msg Message) error {
+	s.mu.Lock()
+	ready := s.branchReady
+	s.mu.Unlock()
+	if sha == "" && !ready {
+		created, err := s.createBranch(ctx, st, segs, msg)
+		if err != nil || created {
+			return err
+		}
+	}
+	fail := func(what string, err error) error {
+		return fmt.Errorf("writing the ledger %s (%s): %s: %w", s.Location(), msg.Summary(), what, err)
+	}
+	ref, _, err := s.client.Git.GetRef(ctx, s.owner, s.repo, "heads/"+Branch)
+	if gh.IsStatus(err, http.StatusNotFound) {
+		s.setBranchReady(false) // deleted under us: create it again
+		return fmt.Errorf("%w: the ledger branch is gone", errConflict)
+	}
+	if err != nil {
+		return fail("reading the branch", err)
+	}
+	head := ref.GetObject().GetSHA()
+	tree, _, err := s.client.Git.GetTree(ctx, s.owner, s.repo, head, false)
+	if err != nil {
+		return fail("reading the branch's tree", err)
+	}
+	have := ""
+	for _, e := range tree.Entries {
+		if e.GetPath() == s.path {
+			have = e.GetSHA()
+		}
+	}
+	if have != sha {
+		return fmt.Errorf("%w: the ledger's state changed since it was read", errConflict)
+	}
+	nt, err := s.createTree(ctx, tree.GetSHA(), st, segs)
+	if err != nil {
+		return fail("creating the tree", err)
+	}
+	c, _, err := s.client.Git.CreateCommit(ctx, s.owner, s.repo, &github.Commit{
+		Message: github.String(msg.String()), Tree: &github.Tree{SHA: nt.SHA}, Parents: []*github.Commit{{SHA: github.String(head)}},
+	}, nil)
+	if err != nil {
+		return fail("creating the commit", err)
+	}
+	_, _, err = s.client.Git.UpdateRef(ctx, s.owner, s.repo, &github.Reference{
+		Ref: github.String("refs/heads/" + Branch), Object: &github.GitObject{SHA: c.SHA},
+	}, false)
+	if err != nil {
+		if a, ok := gh.AsAPIError(err); ok && (a.Status == http.StatusConflict ||
+			a.Status == http.StatusUnprocessableEntity && strings.Contains(strings.ToLower(a.Message), "fast forward")) {
+			return fmt.Errorf("%w: %s", errConflict, a.Message)
+		}
+		return fail("moving the branch", err)
+	}
+	for _, e := range nt.Entries {
+		if e.GetPath() == s.path && e.GetSHA() != "" {
+			s.remember(e.GetSHA(), st)
+		}
+	}
+	return nil
+}
+
+// untar reads the files of a gzipped tar archive whose entries sit under
+// one top directory (GitHub's archives): state, and those under dir.
+func untar(data []byte, state, dir string) (map[string][]byte, error) {
+	z, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	tr := tar.NewReader(z)
+	files := map[string][]byte{}
+	for {
+		hd, err := tr.Next()
+		if err == io.EOF {
+			return files, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		_, name, ok := strings.Cut(hd.Name, "/")
+		if !ok || hd.Typeflag != tar.TypeReg || name != state && !strings.HasPrefix(name, dir) {
+			continue
+		}
+		b := make([]byte, hd.Size)
+		if _, err := io.ReadFull(tr, b); err != nil {
+			return nil, err
+		}
+		files[name] = b
+	}
+}
+
 // sink collects a body without the doubling growth of bytes.Buffer.
 type sink struct{ b []byte }
 
@@ -353,7 +590,7 @@ func (w *sink) Write(p []byte) (int, error) {
 // true). When the branch exists, it writes nothing and the caller writes the
 // file through the contents API. Another writer creating the branch first is
 // errConflict: reload, apply again, write on its branch.
-func (s *GitHubStore) createBranch(ctx context.Context, doc *Document, msg Message) (created bool, err error) {
+func (s *GitHubStore) createBranch(ctx context.Context, doc *Document, segs []*Document, msg Message) (created bool, err error) {
 	_, _, err = s.client.Git.GetRef(ctx, s.owner, s.repo, "heads/"+Branch)
 	if err == nil {
 		s.setBranchReady(true)
@@ -365,12 +602,7 @@ func (s *GitHubStore) createBranch(ctx context.Context, doc *Document, msg Messa
 	fail := func(what string, err error) error {
 		return fmt.Errorf("creating the ledger branch %s in %s/%s (%s): %s: %w", Branch, s.owner, s.repo, msg.Summary(), what, err)
 	}
-	// The document is JSON, valid UTF-8 (Marshal escapes what is not), so it
-	// travels as the tree entry's content and the blob is its exact bytes.
-	tree, _, err := s.client.Git.CreateTree(ctx, s.owner, s.repo, "", []*github.TreeEntry{{
-		Path: github.String(s.path), Mode: github.String("100644"), Type: github.String("blob"),
-		Content: github.String(string(doc.Marshal())),
-	}})
+	tree, err := s.createTree(ctx, "", doc, segs)
 	if err != nil {
 		return false, fail("creating its tree", err)
 	}

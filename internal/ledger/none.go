@@ -33,6 +33,9 @@ func (s *NoneStore) Read(ctx context.Context) (*Document, error) {
 	return NewDocument(s.product), nil
 }
 
+// ReadAll is Read: there is no history.
+func (s *NoneStore) ReadAll(ctx context.Context) (*Document, error) { return s.Read(ctx) }
+
 // Update applies fn to an empty document and keeps nothing.
 func (s *NoneStore) Update(ctx context.Context, _ Message, fn func(*Document) error) (*Document, error) {
 	doc, err := s.Read(ctx)

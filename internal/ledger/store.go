@@ -13,6 +13,7 @@ import (
 
 	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/ledger/record"
 	"github.com/ladder-release/ladder/internal/retry"
 )
 
@@ -22,7 +23,16 @@ type Store interface {
 	// none exists yet. The document is the caller's to modify. Reads never
 	// go back: Read (and Update's own read) answers at least the highest
 	// Revision this store has read or written, or fails with ErrStaleRead.
+	//
+	// In the state + history layout (see record.History) the document is
+	// the state: the hot part of the ledger, which is what the actions
+	// decide on. ReadAll has every item.
 	Read(ctx context.Context) (*Document, error)
+	// ReadAll returns the whole ledger, the state and every segment merged
+	// (one more read, of every segment, when there are any): for readers of
+	// the whole history (status, catalog, diff, graph). It is monotonic as
+	// Read is.
+	ReadAll(ctx context.Context) (*Document, error)
 	// Update loads the ledger, applies fn and writes the result with
 	// compare-and-swap. When another writer got there first, it reloads
 	// and applies fn again to the fresh document, so fn must compute its
@@ -31,6 +41,13 @@ type Store interface {
 	// the write: Update then returns the document and no error. Any other
 	// error from fn is returned as is, and nothing is written. The document
 	// is validated before it is written.
+	//
+	// fn is given the state (see Read). When what fn did may depend on an
+	// item only the segments hold (it failed with ErrNotFound, or published
+	// a version a segment may hold: record.Document.NeedsHistory), fn is
+	// applied again to the whole ledger, and the state cut from it is
+	// written. A write that makes the state too big (record.Split) adds
+	// segments in the same commit. Update returns the document fn changed.
 	Update(ctx context.Context, msg Message, fn func(*Document) error) (*Document, error)
 }
 
@@ -112,11 +129,24 @@ type settings struct {
 	staleWait   time.Duration
 	clock       clock.Clock
 	jitter      func(time.Duration) time.Duration
+	limits      record.Limits
 }
 
 func defaults() settings {
 	return settings{maxAttempts: DefaultMaxAttempts, backoff: DefaultBackoff, backoffCap: DefaultBackoffCap,
-		staleWait: DefaultStaleReadWait, clock: clock.System(), jitter: retry.EqualJitter}
+		staleWait: DefaultStaleReadWait, clock: clock.System(), jitter: retry.EqualJitter, limits: record.DefaultLimits}
+}
+
+// WithLimits sets how big the state grows before a write moves its oldest
+// items into a segment (default record.DefaultLimits; tests make it small).
+func WithLimits(l record.Limits) Option {
+	return func(s *settings) error {
+		if l.High < 1 || l.SegmentItems < 1 || l.KeepEntries < 1 {
+			return fmt.Errorf("WithLimits: high %d, segment items %d, keep entries %d: want each at least 1", l.High, l.SegmentItems, l.KeepEntries)
+		}
+		s.limits = l
+		return nil
+	}
 }
 
 // Option configures a Store.
@@ -251,6 +281,56 @@ func apply(doc *Document, fn func(*Document) error) (skip bool, err error) {
 		return false, fmt.Errorf("refusing to write the ledger: %w", err)
 	}
 	return false, nil
+}
+
+// change is what an Update writes.
+type change struct {
+	doc   *Document   // what fn changed (the state, or the whole ledger): Update returns it
+	state *Document   // the state to write
+	segs  []*Document // the segments it adds, in order: none in the common case
+}
+
+// plan applies fn to loaded, the state read (the store's to change), and
+// lays out the write: the state, and the segments a split adds. When fn may
+// have needed what only segments hold (it failed with ErrNotFound, or added
+// a bundle whose version a segment may hold), fn is applied again to the
+// whole ledger, which readAll gives for the revision loaded (or errConflict
+// when it has moved on), and the state is cut from that. skip: fn said
+// ErrNoChange.
+func plan(ctx context.Context, loaded *Document, fn func(*Document) error, lim record.Limits,
+	readAll func(ctx context.Context, state *Document) (*Document, error)) (c change, skip bool, err error) {
+	h := loaded.History
+	var orig *Document
+	if h != nil && h.Segments > 0 {
+		orig = loaded.Clone()
+	}
+	before := len(loaded.Bundles)
+	work := loaded
+	skip, err = apply(work, fn)
+	if orig != nil && (errors.Is(err, ErrNotFound) || err == nil && !skip && work.NeedsHistory(before)) {
+		if work, err = readAll(ctx, orig); err != nil {
+			return change{}, false, err
+		}
+		if skip, err = apply(work, fn); err != nil || skip {
+			return change{doc: work}, skip, err
+		}
+		st, segs := record.Split(record.Cut(work, h, lim), lim)
+		return finish(work, st, segs)
+	}
+	if err != nil || skip {
+		return change{doc: work}, skip, err
+	}
+	st, segs := record.Split(work, lim)
+	return finish(work, st, segs)
+}
+
+func finish(doc, st *Document, segs []*Document) (change, bool, error) {
+	if st != doc {
+		if err := st.Validate(); err != nil {
+			return change{}, false, fmt.Errorf("refusing to write the ledger's state: %w", err)
+		}
+	}
+	return change{doc: doc, state: st, segs: segs}, false, nil
 }
 
 // checkProduct refuses a document that belongs to another product.

@@ -47,7 +47,7 @@ func parse(data []byte, src string) (*Document, error) {
 		// not probed for its schema: which of two "schema" keys would count?
 		return nil, fmt.Errorf("reading the ledger: %w", decErr)
 	}
-	if schema, ok := probeSchema(data, d, decErr); ok && schema != Schema {
+	if schema, ok := probeSchema(data, d, decErr); ok && schema != Schema && schema != SchemaSingle {
 		return nil, &SchemaError{Found: schema, Known: Schema}
 	}
 	if decErr != nil {
@@ -99,6 +99,14 @@ func (d *Document) Marshal() []byte {
 	if d.Revision != 0 {
 		b = append(b, ",\n  \"revision\": "...)
 		b = strconv.AppendInt(b, d.Revision, 10)
+	}
+	if d.segment != 0 {
+		b = append(b, ",\n  \"segment\": "...)
+		b = strconv.AppendInt(b, int64(d.segment), 10)
+	}
+	if d.History != nil {
+		b = append(b, ",\n  \"history\": "...)
+		b = appendHistory(b, d.History)
 	}
 
 	b = append(b, ",\n  \"bundles\": ["...)

@@ -65,7 +65,7 @@ func TestMarshalDeterministic(t *testing.T) {
 		t.Error("a time's location changes the output")
 	}
 	empty := NewDocument("app").Marshal()
-	want := "{\n  \"schema\": 1,\n  \"product\": \"app\",\n  \"bundles\": [],\n  \"streams\": {},\n  \"holds\": {},\n  \"quarantines\": {},\n  \"deletions\": []\n}\n"
+	want := "{\n  \"schema\": 2,\n  \"product\": \"app\",\n  \"bundles\": [],\n  \"streams\": {},\n  \"holds\": {},\n  \"quarantines\": {},\n  \"deletions\": []\n}\n"
 	if string(empty) != want {
 		t.Errorf("empty document:\n%s\nwant\n%s", empty, want)
 	}
@@ -158,10 +158,10 @@ func TestParseRefuses(t *testing.T) {
 		schema bool // a *SchemaError
 		says   string
 	}{
-		{"newer schema", `{"schema": 2, "product": "app"}`, true,
-			"ledger schema 2 is newer than this ladder understands (1); upgrade ladder"},
-		{"newer schema with fields this ladder does not know", `{"schema": 3, "product": "app", "bundles": {"new": "shape"}, "signatures": []}`, true,
-			"ledger schema 3 is newer than this ladder understands (1); upgrade ladder"},
+		{"newer schema", `{"schema": 3, "product": "app"}`, true,
+			"ledger schema 3 is newer than this ladder understands (2); upgrade ladder"},
+		{"newer schema with fields this ladder does not know", `{"schema": 4, "product": "app", "bundles": {"new": "shape"}, "signatures": []}`, true,
+			"ledger schema 4 is newer than this ladder understands (2); upgrade ladder"},
 		{"no schema", `{"product": "app"}`, true, "ledger schema 0 is not valid"},
 		{"unknown field", `{"schema": 1, "product": "app", "bundels": []}`, false, `unknown field "bundels"`},
 		{"wrong type", `{"schema": 1, "product": "app", "bundles": [{"version": 1}]}`, false, "bundles[0].version (offset 56): want a string, found a number"},

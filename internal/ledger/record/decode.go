@@ -126,6 +126,13 @@ func decodeDocument(src string) (*Document, error) {
 				doc.RetireLog = append(doc.RetireLog, RetireEvent{})
 				return d.retireEvent(&doc.RetireLog[len(doc.RetireLog)-1])
 			})
+		case "history":
+			doc.History = &History{}
+			return d.history(doc.History)
+		case "segment":
+			n, err := d.int()
+			doc.segment = n
+			return err
 		}
 		return d.unknown(key)
 	}); err != nil {
@@ -180,6 +187,65 @@ func (d *decoder) bundles(doc *Document) error {
 
 // strings reads an array of strings as encoding/json does: null leaves nil,
 // [] an empty slice. Tags repeat across bundles (sha-…, extra tags): interned.
+func (d *decoder) history(h *History) error {
+	return d.object(func(key string) error {
+		switch key {
+		case "segments":
+			n, err := d.int()
+			h.Segments = n
+			return err
+		case "bundles":
+			n, err := d.int()
+			h.Bundles = n
+			return err
+		case "entries":
+			return d.mapOf(func(k string) error {
+				n, err := d.int()
+				if h.Entries == nil {
+					h.Entries = map[string]int{}
+				}
+				h.Entries[k] = n
+				return err
+			})
+		case "deletions":
+			n, err := d.int()
+			h.Deletions = n
+			return err
+		case "pinned":
+			n, err := d.int()
+			h.Pinned = n
+			return err
+		case "pinnedDeletions":
+			n, err := d.int()
+			h.PinnedDeletions = n
+			return err
+		case "highest":
+			return d.mapOf(func(k string) error {
+				var x Highest
+				err := d.object(func(key string) error {
+					switch key {
+					case "version":
+						return d.str(&x.Version)
+					case "release":
+						return d.str(&x.Release)
+					}
+					return d.unknown(key)
+				})
+				if h.Highest == nil {
+					h.Highest = map[string]Highest{}
+				}
+				h.Highest[k] = x
+				return err
+			})
+		case "unsorted":
+			return d.bool(&h.Unsorted)
+		case "retained":
+			return d.strings(&h.Retained)
+		}
+		return d.unknown(key)
+	})
+}
+
 func (d *decoder) strings(dst *[]string) error {
 	if d.null() {
 		*dst = nil

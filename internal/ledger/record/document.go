@@ -21,7 +21,19 @@ import (
 // Schema is the version of the document this code reads and writes. A
 // document with a higher schema is refused (see SchemaError): an older ladder
 // rewriting it would drop what it does not understand.
-const Schema = 1
+//
+// Schema 2 is the state + history layout (see History): the file a store
+// reads on every write holds the hot part of the ledger, and the rest lives
+// in append-only segments. A ladder of schema 1 would take the state for the
+// whole ledger and rewrite it without its history, so the layout bumped the
+// schema: such a ladder refuses it ("newer than this ladder understands").
+// Schema 1 documents (one file holding everything) are still read: they are
+// migrated on the first write (Cut, Split).
+const Schema = 2
+
+// SchemaSingle is the schema of a ledger written as one document (before the
+// state + history layout), read and migrated.
+const SchemaSingle = 1
 
 // Document is the ledger of one product. Read it through a Store; change it
 // through its methods inside Store.Update, which keep the lookup index in
@@ -55,7 +67,13 @@ type Document struct {
 	// leaving Schema at 1).
 	Retirements map[string]Retirement `json:"retirements,omitempty"`
 	RetireLog   []RetireEvent         `json:"retireLog,omitempty"`
+	// History, set in a state document, says what of the ledger lives in
+	// segments rather than here (see History). Nil in a whole document: one
+	// read with every segment (Merge), or a ledger too small to have any.
+	History *History `json:"history,omitempty"`
 
+	segment  int                   // set in a segment: its number (see Segment)
+	coldQuar map[string]Quarantine // set by Merge: the quarantines as the segments have them
 	idx      *index
 	sizeHint int // length of the last JSON read or written, to size Marshal's buffer
 }
@@ -218,7 +236,10 @@ func (d *Document) index() *index {
 
 // Clone returns a deep copy (strings are shared: they are immutable).
 func (d *Document) Clone() *Document {
-	c := &Document{Schema: d.Schema, Product: d.Product, Revision: d.Revision, sizeHint: d.sizeHint}
+	c := &Document{Schema: d.Schema, Product: d.Product, Revision: d.Revision, sizeHint: d.sizeHint, segment: d.segment}
+	if d.History != nil {
+		c.History = d.History.clone()
+	}
 	c.Bundles = append([]Bundle(nil), d.Bundles...)
 	c.Deletions = append([]Deletion(nil), d.Deletions...)
 	if d.Streams != nil {
@@ -228,6 +249,7 @@ func (d *Document) Clone() *Document {
 		}
 	}
 	c.Holds = maps.Clone(d.Holds)
+	c.coldQuar = d.coldQuar // never changed
 	c.Quarantines = maps.Clone(d.Quarantines)
 	c.Retirements = maps.Clone(d.Retirements) // (its slices are replaced, never appended to in place)
 	c.RetireLog = append([]RetireEvent(nil), d.RetireLog...)
@@ -323,18 +345,35 @@ func (d *Document) BundleByDigest(digest string) (Bundle, bool) {
 	return d.Bundles[i], true
 }
 
-// Versions lists every published version, in publish order.
+// Versions lists every published version, in publish order. In a state
+// document (History set), the versions in segments are stood for by each
+// channel's highest version and highest release there, first: what a
+// version rule needs of them (the next release is above the highest one);
+// a version the rule gives that a segment may hold is checked against the
+// whole ledger (see NeedsHistory).
 func (d *Document) Versions() []string {
-	out := make([]string, len(d.Bundles))
-	for i, b := range d.Bundles {
-		out[i] = b.Version
+	out := make([]string, 0, len(d.Bundles))
+	if d.History != nil {
+		for _, ch := range sortedKeys(d.History.Highest) {
+			out = d.History.Highest[ch].append(out)
+		}
+	}
+	for _, b := range d.Bundles {
+		out = append(out, b.Version)
 	}
 	return out
 }
 
-// VersionsIn lists the versions channel published, in publish order.
+// VersionsIn lists the versions channel published, in publish order (in a
+// state document, the channel's highest version and release in segments
+// first, as Versions).
 func (d *Document) VersionsIn(channel string) []string {
 	var out []string
+	if d.History != nil {
+		if h, ok := d.History.Highest[channel]; ok {
+			out = h.append(out)
+		}
+	}
 	for _, b := range d.Bundles {
 		if b.Channel == channel {
 			out = append(out, b.Version)
@@ -518,8 +557,8 @@ func (d *Document) RecordDeletion(del Deletion) error {
 			return fmt.Errorf("deletion: %s is still reachable as %s-previous; retention deletes only what no channel or label points at", del.Version, name)
 		}
 	}
+	x := d.index() // before the append: after it, index() would rebuild (every deletion an O(n) pass)
 	d.Deletions = append(d.Deletions, del)
-	x := d.index()
 	x.deleted[del.Version] = len(d.Deletions) - 1
 	x.nDeleted = len(d.Deletions)
 	return nil
@@ -543,7 +582,13 @@ func (d *Document) Deleted(version string) bool {
 func (d *Document) Graph(stream string) (*graph.Graph, error) {
 	published, entered := d.graphInputs(stream)
 	if kind, name, err := ParseStream(stream); err == nil && kind == KindChannel {
-		return graph.BuildFrom(stream, published, entered, d.VersionsIn(name))
+		var own []string // (in a state, the bundles it holds: not VersionsIn's highest of the segments)
+		for _, b := range d.Bundles {
+			if b.Channel == name {
+				own = append(own, b.Version)
+			}
+		}
+		return graph.BuildFrom(stream, published, entered, own)
 	}
 	return graph.Build(stream, published, entered)
 }
@@ -589,8 +634,19 @@ func (d *Document) Validate() error {
 			errs = append(errs, fmt.Errorf(format, args...))
 		}
 	}
-	if d.Schema != Schema {
+	switch {
+	case d.Schema == SchemaSingle && d.History != nil:
+		add("history: a schema %d ledger has none", SchemaSingle)
+	case d.Schema != Schema && d.Schema != SchemaSingle:
 		add("schema: %d, want %d", d.Schema, Schema)
+	}
+	if d.segment != 0 {
+		add("segment: %d: a segment is not a ledger", d.segment)
+	}
+	if d.History != nil {
+		if err := d.History.validate(d); err != nil {
+			add("%v", err)
+		}
 	}
 	if d.Product == "" {
 		add("product: must not be empty")

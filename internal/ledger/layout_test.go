@@ -1,0 +1,302 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ladder-release/ladder/internal/ghsim"
+	"github.com/ladder-release/ladder/internal/ledger/record"
+)
+
+// The state + history layout through the stores (record.History).
+
+var small = WithLimits(record.Limits{High: 4 << 10, KeepBundles: 3, KeepEntries: 2, KeepDeletions: 2, KeepPerChannel: 2,
+	MinMove: 4, SegmentItems: 10})
+
+const (
+	routeGetRef    = "GET /repos/{owner}/{repo}/git/ref/{ref...}"
+	routeUpdateRef = "PATCH /repos/{owner}/{repo}/git/refs/{ref...}"
+	routeTarball   = "GET /repos/{owner}/{repo}/tarball/{ref...}"
+)
+
+// TestGitHubWritesCostWhatTheyChange: 60 publishes into a ledger whose state
+// holds a few items. Each is one commit, with the Message; one that changes
+// only the state is one PUT contents and nothing else writes; one that adds
+// a segment is one commit through the git data API, the branch moved by a
+// PATCH without force. Segments are never rewritten, no file is over 1 MB,
+// and the state stays small whatever the ledger's size.
+func TestGitHubWritesCostWhatTheyChange(t *testing.T) {
+	ctx := context.Background()
+	srv, c := sim(t)
+	s := ghStore(t, c, small)
+	segBlobs := map[string][]byte{}
+	puts, commits := 0, 0
+	for i := 0; i < 60; i++ {
+		srv.ResetStats()
+		if _, err := s.Update(ctx, Message{What: "publish " + string(rune('a'+i%26))}, publishNext("a", i)); err != nil {
+			t.Fatal(err)
+		}
+		n := srv.Counts()
+		switch {
+		case n[routeUpdateRef] == 0 && i > 0:
+			puts++
+			if n[routePutContents] != 1 || n[routeCreateTree]+n[routeCreateCommit] != 0 {
+				t.Fatalf("publish %d: a write of the state alone made %v", i, n)
+			}
+		case n[routeUpdateRef] == 1:
+			commits++
+			if n[routePutContents] != 0 || n[routeCreateTree] != 1 || n[routeCreateCommit] != 1 {
+				t.Fatalf("publish %d: a write adding a segment made %v", i, n)
+			}
+		}
+		for _, r := range srv.Requests() {
+			if r.Route == routeUpdateRef && r.Status != http.StatusOK {
+				t.Fatalf("publish %d: PATCH ref answered %d", i, r.Status)
+			}
+		}
+		for _, p := range srv.Paths(repo, Branch) {
+			data, _ := srv.File(repo, Branch, p)
+			if len(data) > 1<<20 {
+				t.Fatalf("%s is %d bytes", p, len(data))
+			}
+			if p == "app.json" {
+				if len(data) > 8<<10 {
+					t.Fatalf("publish %d: the state is %d bytes", i, len(data))
+				}
+				continue
+			}
+			if old, ok := segBlobs[p]; ok && !bytes.Equal(old, data) {
+				t.Fatalf("publish %d rewrote %s", i, p)
+			}
+			segBlobs[p] = data
+		}
+	}
+	if puts < 30 || commits < 5 {
+		t.Errorf("%d state writes, %d segment commits: the layout was not exercised", puts, commits)
+	}
+	hist := srv.History(repo, Branch)
+	if len(hist) != 60 {
+		t.Errorf("%d commits on the branch, want one per write (60)", len(hist))
+	}
+	for _, cm := range hist {
+		if !strings.HasPrefix(cm.Message, "ladder: publish ") {
+			t.Errorf("commit message %q", cm.Message)
+		}
+	}
+	d, err := ghStore(t, c).ReadAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNoLoss(t, d, []string{"a"}, 60)
+	st, _ := ghStore(t, c).Read(ctx)
+	if st.History == nil || len(st.Bundles) >= 60 || st.BundleCount() != 60 {
+		t.Errorf("the state holds %d bundles and counts %d", len(st.Bundles), st.BundleCount())
+	}
+}
+
+// TestGitHubSegmentCommitRace: another writer commits between this one's
+// reading the ledger and moving the branch to its commit. GitHub refuses an
+// update that is not a fast forward (422); the store reads again, applies fn
+// again and writes: nothing is lost.
+func TestGitHubSegmentCommitRace(t *testing.T) {
+	ctx := context.Background()
+	srv, c := sim(t)
+	a, b := ghStore(t, c, small), ghStore(t, c, small)
+	i := 0
+	// publish until the next write adds a segment
+	for ; i < 40; i++ {
+		if _, err := a.Update(ctx, Message{What: "publish"}, publishNext("a", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var once sync.Once
+	srv.Inject(ghsim.Fault{Method: "PATCH", Path: "/repos/acme/app/git/refs/**", Before: func() {
+		once.Do(func() {
+			if _, err := b.Update(ctx, Message{What: "publish b"}, publishNext("b", 0)); err != nil {
+				t.Error(err)
+			}
+		})
+	}})
+	srv.ResetStats()
+	for j := 0; srv.Counts()[routeUpdateRef] == 0 && j < 40; j++ {
+		if _, err := a.Update(ctx, Message{What: "publish"}, publishNext("a", i)); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	}
+	refused := 0
+	for _, r := range srv.Requests() {
+		if r.Route == routeUpdateRef && r.Status == http.StatusUnprocessableEntity {
+			refused++
+		}
+	}
+	if refused != 1 {
+		t.Errorf("%d PATCH ref answered 422, want 1 (the other writer's commit came first)", refused)
+	}
+	d, err := ghStore(t, c).ReadAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Bundles) != i+1 {
+		t.Fatalf("%d bundles, want %d", len(d.Bundles), i+1)
+	}
+	if _, ok := d.BundleByDigest(digestOf("b", 0)); !ok {
+		t.Error("the other writer's publish is lost")
+	}
+}
+
+// TestStoresDecideOnTheWholeLedgerWhenTheStateCannot: a promotion to a
+// bundle only a segment holds, and a publish of a version a segment holds,
+// are decided on the whole ledger.
+func TestStoresDecideOnTheWholeLedgerWhenTheStateCannot(t *testing.T) {
+	ctx := context.Background()
+	_, c := sim(t)
+	stores := map[string]Store{"github": ghStore(t, c, small)}
+	fs, err := File(filepath.Join(t.TempDir(), "ledger.json"), "app", small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stores["file"] = fs
+	for name, s := range stores {
+		t.Run(name, func(t *testing.T) {
+			for i := 0; i < 40; i++ {
+				if _, err := s.Update(ctx, Message{What: "publish"}, publishNext("a", i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st, _ := s.Read(ctx)
+			if _, hot := st.Bundle("1.0.1"); hot || st.History == nil {
+				t.Fatal("1.0.1 is still in the state")
+			}
+			if _, err := s.Update(ctx, Message{What: "promote"}, func(d *Document) error {
+				return d.Append(LabelStream("prod"), Entry{Version: "1.0.1", At: t0, Decision: "promoted"})
+			}); err != nil {
+				t.Fatalf("promoting a bundle in the history: %v", err)
+			}
+			st, _ = s.Read(ctx)
+			if h, _ := st.Head(LabelStream("prod")); h.Version != "1.0.1" {
+				t.Errorf("prod is at %q", h.Version)
+			}
+			if _, ok := st.Bundle("1.0.1"); !ok {
+				t.Error("the state does not pin the bundle prod holds")
+			}
+			_, err := s.Update(ctx, Message{What: "publish"}, func(d *Document) error {
+				return d.AddBundle(Bundle{Version: "1.0.2", Digest: digestOf("other"), Channel: "dev"})
+			})
+			if !errors.Is(err, ErrVersionTaken) {
+				t.Errorf("publishing 1.0.2 again with another digest: %v, want ErrVersionTaken", err)
+			}
+			d, err := s.ReadAll(ctx)
+			if err != nil || len(d.Bundles) != 40 {
+				t.Fatalf("%v, %d bundles", err, len(d.Bundles))
+			}
+		})
+	}
+}
+
+// schema1 is the ledger today's release wrote (testdata/README.md).
+func schema1(t *testing.T) ([]byte, *Document) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "schema1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Schema != 1 || len(doc.Bundles) != 100 || len(doc.Deletions) != 40 || len(doc.Holds) != 2 || len(doc.Quarantines) != 2 || doc.Revision != 148 {
+		t.Fatalf("the fixture is not what testdata/README.md says: schema %d, %d bundles", doc.Schema, len(doc.Bundles))
+	}
+	return data, doc
+}
+
+// TestMigrateSchema1: both stores read a ledger written by the previous
+// release as it is, and migrate it on the first write, in one commit: the
+// whole ledger read back is the old one with the write applied, every item
+// kept; the state is schema 2 and small, the rest in segments.
+func TestMigrateSchema1(t *testing.T) {
+	ctx := context.Background()
+	data, old := schema1(t)
+	promote := func(d *Document) error {
+		return d.Append(LabelStream("beta"), Entry{Version: "1.4.9", At: t0, Decision: "promoted"})
+	}
+	want := old.Clone()
+	if err := promote(want); err != nil {
+		t.Fatal(err)
+	}
+	want.Schema, want.Revision = Schema, old.Revision+1
+
+	srv, c := sim(t)
+	srv.Commit(repo, Branch, "create the ledger branch")
+	srv.PutFile(repo, Branch, "app.json", data, "ladder: an older release")
+	commitsBefore := len(srv.History(repo, Branch))
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ledger.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fs, _ := File(path, "app")
+	gs := ghStore(t, c)
+	for name, s := range map[string]Store{"github": gs, "file": fs} {
+		t.Run(name, func(t *testing.T) {
+			got, err := s.Read(ctx)
+			if err != nil || !bytes.Equal(got.Marshal(), old.Marshal()) {
+				t.Fatalf("reading the old ledger: %v", err)
+			}
+			if _, err := s.Update(ctx, Message{What: "promote beta 1.4.9"}, promote); err != nil {
+				t.Fatal(err)
+			}
+			whole, err := s.ReadAll(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := whole.Marshal(), want.Marshal(); !bytes.Equal(g, w) {
+				t.Errorf("the migrated ledger is not the old one with the write:\n%s", firstDiff(g, w))
+			}
+			st, _ := s.Read(ctx)
+			// (retention deleted from dev, keep 50: its 50 bundles not
+			// deleted stay in the state, for retention to choose from)
+			if st.Schema != 2 || st.History == nil || st.History.Segments == 0 || len(st.Marshal()) > len(data)/2 {
+				t.Errorf("state: schema %d, history %+v, %d bytes", st.Schema, st.History, len(st.Marshal()))
+			}
+		})
+	}
+	if h := srv.History(repo, Branch); len(h) != commitsBefore+1 || h[0].Message != "ladder: promote beta 1.4.9" {
+		t.Errorf("the migration is not one commit: %d commits", len(h))
+	}
+	segs, _ := os.ReadDir(path + ".history")
+	if len(segs) == 0 {
+		t.Error("the file ledger has no segments next to it")
+	}
+}
+
+func firstDiff(a, b []byte) string {
+	la, lb := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
+	for i := range min(len(la), len(lb)) {
+		if la[i] != lb[i] {
+			return "line " + la[i] + "\nwant " + lb[i]
+		}
+	}
+	return "lengths differ"
+}
+
+// TestNewerLayoutRefused: a state of a newer schema is refused, and nothing
+// is written.
+func TestNewerLayoutRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.json")
+	os.WriteFile(path, []byte(`{"schema": 3, "product": "app", "history": {"segments": 9, "layout": "v3"}}`), 0o644)
+	s, _ := File(path, "app")
+	_, err := s.Update(context.Background(), Message{}, func(*Document) error { return nil })
+	var se *SchemaError
+	if !errors.As(err, &se) || se.Found != 3 {
+		t.Fatalf("got %v, want a SchemaError", err)
+	}
+}
