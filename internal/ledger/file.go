@@ -134,16 +134,21 @@ func (s *FileStore) merge(st *Document) (*Document, error) {
 	if st.History == nil || st.History.Segments == 0 {
 		return st, nil
 	}
-	segs := make([]*Document, st.History.Segments)
-	for i := range segs {
-		p := s.segmentPath(i + 1)
+	// appended as read, not made for the count the state claims: a corrupt
+	// count fails at its first missing segment
+	n := st.History.Segments
+	segs := make([]*Document, 0, min(n, 1024))
+	for i := 1; i <= n; i++ {
+		p := s.segmentPath(i)
 		data, err := os.ReadFile(p)
 		if err != nil {
-			return nil, fmt.Errorf("reading the ledger's history: %w", err)
+			return nil, fmt.Errorf("reading the ledger's history (%s counts %d segments): %w", s.path, n, err)
 		}
-		if segs[i], err = record.ParseSegment(data, s.product, i+1); err != nil {
+		seg, err := record.ParseSegment(data, s.product, i)
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
+		segs = append(segs, seg)
 	}
 	doc, err := record.Merge(st, segs)
 	if err != nil {

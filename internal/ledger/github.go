@@ -193,16 +193,21 @@ func (s *GitHubStore) tarball(ctx context.Context) (*Document, error) {
 	}
 	var segs []*Document
 	if st.History != nil {
-		segs = make([]*Document, st.History.Segments)
-		for i := range segs {
-			name := s.product + ".history/" + record.SegmentName(i+1)
+		// appended as found, not made for the count the state claims: a
+		// corrupt count fails at its first missing segment
+		n := st.History.Segments
+		segs = make([]*Document, 0, min(n, len(files)))
+		for i := 1; i <= n; i++ {
+			name := s.product + ".history/" + record.SegmentName(i)
 			data, ok := files[name]
 			if !ok {
-				return fail(fmt.Errorf("the state counts %d segments; %s is missing", len(segs), name))
+				return fail(fmt.Errorf("the state counts %d segments; %s is missing", n, name))
 			}
-			if segs[i], err = record.ParseSegment(data, s.product, i+1); err != nil {
+			seg, err := record.ParseSegment(data, s.product, i)
+			if err != nil {
 				return fail(fmt.Errorf("%s: %w", name, err))
 			}
+			segs = append(segs, seg)
 		}
 	}
 	return record.Merge(st, segs)
