@@ -553,6 +553,11 @@ func (s *GitHubStore) commit(ctx context.Context, st *Document, segs []*Document
 	return nil
 }
 
+// maxArchiveFile bounds a file untar keeps: far above any ladder writes (a
+// segment is under 1 MB, the state a few tens of KB), so that a corrupt or
+// hostile archive cannot have a header's size allocated.
+const maxArchiveFile = 32 << 20
+
 // untar reads the files of a gzipped tar archive whose entries sit under
 // one top directory (GitHub's archives): state, and those under dir.
 func untar(data []byte, state, dir string) (map[string][]byte, error) {
@@ -574,9 +579,12 @@ func untar(data []byte, state, dir string) (map[string][]byte, error) {
 		if !ok || hd.Typeflag != tar.TypeReg || name != state && !strings.HasPrefix(name, dir) {
 			continue
 		}
+		if hd.Size > maxArchiveFile {
+			return nil, fmt.Errorf("%s: %d bytes, over the %d a file of the ledger may hold (a segment is under 1 MB)", name, hd.Size, maxArchiveFile)
+		}
 		b := make([]byte, hd.Size)
 		if _, err := io.ReadFull(tr, b); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		files[name] = b
 	}

@@ -1,7 +1,13 @@
 package ledger
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"net/http"
+
 	"context"
+	"github.com/ladder-release/ladder/internal/ghsim"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,5 +50,59 @@ func TestHugeSegmentCountRefused(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(path); string(got) != string(state) {
 		t.Error("the state was changed")
+	}
+}
+
+// hostileTarball is a gzipped tar, entries under one top directory as
+// GitHub's, whose last entry is name with a header claiming size bytes and
+// holding none.
+func hostileTarball(t *testing.T, files map[string][]byte, name string, size int64) string {
+	t.Helper()
+	var tb bytes.Buffer
+	tw := tar.NewWriter(&tb)
+	for p, data := range files {
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "acme-app-1234567/" + p, Mode: 0o644, Size: int64(len(data))}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write(data)
+	}
+	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "acme-app-1234567/" + name, Mode: 0o644, Size: size}); err != nil {
+		t.Fatal(err)
+	}
+	tb.Write(make([]byte, 1024)) // a little of it, then the end
+	var zb bytes.Buffer
+	z := gzip.NewWriter(&zb)
+	z.Write(tb.Bytes())
+	z.Close()
+	return zb.String()
+}
+
+// TestTarballEntryTooBig: an archive entry whose header claims a size far
+// beyond any file of the ledger (a segment is under 1 MB) is refused with
+// its name, without allocating that size.
+func TestTarballEntryTooBig(t *testing.T) {
+	ctx := context.Background()
+	srv, c := sim(t)
+	s := ghStore(t, c, small)
+	for i := 0; i < 40; i++ {
+		if _, err := s.Update(ctx, Message{What: "publish"}, publishNext("a", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state, _ := srv.File(repo, Branch, "app.json")
+	srv.Inject(ghsim.Fault{Method: "GET", Path: "/repos/acme/app/tarball/**",
+		Status: http.StatusOK, Body: hostileTarball(t, map[string][]byte{"app.json": state}, "app.history/000001.json", 1<<40)})
+	var err error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("ReadAll panicked: %v", r)
+			}
+		}()
+		_, err = ghStore(t, c).ReadAll(ctx)
+	}()
+	t.Log(err)
+	if err == nil || !strings.Contains(err.Error(), "app.history/000001.json") {
+		t.Errorf("ReadAll: %v, want an error naming app.history/000001.json", err)
 	}
 }
