@@ -34,7 +34,7 @@ const (
 // and the state stays small whatever the ledger's size.
 func TestGitHubWritesCostWhatTheyChange(t *testing.T) {
 	ctx := context.Background()
-	srv, c := sim(t)
+	srv, c := sim(t, ghsim.WithSecondaryLimit(0)) // one token writes 60 times on purpose
 	s := ghStore(t, c, small)
 	segBlobs := map[string][]byte{}
 	puts, commits := 0, 0
@@ -107,7 +107,7 @@ func TestGitHubWritesCostWhatTheyChange(t *testing.T) {
 // again and writes: nothing is lost.
 func TestGitHubSegmentCommitRace(t *testing.T) {
 	ctx := context.Background()
-	srv, c := sim(t)
+	srv, c := sim(t, ghsim.WithSecondaryLimit(0)) // one token writes 60 times on purpose
 	a, b := ghStore(t, c, small), ghStore(t, c, small)
 	i := 0
 	// publish until the next write adds a segment
