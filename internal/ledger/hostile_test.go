@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -104,5 +105,58 @@ func TestTarballEntryTooBig(t *testing.T) {
 	t.Log(err)
 	if err == nil || !strings.Contains(err.Error(), "app.history/000001.json") {
 		t.Errorf("ReadAll: %v, want an error naming app.history/000001.json", err)
+	}
+}
+
+// TestGitHubBigMigrationConflictRetries: a schema-1 ledger over 1 MB (read
+// through the blob API) migrates; another writer lands between this one's
+// reading and moving the branch; the migration retries on the other's
+// ledger, and nothing of either is lost.
+func TestGitHubBigMigrationConflictRetries(t *testing.T) {
+	ctx := context.Background()
+	srv, c := sim(t)
+	data := bigDocument(t, 3000).Marshal()
+	if len(data) <= 1<<20 {
+		t.Fatalf("the document is %d bytes, not over 1 MB", len(data))
+	}
+	srv.Commit(repo, Branch, "create the ledger branch")
+	srv.PutFile(repo, Branch, "app.json", data, "ladder: an older release")
+	other := ghStore(t, c)
+	var once sync.Once
+	srv.Inject(ghsim.Fault{Method: "PATCH", Path: "/repos/acme/app/git/refs/**", Before: func() {
+		once.Do(func() {
+			if _, err := other.Update(ctx, Message{What: "publish other"}, publishNext("other", 0)); err != nil {
+				t.Error(err)
+			}
+		})
+	}})
+	if _, err := ghStore(t, c).Update(ctx, Message{What: "publish mine"}, publishNext("mine", 0)); err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	for _, r := range srv.Requests() {
+		if r.Route == routeUpdateRef && r.Status == http.StatusUnprocessableEntity {
+			refused++
+		}
+	}
+	if refused != 1 {
+		t.Errorf("%d PATCH ref refused, want 1", refused)
+	}
+	d, err := ghStore(t, c).ReadAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Bundles) != 3002 {
+		t.Errorf("%d bundles, want 3002", len(d.Bundles))
+	}
+	for _, w := range []string{"mine", "other"} {
+		if _, ok := d.BundleByDigest(digestOf(w, 0)); !ok {
+			t.Errorf("%s's publish is lost", w)
+		}
+	}
+	for _, p := range srv.Paths(repo, Branch) {
+		if data, _ := srv.File(repo, Branch, p); len(data) > 1<<20 {
+			t.Errorf("%s is %d bytes, over 1 MB", p, len(data))
+		}
 	}
 }
