@@ -186,8 +186,20 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 		return p, nil // retired (retire.go): nothing written
 	}
 	st := promote.StateOf(doc, label.Name)
-	cand, err := promote.Choose(doc, promote.Source{Label: label.Name, LabelFrom: label.From, From: in.from, Mode: in.mode,
-		Channels: channelNames(cfg), Labels: labelNames(cfg), Config: cfg.File}, st)
+	src := promote.Source{Label: label.Name, LabelFrom: label.From, From: in.from, Mode: in.mode,
+		Channels: channelNames(cfg), Labels: labelNames(cfg), Config: cfg.File}
+	cand, err := promote.Choose(doc, src, st)
+	if doc.History != nil && doc.History.Segments > 0 && (err != nil ||
+		in.mode == promote.ModeRollback && doc.History.Entries[ledger.LabelStream(label.Name)] > 0) {
+		// from: may name a bundle only the ledger's history holds, and a
+		// rollback checks the label held its target, which older moves in
+		// the history may show: decide on the whole ledger
+		if doc, err = store.ReadAll(ctx); err != nil {
+			return nil, fmt.Errorf("reading the ledger's history: %w", err)
+		}
+		st = promote.StateOf(doc, label.Name)
+		cand, err = promote.Choose(doc, src, st)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -36,6 +36,12 @@ func (w *Recorder) Record(d *record.Document) (Decision, error) {
 		return w.attempted, record.ErrNoChange // the last write attempted is the one that landed
 	}
 	fresh := w.Input
+	if coldRollback(d, fresh) {
+		// whether the label held the target is in moves only the ledger's
+		// history holds: the store decides again on the whole ledger
+		return Decision{}, fmt.Errorf("rolling label %s back to %s: the label's older moves are in the ledger's history: %w",
+			fresh.Label, fresh.Candidate.Version, record.ErrNotFound)
+	}
 	StateOf(d, fresh.Label).Set(&fresh)
 	final := Decide(fresh)
 	if !final.Writes() {
@@ -46,6 +52,22 @@ func (w *Recorder) Record(d *record.Document) (Decision, error) {
 	}
 	w.attempted = final
 	return final, apply(d, fresh.Label, w.Source, final, w.Claim, w.Signature)
+}
+
+// coldRollback reports whether in is a rollback to a named bundle that the
+// label's moves in the state d never held, while the ledger's history holds
+// older moves of the label: d cannot tell whether the label held it.
+func coldRollback(d *record.Document, in Input) bool {
+	stream := record.LabelStream(in.Label)
+	if in.Mode != ModeRollback || in.Candidate == nil || d.History == nil || d.History.Entries[stream] == 0 {
+		return false
+	}
+	for _, e := range d.Stream(stream) {
+		if e.Digest == in.Candidate.Digest {
+			return false
+		}
+	}
+	return true
 }
 
 // hasClaim reports whether an entry of stream carries claim.
