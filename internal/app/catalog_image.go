@@ -72,9 +72,11 @@ func (r *run) convergeCatalog(ctx context.Context, cfg *config.Config, store led
 	view := catalog.TagView{Ours: map[string]bool{}, Versions: map[string][]string{}}
 	stale := false
 	for round := 0; round < convergeRounds; round++ {
-		if round > 0 {
+		// the catalog is of the whole ledger: a state whose streams' older
+		// moves are in segments would drop their bundles
+		if round > 0 || doc.History != nil && doc.History.Segments > 0 {
 			var err error
-			if doc, err = store.Read(ctx); err != nil {
+			if doc, err = store.ReadAll(ctx); err != nil {
 				return fmt.Errorf("reading the ledger: %w", err)
 			}
 		}

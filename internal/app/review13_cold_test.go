@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ladder-release/ladder/internal/ledger"
 )
@@ -81,4 +82,30 @@ func TestRollbackToAColdVersion(t *testing.T) {
 	if w.tagDigest(t, "testing") != d["1.0.2"] {
 		t.Error("the testing tag is not on 1.0.2")
 	}
+}
+
+// TestCatalogImageAfterHistory: the catalog image build-bundle and
+// promote-label republish is the catalog of the whole ledger, as `ladder
+// catalog` prints it, also once the older moves of its streams have gone
+// into the ledger's history (a catalog of the state alone would drop every
+// bundle but the newest few: no upgrade path from them).
+func TestCatalogImageAfterHistory(t *testing.T) {
+	w, clk, _ := catalogImageWorld(t)
+	for i := 1; i <= 30; i++ {
+		v := fmt.Sprintf("1.0.%d", i)
+		publishDev(t, w, clk, v)
+		clk.Advance(time.Minute)
+		promoteWant(t, w, clk, map[string]string{"label": "stage", "from": v}, 0, "promoted")
+		clk.Advance(time.Minute)
+		promoteWant(t, w, clk, map[string]string{"label": "production", "from": v}, 0, "promoted")
+	}
+	s, _ := ledger.File(filepath.Join(w.ws, "ledger.json"), "elemental")
+	st, err := s.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.History == nil || st.History.Entries[ledger.LabelStream("production")] == 0 {
+		t.Fatal("no move of production has gone into the ledger's history")
+	}
+	checkCatalogImage(t, w)
 }
