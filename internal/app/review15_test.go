@@ -96,3 +96,35 @@ func TestReview15RetireRerunAfterRegistryDown(t *testing.T) {
 		t.Errorf("after the rerun the catalog image does not deprecate stable:\n%s", cat)
 	}
 }
+
+// TestReview15RetireRacesPromotion: promote-label decides on a pending gate
+// and polls; meanwhile another run retires the label and the gate passes.
+// The decision made again inside the compare-and-swap must see the
+// retirement: decision retired (exit 0, the reason named), the label and
+// its tags unmoved, nothing recorded but the retirement.
+func TestReview15RetireRacesPromotion(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	clk := newClock()
+	w.writeConfig(t, retentionConfig(w, true))
+	publishDev(t, w, clk, "1.0.1")
+	promoteWant(t, w, clk, map[string]string{"label": "testing", "from": "1.0.1", "force": "true", "reason": "first"}, 0, "promoted")
+	first := w.tagDigest(t, "testing")
+	publishDev(t, w, clk, "1.0.2")
+	clk.onSleep = func(n int) {
+		if n == 1 { // while promote-label polls its pending gate
+			r := w.runWith(t, "retire", map[string]string{"label": "testing", "reason": "testing closes"}, map[string]string{"GITHUB_RUN_ID": "6000"}, newClock().Now, nil)
+			if r.code != ExitOK {
+				t.Errorf("retire during the poll: exit %d\n%s", r.code, r.stdout)
+			}
+			w.gh.AddCheckRun("rancher/elemental-cli", w.c["cli3"], "build", "completed", "success")
+		}
+	}
+	res := promoteWant(t, w, clk, map[string]string{"label": "testing", "wait": "10m"}, 0, "retired")
+	if !strings.Contains(res.outputs["reason"], "testing closes") || res.outputs["promoted"] != "false" {
+		t.Errorf("promotion after the retirement: %v", res.outputs)
+	}
+	doc := w.fileLedger(t)
+	if h, _ := doc.Head(ledger.LabelStream("testing")); h.Version != "1.0.1" || w.tagDigest(t, "testing") != first {
+		t.Errorf("label testing moved past its retirement: head %s", h.Version)
+	}
+}
