@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"github.com/ladder-release/ladder/internal/cascade"
+	"github.com/ladder-release/ladder/internal/catalog"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/promote"
 	"github.com/ladder-release/ladder/internal/retire"
+	"github.com/ladder-release/ladder/internal/tagname"
 )
 
 // retire (SPEC section 4, CLI only; story S6): end a release line in one
@@ -95,6 +97,9 @@ func retireCommand(ctx context.Context, r *run) error {
 	}
 	req := retire.Request{Stream: res.stream, Undo: in.undo, Reason: in.reason, Actor: r.getenv("GITHUB_ACTOR"),
 		Run: r.runURL(), Now: r.deps.Now().UTC(), Notify: eolTargets(cfg, res.kind, res.name)}
+	if _, ok := doc.Retired(res.stream); ok && !in.undo {
+		req.Unshown = r.retireUnshown(ctx, cfg, sec, doc, res)
+	}
 	if res.dec, err = retire.Decide(doc, req); err != nil {
 		return err
 	}
@@ -127,6 +132,36 @@ func retireCommand(ctx context.Context, r *run) error {
 		return errors.Join(applyErr, err)
 	}
 	return applyErr
+}
+
+// retireUnshown says whether the registry does not show the retirement in
+// force yet: <name> or <name>-eol not on the final value, or, when
+// export.olm reads the stream, <registry>:catalog not the ledger's catalog
+// (a run that stopped after its ledger write). A registry that cannot be
+// read counts as not showing it: the run that finishes the retirement then
+// says what the registry answers.
+func (r *run) retireUnshown(ctx context.Context, cfg *config.Config, sec secrets, doc *ledger.Document, res *retirement) bool {
+	reg, err := r.registry(cfg, sec)
+	if err != nil {
+		return true
+	}
+	for tag, want := range retiredTags(res.stream, res.name)(doc) {
+		if have, err := r.tagDigest(ctx, cfg, reg, tag); err != nil || have != want {
+			return true
+		}
+	}
+	if cfg.Export == nil || cfg.Export.OLM == nil || !catalog.Reads(catalogSources(cfg), res.stream) {
+		return false
+	}
+	_, want, waiting, err := catalogImage(cfg, doc)
+	switch {
+	case err != nil:
+		return true
+	case waiting != "":
+		return false // no catalog until the default channel has a bundle
+	}
+	have, err := reg.TagDigest(ctx, cfg.Registry, tagname.Catalog)
+	return err != nil || have != want
 }
 
 // retireCatalog republishes <registry>:catalog when export.olm reads the

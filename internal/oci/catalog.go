@@ -123,8 +123,15 @@ func CatalogImage(pkg string, catalogJSON []byte) (Image, error) {
 	}}, nil
 }
 
+// maxLayerFile bounds the file LayerFile reads out of a layer: a layer
+// under the catalog tag is anyone's who can push to the registry, and a
+// few KiB of gzip can expand to gigabytes. A catalog of 100,000 bundles is
+// some 40 MiB.
+var maxLayerFile int64 = 256 << 20
+
 // LayerFile returns the regular file at name (absolute) in a gzip-compressed
-// tar layer, as a registry serves it; ok is false when there is none.
+// tar layer, as a registry serves it; ok is false when there is none. A file
+// larger than 256 MiB is an error.
 func LayerFile(compressed []byte, name string) (data []byte, ok bool, err error) {
 	zr, err := gzip.NewReader(bytes.NewReader(compressed))
 	if err != nil {
@@ -142,7 +149,7 @@ func LayerFile(compressed []byte, name string) (data []byte, ok bool, err error)
 			return nil, false, fmt.Errorf("reading the layer: %w", err)
 		}
 		if h.Typeflag == tar.TypeReg && path.Clean("/"+h.Name) == want {
-			data, err := io.ReadAll(tr)
+			data, err := readLimited(tr, maxLayerFile, "the file")
 			if err != nil {
 				return nil, false, fmt.Errorf("reading %s from the layer: %w", name, err)
 			}

@@ -9,9 +9,10 @@
 //     an undo, with who, when, why); one that is not is refused.
 //  2. Finish: a stream already retired whose end-of-life dispatches did not
 //     all go out (Retirement.Pending), or that this same workflow run
-//     retired (a rerun keeps its run id), is not retired again: the run
-//     sends the dispatches still pending and puts the tags right. Nothing
-//     is recorded but the dispatches that went out.
+//     retired (a rerun keeps its run id), or that the registry does not
+//     show yet (Request.Unshown), is not retired again: the run sends the
+//     dispatches still pending and puts the tags and the catalog right.
+//     Nothing is recorded but the dispatches that went out.
 //  3. Refused: any other stream already retired ("a second retire is
 //     refused, so the announcement is never repeated").
 //  4. Refused: a stream that never held a bundle has no final value to keep.
@@ -41,6 +42,11 @@ type Request struct {
 	// Notify are the cascade.repos targets (owner/name) whose `when` names
 	// the stream: told once of the end of life.
 	Notify []string
+	// Unshown: the registry does not show the retirement in force yet (its
+	// <name> and <name>-eol tags not on the final value, or the OLM catalog
+	// not the ledger's), as the caller found it: a run that stopped after
+	// the ledger write. A retire of it finishes it.
+	Unshown bool
 }
 
 // Kind is what Decide says to do.
@@ -85,7 +91,7 @@ func Decide(doc *record.Document, req Request) (Decision, error) {
 		return Decision{}, &RefusedError{fmt.Sprintf("%s is not retired: nothing to undo", what)}
 	case req.Undo:
 		return Decision{Kind: Undo, Retirement: have}, nil
-	case retired && (len(have.Pending()) > 0 || req.Run != "" && have.Run == req.Run):
+	case retired && (len(have.Pending()) > 0 || req.Run != "" && have.Run == req.Run || req.Unshown):
 		return Decision{Kind: Finish, Retirement: have, Pending: have.Pending()}, nil
 	case retired:
 		return Decision{}, &RefusedError{fmt.Sprintf("%s was already retired at %s by %s: %s (ladder retire --undo reverses it)",
