@@ -156,6 +156,10 @@ func catalogImage(cfg *config.Config, doc *ledger.Document) (img oci.Image, dige
 // and returns the versions of the package's bundles it lists; none when it
 // is not a catalog image of the package (one layer holding
 // /configs/<package>/catalog.json), or is gone.
+// maxCatalogLayer bounds the compressed layer read back from the catalog
+// tag, which anyone who can push to the registry may have replaced.
+const maxCatalogLayer = 64 << 20
+
 func (r *run) catalogVersions(ctx context.Context, cfg *config.Config, reg *oci.Client, digest string) ([]string, error) {
 	pkg := cfg.Export.OLM.Package
 	b, _, err := reg.ReadBundle(ctx, cfg.Registry+"@"+digest)
@@ -164,10 +168,10 @@ func (r *run) catalogVersions(ctx context.Context, cfg *config.Config, reg *oci.
 		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("reading the catalog under tag %s: %w", tagname.Catalog, err)
-	case len(b.Files) != 1:
-		return nil, nil
+	case len(b.Files) != 1 || b.Files[0].Size > maxCatalogLayer:
+		return nil, nil // not a catalog image ladder wrote
 	}
-	layer, err := reg.FetchFile(ctx, cfg.Registry, b.Files[0].Digest)
+	layer, err := reg.FetchFileMax(ctx, cfg.Registry, b.Files[0].Digest, maxCatalogLayer)
 	switch {
 	case errors.Is(err, oci.ErrNotFound):
 		return nil, nil

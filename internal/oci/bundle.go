@@ -320,6 +320,12 @@ func describe(raw rawManifest, artifactType, configMediaType string, ann map[str
 // FetchFile reads one layer's content (by its digest, as ReadBundle lists
 // it) and verifies it.
 func (c *Client) FetchFile(ctx context.Context, repo, layerDigest string) (data []byte, err error) {
+	return c.FetchFileMax(ctx, repo, layerDigest, 0)
+}
+
+// FetchFileMax is FetchFile reading at most max bytes (0: no bound): more is
+// an error, for content the registry's other writers control.
+func (c *Client) FetchFileMax(ctx context.Context, repo, layerDigest string, max int64) (data []byte, err error) {
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("fetching %q: %w", repo+"@"+layerDigest, err)
@@ -336,5 +342,5 @@ func (c *Client) FetchFile(ctx context.Context, repo, layerDigest string) (data 
 	if err != nil {
 		return nil, err
 	}
-	return c.getBlob(ctx, rt, r, layerDigest, 0)
+	return c.getBlob(ctx, rt, r, layerDigest, max)
 }

@@ -87,6 +87,13 @@ func TestPushReadFetch(t *testing.T) {
 			if !bytes.Equal(data, want.Data) {
 				t.Errorf("%s: fetched %q", want.Path, data)
 			}
+			n := int64(len(want.Data))
+			if data, err := c2.FetchFileMax(ctx, repo, got.Files[i].Digest, n); err != nil || !bytes.Equal(data, want.Data) {
+				t.Errorf("%s: FetchFileMax at its size: %q, %v", want.Path, data, err)
+			}
+			if data, err := c2.FetchFileMax(ctx, repo, got.Files[i].Digest, n-1); err == nil {
+				t.Errorf("%s: FetchFileMax(%d) read %d bytes", want.Path, n-1, len(data))
+			}
 		}
 
 		// The manifest is what ORAS expects: OCI 1.1, artifactType, titled layers.

@@ -161,12 +161,7 @@ func CheckReason(reason string) error {
 	if strings.TrimSpace(reason) == "" {
 		return errors.New("required: say why (it is recorded in the ledger with who and when)")
 	}
-	for i, c := range reason {
-		if c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029' {
-			return fmt.Errorf("control character %U at byte %d: one line of text, please", c, i)
-		}
-	}
-	return nil
+	return record.OneLine(reason)
 }
 
 func check(req Request) error {

@@ -185,6 +185,8 @@ func TestCheckReason(t *testing.T) {
 		{"del \x7f", false},
 		{"c1 \u0085", false},
 		{"line \u2028 separator", false},
+		{strings.Repeat("x", 1024), true},
+		{strings.Repeat("x", 1025), false},
 	} {
 		if err := CheckReason(tc.reason); (err == nil) != tc.ok {
 			t.Errorf("%q: %v", tc.reason, err)

@@ -116,6 +116,7 @@ func TestRoundTripEveryField(t *testing.T) {
 	del.Version, del.Digest = b.Version, b.Digest
 	ret.Version, ret.Digest, ret.Notified = b.Version, b.Digest, ret.Notify[:1]
 	ev.Stream, ev.Action = "label:current", ActionUndo
+	ret.Reason, ev.Reason = `end of "life" \ <&> é`, `undo "it" \ é` // one line: the ledger holds nothing else there (OneLine)
 	d := &Document{Schema: Schema, Product: "app", Revision: 7, Bundles: []Bundle{b},
 		Streams:     map[string][]Entry{"label:current": {e}},
 		Holds:       map[string]Hold{"current": h},

@@ -172,6 +172,8 @@ func (d *Document) validateRetirements(seen map[string]int, add func(format stri
 		}
 		if r.Reason == "" {
 			add("%s.reason: must be set", where)
+		} else if err := OneLine(r.Reason); err != nil {
+			add("%s.reason: %v", where, err)
 		}
 		for _, n := range r.Notified {
 			if !slices.Contains(r.Notify, n) {
@@ -190,7 +192,29 @@ func (d *Document) validateRetirements(seen map[string]int, add func(format stri
 		if ev.At.IsZero() {
 			add("%s.at: must be set", where)
 		}
+		if err := OneLine(ev.Reason); err != nil {
+			add("%s.reason: %v", where, err)
+		}
 	}
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// MaxReason bounds a retirement's reason, in bytes: it is repeated in
+// outputs, summaries and the catalog's deprecation message.
+const MaxReason = 1024
+
+// OneLine checks text recorded as a reason: one line (no control
+// characters, no line or paragraph separators) of at most MaxReason bytes.
+// The ledger holds nothing else there, whoever wrote it.
+func OneLine(text string) error {
+	if len(text) > MaxReason {
+		return fmt.Errorf("%d bytes, more than %d: say it in one line", len(text), MaxReason)
+	}
+	for i, c := range text {
+		if c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029' {
+			return fmt.Errorf("control character %U at byte %d: one line of text, please", c, i)
+		}
+	}
+	return nil
+}

@@ -194,6 +194,9 @@ func TestRetirementCodec(t *testing.T) {
 		{"bad key", base + `"retirements":{"x":{"version":"1.1.0","digest":"` + sha + `","at":"2026-11-22T01:15:00Z","reason":"r"}}}`, `retirements: stream "x"`},
 		{"notified not notify", base + `"retirements":{"label:x":{"version":"1.1.0","digest":"` + sha + `","at":"2026-11-22T01:15:00Z","reason":"r","notified":["a/b"]}}}`, `retirements["label:x"].notified: "a/b" is not in notify`},
 		{"log action", base + `"retireLog":[{"stream":"label:x","action":"delete","at":"2026-11-22T01:15:00Z"}]}`, `retireLog[0].action: "delete", want retire or undo`},
+		{"reason on two lines", base + `"retirements":{"channel:x":{"version":"1.1.0","digest":"` + sha + `","at":"2026-11-22T01:15:00Z","reason":"eol\n::error::forged"}}}`, `retirements["channel:x"].reason: control character U+000A at byte 3`},
+		{"reason too long", base + `"retirements":{"channel:x":{"version":"1.1.0","digest":"` + sha + `","at":"2026-11-22T01:15:00Z","reason":"` + strings.Repeat("x", MaxReason+1) + `"}}}`, `retirements["channel:x"].reason: 1025 bytes, more than 1024`},
+		{"log reason with an escape", base + `"retireLog":[{"stream":"label:x","action":"undo","at":"2026-11-22T01:15:00Z","reason":"\u001b[31mred"}]}`, `retireLog[0].reason: control character U+001B at byte 0`},
 		{"log time", base + `"retireLog":[{"stream":"label:x","action":"undo"}]}`, `retireLog[0].at: must be set`},
 		{"log wrong type", base + `"retireLog":[{"stream":"label:x","action":"undo","at":5}]}`, `retireLog[0].at (offset`},
 	} {
