@@ -187,9 +187,16 @@ type Limits struct {
 	// MinMove: a split moving fewer items writes nothing (the state is
 	// over High with what it must keep).
 	MinMove int
-	// SegmentItems bounds the items of one segment.
-	SegmentItems int
+	// SegmentItems bounds the items of one segment, SegmentBytes its
+	// JSON (0: MaxSegmentBytes), so that no file on the ledger branch grows
+	// past 1 MB (SPEC section 6) whatever its items hold.
+	SegmentItems, SegmentBytes int
 }
+
+// MaxSegmentBytes is the default bound of a segment's JSON: under GitHub's
+// 1 MB inline limit of the contents API, with room for the indentation and
+// the document's own fields.
+const MaxSegmentBytes = 768 << 10
 
 // DefaultLimits keep a state of at most some 20 KB whatever the size of the
 // ledger (with a few channels and labels), and segments well under 1 MB.
@@ -372,25 +379,34 @@ func Split(st *Document, lim Limits) (*Document, []*Document) {
 	// the segments: the moved items in order, lim.SegmentItems at a time
 	var segs []*Document
 	var cur *Document
-	n := 0
-	next := func() *Document {
-		if cur == nil || n >= max(lim.SegmentItems, 1) {
+	n, size := 0, 0
+	segBytes := lim.SegmentBytes
+	if segBytes <= 0 {
+		segBytes = MaxSegmentBytes
+	}
+	// next is the segment an item of JSON length itemSize goes into: the
+	// current one, or a new one when it is full by items or by bytes (an
+	// item larger than a whole segment gets one of its own)
+	next := func(itemSize int) *Document {
+		itemSize += 16 // its key, indentation, separators
+		if cur == nil || n >= max(lim.SegmentItems, 1) || n > 0 && size+itemSize > segBytes {
 			h.Segments++
 			cur = &Document{Schema: Schema, Product: st.Product, segment: h.Segments}
 			segs = append(segs, cur)
-			n = 0
+			n, size = 0, 0
 		}
 		n++
+		size += itemSize
 		return cur
 	}
 	for _, b := range tail[:mb] {
-		s := next()
+		s := next(len(appendBundle(nil, &b)))
 		s.Bundles = append(s.Bundles, b)
 		h.note(b)
 	}
 	for _, k := range sortedKeys(me) {
 		for _, e := range st.Streams[k][:me[k]] {
-			s := next()
+			s := next(len(k) + len(appendEntry(nil, &e)))
 			if s.Streams == nil {
 				s.Streams = map[string][]Entry{}
 			}
@@ -408,7 +424,7 @@ func Split(st *Document, lim Limits) (*Document, []*Document) {
 		channelOf[b.Version] = b.Channel
 	}
 	for _, del := range tailDels[:md] {
-		s := next()
+		s := next(len(appendDeletion(nil, del)))
 		s.Deletions = append(s.Deletions, del)
 		if c := channelOf[del.Version]; !slices.Contains(h.Retained, c) {
 			h.Retained = append(h.Retained, c)
@@ -416,7 +432,7 @@ func Split(st *Document, lim Limits) (*Document, []*Document) {
 		}
 	}
 	for _, k := range coldQuar {
-		s := next()
+		s := next(len(k) + len(appendQuarantine(nil, st.Quarantines[k])))
 		if s.Quarantines == nil {
 			s.Quarantines = map[string]Quarantine{}
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -341,5 +342,42 @@ func TestMergeRefusesAMismatch(t *testing.T) {
 	var se *SchemaError
 	if _, err := ParseSegment(newer, "app", 1); !errors.As(err, &se) {
 		t.Errorf("a newer segment: %v, want a SchemaError", err)
+	}
+}
+
+// TestSplitSegmentsStayUnderOneMB: segments are bounded by bytes as well as
+// by items, so entries with long reasons (a promote-label reason, a forced
+// promotion's explanation) never make a file on the ledger branch pass
+// 1 MB (SPEC section 6), and the state plus its segments is still the ledger.
+func TestSplitSegmentsStayUnderOneMB(t *testing.T) {
+	whole := NewDocument("app")
+	long := strings.Repeat("the gate said so; ", 400) // 7.2 KB
+	for i := range 400 {
+		v := devOf(i)
+		b := bundle(v)
+		b.Channel = "dev"
+		if err := whole.AddBundle(b); err != nil {
+			t.Fatal(err)
+		}
+		if err := whole.Append(ChannelStream("dev"), Entry{Version: v, At: t0.Add(time.Duration(i) * time.Minute), Decision: "published", Reason: long}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lim := DefaultLimits // 800 items a segment: 400 entries of 7 KB are 2.9 MB
+	st, segs := Split(whole, lim)
+	if len(segs) < 4 {
+		t.Fatalf("%d segments for 2.9 MB of entries; want them cut by bytes", len(segs))
+	}
+	for _, s := range segs {
+		if n := len(s.Marshal()); n > MaxSegmentBytes+64<<10 || n > 1<<20 {
+			t.Errorf("segment %d is %d bytes, over %d", s.Segment(), n, MaxSegmentBytes)
+		}
+	}
+	merged, err := Merge(st, segs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(merged.Marshal(), whole.Marshal()) {
+		t.Error("the state and its segments are not the ledger")
 	}
 }
