@@ -190,10 +190,15 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 		Channels: channelNames(cfg), Labels: labelNames(cfg), Config: cfg.File}
 	cand, err := promote.Choose(doc, src, st)
 	if doc.History != nil && doc.History.Segments > 0 && (err != nil ||
-		in.mode == promote.ModeRollback && doc.History.Entries[ledger.LabelStream(label.Name)] > 0) {
-		// from: may name a bundle only the ledger's history holds, and a
+		in.mode == promote.ModeRollback && doc.History.Entries[ledger.LabelStream(label.Name)] > 0 ||
+		cand.Stream != "" && cand.Bundle == nil && doc.History.Entries[cand.Stream] > 0 ||
+		cand.Named && cand.Bundle != nil && cand.Entered.Equal(cand.Bundle.Created) && doc.History.Entries[ledger.SourceStream(cfg, label.From)] > 0) {
+		// from: may name a bundle only the ledger's history holds; a
 		// rollback checks the label held its target, which older moves in
-		// the history may show: decide on the whole ledger
+		// the history may show; a stream whose values in the state are all
+		// quarantined or deleted may have a live one in the history; and a
+		// named candidate's soak counts from its entry into the label's
+		// from stream, which may be in the history: decide on the whole ledger
 		if doc, err = store.ReadAll(ctx); err != nil {
 			return nil, fmt.Errorf("reading the ledger's history: %w", err)
 		}

@@ -109,3 +109,44 @@ func TestCatalogImageAfterHistory(t *testing.T) {
 	}
 	checkCatalogImage(t, w)
 }
+
+// TestPromoteFromAStreamWhoseRecentValuesAreQuarantined: when every value
+// of the from stream the ledger's state still holds is quarantined, the
+// candidate is the newest live value in the history, as on the whole
+// ledger, not "no candidate".
+func TestPromoteFromAStreamWhoseRecentValuesAreQuarantined(t *testing.T) {
+	w, clk, d := coldWorld(t, "  testing: {from: dev}\n", 60)
+	s, err := ledger.File(filepath.Join(w.ws, "ledger.json"), "elemental")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hot := st.Stream(ledger.ChannelStream("dev"))
+	oldest := hot[0].Version
+	if _, err := s.Update(context.Background(), ledger.Message{What: "quarantine"}, func(doc *ledger.Document) error {
+		for _, e := range hot {
+			if err := doc.Quarantine(e.Digest, ledger.Quarantine{Reason: "bad batch", At: clk.Now()}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if _, err := fmt.Sscanf(oldest, "1.0.%d", &n); err != nil || n < 2 {
+		t.Fatalf("the state's oldest value of dev is %s", oldest)
+	}
+	want := fmt.Sprintf("1.0.%d", n-1) // the newest value only the history holds
+	res := promoteRun(t, w, clk, map[string]string{"label": "testing"})
+	if res.code != 0 || res.outputs["decision"] != "promoted" || res.outputs["version"] != want {
+		t.Fatalf("promote-label from dev (the state's %d values of dev quarantined, from %s): exit %d %v, want %s promoted\n%s",
+			len(hot), oldest, res.code, res.outputs, want, res.stdout)
+	}
+	if w.tagDigest(t, "testing") != d[want] {
+		t.Errorf("the testing tag is not on %s", want)
+	}
+}
