@@ -66,6 +66,14 @@ func (r *run) signPromotion(ctx context.Context, cfg *config.Config, reg *oci.Cl
 	if cfg.Signing == nil {
 		return fail(at(cfg, "labels."+label.Name+".sign", errors.New("sign: true needs a signing: section (keyless: {} or key: {private-key: env:NAME})")))
 	}
+	// the attach's first read goes out while the signature is made
+	subject := cfg.Registry + "@" + dec.Target.Digest
+	prefetched := make(chan struct{})
+	go func() {
+		defer close(prefetched)
+		reg.PrefetchSubject(ctx, subject)
+	}()
+	defer func() { <-prefetched }()
 	req := attest.SignRequest{
 		Subject:   attest.Subject{Name: cfg.Registry, Digest: dec.Target.Digest},
 		Predicate: predicate(cfg, label, in, dec, lockDigest),
@@ -111,7 +119,8 @@ func (r *run) signPromotion(ctx context.Context, cfg *config.Config, reg *oci.Cl
 		"dev.sigstore.bundle.predicateType": attest.PredicateType,
 		bundle.OCICreated:                   in.Now.UTC().Format("2006-01-02T15:04:05Z"),
 	}
-	digest, err := reg.AttachSignature(ctx, cfg.Registry+"@"+dec.Target.Digest, out.Bundle, ann)
+	<-prefetched
+	digest, err := reg.AttachSignature(ctx, subject, out.Bundle, ann)
 	if err != nil {
 		return fail(err)
 	}

@@ -458,3 +458,23 @@ func (c *Client) listReferrers(ctx context.Context, rt http.RoundTripper, repo n
 	}
 	return ix.Manifests, nil
 }
+
+// PrefetchSubject reads the manifest subjectRef (by digest) into the
+// client's cache with the credentials a push needs, so that an
+// AttachSignature started later finds it: a signer calls it while the
+// signature is being made, and the attach saves a round trip. A failure is
+// left for the attach to meet and report.
+func (c *Client) PrefetchSubject(ctx context.Context, subjectRef string) {
+	ref, err := name.ParseReference(subjectRef)
+	if err != nil {
+		return
+	}
+	if _, byDigest := ref.(name.Digest); !byDigest {
+		return
+	}
+	rt, err := c.transport(ctx, ref.Context(), true)
+	if err != nil {
+		return
+	}
+	_, _ = c.getManifest(ctx, rt, ref.Context(), ref.Identifier())
+}
