@@ -318,13 +318,7 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 		if dec.Kind != publish.Publish || in.dryRun {
 			return r.settle(ctx, cfg, ch, store, reg, doc, l, in, dec)
 		}
-		replaced := "" // the bundle this one will most likely replace: its lock is read with the push
-		if h, ok := doc.Head(ledger.ChannelStream(ch.Name)); ok && cfg.Ledger.Kind != config.LedgerNone {
-			if b, ok := doc.Bundle(h.Version); ok && b.Mode == ledger.ModeArtifact {
-				replaced = h.Digest
-			}
-		}
-		digest, err := r.pushChecked(ctx, cfg, ch, store, reg, l, files, in, dec.Version, replaced)
+		digest, err := r.pushChecked(ctx, cfg, ch, store, reg, l, files, in, dec.Version, replacedHead(cfg, doc, ch))
 		if errors.Is(err, publish.ErrVersionMoved) && attempt < maxClaimAttempts {
 			if doc, err = r.rereadLedger(ctx, store); err != nil {
 				return nil, err
@@ -366,6 +360,21 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 		}
 		return r.publishClaimed(ctx, cfg, ch, store, reg, l, in, claimed, digest)
 	}
+}
+
+// replacedHead is the digest of the bundle a publish into ch will most
+// likely replace (its lock is read with the push, for "what changed"): the
+// channel's head, when the ledger holds it as an artifact.
+func replacedHead(cfg *config.Config, doc *ledger.Document, ch config.Channel) string {
+	if cfg.Ledger.Kind == config.LedgerNone {
+		return ""
+	}
+	if h, ok := doc.Head(ledger.ChannelStream(ch.Name)); ok {
+		if b, ok := doc.Bundle(h.Version); ok && b.Mode == ledger.ModeArtifact {
+			return h.Digest
+		}
+	}
+	return ""
 }
 
 // versionRule is the channel's version rule for the pure packages.

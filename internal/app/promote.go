@@ -185,26 +185,7 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 	if p, ok := promoteRetired(cfg, doc, label, in); ok {
 		return p, nil // retired (retire.go): nothing written
 	}
-	st := promote.StateOf(doc, label.Name)
-	src := promote.Source{Label: label.Name, LabelFrom: label.From, From: in.from, Mode: in.mode,
-		Channels: channelNames(cfg), Labels: labelNames(cfg), Config: cfg.File}
-	cand, err := promote.Choose(doc, src, st)
-	if doc.History != nil && doc.History.Segments > 0 && (err != nil ||
-		in.mode == promote.ModeRollback && doc.History.Entries[ledger.LabelStream(label.Name)] > 0 ||
-		cand.Stream != "" && cand.Bundle == nil && doc.History.Entries[cand.Stream] > 0 ||
-		cand.Named && cand.Bundle != nil && cand.Entered.Equal(cand.Bundle.Created) && doc.History.Entries[ledger.SourceStream(cfg, label.From)] > 0) {
-		// from: may name a bundle only the ledger's history holds; a
-		// rollback checks the label held its target, which older moves in
-		// the history may show; a stream whose values in the state are all
-		// quarantined or deleted may have a live one in the history; and a
-		// named candidate's soak counts from its entry into the label's
-		// from stream, which may be in the history: decide on the whole ledger
-		if doc, err = store.ReadAll(ctx); err != nil {
-			return nil, fmt.Errorf("reading the ledger's history: %w", err)
-		}
-		st = promote.StateOf(doc, label.Name)
-		cand, err = promote.Choose(doc, src, st)
-	}
+	doc, st, cand, err := r.chooseCandidate(ctx, cfg, label, store, doc, in)
 	if err != nil {
 		return nil, err
 	}
@@ -217,31 +198,9 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 	}
 	promote.Fill(&input, cand, st)
 	p := &promotion{label: label, in: in, from: cand.From, skipped: cand.Skipped}
-	dec, early := promote.Early(input)
-	if !early {
-		if input.Gates.NeedChecks() {
-			ref := cfg.Registry + "@" + cand.Bundle.Digest
-			if p.lock, err = readLock(ctx, reg, ref); err != nil {
-				return nil, fmt.Errorf("reading the lock of candidate %s (%s): %w", cand.Bundle.Version, ref, err)
-			}
-			// gate evidence is read only from the repositories the config
-			// names: a lock naming another (a fork shares commit SHAs, not
-			// check runs) never passes a gate
-			if err := lockMatchesConfig(cfg, p.lock); err != nil {
-				return nil, fmt.Errorf("the lock of candidate %s (%s) does not match the config, so its gates are not read: %w; publish a new bundle", cand.Bundle.Version, ref, err)
-			}
-			p.lockOK = true
-			input.Lock = p.lock.Components
-		}
-		var sigs func(context.Context) ([]promote.Signature, error)
-		if label.Gates.Signed != nil {
-			sigs = func(ctx context.Context) ([]promote.Signature, error) {
-				return r.signatureEvidence(ctx, cfg, reg, label, cand.Bundle.Digest)
-			}
-		}
-		if dec, err = r.pollGates(ctx, sec, &input, in.wait, sigs); err != nil {
-			return nil, err
-		}
+	dec, err := r.gateDecision(ctx, cfg, label, reg, sec, in, cand, &input, p)
+	if err != nil {
+		return nil, err
 	}
 	p.dec = dec
 	p.history = st.History
@@ -263,30 +222,10 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 		p.signature, p.signer = sig.digest, sig.identity.String()
 	}
 	if dec.Writes() {
-		var final promote.Decision
-		rec := &promote.Recorder{Input: input, Source: ledger.SourceStream(cfg, label.From), Claim: newClaim()}
-		if sig.digest != "" {
-			rec.Signed, rec.Signature = dec.Target.Digest, sig.digest
-		}
-		meta := ledger.Message{Actor: input.Actor, Run: input.Run,
-			Describe: func() string { return promote.DescribeWrite(label.Name, final) }} // the decision actually written
 		var retired *promotion
-		doc, err = store.Update(ctx, meta, func(d *ledger.Document) (err error) {
-			if retired, _ = promoteRetired(cfg, d, label, in); retired != nil {
-				return ledger.ErrNoChange // retired since the first read
-			}
-			final, err = rec.Record(d)
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("recording the decision on label %s in the ledger: %w", label.Name, err)
+		if doc, retired, err = r.recordPromotion(ctx, cfg, label, store, in, input, sig, p); err != nil || retired != nil {
+			return retired, err
 		}
-		if retired != nil {
-			return retired, nil
-		}
-		p.dec, p.written = final, final.Writes()
-		p.history = promote.Moves(doc.Stream(ledger.LabelStream(label.Name)))
-		p.lockDigests = [2]string{replacedLock(doc, final.Previous.Version), replacedLock(doc, final.Target.Version)}
 	}
 	moved := p.written && p.dec.Move != nil
 	if err := r.convergeLabel(ctx, cfg, store, reg, label.Name, doc, moved); err != nil {
@@ -300,6 +239,88 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 		return nil, err
 	}
 	return p, nil
+}
+
+// chooseCandidate resolves the from input on the ledger doc read first
+// (promote.Choose), and again on the whole ledger when the state alone
+// cannot decide (promote.NeedsHistory). It returns the document decided on.
+func (r *run) chooseCandidate(ctx context.Context, cfg *config.Config, label config.Label, store ledger.Store, doc *ledger.Document, in promoteInputs) (*ledger.Document, promote.State, promote.Candidate, error) {
+	st := promote.StateOf(doc, label.Name)
+	src := promote.Source{Label: label.Name, LabelFrom: label.From, From: in.from, Mode: in.mode,
+		Channels: channelNames(cfg), Labels: labelNames(cfg), Config: cfg.File}
+	cand, err := promote.Choose(doc, src, st)
+	if promote.NeedsHistory(doc, src, cand, err, ledger.SourceStream(cfg, label.From)) {
+		if doc, err = store.ReadAll(ctx); err != nil {
+			return nil, st, cand, fmt.Errorf("reading the ledger's history: %w", err)
+		}
+		st = promote.StateOf(doc, label.Name)
+		cand, err = promote.Choose(doc, src, st)
+	}
+	return doc, st, cand, err
+}
+
+// gateDecision decides the promotion: at once when no gate is read
+// (promote.Early), else after reading the candidate's lock (for gates on
+// its commits) and polling the gates' evidence.
+func (r *run) gateDecision(ctx context.Context, cfg *config.Config, label config.Label, reg *oci.Client, sec secrets, in promoteInputs, cand promote.Candidate, input *promote.Input, p *promotion) (promote.Decision, error) {
+	dec, early := promote.Early(*input)
+	if early {
+		return dec, nil
+	}
+	if input.Gates.NeedChecks() {
+		ref := cfg.Registry + "@" + cand.Bundle.Digest
+		var err error
+		if p.lock, err = readLock(ctx, reg, ref); err != nil {
+			return dec, fmt.Errorf("reading the lock of candidate %s (%s): %w", cand.Bundle.Version, ref, err)
+		}
+		// gate evidence is read only from the repositories the config
+		// names: a lock naming another (a fork shares commit SHAs, not
+		// check runs) never passes a gate
+		if err := lockMatchesConfig(cfg, p.lock); err != nil {
+			return dec, fmt.Errorf("the lock of candidate %s (%s) does not match the config, so its gates are not read: %w; publish a new bundle", cand.Bundle.Version, ref, err)
+		}
+		p.lockOK = true
+		input.Lock = p.lock.Components
+	}
+	var sigs func(context.Context) ([]promote.Signature, error)
+	if label.Gates.Signed != nil {
+		sigs = func(ctx context.Context) ([]promote.Signature, error) {
+			return r.signatureEvidence(ctx, cfg, reg, label, cand.Bundle.Digest)
+		}
+	}
+	return r.pollGates(ctx, sec, input, in.wait, sigs)
+}
+
+// recordPromotion writes the decision in the ledger (promote.Recorder
+// inside the compare-and-swap, deciding again on the ledger it is given)
+// and fills p with what was written. A label retired since the first read
+// writes nothing: its answer is returned instead.
+func (r *run) recordPromotion(ctx context.Context, cfg *config.Config, label config.Label, store ledger.Store, in promoteInputs, input promote.Input, sig signed, p *promotion) (*ledger.Document, *promotion, error) {
+	var final promote.Decision
+	rec := &promote.Recorder{Input: input, Source: ledger.SourceStream(cfg, label.From), Claim: newClaim()}
+	if sig.digest != "" {
+		rec.Signed, rec.Signature = p.dec.Target.Digest, sig.digest
+	}
+	meta := ledger.Message{Actor: input.Actor, Run: input.Run,
+		Describe: func() string { return promote.DescribeWrite(label.Name, final) }} // the decision actually written
+	var retired *promotion
+	doc, err := store.Update(ctx, meta, func(d *ledger.Document) (err error) {
+		if retired, _ = promoteRetired(cfg, d, label, in); retired != nil {
+			return ledger.ErrNoChange // retired since the first read
+		}
+		final, err = rec.Record(d)
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("recording the decision on label %s in the ledger: %w", label.Name, err)
+	}
+	if retired != nil {
+		return doc, retired, nil
+	}
+	p.dec, p.written = final, final.Writes()
+	p.history = promote.Moves(doc.Stream(ledger.LabelStream(label.Name)))
+	p.lockDigests = [2]string{replacedLock(doc, final.Previous.Version), replacedLock(doc, final.Target.Version)}
+	return doc, nil, nil
 }
 
 // pollGates reads the evidence and decides; while the decision is pending

@@ -166,3 +166,34 @@ func Fill(in *Input, c Candidate, st State) {
 		in.RollbackFrom = &Bundle{Version: st.History[n-1].Version, Digest: st.History[n-1].Digest}
 	}
 }
+
+// NeedsHistory says whether a candidate chosen on the ledger's state (a
+// document with History, whose older items live in segments) must be
+// chosen again on the whole ledger, because the state alone cannot decide:
+//
+//  1. Choose failed: from may name a bundle only the history holds.
+//  2. A rollback: the label's older moves, in the history, may show it
+//     held the target.
+//  3. No candidate in a stream: every value of it the state holds is
+//     quarantined or deleted, and the history may hold a live one.
+//  4. A named candidate whose soak counts from its publication: its entry
+//     into the label's from stream (sourceStream) may be in the history.
+//
+// A document without segments is the whole ledger: never.
+func NeedsHistory(doc *record.Document, src Source, c Candidate, chooseErr error, sourceStream string) bool {
+	h := doc.History
+	if h == nil || h.Segments == 0 {
+		return false
+	}
+	switch {
+	case chooseErr != nil:
+		return true
+	case src.Mode == ModeRollback && h.Entries[record.LabelStream(src.Label)] > 0:
+		return true
+	case c.Stream != "" && c.Bundle == nil && h.Entries[c.Stream] > 0:
+		return true
+	case c.Named && c.Bundle != nil && c.Entered.Equal(c.Bundle.Created) && h.Entries[sourceStream] > 0:
+		return true
+	}
+	return false
+}

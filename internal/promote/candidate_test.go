@@ -1,6 +1,7 @@
 package promote
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -181,6 +182,45 @@ func TestFill(t *testing.T) {
 			}
 			if !reflect.DeepEqual(in.History, st.History) || in.Hold != st.Hold {
 				t.Errorf("state not filled in: %+v", in)
+			}
+		})
+	}
+}
+
+func TestNeedsHistory(t *testing.T) {
+	t.Parallel()
+	created := time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC)
+	withHistory := func(entries map[string]int) *record.Document {
+		d := record.NewDocument("app")
+		d.History = &record.History{Segments: 2, Entries: entries}
+		return d
+	}
+	named := Candidate{Named: true, Bundle: &Bundle{Version: "1.0.0", Digest: "sha256:a", Created: created}, Entered: created}
+	for _, tc := range []struct {
+		name   string
+		doc    *record.Document
+		src    Source
+		cand   Candidate
+		err    error
+		source string
+		want   bool
+	}{
+		{name: "no history: the whole ledger", doc: record.NewDocument("app"), err: errors.New("not found")},
+		{name: "history without segments", doc: func() *record.Document { d := withHistory(nil); d.History.Segments = 0; return d }(), err: errors.New("not found")},
+		{name: "1 choose failed", doc: withHistory(nil), err: errors.New("not found"), want: true},
+		{name: "2 rollback, the label has older moves", doc: withHistory(map[string]int{"label:current": 3}), src: Source{Label: "current", Mode: ModeRollback}, want: true},
+		{name: "2 rollback, the label's moves all in the state", doc: withHistory(map[string]int{"channel:dev": 3}), src: Source{Label: "current", Mode: ModeRollback}},
+		{name: "3 no candidate, the stream has older values", doc: withHistory(map[string]int{"channel:dev": 9}), cand: Candidate{Stream: "channel:dev"}, want: true},
+		{name: "3 no candidate, the stream all in the state", doc: withHistory(map[string]int{"label:qa": 9}), cand: Candidate{Stream: "channel:dev"}},
+		{name: "a candidate in the stream", doc: withHistory(map[string]int{"channel:dev": 9}), cand: Candidate{Stream: "channel:dev", Bundle: &Bundle{Version: "1.0.0"}}},
+		{name: "4 named, soak from publication, the from stream has older entries", doc: withHistory(map[string]int{"channel:dev": 9}), cand: named, source: "channel:dev", want: true},
+		{name: "4 named, entered later than published", doc: withHistory(map[string]int{"channel:dev": 9}), cand: Candidate{Named: true, Bundle: named.Bundle, Entered: created.Add(time.Hour)}, source: "channel:dev"},
+		{name: "4 named, the from stream all in the state", doc: withHistory(map[string]int{"label:qa": 9}), cand: named, source: "channel:dev"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := NeedsHistory(tc.doc, tc.src, tc.cand, tc.err, tc.source); got != tc.want {
+				t.Errorf("NeedsHistory = %v, want %v", got, tc.want)
 			}
 		})
 	}
