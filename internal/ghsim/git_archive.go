@@ -29,6 +29,17 @@ func (c *call) getTarball() *response {
 		return errNotFound()
 	}
 	top := strings.ReplaceAll(r.fullName(), "/", "-") + "-" + cm.sha[:7] + "/"
+	if r.archiveSHA != cm.sha {
+		r.archiveSHA, r.archive = cm.sha, tarball(r, cm, top)
+	}
+	resp := &response{status: http.StatusOK, body: r.archive}
+	resp.setHeader("Content-Type", "application/x-gzip")
+	resp.setHeader("Content-Disposition", "attachment; filename="+strings.TrimSuffix(top, "/")+".tar.gz")
+	return resp
+}
+
+// tarball is the gzipped tar of commit cm's tree under the directory top.
+func tarball(r *repo, cm *commit, top string) []byte {
 	paths := make([]string, 0, len(cm.tree))
 	for p := range cm.tree {
 		paths = append(paths, p)
@@ -55,10 +66,7 @@ func (c *call) getTarball() *response {
 	}
 	tw.Close() //nolint:errcheck // as above
 	z.Close()  //nolint:errcheck // as above
-	resp := &response{status: http.StatusOK, body: buf.Bytes()}
-	resp.setHeader("Content-Type", "application/x-gzip")
-	resp.setHeader("Content-Disposition", "attachment; filename="+strings.TrimSuffix(top, "/")+".tar.gz")
-	return resp
+	return buf.Bytes()
 }
 
 // next is the index of the next '/' in p after i, or -1.

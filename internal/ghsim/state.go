@@ -50,6 +50,11 @@ type repo struct {
 	tagRefs       []gitRef              // nil until sortedTagRefs; never changed in place
 	tagObjs       map[string]*tagObject // tag object sha -> object
 	blobs         map[string][]byte
+	// archive is the last tarball served and the commit it is of: an
+	// archive of a commit never changes, and GitHub serves archives from a
+	// cache (codeload) too
+	archiveSHA string
+	archive    []byte
 	trees         map[string]map[string]string // tree sha -> path -> blob sha (never changed once stored)
 	checkRuns     []*checkRun
 	statuses      []*commitStatus

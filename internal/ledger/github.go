@@ -13,11 +13,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/go-github/v60/github"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ladder-release/ladder/internal/gh"
 )
@@ -164,6 +167,8 @@ func (s *GitHubStore) wholeAt(ctx context.Context, st *Document) (*Document, err
 }
 
 // tarball reads the branch's archive: the state and its segments, merged.
+// The archive is read as it downloads, and its segments are parsed while
+// the rest is still arriving (one parser per core).
 func (s *GitHubStore) tarball(ctx context.Context) (*Document, error) {
 	fail := func(err error) (*Document, error) {
 		return nil, fmt.Errorf("reading the history of the ledger %s (the branch's tarball): %w", s.Location(), err)
@@ -172,19 +177,23 @@ func (s *GitHubStore) tarball(ctx context.Context) (*Document, error) {
 	if err != nil {
 		return fail(err)
 	}
-	w := &sink{}
-	if _, err := s.client.Do(ctx, req, w); err != nil {
-		return fail(err)
-	}
-	files, err := untar(w.b, s.path, s.product+".history/")
+	pr, pw := io.Pipe()
+	downloaded := make(chan struct{})
+	go func() {
+		defer close(downloaded)
+		_, err := s.client.Do(ctx, req, pw)
+		pw.CloseWithError(err) // nil: the reader meets io.EOF
+	}()
+	a, err := readArchive(pr, s.path, s.product)
+	pr.CloseWithError(errors.New("the archive was read")) // a reader that stopped early ends the download
+	<-downloaded
 	if err != nil {
 		return fail(err)
 	}
-	data, ok := files[s.path]
-	if !ok {
+	if a.state == nil {
 		return fail(fmt.Errorf("no %s in it", s.path))
 	}
-	st, err := record.ParseOwned(data)
+	st, err := record.ParseOwned(a.state)
 	if err != nil {
 		return fail(err)
 	}
@@ -196,18 +205,17 @@ func (s *GitHubStore) tarball(ctx context.Context) (*Document, error) {
 		// appended as found, not made for the count the state claims: a
 		// corrupt count fails at its first missing segment
 		n := st.History.Segments
-		segs = make([]*Document, 0, min(n, len(files)))
+		segs = make([]*Document, 0, min(n, len(a.segs)))
 		for i := 1; i <= n; i++ {
 			name := s.product + ".history/" + record.SegmentName(i)
-			data, ok := files[name]
+			seg, ok := a.segs[i]
 			if !ok {
 				return fail(fmt.Errorf("the state counts %d segments; %s is missing", n, name))
 			}
-			seg, err := record.ParseSegment(data, s.product, i)
-			if err != nil {
-				return fail(fmt.Errorf("%s: %w", name, err))
+			if seg.err != nil {
+				return fail(fmt.Errorf("%s: %w", name, seg.err))
 			}
-			segs = append(segs, seg)
+			segs = append(segs, seg.doc)
 		}
 	}
 	return record.Merge(st, segs)
@@ -558,19 +566,38 @@ func (s *GitHubStore) commit(ctx context.Context, st *Document, segs []*Document
 // hostile archive cannot have a header's size allocated.
 const maxArchiveFile = 32 << 20
 
-// untar reads the files of a gzipped tar archive whose entries sit under
-// one top directory (GitHub's archives): state, and those under dir.
-func untar(data []byte, state, dir string) (map[string][]byte, error) {
-	z, err := gzip.NewReader(bytes.NewReader(data))
+// archive is what readArchive found: the state's bytes, and each segment
+// parsed (or its error), by number.
+type archive struct {
+	state []byte
+	segs  map[int]parsedSegment
+}
+
+type parsedSegment struct {
+	doc *Document
+	err error
+}
+
+// readArchive reads a gzipped tar archive whose entries sit under one top
+// directory (GitHub's archives): the file state, and the segments of
+// product under product.history/, each parsed by a worker as soon as it is
+// read. Other files are skipped; a file over maxArchiveFile is an error.
+func readArchive(r io.Reader, state, product string) (*archive, error) {
+	z, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, err
 	}
+	dir := product + ".history/"
+	a := &archive{segs: map[int]parsedSegment{}}
+	var mu sync.Mutex
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	defer g.Wait() //nolint:errcheck // the workers report through a.segs
 	tr := tar.NewReader(z)
-	files := map[string][]byte{}
 	for {
 		hd, err := tr.Next()
 		if err == io.EOF {
-			return files, nil
+			break
 		}
 		if err != nil {
 			return nil, err
@@ -579,6 +606,13 @@ func untar(data []byte, state, dir string) (map[string][]byte, error) {
 		if !ok || hd.Typeflag != tar.TypeReg || name != state && !strings.HasPrefix(name, dir) {
 			continue
 		}
+		n := 0
+		if name != state {
+			base := strings.TrimPrefix(name, dir)
+			if n, err = strconv.Atoi(strings.TrimSuffix(base, ".json")); err != nil || n < 1 || record.SegmentName(n) != base {
+				continue // not a segment's name
+			}
+		}
 		if hd.Size > maxArchiveFile {
 			return nil, fmt.Errorf("%s: %d bytes, over the %d a file of the ledger may hold (a segment is under 1 MB)", name, hd.Size, maxArchiveFile)
 		}
@@ -586,8 +620,20 @@ func untar(data []byte, state, dir string) (map[string][]byte, error) {
 		if _, err := io.ReadFull(tr, b); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		files[name] = b
+		if name == state {
+			a.state = b
+			continue
+		}
+		g.Go(func() error {
+			doc, err := record.ParseSegment(b, product, n)
+			mu.Lock()
+			a.segs[n] = parsedSegment{doc: doc, err: err}
+			mu.Unlock()
+			return nil
+		})
 	}
+	g.Wait() //nolint:errcheck // as above
+	return a, nil
 }
 
 // sink collects a body without the doubling growth of bytes.Buffer.
