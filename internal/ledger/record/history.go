@@ -571,59 +571,43 @@ func SegmentName(n int) string {
 
 func appendHistory(b []byte, h *History) []byte {
 	o := openObj(b)
-	o.key("segments")
-	o.b = strconv.AppendInt(o.b, int64(h.Segments), 10)
-	o.key("bundles")
-	o.b = strconv.AppendInt(o.b, int64(h.Bundles), 10)
-	if len(h.Entries) > 0 {
-		o.key("entries")
-		o.b = append(o.b, '{')
-		for i, k := range sortedKeys(h.Entries) {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = appendString(o.b, k)
-			o.b = append(o.b, ':')
-			o.b = strconv.AppendInt(o.b, int64(h.Entries[k]), 10)
-		}
-		o.b = append(o.b, '}')
-	}
-	o.key("deletions")
-	o.b = strconv.AppendInt(o.b, int64(h.Deletions), 10)
-	o.key("pinned")
-	o.b = strconv.AppendInt(o.b, int64(h.Pinned), 10)
-	o.key("pinnedDeletions")
-	o.b = strconv.AppendInt(o.b, int64(h.PinnedDeletions), 10)
-	if len(h.Highest) > 0 {
-		o.key("highest")
-		o.b = append(o.b, '{')
-		for i, k := range sortedKeys(h.Highest) {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = appendString(o.b, k)
-			o.b = append(o.b, ':')
-			x := openObj(o.b)
-			x.str("version", h.Highest[k].Version)
-			x.strOmit("release", h.Highest[k].Release)
-			o.b = x.close()
-		}
-		o.b = append(o.b, '}')
-	}
+	o.int("segments", h.Segments)
+	o.int("bundles", h.Bundles)
+	inlineMap(&o, "entries", h.Entries, func(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) })
+	o.int("deletions", h.Deletions)
+	o.int("pinned", h.Pinned)
+	o.int("pinnedDeletions", h.PinnedDeletions)
+	inlineMap(&o, "highest", h.Highest, func(b []byte, x Highest) []byte {
+		v := openObj(b)
+		v.str("version", x.Version)
+		v.strOmit("release", x.Release)
+		return v.close()
+	})
 	if h.Unsorted {
 		o.key("unsorted")
 		o.b = append(o.b, "true"...)
 	}
-	if len(h.Retained) > 0 {
-		o.key("retained")
-		o.b = append(o.b, '[')
-		for i, c := range h.Retained {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = appendString(o.b, c)
-		}
-		o.b = append(o.b, ']')
-	}
+	o.strings("retained", h.Retained)
 	return o.close()
+}
+
+func (o *obj) int(k string, v int) { o.key(k); o.b = strconv.AppendInt(o.b, int64(v), 10) }
+
+// inlineMap writes m under k as one JSON object on one line, its keys
+// sorted, each value by value; nothing when m is empty.
+func inlineMap[V any](o *obj, k string, m map[string]V, value func([]byte, V) []byte) {
+	if len(m) == 0 {
+		return
+	}
+	o.key(k)
+	o.b = append(o.b, '{')
+	for i, key := range sortedKeys(m) {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = appendString(o.b, key)
+		o.b = append(o.b, ':')
+		o.b = value(o.b, m[key])
+	}
+	o.b = append(o.b, '}')
 }
