@@ -53,13 +53,13 @@ type repo struct {
 	// archive is the last tarball served and the commit it is of: an
 	// archive of a commit never changes, and GitHub serves archives from a
 	// cache (codeload) too
-	archiveSHA string
-	archive    []byte
-	trees         map[string]map[string]string // tree sha -> path -> blob sha (never changed once stored)
-	checkRuns     []*checkRun
-	statuses      []*commitStatus
-	dispatches    []Dispatch
-	deployments   []*deployment
+	archiveSHA  string
+	archive     []byte
+	trees       map[string]map[string]string // tree sha -> path -> blob sha (never changed once stored)
+	checkRuns   []*checkRun
+	statuses    []*commitStatus
+	dispatches  []Dispatch
+	deployments []*deployment
 }
 
 func (r *repo) fullName() string { return r.owner + "/" + r.name }
