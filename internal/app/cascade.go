@@ -175,7 +175,7 @@ func (r *run) cascadeTrigger(in cascadeInputs) (cascade.Trigger, error) {
 
 // streamTrigger reads the ledger for a channel or label input: a retired
 // one (ladder retire) triggers nothing, the trigger's Skip saying when and
-// why; a label's trigger carries the bundle it holds (labelHead). Without a
+// why; the trigger carries the bundle it holds (streamHead). Without a
 // ledger a channel cannot be retired, and there is nothing to read.
 func (r *run) streamTrigger(ctx context.Context, cfg *config.Config, in cascadeInputs, trig cascade.Trigger) (cascade.Trigger, error) {
 	if cfg.Ledger.Kind == config.LedgerNone {
@@ -200,21 +200,24 @@ func (r *run) streamTrigger(ctx context.Context, cfg *config.Config, in cascadeI
 		trig.Skip = why + ": cascades from it stop"
 		return trig, nil
 	}
-	if in.label != "" {
-		trig.Bundle, err = labelHead(doc, in)
-	}
+	trig.Bundle, err = streamHead(doc, stream, in)
 	return trig, err
 }
 
-// labelHead is the bundle the label input's label holds: the head of its
-// stream in the ledger, with the lock digest the ledger recorded for that
-// version. A label moves only through the ledger (promote-label needs one),
-// so there is nothing to read without one, and a label that never moved
-// has nothing to announce.
-func labelHead(doc *ledger.Document, in cascadeInputs) (*cascade.Bundle, error) {
-	h, ok := doc.Head(ledger.LabelStream(in.label))
-	if !ok {
+// streamHead is the bundle the channel or label input names holds: the head
+// of its stream in the ledger, with the lock digest the ledger recorded for
+// that version (SPEC section 4: the payload names the version, digest and
+// lock digest). A label moves only through the ledger (promote-label needs
+// one), so a label that never moved has nothing to announce; a channel the
+// ledger holds no publish of yet is announced without a bundle, as
+// without a ledger.
+func streamHead(doc *ledger.Document, stream string, in cascadeInputs) (*cascade.Bundle, error) {
+	h, ok := doc.Head(stream)
+	switch {
+	case !ok && in.label != "":
 		return nil, fmt.Errorf("input label: %s points at no bundle yet (the ledger has no move of it): nothing to announce", in.label)
+	case !ok:
+		return nil, nil
 	}
 	b := &cascade.Bundle{Version: h.Version, Digest: h.Digest}
 	if pub, ok := doc.Bundle(h.Version); ok { // by version: one image may hold two locks
@@ -598,6 +601,8 @@ func describeTrigger(p *cascade.DispatchPlan) string {
 	t := p.Trigger
 	var what string
 	switch {
+	case t.Channel != "" && t.Bundle != nil:
+		what = fmt.Sprintf("channel %s published %s (%s)", t.Channel, t.Bundle.Version, t.Bundle.Digest)
 	case t.Channel != "":
 		what = fmt.Sprintf("channel %s published", t.Channel)
 	case t.Label != "" && t.Bundle != nil:

@@ -1158,15 +1158,24 @@ func TestCascadeLabelMove(t *testing.T) {
 		}
 	})
 
-	t.Run("a channel input does not dispatch label entries", func(t *testing.T) {
+	t.Run("a channel input does not dispatch label entries, and names the bundle the channel holds", func(t *testing.T) {
 		before := counts()
 		res := w.ok(t, moved(map[string]string{"token": pat, "channel": "testing"}))
 		wantTargets(t, res, cascade.Target{Repo: iso})
 		if got := counts(); got != [3]int{before[0], before[1] + 1, before[2]} {
 			t.Fatalf("dispatches (mirror, iso, os) %v -> %v, want one to the ISO only", before, got)
 		}
-		if e := envelope(t, w.gh.Dispatches(iso)[0]); e.Bundle != nil || e.Source.Label != "" {
-			t.Errorf("a channel publish's envelope names a label move: %+v", e)
+		e := envelope(t, w.gh.Dispatches(iso)[0])
+		if e.Source.Label != "" || e.Source.Channel != "testing" {
+			t.Errorf("a channel publish's envelope names a label move: %+v", e.Source)
+		}
+		// SPEC section 4: the payload names the version, digest and lock digest
+		want := cascade.Bundle{Version: "1.4.0", Digest: "sha256:" + strings.Repeat("d", 64), LockDigest: "sha256:" + strings.Repeat("2", 64)}
+		if e.Bundle == nil || *e.Bundle != want {
+			t.Errorf("bundle = %+v, want %+v", e.Bundle, want)
+		}
+		if !strings.Contains(res.summary, "channel testing published 1.4.0") {
+			t.Errorf("summary does not show the publish:\n%s", res.summary)
 		}
 	})
 
