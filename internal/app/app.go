@@ -173,7 +173,12 @@ func Main(ctx context.Context, args []string, d Deps) int {
 		return ExitUsage
 	}
 	r.args = positional
-	if err := cmd.run(ctx, r); err != nil {
+	err = cmd.run(ctx, r)
+	for _, e := range r.bg.wait() {
+		// the ledger is whole without it: a later write splits the state
+		r.act.Infof("ladder: note: the ledger's history was not moved into segments this time (a later write does it): %v", e)
+	}
+	if err != nil {
 		r.fail(r.explainRegistryRefusal(err))
 		if isUsage(err) {
 			return ExitUsage
@@ -261,6 +266,8 @@ type run struct {
 
 	registryHost string // the product's registry, once a registry client was made
 	registryUser string // its registry-username, "" for none
+
+	bg background // work left running (the ledger's compaction), waited for at the end
 }
 
 // newRun builds the environment a command sees. For an action, CLI flags

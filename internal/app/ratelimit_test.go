@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -8,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ladder-release/ladder/internal/action/actiontest"
+	ghclient "github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/ghsim"
 	"github.com/ladder-release/ladder/internal/ledger"
 )
@@ -132,5 +135,49 @@ func TestWritesWaitOutTheSecondaryLimit(t *testing.T) {
 	}
 	if s := doc.Stream(ledger.ChannelStream("dev")); len(s) != 2 || s[1].Version != "1.0.1" {
 		t.Errorf("dev's stream %+v, want 1.0.0 then 1.0.1, once each", s)
+	}
+}
+
+// TestLedgerHistoryMovesAfterTheWrite: once the ledger's state is over its
+// bound, the publish that would add a history segment still writes the
+// state alone (its one PUT comes first), and the segment goes out in one
+// commit after it (POST trees, POST commits, PATCH ref), before the run
+// exits; nothing is lost.
+func TestLedgerHistoryMovesAfterTheWrite(t *testing.T) {
+	w, clk := ledgerWorld(t)
+	compacted := 0
+	for i := 1; i <= 80 && compacted < 2; i++ {
+		w.gh.ResetStats()
+		publishDev(t, w, clk, fmt.Sprintf("1.0.%d", i))
+		got := writes(w)
+		if len(got) == 0 || got[0] != putLedger+" OK" {
+			t.Fatalf("publish %d wrote %q: the state's PUT first", i, got)
+		}
+		switch rest := got[1:]; {
+		case len(rest) == 0:
+		case slices.Equal(rest, []string{"POST /repos/{owner}/{repo}/git/trees Created", "POST /repos/{owner}/{repo}/git/commits Created", "PATCH /repos/{owner}/{repo}/git/refs/{ref...} OK"}):
+			compacted++
+		default:
+			t.Fatalf("publish %d wrote %q", i, got)
+		}
+	}
+	if compacted < 2 {
+		t.Fatalf("%d history moves in 80 publishes: the state never came over its bound", compacted)
+	}
+	doc := githubLedger(t, w.gh, "acme/elemental", "elemental")
+	c, err := ghclient.New(ghclient.WithAPIURL(w.gh.URL()), ghclient.WithToken(actiontest.Token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ledger.GitHub(c.REST(), "acme/elemental", "elemental")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.History == nil || st.History.Segments < 2 || doc.BundleCount() != len(doc.Bundles) || len(doc.Bundles) < 30 {
+		t.Errorf("state history %+v, %d bundles in the whole ledger", st.History, len(doc.Bundles))
 	}
 }

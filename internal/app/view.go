@@ -33,6 +33,9 @@ func (r *run) ledgerStore(cfg *config.Config, sec secrets) (ledger.Store, error)
 	if err != nil {
 		return nil, at(cfg, "ledger", err)
 	}
+	if c, ok := s.(compacter); ok {
+		return compactingStore{Store: s, c: c, bg: &r.bg}, nil
+	}
 	return s, nil
 }
 

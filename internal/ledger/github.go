@@ -85,6 +85,9 @@ type GitHubStore struct {
 	cache       *ghCache
 	branchReady bool
 	mark        watermark
+	last        *lastWrite // the last state-only write, for Compact
+
+	compactMu sync.Mutex // one Compact at a time
 }
 
 type ghCache struct {
@@ -243,9 +246,12 @@ func (s *GitHubStore) Update(ctx context.Context, msg Message, fn func(*Document
 			return c.doc, nil
 		}
 		if err == nil {
-			if len(c.segs) == 0 {
+			switch {
+			case len(c.segs) == 0:
 				err = s.save(ctx, c.state, sha, msg)
-			} else {
+			case s.set.deferSplit && sha != "" && c.unsplit.EstimatedSize() <= deferCap*s.set.limits.High:
+				err = s.save(ctx, c.unsplit, sha, msg) // Compact splits it
+			default:
 				err = s.commit(ctx, c.state, c.segs, sha, msg)
 			}
 		}
@@ -423,7 +429,57 @@ func (s *GitHubStore) save(ctx context.Context, doc *Document, sha string, msg M
 	if newSHA != "" {
 		s.remember(newSHA, doc)
 	}
+	if cm := res.Commit; cm.GetSHA() != "" && cm.GetTree().GetSHA() != "" {
+		s.mu.Lock()
+		s.last = &lastWrite{commit: cm.GetSHA(), tree: cm.GetTree().GetSHA(), state: doc, msg: msg}
+		s.mu.Unlock()
+	}
 	return nil
+}
+
+// lastWrite is this store's last state-only write: the commit it made, that
+// commit's tree, and the state written (Compact's starting point).
+type lastWrite struct {
+	commit, tree string
+	state        *Document
+	msg          Message
+}
+
+// Compact moves what a deferred split left in the state (WithDeferredSplit)
+// into history segments: one commit on top of this store's last write, made
+// from that commit's tree (no read), moving the branch without force. When
+// the branch has moved on since (another write, which splits or leaves the
+// split to its own Compact), nothing is written and Compact returns nil: the
+// ledger is whole either way, a state only somewhat bigger. Safe for
+// concurrent use; a second call after the first has nothing to do.
+func (s *GitHubStore) Compact(ctx context.Context) error {
+	s.compactMu.Lock()
+	defer s.compactMu.Unlock()
+	s.mu.Lock()
+	lw := s.last
+	s.last = nil
+	s.mu.Unlock()
+	if lw == nil {
+		return nil
+	}
+	st, segs := record.Split(lw.state, s.set.limits)
+	if len(segs) == 0 {
+		return nil
+	}
+	if err := st.Validate(); err != nil {
+		return fmt.Errorf("compacting the ledger %s: refusing to write the state: %w", s.Location(), err)
+	}
+	first, last := segs[0].Segment(), segs[len(segs)-1].Segment()
+	what := fmt.Sprintf("move the oldest of the ledger into history segment %d", first)
+	if last != first {
+		what = fmt.Sprintf("move the oldest of the ledger into history segments %d to %d", first, last)
+	}
+	msg := Message{What: what + " (after: " + lw.msg.Summary() + ")", Actor: lw.msg.Actor, Run: lw.msg.Run}
+	err := s.commitOn(ctx, lw.commit, lw.tree, st, segs, msg)
+	if errors.Is(err, errConflict) {
+		return nil // the branch moved on: a later write splits
+	}
+	return err
 }
 
 // contentsBody is the JSON of a PUT contents request, written in one buffer:
@@ -533,7 +589,17 @@ func (s *GitHubStore) commit(ctx context.Context, st *Document, segs []*Document
 	if have != sha {
 		return fmt.Errorf("%w: the ledger's state changed since it was read", errConflict)
 	}
-	nt, err := s.createTree(ctx, tree.GetSHA(), st, segs)
+	return s.commitOn(ctx, head, tree.GetSHA(), st, segs, msg)
+}
+
+// commitOn writes the state st and the segments segs in one commit whose
+// parent is head (with tree baseTree), and moves the branch to it without
+// force: errConflict when the branch is no longer at head.
+func (s *GitHubStore) commitOn(ctx context.Context, head, baseTree string, st *Document, segs []*Document, msg Message) error {
+	fail := func(what string, err error) error {
+		return fmt.Errorf("writing the ledger %s (%s): %s: %w", s.Location(), msg.Summary(), what, err)
+	}
+	nt, err := s.createTree(ctx, baseTree, st, segs)
 	if err != nil {
 		return fail("creating the tree", err)
 	}

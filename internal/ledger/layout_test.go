@@ -34,8 +34,8 @@ const (
 // and the state stays small whatever the ledger's size.
 func TestGitHubWritesCostWhatTheyChange(t *testing.T) {
 	ctx := context.Background()
-	srv, c := sim(t, ghsim.WithSecondaryLimit(0)) // one token writes 60 times on purpose
-	s := ghStore(t, c, small)
+	srv, c := sim(t, ghsim.WithSecondaryLimit(0))       // one token writes 60 times on purpose
+	s := ghStore(t, c, small, WithDeferredSplit(false)) // the split in the write (TestGitHubDeferredSplit: after it)
 	segBlobs := map[string][]byte{}
 	puts, commits := 0, 0
 	for i := 0; i < 60; i++ {
@@ -101,6 +101,123 @@ func TestGitHubWritesCostWhatTheyChange(t *testing.T) {
 	}
 }
 
+// TestGitHubDeferredSplit: with the split deferred (the default), every
+// publish is one PUT of the state and nothing else, whatever the ledger
+// holds; Compact, run after it (the actions run it while they write the
+// registry's tags), adds the segments in one commit made on the write's own
+// commit and tree: no read, POST trees, POST commits, PATCH ref without
+// force. Nothing is lost, segments are never rewritten, the state stays
+// small. A Compact whose write was followed by another writer's commits
+// nothing and loses nothing.
+func TestGitHubDeferredSplit(t *testing.T) {
+	ctx := context.Background()
+	srv, c := sim(t, ghsim.WithSecondaryLimit(0)) // one token writes 60 times on purpose
+	s := ghStore(t, c, small)
+	segBlobs := map[string][]byte{}
+	compactions := 0
+	for i := 0; i < 60; i++ {
+		srv.ResetStats()
+		if _, err := s.Update(ctx, Message{What: "publish " + string(rune('a'+i%26))}, publishNext("a", i)); err != nil {
+			t.Fatal(err)
+		}
+		n := srv.Counts()
+		if i > 0 && (n[routePutContents] != 1 || n[routeCreateTree]+n[routeCreateCommit]+n[routeUpdateRef] != 0) {
+			t.Fatalf("publish %d wrote %v, want one PUT of the state and nothing else", i, n)
+		}
+		srv.ResetStats()
+		if err := s.Compact(ctx); err != nil {
+			t.Fatalf("compact after publish %d: %v", i, err)
+		}
+		n = srv.Counts()
+		if n[routeUpdateRef] == 1 {
+			compactions++
+			if len(srv.Requests()) != 3 || n[routeCreateTree] != 1 || n[routeCreateCommit] != 1 {
+				t.Fatalf("compact after publish %d sent %v, want POST trees, POST commits, PATCH ref", i, srv.Requests())
+			}
+		} else if len(srv.Requests()) != 0 {
+			t.Fatalf("compact after publish %d with nothing to move sent %v", i, srv.Requests())
+		}
+		for _, p := range srv.Paths(repo, Branch) {
+			data, _ := srv.File(repo, Branch, p)
+			if p == "app.json" {
+				if len(data) > 8<<10 {
+					t.Fatalf("publish %d: the state is %d bytes", i, len(data))
+				}
+				continue
+			}
+			if old, ok := segBlobs[p]; ok && !bytes.Equal(old, data) {
+				t.Fatalf("publish %d rewrote %s", i, p)
+			}
+			segBlobs[p] = data
+		}
+	}
+	if compactions < 5 {
+		t.Errorf("%d compactions: the layout was not exercised", compactions)
+	}
+	hist := srv.History(repo, Branch)
+	if len(hist) != 60+compactions {
+		t.Errorf("%d commits on the branch, want one per write and per compaction (%d)", len(hist), 60+compactions)
+	}
+	moves := 0
+	for _, cm := range hist {
+		switch {
+		case strings.HasPrefix(cm.Message, "ladder: publish "):
+		case strings.HasPrefix(cm.Message, "ladder: move the oldest of the ledger into history segment"):
+			moves++
+		default:
+			t.Errorf("commit message %q", cm.Message)
+		}
+	}
+	if moves != compactions {
+		t.Errorf("%d compaction commits named as such, want %d", moves, compactions)
+	}
+	d, err := ghStore(t, c).ReadAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNoLoss(t, d, []string{"a"}, 60)
+
+	// a Compact that comes after another writer's commit writes nothing
+	other := ghStore(t, c, small)
+	for i := 60; ; i++ {
+		if _, err := s.Update(ctx, Message{What: "publish"}, publishNext("a", i)); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := ghStore(t, c, small).Read(ctx); st.EstimatedSize() > 4<<10 {
+			break // a split is due
+		}
+		if i > 120 {
+			t.Fatal("no split came due")
+		}
+	}
+	if _, err := other.Update(ctx, Message{What: "publish b"}, publishNext("b", 0)); err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetStats()
+	if err := s.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	for _, r := range srv.Requests() {
+		switch {
+		case r.Route == routeUpdateRef && r.Status == http.StatusOK:
+			t.Error("a compaction moved the branch over another writer's commit")
+		case r.Route == routeUpdateRef && r.Status == http.StatusUnprocessableEntity:
+			refused++
+		}
+	}
+	if refused != 1 {
+		t.Errorf("%d PATCH ref refused, want 1: the compaction's (requests %v)", refused, srv.Requests())
+	}
+	d, err = ghStore(t, c).ReadAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := d.BundleByDigest(digestOf("b", 0)); !ok {
+		t.Error("the other writer's publish is lost")
+	}
+}
+
 // TestGitHubSegmentCommitRace: another writer commits between this one's
 // reading the ledger and moving the branch to its commit. GitHub refuses an
 // update that is not a fast forward (422); the store reads again, applies fn
@@ -108,7 +225,7 @@ func TestGitHubWritesCostWhatTheyChange(t *testing.T) {
 func TestGitHubSegmentCommitRace(t *testing.T) {
 	ctx := context.Background()
 	srv, c := sim(t, ghsim.WithSecondaryLimit(0)) // one token writes 60 times on purpose
-	a, b := ghStore(t, c, small), ghStore(t, c, small)
+	a, b := ghStore(t, c, small, WithDeferredSplit(false)), ghStore(t, c, small)
 	i := 0
 	// publish until the next write adds a segment
 	for ; i < 40; i++ {

@@ -130,12 +130,30 @@ type settings struct {
 	clock       clock.Clock
 	jitter      func(time.Duration) time.Duration
 	limits      record.Limits
+	deferSplit  bool
 }
 
 func defaults() settings {
 	return settings{maxAttempts: DefaultMaxAttempts, backoff: DefaultBackoff, backoffCap: DefaultBackoffCap,
-		staleWait: DefaultStaleReadWait, clock: clock.System(), jitter: retry.EqualJitter, limits: record.DefaultLimits}
+		staleWait: DefaultStaleReadWait, clock: clock.System(), jitter: retry.EqualJitter, limits: record.DefaultLimits, deferSplit: true}
 }
+
+// WithDeferredSplit says whether a github store writes the state alone when
+// a write would also add history segments, leaving the split to Compact
+// (default true: the write stays one PUT, and the split's commit goes out
+// off the caller's critical path). A state over deferCap times the limits'
+// High is split at once whatever this says, and so is a ledger's first
+// write and its migration.
+func WithDeferredSplit(on bool) Option {
+	return func(s *settings) error {
+		s.deferSplit = on
+		return nil
+	}
+}
+
+// deferCap bounds, in multiples of Limits.High, the state a deferred split
+// leaves behind (for a Compact that never comes, or loses every race).
+const deferCap = 4
 
 // WithLimits sets how big the state grows before a write moves its oldest
 // items into a segment (default record.DefaultLimits; tests make it small).
@@ -288,6 +306,10 @@ type change struct {
 	doc   *Document   // what fn changed (the state, or the whole ledger): Update returns it
 	state *Document   // the state to write
 	segs  []*Document // the segments it adds, in order: none in the common case
+	// unsplit is the state before the split that made state and segs (the
+	// same as state when segs is empty): a store that defers the split
+	// writes it, and moves its oldest items into segments later (Compact).
+	unsplit *Document
 }
 
 // plan applies fn to loaded, the state read (the store's to change), and
@@ -314,23 +336,26 @@ func plan(ctx context.Context, loaded *Document, fn func(*Document) error, lim r
 		if skip, err = apply(work, fn); err != nil || skip {
 			return change{doc: work}, skip, err
 		}
-		st, segs := record.Split(record.Cut(work, h, lim), lim)
-		return finish(work, st, segs)
+		unsplit := record.Cut(work, h, lim)
+		st, segs := record.Split(unsplit, lim)
+		return finish(work, unsplit, st, segs)
 	}
 	if err != nil || skip {
 		return change{doc: work}, skip, err
 	}
 	st, segs := record.Split(work, lim)
-	return finish(work, st, segs)
+	return finish(work, work, st, segs)
 }
 
-func finish(doc, st *Document, segs []*Document) (change, bool, error) {
-	if st != doc {
-		if err := st.Validate(); err != nil {
-			return change{}, false, fmt.Errorf("refusing to write the ledger's state: %w", err)
+func finish(doc, unsplit, st *Document, segs []*Document) (change, bool, error) {
+	for _, d := range []*Document{unsplit, st} {
+		if d != doc {
+			if err := d.Validate(); err != nil {
+				return change{}, false, fmt.Errorf("refusing to write the ledger's state: %w", err)
+			}
 		}
 	}
-	return change{doc: doc, state: st, segs: segs}, false, nil
+	return change{doc: doc, state: st, segs: segs, unsplit: unsplit}, false, nil
 }
 
 // checkProduct refuses a document that belongs to another product.

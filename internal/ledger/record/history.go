@@ -200,7 +200,7 @@ const MaxSegmentBytes = 768 << 10
 
 // DefaultLimits keep a state of at most some 20 KB whatever the size of the
 // ledger (with a few channels and labels), and segments well under 1 MB.
-var DefaultLimits = Limits{High: 24 << 10, KeepBundles: 8, KeepEntries: 6, KeepDeletions: 4, KeepPerChannel: 4,
+var DefaultLimits = Limits{High: 24 << 10, KeepBundles: 8, KeepEntries: 4, KeepDeletions: 4, KeepPerChannel: 4,
 	MinMove: 16, SegmentItems: 800}
 
 // Estimated JSON sizes of the items, for Limits.High.
