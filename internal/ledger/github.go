@@ -426,14 +426,20 @@ func (s *GitHubStore) save(ctx context.Context, doc *Document, sha string, msg M
 	}
 	newSHA := res.GetContent().GetSHA()
 	s.setBranchReady(true)
+	// doc is the caller's (Update returns it, and the caller goes on with it
+	// while Compact runs): the cache and Compact keep a copy of their own,
+	// which nothing changes
+	kept := doc.Clone()
+	s.mu.Lock()
 	if newSHA != "" {
-		s.remember(newSHA, doc)
+		s.cache = &ghCache{sha: newSHA, doc: kept}
 	}
 	if cm := res.Commit; cm.GetSHA() != "" && cm.GetTree().GetSHA() != "" {
-		s.mu.Lock()
-		s.last = &lastWrite{commit: cm.GetSHA(), tree: cm.GetTree().GetSHA(), state: doc, msg: msg}
-		s.mu.Unlock()
+		// the summary as written (Describe reads the caller's variables)
+		s.last = &lastWrite{commit: cm.GetSHA(), tree: cm.GetTree().GetSHA(), state: kept,
+			msg: Message{What: msg.Summary(), Actor: msg.Actor, Run: msg.Run}}
 	}
+	s.mu.Unlock()
 	return nil
 }
 
