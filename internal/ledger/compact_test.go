@@ -52,3 +52,35 @@ func TestCompactWritesWhatWasWritten(t *testing.T) {
 		t.Error("the compaction did not happen: the test proves nothing")
 	}
 }
+
+// TestMigrateSchema1MediumInOneCommit: a schema-1 ledger above the state's
+// bound but under deferCap times it is migrated, split and all, by the first
+// write in that write's one commit (README, "The ledger"), not left as one
+// schema-2 document for a Compact that may never come.
+func TestMigrateSchema1MediumInOneCommit(t *testing.T) {
+	ctx := context.Background()
+	data, old := schema1(t)
+	lim := record.DefaultLimits
+	lim.High = old.EstimatedSize() / 2 // over the bound, under deferCap times it
+	srv, c := sim(t)
+	srv.Commit(repo, Branch, "create the ledger branch")
+	srv.PutFile(repo, Branch, "app.json", data, "ladder: an older release")
+	before := len(srv.History(repo, Branch))
+	s := ghStore(t, c, WithLimits(lim))
+	if _, err := s.Update(ctx, Message{What: "promote beta 1.4.9"}, func(d *Document) error {
+		return d.Append(LabelStream("beta"), Entry{Version: "1.4.9", At: t0, Decision: "promoted"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// no Compact: the write alone must have migrated the layout
+	st, err := ghStore(t, c, WithLimits(lim)).Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Schema != Schema || st.History == nil || st.History.Segments == 0 {
+		t.Errorf("after the migrating write: schema %d, history %+v: the split was left for later", st.Schema, st.History)
+	}
+	if h := srv.History(repo, Branch); len(h) != before+1 {
+		t.Errorf("the migration took %d commits, want 1", len(h)-before)
+	}
+}

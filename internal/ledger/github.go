@@ -238,6 +238,7 @@ func (s *GitHubStore) Update(ctx context.Context, msg Message, fn func(*Document
 		if err != nil {
 			return nil, err
 		}
+		migrating := doc.Schema != Schema // plan sets the schema: a migration splits in its one commit
 		c, skip, err := plan(ctx, doc, fn, s.set.limits, s.wholeAt)
 		if err != nil && !errors.Is(err, errConflict) {
 			return nil, err
@@ -249,7 +250,7 @@ func (s *GitHubStore) Update(ctx context.Context, msg Message, fn func(*Document
 			switch {
 			case len(c.segs) == 0:
 				err = s.save(ctx, c.state, sha, msg)
-			case s.set.deferSplit && sha != "" && c.unsplit.EstimatedSize() <= deferCap*s.set.limits.High:
+			case s.set.deferSplit && sha != "" && !migrating && c.unsplit.EstimatedSize() <= deferCap*s.set.limits.High:
 				err = s.save(ctx, c.unsplit, sha, msg) // Compact splits it
 			default:
 				err = s.commit(ctx, c.state, c.segs, sha, msg)
