@@ -12,6 +12,8 @@ import (
 	"github.com/ladder-release/ladder/internal/action/actiontest"
 	"github.com/ladder-release/ladder/internal/ghsim"
 	"github.com/ladder-release/ladder/internal/ledger"
+	"github.com/ladder-release/ladder/internal/ledger/ledgergen"
+	"github.com/ladder-release/ladder/internal/ledger/record"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/testutil/registry"
 	"github.com/ladder-release/ladder/internal/testutil/regproxy"
@@ -27,8 +29,14 @@ import (
 // high-water mark into a vfork'd child's at exec, and this benchmark's parent
 // holds the simulator.)
 func BenchmarkPublishLedger(b *testing.B) {
-	for _, n := range []int{0, 10000} {
+	for _, n := range []int{0, 10000, 100000} {
 		b.Run(fmt.Sprintf("bundles=%d", n), func(b *testing.B) {
+			product, channel, rule := "rel", "main", "{bump: patch}"
+			if n == 100000 {
+				// the generator's ledger, in the state + history layout: a
+				// publish into its channel dev, after its newest bundle
+				product, channel, rule = ledgergen.Product, "dev", "{prerelease: dev}"
+			}
 			const latency = 20 * time.Millisecond
 			gh := ghsim.NewServer(b, ghsim.WithLatency(latency), ghsim.WithRateLimit(1<<30), ghsim.WithSecondaryLimit(0))
 			gh.CreateRepo("acme/rel")
@@ -36,10 +44,23 @@ func BenchmarkPublishLedger(b *testing.B) {
 			proxy := regproxy.Start(b, registry.InProcess(b))
 			proxy.SetLatency(latency)
 			ws := b.TempDir()
-			cfg := fmt.Sprintf("version: 1\nproduct: rel\nregistry: %s/acme/rel\ncomponents:\n  app: {repo: acme/app}\nchannels:\n  main:\n    track: {branch: main}\n    version: {bump: patch}\n", proxy.Host())
+			cfg := fmt.Sprintf("version: 1\nproduct: %s\nregistry: %s/acme/rel\ncomponents:\n  app: {repo: acme/app}\nchannels:\n  %s:\n    track: {branch: main}\n    version: %s\n", product, proxy.Host(), channel, rule)
 			os.MkdirAll(filepath.Join(ws, ".github"), 0o755)
 			os.WriteFile(filepath.Join(ws, ".github", "ladder.yaml"), []byte(cfg), 0o644)
-			if n > 0 {
+			switch {
+			case n == 100000:
+				// every field build-bundle and promote-label write (channels dev
+				// and stable, labels beta and prod, retention, quarantines,
+				// holds); this benchmark publishes into a third channel, main
+				w, err := ledgergen.Whole(n)
+				if err != nil {
+					b.Fatal(err)
+				}
+				st, segs := ledgergen.Layout(w, record.DefaultLimits)
+				for p, data := range ledgergen.Files(st, segs) {
+					gh.PutFile("acme/rel", "ladder-ledger", p, data, "seed "+p)
+				}
+			case n > 0:
 				doc := ledger.NewDocument("rel")
 				for i := 0; i < n; i++ {
 					v := fmt.Sprintf("0.%d.%d", i/1000, i%1000)
@@ -61,11 +82,11 @@ func BenchmarkPublishLedger(b *testing.B) {
 			bin := ladderBinary(b)
 			var maxRSS int64
 			publish := func(i int) {
-				l := lock.Lock{Schema: lock.Schema, Product: "rel", Channel: "main", Created: now, Components: []lock.Entry{
+				l := lock.Lock{Schema: lock.Schema, Product: product, Channel: channel, Created: now, Components: []lock.Entry{
 					{Name: "app", Repo: "acme/app", Ref: "refs/heads/main", Version: "main", Commit: gh.Commit("acme/app", "main", fmt.Sprintf("app: change %d", i+1))}}}
 				name := fmt.Sprintf("lock-%d.json", i+1)
 				os.WriteFile(filepath.Join(ws, name), l.JSON(), 0o644)
-				cmd := exec.Command(bin, "build-bundle", "--channel", "main", "--lock-file", name)
+				cmd := exec.Command(bin, "build-bundle", "--channel", channel, "--lock-file", name)
 				cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + ws}
 				for k, v := range env {
 					cmd.Env = append(cmd.Env, k+"="+v)

@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -53,7 +54,20 @@ func RetentionVictims(doc *record.Document, ch string, keep int) []record.Bundle
 // when del's bundle is still a victim of channel ch's retention (keep) on
 // d: a label may have moved onto it since it was chosen. When it is not,
 // it records nothing and returns false and record.ErrNoChange.
+//
+// On a ledger's state (a document with History), what a retired stream held
+// before its older entries moved into the history is not in d, and such a
+// bundle is never deleted: when a retired stream has entries in the
+// history, the answer is record.ErrNotFound, which makes the store decide
+// again on the whole ledger.
 func RecordDeletion(d *record.Document, ch string, keep int, del record.Deletion) (bool, error) {
+	if d.History != nil {
+		for s := range d.Retirements {
+			if d.History.Entries[s] > 0 {
+				return false, fmt.Errorf("retention of %s: %s was retired and part of what it held is in the ledger's history: %w", ch, s, record.ErrNotFound)
+			}
+		}
+	}
 	for _, v := range RetentionVictims(d, ch, keep) {
 		if v.Version == del.Version {
 			return true, d.RecordDeletion(del)

@@ -23,7 +23,7 @@ import (
 const Product = "app"
 
 // T0 is when the first bundle is published; one an hour after it.
-var T0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+var T0 = time.Date(2014, 6, 1, 0, 0, 0, 0, time.UTC)
 
 // Shape of the generated ledger: every StableEvery-th bundle is a release
 // of channel stable, the others prereleases of dev; label beta (from dev)
