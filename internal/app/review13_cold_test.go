@@ -24,6 +24,16 @@ func coldWorld(t *testing.T, labels string, n int) (*world, *fakeClock, map[stri
 		v := fmt.Sprintf("1.0.%d", i)
 		d[v] = publishDev(t, w, clk, v)
 	}
+	_, st := fileState(t, w)
+	if _, hot := st.Bundle("1.0.1"); hot || st.History == nil {
+		t.Fatalf("1.0.1 is still in the ledger's state after %d publishes", n)
+	}
+	return w, clk, d
+}
+
+// fileState opens w's file ledger and reads its state.
+func fileState(t *testing.T, w *world) (*ledger.FileStore, *ledger.Document) {
+	t.Helper()
 	s, err := ledger.File(filepath.Join(w.ws, "ledger.json"), "elemental")
 	if err != nil {
 		t.Fatal(err)
@@ -32,10 +42,7 @@ func coldWorld(t *testing.T, labels string, n int) (*world, *fakeClock, map[stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, hot := st.Bundle("1.0.1"); hot || st.History == nil {
-		t.Fatalf("1.0.1 is still in the ledger's state after %d publishes", n)
-	}
-	return w, clk, d
+	return s, st
 }
 
 // TestPromoteFromAColdVersion: a promotion from: an explicit version that
@@ -116,14 +123,7 @@ func TestCatalogImageAfterHistory(t *testing.T) {
 // ledger, not "no candidate".
 func TestPromoteFromAStreamWhoseRecentValuesAreQuarantined(t *testing.T) {
 	w, clk, d := coldWorld(t, "  testing: {from: dev}\n", 60)
-	s, err := ledger.File(filepath.Join(w.ws, "ledger.json"), "elemental")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := s.Read(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, st := fileState(t, w)
 	hot := st.Stream(ledger.ChannelStream("dev"))
 	oldest := hot[0].Version
 	if _, err := s.Update(context.Background(), ledger.Message{What: "quarantine"}, func(doc *ledger.Document) error {

@@ -61,22 +61,7 @@ func TestGitHubWritesCostWhatTheyChange(t *testing.T) {
 				t.Fatalf("publish %d: PATCH ref answered %d", i, r.Status)
 			}
 		}
-		for _, p := range srv.Paths(repo, Branch) {
-			data, _ := srv.File(repo, Branch, p)
-			if len(data) > 1<<20 {
-				t.Fatalf("%s is %d bytes", p, len(data))
-			}
-			if p == "app.json" {
-				if len(data) > 8<<10 {
-					t.Fatalf("publish %d: the state is %d bytes", i, len(data))
-				}
-				continue
-			}
-			if old, ok := segBlobs[p]; ok && !bytes.Equal(old, data) {
-				t.Fatalf("publish %d rewrote %s", i, p)
-			}
-			segBlobs[p] = data
-		}
+		checkBranchFiles(t, srv, segBlobs, i)
 	}
 	if puts < 30 || commits < 5 {
 		t.Errorf("%d state writes, %d segment commits: the layout was not exercised", puts, commits)
@@ -98,6 +83,27 @@ func TestGitHubWritesCostWhatTheyChange(t *testing.T) {
 	st, _ := ghStore(t, c).Read(ctx)
 	if st.History == nil || len(st.Bundles) >= 60 || st.BundleCount() != 60 {
 		t.Errorf("the state holds %d bundles and counts %d", len(st.Bundles), st.BundleCount())
+	}
+}
+
+// checkBranchFiles: after publish i, no file on the ledger branch is over
+// 1 MB, the state is small, and no segment seen before (segBlobs, which it
+// extends) was rewritten.
+func checkBranchFiles(t *testing.T, srv *ghsim.Server, segBlobs map[string][]byte, i int) {
+	t.Helper()
+	for _, p := range srv.Paths(repo, Branch) {
+		data, _ := srv.File(repo, Branch, p)
+		switch {
+		case len(data) > 1<<20:
+			t.Fatalf("%s is %d bytes", p, len(data))
+		case p == "app.json" && len(data) > 8<<10:
+			t.Fatalf("publish %d: the state is %d bytes", i, len(data))
+		case p == "app.json":
+		case segBlobs[p] != nil && !bytes.Equal(segBlobs[p], data):
+			t.Fatalf("publish %d rewrote %s", i, p)
+		default:
+			segBlobs[p] = data
+		}
 	}
 }
 
@@ -137,19 +143,7 @@ func TestGitHubDeferredSplit(t *testing.T) {
 		} else if len(srv.Requests()) != 0 {
 			t.Fatalf("compact after publish %d with nothing to move sent %v", i, srv.Requests())
 		}
-		for _, p := range srv.Paths(repo, Branch) {
-			data, _ := srv.File(repo, Branch, p)
-			if p == "app.json" {
-				if len(data) > 8<<10 {
-					t.Fatalf("publish %d: the state is %d bytes", i, len(data))
-				}
-				continue
-			}
-			if old, ok := segBlobs[p]; ok && !bytes.Equal(old, data) {
-				t.Fatalf("publish %d rewrote %s", i, p)
-			}
-			segBlobs[p] = data
-		}
+		checkBranchFiles(t, srv, segBlobs, i)
 	}
 	if compactions < 5 {
 		t.Errorf("%d compactions: the layout was not exercised", compactions)
