@@ -55,6 +55,7 @@ type retirement struct {
 	status     map[string]string
 	undeliv    []cascade.Target
 	plan       *cascade.DispatchPlan
+	untagged   bool // the registry's tags do not show it yet (the error says why)
 }
 
 func retireCommand(ctx context.Context, r *run) error {
@@ -187,6 +188,7 @@ func (r *run) retireApply(ctx context.Context, cfg *config.Config, sec secrets, 
 		return err
 	}
 	if err := r.convergeTags(ctx, cfg, store, reg, retiredTags(res.stream, res.name), nil); err != nil {
+		res.untagged = true
 		return fmt.Errorf("the ledger records the retirement of %s %s, but the registry's tags do not show it yet: %w; rerun retire to put them right", res.kind, res.name, err)
 	}
 	pending := res.dec.Pending
@@ -396,6 +398,9 @@ func (r *run) retireFinish(res *retirement) error {
 		line = fmt.Sprintf("%s was already retired at %s (%s); this run finished it: tags %s and %s-eol on %s", what, ret.At.UTC().Format(time.RFC3339), ret.Reason, res.name, res.name, ret.Version)
 	case retire.Undo:
 		line = fmt.Sprintf("the retirement of %s (at %s, %s) is undone (%s): build-bundle and promote-label work again; %s-eol stays on %s", what, ret.At.UTC().Format(time.RFC3339), ret.Reason, res.in.reason, res.name, ret.Version)
+	}
+	if res.untagged && res.dec.Kind != retire.Undo {
+		line = fmt.Sprintf("%s retired at %s (%s): it stays at %s (%s); the tags %s and %s-eol are not written yet (rerun retire)", what, ret.At.UTC().Format(time.RFC3339), ret.Reason, ret.Version, ret.Digest, res.name, res.name)
 	}
 	if res.in.dryRun {
 		line = "dry run, nothing written: " + line

@@ -56,6 +56,9 @@ func TestReview15RetireRerunAfterRegistryDown(t *testing.T) {
 	if res.code != ExitFailure || !strings.Contains(res.stdout+res.stderr, "rerun retire to put them right") {
 		t.Fatalf("retire with the registry refusing the eol tag: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
+	if strings.Contains(res.stdout, "tagged testing and testing-eol") || !strings.Contains(res.stdout, "the tags testing and testing-eol are not written yet") {
+		t.Errorf("retire whose tags failed claims them, or does not say they are missing:\n%s", res.stdout)
+	}
 	p.SetIntercept(nil)
 	if _, ok := w.fileLedger(t).Retired(ledger.LabelStream("testing")); !ok || w.tagDigest(t, "testing-eol") != "" {
 		t.Fatal("setup: the retirement is not recorded, or testing-eol was written")
