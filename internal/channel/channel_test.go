@@ -20,6 +20,7 @@ func tags(names ...string) []Tag {
 }
 
 func TestHighestTag(t *testing.T) {
+	t.Parallel()
 	all := tags("v0.1.0", "v0.2.0", "v0.10.0", "v1.0.0-rc.1", "v0.9.9", "latest", "operator/v1.2.3", "operator/v1.2.4-rc.1", "operator/v1.3.0", "1.0.0-beta", "v2.0.0", "v2.0.0-alpha")
 	cases := []struct {
 		name, prefix, constraint string
@@ -39,6 +40,7 @@ func TestHighestTag(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			tag, _, err := HighestTag(c.prefix, c.constraint, c.pre, all)
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
@@ -57,6 +59,7 @@ func TestHighestTag(t *testing.T) {
 }
 
 func TestHighestTagOrderIndependent(t *testing.T) {
+	t.Parallel()
 	a := []Tag{{"v1.0.0", sha('a')}, {"1.0.0", sha('b')}}
 	b := []Tag{{"1.0.0", sha('b')}, {"v1.0.0", sha('a')}}
 	ta, _, _ := HighestTag("", "*", false, a)
@@ -67,6 +70,7 @@ func TestHighestTagOrderIndependent(t *testing.T) {
 }
 
 func TestSelect(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name      string
 		c         Component
@@ -84,6 +88,7 @@ func TestSelect(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			e, err := Select(c.c, c.obs)
 			if c.wantError != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantError) {
@@ -102,6 +107,7 @@ func TestSelect(t *testing.T) {
 }
 
 func TestResolveCollectsEveryError(t *testing.T) {
+	t.Parallel()
 	comps := []Component{
 		{Name: "a", Repo: "o/a", Policy: Policy{Kind: KindSemver, Semver: ">=9"}},
 		{Name: "b", Repo: "o/b", Policy: Policy{Kind: KindBranch, Branch: "main"}},
@@ -121,6 +127,7 @@ func TestResolveCollectsEveryError(t *testing.T) {
 }
 
 func TestCheckSameVersion(t *testing.T) {
+	t.Parallel()
 	l := lock.Lock{Components: []lock.Entry{{Name: "operator", Version: "1.2.0"}, {Name: "os", Version: "1.2.0"}, {Name: "cli", Version: "0.3.0"}}}
 	if err := CheckSameVersion(l, []string{"operator", "os"}); err != nil {
 		t.Errorf("equal versions refused: %v", err)
@@ -133,6 +140,7 @@ func TestCheckSameVersion(t *testing.T) {
 }
 
 func TestNextVersion(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 22, 1, 15, 0, 0, time.UTC)
 	l := lock.Lock{Schema: 1, Product: "p", Components: []lock.Entry{
 		{Name: "cli", Repo: "o/cli", Ref: "refs/heads/main", Version: "main", Commit: "b366a24" + strings.Repeat("0", 33)},
@@ -160,6 +168,7 @@ func TestNextVersion(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			got, err := NextVersion(c.rule, "nightly", l, c.known, now)
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
@@ -178,6 +187,7 @@ func TestNextVersion(t *testing.T) {
 }
 
 func TestNextVersionNumericIDAndLongFallback(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	l := lock.Lock{Schema: 1, Product: "p", Components: []lock.Entry{{Name: "a", Repo: "o/a", Ref: "r", Version: "main", Commit: "0123456" + strings.Repeat("0", 33)}}}
 	v, err := NextVersion(VersionRule{Prerelease: "dev"}, "dev", l, Known{}, now)
@@ -200,6 +210,7 @@ func TestNextVersionNumericIDAndLongFallback(t *testing.T) {
 }
 
 func TestNextVersionDefaultPrereleaseFromAnyChannelName(t *testing.T) {
+	t.Parallel()
 	l := lock.Lock{Schema: 1, Product: "p", Components: []lock.Entry{{Name: "a", Repo: "o/a", Ref: "r", Version: "main", Commit: "abcdef1" + strings.Repeat("0", 33)}}}
 	v, err := NextVersion(VersionRule{}, "my_chan", l, Known{}, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	if err != nil || v != "0.0.1-my-chan.20260102T030405.abcdef1" {
@@ -208,6 +219,7 @@ func TestNextVersionDefaultPrereleaseFromAnyChannelName(t *testing.T) {
 }
 
 func TestVersionTag(t *testing.T) {
+	t.Parallel()
 	if got := VersionTag("1.2.3+build.5"); got != "1.2.3_build.5" {
 		t.Errorf("VersionTag = %q", got)
 	}
@@ -237,6 +249,7 @@ func FuzzHighestTag(f *testing.F) {
 // writes it (a lock is data one job hands the next; a from: rule publishes
 // the version).
 func TestCheckEntry(t *testing.T) {
+	t.Parallel()
 	sha := strings.Repeat("ab", 20)
 	cases := []struct {
 		name   string
@@ -256,6 +269,7 @@ func TestCheckEntry(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			err := CheckEntry(c.e, c.prefix)
 			if c.err == "" && err != nil || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
 				t.Errorf("CheckEntry = %v, want %q", err, c.err)

@@ -73,6 +73,7 @@ func randomTag(r *rand.Rand) string {
 // prefixes, HighestTag picks the tag (and version) the full parse of every
 // tag picks, or fails where it fails.
 func TestHighestTagFastPathAgrees(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	constraints := []string{"*", ">=1.0.0", "<2", "~1.2", "^0.1", "1.x", ">=1.0.0-0", "!=3.3.3", "<0.0.0"}
 	for n := 0; n < 20000; n++ {

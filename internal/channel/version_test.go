@@ -14,6 +14,7 @@ import (
 // holds: it takes the next free one and names the ones it passed over. The
 // other rules cannot pass over: they give what they give.
 func TestNextPassesOver(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 22, 1, 15, 0, 0, time.UTC)
 	l := lock.Lock{Schema: 1, Product: "p", Components: []lock.Entry{
 		{Name: "operator", Repo: "o/op", Ref: "refs/tags/v0.0.3", Version: "0.0.3", Commit: "c116a45" + strings.Repeat("0", 33)},
@@ -53,6 +54,7 @@ func TestNextPassesOver(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			got, err := Next(c.rule, "stable", l, Known{Product: c.product, Channel: c.channel}, now)
 			if err != nil {
 				t.Fatal(err)

@@ -47,6 +47,7 @@ func source(label, labelFrom, from string, mode Mode) Source {
 func daysAgo(n int) time.Time { return t0.Add(time.Duration(-n) * 24 * time.Hour) }
 
 func TestChoose(t *testing.T) {
+	t.Parallel()
 	skipped4 := []Move{{Version: b4.Version, Digest: b4.Digest, At: daysAgo(0), PreviousVersion: b3.Version, PreviousDigest: b3.Digest}}
 	for _, tc := range []struct {
 		name    string
@@ -89,6 +90,7 @@ func TestChoose(t *testing.T) {
 			wantErr: `input from: "1.0.0" is version 1.0.0 (` + b1.Digest + `), which retention deleted at 2026-11-22T01:15:00Z (retention keep 2); its version tag is gone`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			st := state()
 			if tc.state != nil {
 				tc.state(&st)
@@ -111,6 +113,7 @@ func TestChoose(t *testing.T) {
 }
 
 func TestStateOf(t *testing.T) {
+	t.Parallel()
 	doc := ledgerDoc(t)
 	hold := record.Hold{Reason: "incident", Actor: "octocat", At: t0}
 	if err := doc.Hold("testing", hold); err != nil {
@@ -147,6 +150,7 @@ func TestStateOf(t *testing.T) {
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			if got := StateOf(doc, tc.label); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("StateOf =\n %+v\nwant\n %+v", got, tc.want)
 			}
@@ -155,6 +159,7 @@ func TestStateOf(t *testing.T) {
 }
 
 func TestFill(t *testing.T) {
+	t.Parallel()
 	history := []Move{mv(b1, nil, DecisionPromoted, t0.Add(-48*time.Hour)), mv(b2, &b1, DecisionPromoted, t0.Add(-24*time.Hour))}
 	named := Candidate{From: "version 1.0.0", Named: true, Bundle: &Bundle{Version: b1.Version, Digest: b1.Digest}, Entered: t0}
 	for _, tc := range []struct {
@@ -171,6 +176,7 @@ func TestFill(t *testing.T) {
 		{name: "a promotion has none", mode: ModePromote, history: history},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			in := Input{Label: "testing", Mode: tc.mode}
 			st := State{History: tc.history, Hold: &Hold{Reason: "r", At: t0}, Quarantined: map[string]Quarantine{}, Deleted: map[string]Deletion{}}
 			Fill(&in, tc.c, st)

@@ -13,6 +13,7 @@ import (
 // source"), never "passed"." The reason is the decision's and the move's (the
 // ledger entry, and so `ladder status --history`).
 func TestPromoteReasonNoCheckSource(t *testing.T) {
+	t.Parallel()
 	iso := lock.Entry{Name: "iso", Git: "https://git.example.com/iso.git", Ref: "refs/heads/main", Version: "main", Commit: sha('f')}
 	cases := []struct {
 		name   string
@@ -51,6 +52,7 @@ func TestPromoteReasonNoCheckSource(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			in := base()
 			c.edit(&in)
 			d := Decide(in)

@@ -121,6 +121,7 @@ func check(t *testing.T, d Decision, w want) {
 }
 
 func TestPromoteDecide(t *testing.T) {
+	t.Parallel()
 	held := &Hold{Reason: "bad rollout of 1.1.0", Actor: "hubot", At: t0.Add(-time.Hour)}
 	quarantined := map[string]Quarantine{b3.Digest: {Reason: "e2e failed", Label: "current", At: t0.Add(-time.Hour)}}
 	cases := []struct {
@@ -337,6 +338,7 @@ func TestPromoteDecide(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			in := base()
 			c.edit(&in)
 			check(t, Decide(in), c.want)
@@ -345,6 +347,7 @@ func TestPromoteDecide(t *testing.T) {
 }
 
 func TestPromoteEarlyNeedsNoEvidence(t *testing.T) {
+	t.Parallel()
 	in := base()
 	if _, ok := Early(in); ok {
 		t.Fatal("Early decided a gated promotion without evidence")
@@ -356,6 +359,7 @@ func TestPromoteEarlyNeedsNoEvidence(t *testing.T) {
 }
 
 func TestPromoteGateLines(t *testing.T) {
+	t.Parallel()
 	in := base()
 	in.Gates.Checks = []string{"build", "e2e"}
 	in.Evidence = map[string]Evidence{
@@ -386,6 +390,7 @@ func TestPromoteGateLines(t *testing.T) {
 }
 
 func TestPromoteParseMode(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]Mode{"": ModePromote, "promote": ModePromote, "rollback": ModeRollback, "hold": ModeHold, " release ": ModeRelease} {
 		if got, err := ParseMode(in); err != nil || got != want {
 			t.Errorf("ParseMode(%q) = %q, %v", in, got, err)
@@ -397,6 +402,7 @@ func TestPromoteParseMode(t *testing.T) {
 }
 
 func TestPromotePick(t *testing.T) {
+	t.Parallel()
 	stream := []Move{mv(b1, nil, "published", t0), mv(b2, &b1, "published", t0.Add(time.Hour)), mv(b3, &b2, "published", t0.Add(2*time.Hour))}
 	c, entered, skipped, ok := Pick(stream, nil, nil)
 	if !ok || c.Version != "1.2.0" || !entered.Equal(t0.Add(2*time.Hour)) || len(skipped) != 0 {
@@ -423,6 +429,7 @@ func TestPromotePick(t *testing.T) {
 }
 
 func TestPromoteChain(t *testing.T) {
+	t.Parallel()
 	h := []Move{mv(b1, nil, "promoted", t0), mv(b3, &b1, "promoted", t0), mv(b2, &b3, DecisionRollback, t0)}
 	c := Chain(h)
 	if len(c) != 2 || c[0].Version != "1.0.0" || c[1].Version != "1.1.0" {
@@ -434,6 +441,7 @@ func TestPromoteChain(t *testing.T) {
 }
 
 func TestPromoteHistoryMermaid(t *testing.T) {
+	t.Parallel()
 	h := []Move{
 		mv(b1, nil, DecisionPromoted, t0),
 		mv(b2, &b1, DecisionPromoted, t0.Add(time.Hour)),
@@ -472,6 +480,7 @@ func TestPromoteHistoryMermaid(t *testing.T) {
 // is gone) is refused named, a noop from a stream, refused as a rollback's
 // target (the previous value or named), forced or not; Pick passes it over.
 func TestPromoteDeletedIsNeverACandidate(t *testing.T) {
+	t.Parallel()
 	gone := map[string]Deletion{b3.Version: {Digest: b3.Digest, At: t0.Add(-time.Minute), Reason: "retention keep 2 of channel dev"}}
 	goneB1 := map[string]Deletion{b1.Version: {Digest: b1.Digest, At: t0.Add(-time.Minute), Reason: "retention keep 2 of channel dev"}}
 	cases := []struct {
@@ -496,6 +505,7 @@ func TestPromoteDeletedIsNeverACandidate(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			in := base()
 			c.edit(&in)
 			check(t, Decide(in), c.want)
@@ -514,6 +524,7 @@ func TestPromoteDeletedIsNeverACandidate(t *testing.T) {
 // saw) goes back one step only; a rollback this workflow run recorded
 // answers as done.
 func TestPromoteRollbackOneStepPerRequest(t *testing.T) {
+	t.Parallel()
 	held := &Hold{Reason: "rolled back from 1.2.0 to 1.1.0: bad", Actor: "hubot", At: t0}
 	from3 := &Bundle{Version: b3.Version, Digest: b3.Digest}
 	// the label went 1.0.0, 1.1.0, 1.2.0; the request saw it at 1.2.0
@@ -556,6 +567,7 @@ func TestPromoteRollbackOneStepPerRequest(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			in := base()
 			in.Mode, in.Candidate, in.Reason, in.RollbackFrom = ModeRollback, nil, "bad", from3
 			c.edit(&in)

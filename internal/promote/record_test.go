@@ -11,6 +11,7 @@ import (
 )
 
 func TestApply(t *testing.T) {
+	t.Parallel()
 	move := &Move{Version: b3.Version, Digest: b3.Digest, At: t0, Actor: "octocat", Decision: DecisionPromoted, Forced: true, Reason: "hotfix",
 		PreviousVersion: b2.Version, PreviousDigest: b2.Digest}
 	for _, tc := range []struct {
@@ -64,6 +65,7 @@ func TestApply(t *testing.T) {
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			d := ledgerDoc(t)
 			if tc.setup != nil {
 				tc.setup(d)
@@ -92,6 +94,7 @@ func rollbackInput(t *testing.T, d *record.Document) Input {
 }
 
 func TestRecorder(t *testing.T) {
+	t.Parallel()
 	labelAt110 := func(t *testing.T) *record.Document {
 		d := ledgerDoc(t)
 		// label testing at 1.1.0, from 1.0.0
@@ -104,6 +107,7 @@ func TestRecorder(t *testing.T) {
 		return d
 	}
 	t.Run("a write decides on the fresh ledger and records the decision with its claim", func(t *testing.T) {
+		t.Parallel()
 		d := labelAt110(t)
 		w := &Recorder{Input: rollbackInput(t, d), Source: "channel:staging", Claim: "c1"}
 		dec, err := w.Record(d)
@@ -115,6 +119,7 @@ func TestRecorder(t *testing.T) {
 		}
 	})
 	t.Run("a lost answer: the attempt finds its claim and answers with the decision that landed, not a second step back", func(t *testing.T) {
+		t.Parallel()
 		d := labelAt110(t)
 		w := &Recorder{Input: rollbackInput(t, d), Source: "channel:staging", Claim: "c1"}
 		first, err := w.Record(d)
@@ -131,6 +136,7 @@ func TestRecorder(t *testing.T) {
 		}
 	})
 	t.Run("a conflict: the attempt that did not land decides again on the newer ledger", func(t *testing.T) {
+		t.Parallel()
 		d := labelAt110(t)
 		w := &Recorder{Input: rollbackInput(t, d), Source: "channel:staging", Claim: "c1"}
 		if _, err := w.Record(d.Clone()); err != nil { // written on a copy: lost in a conflict
@@ -146,6 +152,7 @@ func TestRecorder(t *testing.T) {
 		}
 	})
 	t.Run("a decision that writes nothing changes nothing", func(t *testing.T) {
+		t.Parallel()
 		d := labelAt110(t)
 		in := Input{Label: "testing", Mode: ModePromote, Now: t0}
 		Fill(&in, Candidate{From: "channel staging", Bundle: &Bundle{Version: b2.Version, Digest: b2.Digest}}, StateOf(d, "testing"))
@@ -158,6 +165,7 @@ func TestRecorder(t *testing.T) {
 }
 
 func TestDescribeWrite(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		dec  Decision
@@ -172,6 +180,7 @@ func TestDescribeWrite(t *testing.T) {
 		{name: "a release", dec: Decision{ReleaseHold: true}, want: "release the hold on label testing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			if got := DescribeWrite("testing", tc.dec); got != tc.want {
 				t.Errorf("DescribeWrite =\n %s\nwant\n %s", got, tc.want)
 			}

@@ -6,6 +6,7 @@ import "testing"
 // signature satisfying its policy; missing is pending, invalid or another
 // identity is failed, and quarantines with quarantine: true.
 func TestSignedGate(t *testing.T) {
+	t.Parallel()
 	gate := &SignedGate{Issuer: "https://token.actions.githubusercontent.com", Identity: "^https://github.com/acme/release/.+$"}
 	good := Signature{Digest: dg('s'), Identity: "https://github.com/acme/release/.github/workflows/promote.yml@refs/heads/main"}
 	other := Signature{Digest: dg('o'), Mismatch: "expected SAN value to match regex, got https://github.com/evil/x"}
@@ -42,6 +43,7 @@ func TestSignedGate(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			in := base()
 			tc.edit(&in)
 			d := Decide(in)

@@ -55,6 +55,7 @@ func doc(t *testing.T) *record.Document {
 
 // TestDecide: one case per rule (see the package comment).
 func TestDecide(t *testing.T) {
+	t.Parallel()
 	now := t0.Add(48 * time.Hour)
 	req := func(stream string, f func(*Request)) Request {
 		r := Request{Stream: stream, Reason: "end of life", Actor: "octocat", Run: run9, Now: now, Notify: []string{"acme/iso", "acme/iso", "acme/mirror"}}
@@ -90,6 +91,7 @@ func TestDecide(t *testing.T) {
 		{name: "not a stream key", req: req("stable", nil), err: "want channel:NAME or label:NAME"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			d := doc(t)
 			before := string(d.Marshal())
 			dec, err := Decide(d, tc.req)
@@ -145,6 +147,7 @@ func TestDecide(t *testing.T) {
 // TestNotified: the dispatches that went out are recorded once; a retire
 // after them all is refused.
 func TestNotified(t *testing.T) {
+	t.Parallel()
 	d := doc(t)
 	if err := Notified(d, "label:old", []string{"acme/iso"}); !errors.Is(err, record.ErrNoChange) {
 		t.Errorf("already told: %v", err)
@@ -161,6 +164,7 @@ func TestNotified(t *testing.T) {
 }
 
 func TestBlocked(t *testing.T) {
+	t.Parallel()
 	d := doc(t)
 	if why, ok := Blocked(d, "label:old"); !ok || why != "label old was retired at 2026-11-22T01:15:00Z (superseded by 2.x); it stays at 1.0.0" {
 		t.Errorf("%q %v", why, ok)
@@ -171,6 +175,7 @@ func TestBlocked(t *testing.T) {
 }
 
 func TestCheckReason(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		reason string
 		ok     bool

@@ -6,6 +6,7 @@ import (
 )
 
 func TestStatusDurations(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		d        time.Duration
 		ago, dur string

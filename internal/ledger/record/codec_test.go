@@ -43,6 +43,7 @@ func example(t *testing.T) *Document {
 }
 
 func TestMarshalGolden(t *testing.T) {
+	t.Parallel()
 	got := example(t).Marshal()
 	golden.Compare(t, filepath.Join("testdata", "ledger.json"), got)
 	if !json.Valid(got) {
@@ -51,6 +52,7 @@ func TestMarshalGolden(t *testing.T) {
 }
 
 func TestMarshalDeterministic(t *testing.T) {
+	t.Parallel()
 	a := example(t)
 	first := a.Marshal()
 	for i := 0; i < 20; i++ { // map iteration order varies between runs
@@ -101,6 +103,7 @@ func fill(v reflect.Value, seed string) {
 }
 
 func TestRoundTripEveryField(t *testing.T) {
+	t.Parallel()
 	var b Bundle
 	var e Entry
 	var h Hold
@@ -153,6 +156,7 @@ func TestRoundTripEveryField(t *testing.T) {
 }
 
 func TestParseRefuses(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		doc    string
@@ -172,6 +176,7 @@ func TestParseRefuses(t *testing.T) {
 			strings.Repeat("a", 64) + `", "at": "2026-11-22T01:15:00Z"}]}}`, false, `"1.0.0" was never published`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := Parse([]byte(tc.doc))
 			var se *SchemaError
 			if err == nil || !strings.Contains(err.Error(), tc.says) || errors.As(err, &se) != tc.schema {
@@ -287,6 +292,7 @@ func normalize(d *Document) *Document {
 // ledger written before the field, reads and writes as before; a tags field
 // of the wrong shape is refused naming where it is.
 func TestBundleTags(t *testing.T) {
+	t.Parallel()
 	d := digestOf("1.0.0")
 	doc := func(tags string) string {
 		return `{"schema": 1, "product": "app", "bundles": [{"version": "1.0.0", "digest": "` + d + `"` + tags + `}]}`
@@ -312,6 +318,7 @@ func TestBundleTags(t *testing.T) {
 		{"not a string", doc(`, "tags": ["x", 7]`), nil, "", "bundles[0].tags[1] (offset 164): want a string, found a number"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			got, err := Parse([]byte(tc.doc))
 			if tc.fails != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.fails) {

@@ -44,10 +44,12 @@ func mustAppend(t *testing.T, d *Document, stream string, versions ...string) {
 }
 
 func TestAddBundle(t *testing.T) {
+	t.Parallel()
 	d := NewDocument("app")
 	mustAdd(t, d, "1.0.0", "1.0.1")
 
 	t.Run("same version, same digest", func(t *testing.T) {
+		t.Parallel()
 		err := d.AddBundle(bundle("1.0.0"))
 		if !errors.Is(err, ErrAlreadyPublished) {
 			t.Fatalf("got %v, want ErrAlreadyPublished", err)
@@ -57,6 +59,7 @@ func TestAddBundle(t *testing.T) {
 		}
 	})
 	t.Run("same version, another digest: the tag never moves", func(t *testing.T) {
+		t.Parallel()
 		b := bundle("1.0.0")
 		b.Digest = digestOf("other")
 		err := d.AddBundle(b)
@@ -82,6 +85,7 @@ func TestAddBundle(t *testing.T) {
 		{"bad mode", Bundle{Version: "2.0.0", Digest: digestOf("x"), Mode: "tarball"}, `mode "tarball"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			err := d.AddBundle(tc.b)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error saying %s", err, tc.want)
@@ -91,6 +95,7 @@ func TestAddBundle(t *testing.T) {
 }
 
 func TestLookups(t *testing.T) {
+	t.Parallel()
 	d := NewDocument("app")
 	mustAdd(t, d, "1.0.0", "1.1.0", "2.0.0")
 	img := Bundle{Version: "2.0.0-stable", Digest: digestOf("2.0.0"), Channel: "stable", Mode: ModeImage}
@@ -122,6 +127,7 @@ func TestLookups(t *testing.T) {
 }
 
 func TestAppend(t *testing.T) {
+	t.Parallel()
 	d := NewDocument("app")
 	mustAdd(t, d, "1.0.0", "1.1.0")
 	s := LabelStream("current")
@@ -153,6 +159,7 @@ func TestAppend(t *testing.T) {
 		{"bad stream kind", "branch:main", Entry{Version: "1.0.0", At: t0}, nil, "want channel:NAME or label:NAME"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			err := d.Append(tc.stream, tc.e)
 			if err == nil || !strings.Contains(err.Error(), tc.says) || (tc.is != nil && !errors.Is(err, tc.is)) {
 				t.Fatalf("got %v, want %v saying %s", err, tc.is, tc.says)
@@ -165,6 +172,7 @@ func TestAppend(t *testing.T) {
 }
 
 func TestQuarantine(t *testing.T) {
+	t.Parallel()
 	d := NewDocument("app")
 	mustAdd(t, d, "1.0.0", "1.1.0")
 	bad := digestOf("1.1.0")
@@ -204,6 +212,7 @@ func TestQuarantine(t *testing.T) {
 }
 
 func TestHolds(t *testing.T) {
+	t.Parallel()
 	d := NewDocument("app")
 	if err := d.Hold("current", Hold{Reason: "rollback", Actor: "octocat", At: t0}); err != nil {
 		t.Fatal(err)
@@ -220,6 +229,7 @@ func TestHolds(t *testing.T) {
 }
 
 func TestRecordDeletion(t *testing.T) {
+	t.Parallel()
 	d := NewDocument("app")
 	mustAdd(t, d, "1.0.0", "1.1.0")
 	mustAppend(t, d, ChannelStream("dev"), "1.0.0", "1.1.0")
@@ -256,6 +266,7 @@ func TestRecordDeletion(t *testing.T) {
 // TestGraphStoryS4 is seeds/003 through the ledger: every merge publishes a
 // bundle into stage; production jumps from A to D.
 func TestGraphStoryS4(t *testing.T) {
+	t.Parallel()
 	d := NewDocument("hive")
 	mustAdd(t, d, "A", "B", "C", "D")
 	mustAppend(t, d, ChannelStream("stage"), "A", "B", "C", "D")
@@ -282,6 +293,7 @@ func TestGraphStoryS4(t *testing.T) {
 }
 
 func TestValidateDocument(t *testing.T) {
+	t.Parallel()
 	d := NewDocument("app")
 	mustAdd(t, d, "1.0.0")
 	mustAppend(t, d, ChannelStream("dev"), "1.0.0")
@@ -317,6 +329,7 @@ func TestValidateDocument(t *testing.T) {
 // TestValidateIsDeterministic: a ledger with several faults in maps gives
 // the same error, in a stable order, every time (map iteration is random).
 func TestValidateIsDeterministic(t *testing.T) {
+	t.Parallel()
 	d := NewDocument("elemental")
 	mustAdd(t, d, "1.0.0")
 	d.Quarantines = map[string]Quarantine{}

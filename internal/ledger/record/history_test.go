@@ -124,6 +124,7 @@ func victims(d *Document, ch string, keep int) []string {
 // (retention's victims, the version rule's highest release) are those taken
 // on the whole; the state stays bounded; segments are only ever added.
 func TestSplitMergeLife(t *testing.T) {
+	t.Parallel()
 	whole := NewDocument("app")
 	state := NewDocument("app")
 	var segs []*Document
@@ -226,6 +227,7 @@ func highestRelease(versions []string) string {
 // TestSplitMigratesASingleDocument: a schema-1 ledger (no history) splits
 // into a state and segments that merge back into it.
 func TestSplitMigratesASingleDocument(t *testing.T) {
+	t.Parallel()
 	whole := NewDocument("app")
 	for i, op := range life() {
 		if err := op(whole); err != nil {
@@ -264,6 +266,7 @@ func countEntries(d *Document) int {
 }
 
 func TestMayHold(t *testing.T) {
+	t.Parallel()
 	h := &History{Segments: 1, Bundles: 3, Highest: map[string]Highest{
 		"dev":    {Version: "1.2.1-dev.5", Release: ""},
 		"stable": {Version: "1.2.0", Release: "1.2.0"},
@@ -297,6 +300,7 @@ func TestMayHold(t *testing.T) {
 // TestVersionsOfAState: the version rule sees the highest version and
 // release of every channel in segments.
 func TestVersionsOfAState(t *testing.T) {
+	t.Parallel()
 	d := NewDocument("app")
 	mustAdd(t, d, "1.3.0-dev.1")
 	d.History = &History{Segments: 1, Bundles: 2, Highest: map[string]Highest{"dev": {Version: "1.2.1-dev.9", Release: "1.2.0"}}}
@@ -312,6 +316,7 @@ func TestVersionsOfAState(t *testing.T) {
 }
 
 func TestMergeRefusesAMismatch(t *testing.T) {
+	t.Parallel()
 	whole := NewDocument("app")
 	for i, op := range life()[:60] {
 		if err := op(whole); err != nil {
@@ -350,6 +355,7 @@ func TestMergeRefusesAMismatch(t *testing.T) {
 // promotion's explanation) never make a file on the ledger branch pass
 // 1 MB (SPEC section 6), and the state plus its segments is still the ledger.
 func TestSplitSegmentsStayUnderOneMB(t *testing.T) {
+	t.Parallel()
 	whole := NewDocument("app")
 	long := strings.Repeat("the gate said so; ", 400) // 7.2 KB
 	for i := range 400 {

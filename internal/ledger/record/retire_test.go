@@ -22,6 +22,7 @@ func retiredDoc(t *testing.T) *Document {
 // TestRetire: one case per rule of Document.Retire, Unretire and
 // MarkNotified.
 func TestRetire(t *testing.T) {
+	t.Parallel()
 	at := t0.Add(time.Hour)
 	ok := Retirement{At: at, Actor: "octocat", Run: "https://github.com/acme/app/actions/runs/9", Reason: "end of life", Notify: []string{"acme/iso", "acme/mirror"}}
 	for _, tc := range []struct {
@@ -48,6 +49,7 @@ func TestRetire(t *testing.T) {
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			d := retiredDoc(t)
 			if tc.before != nil {
 				tc.before(d)
@@ -82,6 +84,7 @@ func TestRetire(t *testing.T) {
 	}
 
 	t.Run("a retired stream does not move", func(t *testing.T) {
+		t.Parallel()
 		d := retiredDoc(t)
 		if err := d.Retire(LabelStream("current"), ok); err != nil {
 			t.Fatal(err)
@@ -93,6 +96,7 @@ func TestRetire(t *testing.T) {
 	})
 
 	t.Run("undo", func(t *testing.T) {
+		t.Parallel()
 		d := retiredDoc(t)
 		if err := d.Unretire(ChannelStream("stable"), RetireEvent{At: at, Reason: "x"}); !errors.Is(err, ErrNotRetired) {
 			t.Errorf("undo of a stream not retired: %v", err)
@@ -125,6 +129,7 @@ func TestRetire(t *testing.T) {
 	})
 
 	t.Run("notified", func(t *testing.T) {
+		t.Parallel()
 		d := retiredDoc(t)
 		if err := d.MarkNotified(ChannelStream("stable"), "acme/iso"); !errors.Is(err, ErrNotRetired) {
 			t.Errorf("not retired: %v", err)
@@ -157,6 +162,7 @@ func TestRetire(t *testing.T) {
 // anything is written as before); the fields are read strictly and
 // validated, with the place named.
 func TestRetirementCodec(t *testing.T) {
+	t.Parallel()
 	d := retiredDoc(t)
 	if strings.Contains(string(d.Marshal()), "retire") {
 		t.Errorf("a ledger with no retirement writes retirement fields:\n%s", d.Marshal())
@@ -201,6 +207,7 @@ func TestRetirementCodec(t *testing.T) {
 		{"log wrong type", base + `"retireLog":[{"stream":"label:x","action":"undo","at":5}]}`, `retireLog[0].at (offset`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			if _, err := Parse([]byte(tc.doc)); err == nil || !strings.Contains(err.Error(), tc.says) {
 				t.Errorf("got %v, want an error saying %s", err, tc.says)
 			}
@@ -211,6 +218,7 @@ func TestRetirementCodec(t *testing.T) {
 // TestValidateRetirementsIsDeterministic: several faulty retirements give
 // the same error, in sorted order, every time.
 func TestValidateRetirementsIsDeterministic(t *testing.T) {
+	t.Parallel()
 	d := retiredDoc(t)
 	d.Retirements = map[string]Retirement{}
 	for _, s := range []string{"channel:a", "channel:b", "label:c", "label:d", "label:e"} {
