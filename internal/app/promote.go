@@ -297,25 +297,22 @@ func (r *run) gateDecision(ctx context.Context, cfg *config.Config, label config
 // writes nothing: its answer is returned instead.
 func (r *run) recordPromotion(ctx context.Context, cfg *config.Config, label config.Label, store ledger.Store, in promoteInputs, input promote.Input, sig signed, p *promotion) (*ledger.Document, *promotion, error) {
 	var final promote.Decision
-	rec := &promote.Recorder{Input: input, Source: ledger.SourceStream(cfg, label.From), Claim: newClaim()}
+	rec := &promote.Recorder{Input: input, Source: ledger.SourceStream(cfg, label.From), Claim: newClaim(),
+		FromStream: retirableFrom(cfg, label, in)}
 	if sig.digest != "" {
 		rec.Signed, rec.Signature = p.dec.Target.Digest, sig.digest
 	}
 	meta := ledger.Message{Actor: input.Actor, Run: input.Run,
 		Describe: func() string { return promote.DescribeWrite(label.Name, final) }} // the decision actually written
-	var retired *promotion
 	doc, err := store.Update(ctx, meta, func(d *ledger.Document) (err error) {
-		if retired, _ = promoteRetired(cfg, d, label, in); retired != nil {
-			return ledger.ErrNoChange // retired since the first read
-		}
 		final, err = rec.Record(d)
 		return err
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("recording the decision on label %s in the ledger: %w", label.Name, err)
 	}
-	if retired != nil {
-		return doc, retired, nil
+	if final.Outcome == promote.Retired { // retired since the first read
+		return doc, retiredPromotion(doc, label, in, final), nil
 	}
 	p.dec, p.written = final, final.Writes()
 	p.history = promote.Moves(doc.Stream(ledger.LabelStream(label.Name)))

@@ -327,37 +327,36 @@ func eolTargets(cfg *config.Config, kind, name string) []string {
 	return out
 }
 
-// outcomeRetired is promote-label's decision for a retired label, or one
-// whose candidates come from a retired channel or label.
-const outcomeRetired promote.Outcome = "retired"
-
 // promoteRetired answers promote-label when label is retired, or when (mode
-// promote) the channel or label its candidates come from (the from input
-// when it names one, else the label's from) is: decision retired, nothing
-// written, the reason naming when and why.
+// promote) the channel or label its candidates come from is
+// (promote.RetiredDecision): decision retired, nothing written.
 func promoteRetired(cfg *config.Config, doc *ledger.Document, label config.Label, in promoteInputs) (*promotion, bool) {
-	why, ok := retire.Blocked(doc, ledger.LabelStream(label.Name))
-	if !ok && in.mode == promote.ModePromote {
-		from := in.from
-		if from == "" {
-			from = label.From
-		}
-		_, isChannel := cfg.Channel(from)
-		_, isLabel := cfg.Label(from)
-		if isChannel || isLabel {
-			if why, ok = retire.Blocked(doc, ledger.SourceStream(cfg, from)); ok {
-				why = fmt.Sprintf("label %s promotes from %s", label.Name, why)
-			}
-		}
-	}
+	dec, ok := promote.RetiredDecision(doc, label.Name, in.mode, retirableFrom(cfg, label, in))
 	if !ok {
 		return nil, false
 	}
-	dec := promote.Decision{Outcome: outcomeRetired, Reason: why + ": nothing written"}
-	if h, ok := doc.Head(ledger.LabelStream(label.Name)); ok {
-		dec.Target.Version, dec.Target.Digest = h.Version, h.Digest
+	return retiredPromotion(doc, label, in, dec), true
+}
+
+// retirableFrom is the stream promote-label's candidates come from (the
+// from input when it names a channel or label, else the label's from), or
+// "" when from names a version or digest.
+func retirableFrom(cfg *config.Config, label config.Label, in promoteInputs) string {
+	from := in.from
+	if from == "" {
+		from = label.From
 	}
-	return &promotion{label: label, in: in, dec: dec, history: promote.Moves(doc.Stream(ledger.LabelStream(label.Name)))}, true
+	_, isChannel := cfg.Channel(from)
+	_, isLabel := cfg.Label(from)
+	if !isChannel && !isLabel {
+		return ""
+	}
+	return ledger.SourceStream(cfg, from)
+}
+
+// retiredPromotion is the promotion that answers dec, a Retired decision.
+func retiredPromotion(doc *ledger.Document, label config.Label, in promoteInputs, dec promote.Decision) *promotion {
+	return &promotion{label: label, in: in, dec: dec, history: promote.Moves(doc.Stream(ledger.LabelStream(label.Name)))}
 }
 
 // retiredTags: a retired stream's tag and <name>-eol point at its final

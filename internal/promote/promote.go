@@ -93,6 +93,9 @@ const (
 	Pending  Outcome = "pending"
 	Failed   Outcome = "failed"
 	Held     Outcome = "held"
+	// Retired: the label is retired, or (mode promote) the stream its
+	// candidates come from is (ladder retire); nothing is written.
+	Retired Outcome = "retired"
 )
 
 // Entry decisions written to the label's stream.

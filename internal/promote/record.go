@@ -25,6 +25,11 @@ type Recorder struct {
 	// changed so that the move would go elsewhere is refused (it is not
 	// signed).
 	Signed, Signature string
+	// FromStream is the channel or label the candidates come from, checked
+	// for retirement with the label ("" when from names a version): a
+	// retirement that lands between the first read and this write is
+	// answered Retired, and nothing is written (RetiredDecision).
+	FromStream string
 
 	attempted Decision // the last decision written
 }
@@ -34,6 +39,9 @@ type Recorder struct {
 func (w *Recorder) Record(d *record.Document) (Decision, error) {
 	if w.attempted.Move != nil && hasClaim(d.Stream(record.LabelStream(w.Input.Label)), w.Claim) {
 		return w.attempted, record.ErrNoChange // the last write attempted is the one that landed
+	}
+	if dec, retired := RetiredDecision(d, w.Input.Label, w.Input.Mode, w.FromStream); retired {
+		return dec, record.ErrNoChange
 	}
 	fresh := w.Input
 	if coldRollback(d, fresh) {
