@@ -30,7 +30,7 @@ import (
 // holds the simulator.)
 func BenchmarkPublishLedger(b *testing.B) {
 	for _, kind := range []string{"github", "file"} {
-		for _, n := range []int{0, 10000, 100000} {
+		for _, n := range []int{0, 1000, 10000, 100000} {
 			b.Run(fmt.Sprintf("%s/bundles=%d", kind, n), func(b *testing.B) { benchPublishLedger(b, kind, n) })
 		}
 	}
