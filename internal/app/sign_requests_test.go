@@ -49,7 +49,7 @@ func TestSigningRequests(t *testing.T) {
 			var env map[string]string
 			var s *sigstoretest.Sigstore
 			if tc.mode == "key" {
-				priv, pub := pemKeys(t)
+				priv, pub := sigstoretest.KeyPair(t)
 				writeWS(t, w, "keys/ladder.pub", pub)
 				env = map[string]string{"LADDER_SIGNING_KEY": string(priv)}
 				w.writeConfig(t, w.promoteConfig("file:ledger.json", strings.Replace(labels, "GATE", "{signed: {key: keys/ladder.pub}}", 1), "")+

@@ -2,11 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,8 +111,8 @@ func TestPromoteSignsWithKey(t *testing.T) {
 	w := newWorld(t, worldOpt{})
 	w.signer = sign.Local{}
 	clk := newClock()
-	priv, pub := pemKeys(t)
-	_, otherPub := pemKeys(t)
+	priv, pub := sigstoretest.KeyPair(t)
+	_, otherPub := sigstoretest.KeyPair(t)
 	writeWS(t, w, "keys/ladder.pub", pub)
 	writeWS(t, w, "keys/other.pub", otherPub)
 	cfg := func(public string) string {
@@ -153,15 +148,4 @@ func TestPromoteSignsWithKey(t *testing.T) {
 	if !strings.Contains(res.summary, "| signed | pass | signed by key sha256:") {
 		t.Errorf("release's summary:\n%s", res.summary)
 	}
-}
-
-func pemKeys(t *testing.T) (priv, pub []byte) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p8, _ := x509.MarshalPKCS8PrivateKey(k)
-	pk, _ := x509.MarshalPKIXPublicKey(k.Public())
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pk})
 }

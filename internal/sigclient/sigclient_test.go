@@ -2,16 +2,13 @@ package sigclient_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ladder-release/ladder/internal/testutil/sigstoretest"
 
 	"github.com/ladder-release/ladder/internal/attest"
 	"github.com/ladder-release/ladder/internal/sigclient"
@@ -42,8 +39,8 @@ func TestExecRunsLadderSign(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	priv, pub := keys(t)
-	_, other := keys(t)
+	priv, pub := sigstoretest.KeyPair(t)
+	_, other := sigstoretest.KeyPair(t)
 	e := sigclient.Exec{Path: bin}
 	ctx := context.Background()
 	signed, err := e.Sign(ctx, attest.SignRequest{Subject: attest.Subject{Name: "r/a", Digest: digest}, Predicate: attest.Promotion{Label: "current"}, Key: &attest.Key{PrivateKeyPEM: priv}})
@@ -60,15 +57,4 @@ func TestExecRunsLadderSign(t *testing.T) {
 	if _, err := e.Sign(ctx, attest.SignRequest{Subject: attest.Subject{Name: "r/a", Digest: digest}, Predicate: attest.Promotion{Label: "current"}, Key: &attest.Key{PrivateKeyPEM: []byte("nope")}}); err == nil || !strings.Contains(err.Error(), "not PEM") {
 		t.Errorf("a bad key: %v", err)
 	}
-}
-
-func keys(t *testing.T) (priv, pub []byte) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p8, _ := x509.MarshalPKCS8PrivateKey(k)
-	pk, _ := x509.MarshalPKIXPublicKey(k.Public())
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pk})
 }

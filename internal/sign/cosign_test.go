@@ -36,8 +36,8 @@ func TestCosignVerifiesLaddersSignature(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	priv, pub := keyPair(t)
-	_, otherPub := keyPair(t)
+	priv, pub := sigstoretest.KeyPair(t)
+	_, otherPub := sigstoretest.KeyPair(t)
 	s := sigstoretest.Start(t)
 	dir := t.TempDir()
 	pubPath, otherPath, rootPath, sigstoreRoot := filepath.Join(dir, "ladder.pub"), filepath.Join(dir, "other.pub"), filepath.Join(dir, "trusted_root.json"), filepath.Join(dir, "sigstore_root.json")

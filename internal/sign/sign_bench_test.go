@@ -84,7 +84,7 @@ func BenchmarkSigningAddsToPromotion(b *testing.B) {
 				s.Delay = 20 * time.Millisecond
 				oidc := &http.Client{Transport: delayed{20 * time.Millisecond}}
 				getenv := func(k string) string { return s.Env()[k] }
-				priv, _ := keyPair(b)
+				priv, _ := sigstoretest.KeyPair(b)
 				ctx := context.Background()
 				var regReqs int
 				var signing, attaching time.Duration

@@ -2,12 +2,7 @@ package sign_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"net/http"
 	"strings"
 	"testing"
@@ -25,18 +20,6 @@ const (
 
 var promotion = attest.Promotion{Label: "current", From: "testing", Version: "1.2.3", LockDigest: "sha256:abc",
 	Gates: []attest.Gate{{Gate: "checks", Component: "cli", Check: "e2e", Result: "pass"}}, Actor: "octocat", Run: "https://github.com/acme/app/actions/runs/1"}
-
-// keyPair returns an ECDSA P-256 private key (PKCS#8 PEM) and its public key (PEM).
-func keyPair(t testing.TB) (priv, pub []byte) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p8, _ := x509.MarshalPKCS8PrivateKey(k)
-	pk, _ := x509.MarshalPKIXPublicKey(k.Public())
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pk})
-}
 
 func keylessBundle(t *testing.T, s *sigstoretest.Sigstore, subject string) []byte {
 	t.Helper()
@@ -86,7 +69,7 @@ func TestKeylessSignatureVerifies(t *testing.T) {
 	root := s.TrustedRoot(t)
 	elsewhere := sigstoretest.Start(t)
 	good := attest.Policy{Issuer: sigstoretest.GitHubIssuer, Identity: "^https://github.com/acme/release/\\.github/workflows/promote\\.yml@refs/heads/main$"}
-	_, pub := keyPair(t)
+	_, pub := sigstoretest.KeyPair(t)
 	tampered := strings.Replace(string(b), `"payload":"eyJf`, `"payload":"eyAg`, 1) // {"_ becomes {  : same length, signature broken
 	for _, tc := range []struct {
 		name     string
@@ -124,8 +107,8 @@ func TestKeylessSignatureVerifies(t *testing.T) {
 }
 
 func TestKeySignatureVerifies(t *testing.T) {
-	priv, pub := keyPair(t)
-	_, otherPub := keyPair(t)
+	priv, pub := sigstoretest.KeyPair(t)
+	_, otherPub := sigstoretest.KeyPair(t)
 	ctx := context.Background()
 	signed, err := sign.Sign(ctx, attest.SignRequest{Subject: attest.Subject{Name: "r/a", Digest: digest}, Predicate: promotion, Key: &attest.Key{PrivateKeyPEM: priv}}, sign.Options{})
 	if err != nil {
@@ -158,7 +141,7 @@ func TestKeySignatureVerifies(t *testing.T) {
 }
 
 func TestSignRefuses(t *testing.T) {
-	priv, _ := keyPair(t)
+	priv, _ := sigstoretest.KeyPair(t)
 	rsaPEM := []byte("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n")
 	for _, tc := range []struct {
 		name string

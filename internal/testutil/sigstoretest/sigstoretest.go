@@ -424,3 +424,22 @@ func node(l, r []byte) []byte {
 	h.Write(r)
 	return h.Sum(nil)
 }
+
+// KeyPair returns a new ECDSA P-256 private key (PKCS#8 PEM) and its public
+// key (PKIX PEM), as signing.key's private-key and public-key hold them.
+func KeyPair(t testing.TB) (priv, pub []byte) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p8, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := x509.MarshalPKIXPublicKey(k.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: p8}), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pk})
+}
