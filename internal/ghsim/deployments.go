@@ -308,12 +308,22 @@ func (c *call) listDeployments() *response {
 	return withJSON(page(c, list, func(d *deployment) map[string]any { return c.deploymentJSON(r, d) }))
 }
 
-func (c *call) getDeployment() *response {
-	r, e := c.deploymentsRepo(levelRead)
+// deploymentAt is the repository and the deployment the path names, with
+// the access level asked for, or the answer refusing them.
+func (c *call) deploymentAt(level int) (*repo, *deployment, *response) {
+	r, e := c.deploymentsRepo(level)
 	if e != nil {
-		return e
+		return nil, nil, e
 	}
 	d, e := c.findDeployment(r)
+	if e != nil {
+		return nil, nil, e
+	}
+	return r, d, nil
+}
+
+func (c *call) getDeployment() *response {
+	r, d, e := c.deploymentAt(levelRead)
 	if e != nil {
 		return e
 	}
@@ -321,11 +331,7 @@ func (c *call) getDeployment() *response {
 }
 
 func (c *call) listDeploymentStatuses() *response {
-	r, e := c.deploymentsRepo(levelRead)
-	if e != nil {
-		return e
-	}
-	d, e := c.findDeployment(r)
+	r, d, e := c.deploymentAt(levelRead)
 	if e != nil {
 		return e
 	}
@@ -348,11 +354,7 @@ func (c *call) createDeploymentStatus() *response {
 		EnvironmentURL string `json:"environment_url"`
 		AutoInactive   *bool  `json:"auto_inactive"`
 	}
-	r, e := c.deploymentsRepo(levelWrite)
-	if e != nil {
-		return e
-	}
-	d, e := c.findDeployment(r)
+	r, d, e := c.deploymentAt(levelWrite)
 	if e != nil {
 		return e
 	}
