@@ -2,7 +2,11 @@ package ledger
 
 import (
 	"context"
+	"net/http"
+	"slices"
 	"testing"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ladder-release/ladder/internal/ghsim"
 	"github.com/ladder-release/ladder/internal/ledger/record"
@@ -82,5 +86,81 @@ func TestMigrateSchema1MediumInOneCommit(t *testing.T) {
 	}
 	if h := srv.History(repo, Branch); len(h) != before+1 {
 		t.Errorf("the migration took %d commits, want 1", len(h)-before)
+	}
+}
+
+// TestCompactRacingWritersLoseNothing: a publisher and a promoter write one
+// ledger at once, each following every write with its own Compact (as two
+// jobs of the actions do), while the simulator fails some of the
+// compactions' POST trees and PATCH ref. A Compact may fail or find the
+// branch moved on; the ledger stays whole: every bundle once, every move of
+// the label in order, nothing doubled.
+func TestCompactRacingWritersLoseNothing(t *testing.T) {
+	ctx := context.Background()
+	srv, c := sim(t, ghsim.WithSecondaryLimit(0)) // two tokens' worth of writes from one on purpose
+	for _, f := range []ghsim.Fault{
+		{Method: http.MethodPost, Path: "/repos/acme/app/git/trees", Status: http.StatusBadGateway, Times: 3},
+		{Method: http.MethodPatch, Path: "/repos/acme/app/git/refs/**", Status: http.StatusInternalServerError, Times: 3},
+	} {
+		srv.Inject(f)
+	}
+	const n = 40
+	pub, pro := ghStore(t, c, small), ghStore(t, c, small)
+	var moved []string // the versions the promoter's writes put on the label
+	var g errgroup.Group
+	g.Go(func() error {
+		for i := 0; i < n; i++ {
+			if _, err := pub.Update(ctx, Message{What: "publish"}, publishNext("a", i)); err != nil {
+				return err
+			}
+			_ = pub.Compact(ctx) // its error is only a note in the run
+		}
+		return nil
+	})
+	g.Go(func() error {
+		for i := 0; i < n; i++ {
+			var v string
+			_, err := pro.Update(ctx, Message{What: "promote"}, func(d *Document) error {
+				v = ""
+				if len(d.Bundles) == 0 {
+					return ErrNoChange
+				}
+				newest := d.Bundles[len(d.Bundles)-1].Version
+				if s := d.Stream(LabelStream("current")); len(s) > 0 && s[len(s)-1].Version == newest {
+					return ErrNoChange
+				}
+				v = newest
+				return d.Append(LabelStream("current"), Entry{Version: newest, At: t0, Actor: "octocat", Decision: "promoted"})
+			})
+			if err != nil {
+				return err
+			}
+			if v != "" {
+				moved = append(moved, v)
+			}
+			_ = pro.Compact(ctx)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := ghStore(t, c).ReadAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNoLoss(t, whole, []string{"a"}, n)
+	var got []string
+	for _, e := range whole.Stream(LabelStream("current")) {
+		got = append(got, e.Version)
+	}
+	if !slices.Equal(got, moved) {
+		t.Errorf("label:current holds %v, the promoter wrote %v", got, moved)
+	}
+	if st, _ := ghStore(t, c).Read(ctx); st.History == nil || st.History.Segments == 0 {
+		t.Error("no compaction landed: the test proves nothing")
+	}
+	if srv.PendingFaults() != 0 {
+		t.Errorf("%d faults unused: the compactions' failures were not exercised", srv.PendingFaults())
 	}
 }

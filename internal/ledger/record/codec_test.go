@@ -115,6 +115,8 @@ func TestRoundTripEveryField(t *testing.T) {
 		fill(reflect.ValueOf(p), "x")
 	}
 	b.Digest = digestOf("b")
+	// one line, and a digest: the ledger holds nothing else there (Validate)
+	b.Version, b.LockDigest = `x-Version "quoted" \ <&> é`, digestOf("lock")
 	e.Version, e.Digest = b.Version, b.Digest
 	del.Version, del.Digest = b.Version, b.Digest
 	ret.Version, ret.Digest, ret.Notified = b.Version, b.Digest, ret.Notify[:1]

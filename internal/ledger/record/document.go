@@ -663,8 +663,14 @@ func (d *Document) Validate() error {
 		if j := seen[b.Version]; j != i {
 			add("bundles[%d].version: %s was already published by bundles[%d]", i, b.Version, j)
 		}
+		if err := OneLine(b.Version); err != nil {
+			add("bundles[%d].version %q: %v", i, b.Version, err)
+		}
 		if !validDigest(b.Digest) {
 			add("bundles[%d].digest (%s): %q is not an OCI digest", i, b.Version, b.Digest)
+		}
+		if b.LockDigest != "" && !validDigest(b.LockDigest) {
+			add("bundles[%d].lockDigest (%s): %q is not a digest (algorithm:hex)", i, b.Version, b.LockDigest)
 		}
 	}
 	for _, s := range d.StreamNames() {
