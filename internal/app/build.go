@@ -20,6 +20,7 @@ import (
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/publish"
+	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/workspace"
 )
 
@@ -66,15 +67,15 @@ type published struct {
 // already published?) -> apply (push by digest, claim in the ledger, tag,
 // converge, retention) -> outputs.
 func buildBundle(ctx context.Context, r *run) error {
-	sec, err := r.secrets()
+	sec, err := r.Secrets()
 	if err != nil {
 		return err
 	}
-	in, err := parseBuildInputs(r.input)
+	in, err := parseBuildInputs(r.Input)
 	if err != nil {
 		return err
 	}
-	cfg, err := r.loadConfig()
+	cfg, err := r.LoadConfig()
 	if err != nil {
 		return err
 	}
@@ -97,18 +98,18 @@ func buildBundle(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	reg, err := r.registry(cfg, sec)
+	reg, err := r.Registry(cfg, sec)
 	if err != nil {
 		return err
 	}
-	store, err := r.ledgerStore(cfg, sec)
+	store, err := r.LedgerStore(cfg, sec)
 	if err != nil {
 		return err
 	}
 	// What changed is read while the claimed bundle is tagged and converged
 	// (its reads overlap the tag writes instead of adding round trips).
 	var changed chan *changes.Set
-	r.onClaim = func(oldDigest, oldLock, newDigest string) {
+	r.OnClaim = func(oldDigest, oldLock, newDigest string) {
 		changed = make(chan *changes.Set, 1)
 		go func() { changed <- r.bundleChanges(ctx, cfg, sec, reg, oldDigest, oldLock, l, newDigest) }()
 	}
@@ -178,8 +179,8 @@ func validTag(t string) bool {
 
 // bundleLock reads the lock file resolve-channel wrote, or resolves the
 // channel when there is none.
-func (r *run) bundleLock(ctx context.Context, cfg *config.Config, sec secrets, ch config.Channel, in buildInputs) (lock.Lock, error) {
-	data, err := os.ReadFile(r.workspacePath(in.lockFile))
+func (r *run) bundleLock(ctx context.Context, cfg *config.Config, sec session.Secrets, ch config.Channel, in buildInputs) (lock.Lock, error) {
+	data, err := os.ReadFile(r.WorkspacePath(in.lockFile))
 	if errors.Is(err, os.ErrNotExist) {
 		res, err := r.resolve(ctx, cfg, sec, ch.Name)
 		if err != nil {
@@ -208,15 +209,15 @@ func (r *run) bundleLock(ctx context.Context, cfg *config.Config, sec secrets, c
 	}
 	for i, c := range cfg.Constraints {
 		if err := channel.CheckSameVersion(l, c.SameVersion); err != nil {
-			return lock.Lock{}, at(cfg, fmt.Sprintf("constraints[%d]", i), err)
+			return lock.Lock{}, session.At(cfg, fmt.Sprintf("constraints[%d]", i), err)
 		}
 	}
 	l.Channel = ch.Name
-	if err := lockTime(l, r.deps.Now(), in.force); err != nil {
+	if err := lockTime(l, r.Deps.Now(), in.force); err != nil {
 		return lock.Lock{}, fmt.Errorf("input lock-file %s: %w", in.lockFile, err)
 	}
 	if l.Created.IsZero() {
-		l.Created = r.deps.Now().UTC() // forced
+		l.Created = r.Deps.Now().UTC() // forced
 	}
 	return l, nil
 }
@@ -280,7 +281,7 @@ func lockMatchesConfig(cfg *config.Config, l lock.Lock) error {
 // readFiles reads the files input's matches in the workspace
 // (workspace.Read: nothing outside it, whatever links it holds).
 func (r *run) readFiles(patterns []string) ([]oci.File, error) {
-	files, err := workspace.Read(r.workspacePath("."), patterns)
+	files, err := workspace.Read(r.WorkspacePath("."), patterns)
 	if err != nil {
 		return nil, fmt.Errorf("input files: %w", err)
 	}
@@ -308,7 +309,7 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 			Reason: fmt.Sprintf("channel %s already holds this lock (%s) as %s", ch.Name, l.Digest(), v.head.Version)}, nil
 	}
 	req := publish.Request{Channel: ch.Name, Rule: versionRule(ch), Version: in.version, Lock: l, Force: in.force,
-		Claim: newClaim(), Run: r.runURL(), Known: v.registryKnown}
+		Claim: newClaim(), Run: r.RunURL(), Known: v.registryKnown}
 	doc := v.doc
 	for attempt := 1; ; attempt++ {
 		dec, err := publish.Decide(doc, req)
@@ -328,10 +329,10 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 		if err != nil {
 			return nil, err
 		}
-		meta := ledger.Message{Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL(),
+		meta := ledger.Message{Actor: r.Getenv("GITHUB_ACTOR"), Run: r.RunURL(),
 			What: fmt.Sprintf("publish %s %s into channel %s (%s)", cfg.Product, dec.Version, ch.Name, digest)}
 		rec := publish.Bundle{Digest: digest, Mode: ledger.ModeArtifact, ArtifactType: bundle.ArtifactType, Actor: meta.Actor,
-			Tags: r.viewTags(l, in), Now: r.deps.Now().UTC()}
+			Tags: r.viewTags(l, in), Now: r.Deps.Now().UTC()}
 		if in.image != "" {
 			rec.Mode = ledger.ModeImage
 		}
@@ -355,8 +356,8 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 		if claimed.Own {
 			digest = claimed.Bundle.Digest // an earlier answer of this very write was lost
 		}
-		if r.onClaim != nil {
-			r.onClaim(claimed.Replaces.Digest, replacedLock(doc, claimed.Replaces.Version), digest)
+		if r.OnClaim != nil {
+			r.OnClaim(claimed.Replaces.Digest, replacedLock(doc, claimed.Replaces.Version), digest)
 		}
 		return r.publishClaimed(ctx, cfg, ch, store, reg, l, in, claimed, digest)
 	}
@@ -403,7 +404,7 @@ func publishError(cfg *config.Config, ch config.Channel, err error) error {
 	case errors.As(err, &taken):
 		return versionTaken(cfg, ch, taken.Version, taken.Theirs)
 	case errors.As(err, &down):
-		return at(cfg, "channels."+ch.Name+".version", err)
+		return session.At(cfg, "channels."+ch.Name+".version", err)
 	}
 	return err
 }
@@ -416,7 +417,7 @@ func (r *run) settle(ctx context.Context, cfg *config.Config, ch config.Channel,
 		return &published{Version: dec.Version, PassedOver: dec.PassedOver, Reason: "dry run: nothing pushed, claimed or tagged"}, nil
 	case dec.Kind == publish.Retired:
 		// retired (ladder retire): nothing written, the reason names when and why
-		r.act.Infof("build-bundle: nothing published: %s", dec.Reason)
+		r.Act.Infof("build-bundle: nothing published: %s", dec.Reason)
 		return &published{Reason: dec.Reason}, nil
 	case dec.Kind == publish.Superseded:
 		// nothing of this lock is published: the outputs stay empty, the
@@ -561,7 +562,7 @@ func versionTaken(cfg *config.Config, ch config.Channel, version, theirs string)
 		why = "it is made from this lock, so it comes out the same again"
 		way = "give the input version"
 	}
-	return at(cfg, field, fmt.Errorf("version %s is already published as %s; refusing to publish this run's bundle under it (a version never moves): %s gives %s (%s); %s",
+	return session.At(cfg, field, fmt.Errorf("version %s is already published as %s; refusing to publish this run's bundle under it (a version never moves): %s gives %s (%s); %s",
 		version, theirs, field, version, why, way))
 }
 
@@ -654,7 +655,7 @@ func (r *run) tagBundle(ctx context.Context, cfg *config.Config, reg *oci.Client
 // extra tags.
 func (r *run) viewTags(l lock.Lock, in buildInputs) []string {
 	tags := []string{l.CompositeID()}
-	if sha := r.getenv("GITHUB_SHA"); len(sha) >= 7 {
+	if sha := r.Getenv("GITHUB_SHA"); len(sha) >= 7 {
 		tags = append(tags, "sha-"+lock.Short(sha))
 	}
 	return append(tags, in.extraTags...)
@@ -693,7 +694,7 @@ func (r *run) finish(ctx context.Context, cfg *config.Config, ch config.Channel,
 			return nil, err
 		}
 	}
-	if b.Run == r.runURL() && !doc.Deleted(b.Version) { // a tag retention deleted never comes back
+	if b.Run == r.RunURL() && !doc.Deleted(b.Version) { // a tag retention deleted never comes back
 		views := uniqueTags(r.viewTags(l, in))
 		if in.image != "" {
 			views = views[1:] // the composite id: ensureIDTag below
@@ -819,7 +820,7 @@ func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel,
 			return nil, fmt.Errorf("reading the ledger: %w", err)
 		}
 	}
-	for _, b := range publish.Redo(doc, ch.Name, own, r.runURL(), sweep) {
+	for _, b := range publish.Redo(doc, ch.Name, own, r.RunURL(), sweep) {
 		if err := reg.DeleteTag(ctx, cfg.Registry, channel.VersionTag(b.Version)); err != nil {
 			return nil, fmt.Errorf("retention: the ledger records %s as deleted, but deleting its tag failed (delete it by hand): %w", b.Version, err)
 		}
@@ -837,8 +838,8 @@ func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel,
 	for _, b := range victims {
 		reason := fmt.Sprintf("retention keep %d of channel %s", ch.Retention.Keep, ch.Name)
 		stillVictim := false
-		del := ledger.Deletion{Version: b.Version, Digest: b.Digest, At: r.deps.Now().UTC(), Reason: reason, Run: r.runURL()}
-		cur, err := store.Update(ctx, ledger.Message{What: "retention: delete " + b.Version, Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL()}, func(d *ledger.Document) (err error) {
+		del := ledger.Deletion{Version: b.Version, Digest: b.Digest, At: r.Deps.Now().UTC(), Reason: reason, Run: r.RunURL()}
+		cur, err := store.Update(ctx, ledger.Message{What: "retention: delete " + b.Version, Actor: r.Getenv("GITHUB_ACTOR"), Run: r.RunURL()}, func(d *ledger.Document) (err error) {
 			stillVictim, err = publish.RecordDeletion(d, ch.Name, ch.Retention.Keep, del)
 			return err
 		})
@@ -890,10 +891,10 @@ func (r *run) deleteViews(ctx context.Context, cfg *config.Config, reg *oci.Clie
 }
 
 // runURL is the URL of the workflow run, for the ledger's audit trail.
-func (r *run) runURL() string { return r.act.Env().RunURL() }
+func (r *run) runURL() string { return r.Act.Env().RunURL() }
 
 func (r *run) buildSummary(ch string, l lock.Lock, res *published, dryRun bool) error {
-	s := r.act.Summary()
+	s := r.Act.Summary()
 	title := "ladder build-bundle: " + ch
 	if dryRun {
 		title += " (dry run)"

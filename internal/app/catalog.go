@@ -13,6 +13,7 @@ import (
 	"github.com/ladder-release/ladder/internal/catalog"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/ledger"
+	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/status"
 )
 
@@ -31,11 +32,11 @@ import (
 // the same catalog.
 
 func catalogCommand(ctx context.Context, r *run) error {
-	o, err := parseCatalogFlags(r.flags)
+	o, err := parseCatalogFlags(r.Flags)
 	if err != nil {
 		return err
 	}
-	cfg, err := r.loadConfig()
+	cfg, err := r.LoadConfig()
 	if err != nil {
 		return err
 	}
@@ -43,9 +44,9 @@ func catalogCommand(ctx context.Context, r *run) error {
 		return fmt.Errorf("%s has no export.olm section, so there is no catalog to make (add export: {olm: {package: NAME, channels: {OLM-CHANNEL: LABEL-OR-CHANNEL}, default-channel: OLM-CHANNEL}})", cfg.File)
 	}
 	if cfg.Ledger.Kind == config.LedgerNone {
-		return at(cfg, "ledger", errors.New("ladder catalog needs a ledger: the catalog is made of the upgrade graphs the ledger keeps, and ledger: none keeps none (SPEC section 6)"))
+		return session.At(cfg, "ledger", errors.New("ladder catalog needs a ledger: the catalog is made of the upgrade graphs the ledger keeps, and ledger: none keeps none (SPEC section 6)"))
 	}
-	doc, err := r.readLedgerCLI(ctx, cfg, r.cliSecrets())
+	doc, err := r.ReadLedger(ctx, cfg, r.CLISecrets())
 	if err != nil {
 		return err
 	}
@@ -55,12 +56,12 @@ func catalogCommand(ctx context.Context, r *run) error {
 	}
 	cat, err := catalog.Build(in)
 	if err != nil {
-		return at(cfg, "export.olm", err)
+		return session.At(cfg, "export.olm", err)
 	}
 	for _, n := range cat.Notes {
-		fmt.Fprintf(r.deps.Stderr, "ladder catalog: note: %s\n", n)
+		fmt.Fprintf(r.Deps.Stderr, "ladder catalog: note: %s\n", n)
 	}
-	return printCatalog(r.deps.Stdout, cat, o.yaml, r.getenv("GITHUB_ACTIONS") == "true")
+	return printCatalog(r.Deps.Stdout, cat, o.yaml, r.Getenv("GITHUB_ACTIONS") == "true")
 }
 
 // printCatalog writes cat as JSON or YAML. In a runner (see catalogCommand)
@@ -98,7 +99,7 @@ func catalogInput(cfg *config.Config, doc *ledger.Document) (catalog.Input, erro
 		}
 		g, err := doc.GraphFrom(s.Stream, s.From)
 		if err != nil {
-			return in, at(cfg, "export.olm.channels."+s.Channel, fmt.Errorf("OLM channel %s: %w", s.Channel, err))
+			return in, session.At(cfg, "export.olm.channels."+s.Channel, fmt.Errorf("OLM channel %s: %w", s.Channel, err))
 		}
 		in.Sources[i].Entries = g.Entries
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/tagname"
 )
 
@@ -50,7 +51,7 @@ func (r *run) republishCatalog(ctx context.Context, cfg *config.Config, store le
 			}
 		}
 		head, _ := doc.Head(stream)
-		if !catalog.Republish(sources, catalog.Change{Stream: stream, Moved: moved, HeadRun: head.Run, Run: r.runURL()}) {
+		if !catalog.Republish(sources, catalog.Change{Stream: stream, Moved: moved, HeadRun: head.Run, Run: r.RunURL()}) {
 			return nil
 		}
 		return r.convergeCatalog(ctx, cfg, store, reg, doc)
@@ -85,7 +86,7 @@ func (r *run) convergeCatalog(ctx context.Context, cfg *config.Config, store led
 			return err
 		}
 		if waiting != "" {
-			r.act.Infof("OLM catalog: not published yet: %s", waiting)
+			r.Act.Infof("OLM catalog: not published yet: %s", waiting)
 			return nil
 		}
 		held := func(version string) bool { _, ok := doc.Bundle(version); return ok }
@@ -108,7 +109,7 @@ func (r *run) convergeCatalog(ctx context.Context, cfg *config.Config, store led
 				if _, err := reg.PushImage(ctx, cfg.Registry, tagname.Catalog, img); err != nil {
 					return err
 				}
-				r.act.Infof("OLM catalog: %s:%s is now %s", cfg.Registry, tagname.Catalog, want)
+				r.Act.Infof("OLM catalog: %s:%s is now %s", cfg.Registry, tagname.Catalog, want)
 				view.Digest, view.Ours[want] = want, true
 				break steps
 			case catalog.StepStale:
@@ -140,7 +141,7 @@ func catalogImage(cfg *config.Config, doc *ledger.Document) (img oci.Image, dige
 	}
 	cat, err := catalog.Build(in)
 	if err != nil {
-		return oci.Image{}, "", "", at(cfg, "export.olm", err)
+		return oci.Image{}, "", "", session.At(cfg, "export.olm", err)
 	}
 	var b bytes.Buffer
 	if err := cat.WriteJSON(&b); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/session"
 )
 
 // What changed (story S8): build-bundle and promote-label compare the new
@@ -31,13 +32,13 @@ const maxConcurrentCompares = 8
 // whatChanged compares two locks: GitHub's compare API for each repo:
 // component whose commit moved (concurrently, at most
 // maxConcurrentCompares at once), the range for a git: one.
-func (r *run) whatChanged(ctx context.Context, sec secrets, from, to lock.Lock) changes.Set {
+func (r *run) whatChanged(ctx context.Context, sec session.Secrets, from, to lock.Lock) changes.Set {
 	reqs := changes.Plan(from, to)
 	answers := make(map[string]changes.Compare, len(reqs))
 	if len(reqs) == 0 {
 		return changes.Build(from, to, answers)
 	}
-	client, err := r.github(sec)
+	client, err := r.GitHub(sec)
 	if err != nil {
 		for _, q := range reqs {
 			answers[q.Component] = changes.Compare{Err: err.Error()}
@@ -115,7 +116,7 @@ func lockAt(ctx context.Context, cfg *config.Config, reg *oci.Client, digest, wa
 // bundleChanges is what the bundle at newDigest (lock l) brings over the one
 // at oldDigest; nil when there is none to compare with (a first publish, a
 // label's first move) or both are the same bundle.
-func (r *run) bundleChanges(ctx context.Context, cfg *config.Config, sec secrets, reg *oci.Client, oldDigest, oldLockDigest string, l lock.Lock, newDigest string) *changes.Set {
+func (r *run) bundleChanges(ctx context.Context, cfg *config.Config, sec session.Secrets, reg *oci.Client, oldDigest, oldLockDigest string, l lock.Lock, newDigest string) *changes.Set {
 	if oldDigest == "" || oldDigest == newDigest && (oldLockDigest == "" || oldLockDigest == l.Digest()) {
 		return nil // no bundle before, or the same lock (one image may hold two locks: compare those)
 	}
@@ -160,7 +161,7 @@ func replacedLock(doc *ledger.Document, version string) string {
 // labelChanges is what a label's target brings over the label's value before
 // the run: nil when the label had none, stays where it is, or its target's
 // lock cannot be read.
-func (r *run) labelChanges(ctx context.Context, cfg *config.Config, sec secrets, reg *oci.Client, p *promotion) *changes.Set {
+func (r *run) labelChanges(ctx context.Context, cfg *config.Config, sec session.Secrets, reg *oci.Client, p *promotion) *changes.Set {
 	d := p.dec
 	prevLock, targetLock := p.lockDigests[0], p.lockDigests[1]
 	if d.Target.Digest == "" || d.Previous.Digest == "" || d.Target.Digest == d.Previous.Digest && prevLock == targetLock {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/source"
 	"github.com/ladder-release/ladder/internal/tagname"
 )
@@ -48,7 +49,7 @@ func refuseReservedTags(cfg *config.Config, tags []string) error {
 // at once, at most maxConcurrentComponents at a time. A lock is data a job
 // hands the next; one naming a commit its repository lacks would publish a
 // bundle no one can build.
-func (r *run) lockCommitsExist(ctx context.Context, sec secrets, l lock.Lock) error {
+func (r *run) lockCommitsExist(ctx context.Context, sec session.Secrets, l lock.Lock) error {
 	var (
 		gh  *github.Client
 		git *source.GitHTTP // asked nothing: a commit by SHA is a REST question
@@ -56,10 +57,10 @@ func (r *run) lockCommitsExist(ctx context.Context, sec secrets, l lock.Lock) er
 	for _, e := range l.Components {
 		if e.Repo != "" {
 			var err error
-			if gh, err = r.github(sec); err != nil {
+			if gh, err = r.GitHub(sec); err != nil {
 				return err
 			}
-			if git, err = r.gitRefs(sec); err != nil {
+			if git, err = r.GitRefs(sec); err != nil {
 				return err
 			}
 			break

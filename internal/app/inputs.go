@@ -11,8 +11,6 @@ package app
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -20,37 +18,17 @@ import (
 
 	"github.com/ladder-release/ladder/internal/action"
 	"github.com/ladder-release/ladder/internal/cascade"
+	"github.com/ladder-release/ladder/internal/cli"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/promote"
 	"github.com/ladder-release/ladder/internal/retire"
 )
 
-// usageError is a mistake in how ladder was called, not in what it found:
-// Main exits ExitUsage for it. Its text is the mistake's own.
-type usageError struct{ err error }
-
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
-
-// misuse marks err (nil stays nil) as a usage error.
-func misuse(err error) error {
-	if err == nil || isUsage(err) {
-		return err
-	}
-	return &usageError{err: err}
-}
-
-// isUsage says whether err is, or wraps, a usage error.
-func isUsage(err error) bool {
-	var u *usageError
-	return errors.As(err, &u)
-}
-
 // requiredInput reads a required input.
 func requiredInput(get func(string) string, name string) (string, error) {
 	v := get(name)
 	if v == "" {
-		return "", misuse(fmt.Errorf("input %s: required, and not set", name))
+		return "", cli.Misuse(fmt.Errorf("input %s: required, and not set", name))
 	}
 	return v, nil
 }
@@ -58,7 +36,7 @@ func requiredInput(get func(string) string, name string) (string, error) {
 // boolOf reads a boolean input (true, True, TRUE, false, False, FALSE).
 func boolOf(get func(string) string, name string) (bool, error) {
 	b, err := action.ParseBool(name, get(name))
-	return b, misuse(err)
+	return b, cli.Misuse(err)
 }
 
 // resolveInputs are resolve-channel's inputs.
@@ -105,20 +83,20 @@ func parseBuildInputs(get func(string) string) (buildInputs, error) {
 					hint = " (drop the leading v)"
 				}
 			}
-			return in, misuse(fmt.Errorf("input version: %q is not a semver version%s: %w", in.version, hint, err))
+			return in, cli.Misuse(fmt.Errorf("input version: %q is not a semver version%s: %w", in.version, hint, err))
 		}
 		in.version = v.String()
 	}
 	for _, t := range in.extraTags {
 		if !validTag(t) {
-			return in, misuse(fmt.Errorf("input tags: %q is not a valid OCI tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})", t))
+			return in, cli.Misuse(fmt.Errorf("input tags: %q is not a valid OCI tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127})", t))
 		}
 	}
 	if strings.HasPrefix(in.image, "sha256:") && !isDigest(in.image) {
-		return in, misuse(fmt.Errorf("input image: %q is not a digest: want sha256: and 64 lowercase hex digits (or an image reference such as REGISTRY/REPO:TAG or REPO@sha256:...)", in.image))
+		return in, cli.Misuse(fmt.Errorf("input image: %q is not a digest: want sha256: and 64 lowercase hex digits (or an image reference such as REGISTRY/REPO:TAG or REPO@sha256:...)", in.image))
 	}
 	if in.image != "" && len(in.files) > 0 {
-		return in, misuse(errors.New("inputs image and files: an image bundle carries the lock only; give one or the other"))
+		return in, cli.Misuse(errors.New("inputs image and files: an image bundle carries the lock only; give one or the other"))
 	}
 	return in, nil
 }
@@ -135,14 +113,14 @@ func parsePromoteInputs(get func(string) string) (promoteInputs, error) {
 	in.from = get("from")
 	mode := get("mode")
 	if in.mode, err = promote.ParseMode(mode); err != nil {
-		return in, misuse(fmt.Errorf("input mode: %w%s", err, config.Suggest(strings.TrimSpace(mode), modes)))
+		return in, cli.Misuse(fmt.Errorf("input mode: %w%s", err, config.Suggest(strings.TrimSpace(mode), modes)))
 	}
 	in.reason = get("reason")
 	if in.force, err = boolOf(get, "force"); err != nil {
 		return in, err
 	}
 	if in.wait, err = action.ParseDuration("wait", get("wait")); err != nil {
-		return in, misuse(err)
+		return in, cli.Misuse(err)
 	}
 	if in.dryRun, err = boolOf(get, "dry-run"); err != nil {
 		return in, err
@@ -150,14 +128,14 @@ func parsePromoteInputs(get func(string) string) (promoteInputs, error) {
 	switch in.mode {
 	case promote.ModeHold, promote.ModeRelease:
 		if in.from != "" {
-			return in, misuse(fmt.Errorf("input from: not used with mode %s (it holds or releases the label where it is)", in.mode))
+			return in, cli.Misuse(fmt.Errorf("input from: not used with mode %s (it holds or releases the label where it is)", in.mode))
 		}
 		if in.force {
-			return in, misuse(fmt.Errorf("input force: not used with mode %s", in.mode))
+			return in, cli.Misuse(fmt.Errorf("input force: not used with mode %s", in.mode))
 		}
 	}
 	if in.force && in.reason == "" {
-		return in, misuse(errors.New("input reason: required with force: true (the ledger records who bypassed the gates, and why)"))
+		return in, cli.Misuse(errors.New("input reason: required with force: true (the ledger records who bypassed the gates, and why)"))
 	}
 	return in, nil
 }
@@ -185,19 +163,19 @@ func parseCascadeInputs(get func(string) string) (cascadeInputs, error) {
 	if depth == "" {
 		in.maxDepth = cascade.DefaultMaxDepth
 	} else if in.maxDepth, err = strconv.Atoi(depth); err != nil || in.maxDepth < 1 || in.maxDepth > cascade.MaxChain {
-		return in, misuse(fmt.Errorf("input max-depth: %q is not a number from 1 to %d", depth, cascade.MaxChain))
+		return in, cli.Misuse(fmt.Errorf("input max-depth: %q is not a number from 1 to %d", depth, cascade.MaxChain))
 	}
 	if in.branch != "" {
 		if err := cascade.CheckBranch(in.branch); err != nil {
-			return in, misuse(fmt.Errorf("input branch: %w", err))
+			return in, cli.Misuse(fmt.Errorf("input branch: %w", err))
 		}
 	}
 	if in.channel != "" && in.label != "" {
-		return in, misuse(fmt.Errorf("inputs channel (%q) and label (%q) are both set: a run publishes a channel or moves a label; call cascade-branches once for each", in.channel, in.label))
+		return in, cli.Misuse(fmt.Errorf("inputs channel (%q) and label (%q) are both set: a run publishes a channel or moves a label; call cascade-branches once for each", in.channel, in.label))
 	}
 	if in.eventType != "" {
 		if err := cascade.CheckEventType(in.eventType); err != nil {
-			return in, misuse(fmt.Errorf("input event-type: %w", err))
+			return in, cli.Misuse(fmt.Errorf("input event-type: %w", err))
 		}
 	}
 	return in, nil
@@ -208,13 +186,13 @@ func parseCascadeInputs(get func(string) string) (cascadeInputs, error) {
 func parseApp(appID, appKey string) (int64, error) {
 	switch {
 	case appID != "" && appKey == "":
-		return 0, misuse(errors.New("input app-id is set but app-private-key is empty: pass both (the App's id and its private key, PEM) or neither"))
+		return 0, cli.Misuse(errors.New("input app-id is set but app-private-key is empty: pass both (the App's id and its private key, PEM) or neither"))
 	case appID == "" && appKey != "":
-		return 0, misuse(errors.New("input app-private-key is set but app-id is empty: pass both (the App's id and its private key, PEM) or neither"))
+		return 0, cli.Misuse(errors.New("input app-private-key is set but app-id is empty: pass both (the App's id and its private key, PEM) or neither"))
 	case appID != "":
 		id, err := strconv.ParseInt(appID, 10, 64)
 		if err != nil || id <= 0 {
-			return 0, misuse(fmt.Errorf("input app-id: %q is not a GitHub App id (a positive number, shown on the App's settings page)", appID))
+			return 0, cli.Misuse(fmt.Errorf("input app-id: %q is not a GitHub App id (a positive number, shown on the App's settings page)", appID))
 		}
 		return id, nil
 	}
@@ -250,51 +228,17 @@ func parseRetireInputs(get func(string) string) (retireInputs, error) {
 	}
 	switch {
 	case in.channel != "" && in.label != "":
-		return in, misuse(fmt.Errorf("inputs channel (%q) and label (%q) are both set: retire one at a time", in.channel, in.label))
+		return in, cli.Misuse(fmt.Errorf("inputs channel (%q) and label (%q) are both set: retire one at a time", in.channel, in.label))
 	case in.channel == "" && in.label == "":
-		return in, misuse(errors.New("input channel or label: required, and neither is set (ladder retire --channel NAME or --label NAME)"))
+		return in, cli.Misuse(errors.New("input channel or label: required, and neither is set (ladder retire --channel NAME or --label NAME)"))
 	}
 	if err := retire.CheckReason(in.reason); err != nil {
-		return in, misuse(fmt.Errorf("input reason: %w", err))
+		return in, cli.Misuse(fmt.Errorf("input reason: %w", err))
 	}
 	if in.appID, err = parseApp(appID, appKey); err != nil {
 		return in, err
 	}
 	return in, nil
-}
-
-// checkFlags refuses a flag not in allowed, naming the first (sorted) one,
-// then a flag given without a value that is not a boolean (bare).
-func checkFlags(flags map[string]string, bare, allowed []string) error {
-	for _, k := range slices.Sorted(maps.Keys(flags)) {
-		if !slices.Contains(allowed, k) {
-			if len(allowed) == 0 {
-				return misuse(fmt.Errorf("unknown flag --%s (this command takes none)", k))
-			}
-			return misuse(fmt.Errorf("unknown flag --%s (flags: --%s)%s", k, strings.Join(allowed, ", --"), config.Suggest(k, allowed)))
-		}
-	}
-	if len(bare) > 0 {
-		return misuse(needsValue(bare[0]))
-	}
-	return nil
-}
-
-// flagBool reads a boolean flag (absent: false), spelled as YAML 1.2's core
-// schema and the runner's inputs spell booleans.
-func flagBool(flags map[string]string, name string) (bool, error) {
-	v, ok := flags[name]
-	if !ok {
-		return false, nil
-	}
-	switch v {
-	case "true", "True", "TRUE":
-		return true, nil
-	case "false", "False", "FALSE":
-		return false, nil
-	default:
-		return false, misuse(fmt.Errorf("--%s: %q is not a boolean", name, v))
-	}
 }
 
 // statusOptions are `ladder status`'s flags.
@@ -306,12 +250,12 @@ type statusOptions struct {
 func parseStatusFlags(flags map[string]string) (statusOptions, error) {
 	var o statusOptions
 	var err error
-	if o.json, err = flagBool(flags, "json"); err != nil {
+	if o.json, err = cli.FlagBool(flags, "json"); err != nil {
 		return o, err
 	}
 	if v, ok := flags["history"]; ok {
 		if v == "" || v == "true" {
-			return o, misuse(errors.New("--history needs a label or channel name (--history NAME)"))
+			return o, cli.Misuse(errors.New("--history needs a label or channel name (--history NAME)"))
 		}
 		o.history = v
 	}
@@ -330,7 +274,7 @@ func parseCatalogFlags(flags map[string]string) (catalogOptions, error) {
 	case f == "yaml":
 		o.yaml = true
 	default:
-		return o, misuse(fmt.Errorf("--format %q: want json or yaml", f))
+		return o, cli.Misuse(fmt.Errorf("--format %q: want json or yaml", f))
 	}
 	return o, nil
 }

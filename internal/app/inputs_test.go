@@ -9,6 +9,7 @@ import (
 
 	"github.com/ladder-release/ladder/actions"
 	"github.com/ladder-release/ladder/internal/cascade"
+	"github.com/ladder-release/ladder/internal/cli"
 	"github.com/ladder-release/ladder/internal/promote"
 )
 
@@ -52,7 +53,7 @@ func checkParse[T any](t *testing.T, got T, err error, want T, wantErr string) {
 		t.Fatalf("no error, want %q", wantErr)
 	case wantErr != "" && !strings.Contains(err.Error(), wantErr):
 		t.Errorf("error %q, want %q", err, wantErr)
-	case wantErr != "" && !isUsage(err):
+	case wantErr != "" && !cli.IsUsage(err):
 		t.Errorf("error %q is not a usage error (exit 2)", err)
 	}
 }
@@ -231,7 +232,7 @@ func TestCheckFlags(t *testing.T) {
 		{"a flag without its value", map[string]string{"config": ""}, []string{"config"}, []string{"config"}, "--config needs a value (--config PATH)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			err := checkFlags(c.flags, c.bare, c.allowed)
+			err := cli.CheckFlags(c.flags, c.bare, c.allowed)
 			checkParse(t, 0, err, 0, c.wantErr)
 		})
 	}
@@ -299,7 +300,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d: %s", args, code, ExitFailure, stderr)
 		}
 	}
-	if !isUsage(misuse(errors.New("x"))) || misuse(nil) != nil || isUsage(errors.New("x")) {
+	if !cli.IsUsage(cli.Misuse(errors.New("x"))) || cli.Misuse(nil) != nil || cli.IsUsage(errors.New("x")) {
 		t.Error("misuse/isUsage")
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/promote"
+	"github.com/ladder-release/ladder/internal/session"
 )
 
 // promote-label: gather (inputs, ledger, the candidate, its lock and the gate
@@ -101,15 +102,15 @@ type promotion struct {
 }
 
 func promoteLabel(ctx context.Context, r *run) error {
-	sec, err := r.secrets()
+	sec, err := r.Secrets()
 	if err != nil {
 		return err
 	}
-	in, err := parsePromoteInputs(r.input)
+	in, err := parsePromoteInputs(r.Input)
 	if err != nil {
 		return err
 	}
-	cfg, err := r.loadConfig()
+	cfg, err := r.LoadConfig()
 	if err != nil {
 		return err
 	}
@@ -118,13 +119,13 @@ func promoteLabel(ctx context.Context, r *run) error {
 		return unknownLabel(cfg, in.label)
 	}
 	if cfg.Ledger.Kind == config.LedgerNone {
-		return at(cfg, "ledger", errors.New("promote-label needs a ledger (github or file:PATH): a label's history, holds and quarantines live there, and its moves are claimed there; ledger: none has none"))
+		return session.At(cfg, "ledger", errors.New("promote-label needs a ledger (github or file:PATH): a label's history, holds and quarantines live there, and its moves are claimed there; ledger: none has none"))
 	}
-	reg, err := r.registry(cfg, sec)
+	reg, err := r.Registry(cfg, sec)
 	if err != nil {
 		return err
 	}
-	store, err := r.ledgerStore(cfg, sec)
+	store, err := r.LedgerStore(cfg, sec)
 	if err != nil {
 		return err
 	}
@@ -163,7 +164,7 @@ func promoteLabel(ctx context.Context, r *run) error {
 	case d.Refused:
 		return errors.New(d.Reason)
 	default:
-		return at(cfg, "labels."+label.Name+".gates", errors.New(d.Reason))
+		return session.At(cfg, "labels."+label.Name+".gates", errors.New(d.Reason))
 	}
 }
 
@@ -177,7 +178,7 @@ func labelNames(cfg *config.Config) []string {
 
 // promote gathers, decides (polling pending gates for up to in.wait), writes
 // the decision to the ledger and makes the registry match.
-func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Label, store ledger.Store, reg *oci.Client, sec secrets, in promoteInputs) (*promotion, error) {
+func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Label, store ledger.Store, reg *oci.Client, sec session.Secrets, in promoteInputs) (*promotion, error) {
 	doc, err := store.Read(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading the ledger: %w", err)
@@ -191,7 +192,7 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 	}
 	input := promote.Input{
 		Label: label.Name, Mode: in.mode, Force: in.force, Reason: in.reason,
-		Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL(), Now: r.deps.Now().UTC(),
+		Actor: r.Getenv("GITHUB_ACTOR"), Run: r.RunURL(), Now: r.Deps.Now().UTC(),
 		Gates: promote.Gates{Checks: label.Gates.Checks, AllChecks: label.Gates.AllChecks, Soak: label.Gates.Soak,
 			Components: label.Gates.Components, Signed: signedGate(label.Gates.Signed)},
 		Quarantine: label.Quarantine,
@@ -262,7 +263,7 @@ func (r *run) chooseCandidate(ctx context.Context, cfg *config.Config, label con
 // gateDecision decides the promotion: at once when no gate is read
 // (promote.Early), else after reading the candidate's lock (for gates on
 // its commits) and polling the gates' evidence.
-func (r *run) gateDecision(ctx context.Context, cfg *config.Config, label config.Label, reg *oci.Client, sec secrets, in promoteInputs, cand promote.Candidate, input *promote.Input, p *promotion) (promote.Decision, error) {
+func (r *run) gateDecision(ctx context.Context, cfg *config.Config, label config.Label, reg *oci.Client, sec session.Secrets, in promoteInputs, cand promote.Candidate, input *promote.Input, p *promotion) (promote.Decision, error) {
 	dec, early := promote.Early(*input)
 	if early {
 		return dec, nil
@@ -325,8 +326,8 @@ func (r *run) recordPromotion(ctx context.Context, cfg *config.Config, label con
 // deadline; exactly the soak's rest when only the soak is pending) and reads
 // again. A soak that cannot end before the deadline stops the polling.
 // It leaves in input the evidence and time of the last decision.
-func (r *run) pollGates(ctx context.Context, sec secrets, input *promote.Input, wait time.Duration, sigs func(context.Context) ([]promote.Signature, error)) (promote.Decision, error) {
-	deadline := r.deps.Now().Add(wait)
+func (r *run) pollGates(ctx context.Context, sec session.Secrets, input *promote.Input, wait time.Duration, sigs func(context.Context) ([]promote.Signature, error)) (promote.Decision, error) {
+	deadline := r.Deps.Now().Add(wait)
 	delay := pollFirst
 	for {
 		if input.Gates.NeedChecks() {
@@ -343,9 +344,9 @@ func (r *run) pollGates(ctx context.Context, sec secrets, input *promote.Input, 
 			}
 			input.Signatures = found
 		}
-		input.Now = r.deps.Now().UTC()
+		input.Now = r.Deps.Now().UTC()
 		dec := promote.Decide(*input)
-		left := deadline.Sub(r.deps.Now())
+		left := deadline.Sub(r.Deps.Now())
 		if dec.Outcome != promote.Pending || left <= 0 {
 			return dec, nil
 		}
@@ -356,8 +357,8 @@ func (r *run) pollGates(ctx context.Context, sec secrets, input *promote.Input, 
 			}
 			pause = dec.Soak.Left
 		}
-		r.act.Infof("label %s: %s; polling again in %s", input.Label, dec.Reason, rounded(pause))
-		if err := r.clock().Sleep(ctx, pause); err != nil {
+		r.Act.Infof("label %s: %s; polling again in %s", input.Label, dec.Reason, rounded(pause))
+		if err := r.Clock().Sleep(ctx, pause); err != nil {
 			return promote.Decision{}, err
 		}
 		delay = min(delay*2, pollCap)
@@ -376,7 +377,7 @@ func rounded(d time.Duration) time.Duration {
 // checkEvidence reads, concurrently, the check runs (the latest of each
 // name) and the combined commit status of every gated repo: component's
 // commit. Any API error fails the read: an error is never a pass.
-func (r *run) checkEvidence(ctx context.Context, sec secrets, g promote.Gates, entries []lock.Entry) (map[string]promote.Evidence, error) {
+func (r *run) checkEvidence(ctx context.Context, sec session.Secrets, g promote.Gates, entries []lock.Entry) (map[string]promote.Evidence, error) {
 	gated, _ := promote.Gated(g, entries)
 	var todo []lock.Entry
 	for _, e := range gated {
@@ -388,7 +389,7 @@ func (r *run) checkEvidence(ctx context.Context, sec secrets, g promote.Gates, e
 	if len(todo) == 0 {
 		return out, nil
 	}
-	client, err := r.github(sec)
+	client, err := r.GitHub(sec)
 	if err != nil {
 		return nil, err
 	}
@@ -491,7 +492,7 @@ func (r *run) convergeLabel(ctx context.Context, cfg *config.Config, store ledge
 }
 
 func (r *run) promoteSummary(cfg *config.Config, p *promotion) error {
-	s := r.act.Summary()
+	s := r.Act.Summary()
 	d := p.dec
 	title := "ladder promote-label: " + p.label.Name
 	if p.in.mode != promote.ModePromote {

@@ -18,6 +18,7 @@ import (
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/promote"
 	"github.com/ladder-release/ladder/internal/retire"
+	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/tagname"
 )
 
@@ -59,16 +60,16 @@ type retirement struct {
 }
 
 func retireCommand(ctx context.Context, r *run) error {
-	sec, err := r.secrets()
+	sec, err := r.Secrets()
 	if err != nil {
 		return err
 	}
-	sec.appKey = r.act.SecretInput("app-private-key")
-	in, err := parseRetireInputs(r.input)
+	sec.AppKey = r.Act.SecretInput("app-private-key")
+	in, err := parseRetireInputs(r.Input)
 	if err != nil {
 		return err
 	}
-	cfg, err := r.loadConfig()
+	cfg, err := r.LoadConfig()
 	if err != nil {
 		return err
 	}
@@ -86,9 +87,9 @@ func retireCommand(ctx context.Context, r *run) error {
 		res.stream = ledger.ChannelStream(in.channel)
 	}
 	if cfg.Ledger.Kind == config.LedgerNone {
-		return at(cfg, "ledger", errors.New("retire needs a ledger (github or file:PATH): a retirement is recorded there, and build-bundle and promote-label read it there; ledger: none has none"))
+		return session.At(cfg, "ledger", errors.New("retire needs a ledger (github or file:PATH): a retirement is recorded there, and build-bundle and promote-label read it there; ledger: none has none"))
 	}
-	store, err := r.ledgerStore(cfg, sec)
+	store, err := r.LedgerStore(cfg, sec)
 	if err != nil {
 		return err
 	}
@@ -96,8 +97,8 @@ func retireCommand(ctx context.Context, r *run) error {
 	if err != nil {
 		return fmt.Errorf("reading the ledger: %w", err)
 	}
-	req := retire.Request{Stream: res.stream, Undo: in.undo, Reason: in.reason, Actor: r.getenv("GITHUB_ACTOR"),
-		Run: r.runURL(), Now: r.deps.Now().UTC(), Notify: eolTargets(cfg, res.kind, res.name)}
+	req := retire.Request{Stream: res.stream, Undo: in.undo, Reason: in.reason, Actor: r.Getenv("GITHUB_ACTOR"),
+		Run: r.RunURL(), Now: r.Deps.Now().UTC(), Notify: eolTargets(cfg, res.kind, res.name)}
 	if _, ok := doc.Retired(res.stream); ok && !in.undo {
 		req.Unshown = r.retireUnshown(ctx, cfg, sec, doc, res)
 	}
@@ -141,8 +142,8 @@ func retireCommand(ctx context.Context, r *run) error {
 // (a run that stopped after its ledger write). A registry that cannot be
 // read counts as not showing it: the run that finishes the retirement then
 // says what the registry answers.
-func (r *run) retireUnshown(ctx context.Context, cfg *config.Config, sec secrets, doc *ledger.Document, res *retirement) bool {
-	reg, err := r.registry(cfg, sec)
+func (r *run) retireUnshown(ctx context.Context, cfg *config.Config, sec session.Secrets, doc *ledger.Document, res *retirement) bool {
+	reg, err := r.Registry(cfg, sec)
 	if err != nil {
 		return true
 	}
@@ -167,8 +168,8 @@ func (r *run) retireUnshown(ctx context.Context, cfg *config.Config, sec secrets
 
 // retireCatalog republishes <registry>:catalog when export.olm reads the
 // stream: a retirement, or its undo, changes the catalog's olm.deprecations.
-func (r *run) retireCatalog(ctx context.Context, cfg *config.Config, sec secrets, store ledger.Store, res *retirement) error {
-	reg, err := r.registry(cfg, sec)
+func (r *run) retireCatalog(ctx context.Context, cfg *config.Config, sec session.Secrets, store ledger.Store, res *retirement) error {
+	reg, err := r.Registry(cfg, sec)
 	if err != nil {
 		return err
 	}
@@ -182,8 +183,8 @@ func (r *run) retireCatalog(ctx context.Context, cfg *config.Config, sec secrets
 // retireApply makes the registry show the retirement (<name> and
 // <name>-eol on the final value, converged on the ledger), then tells the
 // targets still pending and records which were told.
-func (r *run) retireApply(ctx context.Context, cfg *config.Config, sec secrets, store ledger.Store, res *retirement) error {
-	reg, err := r.registry(cfg, sec)
+func (r *run) retireApply(ctx context.Context, cfg *config.Config, sec session.Secrets, store ledger.Store, res *retirement) error {
+	reg, err := r.Registry(cfg, sec)
 	if err != nil {
 		return err
 	}
@@ -212,7 +213,7 @@ func (r *run) retireApply(ctx context.Context, cfg *config.Config, sec secrets, 
 		}
 	}
 	if len(res.told) > 0 {
-		_, err := store.Update(ctx, ledger.Message{Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL(),
+		_, err := store.Update(ctx, ledger.Message{Actor: r.Getenv("GITHUB_ACTOR"), Run: r.RunURL(),
 			What: fmt.Sprintf("retire %s %s: end of life told to %s", res.kind, res.name, strings.Join(res.told, ", "))},
 			func(d *ledger.Document) error { return retire.Notified(d, res.stream, res.told) })
 		if err != nil {
@@ -229,8 +230,8 @@ func (r *run) retireApply(ctx context.Context, cfg *config.Config, sec secrets, 
 // eolSend checks access to every target, then sends the dispatches one at a
 // time (as cascade-branches does); failed collects the repositories (lower
 // case) not told.
-func (r *run) eolSend(ctx context.Context, sec secrets, res *retirement, plan *cascade.DispatchPlan, failed map[string]bool) error {
-	pace := &pacer{clock: r.clock(), gap: mutationGap}
+func (r *run) eolSend(ctx context.Context, sec session.Secrets, res *retirement, plan *cascade.DispatchPlan, failed map[string]bool) error {
+	pace := &pacer{clock: r.Clock(), gap: mutationGap}
 	in := cascadeInputs{sec: sec, appID: res.in.appID}
 	clients, refused, err := r.cascadeAccess(ctx, in, plan, pace)
 	if err != nil {
@@ -292,7 +293,7 @@ func (r *run) eolPlan(cfg *config.Config, doc *ledger.Document, res *retirement,
 	}
 	rules.Repos, rules.Branches = repos, nil
 	ret := res.dec.Retirement
-	trig := cascade.Trigger{Repo: r.act.Env().Repository}
+	trig := cascade.Trigger{Repo: r.Act.Env().Repository}
 	if res.kind == ledger.KindChannel {
 		trig = trig.Published(res.name)
 	} else {
@@ -404,12 +405,12 @@ func (r *run) retireFinish(res *retirement) error {
 	if res.in.dryRun {
 		line = "dry run, nothing written: " + line
 	}
-	r.act.Infof("%s", line)
+	r.Act.Infof("%s", line)
 	if len(res.told) > 0 {
-		r.act.Infof("end of life told to %s", strings.Join(res.told, ", "))
+		r.Act.Infof("end of life told to %s", strings.Join(res.told, ", "))
 	}
 
-	s := r.act.Summary()
+	s := r.Act.Summary()
 	title := "ladder retire: " + what
 	if res.dec.Kind == retire.Undo {
 		title += " (undo)"
