@@ -16,6 +16,7 @@ import (
 	"github.com/ladder-release/ladder/actions"
 	"github.com/ladder-release/ladder/internal/cli"
 	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/query"
 	"github.com/ladder-release/ladder/internal/session"
 )
 
@@ -79,19 +80,25 @@ var commands = map[string]command{
 	"validate":         {run: validate, usage: "check a config file (--config PATH)", flags: []cli.Flag{configFlag}},
 	"schema":           {run: schema, usage: "print the config's JSON Schema"},
 	"version":          {run: printVersion, usage: "print ladder's version"},
-	"status": {run: statusCommand, usage: "every channel and label: version, since when, gates, holds (--json, --history NAME)", flags: []cli.Flag{
+	"status": {run: onSession(query.Status), usage: "every channel and label: version, since when, gates, holds (--json, --history NAME)", flags: []cli.Flag{
 		configFlag,
 		{Name: "history", Value: "NAME", Doc: "one label's or channel's history, newest first (needs a ledger)"},
 		{Name: "json", Value: "", Doc: "print JSON instead of a table"},
 	}},
-	"catalog": {run: catalogCommand, usage: "print the export.olm OLM file-based catalog generated from the ledger (--format json|yaml)", flags: []cli.Flag{
+	"catalog": {run: onSession(query.Catalog), usage: "print the export.olm OLM file-based catalog generated from the ledger (--format json|yaml)", flags: []cli.Flag{
 		configFlag,
 		{Name: "format", Value: "json|yaml", Doc: "the catalog's format (default json)"},
 	}},
-	"diff": {run: diffCommand, args: true, usage: "what bundle B brings over bundle A, per component: ladder diff A B (versions, digests, channels or labels; --json)", flags: []cli.Flag{
+	"diff": {run: onSession(query.Diff), args: true, usage: "what bundle B brings over bundle A, per component: ladder diff A B (versions, digests, channels or labels; --json)", flags: []cli.Flag{
 		configFlag,
 		{Name: "json", Value: "", Doc: "print JSON (build-bundle's changes output) instead of a table"},
 	}},
+}
+
+// onSession adapts a command that needs only the session (query's) to the
+// dispatch.
+func onSession(f func(context.Context, *session.Run) error) func(context.Context, *run) error {
+	return func(ctx context.Context, r *run) error { return f(ctx, r.Run) }
 }
 
 // Main runs one command and returns the process exit code.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ladder-release/ladder/internal/action"
+	"github.com/ladder-release/ladder/internal/inputs"
 	"github.com/ladder-release/ladder/internal/session"
 
 	"github.com/google/go-github/v60/github"
@@ -31,17 +32,11 @@ import (
 // secondary rate limit.
 const mutationGap = time.Second
 
-// cascadeInputs are cascade-branches' inputs, read and checked.
+// cascadeInputs are cascade-branches' inputs, read and checked, with its
+// credentials.
 type cascadeInputs struct {
-	sec       session.Secrets
-	branch    string
-	channel   string
-	label     string
-	eventType string
-	payload   string
-	appID     int64
-	maxDepth  int
-	dryRun    bool
+	inputs.Cascade
+	sec session.Secrets
 }
 
 // cascadeBranches: gather (inputs, config, the event) -> decide
@@ -57,21 +52,21 @@ func cascadeBranches(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	if in.channel != "" {
-		if _, ok := cfg.Channel(in.channel); !ok {
-			return fmt.Errorf("input channel: %q is not a channel of %s (channels: %s)", in.channel, cfg.File, strings.Join(channelNames(cfg), ", "))
+	if in.Channel != "" {
+		if _, ok := cfg.Channel(in.Channel); !ok {
+			return fmt.Errorf("input channel: %q is not a channel of %s (channels: %s)", in.Channel, cfg.File, strings.Join(channelNames(cfg), ", "))
 		}
 	}
-	if in.label != "" {
-		if _, ok := cfg.Label(in.label); !ok {
-			return unknownLabel(cfg, in.label)
+	if in.Label != "" {
+		if _, ok := cfg.Label(in.Label); !ok {
+			return unknownLabel(cfg, in.Label)
 		}
 	}
 	trig, err := r.cascadeTrigger(in)
 	if err != nil {
 		return err
 	}
-	if in.label != "" || in.channel != "" {
+	if in.Label != "" || in.Channel != "" {
 		if trig, err = r.streamTrigger(ctx, cfg, in, trig); err != nil {
 			return err
 		}
@@ -81,11 +76,11 @@ func cascadeBranches(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	plan, err := cascade.Plan(cascadeRules(cfg, in.eventType), trig, self, in.maxDepth, id, json.RawMessage(in.payload))
+	plan, err := cascade.Plan(cascadeRules(cfg, in.EventType), trig, self, in.MaxDepth, id, json.RawMessage(in.Payload))
 	if err != nil {
 		return err
 	}
-	res := &cascadeResult{plan: plan, dryRun: in.dryRun, status: make([]string, len(plan.Dispatches))}
+	res := &cascadeResult{plan: plan, dryRun: in.DryRun, status: make([]string, len(plan.Dispatches))}
 	if len(plan.Dispatches) == 0 {
 		r.Act.Infof("cascade-branches: nothing to dispatch: %s", plan.Reason)
 		return r.cascadeFinish(res, nil)
@@ -109,7 +104,7 @@ func cascadeBranches(ctx context.Context, r *run) error {
 		}
 		return r.cascadeFinish(res, res.err())
 	}
-	if in.dryRun {
+	if in.DryRun {
 		for i := range plan.Dispatches {
 			res.status[i] = "would dispatch (dry run)"
 		}
@@ -138,9 +133,8 @@ func (r *run) cascadeInputs() (cascadeInputs, error) {
 	// The key is masked before anything else reads it; every line of it,
 	// since the runner masks line by line.
 	sec.AppKey = r.Act.SecretInput("app-private-key")
-	in, err := parseCascadeInputs(r.Input)
-	in.sec = sec
-	return in, err
+	in, err := inputs.ParseCascade(r.Input)
+	return cascadeInputs{Cascade: in, sec: sec}, err
 }
 
 // cascadeTrigger reads what started this run from the event (GITHUB_EVENT_NAME,
@@ -156,21 +150,21 @@ func (r *run) cascadeTrigger(in cascadeInputs) (cascade.Trigger, error) {
 	trig, err := cascade.ParseEvent(name, payload, env.Ref, env.Repository)
 	switch {
 	case err == nil:
-	case errors.Is(err, cascade.ErrUnsupportedEvent) && (in.branch != "" || in.channel != "" || in.label != ""):
+	case errors.Is(err, cascade.ErrUnsupportedEvent) && (in.Branch != "" || in.Channel != "" || in.Label != ""):
 		trig = cascade.Trigger{Event: name, Repo: env.Repository}
 	case errors.Is(err, cascade.ErrUnsupportedEvent):
 		return cascade.Trigger{}, fmt.Errorf("%w; set the branch input (the branch that changed), the channel input (a channel just published) or the label input (a label just moved)", err)
 	default:
 		return cascade.Trigger{}, fmt.Errorf("reading the event (GITHUB_EVENT_PATH): %w", err)
 	}
-	if in.branch != "" && in.branch != trig.Branch {
-		trig.Branch, trig.Skip = in.branch, ""
+	if in.Branch != "" && in.Branch != trig.Branch {
+		trig.Branch, trig.Skip = in.Branch, ""
 	}
-	if in.channel != "" {
-		trig = trig.Published(in.channel)
+	if in.Channel != "" {
+		trig = trig.Published(in.Channel)
 	}
-	if in.label != "" {
-		trig = trig.Moved(in.label)
+	if in.Label != "" {
+		trig = trig.Moved(in.Label)
 	}
 	return trig, nil
 }
@@ -181,8 +175,8 @@ func (r *run) cascadeTrigger(in cascadeInputs) (cascade.Trigger, error) {
 // ledger a channel cannot be retired, and there is nothing to read.
 func (r *run) streamTrigger(ctx context.Context, cfg *config.Config, in cascadeInputs, trig cascade.Trigger) (cascade.Trigger, error) {
 	if cfg.Ledger.Kind == config.LedgerNone {
-		if in.label != "" {
-			return trig, session.At(cfg, "ledger", fmt.Errorf("input label: %s moves through a ledger (github or file:PATH), and ledger: none has none to read what it holds", in.label))
+		if in.Label != "" {
+			return trig, session.At(cfg, "ledger", fmt.Errorf("input label: %s moves through a ledger (github or file:PATH), and ledger: none has none to read what it holds", in.Label))
 		}
 		return trig, nil
 	}
@@ -194,9 +188,9 @@ func (r *run) streamTrigger(ctx context.Context, cfg *config.Config, in cascadeI
 	if err != nil {
 		return trig, fmt.Errorf("reading the ledger: %w", err)
 	}
-	stream := ledger.ChannelStream(in.channel)
-	if in.label != "" {
-		stream = ledger.LabelStream(in.label)
+	stream := ledger.ChannelStream(in.Channel)
+	if in.Label != "" {
+		stream = ledger.LabelStream(in.Label)
 	}
 	if why, ok := retire.Blocked(doc, stream); ok {
 		trig.Skip = why + ": cascades from it stop"
@@ -216,8 +210,8 @@ func (r *run) streamTrigger(ctx context.Context, cfg *config.Config, in cascadeI
 func streamHead(doc *ledger.Document, stream string, in cascadeInputs) (*cascade.Bundle, error) {
 	h, ok := doc.Head(stream)
 	switch {
-	case !ok && in.label != "":
-		return nil, fmt.Errorf("input label: %s points at no bundle yet (the ledger has no move of it): nothing to announce", in.label)
+	case !ok && in.Label != "":
+		return nil, fmt.Errorf("input label: %s points at no bundle yet (the ledger has no move of it): nothing to announce", in.Label)
 	case !ok:
 		return nil, nil
 	}
@@ -354,7 +348,7 @@ func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade
 	}
 	clients := map[string]*github.Client{}
 	refused := map[string]error{}
-	if in.appID != 0 {
+	if in.AppID != 0 {
 		app, err := r.githubApp()
 		if err != nil {
 			return nil, nil, err
@@ -363,14 +357,14 @@ func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade
 			if err := pace.wait(ctx); err != nil {
 				return nil, nil, err
 			}
-			tok, err := app.InstallationToken(ctx, in.appID, []byte(in.sec.AppKey), repo)
+			tok, err := app.InstallationToken(ctx, in.AppID, []byte(in.sec.AppKey), repo)
 			pace.sent()
 			a := answer(err)
 			if err == nil {
 				r.Act.AddMask(tok.Token)
 				a.Contents = tok.Permissions["contents"]
 			}
-			switch access, refusal := cascade.AppAccess(cascade.Check{Repo: repo, App: in.appID}, a); access {
+			switch access, refusal := cascade.AppAccess(cascade.Check{Repo: repo, App: in.AppID}, a); access {
 			case cascade.Refused:
 				refused[repoKey(repo)] = refusal
 				continue
@@ -446,7 +440,7 @@ func (r *run) dispatch(ctx context.Context, pace *pacer, c *github.Client, d cas
 	body := json.RawMessage(d.Body)
 	_, _, err := c.Repositories.Dispatch(ctx, owner, name, github.DispatchRequestOptions{EventType: d.EventType, ClientPayload: &body})
 	pace.sent()
-	target := cascade.Check{Repo: d.Repo, Own: strings.EqualFold(d.Repo, r.Act.Env().Repository), App: in.appID}
+	target := cascade.Check{Repo: d.Repo, Own: strings.EqualFold(d.Repo, r.Act.Env().Repository), App: in.AppID}
 	switch access, refusal := cascade.DispatchAccess(target, answer(err)); access {
 	case cascade.Granted:
 		return nil

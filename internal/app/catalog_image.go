@@ -10,6 +10,7 @@ import (
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/query"
 	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/tagname"
 )
@@ -39,7 +40,7 @@ func (r *run) republishCatalog(ctx context.Context, cfg *config.Config, store le
 	if cfg.Export == nil || cfg.Export.OLM == nil || cfg.Ledger.Kind == config.LedgerNone {
 		return nil
 	}
-	sources := catalogSources(cfg)
+	sources := query.CatalogSources(cfg)
 	if !catalog.Reads(sources, stream) {
 		return nil
 	}
@@ -132,7 +133,7 @@ func (r *run) convergeCatalog(ctx context.Context, cfg *config.Config, store led
 // or, while the stream behind the default channel has not moved, why there
 // is no catalog yet.
 func catalogImage(cfg *config.Config, doc *ledger.Document) (img oci.Image, digest, waiting string, err error) {
-	in, err := catalogInput(cfg, doc)
+	in, err := query.CatalogInput(cfg, doc)
 	if err != nil {
 		return oci.Image{}, "", "", err
 	}

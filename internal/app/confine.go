@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/fanout"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/source"
@@ -122,7 +123,7 @@ func (r *run) lockCommitsExist(ctx context.Context, sec session.Secrets, l lock.
 			return fmt.Errorf("components[%d].commit (%s): checking that commit %s exists in %s: %w", i, e.Name, e.Commit, where, err)
 		}
 	}
-	err := eachConcurrently(ctx, len(l.Components), maxConcurrentComponents, func(ctx context.Context, i int) error {
+	err := fanout.Each(ctx, len(l.Components), maxConcurrentComponents, func(ctx context.Context, i int) error {
 		errs[i] = check(ctx, i)
 		return nil
 	})

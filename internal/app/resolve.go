@@ -15,6 +15,8 @@ import (
 	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/channel"
 	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/fanout"
+	"github.com/ladder-release/ladder/internal/inputs"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
@@ -85,11 +87,11 @@ func resolveChannel(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	in, err := parseResolveInputs(r.Input)
+	in, err := inputs.ParseResolve(r.Input)
 	if err != nil {
 		return err
 	}
-	name, lockFile, dryRun := in.channel, in.lockFile, in.dryRun
+	name, lockFile, dryRun := in.Channel, in.LockFile, in.DryRun
 	cfg, err := r.LoadConfig()
 	if err != nil {
 		return err
@@ -265,7 +267,7 @@ func (r *run) gather(ctx context.Context, cfg *config.Config, sec session.Secret
 		}
 	}
 	results := make([]channel.Observed, len(comps))
-	err := eachConcurrently(ctx, len(comps), maxConcurrentComponents, func(ctx context.Context, i int) error {
+	err := fanout.Each(ctx, len(comps), maxConcurrentComponents, func(ctx context.Context, i int) error {
 		c := comps[i]
 		var src source.Source
 		var err error

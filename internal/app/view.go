@@ -83,7 +83,7 @@ func (r *run) labelLock(ctx context.Context, cfg *config.Config, store ledger.St
 		}
 		ref = cfg.Registry + "@" + h.Digest
 	}
-	l, err := readLock(ctx, reg, ref)
+	l, err := reg.ReadLock(ctx, ref)
 	if errors.Is(err, oci.ErrNotFound) {
 		return lock.Lock{}, fmt.Errorf("label %s points at no bundle yet (%s not found)", label, ref)
 	}
@@ -92,9 +92,4 @@ func (r *run) labelLock(ctx context.Context, cfg *config.Config, store ledger.St
 	}
 	l.Channel = ch.Name
 	return l, nil
-}
-
-// readLock reads the lock of the bundle at ref (oci.Client.ReadLock).
-func readLock(ctx context.Context, reg *oci.Client, ref string) (lock.Lock, error) {
-	return reg.ReadLock(ctx, ref)
 }

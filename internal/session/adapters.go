@@ -11,12 +11,14 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/ladder-release/ladder/internal/action"
+	"github.com/ladder-release/ladder/internal/changes"
 	"github.com/ladder-release/ladder/internal/cli"
 	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/httpx"
 	"github.com/ladder-release/ladder/internal/ledger"
+	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/source"
 	"github.com/ladder-release/ladder/internal/status"
@@ -249,4 +251,11 @@ func (r *Run) ReadLedger(ctx context.Context, cfg *config.Config, sec Secrets) (
 		return nil, fmt.Errorf("reading the ledger: %w", err)
 	}
 	return doc, nil
+}
+
+// WhatChanged compares two locks through GitHub's compare API, with sec's
+// token (source.WhatChanged).
+func (r *Run) WhatChanged(ctx context.Context, sec Secrets, from, to lock.Lock) changes.Set {
+	c, err := r.GitHub(sec)
+	return source.WhatChanged(ctx, c, err, from, to)
 }

@@ -1,4 +1,4 @@
-package app
+package query
 
 import (
 	"context"
@@ -40,7 +40,7 @@ type resolved struct {
 	lockDigest string // the ledger's, "" when unknown
 }
 
-func diffCommand(ctx context.Context, r *run) error {
+func Diff(ctx context.Context, r *session.Run) error {
 	asJSON, err := cli.FlagBool(r.Flags, "json") // flags checked by newRun against the command's
 	if err != nil {
 		return err
@@ -69,15 +69,15 @@ func diffCommand(ctx context.Context, r *run) error {
 			return err
 		}
 	}
-	from, err := lockAt(ctx, cfg, reg, sides[0].digest, sides[0].lockDigest)
+	from, err := reg.LockAt(ctx, cfg.Registry, sides[0].digest, sides[0].lockDigest)
 	if err != nil {
 		return fmt.Errorf("reading the lock of %s (%s): %w", sides[0].name, sides[0].digest, err)
 	}
-	to, err := lockAt(ctx, cfg, reg, sides[1].digest, sides[1].lockDigest)
+	to, err := reg.LockAt(ctx, cfg.Registry, sides[1].digest, sides[1].lockDigest)
 	if err != nil {
 		return fmt.Errorf("reading the lock of %s (%s): %w", sides[1].name, sides[1].digest, err)
 	}
-	set := r.whatChanged(ctx, sec, from, to)
+	set := r.WhatChanged(ctx, sec, from, to)
 	var out string
 	if asJSON {
 		out = set.JSON() + "\n"

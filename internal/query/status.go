@@ -1,4 +1,8 @@
-package app
+// Package query holds ladder's read-only CLI commands: status, catalog and
+// diff. Each gathers (the config, the whole ledger, the registry's tags and
+// locks, GitHub's compares) through the session, hands plain values to a
+// pure package (status, catalog, changes), and prints; none writes anything.
+package query
 
 import (
 	"context"
@@ -34,9 +38,9 @@ import (
 // digest only) and says that since-when, holds, quarantines, deletions and
 // the upgrade graph need a ledger; --history is refused.
 
-// statusCommand: gather (config, ledger or registry tags) -> describe (pure)
+// Status: gather (config, ledger or registry tags) -> describe (pure)
 // -> print.
-func statusCommand(ctx context.Context, r *run) error {
+func Status(ctx context.Context, r *session.Run) error {
 	o, err := parseStatusFlags(r.Flags)
 	if err != nil {
 		return err
@@ -50,11 +54,11 @@ func statusCommand(ctx context.Context, r *run) error {
 		if o.history != "" {
 			return errors.New("--history needs a ledger: with ledger: none the registry keeps only the current tags, no history (SPEC section 6)")
 		}
-		rep, err := r.statusFromRegistry(ctx, cfg, now)
+		rep, err := statusFromRegistry(r, ctx, cfg, now)
 		if err != nil {
 			return err
 		}
-		return r.printStatus(o, rep)
+		return printStatus(r, o, rep)
 	}
 	doc, err := r.ReadLedger(ctx, cfg, r.CLISecrets())
 	if err != nil {
@@ -76,10 +80,10 @@ func statusCommand(ctx context.Context, r *run) error {
 		}
 		return r.Emit(o.json, b.String())
 	}
-	return r.printStatus(o, status.Of(cfg, doc, now))
+	return printStatus(r, o, status.Of(cfg, doc, now))
 }
 
-func (r *run) printStatus(o statusOptions, rep *status.Report) error {
+func printStatus(r *session.Run, o statusOptions, rep *status.Report) error {
 	var b strings.Builder
 	var err error
 	if o.json {
@@ -94,7 +98,7 @@ func (r *run) printStatus(o statusOptions, rep *status.Report) error {
 }
 
 // statusFromRegistry is the status with ledger: none: the registry's tags.
-func (r *run) statusFromRegistry(ctx context.Context, cfg *config.Config, now time.Time) (*status.Report, error) {
+func statusFromRegistry(r *session.Run, ctx context.Context, cfg *config.Config, now time.Time) (*status.Report, error) {
 	reg, err := r.Registry(cfg, session.Secrets{})
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package app
+package query
 
 import (
 	"bufio"
@@ -28,10 +28,10 @@ import (
 // Inside GitHub Actions stdout is read for workflow commands, and the
 // catalog may carry ledger text (the reason a stream was retired), so
 // neither "::" nor "##[" is written: they are escaped inside strings
-// (statusJSONDefang), in YAML as in JSON, and the output still decodes to
+// (status.JSONDefang), in YAML as in JSON, and the output still decodes to
 // the same catalog.
 
-func catalogCommand(ctx context.Context, r *run) error {
+func Catalog(ctx context.Context, r *session.Run) error {
 	o, err := parseCatalogFlags(r.Flags)
 	if err != nil {
 		return err
@@ -50,7 +50,7 @@ func catalogCommand(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	in, err := catalogInput(cfg, doc)
+	in, err := CatalogInput(cfg, doc)
 	if err != nil {
 		return err
 	}
@@ -61,13 +61,13 @@ func catalogCommand(ctx context.Context, r *run) error {
 	for _, n := range cat.Notes {
 		fmt.Fprintf(r.Deps.Stderr, "ladder catalog: note: %s\n", n)
 	}
-	return printCatalog(r.Deps.Stdout, cat, o.yaml, r.Getenv("GITHUB_ACTIONS") == "true")
+	return PrintCatalog(r.Deps.Stdout, cat, o.yaml, r.Getenv("GITHUB_ACTIONS") == "true")
 }
 
-// printCatalog writes cat as JSON or YAML. In a runner (see catalogCommand)
+// PrintCatalog writes cat as JSON or YAML. In a runner (see catalogCommand)
 // "::" and "##[" are escaped the JSON way; in YAML too, since they only
 // occur inside its double-quoted strings (catalog.WriteYAML).
-func printCatalog(w io.Writer, cat *catalog.Catalog, asYAML, runner bool) error {
+func PrintCatalog(w io.Writer, cat *catalog.Catalog, asYAML, runner bool) error {
 	write := cat.WriteJSON
 	if asYAML {
 		write = cat.WriteYAML
@@ -87,12 +87,12 @@ func printCatalog(w io.Writer, cat *catalog.Catalog, asYAML, runner bool) error 
 	return err
 }
 
-// catalogInput gathers what catalog.Build needs: for each OLM channel of
+// CatalogInput gathers what catalog.Build needs: for each OLM channel of
 // export.olm, the upgrade graph of the label or channel it follows (an empty
 // one when it follows neither, or the stream never moved).
-func catalogInput(cfg *config.Config, doc *ledger.Document) (catalog.Input, error) {
+func CatalogInput(cfg *config.Config, doc *ledger.Document) (catalog.Input, error) {
 	olm := cfg.Export.OLM
-	in := catalog.Input{Package: olm.Package, DefaultChannel: olm.DefaultChannel, Registry: cfg.Registry, Sources: catalogSources(cfg)}
+	in := catalog.Input{Package: olm.Package, DefaultChannel: olm.DefaultChannel, Registry: cfg.Registry, Sources: CatalogSources(cfg)}
 	for i, s := range in.Sources {
 		if s.Stream == "" {
 			continue
@@ -112,11 +112,11 @@ func catalogInput(cfg *config.Config, doc *ledger.Document) (catalog.Input, erro
 	return in, nil
 }
 
-// catalogSources are export.olm's OLM channels and the ledger streams each
+// CatalogSources are export.olm's OLM channels and the ledger streams each
 // is read from (no entries yet): the stream of the label or channel it
 // follows, and for a label the stream of its from, where its graph reads
 // skips from.
-func catalogSources(cfg *config.Config) []catalog.Source {
+func CatalogSources(cfg *config.Config) []catalog.Source {
 	var out []catalog.Source
 	for _, och := range cfg.Export.OLM.Channels {
 		s := catalog.Source{Channel: och.Name, Follows: och.Follows}
