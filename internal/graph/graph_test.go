@@ -143,15 +143,28 @@ func TestBuildRefusesBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := Build("channel:dev", tc.published, tc.stream)
-			if !errors.Is(err, tc.kind) {
-				t.Fatalf("got %v, want %v", err, tc.kind)
-			}
-			for _, m := range append(tc.mentions, "channel:dev") {
-				if !strings.Contains(err.Error(), m) {
-					t.Errorf("error %q does not mention %s", err, m)
-				}
-			}
+			wantProblem(t, err, tc.kind, append(tc.mentions, "channel:dev")...)
 		})
+	}
+}
+
+// wantProblem checks that err is a problem of kind (nil: no error at all)
+// whose text mentions each of mentions.
+func wantProblem(t *testing.T, err, kind error, mentions ...string) {
+	t.Helper()
+	if kind == nil {
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		return
+	}
+	if !errors.Is(err, kind) {
+		t.Fatalf("got %v, want %v", err, kind)
+	}
+	for _, m := range mentions {
+		if !strings.Contains(err.Error(), m) {
+			t.Errorf("error %q does not mention %q", err, m)
+		}
 	}
 }
 
@@ -187,21 +200,7 @@ func TestValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			g := &Graph{Stream: "label:current", Entries: tc.entries, Head: tc.head}
-			err := g.Validate()
-			if tc.kind == nil {
-				if err != nil {
-					t.Fatalf("unexpected error: %v", err)
-				}
-				return
-			}
-			if !errors.Is(err, tc.kind) {
-				t.Fatalf("got %v, want %v", err, tc.kind)
-			}
-			for _, m := range append(tc.mentions, "label:current") {
-				if !strings.Contains(err.Error(), m) {
-					t.Errorf("error %q does not mention %q", err, m)
-				}
-			}
+			wantProblem(t, g.Validate(), tc.kind, append(tc.mentions, "label:current")...)
 		})
 	}
 }
