@@ -248,26 +248,40 @@ func TestBuildAlwaysValid(t *testing.T) {
 		if g.Head != stream[len(stream)-1] {
 			t.Fatalf("stream %v: head %s, want the last version to enter", stream, g.Head)
 		}
-		at := map[string]int{}
-		for i, v := range versions {
-			at[v] = i
-		}
-		covered := map[string]bool{}
+		at := indexOf(versions)
 		for k, e := range g.Entries {
 			if k > 0 && at[e.Version] <= at[g.Entries[k-1].Version] {
 				t.Fatalf("stream %v: chain %v not in publish order", stream, edges(g))
 			}
-			covered[e.Version] = true
-			for _, s := range e.Skips {
-				covered[s] = true
-			}
 		}
+		covered := coverage(g)
 		for _, v := range versions[at[g.Entries[0].Version]:at[g.Head]] {
 			if !covered[v] {
 				t.Fatalf("stream %v: %s neither an entry nor skipped (entries %v)", stream, v, edges(g))
 			}
 		}
 	}
+}
+
+// indexOf maps each of versions to its position.
+func indexOf(versions []string) map[string]int {
+	at := make(map[string]int, len(versions))
+	for i, v := range versions {
+		at[v] = i
+	}
+	return at
+}
+
+// coverage is every version g holds: its entries and what they skip.
+func coverage(g *Graph) map[string]bool {
+	c := map[string]bool{}
+	for _, e := range g.Entries {
+		c[e.Version] = true
+		for _, s := range e.Skips {
+			c[s] = true
+		}
+	}
+	return c
 }
 
 func TestMermaid(t *testing.T) {
