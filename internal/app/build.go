@@ -42,15 +42,7 @@ type published = report.Published
 // already published?) -> apply (push by digest, claim in the ledger, tag,
 // converge, retention) -> outputs.
 func buildBundle(ctx context.Context, r *run) error {
-	sec, err := r.Secrets()
-	if err != nil {
-		return err
-	}
-	in, err := inputs.ParseBuild(r.Input)
-	if err != nil {
-		return err
-	}
-	cfg, err := r.LoadConfig()
+	sec, in, cfg, err := start(r, inputs.ParseBuild)
 	if err != nil {
 		return err
 	}

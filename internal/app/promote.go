@@ -93,15 +93,7 @@ type promotion struct {
 }
 
 func promoteLabel(ctx context.Context, r *run) error {
-	sec, err := r.Secrets()
-	if err != nil {
-		return err
-	}
-	in, err := inputs.ParsePromote(r.Input)
-	if err != nil {
-		return err
-	}
-	cfg, err := r.LoadConfig()
+	sec, in, cfg, err := start(r, inputs.ParsePromote)
 	if err != nil {
 		return err
 	}

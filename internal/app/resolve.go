@@ -84,19 +84,11 @@ func (r *run) predictVersion(cfg *config.Config, ch config.Channel, l lock.Lock,
 // resolveChannel: gather (config, sources, registry) -> decide (channel.Resolve,
 // constraints, version) -> apply (lock file) -> outputs and summary.
 func resolveChannel(ctx context.Context, r *run) error {
-	sec, err := r.Secrets()
-	if err != nil {
-		return err
-	}
-	in, err := inputs.ParseResolve(r.Input)
+	sec, in, cfg, err := start(r, inputs.ParseResolve)
 	if err != nil {
 		return err
 	}
 	name, lockFile, dryRun := in.Channel, in.LockFile, in.DryRun
-	cfg, err := r.LoadConfig()
-	if err != nil {
-		return err
-	}
 	res, err := r.resolve(ctx, cfg, sec, name)
 	if err != nil {
 		return err
