@@ -3,15 +3,11 @@ package oci_test
 import (
 	"context"
 	"io"
-	"log"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	ggcr "github.com/google/go-containerregistry/pkg/registry"
 )
 
 // singlePostFault answers every single-POST upload (POST with ?digest=)
@@ -68,18 +64,12 @@ func TestSinglePostFaultsAreNotRefusals(t *testing.T) {
 	} {
 		t.Run(http.StatusText(tc.status), func(t *testing.T) {
 			t.Parallel()
-			h := &singlePostFault{next: ggcr.New(ggcr.WithReferrersSupport(true), ggcr.Logger(log.New(io.Discard, "", 0))), status: tc.status}
-			srv := httptest.NewServer(h)
-			t.Cleanup(srv.Close)
-			ctx := context.Background()
-			repo := strings.TrimPrefix(srv.URL, "http://") + "/acme/signed"
+			h := &singlePostFault{next: referrersRegistry(), status: tc.status}
+			repo := serve(t, h) + "/acme/signed"
 			c, _ := newClient(t)
-			subject, err := c.PushBundle(ctx, repo, testBundle())
-			if err != nil {
-				t.Fatal(err)
-			}
+			subject := mustPush(t, c, repo)
 			h.armed.Store(true)
-			_, err = c.AttachSignature(ctx, repo+"@"+subject, []byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`), nil)
+			_, err := c.AttachSignature(context.Background(), repo+"@"+subject, []byte(sigstoreJSON), nil)
 			h.mu.Lock()
 			single, plain := h.single, h.plain
 			h.mu.Unlock()
