@@ -331,26 +331,9 @@ func (c *Client) FetchFileMax(ctx context.Context, repo, layerDigest string, max
 			err = fmt.Errorf("fetching %q: %w", repo+"@"+layerDigest, err)
 		}
 	}()
-	r, rt, err := c.pullDigest(ctx, repo, layerDigest)
+	r, rt, err := c.openRepo(ctx, repo, false, digestCheck(layerDigest))
 	if err != nil {
 		return nil, err
 	}
 	return c.getBlob(ctx, rt, r, layerDigest, max)
-}
-
-// pullDigest parses repo and checks digest (a manifest's or a blob's in
-// it), and returns the transport that reads repo.
-func (c *Client) pullDigest(ctx context.Context, repo, digest string) (name.Repository, http.RoundTripper, error) {
-	r, err := parseRepo(repo)
-	if err != nil {
-		return name.Repository{}, nil, err
-	}
-	if err := checkDigest(digest); err != nil {
-		return name.Repository{}, nil, err
-	}
-	rt, err := c.transport(ctx, r, false)
-	if err != nil {
-		return name.Repository{}, nil, err
-	}
-	return r, rt, nil
 }

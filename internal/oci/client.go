@@ -15,6 +15,7 @@
 package oci
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -252,6 +253,36 @@ func parseRepo(repo string) (name.Repository, error) {
 		return name.Repository{}, err
 	}
 	return r, nil
+}
+
+// check validates a name in a repository before any request is sent.
+type check func(name.Repository) error
+
+func digestCheck(digest string) check {
+	return func(name.Repository) error { return checkDigest(digest) }
+}
+
+func tagCheck(tag string) check {
+	return func(r name.Repository) error { return checkTag(r, tag) }
+}
+
+// openRepo parses repo, runs checks on it in order, and returns the
+// transport that reads it (with push, writes it too).
+func (c *Client) openRepo(ctx context.Context, repo string, push bool, checks ...check) (name.Repository, http.RoundTripper, error) {
+	r, err := parseRepo(repo)
+	if err != nil {
+		return name.Repository{}, nil, err
+	}
+	for _, check := range checks {
+		if err := check(r); err != nil {
+			return name.Repository{}, nil, err
+		}
+	}
+	rt, err := c.transport(ctx, r, push)
+	if err != nil {
+		return name.Repository{}, nil, err
+	}
+	return r, rt, nil
 }
 
 // IsLoopbackRepository reports whether a repository's registry ("host[:port]/path")

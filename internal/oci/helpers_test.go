@@ -102,6 +102,14 @@ func mustPush(t *testing.T, c *oci.Client, repo string) string {
 	return d
 }
 
+// pushed returns a new client (newClient) that has pushed testBundle to
+// repo, and the bundle's digest.
+func pushed(t *testing.T, repo string) (*oci.Client, string) {
+	t.Helper()
+	c, _ := newClient(t)
+	return c, mustPush(t, c, repo)
+}
+
 // sigstoreJSON stands for a Sigstore bundle (its content is not read).
 const sigstoreJSON = `{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`
 

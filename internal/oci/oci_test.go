@@ -205,8 +205,7 @@ func TestTagIsManifestOnly(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
-		pusher, _ := newClient(t)
-		digest := mustPush(t, pusher, repo)
+		pusher, digest := pushed(t, repo)
 
 		// Another job (a fresh client): one manifest GET, one PUT, no blob.
 		c, _ := newClient(t)
@@ -288,8 +287,7 @@ func TestTagsAllPages(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
-		c, _ := newClient(t)
-		digest := mustPush(t, c, repo)
+		c, digest := pushed(t, repo)
 		var want []string
 		for i := 0; i < 25; i++ {
 			tag := fmt.Sprintf("1.0.%02d", i)
@@ -318,8 +316,7 @@ func TestDeleteTag(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
-		c, _ := newClient(t)
-		digest := mustPush(t, c, repo)
+		c, digest := pushed(t, repo)
 		for _, tag := range []string{"1.0.0", "stable", "2.0.0"} {
 			if err := c.Tag(ctx, repo, digest, tag); err != nil {
 				t.Fatal(err)
@@ -715,8 +712,7 @@ func TestFailsClearlyWhenEveryRequestFails(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
-		good, _ := newClient(t)
-		digest := mustPush(t, good, repo)
+		good, digest := pushed(t, repo)
 
 		for _, kind := range []regproxy.Fault{regproxy.Fault503, regproxy.Fault429, regproxy.FaultReset, regproxy.FaultDrop} {
 			p.SetFaults(regproxy.Faults{Rate: 1, Kinds: []regproxy.Fault{kind}})

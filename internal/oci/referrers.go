@@ -106,7 +106,7 @@ func (c *Client) Signatures(ctx context.Context, repo, subjectDigest string) (ou
 			err = fmt.Errorf("listing signatures of %q: %w", repo+"@"+subjectDigest, err)
 		}
 	}()
-	r, rt, err := c.pullDigest(ctx, repo, subjectDigest)
+	r, rt, err := c.openRepo(ctx, repo, false, digestCheck(subjectDigest))
 	if err != nil {
 		return nil, err
 	}

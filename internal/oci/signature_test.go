@@ -23,8 +23,7 @@ func TestAttachSignature(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, repo := proxiedRepo(t, reg.host, "acme/signed")
-		c, _ := newClient(t)
-		subject := mustPush(t, c, repo)
+		c, subject := pushed(t, repo)
 		if _, err := c.Attach(ctx, repo+"@"+subject, []byte(lockJSON), nil); err != nil { // another kind of referrer
 			t.Fatal(err)
 		}
@@ -119,8 +118,7 @@ func (s subjectAcking) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestAttachSignatureTrustsOCISubject(t *testing.T) {
 	p, repo := proxiedRepo(t, serve(t, subjectAcking{referrersRegistry()}), "acme/signed")
 	ctx := context.Background()
-	c, _ := newClient(t)
-	subject := mustPush(t, c, repo)
+	c, subject := pushed(t, repo)
 	p.Reset()
 	sig, err := c.AttachSignature(ctx, repo+"@"+subject, []byte(sigstoreJSON), nil)
 	if err != nil {
@@ -148,8 +146,7 @@ func TestSignaturesReadsCosignsToo(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, repo := proxiedRepo(t, reg.host, "acme/cosigned")
-		c, _ := newClient(t)
-		subject := mustPush(t, c, repo)
+		c, subject := pushed(t, repo)
 		sigJSON := []byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","cosign":true}`)
 		sig, err := c.AttachSignatureAsCosign(ctx, repo+"@"+subject, sigJSON)
 		if err != nil {
@@ -171,36 +168,4 @@ func TestSignaturesReadsCosignsToo(t *testing.T) {
 			t.Errorf("Signatures read %d blobs, want the bundle's: %v", blobs, p.Requests())
 		}
 	})
-}
-
-// noSinglePost refuses the single-POST upload (POST with ?digest=) with 400,
-// as a registry that does not support it may.
-type noSinglePost struct{ next http.Handler }
-
-func (s noSinglePost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/blobs/uploads/") && r.URL.Query().Get("digest") != "" {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		io.WriteString(w, `{"errors":[{"code":"UNSUPPORTED","message":"single POST uploads are not supported"}]}`)
-		return
-	}
-	s.next.ServeHTTP(w, r)
-}
-
-// TestAttachSignatureWithoutSinglePost: a registry that refuses the
-// single-POST upload outright still gets the signature, through the plain
-// session (POST, then PUT).
-func TestAttachSignatureWithoutSinglePost(t *testing.T) {
-	ctx := context.Background()
-	repo := serve(t, noSinglePost{referrersRegistry()}) + "/acme/signed"
-	c, _ := newClient(t)
-	subject := mustPush(t, c, repo)
-	sig, err := c.AttachSignature(ctx, repo+"@"+subject, []byte(sigstoreJSON), nil)
-	if err != nil {
-		t.Fatalf("AttachSignature on a registry without single-POST uploads: %v", err)
-	}
-	sigs, err := c.Signatures(ctx, repo, subject)
-	if err != nil || len(sigs) != 1 || sigs[0].Digest != sig {
-		t.Errorf("Signatures = %+v, %v; want %s", sigs, err, sig)
-	}
 }

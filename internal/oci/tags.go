@@ -27,11 +27,7 @@ func (c *Client) Tags(ctx context.Context, repo string) (tags []string, err erro
 			err = fmt.Errorf("listing tags of %q: %w", repo, err)
 		}
 	}()
-	r, err := parseRepo(repo)
-	if err != nil {
-		return nil, err
-	}
-	rt, err := c.transport(ctx, r, false)
+	r, rt, err := c.openRepo(ctx, repo, false)
 	if err != nil {
 		return nil, err
 	}
@@ -173,17 +169,7 @@ func (c *Client) Tag(ctx context.Context, repo, digest, tag string) (err error) 
 			err = fmt.Errorf("tagging %q as %q: %w", repo+"@"+digest, tag, err)
 		}
 	}()
-	r, err := parseRepo(repo)
-	if err != nil {
-		return err
-	}
-	if err := checkDigest(digest); err != nil {
-		return err
-	}
-	if err := checkTag(r, tag); err != nil {
-		return err
-	}
-	rt, err := c.transport(ctx, r, true)
+	r, rt, err := c.openRepo(ctx, repo, true, digestCheck(digest), tagCheck(tag))
 	if err != nil {
 		return err
 	}
@@ -218,14 +204,7 @@ func (c *Client) DeleteTag(ctx context.Context, repo, tag string) (err error) {
 			err = fmt.Errorf("deleting tag %q: %w", repo+":"+tag, err)
 		}
 	}()
-	r, err := parseRepo(repo)
-	if err != nil {
-		return err
-	}
-	if err := checkTag(r, tag); err != nil {
-		return err
-	}
-	rt, err := c.transport(ctx, r, true)
+	r, rt, err := c.openRepo(ctx, repo, true, tagCheck(tag))
 	if err != nil {
 		return err
 	}
