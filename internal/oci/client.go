@@ -102,11 +102,16 @@ func WithInsecure() Option {
 // WithClock sets the clock the retry policy reads Retry-After dates with
 // and waits with (default clock.System(); tests record the waits instead).
 func WithClock(c clock.Clock) Option {
+	return required("WithClock", "clock", c == nil, func(o *options) { o.clock = c })
+}
+
+// required is an option that sets a value (set), refused when it is nil.
+func required(option, what string, isNil bool, set func(*options)) Option {
 	return func(o *options) error {
-		if c == nil {
-			return errors.New("oci: WithClock: nil clock")
+		if isNil {
+			return fmt.Errorf("oci: %s: nil %s", option, what)
 		}
-		o.clock = c
+		set(o)
 		return nil
 	}
 }
@@ -147,26 +152,14 @@ func WithReferrersTagFallback() Option {
 // WithMask is told every token a registry's token service issues, before
 // the token is first sent, so a runner can mask it (::add-mask::).
 func WithMask(mask func(secret string)) Option {
-	return func(o *options) error {
-		if mask == nil {
-			return errors.New("oci: WithMask: nil function")
-		}
-		o.mask = mask
-		return nil
-	}
+	return required("WithMask", "function", mask == nil, func(o *options) { o.mask = mask })
 }
 
 // WithBaseTransport replaces the network transport beneath the retry policy
 // (default: defaultTransport, go-containerregistry's remote.DefaultTransport
 // settings).
 func WithBaseTransport(rt http.RoundTripper) Option {
-	return func(o *options) error {
-		if rt == nil {
-			return errors.New("oci: WithBaseTransport: nil transport")
-		}
-		o.base = rt
-		return nil
-	}
+	return required("WithBaseTransport", "transport", rt == nil, func(o *options) { o.base = rt })
 }
 
 // Client talks to OCI registries.
