@@ -249,14 +249,21 @@ func (c *Client) hasReferrersAPI(ctx context.Context, rt http.RoundTripper, repo
 	if api, known := c.knowsReferrersAPI(repo); known {
 		return api, nil
 	}
-	_, _, api, err := c.referrersPage(ctx, rt, c.url(repo, "referrers/%s", subjectDigest))
+	_, _, api, err := c.firstReferrersPage(ctx, rt, repo, subjectDigest)
+	return api, err
+}
+
+// firstReferrersPage asks the referrers API for digest's referrers, and
+// remembers whether the registry has the API.
+func (c *Client) firstReferrersPage(ctx context.Context, rt http.RoundTripper, repo name.Repository, digest string) (ix index, next string, api bool, err error) {
+	ix, next, api, err = c.referrersPage(ctx, rt, c.url(repo, "referrers/%s", digest))
 	if err != nil {
-		return false, err
+		return index{}, "", false, err
 	}
 	c.mu.Lock()
 	c.referrers[repo.RegistryStr()] = api
 	c.mu.Unlock()
-	return api, nil
+	return ix, next, api, nil
 }
 
 // referrersPage GETs one page of the referrers API. api is false when the
@@ -426,13 +433,10 @@ func (c *Client) listReferrers(ctx context.Context, rt http.RoundTripper, repo n
 	var out []descriptor
 	api, known := c.knowsReferrersAPI(repo)
 	if !c.opts.forceFallback && (api || !known) {
-		ix, next, api, err := c.referrersPage(ctx, rt, c.url(repo, "referrers/%s", digest))
+		ix, next, api, err := c.firstReferrersPage(ctx, rt, repo, digest)
 		if err != nil {
 			return nil, err
 		}
-		c.mu.Lock()
-		c.referrers[repo.RegistryStr()] = api
-		c.mu.Unlock()
 		if api {
 			for pages := 1; ; pages++ {
 				out = append(out, ix.Manifests...)
