@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ladder-release/ladder/internal/clock"
 )
 
 // Kind is the registry operation a request performs.
@@ -422,15 +424,9 @@ func drop(w http.ResponseWriter, reset bool) {
 	_ = conn.Close()
 }
 
+// sleep waits d (> 0) unless ctx is done first: then it returns false.
 func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return clock.System().Sleep(ctx, d) == nil
 }
 
 type countingReader struct {
