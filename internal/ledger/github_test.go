@@ -49,6 +49,28 @@ func ghStore(t testing.TB, c *github.Client, opts ...Option) *GitHubStore {
 
 func count(srv *ghsim.Server, route string) int { return srv.Counts()[route] }
 
+// answered counts the requests to route that srv answered with status.
+func answered(srv *ghsim.Server, route string, status int) int {
+	n := 0
+	for _, r := range srv.Requests() {
+		if r.Route == route && r.Status == status {
+			n++
+		}
+	}
+	return n
+}
+
+// onlyReads fails for each request srv answered that was not a GET: the
+// store wrote.
+func onlyReads(t *testing.T, srv *ghsim.Server) {
+	t.Helper()
+	for _, r := range srv.Requests() {
+		if r.Method != http.MethodGet {
+			t.Errorf("the store sent %s %s", r.Method, r.Path)
+		}
+	}
+}
+
 const (
 	routeGetContents = "GET /repos/{owner}/{repo}/contents/{path...}"
 	routePutContents = "PUT /repos/{owner}/{repo}/contents/{path...}"
@@ -93,17 +115,23 @@ func TestGitHubCreatesOnFirstWrite(t *testing.T) {
 	if err != nil || len(got.Bundles) != 1 || got.Bundles[0].Version != "1.0.1" {
 		t.Fatalf("stored ledger: %v %+v", err, got)
 	}
+	secondWrite(t, srv, s)
+}
+
+// secondWrite checks that the first write created the branch, once, and
+// that the store's next write is a GET (the document it cached) and a PUT:
+// no branch creation.
+func secondWrite(t *testing.T, srv *ghsim.Server, s Store) {
+	t.Helper()
 	if n := count(srv, routeCreateRef); n != 1 {
 		t.Errorf("%d branch creations, want 1", n)
 	}
-
-	// Second write: no branch creation, a GET and a PUT.
 	srv.ResetStats()
-	if _, err := s.Update(ctx, Message{What: "publish dev 1.0.2"}, publishNext("a", 1)); err != nil {
+	if _, err := s.Update(context.Background(), Message{What: "publish dev 1.0.2"}, publishNext("a", 1)); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(srv.Requests()); n != 2 {
-		t.Errorf("a publish made %d requests, want 2 (GET and PUT contents): %+v", n, srv.Requests())
+		t.Errorf("the second write made %d requests, want 2 (GET and PUT contents): %+v", n, srv.Requests())
 	}
 }
 
@@ -213,13 +241,7 @@ func TestGitHubConcurrent(t *testing.T) {
 	if n := len(srv.History(repo, Branch)); n != 200 {
 		t.Errorf("%d commits on the ledger branch, want 200 (one per publish)", n)
 	}
-	puts := 0
-	for _, r := range srv.Requests() {
-		if r.Route == routePutContents && r.Status == http.StatusConflict {
-			puts++
-		}
-	}
-	t.Logf("%d conflicts retried", puts)
+	t.Logf("%d conflicts retried", answered(srv, routePutContents, http.StatusConflict))
 }
 
 // bigDocument is a ledger of n bundles, every one published into dev and
@@ -303,20 +325,11 @@ func TestGitHubNewerSchemaWritesNothing(t *testing.T) {
 	if _, err := s.Read(ctx); err == nil || !strings.Contains(err.Error(), "ledger schema 3 is newer than this ladder understands (2); upgrade ladder") {
 		t.Fatalf("Read: %v", err)
 	}
-	called := false
-	_, err := s.Update(ctx, Message{What: "publish"}, func(*Document) error { called = true; return nil })
-	var se *SchemaError
-	if !errors.As(err, &se) || se.Found != 3 {
-		t.Fatalf("Update: %v", err)
-	}
-	if called {
-		t.Error("fn ran")
-	}
-	for _, r := range srv.Requests() {
-		if r.Method != http.MethodGet {
-			t.Errorf("the store sent %s %s", r.Method, r.Path)
-		}
-	}
+	updateRefused(t, s, func(err error) bool {
+		var se *SchemaError
+		return errors.As(err, &se) && se.Found == 3
+	})
+	onlyReads(t, srv)
 }
 
 func TestGitHubNoChange(t *testing.T) {

@@ -133,14 +133,8 @@ func TestGitHubBigMigrationConflictRetries(t *testing.T) {
 	if _, err := ghStore(t, c).Update(ctx, Message{What: "publish mine"}, publishNext("mine", 0)); err != nil {
 		t.Fatal(err)
 	}
-	refused := 0
-	for _, r := range srv.Requests() {
-		if r.Route == routeUpdateRef && r.Status == http.StatusUnprocessableEntity {
-			refused++
-		}
-	}
-	if refused != 1 {
-		t.Errorf("%d PATCH ref refused, want 1", refused)
+	if n := answered(srv, routeUpdateRef, http.StatusUnprocessableEntity); n != 1 {
+		t.Errorf("%d PATCH ref refused, want 1", n)
 	}
 	d, err := ghStore(t, c).ReadAll(ctx)
 	if err != nil {

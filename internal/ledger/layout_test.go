@@ -191,17 +191,11 @@ func TestGitHubDeferredSplit(t *testing.T) {
 	if err := s.Compact(ctx); err != nil {
 		t.Fatal(err)
 	}
-	refused := 0
-	for _, r := range srv.Requests() {
-		switch {
-		case r.Route == routeUpdateRef && r.Status == http.StatusOK:
-			t.Error("a compaction moved the branch over another writer's commit")
-		case r.Route == routeUpdateRef && r.Status == http.StatusUnprocessableEntity:
-			refused++
-		}
+	if answered(srv, routeUpdateRef, http.StatusOK) != 0 {
+		t.Error("a compaction moved the branch over another writer's commit")
 	}
-	if refused != 1 {
-		t.Errorf("%d PATCH ref refused, want 1: the compaction's (requests %v)", refused, srv.Requests())
+	if n := answered(srv, routeUpdateRef, http.StatusUnprocessableEntity); n != 1 {
+		t.Errorf("%d PATCH ref refused, want 1: the compaction's (requests %v)", n, srv.Requests())
 	}
 	d, err = ghStore(t, c).ReadAll(ctx)
 	if err != nil {
@@ -242,14 +236,8 @@ func TestGitHubSegmentCommitRace(t *testing.T) {
 		}
 		i++
 	}
-	refused := 0
-	for _, r := range srv.Requests() {
-		if r.Route == routeUpdateRef && r.Status == http.StatusUnprocessableEntity {
-			refused++
-		}
-	}
-	if refused != 1 {
-		t.Errorf("%d PATCH ref answered 422, want 1 (the other writer's commit came first)", refused)
+	if n := answered(srv, routeUpdateRef, http.StatusUnprocessableEntity); n != 1 {
+		t.Errorf("%d PATCH ref answered 422, want 1 (the other writer's commit came first)", n)
 	}
 	d, err := ghStore(t, c).ReadAll(ctx)
 	if err != nil {
