@@ -130,14 +130,8 @@ func TestLedgerBranchCreatedByTwoStores(t *testing.T) {
 	if calls != 2 {
 		t.Errorf("a's fn ran %d times, want 2 (once more on b's ledger)", calls)
 	}
-	statuses := map[int]int{}
-	for _, r := range srv.Requests() {
-		if r.Route == routeCreateRef {
-			statuses[r.Status]++
-		}
-	}
-	if statuses[http.StatusCreated] != 1 || statuses[http.StatusUnprocessableEntity] != 1 {
-		t.Errorf("POST git/refs answers %v, want one 201 (b) and one 422 (a)", statuses)
+	if posts := statuses(srv, routeCreateRef); posts[http.StatusCreated] != 1 || posts[http.StatusUnprocessableEntity] != 1 {
+		t.Errorf("POST git/refs answers %v, want one 201 (b) and one 422 (a)", posts)
 	}
 	checkOrphan(t, srv, 2, "app.json")
 	if h := srv.History(repo, Branch); h[1].Message != (Message{What: "publish by b"}).String() {

@@ -49,16 +49,19 @@ func ghStore(t testing.TB, c *github.Client, opts ...Option) *GitHubStore {
 
 func count(srv *ghsim.Server, route string) int { return srv.Counts()[route] }
 
-// answered counts the requests to route that srv answered with status.
-func answered(srv *ghsim.Server, route string, status int) int {
-	n := 0
+// statuses counts the answers srv gave to the requests to route, by status.
+func statuses(srv *ghsim.Server, route string) map[int]int {
+	n := map[int]int{}
 	for _, r := range srv.Requests() {
-		if r.Route == route && r.Status == status {
-			n++
+		if r.Route == route {
+			n[r.Status]++
 		}
 	}
 	return n
 }
+
+// answered counts the requests to route that srv answered with status.
+func answered(srv *ghsim.Server, route string, status int) int { return statuses(srv, route)[status] }
 
 // onlyReads fails for each request srv answered that was not a GET: the
 // store wrote.
@@ -185,14 +188,8 @@ func TestGitHubRacingWriters(t *testing.T) {
 			t.Errorf("round %d: b got %s and a got %s, want %v", round, bb.Version, ab.Version, want)
 		}
 	}
-	statuses := map[int]int{}
-	for _, r := range srv.Requests() {
-		if r.Route == routePutContents {
-			statuses[r.Status]++
-		}
-	}
-	if statuses[http.StatusUnprocessableEntity] != 1 || statuses[http.StatusConflict] != 1 {
-		t.Errorf("PUT answers %v, want one 422 (file created under us) and one 409 (sha moved)", statuses)
+	if puts := statuses(srv, routePutContents); puts[http.StatusUnprocessableEntity] != 1 || puts[http.StatusConflict] != 1 {
+		t.Errorf("PUT answers %v, want one 422 (file created under us) and one 409 (sha moved)", puts)
 	}
 	d, _ := ghStore(t, c).ReadAll(ctx)
 	checkNoLoss(t, d, []string{"a", "b"}, 2)
