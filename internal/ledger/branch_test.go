@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ladder-release/ladder/internal/ghsim"
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 )
 
 const (
@@ -262,7 +263,7 @@ func TestLedgerOldStyleBranchKeepsWorking(t *testing.T) {
 				t.Fatalf("%d bundles, want %d", len(d.Bundles), seeded+2)
 			}
 			for i := 0; i < 2; i++ {
-				if _, ok := d.BundleByDigest(digestOf("a", i)); !ok {
+				if _, ok := d.BundleByDigest(fixture.Digest("a", i)); !ok {
 					t.Errorf("write %d lost", i)
 				}
 			}

@@ -2,27 +2,18 @@ package ledger
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 )
 
 // The fixtures of the store tests (record's own tests have theirs).
 
-var t0 = time.Date(2026, 11, 22, 1, 15, 0, 0, time.UTC)
-
-// digestOf is a deterministic sha256 digest for a name.
-func digestOf(parts ...any) string {
-	h := sha256.Sum256([]byte(fmt.Sprint(parts...)))
-	return "sha256:" + hex.EncodeToString(h[:])
-}
-
 func bundle(version string) Bundle {
-	return Bundle{Version: version, Digest: digestOf(version), LockDigest: digestOf("lock", version),
-		ID: "b366a24-c116a45", Channel: "dev", Created: t0, Actor: "octocat",
+	return Bundle{Version: version, Digest: fixture.Digest(version), LockDigest: fixture.Digest("lock", version),
+		ID: "b366a24-c116a45", Channel: "dev", Created: fixture.T0, Actor: "octocat",
 		Run: "https://github.com/acme/app/actions/runs/1", ArtifactType: "application/vnd.ladder.bundle.v1+json", Mode: ModeArtifact}
 }
 
@@ -57,7 +48,7 @@ func says(what string) func(error) bool {
 func mustAppend(t *testing.T, d *Document, stream string, versions ...string) {
 	t.Helper()
 	for i, v := range versions {
-		if err := d.Append(stream, Entry{Version: v, At: t0.Add(time.Duration(i) * time.Minute), Decision: "promoted"}); err != nil {
+		if err := d.Append(stream, Entry{Version: v, At: fixture.T0.Add(time.Duration(i) * time.Minute), Decision: "promoted"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/ghsim"
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 )
 
 const repo = "acme/app"
@@ -182,8 +183,8 @@ func TestGitHubRacingWriters(t *testing.T) {
 			t.Errorf("round %d: a's fn ran %d times, want 2 (once more after the conflict)", round, calls)
 		}
 		want := []string{fmt.Sprintf("1.0.%d", 2*round+1), fmt.Sprintf("1.0.%d", 2*round+2)}
-		bb, _ := d.BundleByDigest(digestOf("b", round))
-		ab, _ := d.BundleByDigest(digestOf("a", round))
+		bb, _ := d.BundleByDigest(fixture.Digest("b", round))
+		ab, _ := d.BundleByDigest(fixture.Digest("a", round))
 		if bb.Version != want[0] || ab.Version != want[1] {
 			t.Errorf("round %d: b got %s and a got %s, want %v", round, bb.Version, ab.Version, want)
 		}
@@ -249,8 +250,8 @@ func bigDocument(tb testing.TB, n int) *Document {
 	d.Bundles = make([]Bundle, 0, n+1024)
 	for i := 0; i < n; i++ {
 		v := fmt.Sprintf("1.%d.%d-dev.20261122T011500.b366a24", i/1000, i%1000)
-		b := Bundle{Version: v, Digest: digestOf("big", i), LockDigest: digestOf("lock", i),
-			ID: "b366a24-c116a45-a123c56", Channel: "dev", Created: t0.Add(time.Duration(i) * time.Minute),
+		b := Bundle{Version: v, Digest: fixture.Digest("big", i), LockDigest: fixture.Digest("lock", i),
+			ID: "b366a24-c116a45-a123c56", Channel: "dev", Created: fixture.T0.Add(time.Duration(i) * time.Minute),
 			Actor: "github-actions[bot]", Run: "https://github.com/acme/app/actions/runs/" + strconv.Itoa(9000000000+i),
 			ArtifactType: "application/vnd.ladder.bundle.v1+json", Mode: ModeArtifact}
 		if err := d.AddBundle(b); err != nil {

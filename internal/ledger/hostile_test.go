@@ -8,6 +8,7 @@ import (
 
 	"context"
 	"github.com/ladder-release/ladder/internal/ghsim"
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,7 +145,7 @@ func TestGitHubBigMigrationConflictRetries(t *testing.T) {
 		t.Errorf("%d bundles, want 3002", len(d.Bundles))
 	}
 	for _, w := range []string{"mine", "other"} {
-		if _, ok := d.BundleByDigest(digestOf(w, 0)); !ok {
+		if _, ok := d.BundleByDigest(fixture.Digest(w, 0)); !ok {
 			t.Errorf("%s's publish is lost", w)
 		}
 	}
