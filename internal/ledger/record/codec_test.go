@@ -19,9 +19,7 @@ import (
 // example is a small ledger with every section used.
 func example(t *testing.T) *Document {
 	t.Helper()
-	d := NewDocument("elemental")
-	mustAdd(t, d, "1.0.0", "1.0.1", "1.1.0")
-	mustAppend(t, d, ChannelStream("stable"), "1.0.0", "1.0.1", "1.1.0")
+	d := published(t, "elemental", ChannelStream("stable"), "1.0.0", "1.0.1", "1.1.0")
 	if err := d.Append(LabelStream("current"), Entry{Version: "1.0.0", At: fixture.T0, Actor: "octocat",
 		Run: "https://github.com/acme/app/actions/runs/7", Reason: "gates passed", Decision: "promoted"}); err != nil {
 		t.Fatal(err)

@@ -34,6 +34,16 @@ func mustAppend(t *testing.T, d *Document, stream string, versions ...string) {
 	}
 }
 
+// published is a ledger of product whose stream published versions, in
+// order.
+func published(t *testing.T, product, stream string, versions ...string) *Document {
+	t.Helper()
+	d := NewDocument(product)
+	mustAdd(t, d, versions...)
+	mustAppend(t, d, stream, versions...)
+	return d
+}
+
 func TestAddBundle(t *testing.T) {
 	t.Parallel()
 	d := NewDocument("app")
@@ -221,9 +231,7 @@ func TestHolds(t *testing.T) {
 
 func TestRecordDeletion(t *testing.T) {
 	t.Parallel()
-	d := NewDocument("app")
-	mustAdd(t, d, "1.0.0", "1.1.0")
-	mustAppend(t, d, ChannelStream("dev"), "1.0.0", "1.1.0")
+	d := published(t, "app", ChannelStream("dev"), "1.0.0", "1.1.0")
 
 	if err := d.RecordDeletion(Deletion{Version: "1.1.0", At: fixture.T0}); err == nil || !strings.Contains(err.Error(), "channel:dev still holds 1.1.0") {
 		t.Fatalf("deleting a head: %v", err)
@@ -258,9 +266,7 @@ func TestRecordDeletion(t *testing.T) {
 // bundle into stage; production jumps from A to D.
 func TestGraphStoryS4(t *testing.T) {
 	t.Parallel()
-	d := NewDocument("hive")
-	mustAdd(t, d, "A", "B", "C", "D")
-	mustAppend(t, d, ChannelStream("stage"), "A", "B", "C", "D")
+	d := published(t, "hive", ChannelStream("stage"), "A", "B", "C", "D")
 	mustAppend(t, d, LabelStream("production"), "A", "D")
 
 	prod, err := d.Graph(LabelStream("production"))
@@ -285,9 +291,7 @@ func TestGraphStoryS4(t *testing.T) {
 
 func TestValidateDocument(t *testing.T) {
 	t.Parallel()
-	d := NewDocument("app")
-	mustAdd(t, d, "1.0.0")
-	mustAppend(t, d, ChannelStream("dev"), "1.0.0")
+	d := published(t, "app", ChannelStream("dev"), "1.0.0")
 	if err := d.Validate(); err != nil {
 		t.Fatal(err)
 	}

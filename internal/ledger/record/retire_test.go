@@ -14,9 +14,7 @@ import (
 // never published.
 func retiredDoc(t *testing.T) *Document {
 	t.Helper()
-	d := NewDocument("elemental")
-	mustAdd(t, d, "1.0.0", "1.1.0")
-	mustAppend(t, d, ChannelStream("stable"), "1.0.0", "1.1.0")
+	d := published(t, "elemental", ChannelStream("stable"), "1.0.0", "1.1.0")
 	mustAppend(t, d, LabelStream("current"), "1.0.0")
 	return d
 }
