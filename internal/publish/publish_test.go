@@ -65,6 +65,14 @@ func req(ch string, rule channel.VersionRule, l lock.Lock) Request {
 	return Request{Channel: ch, Rule: rule, Lock: l, Claim: fmt.Sprint("claim-", claims), Run: "https://github.com/acme/p/actions/runs/1"}
 }
 
+// forcedRun is a forced publish of lock 1 into dev by another workflow run
+// (runs/2) than req's.
+func forcedRun() Request {
+	r := req("dev", bump, lockAt(1, 0))
+	r.Force, r.Run = true, "https://github.com/acme/p/actions/runs/2"
+	return r
+}
+
 // TestDecide: one named case per rule of SPEC section 2 (order, version) and
 // section 7 (Order, Reruns) that the decision implements.
 func TestDecide(t *testing.T) {
@@ -110,23 +118,13 @@ func TestDecide(t *testing.T) {
 			req: req("dev", bump, lockAt(1, 0)), kind: Finish, version: "0.0.1", reason: "already published as 0.0.1 in channel dev (its head is now 0.0.2)"},
 		{name: "2 force publishes the head's lock again (another workflow run)",
 			setup: func(l *ledger) { l.publish(req("dev", bump, lockAt(1, 0))) },
-			req: func() Request {
-				r := req("dev", bump, lockAt(1, 0))
-				r.Force, r.Run = true, "https://github.com/acme/p/actions/runs/2"
-				return r
-			}(), kind: Publish, version: "0.0.2"},
+			req:   forcedRun(), kind: Publish, version: "0.0.2"},
 		{name: "2 the rerun of a forced run finishes its own publish",
 			setup: func(l *ledger) {
 				l.publish(req("dev", bump, lockAt(1, 0)))
-				r := req("dev", bump, lockAt(1, 0))
-				r.Force, r.Run = true, "https://github.com/acme/p/actions/runs/2"
-				l.publish(r)
+				l.publish(forcedRun())
 			},
-			req: func() Request {
-				r := req("dev", bump, lockAt(1, 0))
-				r.Force, r.Run = true, "https://github.com/acme/p/actions/runs/2"
-				return r
-			}(), kind: Finish, version: "0.0.2"},
+			req: forcedRun(), kind: Finish, version: "0.0.2"},
 		{name: "3 superseded: a lock resolved before the head's is not published",
 			setup: func(l *ledger) { l.publish(req("dev", prerelease, lockAt(2, time.Minute))) },
 			req:   req("dev", prerelease, lockAt(1, 0)), kind: Superseded, reason: "superseded: this lock was resolved at 2026-11-22T01:15:00Z, before the lock of channel dev's head"},
