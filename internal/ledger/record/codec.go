@@ -106,37 +106,74 @@ func (d *Document) Marshal() []byte {
 	}
 	if d.History != nil {
 		b = append(b, ",\n  \"history\": "...)
-		b = appendRecord(b, d.History, historyFields)
+		b = appendHistory(b, d.History)
 	}
 
-	b = append(b, ",\n  \"bundles\": "...)
-	b = appendRecords(b, d.Bundles, bundleFields, 4)
+	b = append(b, ",\n  \"bundles\": ["...)
+	for i := range d.Bundles {
+		b = listItem(b, i, 4)
+		b = appendBundle(b, &d.Bundles[i])
+	}
+	b = closeList(b, len(d.Bundles), 2, ']')
 
 	b = append(b, ",\n  \"streams\": {"...)
 	for i, k := range d.StreamNames() {
 		b = listItem(b, i, 4)
 		b = appendString(b, k)
-		b = append(b, ": "...)
-		b = appendRecords(b, d.Streams[k], entryFields, 6)
+		b = append(b, ": ["...)
+		es := d.Streams[k]
+		for j := range es {
+			b = listItem(b, j, 6)
+			b = appendEntry(b, &es[j])
+		}
+		b = closeList(b, len(es), 4, ']')
 	}
 	b = closeList(b, len(d.Streams), 2, '}')
 
-	b = append(b, ",\n  \"holds\": "...)
-	b = appendRecordMap(b, d.Holds, holdFields)
-	b = append(b, ",\n  \"quarantines\": "...)
-	b = appendRecordMap(b, d.Quarantines, quarantineFields)
-	b = append(b, ",\n  \"deletions\": "...)
-	b = appendRecords(b, d.Deletions, deletionFields, 4)
+	b = append(b, ",\n  \"holds\": {"...)
+	for i, k := range sortedKeys(d.Holds) {
+		b = listItem(b, i, 4)
+		b = appendString(b, k)
+		b = append(b, ": "...)
+		b = appendHold(b, d.Holds[k])
+	}
+	b = closeList(b, len(d.Holds), 2, '}')
+
+	b = append(b, ",\n  \"quarantines\": {"...)
+	for i, k := range sortedKeys(d.Quarantines) {
+		b = listItem(b, i, 4)
+		b = appendString(b, k)
+		b = append(b, ": "...)
+		b = appendQuarantine(b, d.Quarantines[k])
+	}
+	b = closeList(b, len(d.Quarantines), 2, '}')
+
+	b = append(b, ",\n  \"deletions\": ["...)
+	for i := range d.Deletions {
+		b = listItem(b, i, 4)
+		b = appendDeletion(b, d.Deletions[i])
+	}
+	b = closeList(b, len(d.Deletions), 2, ']')
 
 	// left out when empty (omitempty): a ledger that never retired
 	// anything is written as before
 	if len(d.Retirements) > 0 {
-		b = append(b, ",\n  \"retirements\": "...)
-		b = appendRecordMap(b, d.Retirements, retirementFields)
+		b = append(b, ",\n  \"retirements\": {"...)
+		for i, k := range sortedKeys(d.Retirements) {
+			b = listItem(b, i, 4)
+			b = appendString(b, k)
+			b = append(b, ": "...)
+			b = appendRetirement(b, d.Retirements[k])
+		}
+		b = closeList(b, len(d.Retirements), 2, '}')
 	}
 	if len(d.RetireLog) > 0 {
-		b = append(b, ",\n  \"retireLog\": "...)
-		b = appendRecords(b, d.RetireLog, retireEventFields, 4)
+		b = append(b, ",\n  \"retireLog\": ["...)
+		for i := range d.RetireLog {
+			b = listItem(b, i, 4)
+			b = appendRetireEvent(b, d.RetireLog[i])
+		}
+		b = closeList(b, len(d.RetireLog), 2, ']')
 	}
 	b = append(b, "\n}\n"...)
 	d.sizeHint = len(b)
@@ -191,6 +228,12 @@ func (o *obj) key(k string) {
 
 func (o *obj) str(k, v string) { o.key(k); o.b = appendString(o.b, v) }
 
+func (o *obj) strOmit(k, v string) {
+	if v != "" {
+		o.str(k, v)
+	}
+}
+
 func (o *obj) time(k string, t time.Time) {
 	o.key(k)
 	o.b = append(o.b, '"')
@@ -198,7 +241,78 @@ func (o *obj) time(k string, t time.Time) {
 	o.b = append(o.b, '"')
 }
 
+func (o *obj) timeOmit(k string, t time.Time) {
+	if !t.IsZero() {
+		o.time(k, t)
+	}
+}
+
 func (o *obj) close() []byte { return append(o.b, '}') }
+
+func appendBundle(b []byte, x *Bundle) []byte {
+	o := openObj(b)
+	o.str("version", x.Version)
+	o.str("digest", x.Digest)
+	o.strOmit("lockDigest", x.LockDigest)
+	o.strOmit("id", x.ID)
+	o.strOmit("channel", x.Channel)
+	o.timeOmit("created", x.Created)
+	o.timeOmit("resolved", x.Resolved)
+	o.strOmit("actor", x.Actor)
+	o.strOmit("run", x.Run)
+	o.strOmit("artifactType", x.ArtifactType)
+	o.strOmit("mode", x.Mode)
+	o.strings("tags", x.Tags)
+	return o.close()
+}
+
+func appendEntry(b []byte, x *Entry) []byte {
+	o := openObj(b)
+	o.str("version", x.Version)
+	o.str("digest", x.Digest)
+	o.time("at", x.At)
+	o.strOmit("actor", x.Actor)
+	o.strOmit("run", x.Run)
+	o.strOmit("reason", x.Reason)
+	o.strOmit("decision", x.Decision)
+	if x.Forced {
+		o.key("forced")
+		o.b = append(o.b, "true"...)
+	}
+	o.strOmit("previousVersion", x.PreviousVersion)
+	o.strOmit("previousDigest", x.PreviousDigest)
+	o.strOmit("claim", x.Claim)
+	o.strOmit("signature", x.Signature)
+	return o.close()
+}
+
+func appendHold(b []byte, x Hold) []byte {
+	o := openObj(b)
+	o.strOmit("reason", x.Reason)
+	o.strOmit("actor", x.Actor)
+	o.time("at", x.At)
+	return o.close()
+}
+
+func appendQuarantine(b []byte, x Quarantine) []byte {
+	o := openObj(b)
+	o.strOmit("reason", x.Reason)
+	o.strOmit("label", x.Label)
+	o.strOmit("actor", x.Actor)
+	o.time("at", x.At)
+	o.timeOmit("released", x.Released)
+	return o.close()
+}
+
+func appendDeletion(b []byte, x Deletion) []byte {
+	o := openObj(b)
+	o.str("version", x.Version)
+	o.str("digest", x.Digest)
+	o.time("at", x.At)
+	o.strOmit("reason", x.Reason)
+	o.strOmit("run", x.Run)
+	return o.close()
+}
 
 func (o *obj) strings(k string, v []string) {
 	if len(v) == 0 {
@@ -213,6 +327,32 @@ func (o *obj) strings(k string, v []string) {
 		o.b = appendString(o.b, t)
 	}
 	o.b = append(o.b, ']')
+}
+
+func appendRetirement(b []byte, x Retirement) []byte {
+	o := openObj(b)
+	o.str("version", x.Version)
+	o.str("digest", x.Digest)
+	o.time("at", x.At)
+	o.strOmit("actor", x.Actor)
+	o.strOmit("run", x.Run)
+	o.str("reason", x.Reason)
+	o.strings("notify", x.Notify)
+	o.strings("notified", x.Notified)
+	return o.close()
+}
+
+func appendRetireEvent(b []byte, x RetireEvent) []byte {
+	o := openObj(b)
+	o.str("stream", x.Stream)
+	o.str("action", x.Action)
+	o.strOmit("version", x.Version)
+	o.strOmit("digest", x.Digest)
+	o.time("at", x.At)
+	o.strOmit("actor", x.Actor)
+	o.strOmit("run", x.Run)
+	o.strOmit("reason", x.Reason)
+	return o.close()
 }
 
 const hexDigits = "0123456789abcdef"

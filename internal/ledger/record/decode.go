@@ -87,18 +87,48 @@ func decodeDocument(src string) (*Document, error) {
 		case "streams":
 			return d.streams(doc)
 		case "holds":
-			return readMap(d, &doc.Holds, func(h *Hold) error { return readRecord(d, h, holdFields) })
+			return d.mapOf(func(k string) error {
+				var h Hold
+				err := d.hold(&h)
+				if doc.Holds == nil {
+					doc.Holds = map[string]Hold{}
+				}
+				doc.Holds[k] = h
+				return err
+			})
 		case "quarantines":
-			return readMap(d, &doc.Quarantines, func(q *Quarantine) error { return readRecord(d, q, quarantineFields) })
+			return d.mapOf(func(k string) error {
+				var q Quarantine
+				err := d.quarantine(&q)
+				if doc.Quarantines == nil {
+					doc.Quarantines = map[string]Quarantine{}
+				}
+				doc.Quarantines[k] = q
+				return err
+			})
 		case "deletions":
-			return readList(d, &doc.Deletions, deletionFields)
+			return d.array(func() error {
+				doc.Deletions = append(doc.Deletions, Deletion{})
+				return d.deletion(&doc.Deletions[len(doc.Deletions)-1])
+			})
 		case "retirements":
-			return readMap(d, &doc.Retirements, func(r *Retirement) error { return readRecord(d, r, retirementFields) })
+			return d.mapOf(func(k string) error {
+				var r Retirement
+				err := d.retirement(&r)
+				if doc.Retirements == nil {
+					doc.Retirements = map[string]Retirement{}
+				}
+				doc.Retirements[k] = r
+				return err
+			})
 		case "retireLog":
-			return readList(d, &doc.RetireLog, retireEventFields)
+			return d.array(func() error {
+				doc.RetireLog = append(doc.RetireLog, RetireEvent{})
+				return d.retireEvent(&doc.RetireLog[len(doc.RetireLog)-1])
+			})
 		case "history":
 			doc.History = &History{}
-			return readRecord(d, doc.History, historyFields)
+			return d.history(doc.History)
 		case "segment":
 			n, err := d.int()
 			doc.segment = n
@@ -120,11 +150,102 @@ func (d *decoder) bundles(doc *Document) error {
 		return nil
 	}
 	doc.Bundles = make([]Bundle, 0, d.countItems()+1024)
-	return readList(d, &doc.Bundles, bundleFields)
+	return d.array(func() error {
+		doc.Bundles = append(doc.Bundles, Bundle{})
+		b := &doc.Bundles[len(doc.Bundles)-1]
+		return d.object(func(key string) error {
+			switch key {
+			case "version":
+				return d.str(&b.Version)
+			case "digest":
+				return d.str(&b.Digest)
+			case "lockDigest":
+				return d.str(&b.LockDigest)
+			case "id":
+				return d.internStr(&b.ID)
+			case "channel":
+				return d.internStr(&b.Channel)
+			case "created":
+				return d.time(&b.Created)
+			case "resolved":
+				return d.time(&b.Resolved)
+			case "actor":
+				return d.internStr(&b.Actor)
+			case "run":
+				return d.str(&b.Run)
+			case "artifactType":
+				return d.internStr(&b.ArtifactType)
+			case "mode":
+				return d.internStr(&b.Mode)
+			case "tags":
+				return d.strings(&b.Tags)
+			}
+			return d.unknown(key)
+		})
+	})
 }
 
 // strings reads an array of strings as encoding/json does: null leaves nil,
 // [] an empty slice. Tags repeat across bundles (sha-…, extra tags): interned.
+func (d *decoder) history(h *History) error {
+	return d.object(func(key string) error {
+		switch key {
+		case "segments":
+			n, err := d.int()
+			h.Segments = n
+			return err
+		case "bundles":
+			n, err := d.int()
+			h.Bundles = n
+			return err
+		case "entries":
+			return d.mapOf(func(k string) error {
+				n, err := d.int()
+				if h.Entries == nil {
+					h.Entries = map[string]int{}
+				}
+				h.Entries[k] = n
+				return err
+			})
+		case "deletions":
+			n, err := d.int()
+			h.Deletions = n
+			return err
+		case "pinned":
+			n, err := d.int()
+			h.Pinned = n
+			return err
+		case "pinnedDeletions":
+			n, err := d.int()
+			h.PinnedDeletions = n
+			return err
+		case "highest":
+			return d.mapOf(func(k string) error {
+				var x Highest
+				err := d.object(func(key string) error {
+					switch key {
+					case "version":
+						return d.str(&x.Version)
+					case "release":
+						return d.str(&x.Release)
+					}
+					return d.unknown(key)
+				})
+				if h.Highest == nil {
+					h.Highest = map[string]Highest{}
+				}
+				h.Highest[k] = x
+				return err
+			})
+		case "unsorted":
+			return d.bool(&h.Unsorted)
+		case "retained":
+			return d.strings(&h.Retained)
+		}
+		return d.unknown(key)
+	})
+}
+
 func (d *decoder) strings(dst *[]string) error {
 	if d.null() {
 		*dst = nil
@@ -149,9 +270,142 @@ func (d *decoder) streams(doc *Document) error {
 			return nil
 		}
 		es := make([]Entry, 0, d.countItems()+64)
-		err := readList(d, &es, entryFields)
+		err := d.array(func() error {
+			es = append(es, Entry{})
+			return d.entry(&es[len(es)-1])
+		})
 		doc.Streams[name] = es
 		return err
+	})
+}
+
+func (d *decoder) entry(e *Entry) error {
+	return d.object(func(key string) error {
+		switch key {
+		case "version":
+			return d.str(&e.Version)
+		case "digest":
+			return d.str(&e.Digest)
+		case "at":
+			return d.time(&e.At)
+		case "actor":
+			return d.internStr(&e.Actor)
+		case "run":
+			return d.str(&e.Run)
+		case "reason":
+			return d.internStr(&e.Reason)
+		case "decision":
+			return d.internStr(&e.Decision)
+		case "forced":
+			return d.bool(&e.Forced)
+		case "previousVersion":
+			return d.str(&e.PreviousVersion)
+		case "previousDigest":
+			return d.str(&e.PreviousDigest)
+		case "claim":
+			return d.str(&e.Claim)
+		case "signature":
+			return d.str(&e.Signature)
+		}
+		return d.unknown(key)
+	})
+}
+
+func (d *decoder) hold(h *Hold) error {
+	return d.object(func(key string) error {
+		switch key {
+		case "reason":
+			return d.str(&h.Reason)
+		case "actor":
+			return d.str(&h.Actor)
+		case "at":
+			return d.time(&h.At)
+		}
+		return d.unknown(key)
+	})
+}
+
+func (d *decoder) quarantine(q *Quarantine) error {
+	return d.object(func(key string) error {
+		switch key {
+		case "reason":
+			return d.str(&q.Reason)
+		case "label":
+			return d.str(&q.Label)
+		case "actor":
+			return d.str(&q.Actor)
+		case "at":
+			return d.time(&q.At)
+		case "released":
+			return d.time(&q.Released)
+		}
+		return d.unknown(key)
+	})
+}
+
+func (d *decoder) deletion(x *Deletion) error {
+	return d.object(func(key string) error {
+		switch key {
+		case "version":
+			return d.str(&x.Version)
+		case "digest":
+			return d.str(&x.Digest)
+		case "at":
+			return d.time(&x.At)
+		case "reason":
+			return d.str(&x.Reason)
+		case "run":
+			return d.str(&x.Run)
+		}
+		return d.unknown(key)
+	})
+}
+
+func (d *decoder) retirement(r *Retirement) error {
+	return d.object(func(key string) error {
+		switch key {
+		case "version":
+			return d.str(&r.Version)
+		case "digest":
+			return d.str(&r.Digest)
+		case "at":
+			return d.time(&r.At)
+		case "actor":
+			return d.str(&r.Actor)
+		case "run":
+			return d.str(&r.Run)
+		case "reason":
+			return d.str(&r.Reason)
+		case "notify":
+			return d.strings(&r.Notify)
+		case "notified":
+			return d.strings(&r.Notified)
+		}
+		return d.unknown(key)
+	})
+}
+
+func (d *decoder) retireEvent(ev *RetireEvent) error {
+	return d.object(func(key string) error {
+		switch key {
+		case "stream":
+			return d.str(&ev.Stream)
+		case "action":
+			return d.str(&ev.Action)
+		case "version":
+			return d.str(&ev.Version)
+		case "digest":
+			return d.str(&ev.Digest)
+		case "at":
+			return d.time(&ev.At)
+		case "actor":
+			return d.str(&ev.Actor)
+		case "run":
+			return d.str(&ev.Run)
+		case "reason":
+			return d.str(&ev.Reason)
+		}
+		return d.unknown(key)
 	})
 }
 
@@ -227,8 +481,16 @@ func (d *decoder) null() bool {
 
 // object calls field for each key, with pos at its value; null is an empty object.
 func (d *decoder) object(field func(key string) error) error {
-	if more, err := d.open('{', '}', "an object"); !more {
-		return err
+	if d.null() {
+		return nil
+	}
+	if d.peek() != '{' {
+		return d.fail("want an object, found %s", d.what())
+	}
+	d.pos++
+	if d.peek() == '}' {
+		d.pos++
+		return nil
 	}
 	var seen keySet
 	for {
@@ -255,41 +517,16 @@ func (d *decoder) object(field func(key string) error) error {
 			return err
 		}
 		d.path = d.path[:len(d.path)-1]
-		if done, err := d.next('}', "a field"); done || err != nil {
-			return err
+		switch d.peek() {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			return nil
+		default:
+			return d.fail("want ',' or '}' after a field, found %s", d.what())
 		}
 	}
-}
-
-// open reads the opening of an object or an array (null is an empty one),
-// and reports whether an element follows.
-func (d *decoder) open(open, close byte, what string) (more bool, err error) {
-	if d.null() {
-		return false, nil
-	}
-	if d.peek() != open {
-		return false, d.fail("want %s, found %s", what, d.what())
-	}
-	d.pos++
-	if d.peek() == close {
-		d.pos++
-		return false, nil
-	}
-	return true, nil
-}
-
-// next reads what follows an element of an object or an array: a comma, or
-// its close (done).
-func (d *decoder) next(close byte, element string) (done bool, err error) {
-	switch d.peek() {
-	case ',':
-		d.pos++
-		return false, nil
-	case close:
-		d.pos++
-		return true, nil
-	}
-	return false, d.fail("want ',' or '%c' after %s, found %s", close, element, d.what())
 }
 
 // keySet is the keys of one object seen so far: a few in place (the fields
@@ -335,8 +572,16 @@ func (d *decoder) mapOf(value func(key string) error) error {
 
 // array calls item for each element; null is an empty array.
 func (d *decoder) array(item func() error) error {
-	if more, err := d.open('[', ']', "an array"); !more {
-		return err
+	if d.null() {
+		return nil
+	}
+	if d.peek() != '[' {
+		return d.fail("want an array, found %s", d.what())
+	}
+	d.pos++
+	if d.peek() == ']' {
+		d.pos++
+		return nil
 	}
 	for i := 0; ; i++ {
 		d.path = append(d.path, step{index: i})
@@ -344,8 +589,14 @@ func (d *decoder) array(item func() error) error {
 			return err
 		}
 		d.path = d.path[:len(d.path)-1]
-		if done, err := d.next(']', "an element"); done || err != nil {
-			return err
+		switch d.peek() {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			return nil
+		default:
+			return d.fail("want ',' or ']' after an element, found %s", d.what())
 		}
 	}
 }

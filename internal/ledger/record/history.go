@@ -399,20 +399,18 @@ func Split(st *Document, lim Limits) (*Document, []*Document) {
 		size += itemSize
 		return cur
 	}
-	for i := range tail[:mb] {
-		b := &tail[i]
-		s := next(len(appendRecord(nil, b, bundleFields)))
-		s.Bundles = append(s.Bundles, *b)
-		h.note(*b)
+	for _, b := range tail[:mb] {
+		s := next(len(appendBundle(nil, &b)))
+		s.Bundles = append(s.Bundles, b)
+		h.note(b)
 	}
 	for _, k := range sortedKeys(me) {
-		es := st.Streams[k]
-		for i := range es[:me[k]] {
-			s := next(len(k) + len(appendRecord(nil, &es[i], entryFields)))
+		for _, e := range st.Streams[k][:me[k]] {
+			s := next(len(k) + len(appendEntry(nil, &e)))
 			if s.Streams == nil {
 				s.Streams = map[string][]Entry{}
 			}
-			s.Streams[k] = append(s.Streams[k], es[i])
+			s.Streams[k] = append(s.Streams[k], e)
 		}
 		if me[k] > 0 {
 			if h.Entries == nil {
@@ -425,18 +423,16 @@ func Split(st *Document, lim Limits) (*Document, []*Document) {
 	for _, b := range st.Bundles {
 		channelOf[b.Version] = b.Channel
 	}
-	for i := range tailDels[:md] {
-		del := &tailDels[i]
-		s := next(len(appendRecord(nil, del, deletionFields)))
-		s.Deletions = append(s.Deletions, *del)
+	for _, del := range tailDels[:md] {
+		s := next(len(appendDeletion(nil, del)))
+		s.Deletions = append(s.Deletions, del)
 		if c := channelOf[del.Version]; !slices.Contains(h.Retained, c) {
 			h.Retained = append(h.Retained, c)
 			slices.Sort(h.Retained)
 		}
 	}
 	for _, k := range coldQuar {
-		q := st.Quarantines[k]
-		s := next(len(k) + len(appendRecord(nil, &q, quarantineFields)))
+		s := next(len(k) + len(appendQuarantine(nil, st.Quarantines[k])))
 		if s.Quarantines == nil {
 			s.Quarantines = map[string]Quarantine{}
 		}
@@ -573,13 +569,35 @@ func SegmentName(n int) string {
 	return s + ".json"
 }
 
+func appendHistory(b []byte, h *History) []byte {
+	o := openObj(b)
+	o.int("segments", h.Segments)
+	o.int("bundles", h.Bundles)
+	inlineMap(&o, "entries", h.Entries, func(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) })
+	o.int("deletions", h.Deletions)
+	o.int("pinned", h.Pinned)
+	o.int("pinnedDeletions", h.PinnedDeletions)
+	inlineMap(&o, "highest", h.Highest, func(b []byte, x Highest) []byte {
+		v := openObj(b)
+		v.str("version", x.Version)
+		v.strOmit("release", x.Release)
+		return v.close()
+	})
+	if h.Unsorted {
+		o.key("unsorted")
+		o.b = append(o.b, "true"...)
+	}
+	o.strings("retained", h.Retained)
+	return o.close()
+}
+
 func (o *obj) int(k string, v int) { o.key(k); o.b = strconv.AppendInt(o.b, int64(v), 10) }
 
 // inlineMap writes m under k as one JSON object on one line, its keys
 // sorted, each value by value; nothing when m is empty.
-func inlineMap[V any](o obj, k string, m map[string]V, value func([]byte, V) []byte) obj {
+func inlineMap[V any](o *obj, k string, m map[string]V, value func([]byte, V) []byte) {
 	if len(m) == 0 {
-		return o
+		return
 	}
 	o.key(k)
 	o.b = append(o.b, '{')
@@ -592,5 +610,4 @@ func inlineMap[V any](o obj, k string, m map[string]V, value func([]byte, V) []b
 		o.b = value(o.b, m[key])
 	}
 	o.b = append(o.b, '}')
-	return o
 }
