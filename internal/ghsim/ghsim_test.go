@@ -76,6 +76,7 @@ func message(err error) string {
 }
 
 func TestPaginationWalksAllPages(t *testing.T) {
+	t.Parallel()
 	s := ghsim.NewServer(t)
 	s.CreateRepo(repo)
 	head := s.Commit(repo, "main", "one")
@@ -124,6 +125,7 @@ func TestPaginationWalksAllPages(t *testing.T) {
 }
 
 func TestRefsCommitsAndAnnotatedTags(t *testing.T) {
+	t.Parallel()
 	s := ghsim.NewServer(t)
 	s.CreateRepo(repo)
 	c1 := s.Commit(repo, "main", "first")
@@ -217,6 +219,7 @@ func TestRefsCommitsAndAnnotatedTags(t *testing.T) {
 }
 
 func TestContentsCompareAndSwap(t *testing.T) {
+	t.Parallel()
 	s, c := withRepo(t, "")
 	s.PutFile(repo, "main", "ledger/app.json", []byte(`{"v":1}`), "seed")
 	ctx := context.Background()
@@ -299,6 +302,7 @@ func TestContentsCompareAndSwap(t *testing.T) {
 }
 
 func TestLargeFile(t *testing.T) {
+	t.Parallel()
 	s := ghsim.NewServer(t)
 	s.CreateRepo(repo)
 	big := []byte(strings.Repeat("0123456789abcdef", 128*1024)) // 2 MB
@@ -338,6 +342,7 @@ func TestLargeFile(t *testing.T) {
 }
 
 func TestStaleReads(t *testing.T) {
+	t.Parallel()
 	s := ghsim.NewServer(t)
 	s.CreateRepo(repo)
 	s.PutFile(repo, "ledger", "app.json", []byte(`{"v":1}`), "one")
@@ -411,6 +416,7 @@ func TestStaleReads(t *testing.T) {
 }
 
 func TestDispatchValidation(t *testing.T) {
+	t.Parallel()
 	s, c := withRepo(t, "writer")
 	s.CreateRepo("acme/other")
 	s.AddToken("writer", map[string]string{repo: "write", "acme/other": "read"})
@@ -459,6 +465,7 @@ func TestDispatchValidation(t *testing.T) {
 }
 
 func TestAuthAndPermissions(t *testing.T) {
+	t.Parallel()
 	s := ghsim.NewServer(t)
 	s.CreateRepo(repo)
 	s.CreateRepo("acme/secret")
@@ -486,6 +493,7 @@ func TestAuthAndPermissions(t *testing.T) {
 }
 
 func TestETagNotModifiedIsFree(t *testing.T) {
+	t.Parallel()
 	s, c := withRepo(t, "tok", ghsim.WithRateLimit(10))
 	ctx := context.Background()
 
@@ -532,6 +540,7 @@ func TestETagNotModifiedIsFree(t *testing.T) {
 }
 
 func TestRateLimitExhausted(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_800_000_000, 0)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -562,6 +571,7 @@ func TestRateLimitExhausted(t *testing.T) {
 }
 
 func TestChecksAndStatuses(t *testing.T) {
+	t.Parallel()
 	s := ghsim.NewServer(t)
 	s.CreateRepo(repo)
 	sha := s.Commit(repo, "main", "x")
@@ -626,6 +636,7 @@ func TestChecksAndStatuses(t *testing.T) {
 }
 
 func TestEnterprisePrefix(t *testing.T) {
+	t.Parallel()
 	s := ghsim.NewServer(t, ghsim.WithPrefix("/api/v3"))
 	s.CreateRepo(repo)
 	if !strings.HasSuffix(s.URL(), "/api/v3") {
@@ -653,6 +664,7 @@ func TestEnterprisePrefix(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
+	t.Parallel()
 	s, c := withRepo(t, "")
 	ctx := context.Background()
 
@@ -693,6 +705,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestLatencyAndInFlight(t *testing.T) {
+	t.Parallel()
 	const n, latency = 8, 50 * time.Millisecond
 	// The sleep hook records each latency wait and holds every request in it
 	// until all n are there: they can only all get there if the server serves
@@ -770,6 +783,7 @@ func signJWT(t *testing.T, key *rsa.PrivateKey, iss string, now time.Time) strin
 }
 
 func TestInstallationTokens(t *testing.T) {
+	t.Parallel()
 	s := ghsim.NewServer(t)
 	s.CreateRepo(repo)
 	key := s.InstallApp(t, 42, 7, map[string]string{repo: "write"})
