@@ -27,6 +27,7 @@ func anonymousClient(t *testing.T) *oci.Client {
 // TestAnonymousClientDoesNotPing: without credentials, a registry that asks
 // for none is never pinged: a publish is its blob and manifest requests only.
 func TestAnonymousClientDoesNotPing(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
@@ -53,6 +54,7 @@ func TestAnonymousClientDoesNotPing(t *testing.T) {
 // 404), but once per registry, however many transports (pull, push) start at
 // the same time.
 func TestOnePingPerRegistry(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
@@ -79,6 +81,7 @@ func TestOnePingPerRegistry(t *testing.T) {
 // again: the POST asks to mount it from the repository itself, which the
 // CNCF registry answers with 201; elsewhere the session is cancelled.
 func TestUploadSessionOpensWithTheHead(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
@@ -122,6 +125,7 @@ func TestUploadSessionOpensWithTheHead(t *testing.T) {
 // TestIsLoopbackRepository: the one rule for which registries a client made
 // WithInsecure reaches over plain http (the app asks it too).
 func TestIsLoopbackRepository(t *testing.T) {
+	t.Parallel()
 	for repo, want := range map[string]bool{
 		"127.0.0.1:5000/acme/rel": true, "localhost/acme/rel": true, "registry.localhost:5000/acme": true,
 		"[::1]:5000/acme": true, "127.1.2.3/acme": true,
@@ -136,6 +140,7 @@ func TestIsLoopbackRepository(t *testing.T) {
 // TestTokenAuthRegistry: the CNCF registry behind the Docker token protocol,
 // as ghcr.io and Docker Hub are.
 func TestTokenAuthRegistry(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ta := registry.DistributionWithTokenAuth(t, map[string]string{"alice": "s3cret"})
 	p := regproxy.Start(t, ta.Host)
@@ -203,6 +208,7 @@ func TestTokenAuthRegistry(t *testing.T) {
 // first use: every token the registry's token service issues goes to
 // WithMask, with credentials and anonymously.
 func TestTokensAreMasked(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ta := registry.DistributionWithTokenAuth(t, map[string]string{"alice": "s3cret"})
 	repo := ta.Host + "/acme/masked"

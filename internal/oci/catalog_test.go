@@ -33,6 +33,7 @@ const catalogJSON = `{
 // The same catalog gives the same digest, another catalog another one; a
 // second push uploads no blob.
 func TestCatalogImage(t *testing.T) {
+	t.Parallel()
 	img, err := oci.CatalogImage("hive-operator", []byte(catalogJSON))
 	if err != nil {
 		t.Fatal(err)

@@ -13,4 +13,4 @@ import (
 func TestMain(m *testing.M) { os.Exit(hermetic.Run(m)) }
 
 // TestKeychainIsHermetic: TestMain's environment holds no credentials.
-func TestKeychainIsHermetic(t *testing.T) { hermetic.Check(t) }
+func TestKeychainIsHermetic(t *testing.T) { hermetic.Check(t) } // sets the environment: not parallel

@@ -28,6 +28,7 @@ import (
 )
 
 func TestPushReadFetch(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		c, _ := newClient(t)
@@ -140,6 +141,7 @@ func TestPushReadFetch(t *testing.T) {
 }
 
 func TestEmptyFileAndValidation(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		c, _ := newClient(t)
@@ -175,6 +177,7 @@ func TestEmptyFileAndValidation(t *testing.T) {
 }
 
 func TestResolveNotFound(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		c, _ := newClient(t)
@@ -202,6 +205,7 @@ func TestResolveNotFound(t *testing.T) {
 }
 
 func TestTagIsManifestOnly(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
@@ -242,6 +246,7 @@ func TestTagIsManifestOnly(t *testing.T) {
 }
 
 func TestPushTwiceUploadsNothing(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
@@ -284,6 +289,7 @@ func TestPushTwiceUploadsNothing(t *testing.T) {
 }
 
 func TestTagsAllPages(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
@@ -313,6 +319,7 @@ func TestTagsAllPages(t *testing.T) {
 }
 
 func TestDeleteTag(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
@@ -422,6 +429,7 @@ func pushImage(t *testing.T, repo string) (img, idx v1.Hash) {
 }
 
 func TestAttachAndReferrers(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		for _, forced := range []bool{false, true} {
@@ -509,6 +517,7 @@ func TestAttachAndReferrers(t *testing.T) {
 }
 
 func TestTagImage(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, src := proxiedRepo(t, reg.host, "acme/os")
@@ -589,6 +598,7 @@ func validateIndex(ii v1.ImageIndex) error {
 }
 
 func TestRetriesThroughFaults(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
@@ -650,6 +660,7 @@ func TestRetriesThroughFaults(t *testing.T) {
 // Every kind of fault, on every request once: the request is retried and
 // the job completes.
 func TestEveryFaultKindIsRetried(t *testing.T) {
+	t.Parallel()
 	kinds := append(slices.Clone(regproxy.AllFaults), regproxy.DropAfterForward)
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
@@ -686,6 +697,7 @@ func TestEveryFaultKindIsRetried(t *testing.T) {
 }
 
 func TestRetryAfterHonoured(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
@@ -709,6 +721,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 }
 
 func TestFailsClearlyWhenEveryRequestFails(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
@@ -749,6 +762,7 @@ func TestFailsClearlyWhenEveryRequestFails(t *testing.T) {
 // across clients (jobs) the last write wins, and re-running each Attach, as
 // ladder does after its ledger write, brings every attachment back.
 func TestConcurrentAttachFallback(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		repo := reg.host + "/acme/os"
@@ -862,6 +876,7 @@ func (h *heldHeads) RoundTrip(req *http.Request) (*http.Response, error) {
 // at a time, and the first failed upload cancels the others: the three HEADs
 // in flight are cancelled and no fifth one is sent, then or later.
 func TestPushBlobsBoundedFirstErrorCancels(t *testing.T) {
+	t.Parallel()
 	host := registry.InProcess(t)
 	h := &heldHeads{next: http.DefaultTransport}
 	c, _ := newClient(t, oci.WithBaseTransport(h))

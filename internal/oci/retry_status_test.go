@@ -9,6 +9,7 @@ import (
 // TestRetryEveryServerError: SPEC section 7 retries 5xx: every server error
 // but 501 and 505 (which a retry would meet again) is retried, as 408 and 429 are.
 func TestRetryEveryServerError(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		code  int
 		retry bool
@@ -30,6 +31,7 @@ func TestRetryEveryServerError(t *testing.T) {
 // TestRetryRefusedConnection: a registry that refuses connections (it is
 // restarting) is asked again, and the retries are counted.
 func TestRetryRefusedConnection(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

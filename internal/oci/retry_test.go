@@ -92,6 +92,7 @@ func newTestTransport(t *testing.T, s *scripted, opts ...Option) (http.RoundTrip
 }
 
 func TestRetryAfterSecondsAndDate(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 22, 1, 15, 0, 0, time.UTC)
 	s := &scripted{script: []func(http.ResponseWriter){
 		status(429, "Retry-After", "3"),
@@ -116,6 +117,7 @@ func TestRetryAfterSecondsAndDate(t *testing.T) {
 }
 
 func TestRetryAfterTooLong(t *testing.T) {
+	t.Parallel()
 	s := &scripted{script: []func(http.ResponseWriter){status(429, "Retry-After", "3600")}}
 	rt, rec, u := newTestTransport(t, s)
 	req, _ := http.NewRequest(http.MethodGet, u+"/v2/x/tags/list", nil)
@@ -129,6 +131,7 @@ func TestRetryAfterTooLong(t *testing.T) {
 }
 
 func TestRetryReplaysBodies(t *testing.T) {
+	t.Parallel()
 	s := &scripted{script: []func(http.ResponseWriter){status(500), status(503)}}
 	rt, _, u := newTestTransport(t, s)
 	req, _ := http.NewRequest(http.MethodPut, u+"/v2/x/manifests/1.0.0", strings.NewReader("manifest bytes"))
@@ -143,6 +146,7 @@ func TestRetryReplaysBodies(t *testing.T) {
 }
 
 func TestRetryOnlyWhatIsSafe(t *testing.T) {
+	t.Parallel()
 	// A PATCH (chunk upload) is never retried: its status comes back as is.
 	s := &scripted{script: []func(http.ResponseWriter){status(503)}}
 	rt, rec, u := newTestTransport(t, s)
@@ -172,6 +176,7 @@ func TestRetryOnlyWhatIsSafe(t *testing.T) {
 }
 
 func TestRetryGivesUp(t *testing.T) {
+	t.Parallel()
 	s := &scripted{script: []func(http.ResponseWriter){status(500), status(500), status(500), status(500)}}
 	rt, rec, u := newTestTransport(t, s, WithRetries(2))
 	req, _ := http.NewRequest(http.MethodHead, u+"/v2/x/blobs/sha256:00?secret=1", nil)
@@ -186,6 +191,7 @@ func TestRetryGivesUp(t *testing.T) {
 }
 
 func TestRetryStopsWithContext(t *testing.T) {
+	t.Parallel()
 	s := &scripted{script: []func(http.ResponseWriter){status(503), status(503)}}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
@@ -202,6 +208,7 @@ func TestRetryStopsWithContext(t *testing.T) {
 }
 
 func TestPlainHTTPNeedsInsecure(t *testing.T) {
+	t.Parallel()
 	s := &scripted{}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
@@ -224,6 +231,7 @@ func TestPlainHTTPNeedsInsecure(t *testing.T) {
 }
 
 func TestUserAgent(t *testing.T) {
+	t.Parallel()
 	// The ping (/v2/) and then the tag list, both answered 200.
 	s := &scripted{script: []func(http.ResponseWriter){
 		func(w http.ResponseWriter) { w.WriteHeader(http.StatusOK) },
@@ -253,6 +261,7 @@ func TestUserAgent(t *testing.T) {
 }
 
 func TestOptionsAreValidated(t *testing.T) {
+	t.Parallel()
 	for _, o := range []Option{
 		WithAuth("", "p"), WithAuth("u", ""), WithRetries(-1), WithRetries(101), WithUserAgent(""),
 		WithUserAgent("a\nb"), WithClock(nil), WithBaseTransport(nil), nil,
@@ -267,6 +276,7 @@ func TestOptionsAreValidated(t *testing.T) {
 }
 
 func TestRetryAfterParsing(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	rt := &retryTransport{clock: clock.Funcs{NowFunc: func() time.Time { return now }}}
 	for v, want := range map[string]time.Duration{

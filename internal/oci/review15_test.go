@@ -14,6 +14,7 @@ import (
 // a layer there. A gzip bomb (a few KiB compressed, its file far larger)
 // must be refused at a bound, not read whole into memory.
 func TestReview15LayerFileBounded(t *testing.T) {
+	t.Parallel()
 	defer func(n int64) { maxLayerFile = n }(maxLayerFile)
 	maxLayerFile = 1 << 20
 	var b bytes.Buffer

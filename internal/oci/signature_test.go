@@ -20,6 +20,7 @@ import (
 // in-process registry and the referrers tag on the CNCF registry (which has
 // no referrers API); Signatures finds it, and only it, in 2 requests.
 func TestAttachSignature(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, repo := proxiedRepo(t, reg.host, "acme/signed")
@@ -116,6 +117,7 @@ func (s subjectAcking) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // signature in 3 requests (the two single-POST blobs, the manifest PUT; the
 // subject is in its cache), without asking about the referrers API.
 func TestAttachSignatureTrustsOCISubject(t *testing.T) {
+	t.Parallel()
 	p, repo := proxiedRepo(t, serve(t, subjectAcking{referrersRegistry()}), "acme/signed")
 	ctx := context.Background()
 	c, subject := pushed(t, repo)
@@ -143,6 +145,7 @@ func TestAttachSignatureTrustsOCISubject(t *testing.T) {
 // (as cosign attaches one) is read all the same, from its blob: one request
 // more than ladder's.
 func TestSignaturesReadsCosignsToo(t *testing.T) {
+	t.Parallel()
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
 		p, repo := proxiedRepo(t, reg.host, "acme/cosigned")

@@ -54,6 +54,7 @@ func (s *singlePostFault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // session on top (which would double the retries against a registry that is
 // down). A 401 is a credentials problem, named as such, with no fallback.
 func TestSinglePostFaultsAreNotRefusals(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		status  int
 		retried bool
@@ -91,6 +92,7 @@ func TestSinglePostFaultsAreNotRefusals(t *testing.T) {
 // single-POST upload outright still gets the signature, through the plain
 // session (POST, then PUT).
 func TestAttachSignatureWithoutSinglePost(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	// A 400, as a registry that does not support the single POST may answer.
 	h := &singlePostFault{next: referrersRegistry(), status: http.StatusBadRequest, body: `{"errors":[{"code":"UNSUPPORTED","message":"single POST uploads are not supported"}]}`}
