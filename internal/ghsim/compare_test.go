@@ -18,7 +18,6 @@ import (
 // TestCompareShapes: GET /repos/{o}/{r}/compare/{base}...{head} answers as
 // GitHub documents it ("Compare two commits"), one case per status.
 func TestCompareShapes(t *testing.T) {
-	t.Parallel()
 	s, c := withRepo(t, "")
 	ctx := context.Background()
 	base := s.Commit(repo, "main", "base")
@@ -86,7 +85,6 @@ func TestCompareShapes(t *testing.T) {
 // TestCompareRawKeys: the JSON keys of the answer and of a listed commit, as
 // GitHub's schema names them (a client other than go-github reads these).
 func TestCompareRawKeys(t *testing.T) {
-	t.Parallel()
 	s := ghsim.NewServer(t)
 	s.CreateRepo(repo)
 	a := s.Commit(repo, "main", "a")
@@ -121,7 +119,6 @@ func TestCompareRawKeys(t *testing.T) {
 // commits, the newest last; with per_page it pages from the oldest, with a
 // Link header; total_commits counts them all.
 func TestCompareMany(t *testing.T) {
-	t.Parallel()
 	s, c := withRepo(t, "")
 	ctx := context.Background()
 	base := s.Commit(repo, "main", "base")
@@ -159,7 +156,6 @@ func TestCompareMany(t *testing.T) {
 // TestCompareNotFound: an unknown ref or repository, a basehead that is not
 // BASE...HEAD, and two histories with nothing in common are 404.
 func TestCompareNotFound(t *testing.T) {
-	t.Parallel()
 	s, c := withRepo(t, "")
 	s.CreateRepo("acme/other")
 	ctx := context.Background()

@@ -13,7 +13,6 @@ import (
 
 // TestDeployments: the deployments API as GitHub answers it, one case per rule.
 func TestDeployments(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	setup := func(t *testing.T) (*ghsim.Server, *github.Client) {
 		s, c := withRepo(t, "writer")

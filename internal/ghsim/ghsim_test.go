@@ -76,7 +76,6 @@ func message(err error) string {
 }
 
 func TestPaginationWalksAllPages(t *testing.T) {
-	t.Parallel()
 	s := ghsim.NewServer(t)
 	s.CreateRepo(repo)
 	head := s.Commit(repo, "main", "one")
@@ -125,7 +124,6 @@ func TestPaginationWalksAllPages(t *testing.T) {
 }
 
 func TestRefsCommitsAndAnnotatedTags(t *testing.T) {
-	t.Parallel()
 	s := ghsim.NewServer(t)
 	s.CreateRepo(repo)
 	c1 := s.Commit(repo, "main", "first")
@@ -219,7 +217,6 @@ func TestRefsCommitsAndAnnotatedTags(t *testing.T) {
 }
 
 func TestContentsCompareAndSwap(t *testing.T) {
-	t.Parallel()
 	s, c := withRepo(t, "")
 	s.PutFile(repo, "main", "ledger/app.json", []byte(`{"v":1}`), "seed")
 	ctx := context.Background()
@@ -302,7 +299,6 @@ func TestContentsCompareAndSwap(t *testing.T) {
 }
 
 func TestLargeFile(t *testing.T) {
-	t.Parallel()
 	s := ghsim.NewServer(t)
 	s.CreateRepo(repo)
 	big := []byte(strings.Repeat("0123456789abcdef", 128*1024)) // 2 MB
@@ -342,7 +338,6 @@ func TestLargeFile(t *testing.T) {
 }
 
 func TestStaleReads(t *testing.T) {
-	t.Parallel()
 	s := ghsim.NewServer(t)
 	s.CreateRepo(repo)
 	s.PutFile(repo, "ledger", "app.json", []byte(`{"v":1}`), "one")
@@ -416,7 +411,6 @@ func TestStaleReads(t *testing.T) {
 }
 
 func TestDispatchValidation(t *testing.T) {
-	t.Parallel()
 	s, c := withRepo(t, "writer")
 	s.CreateRepo("acme/other")
 	s.AddToken("writer", map[string]string{repo: "write", "acme/other": "read"})
@@ -465,7 +459,6 @@ func TestDispatchValidation(t *testing.T) {
 }
 
 func TestAuthAndPermissions(t *testing.T) {
-	t.Parallel()
 	s := ghsim.NewServer(t)
 	s.CreateRepo(repo)
 	s.CreateRepo("acme/secret")
@@ -493,7 +486,6 @@ func TestAuthAndPermissions(t *testing.T) {
 }
 
 func TestETagNotModifiedIsFree(t *testing.T) {
-	t.Parallel()
 	s, c := withRepo(t, "tok", ghsim.WithRateLimit(10))
 	ctx := context.Background()
 
@@ -540,7 +532,6 @@ func TestETagNotModifiedIsFree(t *testing.T) {
 }
 
 func TestRateLimitExhausted(t *testing.T) {
-	t.Parallel()
 	now := time.Unix(1_800_000_000, 0)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -571,7 +562,6 @@ func TestRateLimitExhausted(t *testing.T) {
 }
 
 func TestChecksAndStatuses(t *testing.T) {
-	t.Parallel()
 	s := ghsim.NewServer(t)
 	s.CreateRepo(repo)
 	sha := s.Commit(repo, "main", "x")
@@ -636,7 +626,6 @@ func TestChecksAndStatuses(t *testing.T) {
 }
 
 func TestEnterprisePrefix(t *testing.T) {
-	t.Parallel()
 	s := ghsim.NewServer(t, ghsim.WithPrefix("/api/v3"))
 	s.CreateRepo(repo)
 	if !strings.HasSuffix(s.URL(), "/api/v3") {
@@ -664,7 +653,6 @@ func TestEnterprisePrefix(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
-	t.Parallel()
 	s, c := withRepo(t, "")
 	ctx := context.Background()
 
@@ -705,7 +693,6 @@ func TestFaults(t *testing.T) {
 }
 
 func TestLatencyAndInFlight(t *testing.T) {
-	t.Parallel()
 	const n, latency = 8, 50 * time.Millisecond
 	// The sleep hook records each latency wait and holds every request in it
 	// until all n are there: they can only all get there if the server serves
@@ -783,7 +770,6 @@ func signJWT(t *testing.T, key *rsa.PrivateKey, iss string, now time.Time) strin
 }
 
 func TestInstallationTokens(t *testing.T) {
-	t.Parallel()
 	s := ghsim.NewServer(t)
 	s.CreateRepo(repo)
 	key := s.InstallApp(t, 42, 7, map[string]string{repo: "write"})

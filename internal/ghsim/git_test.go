@@ -71,7 +71,6 @@ func (w *gitWorld) url(token, fullName string) string {
 // and v0 (the advertisement alone: one), annotated tags peeled, the token as
 // basic auth, and none of it counted as a REST request.
 func TestGitLsRemoteAgainstSmartHTTP(t *testing.T) {
-	t.Parallel()
 	w := newGitWorld(t)
 	want := strings.Join([]string{
 		w.main + "\tHEAD",
@@ -124,7 +123,6 @@ func TestGitLsRemoteAgainstSmartHTTP(t *testing.T) {
 // TestGitLsRemoteRefusals: what git is told without a token, with a bad one,
 // for a repository the token cannot read, and for a User-Agent that is not git's.
 func TestGitLsRemoteRefusals(t *testing.T) {
-	t.Parallel()
 	w := newGitWorld(t)
 	for _, c := range []struct {
 		name, url, want string
@@ -161,7 +159,6 @@ func TestGitLsRemoteRefusals(t *testing.T) {
 // TestGitRequestsAreNotRateLimited: git's requests leave the REST API's rate
 // limit alone, as on GitHub.
 func TestGitRequestsAreNotRateLimited(t *testing.T) {
-	t.Parallel()
 	s := ghsim.NewServer(t, ghsim.WithRateLimit(1))
 	s.CreateRepo(repo)
 	for i := 0; i < 3; i++ {
@@ -179,7 +176,6 @@ func TestGitRequestsAreNotRateLimited(t *testing.T) {
 // prefixes are answered, peeled and symref attributes only when asked for,
 // and a command the simulator does not play is refused with a reason.
 func TestGitLsRefsRequest(t *testing.T) {
-	t.Parallel()
 	w := newGitWorld(t)
 	post := func(body string) (int, string) {
 		t.Helper()
@@ -240,7 +236,6 @@ func TestGitLsRefsRequest(t *testing.T) {
 // TestGitListingFollowsChanges: a listing after a tag moved, was added or was
 // deleted (through the REST API too) shows the change.
 func TestGitListingFollowsChanges(t *testing.T) {
-	t.Parallel()
 	w := newGitWorld(t)
 	w.s.AddToken("writer", map[string]string{repo: "write"})
 	c := client(t, w.s, "writer")

@@ -33,7 +33,6 @@ func treePaths(t *testing.T, tr *github.Tree) []string {
 // a client does that wants a branch unrelated to the default branch's
 // history: the contents API then reads and writes on it.
 func TestGitDataOrphanBranch(t *testing.T) {
-	t.Parallel()
 	s, c := withRepo(t, "")
 	s.PutFile(repo, "main", ".github/workflows/x.yml", []byte("on: push\n"), "a workflow")
 	ctx := context.Background()
@@ -140,7 +139,6 @@ func TestGitDataOrphanBranch(t *testing.T) {
 // TestGitDataTrees: base_tree, nested paths, entries by blob sha, subtrees,
 // deletions, and GET git/trees with and without recursive.
 func TestGitDataTrees(t *testing.T) {
-	t.Parallel()
 	s, c := withRepo(t, "")
 	s.PutFile(repo, "main", "README.md", []byte("hello\n"), "readme")
 	s.PutFile(repo, "main", "docs/guide.md", []byte("guide\n"), "guide")
@@ -221,7 +219,6 @@ func TestGitDataTrees(t *testing.T) {
 // TestGitDataValidation: GitHub's 422s for bad trees and commits, and the
 // access rules every write has.
 func TestGitDataValidation(t *testing.T) {
-	t.Parallel()
 	s := ghsim.NewServer(t)
 	s.CreateRepo(repo)
 	s.CreateRepo("acme/other")

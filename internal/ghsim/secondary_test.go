@@ -64,7 +64,6 @@ func dispatches(t *testing.T, s *ghsim.Server, token string, n int) {
 // within a minute is answered as GitHub answers it, changes nothing, and
 // counts against neither limit; reads, and other tokens, go on.
 func TestSecondaryLimitAnswer(t *testing.T) {
-	t.Parallel()
 	clk := &stepClock{now: time.Unix(1_800_000_000, 0)}
 	s := ghsim.NewServer(t, ghsim.WithNow(clk.Now))
 	s.CreateRepo(repo)
@@ -135,7 +134,6 @@ func TestSecondaryLimitAnswer(t *testing.T) {
 // TestSecondaryLimitSlides: the wait is until enough of the minute's writes
 // have left it, not until a fixed window resets.
 func TestSecondaryLimitSlides(t *testing.T) {
-	t.Parallel()
 	clk := &stepClock{now: time.Unix(1_800_000_000, 0)}
 	s := ghsim.NewServer(t, ghsim.WithNow(clk.Now), ghsim.WithSecondaryLimit(4))
 	s.CreateRepo(repo)
@@ -154,7 +152,6 @@ func TestSecondaryLimitSlides(t *testing.T) {
 }
 
 func TestSecondaryLimitOff(t *testing.T) {
-	t.Parallel()
 	s := ghsim.NewServer(t, ghsim.WithSecondaryLimit(0))
 	s.CreateRepo(repo)
 	dispatches(t, s, "tok", 3*ghsim.DefaultSecondaryLimit)
@@ -163,7 +160,6 @@ func TestSecondaryLimitOff(t *testing.T) {
 // TestSecondaryLimitAfterPrimary: a token out of its hour's quota gets the
 // primary limit's answer, not the secondary's.
 func TestSecondaryLimitAfterPrimary(t *testing.T) {
-	t.Parallel()
 	s := ghsim.NewServer(t, ghsim.WithRateLimit(3), ghsim.WithSecondaryLimit(2))
 	s.CreateRepo(repo)
 	dispatches(t, s, "tok", 2)
@@ -181,7 +177,6 @@ func TestSecondaryLimitAfterPrimary(t *testing.T) {
 }
 
 func TestContentCreating(t *testing.T) {
-	t.Parallel()
 	for _, tc := range []struct {
 		r    ghsim.Request
 		want bool

@@ -302,7 +302,6 @@ const simEnv = "LADDER_LEDGER_SIM"
 // with it to serve a GitHub simulator from another process, so that a
 // benchmark's heap holds only the client's memory.
 func TestSimHelperProcess(t *testing.T) {
-	t.Parallel()
 	seedPath := os.Getenv(simEnv)
 	if seedPath == "" {
 		t.Skip("helper process only")

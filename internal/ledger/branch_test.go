@@ -64,7 +64,6 @@ func checkOrphan(t *testing.T, srv *ghsim.Server, n int, files ...string) {
 // the default branch), with the write's message; reads and later writes go
 // on from there, and another product's ledger joins it.
 func TestLedgerBranchIsOrphan(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	srv, s, newStore := simWithWorkflow(t)
 	mainFiles := srv.Paths(repo, "main")
@@ -117,7 +116,6 @@ func TestLedgerBranchIsOrphan(t *testing.T) {
 // already exists", and a re-applies its change on b's ledger. One root
 // commit (b's), both writes kept.
 func TestLedgerBranchCreatedByTwoStores(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	srv, a, newStore := simWithWorkflow(t)
 	b := newStore()
@@ -151,7 +149,6 @@ func TestLedgerBranchCreatedByTwoStores(t *testing.T) {
 // once on a repository without the ledger branch: every write lands, one
 // root commit made the branch.
 func TestLedgerBranchCreatedConcurrently(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	srv, _, newStore := simWithWorkflow(t)
 	var writers []string
@@ -190,7 +187,6 @@ func TestLedgerBranchCreatedConcurrently(t *testing.T) {
 // lost; the retried POST git/refs answers 422, which reads as a conflict:
 // the store reloads, finds its own write, and writes nothing more.
 func TestLedgerBranchCreationAnswerLost(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	srv, s, newStore := simWithWorkflow(t)
 	srv.Inject(ghsim.Fault{Method: "POST", Path: "/repos/acme/app/git/refs", Drop: true, Before: func() {
@@ -215,7 +211,6 @@ func TestLedgerBranchCreationAnswerLost(t *testing.T) {
 // through the contents API as before, with or without the ledger file on
 // it yet: no new branch, no git data writes.
 func TestLedgerOldStyleBranchKeepsWorking(t *testing.T) {
-	t.Parallel()
 	for _, withFile := range []bool{false, true} {
 		t.Run("ledger file "+map[bool]string{false: "missing", true: "present"}[withFile], func(t *testing.T) {
 			ctx := context.Background()

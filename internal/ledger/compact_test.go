@@ -18,7 +18,6 @@ import (
 // the background); what the caller does to it afterwards must not reach the
 // compaction's commit, which moves what the write wrote and nothing else.
 func TestCompactWritesWhatWasWritten(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	_, c := sim(t, ghsim.WithSecondaryLimit(0)) // one token writes many times on purpose
 	s := ghStore(t, c, small)
@@ -64,7 +63,6 @@ func TestCompactWritesWhatWasWritten(t *testing.T) {
 // write in that write's one commit (README, "The ledger"), not left as one
 // schema-2 document for a Compact that may never come.
 func TestMigrateSchema1MediumInOneCommit(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	data, old := schema1(t)
 	lim := record.DefaultLimits
@@ -99,7 +97,6 @@ func TestMigrateSchema1MediumInOneCommit(t *testing.T) {
 // branch moved on; the ledger stays whole: every bundle once, every move of
 // the label in order, nothing doubled.
 func TestCompactRacingWritersLoseNothing(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	srv, c := sim(t, ghsim.WithSecondaryLimit(0)) // two tokens' worth of writes from one on purpose
 	for _, f := range []ghsim.Fault{

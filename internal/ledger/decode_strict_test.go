@@ -19,7 +19,6 @@ const (
 // refused naming the key and where it is (encoding/json silently keeps the
 // last one, so two readers of the same ledger could disagree).
 func TestParseRefusesDuplicateKeys(t *testing.T) {
-	t.Parallel()
 	head := `{"schema": 1, "product": "app", `
 	for _, tc := range []struct {
 		name string
@@ -90,7 +89,6 @@ const wantObject = ": want a JSON object with schema, product, bundles, streams,
 // says what it is and what a ledger is, rather than reading as an empty
 // document (null) or a bare type error.
 func TestParseRefusesNotAnObject(t *testing.T) {
-	t.Parallel()
 	for _, tc := range []struct{ name, doc, is string }{
 		{"null", `null`, "null"},
 		{"null with blanks", " \n null\n", "null"},
@@ -115,7 +113,6 @@ func TestParseRefusesNotAnObject(t *testing.T) {
 // refused with that message, the update function never runs, and nothing is
 // written.
 func TestStoresRefuseNotAnObject(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct{ name, doc, says string }{
 		{"null", "null\n", "the ledger is null" + wantObject},

@@ -71,7 +71,6 @@ func checkNoLoss(t *testing.T, d *Document, writers []string, perWriter int) {
 }
 
 func TestFileStore(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sub", "ledger.json")
 	s, err := File(path, "app")
@@ -149,7 +148,6 @@ func TestFileStore(t *testing.T) {
 }
 
 func TestFileStoreNewerSchema(t *testing.T) {
-	t.Parallel()
 	path := filepath.Join(t.TempDir(), "ledger.json")
 	newer := []byte(`{"schema": 3, "product": "app", "bundles": [], "attestations": {}}`)
 	if err := os.WriteFile(path, newer, 0o644); err != nil {
@@ -173,7 +171,6 @@ const (
 // TestFileStoreHelperProcess is not a test: TestFileStoreConcurrent runs the
 // test binary again with it to get writers in separate processes.
 func TestFileStoreHelperProcess(t *testing.T) {
-	t.Parallel()
 	spec := os.Getenv(helperEnv)
 	if spec == "" {
 		t.Skip("helper process only")
@@ -194,7 +191,6 @@ func TestFileStoreHelperProcess(t *testing.T) {
 // times into one file ledger, claiming the next version each time: no
 // update is lost and no version is used twice.
 func TestFileStoreConcurrent(t *testing.T) {
-	t.Parallel()
 	if os.Getenv(helperEnv) != "" {
 		t.Skip("in a helper process")
 	}
@@ -249,7 +245,6 @@ func TestFileStoreConcurrent(t *testing.T) {
 }
 
 func TestFileStoreCancelledWhileLocked(t *testing.T) {
-	t.Parallel()
 	path := filepath.Join(t.TempDir(), "ledger.json")
 	s, _ := File(path, "app")
 	holding := make(chan struct{})
@@ -272,7 +267,6 @@ func TestFileStoreCancelledWhileLocked(t *testing.T) {
 }
 
 func TestNoneStore(t *testing.T) {
-	t.Parallel()
 	s, err := None("app")
 	if err != nil {
 		t.Fatal(err)

@@ -83,7 +83,6 @@ const (
 )
 
 func TestGitHubCreatesOnFirstWrite(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	srv, c := sim(t)
 	s := ghStore(t, c)
@@ -143,7 +142,6 @@ func secondWrite(t *testing.T, srv *ghsim.Server, s Store) {
 // TestGitHubBranchCreatedConcurrently: the branch appears between our look
 // and our creation; 422 "Reference already exists" is fine.
 func TestGitHubBranchCreatedConcurrently(t *testing.T) {
-	t.Parallel()
 	srv, c := sim(t)
 	s := ghStore(t, c)
 	srv.Inject(ghsim.Fault{Method: "POST", Path: "/repos/acme/app/git/refs", Before: func() {
@@ -162,7 +160,6 @@ func TestGitHubBranchCreatedConcurrently(t *testing.T) {
 // supplied), then when it does (409): both writes land, in order, and the
 // loser re-applied its change to the winner's document.
 func TestGitHubRacingWriters(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	srv, c := sim(t)
 	// The branch exists (another product's ledger is on it): app.json's
@@ -201,7 +198,6 @@ func TestGitHubRacingWriters(t *testing.T) {
 
 // TestGitHubConcurrent: 8 writers, 25 publishes each, one ledger: no loss.
 func TestGitHubConcurrent(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	// 200 writes from one token in a second, far past GitHub's 80 a minute:
 	// this test is about loss, not pacing.
@@ -278,7 +274,6 @@ func bigDocument(tb testing.TB, n int) *Document {
 // TestGitHubLargeDocument: a ledger over 1 MB comes back from GET contents
 // without its content; the store reads the blob, and writes it back.
 func TestGitHubLargeDocument(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	srv, c := sim(t)
 	big := bigDocument(t, 10000)
@@ -320,7 +315,6 @@ func TestGitHubLargeDocument(t *testing.T) {
 }
 
 func TestGitHubNewerSchemaWritesNothing(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	srv, c := sim(t)
 	srv.PutFile(repo, Branch, "app.json", []byte(`{"schema": 3, "product": "app", "bundles": [], "signatures": {}}`), "a newer ladder")
@@ -337,7 +331,6 @@ func TestGitHubNewerSchemaWritesNothing(t *testing.T) {
 }
 
 func TestGitHubNoChange(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	srv, c := sim(t)
 	s := ghStore(t, c)
@@ -357,7 +350,6 @@ func TestGitHubNoChange(t *testing.T) {
 // TestGitHubGivesUp: a ledger that changes under every attempt ends in
 // ErrConflict after the bounded attempts, with the backoff asked each time.
 func TestGitHubGivesUp(t *testing.T) {
-	t.Parallel()
 	srv, c := sim(t)
 	var waits []time.Duration
 	s := ghStore(t, c, WithMaxAttempts(4), WithBackoff(100*time.Millisecond, 250*time.Millisecond),
@@ -388,7 +380,6 @@ func TestGitHubGivesUp(t *testing.T) {
 // branch's creation on the first, the PUT on the next) is retried by the
 // GitHub adapter's policy, and the write lands once.
 func TestGitHubServerErrorsRetried(t *testing.T) {
-	t.Parallel()
 	srv, c := sim(t)
 	s := ghStore(t, c)
 	for _, f := range []struct{ method, path string }{
@@ -419,7 +410,6 @@ func TestGitHubServerErrorsRetried(t *testing.T) {
 // connection drops after the write). The retried request conflicts with
 // our own write; fn, applied again, sees its bundle and skips.
 func TestGitHubLostAnswer(t *testing.T) {
-	t.Parallel()
 	srv, c := sim(t)
 	s := ghStore(t, c)
 	if _, err := s.Update(context.Background(), Message{What: "first"}, publishNext("a", 0)); err != nil {
@@ -440,7 +430,6 @@ func TestGitHubLostAnswer(t *testing.T) {
 }
 
 func TestOpen(t *testing.T) {
-	t.Parallel()
 	_, c := sim(t)
 	dir := t.TempDir()
 	for _, tc := range []struct {
@@ -480,7 +469,6 @@ func TestOpen(t *testing.T) {
 // see; only the first is an empty ledger. The second must not read as
 // "nothing published" (versions would restart).
 func TestGitHubInvisibleRepositoryIsAnError(t *testing.T) {
-	t.Parallel()
 	srv, c := sim(t)
 	srv.CreateRepo("acme/other")
 	srv.AddToken("t0ken", map[string]string{"acme/other": "write"}) // cannot see acme/app

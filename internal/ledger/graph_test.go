@@ -11,7 +11,6 @@ import (
 // section 2: a channel's graph skips nothing of another channel; a label's
 // still skips what entered its source between its moves.
 func TestGraphChannelSkipsNothingOfAnotherChannel(t *testing.T) {
-	t.Parallel()
 	d := NewDocument("app")
 	publish := func(channel string, versions ...string) {
 		t.Helper()

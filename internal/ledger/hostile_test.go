@@ -23,7 +23,6 @@ import (
 // ledger holds is an error naming the missing segment, not an allocation of
 // a slice of that many (which kills the process).
 func TestHugeSegmentCountRefused(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	state := []byte(`{"schema": 2, "product": "app", "revision": 3, "history": {"segments": 1000000000000, "bundles": 0, "deletions": 0, "pinned": 0, "pinnedDeletions": 0}}`)
 	path := filepath.Join(t.TempDir(), "ledger.json")
@@ -84,7 +83,6 @@ func hostileTarball(t *testing.T, files map[string][]byte, name string, size int
 // beyond any file of the ledger (a segment is under 1 MB) is refused with
 // its name, without allocating that size.
 func TestTarballEntryTooBig(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	srv, c := sim(t)
 	s := ghStore(t, c, small)
@@ -116,7 +114,6 @@ func TestTarballEntryTooBig(t *testing.T) {
 // reading and moving the branch; the migration retries on the other's
 // ledger, and nothing of either is lost.
 func TestGitHubBigMigrationConflictRetries(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	srv, c := sim(t)
 	data := bigDocument(t, 3000).Marshal()

@@ -34,7 +34,6 @@ const (
 // PATCH without force. Segments are never rewritten, no file is over 1 MB,
 // and the state stays small whatever the ledger's size.
 func TestGitHubWritesCostWhatTheyChange(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	srv, c := sim(t, ghsim.WithSecondaryLimit(0))       // one token writes 60 times on purpose
 	s := ghStore(t, c, small, WithDeferredSplit(false)) // the split in the write (TestGitHubDeferredSplit: after it)
@@ -118,7 +117,6 @@ func checkBranchFiles(t *testing.T, srv *ghsim.Server, segBlobs map[string][]byt
 // small. A Compact whose write was followed by another writer's commits
 // nothing and loses nothing.
 func TestGitHubDeferredSplit(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	srv, c := sim(t, ghsim.WithSecondaryLimit(0)) // one token writes 60 times on purpose
 	s := ghStore(t, c, small)
@@ -214,7 +212,6 @@ func TestGitHubDeferredSplit(t *testing.T) {
 // update that is not a fast forward (422); the store reads again, applies fn
 // again and writes: nothing is lost.
 func TestGitHubSegmentCommitRace(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	srv, c := sim(t, ghsim.WithSecondaryLimit(0)) // one token writes 60 times on purpose
 	a, b := ghStore(t, c, small, WithDeferredSplit(false)), ghStore(t, c, small)
@@ -259,7 +256,6 @@ func TestGitHubSegmentCommitRace(t *testing.T) {
 // bundle only a segment holds, and a publish of a version a segment holds,
 // are decided on the whole ledger.
 func TestStoresDecideOnTheWholeLedgerWhenTheStateCannot(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	_, c := sim(t)
 	stores := map[string]Store{"github": ghStore(t, c, small)}
@@ -327,7 +323,6 @@ func schema1(t *testing.T) ([]byte, *Document) {
 // whole ledger read back is the old one with the write applied, every item
 // kept; the state is schema 2 and small, the rest in segments.
 func TestMigrateSchema1(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	data, old := schema1(t)
 	promote := func(d *Document) error {
@@ -396,7 +391,6 @@ func firstDiff(a, b []byte) string {
 // TestNewerLayoutRefused: a state of a newer schema is refused, and nothing
 // is written.
 func TestNewerLayoutRefused(t *testing.T) {
-	t.Parallel()
 	path := filepath.Join(t.TempDir(), "ledger.json")
 	os.WriteFile(path, []byte(`{"schema": 3, "product": "app", "history": {"segments": 9, "layout": "v3"}}`), 0o644)
 	s, _ := File(path, "app")

@@ -51,7 +51,6 @@ func moveLabel(version string, seen *[]int64) func(*Document) error {
 // is no file at all (after the first write), or a document written before
 // there was a revision (read as 0).
 func TestGitHubReadAfterOwnWriteIsNotStale(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name   string
@@ -106,7 +105,6 @@ func TestGitHubReadAfterOwnWriteIsNotStale(t *testing.T) {
 // Update fail with ErrStaleRead, saying what was read against what was seen;
 // Update runs no fn and writes nothing.
 func TestGitHubPersistentStaleReadFails(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	srv, c := sim(t)
 	var w waits
@@ -182,7 +180,6 @@ func TestGitHubPersistentStaleReadFails(t *testing.T) {
 // the tag on 1.0.1. Update reads again instead: fn runs once, on the fresh
 // document, and the rollback is recorded on top of the move to 1.0.2.
 func TestGitHubUpdateNotAppliedToStaleRead(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	srv, c := sim(t)
 	s := ghStore(t, c)
@@ -228,7 +225,6 @@ func TestGitHubUpdateNotAppliedToStaleRead(t *testing.T) {
 // beat it); a skipped write counts nothing; the revision is in the file and
 // reads back.
 func TestRevisionCountsWrites(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	srv, c := sim(t)
 	a, b := ghStore(t, c), ghStore(t, c)
@@ -270,7 +266,6 @@ func TestRevisionCountsWrites(t *testing.T) {
 // the same with encoding/json); a document without one reads as 0 and is
 // written as before; a negative or non-integer one is refused.
 func TestRevisionCodec(t *testing.T) {
-	t.Parallel()
 	d := NewDocument("app")
 	mustAdd(t, d, "1.0.0")
 	d.Revision = 1<<53 + 1 // past float64's integers: read as an integer
@@ -314,7 +309,6 @@ func TestRevisionCodec(t *testing.T) {
 // a file replaced by an older copy during the run (a lower revision than it
 // has seen) at once, writing nothing; a new store (a new run) takes it.
 func TestFileStoreRevision(t *testing.T) {
-	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "ledger.json")
 	s, err := File(path, "app")

@@ -8,7 +8,6 @@ import (
 // TestMessageDescribedAtWriteTime: a message may be described when the write
 // is made, from what fn decided on the fresh ledger.
 func TestMessageDescribedAtWriteTime(t *testing.T) {
-	t.Parallel()
 	decided := "first guess"
 	m := Message{What: "ignored", Actor: "octocat", Describe: func() string { return decided }}
 	decided = "promoted label testing to 1.2.0 from 1.1.0"
@@ -21,7 +20,6 @@ func TestMessageDescribedAtWriteTime(t *testing.T) {
 }
 
 func TestMessage(t *testing.T) {
-	t.Parallel()
 	m := Message{What: "publish dev 1.0.0", Actor: "octocat", Run: "https://github.com/acme/app/actions/runs/42"}
 	want := "ladder: publish dev 1.0.0\n\nactor: octocat\nrun: https://github.com/acme/app/actions/runs/42"
 	if got := m.String(); got != want {
