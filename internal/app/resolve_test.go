@@ -474,3 +474,23 @@ func TestResolveGitOnlyNeedsNoToken(t *testing.T) {
 		t.Errorf("exit %d\n%s%s", code, out.String(), errb.String())
 	}
 }
+
+// The same root cause seen from resolve-channel: with one image published
+// for two locks, the channel's "current lock" is read from the first bundle
+// with the head's digest. Resolving the head's own commits again answers
+// changed=true (a workflow gated on it rebuilds on every run), while the
+// first lock's commits would answer changed=false.
+func TestReviewImageChangedWhenTheHeadsImageWasPublishedBefore(t *testing.T) {
+	w := newS1World(t, "file:ledger.json")
+	img := w.registry + "/acme/elemental-os:build"
+	pushImage(t, img)
+	w.resolveAt(t, "dev", "one.json", now)
+	w.gh.Commit("rancher/elemental-cli", "main", "cli: two")
+	w.resolveAt(t, "dev", "two.json", now.Add(time.Minute))
+	buildOK(t, w, map[string]string{"channel": "dev", "lock-file": "one.json", "image": img})
+	buildOK(t, w, map[string]string{"channel": "dev", "lock-file": "two.json", "image": img})
+	res, _ := resolveOK(t, w, map[string]string{"channel": "dev", "lock-file": "again.json"})
+	if res.outputs["changed"] != "false" {
+		t.Errorf("resolving dev's head's own commits again: changed=%s, want false", res.outputs["changed"])
+	}
+}
