@@ -66,12 +66,7 @@ func TestBuildImageBadDigestIsRefused(t *testing.T) {
 			if res.code != ExitUsage || !strings.Contains(res.stdout, want) || !strings.Contains(res.stdout, "64 lowercase hex") {
 				t.Fatalf("exit %d, want an error containing %q:\n%s", res.code, want, res.stdout)
 			}
-			if len(res.outputs) != 0 {
-				t.Errorf("outputs set: %v", res.outputs)
-			}
-			if _, err := os.Stat(filepath.Join(w.ws, "ledger.json")); !os.IsNotExist(err) {
-				t.Error("the ledger was written")
-			}
+			w.wantNoTrace(t, res, "ledger.json")
 		})
 	}
 }

@@ -243,12 +243,7 @@ func TestBuildBadInputsChangeNothing(t *testing.T) {
 			if res.code == 0 || !strings.Contains(res.stdout, c.want) {
 				t.Errorf("exit %d, want an error containing %q:\n%s", res.code, c.want, res.stdout)
 			}
-			if len(res.outputs) != 0 {
-				t.Errorf("outputs set: %v", res.outputs)
-			}
-			if _, err := os.Stat(filepath.Join(w.ws, "ledger.json")); !os.IsNotExist(err) {
-				t.Error("the ledger was written")
-			}
+			w.wantNoTrace(t, res, "ledger.json")
 			tags, _ := w.oci(t).Tags(context.Background(), w.repo())
 			if len(tags) != 0 {
 				t.Errorf("registry tags written: %v", tags)
@@ -275,14 +270,7 @@ func TestBuildGitHubLedgerAuditTrail(t *testing.T) {
 	w := newS1World(t, "github")
 	resolveOK(t, w, map[string]string{"channel": "staging"})
 	res := buildOK(t, w, map[string]string{"channel": "staging"})
-	data, ok := w.gh.File("acme/elemental", "ladder-ledger", "elemental.json")
-	if !ok {
-		t.Fatal("no ledger file on branch ladder-ledger")
-	}
-	doc, err := ledger.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, doc := w.githubLedgerFile(t)
 	if b, ok := doc.Bundle(res.outputs["version"]); !ok || b.Digest != res.outputs["digest"] {
 		t.Errorf("ledger on GitHub lacks the bundle: %+v", doc.Bundles)
 	}
@@ -405,10 +393,7 @@ func newTestOCI(t *testing.T) *oci.Client {
 }
 
 func TestBuildImageModeTagsTheImageAndAttachesTheLock(t *testing.T) {
-	for _, reg := range []struct {
-		name  string
-		start func(testing.TB) string
-	}{{"in-process", registry.InProcess}, {"distribution", registry.Distribution}} {
+	for _, reg := range registries {
 		t.Run(reg.name, func(t *testing.T) {
 			w := newWorld(t, worldOpt{registry: reg.start(t)})
 			w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
@@ -496,11 +481,7 @@ func TestBuildLostLedgerAnswer(t *testing.T) {
 	if res.code != 0 || res.outputs["published"] != "true" || res.outputs["version"] != "0.0.2" || res.outputs["replaces"] != first.outputs["version"] {
 		t.Fatalf("exit %d, outputs %v\n%s", res.code, res.outputs, res.stdout)
 	}
-	data, _ := w.gh.File("acme/elemental", "ladder-ledger", "elemental.json")
-	doc, err := ledger.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, doc := w.githubLedgerFile(t)
 	if n := len(doc.Bundles); n != 2 {
 		t.Errorf("%d bundles in the ledger, want 2", n)
 	}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
-	"github.com/ladder-release/ladder/internal/testutil/registry"
 	"github.com/ladder-release/ladder/internal/testutil/regproxy"
 )
 
@@ -52,10 +51,7 @@ func (w *waits) count(d time.Duration) int {
 // fails with a clear message, Retry-After is honoured, and after a rerun the
 // ledger and the registry agree.
 func TestPublishThroughRegistryFaults(t *testing.T) {
-	for _, reg := range []struct {
-		name  string
-		start func(testing.TB) string
-	}{{"in-process", registry.InProcess}, {"distribution", registry.Distribution}} {
+	for _, reg := range registries {
 		t.Run(reg.name, func(t *testing.T) {
 			proxy := regproxy.Start(t, reg.start(t))
 			w := newWorld(t, worldOpt{registry: proxy.Host()})

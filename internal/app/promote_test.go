@@ -476,14 +476,7 @@ func TestPromoteHistoryPreviousAndNoop(t *testing.T) {
 	if w.tagDigest(t, "testing") != d2 || w.tagDigest(t, "testing-previous") != d1 {
 		t.Error("tags testing / testing-previous")
 	}
-	data, ok := w.gh.File("acme/elemental", "ladder-ledger", "elemental.json")
-	if !ok {
-		t.Fatal("no ledger on GitHub")
-	}
-	doc, err := ledger.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, doc := w.githubLedgerFile(t)
 	s := doc.Stream(ledger.LabelStream("testing"))
 	if len(s) != 2 {
 		t.Fatalf("stream %+v", s)

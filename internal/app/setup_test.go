@@ -16,6 +16,14 @@ import (
 
 // The set-ups most app tests share (world_test.go builds the world itself).
 
+// registries are the two registries a test may run against:
+// go-containerregistry's in this process and the CNCF distribution
+// registry.
+var registries = []struct {
+	name  string
+	start func(testing.TB) string
+}{{"in-process", registry.InProcess}, {"distribution", registry.Distribution}}
+
 // newS1World is a world whose config is story S1's with a ledger of kind
 // (withLedger).
 func newS1World(t *testing.T, kind string) *world {
@@ -107,4 +115,31 @@ func fileState(t *testing.T, w *world) (*ledger.FileStore, *ledger.Document) {
 		t.Fatal(err)
 	}
 	return s, st
+}
+
+// wantNoTrace fails the test when a failed run set an output or wrote the
+// workspace file rel (the ledger, the lock).
+func (w *world) wantNoTrace(t *testing.T, res result, rel string) {
+	t.Helper()
+	if len(res.outputs) != 0 {
+		t.Errorf("outputs set on failure: %v", res.outputs)
+	}
+	if _, err := os.Stat(filepath.Join(w.ws, rel)); !os.IsNotExist(err) {
+		t.Errorf("%s was written on failure", rel)
+	}
+}
+
+// githubLedgerFile is the GitHub ledger's file (branch ladder-ledger of
+// acme/elemental) as the simulator holds it, and the document it parses to.
+func (w *world) githubLedgerFile(t *testing.T) ([]byte, *ledger.Document) {
+	t.Helper()
+	data, ok := w.gh.File("acme/elemental", "ladder-ledger", "elemental.json")
+	if !ok {
+		t.Fatal("no ledger file on branch ladder-ledger")
+	}
+	doc, err := ledger.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data, doc
 }

@@ -43,7 +43,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	ggcr "github.com/google/go-containerregistry/pkg/registry"
@@ -53,6 +52,7 @@ import (
 	"github.com/ladder-release/ladder/internal/app"
 	"github.com/ladder-release/ladder/internal/cascade"
 	"github.com/ladder-release/ladder/internal/catalog"
+	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/ghsim"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
@@ -68,36 +68,13 @@ const (
 	demoPackage  = "elemental" // the OLM package of export.olm
 )
 
-// demoClock is the demo's time: it starts at Deps.Now and moves only when the
-// demo advances it or a run sleeps.
-type demoClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *demoClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *demoClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// Sleep advances the clock by d at once: a retry's back-off or the pause
-// between two dispatches costs no real time.
-func (c *demoClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.Advance(d)
-	return ctx.Err()
-}
-
 // demo is one run of the demo: its servers, its files and its narration.
 type demo struct {
-	out   io.Writer
-	clk   *demoClock
+	out io.Writer
+	// clk is the demo's time: it starts at Deps.Now and moves only when
+	// the demo advances it or a run sleeps (a retry's back-off or the
+	// pause between two dispatches costs no real time).
+	clk   *clock.Fake
 	start time.Time // wall clock, for the time the demo took
 
 	dir     string // everything the demo writes; removed at the end
@@ -133,7 +110,7 @@ func run(ctx context.Context, c app.Call) error {
 		return err
 	}
 	begin := c.Deps.Now().UTC().Truncate(time.Second)
-	d := &demo{out: c.Deps.Stdout, clk: &demoClock{now: begin}, start: time.Now(), c: map[string]string{}, runID: 7000}
+	d := &demo{out: c.Deps.Stdout, clk: clock.NewFake(begin), start: time.Now(), c: map[string]string{}, runID: 7000}
 	defer d.close()
 	if err := d.setUp(ctx, c.Getenv, keep); err != nil {
 		return fmt.Errorf("set-up: %w", err)
