@@ -2,8 +2,6 @@ package app
 
 import (
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -44,9 +42,7 @@ func TestRerunAfterTheClaimWritesEveryTag(t *testing.T) {
 // bundle (not B's) with published=false; the channel tag stays on B.
 func TestRerunAfterTheClaimWhenAnotherBundleIsHead(t *testing.T) {
 	w, proxy := proxiedS1World(t, "file:ledger.json")
-	resolveOK(t, w, map[string]string{"channel": "dev"})
-	data, _ := os.ReadFile(filepath.Join(w.ws, "ladder-lock.json"))
-	os.WriteFile(filepath.Join(w.ws, "lockA.json"), data, 0o644)
+	w.resolveAt(t, "dev", "lockA.json", now)
 	inA := map[string]string{"channel": "dev", "lock-file": "lockA.json"}
 
 	var slept waits

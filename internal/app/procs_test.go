@@ -96,17 +96,8 @@ func execProcess(bin, dir, name string, inputs map[string]string, env map[string
 	} else if err != nil {
 		return p, fmt.Errorf("running ladder %s: %v", name, err)
 	}
-	data, err := os.ReadFile(outFile)
-	if err != nil {
-		return p, err
-	}
-	recs, err := actiontest.ParseOutputFile(data)
-	if err != nil {
+	if p.outputs, err = actiontest.ReadOutputs(outFile); err != nil {
 		return p, fmt.Errorf("GITHUB_OUTPUT of ladder %s: %v", name, err)
-	}
-	p.outputs = map[string]string{}
-	for _, r := range recs {
-		p.outputs[r.Name] = r.Value
 	}
 	return p, nil
 }
