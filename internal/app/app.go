@@ -6,72 +6,28 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
-	"net/http"
-	"os"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
-	"strings"
-	"sync"
 	"time"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/ladder-release/ladder/actions"
-	"github.com/ladder-release/ladder/internal/action"
 	"github.com/ladder-release/ladder/internal/cli"
 	"github.com/ladder-release/ladder/internal/config"
-	"github.com/ladder-release/ladder/internal/sigclient"
+	"github.com/ladder-release/ladder/internal/query"
+	"github.com/ladder-release/ladder/internal/session"
 )
 
 // Version is the ladder version, set at build time with -ldflags.
 var Version = "dev"
 
-// Deps is everything the app takes from the outside world. main fills it
-// with the real process; tests fill it with their own.
-type Deps struct {
-	Getenv func(string) string
-	Stdout io.Writer
-	Stderr io.Writer
-	Now    func() time.Time
-	// HTTP is the client for GitHub and registries; nil means a tuned default.
-	HTTP *http.Client
-	// Sleep waits between retries; nil means a real wait.
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Signer signs and verifies (S6); nil runs the ladder-sign program.
-	Signer sigclient.Signer
-	// Commands are commands the binary adds to ladder's own (cmd/ladder adds
-	// the demo), so that this package does not link them.
-	Commands map[string]Command
-}
-
-// Command is a command the binary adds (Deps.Commands). Flags are the flags
-// it takes, Bools those of them that are booleans (--keep).
-type Command struct {
-	Usage string
-	Flags []string
-	Bools []string
-	Run   func(ctx context.Context, c Call) error
-}
-
-// Call is one invocation of a Command: its flags (checked against Flags
-// before Run) and the process.
-type Call struct {
-	Deps   Deps
-	Getenv func(string) string
-	Flag   func(name string) string
-	Bool   func(name string) (bool, error)
-}
-
 // external adapts a binary's Command to the dispatch.
 func external(c Command) command {
 	cmd := command{usage: c.Usage, run: func(ctx context.Context, r *run) error {
-		return c.Run(ctx, Call{Deps: r.deps, Getenv: r.getenv, Flag: func(n string) string { return r.flag(n, "") },
-			Bool: func(n string) (bool, error) { return flagBool(r.flags, n) }})
+		return c.Run(ctx, Call{Deps: r.Deps, Getenv: r.Getenv, Flag: func(n string) string { return r.Flag(n, "") },
+			Bool: func(n string) (bool, error) { return cli.FlagBool(r.Flags, n) }})
 	}}
 	for _, f := range c.Flags {
 		doc := cli.Flag{Name: f, Value: "VALUE"}
@@ -82,6 +38,20 @@ func external(c Command) command {
 	}
 	return cmd
 }
+
+// Deps is everything the app takes from the outside world (session.Deps).
+type Deps = session.Deps
+
+// Command is a command the binary adds (Deps.Commands), and Call one
+// invocation of it (session.Command, session.Call).
+type (
+	Command = session.Command
+	Call    = session.Call
+)
+
+// run is one invocation of a command: the session (the runner boundary, the
+// config, the clients) with the actions' steps as methods.
+type run struct{ *session.Run }
 
 // Exit codes.
 const (
@@ -110,19 +80,25 @@ var commands = map[string]command{
 	"validate":         {run: validate, usage: "check a config file (--config PATH)", flags: []cli.Flag{configFlag}},
 	"schema":           {run: schema, usage: "print the config's JSON Schema"},
 	"version":          {run: printVersion, usage: "print ladder's version"},
-	"status": {run: statusCommand, usage: "every channel and label: version, since when, gates, holds (--json, --history NAME)", flags: []cli.Flag{
+	"status": {run: onSession(query.Status), usage: "every channel and label: version, since when, gates, holds (--json, --history NAME)", flags: []cli.Flag{
 		configFlag,
 		{Name: "history", Value: "NAME", Doc: "one label's or channel's history, newest first (needs a ledger)"},
 		{Name: "json", Value: "", Doc: "print JSON instead of a table"},
 	}},
-	"catalog": {run: catalogCommand, usage: "print the export.olm OLM file-based catalog generated from the ledger (--format json|yaml)", flags: []cli.Flag{
+	"catalog": {run: onSession(query.Catalog), usage: "print the export.olm OLM file-based catalog generated from the ledger (--format json|yaml)", flags: []cli.Flag{
 		configFlag,
 		{Name: "format", Value: "json|yaml", Doc: "the catalog's format (default json)"},
 	}},
-	"diff": {run: diffCommand, args: true, usage: "what bundle B brings over bundle A, per component: ladder diff A B (versions, digests, channels or labels; --json)", flags: []cli.Flag{
+	"diff": {run: onSession(query.Diff), args: true, usage: "what bundle B brings over bundle A, per component: ladder diff A B (versions, digests, channels or labels; --json)", flags: []cli.Flag{
 		configFlag,
 		{Name: "json", Value: "", Doc: "print JSON (build-bundle's changes output) instead of a table"},
 	}},
+}
+
+// onSession adapts a command that needs only the session (query's) to the
+// dispatch.
+func onSession(f func(context.Context, *session.Run) error) func(context.Context, *run) error {
+	return func(ctx context.Context, r *run) error { return f(ctx, r.Run) }
 }
 
 // Main runs one command and returns the process exit code.
@@ -167,20 +143,21 @@ func Main(ctx context.Context, args []string, d Deps) int {
 	if cmd.args {
 		positional, rest = cli.SplitPositional(rest)
 	}
-	r, err := newRun(name, rest, d, cmd)
+	s, err := session.New(name, rest, d, cmd.flags, Version)
 	if err != nil {
 		fmt.Fprintf(d.Stderr, "ladder %s: %v\n", name, err)
 		return ExitUsage
 	}
-	r.args = positional
+	r := &run{s}
+	r.Args = positional
 	err = cmd.run(ctx, r)
-	for _, e := range r.bg.wait() {
+	for _, e := range r.Wait() {
 		// the ledger is whole without it: a later write splits the state
-		r.act.Infof("ladder: note: the ledger's history was not moved into segments this time (a later write does it): %v", e)
+		r.Act.Infof("ladder: note: the ledger's history was not moved into segments this time (a later write does it): %v", e)
 	}
 	if err != nil {
-		r.fail(r.explainRegistryRefusal(err))
-		if isUsage(err) {
+		r.Fail(r.ExplainRegistryRefusal(err))
+		if cli.IsUsage(err) {
 			return ExitUsage
 		}
 		return ExitFailure
@@ -239,242 +216,22 @@ func help(w io.Writer, name string, cmd command) error {
 	return nil
 }
 
-// needsValue is the error about a flag given without a value.
-func needsValue(name string) error { return cli.NeedsValue(name) }
-
-// cliDefault turns an action.yml default into what the CLI uses.
-func cliDefault(getenv func(string) string, def string) string { return cli.Default(getenv, def) }
-
-// run is one invocation: the runner boundary plus what every action shares.
-type run struct {
-	name   string
-	deps   Deps
-	getenv func(string) string
-	act    *action.Runner
-	meta   *actions.Metadata // nil for CLI-only commands
-	flags  map[string]string // CLI-only commands' flags
-	args   []string          // positional arguments, for a command that takes them
-	// onClaim, when set, is told the moment build-bundle's claim lands: the
-	// replaced bundle (digest, lock digest) and the new one's digest
-	onClaim func(oldDigest, oldLock, newDigest string)
-
-	httpOnce sync.Once
-	http     *http.Client
-	ghOnce   sync.Once
-	gh       *github.Client
-	ghErr    error
-
-	registryHost string // the product's registry, once a registry client was made
-	registryUser string // its registry-username, "" for none
-
-	bg background // work left running (the ledger's compaction), waited for at the end
-}
-
-// newRun builds the environment a command sees. For an action, CLI flags
-// become INPUT_* values and action.yml defaults fill what neither the runner
-// nor a flag set, so the CLI and the runner read inputs through one path.
-func newRun(name string, args []string, d Deps, cmd command) (*run, error) {
-	meta, metaErr := actions.Load(name)
-	flagList, bools := cli.FlagNames(cmd.flags)
-	isBool := func(flag string) bool { return slices.Contains(bools, flag) }
-	if metaErr == nil {
-		isBool = func(flag string) bool { return cli.BoolInput(meta, flag) }
-	}
-	flags, bare, err := cli.ParseFlags(args, isBool)
-	if err != nil {
-		return nil, misuse(err)
-	}
-	r := &run{name: name, deps: d, getenv: d.Getenv, flags: flags}
-	if metaErr == nil {
-		r.meta = meta
-		overlay := map[string]string{}
-		for _, k := range slices.Sorted(maps.Keys(flags)) {
-			if _, ok := meta.Inputs[k]; !ok {
-				return nil, misuse(fmt.Errorf("unknown input --%s (inputs: %s)%s", k, strings.Join(meta.InputNames(), ", "), config.Suggest(k, meta.InputNames())))
-			}
-			v := flags[k]
-			overlay[action.InputEnvName(k)] = v
-		}
-		if len(bare) > 0 {
-			return nil, misuse(needsValue(bare[0]))
-		}
-		for k, in := range meta.Inputs {
-			key := action.InputEnvName(k)
-			if _, set := overlay[key]; set {
-				continue
-			}
-			if _, present := cli.Lookup(d.Getenv, key); present {
-				continue // the runner set it (it sets every declared input)
-			}
-			overlay[key] = cliDefault(d.Getenv, in.Default)
-		}
-		r.getenv = func(k string) string {
-			if v, ok := overlay[k]; ok {
-				return v
-			}
-			return d.Getenv(k)
-		}
-	} else if err := checkFlags(flags, bare, flagList); err != nil {
-		return nil, err
-	}
-	r.act = action.New(r.getenv, d.Stdout)
-	return r, nil
-}
-
-// input reads an action input (declared in action.yml).
-func (r *run) input(name string) string { return r.act.Input(name) }
-
-// flag reads a CLI-only command's flag.
-func (r *run) flag(name, def string) string {
-	if v, ok := r.flags[name]; ok {
-		return v
-	}
-	return def
-}
-
-// workspacePath resolves a path the user gave relative to GITHUB_WORKSPACE
-// (the checkout) when that is set, else relative to the working directory.
-func (r *run) workspacePath(p string) string {
-	if filepath.IsAbs(p) {
-		return p
-	}
-	if ws := r.getenv("GITHUB_WORKSPACE"); ws != "" {
-		return filepath.Join(ws, p)
-	}
-	return p
-}
-
-// loadConfig reads the config named by the `config` input (or --config).
-func (r *run) loadConfig() (*config.Config, error) {
-	p := r.input("config")
-	if r.meta == nil {
-		p = r.flag("config", config.DefaultPath)
-	}
-	if p == "" {
-		p = config.DefaultPath
-	}
-	data, err := os.ReadFile(r.workspacePath(p))
-	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
-	}
-	return config.Parse(p, data)
-}
-
-// posError is an error that belongs to a place in the config.
-type posError struct {
-	pos config.Pos
-	err error
-}
-
-func (e *posError) Error() string { return e.pos.String() + ": " + e.err.Error() }
-func (e *posError) Unwrap() error { return e.err }
-
-func at(cfg *config.Config, path string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if p, ok := cfg.Pos[path]; ok {
-		return &posError{pos: p, err: err}
-	}
-	return err
-}
-
-// fail reports err: in a runner as ::error:: annotations (at the config line
-// at fault where there is one), in a terminal as a plain message on stderr.
-// An action also writes a step summary saying it failed, and why.
-func (r *run) fail(err error) {
-	if r.meta != nil {
-		r.failureSummary(err)
-	}
-	if r.getenv("GITHUB_ACTIONS") != "true" {
-		if located(err) {
-			// FILE:LINE:COL: field: message, one line per error, nothing
-			// before it: what problem matchers and editors read
-			fmt.Fprintln(r.deps.Stderr, err)
-			return
-		}
-		fmt.Fprintf(r.deps.Stderr, "ladder %s: %v\n", r.name, err)
-		return
-	}
-	var cerrs config.Errors
-	var cerr *config.Error
-	var perr *posError
-	switch {
-	case errors.As(err, &cerrs):
-		for _, e := range cerrs {
-			r.act.ErrorAt(annotation(e.Pos), e.Message)
-		}
-	case errors.As(err, &cerr):
-		r.act.ErrorAt(annotation(cerr.Pos), cerr.Message)
-	case errors.As(err, &perr):
-		r.act.ErrorAt(annotation(perr.pos), perr.err.Error())
-	default:
-		r.act.Errorf("%s", err.Error())
-	}
-}
-
-// located says whether err is nothing but errors at places in the config:
-// its text is then FILE:LINE:COL: lines only.
-func located(err error) bool {
-	var cerrs config.Errors
-	var cerr *config.Error
-	var perr *posError
-	switch {
-	case errors.As(err, &cerrs):
-		return len(cerrs) > 0 && err.Error() == cerrs.Error()
-	case errors.As(err, &cerr):
-		return err.Error() == cerr.Error()
-	case errors.As(err, &perr):
-		return err.Error() == perr.Error()
-	}
-	return false
-}
-
-// failureSummary writes the step summary of a failed action: its name and
-// the error, as plain text (escaped: the error may quote a branch name, a
-// payload or a config value). Outside a runner (no GITHUB_STEP_SUMMARY) it
-// does nothing.
-func (r *run) failureSummary(err error) {
-	s := r.act.Summary()
-	s.Heading("ladder "+r.name+": failed", 2)
-	s.Paragraph(err.Error())
-	if werr := s.Write(); werr != nil {
-		fmt.Fprintf(r.deps.Stderr, "ladder %s: %v\n", r.name, werr)
-	}
-}
-
-// warn reports config warnings: in a runner as ::warning:: annotations, in a
-// terminal as FILE:LINE:COL: warning: field: message on stderr.
-func (r *run) warn(warnings config.Errors) {
-	for _, w := range warnings {
-		if r.getenv("GITHUB_ACTIONS") == "true" {
-			r.act.WarningAt(annotation(w.Pos), w.Message)
-			continue
-		}
-		fmt.Fprintf(r.deps.Stderr, "%s: warning: %s\n", w.Pos, w.Message)
-	}
-}
-
-func annotation(p config.Pos) action.Annotation {
-	return action.Annotation{File: p.File, Line: p.Line, Col: p.Col}
-}
-
 func validate(ctx context.Context, r *run) error {
-	cfg, err := r.loadConfig()
+	cfg, err := r.LoadConfig()
 	if err != nil {
 		return err
 	}
 	errs, warnings := config.Lint(cfg)
-	r.warn(warnings)
+	r.Warn(warnings)
 	if len(errs) > 0 {
 		return errs
 	}
-	fmt.Fprintf(r.deps.Stdout, "%s: ok (%d components, %d channels, %d labels)\n", cfg.File, len(cfg.Components), len(cfg.Channels), len(cfg.Labels))
+	fmt.Fprintf(r.Deps.Stdout, "%s: ok (%d components, %d channels, %d labels)\n", cfg.File, len(cfg.Components), len(cfg.Channels), len(cfg.Labels))
 	return nil
 }
 
 func schema(ctx context.Context, r *run) error {
-	_, err := r.deps.Stdout.Write(config.Schema())
+	_, err := r.Deps.Stdout.Write(config.Schema())
 	return err
 }
 
@@ -483,7 +240,7 @@ func printVersion(ctx context.Context, r *run) error {
 	if !ok {
 		bi = nil
 	}
-	fmt.Fprintln(r.deps.Stdout, cli.VersionLine(Version, bi))
+	fmt.Fprintln(r.Deps.Stdout, cli.VersionLine(Version, bi))
 	return nil
 }
 

@@ -16,10 +16,13 @@ import (
 	"github.com/ladder-release/ladder/internal/changes"
 	"github.com/ladder-release/ladder/internal/channel"
 	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/fanout"
+	"github.com/ladder-release/ladder/internal/inputs"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/publish"
+	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/workspace"
 )
 
@@ -30,16 +33,8 @@ import (
 // TestConcurrentPublishers).
 const maxClaimAttempts = 64
 
-type buildInputs struct {
-	channel   string
-	lockFile  string
-	files     []string
-	image     string
-	version   string
-	extraTags []string
-	force     bool
-	dryRun    bool
-}
+// maxConcurrentTags bounds the tags of a bundle written, read or deleted at once.
+const maxConcurrentTags = 16
 
 // published is build-bundle's result.
 type published struct {
@@ -66,49 +61,49 @@ type published struct {
 // already published?) -> apply (push by digest, claim in the ledger, tag,
 // converge, retention) -> outputs.
 func buildBundle(ctx context.Context, r *run) error {
-	sec, err := r.secrets()
+	sec, err := r.Secrets()
 	if err != nil {
 		return err
 	}
-	in, err := parseBuildInputs(r.input)
+	in, err := inputs.ParseBuild(r.Input)
 	if err != nil {
 		return err
 	}
-	cfg, err := r.loadConfig()
+	cfg, err := r.LoadConfig()
 	if err != nil {
 		return err
 	}
-	ch, ok := cfg.Channel(in.channel)
+	ch, ok := cfg.Channel(in.Channel)
 	if !ok {
-		return unknownChannel(cfg, in.channel)
+		return unknownChannel(cfg, in.Channel)
 	}
-	if err := refuseReservedTags(cfg, in.extraTags); err != nil {
+	if err := refuseReservedTags(cfg, in.ExtraTags); err != nil {
 		return err
 	}
-	if isDigest(in.image) {
+	if inputs.IsDigest(in.Image) {
 		// a bare digest: that manifest in the product's own repository
-		in.image = cfg.Registry + "@" + in.image
+		in.Image = cfg.Registry + "@" + in.Image
 	}
 	l, err := r.bundleLock(ctx, cfg, sec, ch, in)
 	if err != nil {
 		return err
 	}
-	files, err := r.readFiles(in.files)
+	files, err := r.readFiles(in.Files)
 	if err != nil {
 		return err
 	}
-	reg, err := r.registry(cfg, sec)
+	reg, err := r.Registry(cfg, sec)
 	if err != nil {
 		return err
 	}
-	store, err := r.ledgerStore(cfg, sec)
+	store, err := r.LedgerStore(cfg, sec)
 	if err != nil {
 		return err
 	}
 	// What changed is read while the claimed bundle is tagged and converged
 	// (its reads overlap the tag writes instead of adding round trips).
 	var changed chan *changes.Set
-	r.onClaim = func(oldDigest, oldLock, newDigest string) {
+	r.OnClaim = func(oldDigest, oldLock, newDigest string) {
 		changed = make(chan *changes.Set, 1)
 		go func() { changed <- r.bundleChanges(ctx, cfg, sec, reg, oldDigest, oldLock, l, newDigest) }()
 	}
@@ -122,7 +117,7 @@ func buildBundle(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	if !in.dryRun {
+	if !in.DryRun {
 		if err := r.republishCatalog(ctx, cfg, store, reg, nil, ledger.ChannelStream(ch.Name), res.Published, fmt.Sprintf("the publish of %s into channel %s", res.Version, ch.Name)); err != nil {
 			return err
 		}
@@ -143,43 +138,13 @@ func buildBundle(ctx context.Context, r *run) error {
 	}); err != nil {
 		return err
 	}
-	return r.buildSummary(ch.Name, l, res, in.dryRun)
-}
-
-// lines splits a multi-line input into its non-empty, trimmed lines.
-func lines(s string) []string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-// isDigest: d is a bare sha256 digest, "sha256:" and 64 lowercase hex digits.
-func isDigest(d string) bool {
-	h, ok := strings.CutPrefix(d, "sha256:")
-	return ok && len(h) == 64 && strings.Trim(h, "0123456789abcdef") == ""
-}
-
-func validTag(t string) bool {
-	if len(t) == 0 || len(t) > channel.MaxTag {
-		return false
-	}
-	for i, c := range t {
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || (i > 0 && (c == '.' || c == '-'))
-		if !ok {
-			return false
-		}
-	}
-	return true
+	return r.buildSummary(ch.Name, l, res, in.DryRun)
 }
 
 // bundleLock reads the lock file resolve-channel wrote, or resolves the
 // channel when there is none.
-func (r *run) bundleLock(ctx context.Context, cfg *config.Config, sec secrets, ch config.Channel, in buildInputs) (lock.Lock, error) {
-	data, err := os.ReadFile(r.workspacePath(in.lockFile))
+func (r *run) bundleLock(ctx context.Context, cfg *config.Config, sec session.Secrets, ch config.Channel, in inputs.Build) (lock.Lock, error) {
+	data, err := os.ReadFile(r.WorkspacePath(in.LockFile))
 	if errors.Is(err, os.ErrNotExist) {
 		res, err := r.resolve(ctx, cfg, sec, ch.Name)
 		if err != nil {
@@ -192,31 +157,31 @@ func (r *run) bundleLock(ctx context.Context, cfg *config.Config, sec secrets, c
 	}
 	l, err := lock.Parse(data)
 	if err != nil {
-		return lock.Lock{}, fmt.Errorf("input lock-file %s: %w", in.lockFile, err)
+		return lock.Lock{}, fmt.Errorf("input lock-file %s: %w", in.LockFile, err)
 	}
 	if l.Product != cfg.Product {
-		return lock.Lock{}, fmt.Errorf("input lock-file %s: product %q, but the config's product is %q", in.lockFile, l.Product, cfg.Product)
+		return lock.Lock{}, fmt.Errorf("input lock-file %s: product %q, but the config's product is %q", in.LockFile, l.Product, cfg.Product)
 	}
 	if l.Channel != "" && l.Channel != ch.Name {
-		return lock.Lock{}, fmt.Errorf("input lock-file %s: resolved for channel %q, not %q", in.lockFile, l.Channel, ch.Name)
+		return lock.Lock{}, fmt.Errorf("input lock-file %s: resolved for channel %q, not %q", in.LockFile, l.Channel, ch.Name)
 	}
 	if err := lockMatchesConfig(cfg, l); err != nil {
-		return lock.Lock{}, fmt.Errorf("input lock-file %s: %w", in.lockFile, err)
+		return lock.Lock{}, fmt.Errorf("input lock-file %s: %w", in.LockFile, err)
 	}
 	if err := r.lockCommitsExist(ctx, sec, l); err != nil {
-		return lock.Lock{}, fmt.Errorf("input lock-file %s: %w", in.lockFile, err)
+		return lock.Lock{}, fmt.Errorf("input lock-file %s: %w", in.LockFile, err)
 	}
 	for i, c := range cfg.Constraints {
 		if err := channel.CheckSameVersion(l, c.SameVersion); err != nil {
-			return lock.Lock{}, at(cfg, fmt.Sprintf("constraints[%d]", i), err)
+			return lock.Lock{}, session.At(cfg, fmt.Sprintf("constraints[%d]", i), err)
 		}
 	}
 	l.Channel = ch.Name
-	if err := lockTime(l, r.deps.Now(), in.force); err != nil {
-		return lock.Lock{}, fmt.Errorf("input lock-file %s: %w", in.lockFile, err)
+	if err := lockTime(l, r.Deps.Now(), in.Force); err != nil {
+		return lock.Lock{}, fmt.Errorf("input lock-file %s: %w", in.LockFile, err)
 	}
 	if l.Created.IsZero() {
-		l.Created = r.deps.Now().UTC() // forced
+		l.Created = r.Deps.Now().UTC() // forced
 	}
 	return l, nil
 }
@@ -280,7 +245,7 @@ func lockMatchesConfig(cfg *config.Config, l lock.Lock) error {
 // readFiles reads the files input's matches in the workspace
 // (workspace.Read: nothing outside it, whatever links it holds).
 func (r *run) readFiles(patterns []string) ([]oci.File, error) {
-	files, err := workspace.Read(r.workspacePath("."), patterns)
+	files, err := workspace.Read(r.WorkspacePath("."), patterns)
 	if err != nil {
 		return nil, fmt.Errorf("input files: %w", err)
 	}
@@ -298,24 +263,24 @@ func (r *run) readFiles(patterns []string) ([]oci.File, error) {
 // before the claim (content addressed: a lost race leaves only an untagged
 // manifest); when the ledger moved so that the version changed, it is built
 // again.
-func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, l lock.Lock, files []oci.File, in buildInputs) (*published, error) {
+func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, l lock.Lock, files []oci.File, in inputs.Build) (*published, error) {
 	v, err := r.readView(ctx, cfg, store, reg, ch.Name)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Ledger.Kind == config.LedgerNone && v.hasHead && v.currentLock == l.Digest() && !in.force {
+	if cfg.Ledger.Kind == config.LedgerNone && v.hasHead && v.currentLock == l.Digest() && !in.Force {
 		return &published{Digest: v.head.Digest, Ref: cfg.Registry + "@" + v.head.Digest, Version: v.head.Version,
 			Reason: fmt.Sprintf("channel %s already holds this lock (%s) as %s", ch.Name, l.Digest(), v.head.Version)}, nil
 	}
-	req := publish.Request{Channel: ch.Name, Rule: versionRule(ch), Version: in.version, Lock: l, Force: in.force,
-		Claim: newClaim(), Run: r.runURL(), Known: v.registryKnown}
+	req := publish.Request{Channel: ch.Name, Rule: versionRule(ch), Version: in.Version, Lock: l, Force: in.Force,
+		Claim: newClaim(), Run: r.RunURL(), Known: v.registryKnown}
 	doc := v.doc
 	for attempt := 1; ; attempt++ {
 		dec, err := publish.Decide(doc, req)
 		if err != nil {
 			return nil, publishError(cfg, ch, err)
 		}
-		if dec.Kind != publish.Publish || in.dryRun {
+		if dec.Kind != publish.Publish || in.DryRun {
 			return r.settle(ctx, cfg, ch, store, reg, doc, l, in, dec)
 		}
 		digest, err := r.pushChecked(ctx, cfg, ch, store, reg, l, files, in, dec.Version, replacedHead(cfg, doc, ch))
@@ -328,11 +293,11 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 		if err != nil {
 			return nil, err
 		}
-		meta := ledger.Message{Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL(),
+		meta := ledger.Message{Actor: r.Getenv("GITHUB_ACTOR"), Run: r.RunURL(),
 			What: fmt.Sprintf("publish %s %s into channel %s (%s)", cfg.Product, dec.Version, ch.Name, digest)}
 		rec := publish.Bundle{Digest: digest, Mode: ledger.ModeArtifact, ArtifactType: bundle.ArtifactType, Actor: meta.Actor,
-			Tags: r.viewTags(l, in), Now: r.deps.Now().UTC()}
-		if in.image != "" {
+			Tags: r.viewTags(l, in), Now: r.Deps.Now().UTC()}
+		if in.Image != "" {
 			rec.Mode = ledger.ModeImage
 		}
 		var claimed publish.Decision
@@ -355,8 +320,8 @@ func (r *run) publish(ctx context.Context, cfg *config.Config, ch config.Channel
 		if claimed.Own {
 			digest = claimed.Bundle.Digest // an earlier answer of this very write was lost
 		}
-		if r.onClaim != nil {
-			r.onClaim(claimed.Replaces.Digest, replacedLock(doc, claimed.Replaces.Version), digest)
+		if r.OnClaim != nil {
+			r.OnClaim(claimed.Replaces.Digest, replacedLock(doc, claimed.Replaces.Version), digest)
 		}
 		return r.publishClaimed(ctx, cfg, ch, store, reg, l, in, claimed, digest)
 	}
@@ -403,26 +368,26 @@ func publishError(cfg *config.Config, ch config.Channel, err error) error {
 	case errors.As(err, &taken):
 		return versionTaken(cfg, ch, taken.Version, taken.Theirs)
 	case errors.As(err, &down):
-		return at(cfg, "channels."+ch.Name+".version", err)
+		return session.At(cfg, "channels."+ch.Name+".version", err)
 	}
 	return err
 }
 
 // settle answers a publish that publishes nothing: a dry run, a lock the
 // ledger already holds (finished: its tags put right), or a superseded one.
-func (r *run) settle(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, doc *ledger.Document, l lock.Lock, in buildInputs, dec publish.Decision) (*published, error) {
+func (r *run) settle(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, doc *ledger.Document, l lock.Lock, in inputs.Build, dec publish.Decision) (*published, error) {
 	switch {
-	case in.dryRun && dec.Kind == publish.Publish:
+	case in.DryRun && dec.Kind == publish.Publish:
 		return &published{Version: dec.Version, PassedOver: dec.PassedOver, Reason: "dry run: nothing pushed, claimed or tagged"}, nil
 	case dec.Kind == publish.Retired:
 		// retired (ladder retire): nothing written, the reason names when and why
-		r.act.Infof("build-bundle: nothing published: %s", dec.Reason)
+		r.Act.Infof("build-bundle: nothing published: %s", dec.Reason)
 		return &published{Reason: dec.Reason}, nil
 	case dec.Kind == publish.Superseded:
 		// nothing of this lock is published: the outputs stay empty, the
 		// reason names the head
 		return &published{Reason: dec.Reason, Superseded: true}, nil
-	case in.dryRun:
+	case in.DryRun:
 		b := dec.Bundle
 		return &published{Digest: b.Digest, Ref: cfg.Registry + "@" + b.Digest, Version: b.Version, Reason: dec.Reason}, nil
 	}
@@ -431,16 +396,16 @@ func (r *run) settle(ctx context.Context, cfg *config.Config, ch config.Channel,
 
 // publishClaimed makes the registry follow the claim: tags, the lock
 // attached in image mode, the channel tag converged, retention.
-func (r *run) publishClaimed(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, l lock.Lock, in buildInputs, dec publish.Decision, digest string) (*published, error) {
+func (r *run) publishClaimed(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, l lock.Lock, in inputs.Build, dec publish.Decision, digest string) (*published, error) {
 	var err error
 	res := &published{Published: true, Digest: digest, Ref: cfg.Registry + "@" + digest, Version: dec.Version,
 		Replaces: dec.Replaces.Version, ReplacesDigest: dec.Replaces.Digest, PassedOver: dec.PassedOver}
 	if res.Tags, err = r.tagBundle(ctx, cfg, reg, ch.Name, l, dec.Version, digest, in); err != nil {
 		return nil, err
 	}
-	if in.image != "" {
+	if in.Image != "" {
 		if _, err := reg.Attach(ctx, cfg.Registry+"@"+digest, l.JSON(), r.lockAnnotations(l, dec.Version)); err != nil {
-			return nil, fmt.Errorf("attaching the lock to %s: %w", in.image, err)
+			return nil, fmt.Errorf("attaching the lock to %s: %w", in.Image, err)
 		}
 	}
 	if err := r.converge(ctx, cfg, store, reg, ch.Name, false, digest); err != nil {
@@ -480,7 +445,7 @@ const staleRounds = 20
 // is read meanwhile too, for "What changed" after the claim (onClaim): its
 // two requests overlap the push's three round trips instead of following
 // the claim.
-func (r *run) pushChecked(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, l lock.Lock, files []oci.File, in buildInputs, version, replaced string) (string, error) {
+func (r *run) pushChecked(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, l lock.Lock, files []oci.File, in inputs.Build, version, replaced string) (string, error) {
 	vt := channel.VersionTag(version)
 	type headResult struct {
 		digest string
@@ -495,10 +460,10 @@ func (r *run) pushChecked(ctx context.Context, cfg *config.Config, ch config.Cha
 	go func() {
 		defer close(prefetched)
 		if replaced != "" {
-			_, _ = readLock(ctx, reg, cfg.Registry+"@"+replaced) // read again, and reported, by bundleChanges
+			_, _ = reg.ReadLock(ctx, cfg.Registry+"@"+replaced) // read again, and reported, by bundleChanges
 		}
 	}()
-	digest, err := r.pushManifest(ctx, cfg, reg, l, files, r.lockAnnotations(l, version), in.image)
+	digest, err := r.pushManifest(ctx, cfg, reg, l, files, r.lockAnnotations(l, version), in.Image)
 	occ := <-occupant
 	<-prefetched
 	switch {
@@ -506,7 +471,7 @@ func (r *run) pushChecked(ctx context.Context, cfg *config.Config, ch config.Cha
 		return "", err
 	case occ.err != nil:
 		return "", occ.err
-	case occ.digest == "" || occ.digest == digest || cfg.Ledger.Kind == config.LedgerNone && in.version == "":
+	case occ.digest == "" || occ.digest == digest || cfg.Ledger.Kind == config.LedgerNone && in.Version == "":
 		return digest, nil
 	}
 	refuse := fmt.Errorf("version %s is already published as %s in the registry; refusing to move it to %s", version, occ.digest, digest)
@@ -561,19 +526,19 @@ func versionTaken(cfg *config.Config, ch config.Channel, version, theirs string)
 		why = "it is made from this lock, so it comes out the same again"
 		way = "give the input version"
 	}
-	return at(cfg, field, fmt.Errorf("version %s is already published as %s; refusing to publish this run's bundle under it (a version never moves): %s gives %s (%s); %s",
+	return session.At(cfg, field, fmt.Errorf("version %s is already published as %s; refusing to publish this run's bundle under it (a version never moves): %s gives %s (%s); %s",
 		version, theirs, field, version, why, way))
 }
 
 // reattach attaches the lock to the image again in image mode, when a rerun
 // finds the publish already in the ledger: a run that stopped before
 // attaching is finished this way (attaching is idempotent).
-func (r *run) reattach(ctx context.Context, cfg *config.Config, reg *oci.Client, l lock.Lock, in buildInputs, digest, version string) error {
-	if in.image == "" || digest == "" {
+func (r *run) reattach(ctx context.Context, cfg *config.Config, reg *oci.Client, l lock.Lock, in inputs.Build, digest, version string) error {
+	if in.Image == "" || digest == "" {
 		return nil
 	}
 	if _, err := reg.Attach(ctx, cfg.Registry+"@"+digest, l.JSON(), r.lockAnnotations(l, version)); err != nil {
-		return fmt.Errorf("attaching the lock to %s: %w", in.image, err)
+		return fmt.Errorf("attaching the lock to %s: %w", in.Image, err)
 	}
 	return nil
 }
@@ -584,8 +549,8 @@ func (r *run) reattach(ctx context.Context, cfg *config.Config, reg *oci.Client,
 // the claim to another job's image of the same lock (a build is not always
 // reproducible), or stopped before claiming, left it on an image the ledger
 // does not know.
-func (r *run) ensureIDTag(ctx context.Context, cfg *config.Config, reg *oci.Client, l lock.Lock, in buildInputs, digest string) error {
-	if in.image == "" || digest == "" {
+func (r *run) ensureIDTag(ctx context.Context, cfg *config.Config, reg *oci.Client, l lock.Lock, in inputs.Build, digest string) error {
+	if in.Image == "" || digest == "" {
 		return nil
 	}
 	id := l.CompositeID()
@@ -623,12 +588,12 @@ func (r *run) pushManifest(ctx context.Context, cfg *config.Config, reg *oci.Cli
 // no other digest holds it: a version tag never moves), then the mutable views: the composite id, sha-…
 // of the workflow's commit, and the extra tags. The channel tag is written by
 // converge, from the ledger.
-func (r *run) tagBundle(ctx context.Context, cfg *config.Config, reg *oci.Client, ch string, l lock.Lock, version, digest string, in buildInputs) ([]string, error) {
+func (r *run) tagBundle(ctx context.Context, cfg *config.Config, reg *oci.Client, ch string, l lock.Lock, version, digest string, in inputs.Build) ([]string, error) {
 	unique := uniqueTags(append([]string{channel.VersionTag(version), ch}, r.viewTags(l, in)...))
 	// All at once: the ledger already holds this bundle at the channel's
 	// head, so the channel tag is written with the others; converge then
 	// re-checks it against the ledger (another job may have published since).
-	err := eachConcurrently(ctx, len(unique), maxConcurrentTags, func(ctx context.Context, i int) error {
+	err := fanout.Each(ctx, len(unique), maxConcurrentTags, func(ctx context.Context, i int) error {
 		t := unique[i]
 		if t == ch && cfg.Ledger.Kind == config.LedgerNone {
 			return nil // written below, after the others
@@ -652,12 +617,12 @@ func (r *run) tagBundle(ctx context.Context, cfg *config.Config, reg *oci.Client
 // viewTags are the mutable views a publish writes besides the version and
 // channel tags: the composite id, sha-… of the workflow's commit, and the
 // extra tags.
-func (r *run) viewTags(l lock.Lock, in buildInputs) []string {
+func (r *run) viewTags(l lock.Lock, in inputs.Build) []string {
 	tags := []string{l.CompositeID()}
-	if sha := r.getenv("GITHUB_SHA"); len(sha) >= 7 {
+	if sha := r.Getenv("GITHUB_SHA"); len(sha) >= 7 {
 		tags = append(tags, "sha-"+lock.Short(sha))
 	}
-	return append(tags, in.extraTags...)
+	return append(tags, in.ExtraTags...)
 }
 
 // uniqueTags drops repeated tags, keeping the first of each.
@@ -685,7 +650,7 @@ func uniqueTags(tags []string) []string {
 // tags of deletions this run recorded (a stop between recording one and
 // deleting its tag). The outputs name b, this lock's bundle, whatever the
 // channel's head is now.
-func (r *run) finish(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, doc *ledger.Document, l lock.Lock, in buildInputs, b ledger.Bundle, reason string) (*published, error) {
+func (r *run) finish(ctx context.Context, cfg *config.Config, ch config.Channel, store ledger.Store, reg *oci.Client, doc *ledger.Document, l lock.Lock, in inputs.Build, b ledger.Bundle, reason string) (*published, error) {
 	res := &published{Digest: b.Digest, Ref: cfg.Registry + "@" + b.Digest, Version: b.Version, Reason: reason, Tags: []string{}}
 	if h, ok := doc.Head(ledger.ChannelStream(ch.Name)); (!ok || h.Digest != b.Digest) && !doc.Deleted(b.Version) {
 		// (the head's version tag: converge below)
@@ -693,9 +658,9 @@ func (r *run) finish(ctx context.Context, cfg *config.Config, ch config.Channel,
 			return nil, err
 		}
 	}
-	if b.Run == r.runURL() && !doc.Deleted(b.Version) { // a tag retention deleted never comes back
+	if b.Run == r.RunURL() && !doc.Deleted(b.Version) { // a tag retention deleted never comes back
 		views := uniqueTags(r.viewTags(l, in))
-		if in.image != "" {
+		if in.Image != "" {
 			views = views[1:] // the composite id: ensureIDTag below
 		}
 		order := map[string]int{} // digest -> when the ledger got it
@@ -705,7 +670,7 @@ func (r *run) finish(ctx context.Context, cfg *config.Config, ch config.Channel,
 			}
 		}
 		wrote := make([]bool, len(views))
-		err := eachConcurrently(ctx, len(views), maxConcurrentTags, func(ctx context.Context, i int) error {
+		err := fanout.Each(ctx, len(views), maxConcurrentTags, func(ctx context.Context, i int) error {
 			cur, err := r.tagDigest(ctx, cfg, reg, views[i])
 			if err != nil {
 				return err
@@ -819,7 +784,7 @@ func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel,
 			return nil, fmt.Errorf("reading the ledger: %w", err)
 		}
 	}
-	for _, b := range publish.Redo(doc, ch.Name, own, r.runURL(), sweep) {
+	for _, b := range publish.Redo(doc, ch.Name, own, r.RunURL(), sweep) {
 		if err := reg.DeleteTag(ctx, cfg.Registry, channel.VersionTag(b.Version)); err != nil {
 			return nil, fmt.Errorf("retention: the ledger records %s as deleted, but deleting its tag failed (delete it by hand): %w", b.Version, err)
 		}
@@ -837,8 +802,8 @@ func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel,
 	for _, b := range victims {
 		reason := fmt.Sprintf("retention keep %d of channel %s", ch.Retention.Keep, ch.Name)
 		stillVictim := false
-		del := ledger.Deletion{Version: b.Version, Digest: b.Digest, At: r.deps.Now().UTC(), Reason: reason, Run: r.runURL()}
-		cur, err := store.Update(ctx, ledger.Message{What: "retention: delete " + b.Version, Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL()}, func(d *ledger.Document) (err error) {
+		del := ledger.Deletion{Version: b.Version, Digest: b.Digest, At: r.Deps.Now().UTC(), Reason: reason, Run: r.RunURL()}
+		cur, err := store.Update(ctx, ledger.Message{What: "retention: delete " + b.Version, Actor: r.Getenv("GITHUB_ACTOR"), Run: r.RunURL()}, func(d *ledger.Document) (err error) {
 			stillVictim, err = publish.RecordDeletion(d, ch.Name, ch.Retention.Keep, del)
 			return err
 		})
@@ -873,7 +838,7 @@ func (r *run) retain(ctx context.Context, cfg *config.Config, ch config.Channel,
 // the DELETE is lost, and its publisher's rerun writes it again.)
 func (r *run) deleteViews(ctx context.Context, cfg *config.Config, reg *oci.Client, doc *ledger.Document, b ledger.Bundle) error {
 	views := publish.DeletedViews(doc, b)
-	return eachConcurrently(ctx, len(views), maxConcurrentTags, func(ctx context.Context, i int) error {
+	return fanout.Each(ctx, len(views), maxConcurrentTags, func(ctx context.Context, i int) error {
 		t := views[i]
 		cur, err := r.tagDigest(ctx, cfg, reg, t)
 		if err != nil {
@@ -890,10 +855,10 @@ func (r *run) deleteViews(ctx context.Context, cfg *config.Config, reg *oci.Clie
 }
 
 // runURL is the URL of the workflow run, for the ledger's audit trail.
-func (r *run) runURL() string { return r.act.Env().RunURL() }
+func (r *run) runURL() string { return r.Act.Env().RunURL() }
 
 func (r *run) buildSummary(ch string, l lock.Lock, res *published, dryRun bool) error {
-	s := r.act.Summary()
+	s := r.Act.Summary()
 	title := "ladder build-bundle: " + ch
 	if dryRun {
 		title += " (dry run)"

@@ -8,10 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ladder-release/ladder/internal/action"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ladder-release/ladder/internal/action"
+	"github.com/ladder-release/ladder/internal/inputs"
+	"github.com/ladder-release/ladder/internal/session"
 
 	"github.com/google/go-github/v60/github"
 
@@ -29,17 +32,11 @@ import (
 // secondary rate limit.
 const mutationGap = time.Second
 
-// cascadeInputs are cascade-branches' inputs, read and checked.
+// cascadeInputs are cascade-branches' inputs, read and checked, with its
+// credentials.
 type cascadeInputs struct {
-	sec       secrets
-	branch    string
-	channel   string
-	label     string
-	eventType string
-	payload   string
-	appID     int64
-	maxDepth  int
-	dryRun    bool
+	inputs.Cascade
+	sec session.Secrets
 }
 
 // cascadeBranches: gather (inputs, config, the event) -> decide
@@ -51,25 +48,25 @@ func cascadeBranches(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := r.loadConfig()
+	cfg, err := r.LoadConfig()
 	if err != nil {
 		return err
 	}
-	if in.channel != "" {
-		if _, ok := cfg.Channel(in.channel); !ok {
-			return fmt.Errorf("input channel: %q is not a channel of %s (channels: %s)", in.channel, cfg.File, strings.Join(channelNames(cfg), ", "))
+	if in.Channel != "" {
+		if _, ok := cfg.Channel(in.Channel); !ok {
+			return fmt.Errorf("input channel: %q is not a channel of %s (channels: %s)", in.Channel, cfg.File, strings.Join(channelNames(cfg), ", "))
 		}
 	}
-	if in.label != "" {
-		if _, ok := cfg.Label(in.label); !ok {
-			return unknownLabel(cfg, in.label)
+	if in.Label != "" {
+		if _, ok := cfg.Label(in.Label); !ok {
+			return unknownLabel(cfg, in.Label)
 		}
 	}
 	trig, err := r.cascadeTrigger(in)
 	if err != nil {
 		return err
 	}
-	if in.label != "" || in.channel != "" {
+	if in.Label != "" || in.Channel != "" {
 		if trig, err = r.streamTrigger(ctx, cfg, in, trig); err != nil {
 			return err
 		}
@@ -79,17 +76,17 @@ func cascadeBranches(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	plan, err := cascade.Plan(cascadeRules(cfg, in.eventType), trig, self, in.maxDepth, id, json.RawMessage(in.payload))
+	plan, err := cascade.Plan(cascadeRules(cfg, in.EventType), trig, self, in.MaxDepth, id, json.RawMessage(in.Payload))
 	if err != nil {
 		return err
 	}
-	res := &cascadeResult{plan: plan, dryRun: in.dryRun, status: make([]string, len(plan.Dispatches))}
+	res := &cascadeResult{plan: plan, dryRun: in.DryRun, status: make([]string, len(plan.Dispatches))}
 	if len(plan.Dispatches) == 0 {
-		r.act.Infof("cascade-branches: nothing to dispatch: %s", plan.Reason)
+		r.Act.Infof("cascade-branches: nothing to dispatch: %s", plan.Reason)
 		return r.cascadeFinish(res, nil)
 	}
 
-	pace := &pacer{clock: r.clock(), gap: mutationGap}
+	pace := &pacer{clock: r.Clock(), gap: mutationGap}
 	clients, refused, err := r.cascadeAccess(ctx, in, plan, pace)
 	if err != nil {
 		return err
@@ -107,7 +104,7 @@ func cascadeBranches(ctx context.Context, r *run) error {
 		}
 		return r.cascadeFinish(res, res.err())
 	}
-	if in.dryRun {
+	if in.DryRun {
 		for i := range plan.Dispatches {
 			res.status[i] = "would dispatch (dry run)"
 		}
@@ -129,16 +126,15 @@ func cascadeBranches(ctx context.Context, r *run) error {
 }
 
 func (r *run) cascadeInputs() (cascadeInputs, error) {
-	sec, err := r.secrets()
+	sec, err := r.Secrets()
 	if err != nil {
 		return cascadeInputs{}, err
 	}
 	// The key is masked before anything else reads it; every line of it,
 	// since the runner masks line by line.
-	sec.appKey = r.act.SecretInput("app-private-key")
-	in, err := parseCascadeInputs(r.input)
-	in.sec = sec
-	return in, err
+	sec.AppKey = r.Act.SecretInput("app-private-key")
+	in, err := inputs.ParseCascade(r.Input)
+	return cascadeInputs{Cascade: in, sec: sec}, err
 }
 
 // cascadeTrigger reads what started this run from the event (GITHUB_EVENT_NAME,
@@ -146,29 +142,29 @@ func (r *run) cascadeInputs() (cascadeInputs, error) {
 // branch input replaces the event's branch, a channel input makes the trigger
 // a channel publish (keeping a cascaded run's chain).
 func (r *run) cascadeTrigger(in cascadeInputs) (cascade.Trigger, error) {
-	env := r.act.Env()
-	name, payload, err := r.eventPayload()
+	env := r.Act.Env()
+	name, payload, err := r.EventPayload()
 	if err != nil {
 		return cascade.Trigger{}, err
 	}
 	trig, err := cascade.ParseEvent(name, payload, env.Ref, env.Repository)
 	switch {
 	case err == nil:
-	case errors.Is(err, cascade.ErrUnsupportedEvent) && (in.branch != "" || in.channel != "" || in.label != ""):
+	case errors.Is(err, cascade.ErrUnsupportedEvent) && (in.Branch != "" || in.Channel != "" || in.Label != ""):
 		trig = cascade.Trigger{Event: name, Repo: env.Repository}
 	case errors.Is(err, cascade.ErrUnsupportedEvent):
 		return cascade.Trigger{}, fmt.Errorf("%w; set the branch input (the branch that changed), the channel input (a channel just published) or the label input (a label just moved)", err)
 	default:
 		return cascade.Trigger{}, fmt.Errorf("reading the event (GITHUB_EVENT_PATH): %w", err)
 	}
-	if in.branch != "" && in.branch != trig.Branch {
-		trig.Branch, trig.Skip = in.branch, ""
+	if in.Branch != "" && in.Branch != trig.Branch {
+		trig.Branch, trig.Skip = in.Branch, ""
 	}
-	if in.channel != "" {
-		trig = trig.Published(in.channel)
+	if in.Channel != "" {
+		trig = trig.Published(in.Channel)
 	}
-	if in.label != "" {
-		trig = trig.Moved(in.label)
+	if in.Label != "" {
+		trig = trig.Moved(in.Label)
 	}
 	return trig, nil
 }
@@ -179,12 +175,12 @@ func (r *run) cascadeTrigger(in cascadeInputs) (cascade.Trigger, error) {
 // ledger a channel cannot be retired, and there is nothing to read.
 func (r *run) streamTrigger(ctx context.Context, cfg *config.Config, in cascadeInputs, trig cascade.Trigger) (cascade.Trigger, error) {
 	if cfg.Ledger.Kind == config.LedgerNone {
-		if in.label != "" {
-			return trig, at(cfg, "ledger", fmt.Errorf("input label: %s moves through a ledger (github or file:PATH), and ledger: none has none to read what it holds", in.label))
+		if in.Label != "" {
+			return trig, session.At(cfg, "ledger", fmt.Errorf("input label: %s moves through a ledger (github or file:PATH), and ledger: none has none to read what it holds", in.Label))
 		}
 		return trig, nil
 	}
-	store, err := r.ledgerStore(cfg, in.sec)
+	store, err := r.LedgerStore(cfg, in.sec)
 	if err != nil {
 		return trig, err
 	}
@@ -192,9 +188,9 @@ func (r *run) streamTrigger(ctx context.Context, cfg *config.Config, in cascadeI
 	if err != nil {
 		return trig, fmt.Errorf("reading the ledger: %w", err)
 	}
-	stream := ledger.ChannelStream(in.channel)
-	if in.label != "" {
-		stream = ledger.LabelStream(in.label)
+	stream := ledger.ChannelStream(in.Channel)
+	if in.Label != "" {
+		stream = ledger.LabelStream(in.Label)
 	}
 	if why, ok := retire.Blocked(doc, stream); ok {
 		trig.Skip = why + ": cascades from it stop"
@@ -214,8 +210,8 @@ func (r *run) streamTrigger(ctx context.Context, cfg *config.Config, in cascadeI
 func streamHead(doc *ledger.Document, stream string, in cascadeInputs) (*cascade.Bundle, error) {
 	h, ok := doc.Head(stream)
 	switch {
-	case !ok && in.label != "":
-		return nil, fmt.Errorf("input label: %s points at no bundle yet (the ledger has no move of it): nothing to announce", in.label)
+	case !ok && in.Label != "":
+		return nil, fmt.Errorf("input label: %s points at no bundle yet (the ledger has no move of it): nothing to announce", in.Label)
 	case !ok:
 		return nil, nil
 	}
@@ -232,7 +228,7 @@ func streamHead(doc *ledger.Document, stream string, in cascadeInputs) (*cascade
 // repository_dispatch, GITHUB_SHA is the default branch's head, not the
 // commit of the branch the payload names, so it is left out.
 func (r *run) cascadeSelf(trig cascade.Trigger) cascade.Repo {
-	env := r.act.Env()
+	env := r.Act.Env()
 	self := cascade.Repo{Repo: env.Repository}
 	if b, ok := strings.CutPrefix(env.Ref, "refs/heads/"); ok && cascade.CheckBranch(b) == nil {
 		self.Branch = b
@@ -259,7 +255,7 @@ func (r *run) cascadeSelf(trig cascade.Trigger) cascade.Repo {
 // two triggers in one run (a branch and a channel) are two cascades. Outside
 // a runner (no GITHUB_RUN_ID) the id is random: local-HEX.
 func (r *run) correlationID(trig cascade.Trigger) (string, error) {
-	env := r.act.Env()
+	env := r.Act.Env()
 	if !digits(env.RunID) {
 		var b [8]byte
 		if _, err := rand.Read(b[:]); err != nil {
@@ -267,7 +263,7 @@ func (r *run) correlationID(trig cascade.Trigger) (string, error) {
 		}
 		return "local-" + hex.EncodeToString(b[:]), nil
 	}
-	attempt := r.getenv("GITHUB_RUN_ATTEMPT")
+	attempt := r.Getenv("GITHUB_RUN_ATTEMPT")
 	if !digits(attempt) {
 		attempt = "1"
 	}
@@ -352,7 +348,7 @@ func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade
 	}
 	clients := map[string]*github.Client{}
 	refused := map[string]error{}
-	if in.appID != 0 {
+	if in.AppID != 0 {
 		app, err := r.githubApp()
 		if err != nil {
 			return nil, nil, err
@@ -361,14 +357,14 @@ func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade
 			if err := pace.wait(ctx); err != nil {
 				return nil, nil, err
 			}
-			tok, err := app.InstallationToken(ctx, in.appID, []byte(in.sec.appKey), repo)
+			tok, err := app.InstallationToken(ctx, in.AppID, []byte(in.sec.AppKey), repo)
 			pace.sent()
 			a := answer(err)
 			if err == nil {
-				r.act.AddMask(tok.Token)
+				r.Act.AddMask(tok.Token)
 				a.Contents = tok.Permissions["contents"]
 			}
-			switch access, refusal := cascade.AppAccess(cascade.Check{Repo: repo, App: in.appID}, a); access {
+			switch access, refusal := cascade.AppAccess(cascade.Check{Repo: repo, App: in.AppID}, a); access {
 			case cascade.Refused:
 				refused[repoKey(repo)] = refusal
 				continue
@@ -379,7 +375,7 @@ func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade
 			}
 			// a client of its own per minted token (r.github keeps only the
 			// run's own token's client)
-			c, err := r.newGitHub(secrets{token: tok.Token})
+			c, err := r.NewGitHub(session.Secrets{Token: tok.Token})
 			if err != nil {
 				return nil, nil, err
 			}
@@ -388,20 +384,20 @@ func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade
 		return clients, refused, nil
 	}
 
-	if in.sec.token == "" {
+	if in.sec.Token == "" {
 		return nil, nil, errors.New("input token: empty, and no GitHub App is given (app-id, app-private-key): nothing to dispatch with")
 	}
-	c, err := r.github(in.sec)
+	c, err := r.GitHub(in.sec)
 	if err != nil {
 		return nil, nil, err
 	}
-	own := r.act.Env().Repository
+	own := r.Act.Env().Repository
 	for _, repo := range repos {
 		owner, name, _ := strings.Cut(repo, "/")
 		got, _, err := c.Repositories.Get(ctx, owner, name)
 		a := answer(err)
 		a.Push = err == nil && got.GetPermissions()["push"]
-		target := cascade.Check{Repo: repo, Own: strings.EqualFold(repo, own), Installation: cascade.InstallationToken(in.sec.token)}
+		target := cascade.Check{Repo: repo, Own: strings.EqualFold(repo, own), Installation: cascade.InstallationToken(in.sec.Token)}
 		switch access, refusal := cascade.TokenAccess(target, a); access {
 		case cascade.Refused:
 			refused[repoKey(repo)] = refusal
@@ -444,7 +440,7 @@ func (r *run) dispatch(ctx context.Context, pace *pacer, c *github.Client, d cas
 	body := json.RawMessage(d.Body)
 	_, _, err := c.Repositories.Dispatch(ctx, owner, name, github.DispatchRequestOptions{EventType: d.EventType, ClientPayload: &body})
 	pace.sent()
-	target := cascade.Check{Repo: d.Repo, Own: strings.EqualFold(d.Repo, r.act.Env().Repository), App: in.appID}
+	target := cascade.Check{Repo: d.Repo, Own: strings.EqualFold(d.Repo, r.Act.Env().Repository), App: in.AppID}
 	switch access, refusal := cascade.DispatchAccess(target, answer(err)); access {
 	case cascade.Granted:
 		return nil
@@ -480,11 +476,11 @@ func (p *pacer) sent() {
 // githubApp returns a client that authenticates as a GitHub App (gh signs
 // the JWT and reports what each minted token was granted).
 func (r *run) githubApp() (*gh.Client, error) {
-	api := r.getenv("GITHUB_API_URL")
+	api := r.Getenv("GITHUB_API_URL")
 	if api == "" {
 		api = action.DefaultAPIURL
 	}
-	c, err := gh.New(gh.WithAPIURL(api), gh.WithHTTPClient(r.httpClient()), gh.WithClock(r.clock()), gh.WithUserAgent("ladder/"+Version), gh.WithMask(r.act.AddMask))
+	c, err := gh.New(gh.WithAPIURL(api), gh.WithHTTPClient(r.HTTPClient()), gh.WithClock(r.Clock()), gh.WithUserAgent("ladder/"+Version), gh.WithMask(r.Act.AddMask))
 	if err != nil {
 		return nil, fmt.Errorf("GitHub App client: %w", err)
 	}
@@ -558,7 +554,7 @@ func (r *run) cascadeFinish(res *cascadeResult, runErr error) error {
 
 func (r *run) cascadeSummary(res *cascadeResult) error {
 	p := res.plan
-	s := r.act.Summary()
+	s := r.Act.Summary()
 	title := "ladder cascade-branches"
 	if res.dryRun {
 		title += " (dry run)"

@@ -10,6 +10,8 @@ import (
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/query"
+	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/tagname"
 )
 
@@ -38,7 +40,7 @@ func (r *run) republishCatalog(ctx context.Context, cfg *config.Config, store le
 	if cfg.Export == nil || cfg.Export.OLM == nil || cfg.Ledger.Kind == config.LedgerNone {
 		return nil
 	}
-	sources := catalogSources(cfg)
+	sources := query.CatalogSources(cfg)
 	if !catalog.Reads(sources, stream) {
 		return nil
 	}
@@ -50,7 +52,7 @@ func (r *run) republishCatalog(ctx context.Context, cfg *config.Config, store le
 			}
 		}
 		head, _ := doc.Head(stream)
-		if !catalog.Republish(sources, catalog.Change{Stream: stream, Moved: moved, HeadRun: head.Run, Run: r.runURL()}) {
+		if !catalog.Republish(sources, catalog.Change{Stream: stream, Moved: moved, HeadRun: head.Run, Run: r.RunURL()}) {
 			return nil
 		}
 		return r.convergeCatalog(ctx, cfg, store, reg, doc)
@@ -85,7 +87,7 @@ func (r *run) convergeCatalog(ctx context.Context, cfg *config.Config, store led
 			return err
 		}
 		if waiting != "" {
-			r.act.Infof("OLM catalog: not published yet: %s", waiting)
+			r.Act.Infof("OLM catalog: not published yet: %s", waiting)
 			return nil
 		}
 		held := func(version string) bool { _, ok := doc.Bundle(version); return ok }
@@ -108,7 +110,7 @@ func (r *run) convergeCatalog(ctx context.Context, cfg *config.Config, store led
 				if _, err := reg.PushImage(ctx, cfg.Registry, tagname.Catalog, img); err != nil {
 					return err
 				}
-				r.act.Infof("OLM catalog: %s:%s is now %s", cfg.Registry, tagname.Catalog, want)
+				r.Act.Infof("OLM catalog: %s:%s is now %s", cfg.Registry, tagname.Catalog, want)
 				view.Digest, view.Ours[want] = want, true
 				break steps
 			case catalog.StepStale:
@@ -131,7 +133,7 @@ func (r *run) convergeCatalog(ctx context.Context, cfg *config.Config, store led
 // or, while the stream behind the default channel has not moved, why there
 // is no catalog yet.
 func catalogImage(cfg *config.Config, doc *ledger.Document) (img oci.Image, digest, waiting string, err error) {
-	in, err := catalogInput(cfg, doc)
+	in, err := query.CatalogInput(cfg, doc)
 	if err != nil {
 		return oci.Image{}, "", "", err
 	}
@@ -140,7 +142,7 @@ func catalogImage(cfg *config.Config, doc *ledger.Document) (img oci.Image, dige
 	}
 	cat, err := catalog.Build(in)
 	if err != nil {
-		return oci.Image{}, "", "", at(cfg, "export.olm", err)
+		return oci.Image{}, "", "", session.At(cfg, "export.olm", err)
 	}
 	var b bytes.Buffer
 	if err := cat.WriteJSON(&b); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/ladder-release/ladder/internal/action/actiontest"
 	"github.com/ladder-release/ladder/internal/catalog"
 	"github.com/ladder-release/ladder/internal/graph"
+	"github.com/ladder-release/ladder/internal/query"
 	"github.com/ladder-release/ladder/internal/testutil/golden"
 	"github.com/ladder-release/ladder/internal/testutil/opm"
 )
@@ -249,10 +250,10 @@ func TestCatalogInActions(t *testing.T) {
 	for _, format := range []string{"json", "yaml"} {
 		t.Run(format, func(t *testing.T) {
 			var raw, safe bytes.Buffer
-			if err := printCatalog(&raw, cat, format == "yaml", false); err != nil {
+			if err := query.PrintCatalog(&raw, cat, format == "yaml", false); err != nil {
 				t.Fatal(err)
 			}
-			if err := printCatalog(&safe, cat, format == "yaml", true); err != nil {
+			if err := query.PrintCatalog(&safe, cat, format == "yaml", true); err != nil {
 				t.Fatal(err)
 			}
 			if len(statusRunnerProcessed(raw.String())) == 0 {

@@ -3,13 +3,13 @@ package app
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/ladder-release/ladder/internal/testutil/golden"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ladder-release/ladder/internal/action"
 	"github.com/ladder-release/ladder/internal/ghsim"
+	"github.com/ladder-release/ladder/internal/testutil/golden"
 )
 
 // changeJSON is one component of the `changes` output.

@@ -9,7 +9,9 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/fanout"
 	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/source"
 	"github.com/ladder-release/ladder/internal/tagname"
 )
@@ -48,7 +50,7 @@ func refuseReservedTags(cfg *config.Config, tags []string) error {
 // at once, at most maxConcurrentComponents at a time. A lock is data a job
 // hands the next; one naming a commit its repository lacks would publish a
 // bundle no one can build.
-func (r *run) lockCommitsExist(ctx context.Context, sec secrets, l lock.Lock) error {
+func (r *run) lockCommitsExist(ctx context.Context, sec session.Secrets, l lock.Lock) error {
 	var (
 		gh  *github.Client
 		git *source.GitHTTP // asked nothing: a commit by SHA is a REST question
@@ -56,10 +58,10 @@ func (r *run) lockCommitsExist(ctx context.Context, sec secrets, l lock.Lock) er
 	for _, e := range l.Components {
 		if e.Repo != "" {
 			var err error
-			if gh, err = r.github(sec); err != nil {
+			if gh, err = r.GitHub(sec); err != nil {
 				return err
 			}
-			if git, err = r.gitRefs(sec); err != nil {
+			if git, err = r.GitRefs(sec); err != nil {
 				return err
 			}
 			break
@@ -121,7 +123,7 @@ func (r *run) lockCommitsExist(ctx context.Context, sec secrets, l lock.Lock) er
 			return fmt.Errorf("components[%d].commit (%s): checking that commit %s exists in %s: %w", i, e.Name, e.Commit, where, err)
 		}
 	}
-	err := eachConcurrently(ctx, len(l.Components), maxConcurrentComponents, func(ctx context.Context, i int) error {
+	err := fanout.Each(ctx, len(l.Components), maxConcurrentComponents, func(ctx context.Context, i int) error {
 		errs[i] = check(ctx, i)
 		return nil
 	})

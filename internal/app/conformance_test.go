@@ -15,6 +15,7 @@ import (
 
 	"github.com/ladder-release/ladder/actions"
 	"github.com/ladder-release/ladder/internal/action/actiontest"
+	"github.com/ladder-release/ladder/internal/session"
 )
 
 // TestActionYAMLMatchesCode is the one test of every action.yml against the
@@ -70,20 +71,21 @@ func TestActionYAMLMatchesCode(t *testing.T) {
 			te := actiontest.Env(t, meta, inputs, env)
 			d.Getenv, d.Stdout = te.Getenv, &bytes.Buffer{}
 			cmd := commands[c.name]
-			r, err := newRun(c.name, nil, d, cmd)
+			s, err := session.New(c.name, nil, d, cmd.flags, Version)
 			if err != nil {
 				t.Fatal(err)
 			}
+			r := &run{s}
 			if err := cmd.run(context.Background(), r); err != nil {
 				t.Fatal(err)
 			}
-			read := r.act.InputsRead()
+			read := r.Act.InputsRead()
 			actiontest.CheckInputs(t, meta, read)
 			declared := meta.InputNames()
 			if !slices.Equal(read, declared) {
 				t.Errorf("inputs read %v, declared %v: an input nobody reads is a lie in action.yml", read, declared)
 			}
-			set := r.act.OutputsSet()
+			set := r.Act.OutputsSet()
 			actiontest.CheckOutputs(t, meta, set)
 			if !slices.Equal(set, meta.OutputNames()) {
 				t.Errorf("outputs set %v, declared %v", set, meta.OutputNames())

@@ -133,5 +133,5 @@ func labelTags(doc *ledger.Document, label string) map[string]string {
 // jitter waits a short random time, so racing jobs fall out of step.
 func (r *run) jitter(ctx context.Context) error {
 	d := time.Duration(20+rand.IntN(80)) * time.Millisecond
-	return r.clock().Sleep(ctx, d)
+	return r.Clock().Sleep(ctx, d)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/promote"
+	"github.com/ladder-release/ladder/internal/session"
 )
 
 // Deployments (SPEC section 4, promote-label, S8): a label with
@@ -41,7 +42,7 @@ import (
 //     is not made again).
 
 // deployMove creates the deployment for what p wrote, when the label has one.
-func (r *run) deployMove(ctx context.Context, cfg *config.Config, sec secrets, store ledger.Store, p *promotion) error {
+func (r *run) deployMove(ctx context.Context, cfg *config.Config, sec session.Secrets, store ledger.Store, p *promotion) error {
 	dep := p.label.Deployment
 	if dep == nil || !p.written {
 		return nil
@@ -62,20 +63,20 @@ func (r *run) deployMove(ctx context.Context, cfg *config.Config, sec secrets, s
 	fail := func(err error) error {
 		if e, ok := gh.AsAPIError(err); ok && e.Status == http.StatusForbidden {
 			return fmt.Errorf("%s, but GitHub refused to record it as a deployment in environment %s of %s (%s): the workflow needs `permissions: deployments: write` (labels.%s.deployment); the next move creates a deployment",
-				recorded, dep.Environment, r.getenv("GITHUB_REPOSITORY"), e.Message, p.label.Name)
+				recorded, dep.Environment, r.Getenv("GITHUB_REPOSITORY"), e.Message, p.label.Name)
 		}
 		return fmt.Errorf("%s, but recording it as a deployment in environment %s failed: %w; the next move creates a deployment", recorded, dep.Environment, err)
 	}
-	repo := r.getenv("GITHUB_REPOSITORY")
+	repo := r.Getenv("GITHUB_REPOSITORY")
 	owner, name, ok := strings.Cut(repo, "/")
 	if !ok {
 		return fmt.Errorf("%s, but GITHUB_REPOSITORY (%q) names no repository to record the deployment in (labels.%s.deployment)", recorded, repo, p.label.Name)
 	}
-	c, err := r.github(sec)
+	c, err := r.GitHub(sec)
 	if err != nil {
 		return fail(err)
 	}
-	ref := r.getenv("GITHUB_SHA")
+	ref := r.Getenv("GITHUB_SHA")
 	if ref == "" {
 		rp, _, err := c.Repositories.Get(ctx, owner, name)
 		if err != nil {
@@ -107,7 +108,7 @@ func (r *run) deployMove(ctx context.Context, cfg *config.Config, sec secrets, s
 		Description:  github.String(clip(bundleRef, 140)),
 		AutoInactive: github.Bool(true),
 	}
-	if u := r.runURL(); u != "" {
+	if u := r.RunURL(); u != "" {
 		st.LogURL = github.String(u)
 	}
 	if _, _, err := c.Repositories.CreateDeploymentStatus(ctx, owner, name, dp.GetID(), st); err != nil {

@@ -3,13 +3,13 @@ package app
 import (
 	"bytes"
 	"context"
-	"github.com/ladder-release/ladder/internal/testutil/golden"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ladder-release/ladder/actions"
+	"github.com/ladder-release/ladder/internal/testutil/golden"
 )
 
 // TestHelp: `ladder NAME --help`, `ladder NAME -h` and `ladder help NAME`

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ladder-release/ladder/actions"
 	"github.com/ladder-release/ladder/internal/action/actiontest"
+	"github.com/ladder-release/ladder/internal/cli"
 	ghclient "github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/ghsim"
 	"github.com/ladder-release/ladder/internal/ledger"
@@ -78,7 +79,7 @@ func execProcess(bin, dir, name string, inputs map[string]string, env map[string
 	for k, in := range meta.Inputs { // the runner sets every declared input
 		v, given := inputs[k]
 		if !given {
-			v = cliDefault(func(string) string { return actiontest.Token }, in.Default)
+			v = cli.Default(func(string) string { return actiontest.Token }, in.Default)
 		}
 		cmd.Env = append(cmd.Env, "INPUT_"+strings.ToUpper(k)+"="+v)
 	}

@@ -11,10 +11,13 @@ import (
 
 	"github.com/ladder-release/ladder/internal/changes"
 	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/fanout"
+	"github.com/ladder-release/ladder/internal/inputs"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/promote"
+	"github.com/ladder-release/ladder/internal/session"
 )
 
 // promote-label: gather (inputs, ledger, the candidate, its lock and the gate
@@ -70,20 +73,10 @@ const (
 	maxConcurrentEvidence = 16
 )
 
-type promoteInputs struct {
-	label  string
-	from   string
-	mode   promote.Mode
-	reason string
-	force  bool
-	wait   time.Duration
-	dryRun bool
-}
-
 // promotion is promote-label's result.
 type promotion struct {
 	label   config.Label
-	in      promoteInputs
+	in      inputs.Promote
 	dec     promote.Decision
 	from    string // where the candidate came from, as the summary says it
 	skipped []promote.Move
@@ -101,30 +94,30 @@ type promotion struct {
 }
 
 func promoteLabel(ctx context.Context, r *run) error {
-	sec, err := r.secrets()
+	sec, err := r.Secrets()
 	if err != nil {
 		return err
 	}
-	in, err := parsePromoteInputs(r.input)
+	in, err := inputs.ParsePromote(r.Input)
 	if err != nil {
 		return err
 	}
-	cfg, err := r.loadConfig()
+	cfg, err := r.LoadConfig()
 	if err != nil {
 		return err
 	}
-	label, ok := cfg.Label(in.label)
+	label, ok := cfg.Label(in.Label)
 	if !ok {
-		return unknownLabel(cfg, in.label)
+		return unknownLabel(cfg, in.Label)
 	}
 	if cfg.Ledger.Kind == config.LedgerNone {
-		return at(cfg, "ledger", errors.New("promote-label needs a ledger (github or file:PATH): a label's history, holds and quarantines live there, and its moves are claimed there; ledger: none has none"))
+		return session.At(cfg, "ledger", errors.New("promote-label needs a ledger (github or file:PATH): a label's history, holds and quarantines live there, and its moves are claimed there; ledger: none has none"))
 	}
-	reg, err := r.registry(cfg, sec)
+	reg, err := r.Registry(cfg, sec)
 	if err != nil {
 		return err
 	}
-	store, err := r.ledgerStore(cfg, sec)
+	store, err := r.LedgerStore(cfg, sec)
 	if err != nil {
 		return err
 	}
@@ -135,7 +128,7 @@ func promoteLabel(ctx context.Context, r *run) error {
 	p.changes = r.labelChanges(ctx, cfg, sec, reg, p)
 	d := p.dec
 	reason := d.Reason
-	if in.dryRun {
+	if in.DryRun {
 		reason = "dry run, nothing written: " + reason
 	}
 	if err := r.setOutputs([]kv{
@@ -163,7 +156,7 @@ func promoteLabel(ctx context.Context, r *run) error {
 	case d.Refused:
 		return errors.New(d.Reason)
 	default:
-		return at(cfg, "labels."+label.Name+".gates", errors.New(d.Reason))
+		return session.At(cfg, "labels."+label.Name+".gates", errors.New(d.Reason))
 	}
 }
 
@@ -175,9 +168,9 @@ func labelNames(cfg *config.Config) []string {
 	return names
 }
 
-// promote gathers, decides (polling pending gates for up to in.wait), writes
+// promote gathers, decides (polling pending gates for up to in.Wait), writes
 // the decision to the ledger and makes the registry match.
-func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Label, store ledger.Store, reg *oci.Client, sec secrets, in promoteInputs) (*promotion, error) {
+func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Label, store ledger.Store, reg *oci.Client, sec session.Secrets, in inputs.Promote) (*promotion, error) {
 	doc, err := store.Read(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading the ledger: %w", err)
@@ -190,8 +183,8 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 		return nil, err
 	}
 	input := promote.Input{
-		Label: label.Name, Mode: in.mode, Force: in.force, Reason: in.reason,
-		Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL(), Now: r.deps.Now().UTC(),
+		Label: label.Name, Mode: in.Mode, Force: in.Force, Reason: in.Reason,
+		Actor: r.Getenv("GITHUB_ACTOR"), Run: r.RunURL(), Now: r.Deps.Now().UTC(),
 		Gates: promote.Gates{Checks: label.Gates.Checks, AllChecks: label.Gates.AllChecks, Soak: label.Gates.Soak,
 			Components: label.Gates.Components, Signed: signedGate(label.Gates.Signed)},
 		Quarantine: label.Quarantine,
@@ -205,7 +198,7 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 	p.dec = dec
 	p.history = st.History
 	p.lockDigests = [2]string{replacedLock(doc, dec.Previous.Version), replacedLock(doc, dec.Target.Version)}
-	if in.dryRun {
+	if in.DryRun {
 		return p, nil
 	}
 	var sig signed
@@ -244,9 +237,9 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 // chooseCandidate resolves the from input on the ledger doc read first
 // (promote.Choose), and again on the whole ledger when the state alone
 // cannot decide (promote.NeedsHistory). It returns the document decided on.
-func (r *run) chooseCandidate(ctx context.Context, cfg *config.Config, label config.Label, store ledger.Store, doc *ledger.Document, in promoteInputs) (*ledger.Document, promote.State, promote.Candidate, error) {
+func (r *run) chooseCandidate(ctx context.Context, cfg *config.Config, label config.Label, store ledger.Store, doc *ledger.Document, in inputs.Promote) (*ledger.Document, promote.State, promote.Candidate, error) {
 	st := promote.StateOf(doc, label.Name)
-	src := promote.Source{Label: label.Name, LabelFrom: label.From, From: in.from, Mode: in.mode,
+	src := promote.Source{Label: label.Name, LabelFrom: label.From, From: in.From, Mode: in.Mode,
 		Channels: channelNames(cfg), Labels: labelNames(cfg), Config: cfg.File}
 	cand, err := promote.Choose(doc, src, st)
 	if promote.NeedsHistory(doc, src, cand, err, ledger.SourceStream(cfg, label.From)) {
@@ -262,7 +255,7 @@ func (r *run) chooseCandidate(ctx context.Context, cfg *config.Config, label con
 // gateDecision decides the promotion: at once when no gate is read
 // (promote.Early), else after reading the candidate's lock (for gates on
 // its commits) and polling the gates' evidence.
-func (r *run) gateDecision(ctx context.Context, cfg *config.Config, label config.Label, reg *oci.Client, sec secrets, in promoteInputs, cand promote.Candidate, input *promote.Input, p *promotion) (promote.Decision, error) {
+func (r *run) gateDecision(ctx context.Context, cfg *config.Config, label config.Label, reg *oci.Client, sec session.Secrets, in inputs.Promote, cand promote.Candidate, input *promote.Input, p *promotion) (promote.Decision, error) {
 	dec, early := promote.Early(*input)
 	if early {
 		return dec, nil
@@ -270,7 +263,7 @@ func (r *run) gateDecision(ctx context.Context, cfg *config.Config, label config
 	if input.Gates.NeedChecks() {
 		ref := cfg.Registry + "@" + cand.Bundle.Digest
 		var err error
-		if p.lock, err = readLock(ctx, reg, ref); err != nil {
+		if p.lock, err = reg.ReadLock(ctx, ref); err != nil {
 			return dec, fmt.Errorf("reading the lock of candidate %s (%s): %w", cand.Bundle.Version, ref, err)
 		}
 		// gate evidence is read only from the repositories the config
@@ -288,14 +281,14 @@ func (r *run) gateDecision(ctx context.Context, cfg *config.Config, label config
 			return r.signatureEvidence(ctx, cfg, reg, label, cand.Bundle.Digest)
 		}
 	}
-	return r.pollGates(ctx, sec, input, in.wait, sigs)
+	return r.pollGates(ctx, sec, input, in.Wait, sigs)
 }
 
 // recordPromotion writes the decision in the ledger (promote.Recorder
 // inside the compare-and-swap, deciding again on the ledger it is given)
 // and fills p with what was written. A label retired since the first read
 // writes nothing: its answer is returned instead.
-func (r *run) recordPromotion(ctx context.Context, cfg *config.Config, label config.Label, store ledger.Store, in promoteInputs, input promote.Input, sig signed, p *promotion) (*ledger.Document, *promotion, error) {
+func (r *run) recordPromotion(ctx context.Context, cfg *config.Config, label config.Label, store ledger.Store, in inputs.Promote, input promote.Input, sig signed, p *promotion) (*ledger.Document, *promotion, error) {
 	var final promote.Decision
 	rec := &promote.Recorder{Input: input, Source: ledger.SourceStream(cfg, label.From), Claim: newClaim(),
 		FromStream: retirableFrom(cfg, label, in)}
@@ -325,8 +318,8 @@ func (r *run) recordPromotion(ctx context.Context, cfg *config.Config, label con
 // deadline; exactly the soak's rest when only the soak is pending) and reads
 // again. A soak that cannot end before the deadline stops the polling.
 // It leaves in input the evidence and time of the last decision.
-func (r *run) pollGates(ctx context.Context, sec secrets, input *promote.Input, wait time.Duration, sigs func(context.Context) ([]promote.Signature, error)) (promote.Decision, error) {
-	deadline := r.deps.Now().Add(wait)
+func (r *run) pollGates(ctx context.Context, sec session.Secrets, input *promote.Input, wait time.Duration, sigs func(context.Context) ([]promote.Signature, error)) (promote.Decision, error) {
+	deadline := r.Deps.Now().Add(wait)
 	delay := pollFirst
 	for {
 		if input.Gates.NeedChecks() {
@@ -343,9 +336,9 @@ func (r *run) pollGates(ctx context.Context, sec secrets, input *promote.Input, 
 			}
 			input.Signatures = found
 		}
-		input.Now = r.deps.Now().UTC()
+		input.Now = r.Deps.Now().UTC()
 		dec := promote.Decide(*input)
-		left := deadline.Sub(r.deps.Now())
+		left := deadline.Sub(r.Deps.Now())
 		if dec.Outcome != promote.Pending || left <= 0 {
 			return dec, nil
 		}
@@ -356,8 +349,8 @@ func (r *run) pollGates(ctx context.Context, sec secrets, input *promote.Input, 
 			}
 			pause = dec.Soak.Left
 		}
-		r.act.Infof("label %s: %s; polling again in %s", input.Label, dec.Reason, rounded(pause))
-		if err := r.clock().Sleep(ctx, pause); err != nil {
+		r.Act.Infof("label %s: %s; polling again in %s", input.Label, dec.Reason, rounded(pause))
+		if err := r.Clock().Sleep(ctx, pause); err != nil {
 			return promote.Decision{}, err
 		}
 		delay = min(delay*2, pollCap)
@@ -376,7 +369,7 @@ func rounded(d time.Duration) time.Duration {
 // checkEvidence reads, concurrently, the check runs (the latest of each
 // name) and the combined commit status of every gated repo: component's
 // commit. Any API error fails the read: an error is never a pass.
-func (r *run) checkEvidence(ctx context.Context, sec secrets, g promote.Gates, entries []lock.Entry) (map[string]promote.Evidence, error) {
+func (r *run) checkEvidence(ctx context.Context, sec session.Secrets, g promote.Gates, entries []lock.Entry) (map[string]promote.Evidence, error) {
 	gated, _ := promote.Gated(g, entries)
 	var todo []lock.Entry
 	for _, e := range gated {
@@ -388,12 +381,12 @@ func (r *run) checkEvidence(ctx context.Context, sec secrets, g promote.Gates, e
 	if len(todo) == 0 {
 		return out, nil
 	}
-	client, err := r.github(sec)
+	client, err := r.GitHub(sec)
 	if err != nil {
 		return nil, err
 	}
 	evidence := make([]promote.Evidence, len(todo))
-	err = eachConcurrently(ctx, len(todo), maxConcurrentEvidence, func(ctx context.Context, i int) error {
+	err = fanout.Each(ctx, len(todo), maxConcurrentEvidence, func(ctx context.Context, i int) error {
 		e := todo[i]
 		ev, err := commitEvidence(ctx, client, e.Repo, e.Commit)
 		if err != nil {
@@ -470,9 +463,9 @@ func (r *run) convergeLabel(ctx context.Context, cfg *config.Config, store ledge
 				locks = append(locks, want[tag])
 			}
 		}
-		err := eachConcurrently(ctx, len(tags)+len(locks), maxConcurrentTags, func(ctx context.Context, i int) error {
+		err := fanout.Each(ctx, len(tags)+len(locks), maxConcurrentTags, func(ctx context.Context, i int) error {
 			if i >= len(tags) {
-				_, _ = readLock(ctx, reg, cfg.Registry+"@"+locks[i-len(tags)]) // read again, and reported, by labelChanges
+				_, _ = reg.ReadLock(ctx, cfg.Registry+"@"+locks[i-len(tags)]) // read again, and reported, by labelChanges
 				return nil
 			}
 			if err := reg.Tag(ctx, cfg.Registry, want[tags[i]], tags[i]); err != nil {
@@ -491,18 +484,18 @@ func (r *run) convergeLabel(ctx context.Context, cfg *config.Config, store ledge
 }
 
 func (r *run) promoteSummary(cfg *config.Config, p *promotion) error {
-	s := r.act.Summary()
+	s := r.Act.Summary()
 	d := p.dec
 	title := "ladder promote-label: " + p.label.Name
-	if p.in.mode != promote.ModePromote {
-		title += " (" + string(p.in.mode) + ")"
+	if p.in.Mode != promote.ModePromote {
+		title += " (" + string(p.in.Mode) + ")"
 	}
-	if p.in.dryRun {
+	if p.in.DryRun {
 		title += " (dry run)"
 	}
 	s.Heading(title, 2)
 	reason := d.Reason
-	if p.in.dryRun {
+	if p.in.DryRun {
 		reason = "Dry run, nothing written: " + reason
 	}
 	s.Paragraph("Decision: " + string(d.Outcome) + ". " + reason)

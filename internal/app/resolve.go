@@ -15,10 +15,13 @@ import (
 	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/channel"
 	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/fanout"
+	"github.com/ladder-release/ladder/internal/inputs"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/publish"
+	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/source"
 )
 
@@ -50,7 +53,7 @@ type resolution struct {
 func (r *run) nextVersion(cfg *config.Config, ch config.Channel, l lock.Lock, known channel.Known) (string, error) {
 	v, err := channel.NextVersion(versionRule(ch), ch.Name, l, known, l.Created)
 	if err != nil {
-		return "", at(cfg, "channels."+ch.Name+".version", err)
+		return "", session.At(cfg, "channels."+ch.Name+".version", err)
 	}
 	return v, nil
 }
@@ -70,7 +73,7 @@ func (r *run) predictVersion(cfg *config.Config, ch config.Channel, l lock.Lock,
 		version, err := r.nextVersion(cfg, ch, l, v.known)
 		return version, nil, err
 	case err != nil:
-		return "", nil, at(cfg, "channels."+ch.Name+".version", err)
+		return "", nil, session.At(cfg, "channels."+ch.Name+".version", err)
 	case dec.Kind == publish.Publish:
 		return dec.Version, dec.PassedOver, nil
 	}
@@ -80,16 +83,16 @@ func (r *run) predictVersion(cfg *config.Config, ch config.Channel, l lock.Lock,
 // resolveChannel: gather (config, sources, registry) -> decide (channel.Resolve,
 // constraints, version) -> apply (lock file) -> outputs and summary.
 func resolveChannel(ctx context.Context, r *run) error {
-	sec, err := r.secrets()
+	sec, err := r.Secrets()
 	if err != nil {
 		return err
 	}
-	in, err := parseResolveInputs(r.input)
+	in, err := inputs.ParseResolve(r.Input)
 	if err != nil {
 		return err
 	}
-	name, lockFile, dryRun := in.channel, in.lockFile, in.dryRun
-	cfg, err := r.loadConfig()
+	name, lockFile, dryRun := in.Channel, in.LockFile, in.DryRun
+	cfg, err := r.LoadConfig()
 	if err != nil {
 		return err
 	}
@@ -98,7 +101,7 @@ func resolveChannel(ctx context.Context, r *run) error {
 		return err
 	}
 	if !dryRun {
-		p := r.workspacePath(lockFile)
+		p := r.WorkspacePath(lockFile)
 		if dir := filepath.Dir(p); dir != "." {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return fmt.Errorf("writing lock file: %w", err)
@@ -145,16 +148,16 @@ func unknownLabel(cfg *config.Config, name string) error {
 }
 
 // resolve computes a channel's lock, version and changed flag.
-func (r *run) resolve(ctx context.Context, cfg *config.Config, sec secrets, name string) (*resolution, error) {
+func (r *run) resolve(ctx context.Context, cfg *config.Config, sec session.Secrets, name string) (*resolution, error) {
 	ch, ok := cfg.Channel(name)
 	if !ok {
 		return nil, unknownChannel(cfg, name)
 	}
-	reg, err := r.registry(cfg, sec)
+	reg, err := r.Registry(cfg, sec)
 	if err != nil {
 		return nil, err
 	}
-	store, err := r.ledgerStore(cfg, sec)
+	store, err := r.LedgerStore(cfg, sec)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +178,7 @@ func (r *run) resolve(ctx context.Context, cfg *config.Config, sec secrets, name
 	if ch.Track.Label != "" {
 		l, err = r.labelLock(ctx, cfg, store, reg, ch)
 		if err != nil {
-			return nil, at(cfg, "channels."+ch.Name+".track", err)
+			return nil, session.At(cfg, "channels."+ch.Name+".track", err)
 		}
 	} else {
 		comps := channelComponents(cfg, ch)
@@ -185,13 +188,13 @@ func (r *run) resolve(ctx context.Context, cfg *config.Config, sec secrets, name
 		}
 		l, err = channel.Resolve(cfg.Product, ch.Name, comps, observed)
 		if err != nil {
-			return nil, at(cfg, "channels."+ch.Name, err)
+			return nil, session.At(cfg, "channels."+ch.Name, err)
 		}
 	}
-	l.Created = r.deps.Now().UTC()
+	l.Created = r.Deps.Now().UTC()
 	for i, c := range cfg.Constraints {
 		if err := channel.CheckSameVersion(l, c.SameVersion); err != nil {
-			return nil, at(cfg, fmt.Sprintf("constraints[%d]", i), err)
+			return nil, session.At(cfg, fmt.Sprintf("constraints[%d]", i), err)
 		}
 	}
 	viewWG.Wait()
@@ -246,7 +249,7 @@ func channelComponents(cfg *config.Config, ch config.Channel) []channel.Componen
 // a branch head, the tag list, or the pinned commit. `repo:` components are
 // listed over git's smart HTTP at the GitHub server (no REST quota); only a
 // pin by commit SHA asks the REST API. The first failure cancels the rest.
-func (r *run) gather(ctx context.Context, cfg *config.Config, sec secrets, ch config.Channel, comps []channel.Component) (map[string]channel.Observed, error) {
+func (r *run) gather(ctx context.Context, cfg *config.Config, sec session.Secrets, ch config.Channel, comps []channel.Component) (map[string]channel.Observed, error) {
 	var (
 		rest *github.Client // only repo: components need these
 		git  *source.GitHTTP
@@ -254,17 +257,17 @@ func (r *run) gather(ctx context.Context, cfg *config.Config, sec secrets, ch co
 	for _, c := range comps {
 		if c.Repo != "" {
 			var err error
-			if rest, err = r.github(sec); err != nil {
+			if rest, err = r.GitHub(sec); err != nil {
 				return nil, err
 			}
-			if git, err = r.gitRefs(sec); err != nil {
+			if git, err = r.GitRefs(sec); err != nil {
 				return nil, err
 			}
 			break
 		}
 	}
 	results := make([]channel.Observed, len(comps))
-	err := eachConcurrently(ctx, len(comps), maxConcurrentComponents, func(ctx context.Context, i int) error {
+	err := fanout.Each(ctx, len(comps), maxConcurrentComponents, func(ctx context.Context, i int) error {
 		c := comps[i]
 		var src source.Source
 		var err error
@@ -282,7 +285,7 @@ func (r *run) gather(ctx context.Context, cfg *config.Config, sec secrets, ch co
 		if _, ok := ch.Components[c.Name]; ok {
 			field = "channels." + ch.Name + ".components." + c.Name
 		}
-		return at(cfg, field, fmt.Errorf("component %s: %w", c.Name, err))
+		return session.At(cfg, field, fmt.Errorf("component %s: %w", c.Name, err))
 	})
 	if err != nil {
 		return nil, err
@@ -334,9 +337,9 @@ func observe(ctx context.Context, src source.Source, c channel.Component) (chann
 
 // bundleInfo describes a lock for annotations, from the run's environment.
 func (r *run) bundleInfo(l lock.Lock, version string) bundle.Info {
-	info := bundle.Info{Lock: l, Version: version, Revision: r.getenv("GITHUB_SHA"), Created: l.Created}
-	if repo := r.getenv("GITHUB_REPOSITORY"); repo != "" {
-		server := r.getenv("GITHUB_SERVER_URL")
+	info := bundle.Info{Lock: l, Version: version, Revision: r.Getenv("GITHUB_SHA"), Created: l.Created}
+	if repo := r.Getenv("GITHUB_REPOSITORY"); repo != "" {
+		server := r.Getenv("GITHUB_SERVER_URL")
 		if server == "" {
 			server = "https://github.com"
 		}
@@ -346,7 +349,7 @@ func (r *run) bundleInfo(l lock.Lock, version string) bundle.Info {
 }
 
 func (r *run) resolveSummary(cfg *config.Config, res *resolution, dryRun bool) error {
-	s := r.act.Summary()
+	s := r.Act.Summary()
 	title := fmt.Sprintf("ladder resolve-channel: %s", res.Channel.Name)
 	if dryRun {
 		title += " (dry run)"
@@ -390,7 +393,7 @@ type kv struct{ k, v string }
 
 func (r *run) setOutputs(outs []kv) error {
 	for _, o := range outs {
-		if err := r.act.SetOutput(o.k, o.v); err != nil {
+		if err := r.Act.SetOutput(o.k, o.v); err != nil {
 			return fmt.Errorf("output %s: %w", o.k, err)
 		}
 	}

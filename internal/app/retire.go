@@ -15,9 +15,12 @@ import (
 	"github.com/ladder-release/ladder/internal/cascade"
 	"github.com/ladder-release/ladder/internal/catalog"
 	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/inputs"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/promote"
+	"github.com/ladder-release/ladder/internal/query"
 	"github.com/ladder-release/ladder/internal/retire"
+	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/tagname"
 )
 
@@ -46,7 +49,7 @@ import (
 
 // retirement is retire's result.
 type retirement struct {
-	in         retireInputs
+	in         inputs.Retire
 	kind, name string // "channel" or "label", and its name
 	stream     string
 	dec        retire.Decision
@@ -59,36 +62,36 @@ type retirement struct {
 }
 
 func retireCommand(ctx context.Context, r *run) error {
-	sec, err := r.secrets()
+	sec, err := r.Secrets()
 	if err != nil {
 		return err
 	}
-	sec.appKey = r.act.SecretInput("app-private-key")
-	in, err := parseRetireInputs(r.input)
+	sec.AppKey = r.Act.SecretInput("app-private-key")
+	in, err := inputs.ParseRetire(r.Input)
 	if err != nil {
 		return err
 	}
-	cfg, err := r.loadConfig()
+	cfg, err := r.LoadConfig()
 	if err != nil {
 		return err
 	}
-	res := &retirement{in: in, kind: ledger.KindChannel, name: in.channel, status: map[string]string{}}
-	if in.label != "" {
-		res.kind, res.name = ledger.KindLabel, in.label
-		if _, ok := cfg.Label(in.label); !ok {
-			return unknownLabel(cfg, in.label)
+	res := &retirement{in: in, kind: ledger.KindChannel, name: in.Channel, status: map[string]string{}}
+	if in.Label != "" {
+		res.kind, res.name = ledger.KindLabel, in.Label
+		if _, ok := cfg.Label(in.Label); !ok {
+			return unknownLabel(cfg, in.Label)
 		}
-		res.stream = ledger.LabelStream(in.label)
+		res.stream = ledger.LabelStream(in.Label)
 	} else {
-		if _, ok := cfg.Channel(in.channel); !ok {
-			return unknownChannel(cfg, in.channel)
+		if _, ok := cfg.Channel(in.Channel); !ok {
+			return unknownChannel(cfg, in.Channel)
 		}
-		res.stream = ledger.ChannelStream(in.channel)
+		res.stream = ledger.ChannelStream(in.Channel)
 	}
 	if cfg.Ledger.Kind == config.LedgerNone {
-		return at(cfg, "ledger", errors.New("retire needs a ledger (github or file:PATH): a retirement is recorded there, and build-bundle and promote-label read it there; ledger: none has none"))
+		return session.At(cfg, "ledger", errors.New("retire needs a ledger (github or file:PATH): a retirement is recorded there, and build-bundle and promote-label read it there; ledger: none has none"))
 	}
-	store, err := r.ledgerStore(cfg, sec)
+	store, err := r.LedgerStore(cfg, sec)
 	if err != nil {
 		return err
 	}
@@ -96,21 +99,21 @@ func retireCommand(ctx context.Context, r *run) error {
 	if err != nil {
 		return fmt.Errorf("reading the ledger: %w", err)
 	}
-	req := retire.Request{Stream: res.stream, Undo: in.undo, Reason: in.reason, Actor: r.getenv("GITHUB_ACTOR"),
-		Run: r.runURL(), Now: r.deps.Now().UTC(), Notify: eolTargets(cfg, res.kind, res.name)}
-	if _, ok := doc.Retired(res.stream); ok && !in.undo {
+	req := retire.Request{Stream: res.stream, Undo: in.Undo, Reason: in.Reason, Actor: r.Getenv("GITHUB_ACTOR"),
+		Run: r.RunURL(), Now: r.Deps.Now().UTC(), Notify: eolTargets(cfg, res.kind, res.name)}
+	if _, ok := doc.Retired(res.stream); ok && !in.Undo {
 		req.Unshown = r.retireUnshown(ctx, cfg, sec, doc, res)
 	}
 	if res.dec, err = retire.Decide(doc, req); err != nil {
 		return err
 	}
-	if !in.dryRun && res.dec.Kind != retire.Finish {
+	if !in.DryRun && res.dec.Kind != retire.Finish {
 		var dec retire.Decision
 		meta := ledger.Message{Actor: req.Actor, Run: req.Run, Describe: func() string {
 			if dec.Kind == retire.Undo {
-				return fmt.Sprintf("undo the retirement of %s %s: %s", res.kind, res.name, in.reason)
+				return fmt.Sprintf("undo the retirement of %s %s: %s", res.kind, res.name, in.Reason)
 			}
-			return fmt.Sprintf("retire %s %s at %s: %s", res.kind, res.name, dec.Retirement.Version, in.reason)
+			return fmt.Sprintf("retire %s %s at %s: %s", res.kind, res.name, dec.Retirement.Version, in.Reason)
 		}}
 		if _, err = store.Update(ctx, meta, func(d *ledger.Document) (err error) {
 			dec, err = retire.Apply(d, req)
@@ -121,12 +124,12 @@ func retireCommand(ctx context.Context, r *run) error {
 		res.dec = dec
 	}
 	var applyErr error
-	if !in.dryRun && res.dec.Kind != retire.Undo {
+	if !in.DryRun && res.dec.Kind != retire.Undo {
 		// the outputs and summary are written also when this fails: the
 		// retirement is recorded, and undelivered names what a rerun sends
 		applyErr = r.retireApply(ctx, cfg, sec, store, res)
 	}
-	if !in.dryRun {
+	if !in.DryRun {
 		applyErr = errors.Join(applyErr, r.retireCatalog(ctx, cfg, sec, store, res))
 	}
 	if err := r.retireFinish(res); err != nil {
@@ -141,8 +144,8 @@ func retireCommand(ctx context.Context, r *run) error {
 // (a run that stopped after its ledger write). A registry that cannot be
 // read counts as not showing it: the run that finishes the retirement then
 // says what the registry answers.
-func (r *run) retireUnshown(ctx context.Context, cfg *config.Config, sec secrets, doc *ledger.Document, res *retirement) bool {
-	reg, err := r.registry(cfg, sec)
+func (r *run) retireUnshown(ctx context.Context, cfg *config.Config, sec session.Secrets, doc *ledger.Document, res *retirement) bool {
+	reg, err := r.Registry(cfg, sec)
 	if err != nil {
 		return true
 	}
@@ -151,7 +154,7 @@ func (r *run) retireUnshown(ctx context.Context, cfg *config.Config, sec secrets
 			return true
 		}
 	}
-	if cfg.Export == nil || cfg.Export.OLM == nil || !catalog.Reads(catalogSources(cfg), res.stream) {
+	if cfg.Export == nil || cfg.Export.OLM == nil || !catalog.Reads(query.CatalogSources(cfg), res.stream) {
 		return false
 	}
 	_, want, waiting, err := catalogImage(cfg, doc)
@@ -167,8 +170,8 @@ func (r *run) retireUnshown(ctx context.Context, cfg *config.Config, sec secrets
 
 // retireCatalog republishes <registry>:catalog when export.olm reads the
 // stream: a retirement, or its undo, changes the catalog's olm.deprecations.
-func (r *run) retireCatalog(ctx context.Context, cfg *config.Config, sec secrets, store ledger.Store, res *retirement) error {
-	reg, err := r.registry(cfg, sec)
+func (r *run) retireCatalog(ctx context.Context, cfg *config.Config, sec session.Secrets, store ledger.Store, res *retirement) error {
+	reg, err := r.Registry(cfg, sec)
 	if err != nil {
 		return err
 	}
@@ -182,8 +185,8 @@ func (r *run) retireCatalog(ctx context.Context, cfg *config.Config, sec secrets
 // retireApply makes the registry show the retirement (<name> and
 // <name>-eol on the final value, converged on the ledger), then tells the
 // targets still pending and records which were told.
-func (r *run) retireApply(ctx context.Context, cfg *config.Config, sec secrets, store ledger.Store, res *retirement) error {
-	reg, err := r.registry(cfg, sec)
+func (r *run) retireApply(ctx context.Context, cfg *config.Config, sec session.Secrets, store ledger.Store, res *retirement) error {
+	reg, err := r.Registry(cfg, sec)
 	if err != nil {
 		return err
 	}
@@ -212,7 +215,7 @@ func (r *run) retireApply(ctx context.Context, cfg *config.Config, sec secrets, 
 		}
 	}
 	if len(res.told) > 0 {
-		_, err := store.Update(ctx, ledger.Message{Actor: r.getenv("GITHUB_ACTOR"), Run: r.runURL(),
+		_, err := store.Update(ctx, ledger.Message{Actor: r.Getenv("GITHUB_ACTOR"), Run: r.RunURL(),
 			What: fmt.Sprintf("retire %s %s: end of life told to %s", res.kind, res.name, strings.Join(res.told, ", "))},
 			func(d *ledger.Document) error { return retire.Notified(d, res.stream, res.told) })
 		if err != nil {
@@ -229,9 +232,9 @@ func (r *run) retireApply(ctx context.Context, cfg *config.Config, sec secrets, 
 // eolSend checks access to every target, then sends the dispatches one at a
 // time (as cascade-branches does); failed collects the repositories (lower
 // case) not told.
-func (r *run) eolSend(ctx context.Context, sec secrets, res *retirement, plan *cascade.DispatchPlan, failed map[string]bool) error {
-	pace := &pacer{clock: r.clock(), gap: mutationGap}
-	in := cascadeInputs{sec: sec, appID: res.in.appID}
+func (r *run) eolSend(ctx context.Context, sec session.Secrets, res *retirement, plan *cascade.DispatchPlan, failed map[string]bool) error {
+	pace := &pacer{clock: r.Clock(), gap: mutationGap}
+	in := cascadeInputs{Cascade: inputs.Cascade{AppID: res.in.AppID}, sec: sec}
 	clients, refused, err := r.cascadeAccess(ctx, in, plan, pace)
 	if err != nil {
 		for _, d := range plan.Dispatches {
@@ -292,7 +295,7 @@ func (r *run) eolPlan(cfg *config.Config, doc *ledger.Document, res *retirement,
 	}
 	rules.Repos, rules.Branches = repos, nil
 	ret := res.dec.Retirement
-	trig := cascade.Trigger{Repo: r.act.Env().Repository}
+	trig := cascade.Trigger{Repo: r.Act.Env().Repository}
 	if res.kind == ledger.KindChannel {
 		trig = trig.Published(res.name)
 	} else {
@@ -330,8 +333,8 @@ func eolTargets(cfg *config.Config, kind, name string) []string {
 // promoteRetired answers promote-label when label is retired, or when (mode
 // promote) the channel or label its candidates come from is
 // (promote.RetiredDecision): decision retired, nothing written.
-func promoteRetired(cfg *config.Config, doc *ledger.Document, label config.Label, in promoteInputs) (*promotion, bool) {
-	dec, ok := promote.RetiredDecision(doc, label.Name, in.mode, retirableFrom(cfg, label, in))
+func promoteRetired(cfg *config.Config, doc *ledger.Document, label config.Label, in inputs.Promote) (*promotion, bool) {
+	dec, ok := promote.RetiredDecision(doc, label.Name, in.Mode, retirableFrom(cfg, label, in))
 	if !ok {
 		return nil, false
 	}
@@ -341,8 +344,8 @@ func promoteRetired(cfg *config.Config, doc *ledger.Document, label config.Label
 // retirableFrom is the stream promote-label's candidates come from (the
 // from input when it names a channel or label, else the label's from), or
 // "" when from names a version or digest.
-func retirableFrom(cfg *config.Config, label config.Label, in promoteInputs) string {
-	from := in.from
+func retirableFrom(cfg *config.Config, label config.Label, in inputs.Promote) string {
+	from := in.From
 	if from == "" {
 		from = label.From
 	}
@@ -355,7 +358,7 @@ func retirableFrom(cfg *config.Config, label config.Label, in promoteInputs) str
 }
 
 // retiredPromotion is the promotion that answers dec, a Retired decision.
-func retiredPromotion(doc *ledger.Document, label config.Label, in promoteInputs, dec promote.Decision) *promotion {
+func retiredPromotion(doc *ledger.Document, label config.Label, in inputs.Promote, dec promote.Decision) *promotion {
 	return &promotion{label: label, in: in, dec: dec, history: promote.Moves(doc.Stream(ledger.LabelStream(label.Name)))}
 }
 
@@ -396,25 +399,25 @@ func (r *run) retireFinish(res *retirement) error {
 	case retire.Finish:
 		line = fmt.Sprintf("%s was already retired at %s (%s); this run finished it: tags %s and %s-eol on %s", what, ret.At.UTC().Format(time.RFC3339), ret.Reason, res.name, res.name, ret.Version)
 	case retire.Undo:
-		line = fmt.Sprintf("the retirement of %s (at %s, %s) is undone (%s): build-bundle and promote-label work again; %s-eol stays on %s", what, ret.At.UTC().Format(time.RFC3339), ret.Reason, res.in.reason, res.name, ret.Version)
+		line = fmt.Sprintf("the retirement of %s (at %s, %s) is undone (%s): build-bundle and promote-label work again; %s-eol stays on %s", what, ret.At.UTC().Format(time.RFC3339), ret.Reason, res.in.Reason, res.name, ret.Version)
 	}
 	if res.untagged && res.dec.Kind != retire.Undo {
 		line = fmt.Sprintf("%s retired at %s (%s): it stays at %s (%s); the tags %s and %s-eol are not written yet (rerun retire)", what, ret.At.UTC().Format(time.RFC3339), ret.Reason, ret.Version, ret.Digest, res.name, res.name)
 	}
-	if res.in.dryRun {
+	if res.in.DryRun {
 		line = "dry run, nothing written: " + line
 	}
-	r.act.Infof("%s", line)
+	r.Act.Infof("%s", line)
 	if len(res.told) > 0 {
-		r.act.Infof("end of life told to %s", strings.Join(res.told, ", "))
+		r.Act.Infof("end of life told to %s", strings.Join(res.told, ", "))
 	}
 
-	s := r.act.Summary()
+	s := r.Act.Summary()
 	title := "ladder retire: " + what
 	if res.dec.Kind == retire.Undo {
 		title += " (undo)"
 	}
-	if res.in.dryRun {
+	if res.in.DryRun {
 		title += " (dry run)"
 	}
 	s.Heading(title, 2)

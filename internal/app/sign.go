@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ladder-release/ladder/internal/bundle"
 	"os"
 	"strings"
 
 	"github.com/ladder-release/ladder/internal/attest"
+	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/promote"
+	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/sigclient"
 )
 
@@ -37,8 +38,8 @@ type signed struct {
 }
 
 func (r *run) signer() (sigclient.Signer, error) {
-	if r.deps.Signer != nil {
-		return r.deps.Signer, nil
+	if r.Deps.Signer != nil {
+		return r.Deps.Signer, nil
 	}
 	p, err := sigclient.Program()
 	if err != nil {
@@ -50,9 +51,9 @@ func (r *run) signer() (sigclient.Signer, error) {
 // readConfigFile reads a workspace-relative file the config names (field
 // is where, for the error).
 func (r *run) readConfigFile(cfg *config.Config, field, path string) ([]byte, error) {
-	data, err := os.ReadFile(r.workspacePath(path))
+	data, err := os.ReadFile(r.WorkspacePath(path))
 	if err != nil {
-		return nil, at(cfg, field, fmt.Errorf("reading %s: %w", path, err))
+		return nil, session.At(cfg, field, fmt.Errorf("reading %s: %w", path, err))
 	}
 	return data, nil
 }
@@ -64,7 +65,7 @@ func (r *run) signPromotion(ctx context.Context, cfg *config.Config, reg *oci.Cl
 		return signed{}, fmt.Errorf("signing %s for label %s (nothing recorded, the label did not move): %w", dec.Target.Version, label.Name, err)
 	}
 	if cfg.Signing == nil {
-		return fail(at(cfg, "labels."+label.Name+".sign", errors.New("sign: true needs a signing: section (keyless: {} or key: {private-key: env:NAME})")))
+		return fail(session.At(cfg, "labels."+label.Name+".sign", errors.New("sign: true needs a signing: section (keyless: {} or key: {private-key: env:NAME})")))
 	}
 	// the attach's first read goes out while the signature is made
 	subject := cfg.Registry + "@" + dec.Target.Digest
@@ -79,7 +80,7 @@ func (r *run) signPromotion(ctx context.Context, cfg *config.Config, reg *oci.Cl
 		Predicate: predicate(cfg, label, in, dec, lockDigest),
 	}
 	if k := cfg.Signing.Keyless; k != nil {
-		tok, err := sigclient.IDToken(ctx, r.getenv, r.httpClient(), "sigstore")
+		tok, err := sigclient.IDToken(ctx, r.Getenv, r.HTTPClient(), "sigstore")
 		if err != nil {
 			return fail(err)
 		}
@@ -90,9 +91,9 @@ func (r *run) signPromotion(ctx context.Context, cfg *config.Config, reg *oci.Cl
 			}
 		}
 	} else {
-		key := r.getenv(cfg.Signing.Key.PrivateKeyEnv)
+		key := r.Getenv(cfg.Signing.Key.PrivateKeyEnv)
 		if key == "" {
-			return fail(at(cfg, "signing.key.private-key", fmt.Errorf("the environment variable %s is empty: set it from a secret (env: %s: ${{ secrets.NAME }})", cfg.Signing.Key.PrivateKeyEnv, cfg.Signing.Key.PrivateKeyEnv)))
+			return fail(session.At(cfg, "signing.key.private-key", fmt.Errorf("the environment variable %s is empty: set it from a secret (env: %s: ${{ secrets.NAME }})", cfg.Signing.Key.PrivateKeyEnv, cfg.Signing.Key.PrivateKeyEnv)))
 		}
 		req.Key = &attest.Key{PrivateKeyPEM: []byte(key)}
 	}
@@ -111,7 +112,7 @@ func (r *run) signPromotion(ctx context.Context, cfg *config.Config, reg *oci.Cl
 			return fail(err)
 		}
 		if _, err := sg.Verify(ctx, attest.VerifyRequest{Bundle: out.Bundle, Digest: dec.Target.Digest, Policy: attest.Policy{PublicKeyPEM: string(pub)}}); err != nil {
-			return fail(at(cfg, "signing.key.public-key", fmt.Errorf("the signature does not verify with %s (is it the private key's pair?): %w", k.PublicKey, err)))
+			return fail(session.At(cfg, "signing.key.public-key", fmt.Errorf("the signature does not verify with %s (is it the private key's pair?): %w", k.PublicKey, err)))
 		}
 	}
 	ann := map[string]string{
@@ -163,7 +164,7 @@ func (r *run) signatureEvidence(ctx context.Context, cfg *config.Config, reg *oc
 		}
 	}
 	if err := policy.Check(); err != nil {
-		return nil, at(cfg, field, err)
+		return nil, session.At(cfg, field, err)
 	}
 	sigs, err := reg.Signatures(ctx, cfg.Registry, digest)
 	if err != nil {

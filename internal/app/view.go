@@ -14,31 +14,6 @@ import (
 	"github.com/ladder-release/ladder/internal/oci"
 )
 
-// ledgerStore opens the config's ledger. The github kind keeps it in the
-// workflow's own repository (GITHUB_REPOSITORY).
-func (r *run) ledgerStore(cfg *config.Config, sec secrets) (ledger.Store, error) {
-	t := ledger.Target{Product: cfg.Product, Dir: r.getenv("GITHUB_WORKSPACE")}
-	if cfg.Ledger.Kind == config.LedgerGitHub || cfg.Ledger.Kind == "" {
-		t.Repo = r.getenv("GITHUB_REPOSITORY")
-		if t.Repo == "" {
-			return nil, at(cfg, "ledger", errors.New("ledger github: GITHUB_REPOSITORY is not set, so there is no repository to keep the ledger in (outside Actions, set it, or use ledger: file:PATH)"))
-		}
-		c, err := r.github(sec)
-		if err != nil {
-			return nil, err
-		}
-		t.Client = c
-	}
-	s, err := ledger.Open(cfg.Ledger, t, ledger.WithClock(r.clock()))
-	if err != nil {
-		return nil, at(cfg, "ledger", err)
-	}
-	if c, ok := s.(compacter); ok {
-		return compactingStore{Store: s, c: c, bg: &r.bg}, nil
-	}
-	return s, nil
-}
-
 // view is what is known of a product before a decision: the versions
 // published, and the channel's current bundle.
 type view struct {
@@ -108,7 +83,7 @@ func (r *run) labelLock(ctx context.Context, cfg *config.Config, store ledger.St
 		}
 		ref = cfg.Registry + "@" + h.Digest
 	}
-	l, err := readLock(ctx, reg, ref)
+	l, err := reg.ReadLock(ctx, ref)
 	if errors.Is(err, oci.ErrNotFound) {
 		return lock.Lock{}, fmt.Errorf("label %s points at no bundle yet (%s not found)", label, ref)
 	}
@@ -117,9 +92,4 @@ func (r *run) labelLock(ctx context.Context, cfg *config.Config, store ledger.St
 	}
 	l.Channel = ch.Name
 	return l, nil
-}
-
-// readLock reads the lock of the bundle at ref (oci.Client.ReadLock).
-func readLock(ctx context.Context, reg *oci.Client, ref string) (lock.Lock, error) {
-	return reg.ReadLock(ctx, ref)
 }

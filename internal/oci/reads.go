@@ -122,3 +122,28 @@ func (c *Client) TagDigest(ctx context.Context, repo, tag string) (string, error
 	}
 	return d.Digest, nil
 }
+
+// LockAt reads the lock of the bundle at digest in repo; want, when set, is
+// the lock digest the ledger recorded for it (an image published for two
+// locks carries both: the one wanted is picked among its referrers).
+func (c *Client) LockAt(ctx context.Context, repo, digest, want string) (lock.Lock, error) {
+	ref := repo + "@" + digest
+	l, err := c.ReadLock(ctx, ref)
+	if err != nil || want == "" || l.Digest() == want {
+		return l, err
+	}
+	refs, err := c.Referrers(ctx, ref)
+	if err != nil {
+		return lock.Lock{}, fmt.Errorf("reading the locks attached to %s: %w", ref, err)
+	}
+	for _, d := range refs {
+		b, _, err := c.ReadBundle(ctx, repo+"@"+d.Digest)
+		if err != nil || b.ConfigMediaType != bundle.LockMediaType {
+			continue
+		}
+		if l, err := lock.Parse(b.Config); err == nil && l.Digest() == want {
+			return l, nil
+		}
+	}
+	return lock.Lock{}, fmt.Errorf("%s has no lock with digest %s attached", ref, want)
+}

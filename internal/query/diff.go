@@ -1,4 +1,4 @@
-package app
+package query
 
 import (
 	"context"
@@ -9,9 +9,11 @@ import (
 	"github.com/ladder-release/ladder/internal/action"
 	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/channel"
+	"github.com/ladder-release/ladder/internal/cli"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/session"
 )
 
 // `ladder diff A B [--config PATH] [--json]` (CLI only, story S8): what B
@@ -38,51 +40,51 @@ type resolved struct {
 	lockDigest string // the ledger's, "" when unknown
 }
 
-func diffCommand(ctx context.Context, r *run) error {
-	asJSON, err := flagBool(r.flags, "json") // flags checked by newRun against the command's
+func Diff(ctx context.Context, r *session.Run) error {
+	asJSON, err := cli.FlagBool(r.Flags, "json") // flags checked by newRun against the command's
 	if err != nil {
 		return err
 	}
-	if len(r.args) != diffArgs {
-		return misuse(fmt.Errorf("ladder diff compares two bundles: ladder diff A B (each a version, a digest, a channel or a label); got %d argument(s)", len(r.args)))
+	if len(r.Args) != diffArgs {
+		return cli.Misuse(fmt.Errorf("ladder diff compares two bundles: ladder diff A B (each a version, a digest, a channel or a label); got %d argument(s)", len(r.Args)))
 	}
-	cfg, err := r.loadConfig()
+	cfg, err := r.LoadConfig()
 	if err != nil {
 		return err
 	}
-	sec := r.cliSecrets()
-	reg, err := r.registry(cfg, secrets{})
+	sec := r.CLISecrets()
+	reg, err := r.Registry(cfg, session.Secrets{})
 	if err != nil {
 		return err
 	}
 	var doc *ledger.Document
 	if cfg.Ledger.Kind != config.LedgerNone {
-		if doc, err = r.readLedgerCLI(ctx, cfg, sec); err != nil {
+		if doc, err = r.ReadLedger(ctx, cfg, sec); err != nil {
 			return err
 		}
 	}
 	var sides [diffArgs]resolved
-	for i, name := range r.args {
+	for i, name := range r.Args {
 		if sides[i], err = resolveBundle(ctx, cfg, doc, reg, name); err != nil {
 			return err
 		}
 	}
-	from, err := lockAt(ctx, cfg, reg, sides[0].digest, sides[0].lockDigest)
+	from, err := reg.LockAt(ctx, cfg.Registry, sides[0].digest, sides[0].lockDigest)
 	if err != nil {
 		return fmt.Errorf("reading the lock of %s (%s): %w", sides[0].name, sides[0].digest, err)
 	}
-	to, err := lockAt(ctx, cfg, reg, sides[1].digest, sides[1].lockDigest)
+	to, err := reg.LockAt(ctx, cfg.Registry, sides[1].digest, sides[1].lockDigest)
 	if err != nil {
 		return fmt.Errorf("reading the lock of %s (%s): %w", sides[1].name, sides[1].digest, err)
 	}
-	set := r.whatChanged(ctx, sec, from, to)
+	set := r.WhatChanged(ctx, sec, from, to)
 	var out string
 	if asJSON {
 		out = set.JSON() + "\n"
 	} else {
 		out = fmt.Sprintf("%s: %s -> %s\n\n%s", cfg.Product, sides[0], sides[1], set.Markdown(action.EscapeMarkdown))
 	}
-	return r.emitStatus(statusOptions{json: asJSON}, out)
+	return r.Emit(asJSON, out)
 }
 
 func (s resolved) String() string {

@@ -1,18 +1,21 @@
-package app
+// Package query holds ladder's read-only CLI commands: status, catalog and
+// diff. Each gathers (the config, the whole ledger, the registry's tags and
+// locks, GitHub's compares) through the session, hands plain values to a
+// pure package (status, catalog, changes), and prints; none writes anything.
+package query
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
-	"github.com/ladder-release/ladder/internal/action"
 	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/status"
 )
 
@@ -35,29 +38,29 @@ import (
 // digest only) and says that since-when, holds, quarantines, deletions and
 // the upgrade graph need a ledger; --history is refused.
 
-// statusCommand: gather (config, ledger or registry tags) -> describe (pure)
+// Status: gather (config, ledger or registry tags) -> describe (pure)
 // -> print.
-func statusCommand(ctx context.Context, r *run) error {
-	o, err := parseStatusFlags(r.flags)
+func Status(ctx context.Context, r *session.Run) error {
+	o, err := parseStatusFlags(r.Flags)
 	if err != nil {
 		return err
 	}
-	cfg, err := r.loadConfig()
+	cfg, err := r.LoadConfig()
 	if err != nil {
 		return err
 	}
-	now := r.deps.Now().UTC()
+	now := r.Deps.Now().UTC()
 	if cfg.Ledger.Kind == config.LedgerNone {
 		if o.history != "" {
 			return errors.New("--history needs a ledger: with ledger: none the registry keeps only the current tags, no history (SPEC section 6)")
 		}
-		rep, err := r.statusFromRegistry(ctx, cfg, now)
+		rep, err := statusFromRegistry(r, ctx, cfg, now)
 		if err != nil {
 			return err
 		}
-		return r.printStatus(o, rep)
+		return printStatus(r, o, rep)
 	}
-	doc, err := r.readLedgerCLI(ctx, cfg, r.cliSecrets())
+	doc, err := r.ReadLedger(ctx, cfg, r.CLISecrets())
 	if err != nil {
 		return err
 	}
@@ -75,12 +78,12 @@ func statusCommand(ctx context.Context, r *run) error {
 		if err != nil {
 			return err
 		}
-		return r.emitStatus(o, b.String())
+		return r.Emit(o.json, b.String())
 	}
-	return r.printStatus(o, status.Of(cfg, doc, now))
+	return printStatus(r, o, status.Of(cfg, doc, now))
 }
 
-func (r *run) printStatus(o statusOptions, rep *status.Report) error {
+func printStatus(r *session.Run, o statusOptions, rep *status.Report) error {
 	var b strings.Builder
 	var err error
 	if o.json {
@@ -91,44 +94,12 @@ func (r *run) printStatus(o statusOptions, rep *status.Report) error {
 	if err != nil {
 		return err
 	}
-	return r.emitStatus(o, b.String())
-}
-
-// emitStatus writes what status prints (all of it, in every mode) to stdout.
-//
-// Outside GitHub Actions it is written as is. Inside (GITHUB_ACTIONS=true)
-// the runner reads stdout for workflow commands: a line holding "##["
-// anywhere (the legacy syntax) or starting with "::" is processed as one.
-// Ledger text is untrusted (move reasons come verbatim from promote-label's
-// reason input, quarantine reasons name failing check runs, actors and
-// versions come from whoever wrote the ledger), so it must not forge a
-// command (SPEC section 7):
-//
-//   - The text modes go through the runner's own guard, action.Runner.Print:
-//     when the output holds "::" or "##[" it is fenced between
-//     ::stop-commands::TOKEN and ::TOKEN:: (a random token absent from the
-//     text), and is otherwise written unchanged.
-//   - --json is not fenced: the fence lines would make stdout invalid JSON for
-//     `ladder status --json | jq`. Instead the two sequences are escaped inside
-//     the JSON strings (see status.JSONDefang); a JSON decoder reads back the
-//     same strings and the bytes on stdout never hold "::" or "##[".
-func (r *run) emitStatus(o statusOptions, out string) error {
-	if r.getenv("GITHUB_ACTIONS") != "true" {
-		_, err := io.WriteString(r.deps.Stdout, out)
-		return err
-	}
-	if o.json {
-		_, err := io.WriteString(r.deps.Stdout, status.JSONDefang(out))
-		return err
-	}
-	a := action.New(r.getenv, r.deps.Stdout)
-	a.Print(out)
-	return a.Err()
+	return r.Emit(o.json, b.String())
 }
 
 // statusFromRegistry is the status with ledger: none: the registry's tags.
-func (r *run) statusFromRegistry(ctx context.Context, cfg *config.Config, now time.Time) (*status.Report, error) {
-	reg, err := r.registry(cfg, secrets{})
+func statusFromRegistry(r *session.Run, ctx context.Context, cfg *config.Config, now time.Time) (*status.Report, error) {
+	reg, err := r.Registry(cfg, session.Secrets{})
 	if err != nil {
 		return nil, err
 	}
@@ -175,30 +146,4 @@ func (r *run) statusFromRegistry(ctx context.Context, cfg *config.Config, now ti
 		}
 	}
 	return rep, nil
-}
-
-// cliSecrets is a CLI-only command's token (GITHUB_TOKEN or GH_TOKEN, as an
-// action's default), masked in a runner on stderr: stdout is the command's
-// output (a table, JSON, a catalog).
-func (r *run) cliSecrets() secrets {
-	sec := secrets{token: cliDefault(r.getenv, "${{ github.token }}")}
-	if r.getenv("GITHUB_ACTIONS") == "true" {
-		action.New(r.getenv, r.deps.Stderr).AddMask(sec.token)
-	}
-	return sec
-}
-
-// readLedgerCLI reads the config's whole ledger (the state and its history,
-// ledger.Store.ReadAll) for a CLI-only command: status, catalog and diff
-// show and compute from every bundle and move.
-func (r *run) readLedgerCLI(ctx context.Context, cfg *config.Config, sec secrets) (*ledger.Document, error) {
-	store, err := r.ledgerStore(cfg, sec)
-	if err != nil {
-		return nil, err
-	}
-	doc, err := store.ReadAll(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("reading the ledger: %w", err)
-	}
-	return doc, nil
 }

@@ -1,4 +1,4 @@
-package app
+package fanout
 
 import (
 	"context"
@@ -8,17 +8,17 @@ import (
 	"testing"
 )
 
-// TestEachConcurrently: at most limit calls run at once; the first error
+// TestEach: at most limit calls run at once; the first error
 // cancels the calls running, the calls not started never start, and it is
 // the error returned.
-func TestEachConcurrently(t *testing.T) {
+func TestEach(t *testing.T) {
 	t.Run("the bound holds", func(t *testing.T) {
 		var running, peak, calls atomic.Int32
 		release := make(chan struct{})
 		started := make(chan struct{}, 10)
 		done := make(chan error, 1)
 		go func() {
-			done <- eachConcurrently(context.Background(), 10, 3, func(ctx context.Context, i int) error {
+			done <- Each(context.Background(), 10, 3, func(ctx context.Context, i int) error {
 				calls.Add(1)
 				n := running.Add(1)
 				for {
@@ -58,7 +58,7 @@ func TestEachConcurrently(t *testing.T) {
 		boom := errors.New("boom")
 		var calls, cancelled atomic.Int32
 		started := make(chan struct{}, 10)
-		err := eachConcurrently(context.Background(), 10, 3, func(ctx context.Context, i int) error {
+		err := Each(context.Background(), 10, 3, func(ctx context.Context, i int) error {
 			calls.Add(1)
 			if i == 0 {
 				<-started // calls 1 and 2 are running
@@ -85,7 +85,7 @@ func TestEachConcurrently(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		var calls atomic.Int32
-		err := eachConcurrently(ctx, 4, 1, func(context.Context, int) error { calls.Add(1); return nil })
+		err := Each(ctx, 4, 1, func(context.Context, int) error { calls.Add(1); return nil })
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("a cancelled context: %v", err)
 		}

@@ -1,4 +1,4 @@
-package app
+package session
 
 import "testing"
 
@@ -17,8 +17,8 @@ func TestGitServerURL(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			env := map[string]string{"GITHUB_SERVER_URL": c.server, "GITHUB_API_URL": c.api}
-			r := &run{getenv: func(k string) string { return env[k] }}
-			if got := r.gitServerURL(); got != c.want {
+			r := &Run{Getenv: func(k string) string { return env[k] }}
+			if got := r.GitServerURL(); got != c.want {
 				t.Errorf("server %q, API %q: %q, want %q", c.server, c.api, got, c.want)
 			}
 		})

@@ -1,4 +1,4 @@
-package app
+package query
 
 import (
 	"bufio"
@@ -13,6 +13,7 @@ import (
 	"github.com/ladder-release/ladder/internal/catalog"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/ledger"
+	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/status"
 )
 
@@ -27,15 +28,15 @@ import (
 // Inside GitHub Actions stdout is read for workflow commands, and the
 // catalog may carry ledger text (the reason a stream was retired), so
 // neither "::" nor "##[" is written: they are escaped inside strings
-// (statusJSONDefang), in YAML as in JSON, and the output still decodes to
+// (status.JSONDefang), in YAML as in JSON, and the output still decodes to
 // the same catalog.
 
-func catalogCommand(ctx context.Context, r *run) error {
-	o, err := parseCatalogFlags(r.flags)
+func Catalog(ctx context.Context, r *session.Run) error {
+	o, err := parseCatalogFlags(r.Flags)
 	if err != nil {
 		return err
 	}
-	cfg, err := r.loadConfig()
+	cfg, err := r.LoadConfig()
 	if err != nil {
 		return err
 	}
@@ -43,30 +44,30 @@ func catalogCommand(ctx context.Context, r *run) error {
 		return fmt.Errorf("%s has no export.olm section, so there is no catalog to make (add export: {olm: {package: NAME, channels: {OLM-CHANNEL: LABEL-OR-CHANNEL}, default-channel: OLM-CHANNEL}})", cfg.File)
 	}
 	if cfg.Ledger.Kind == config.LedgerNone {
-		return at(cfg, "ledger", errors.New("ladder catalog needs a ledger: the catalog is made of the upgrade graphs the ledger keeps, and ledger: none keeps none (SPEC section 6)"))
+		return session.At(cfg, "ledger", errors.New("ladder catalog needs a ledger: the catalog is made of the upgrade graphs the ledger keeps, and ledger: none keeps none (SPEC section 6)"))
 	}
-	doc, err := r.readLedgerCLI(ctx, cfg, r.cliSecrets())
+	doc, err := r.ReadLedger(ctx, cfg, r.CLISecrets())
 	if err != nil {
 		return err
 	}
-	in, err := catalogInput(cfg, doc)
+	in, err := CatalogInput(cfg, doc)
 	if err != nil {
 		return err
 	}
 	cat, err := catalog.Build(in)
 	if err != nil {
-		return at(cfg, "export.olm", err)
+		return session.At(cfg, "export.olm", err)
 	}
 	for _, n := range cat.Notes {
-		fmt.Fprintf(r.deps.Stderr, "ladder catalog: note: %s\n", n)
+		fmt.Fprintf(r.Deps.Stderr, "ladder catalog: note: %s\n", n)
 	}
-	return printCatalog(r.deps.Stdout, cat, o.yaml, r.getenv("GITHUB_ACTIONS") == "true")
+	return PrintCatalog(r.Deps.Stdout, cat, o.yaml, r.Getenv("GITHUB_ACTIONS") == "true")
 }
 
-// printCatalog writes cat as JSON or YAML. In a runner (see catalogCommand)
+// PrintCatalog writes cat as JSON or YAML. In a runner (see catalogCommand)
 // "::" and "##[" are escaped the JSON way; in YAML too, since they only
 // occur inside its double-quoted strings (catalog.WriteYAML).
-func printCatalog(w io.Writer, cat *catalog.Catalog, asYAML, runner bool) error {
+func PrintCatalog(w io.Writer, cat *catalog.Catalog, asYAML, runner bool) error {
 	write := cat.WriteJSON
 	if asYAML {
 		write = cat.WriteYAML
@@ -86,19 +87,19 @@ func printCatalog(w io.Writer, cat *catalog.Catalog, asYAML, runner bool) error 
 	return err
 }
 
-// catalogInput gathers what catalog.Build needs: for each OLM channel of
+// CatalogInput gathers what catalog.Build needs: for each OLM channel of
 // export.olm, the upgrade graph of the label or channel it follows (an empty
 // one when it follows neither, or the stream never moved).
-func catalogInput(cfg *config.Config, doc *ledger.Document) (catalog.Input, error) {
+func CatalogInput(cfg *config.Config, doc *ledger.Document) (catalog.Input, error) {
 	olm := cfg.Export.OLM
-	in := catalog.Input{Package: olm.Package, DefaultChannel: olm.DefaultChannel, Registry: cfg.Registry, Sources: catalogSources(cfg)}
+	in := catalog.Input{Package: olm.Package, DefaultChannel: olm.DefaultChannel, Registry: cfg.Registry, Sources: CatalogSources(cfg)}
 	for i, s := range in.Sources {
 		if s.Stream == "" {
 			continue
 		}
 		g, err := doc.GraphFrom(s.Stream, s.From)
 		if err != nil {
-			return in, at(cfg, "export.olm.channels."+s.Channel, fmt.Errorf("OLM channel %s: %w", s.Channel, err))
+			return in, session.At(cfg, "export.olm.channels."+s.Channel, fmt.Errorf("OLM channel %s: %w", s.Channel, err))
 		}
 		in.Sources[i].Entries = g.Entries
 	}
@@ -111,11 +112,11 @@ func catalogInput(cfg *config.Config, doc *ledger.Document) (catalog.Input, erro
 	return in, nil
 }
 
-// catalogSources are export.olm's OLM channels and the ledger streams each
+// CatalogSources are export.olm's OLM channels and the ledger streams each
 // is read from (no entries yet): the stream of the label or channel it
 // follows, and for a label the stream of its from, where its graph reads
 // skips from.
-func catalogSources(cfg *config.Config) []catalog.Source {
+func CatalogSources(cfg *config.Config) []catalog.Source {
 	var out []catalog.Source
 	for _, och := range cfg.Export.OLM.Channels {
 		s := catalog.Source{Channel: och.Name, Follows: och.Follows}
