@@ -54,17 +54,7 @@ func benchBuild(b *testing.B, newFile, sameTags bool) {
 	const product, ch = "rel", "main"
 	repo := s.host + "/acme/" + product
 	peerRepo := s.host + "/acme/peer"
-	w := newWorkspace(b, fmt.Sprintf(`version: 1
-product: %s
-registry: %s
-ledger: file:ledger.json
-components:
-  app: {repo: acme/app}
-channels:
-  %s:
-    track: {branch: main}
-    version: {bump: patch}
-`, product, repo, ch))
+	w := newWorkspace(b, appConfig(product, repo, ch, ""))
 	const rel = "dist/payload.bin"
 	file := filepath.Join(w.dir, rel)
 	if !newFile {
@@ -80,14 +70,14 @@ channels:
 		map[string]string{"GITHUB_SHA": commitSHA(0, 0)}); err != nil {
 		b.Fatal(err)
 	}
-	if out, err := s.regctlCmd(regctlPut(peerRepo+":warm", file)...); err != nil {
-		b.Fatalf("regctl artifact put: %v\n%s", err, out)
+	if err := s.regctlCmd(regctlPut(peerRepo+":warm", file)...); err != nil {
+		b.Fatalf("regctl artifact put: %v", err)
 	}
 	craneRepo := s.host + "/acme/crane"
 	craneFile := filepath.Join(b.TempDir(), "payload.tar.gz")
 	writeGzip(b, file, craneFile)
-	if out, err := s.craneCmd(cranePut(craneRepo+":warm", craneFile)...); err != nil {
-		b.Fatalf("crane append: %v\n%s", err, out)
+	if err := s.craneCmd(cranePut(craneRepo+":warm", craneFile)...); err != nil {
+		b.Fatalf("crane append: %v", err)
 	}
 
 	lad, peer, crane := newTally(), newTally(), newTally()
@@ -120,36 +110,28 @@ channels:
 			lastLadder = sm
 		}
 		tag := fmt.Sprintf("v0.0.%d", i+1)
+		// with sameTags, the peers write the tags ladder writes besides
+		// the version
+		var extraTags []string
+		if sameTags {
+			extraTags = []string{"main", fmt.Sprintf("id-%d", i), fmt.Sprintf("sha-%d", i)}
+		}
 		runR := func() {
 			sm := s.measure(b, "regctl artifact put", func() error {
-				if out, err := s.regctlCmd(regctlPut(peerRepo+":"+tag, file)...); err != nil {
-					return fmt.Errorf("%v\n%s", err, out)
-				}
-				if sameTags {
-					for _, extra := range []string{"main", fmt.Sprintf("id-%d", i), fmt.Sprintf("sha-%d", i)} {
-						if out, err := s.regctlCmd("image", "copy", peerRepo+":"+tag, peerRepo+":"+extra); err != nil {
-							return fmt.Errorf("%v\n%s", err, out)
-						}
-					}
-				}
-				return nil
+				push := func() error { return s.regctlCmd(regctlPut(peerRepo+":"+tag, file)...) }
+				return peerPublish(push, extraTags, func(extra string) error {
+					return s.regctlCmd("image", "copy", peerRepo+":"+tag, peerRepo+":"+extra)
+				})
 			})
 			peer.add(sm, 0, peerNorm(tag))
 			lastPeer = sm
 		}
 		runC := func() {
 			sm := s.measure(b, "crane append", func() error {
-				if out, err := s.craneCmd(cranePut(craneRepo+":"+tag, craneFile)...); err != nil {
-					return fmt.Errorf("%v\n%s", err, out)
-				}
-				if sameTags {
-					for _, extra := range []string{"main", fmt.Sprintf("id-%d", i), fmt.Sprintf("sha-%d", i)} {
-						if out, err := s.craneCmd("tag", craneRepo+":"+tag, extra); err != nil {
-							return fmt.Errorf("%v\n%s", err, out)
-						}
-					}
-				}
-				return nil
+				push := func() error { return s.craneCmd(cranePut(craneRepo+":"+tag, craneFile)...) }
+				return peerPublish(push, extraTags, func(extra string) error {
+					return s.craneCmd("tag", craneRepo+":"+tag, extra)
+				})
 			})
 			crane.add(sm, 0, peerNorm(tag))
 			lastCrane = sm
@@ -166,6 +148,20 @@ channels:
 		newBlobs++
 	}
 	b.ReportMetric(float64(s.facts.floor(newBlobs, specTags)), "floor-req/op")
+}
+
+// peerPublish is a peer tool's publish: push, then tag each of extra,
+// stopping at the first error.
+func peerPublish(push func() error, extra []string, tag func(string) error) error {
+	if err := push(); err != nil {
+		return err
+	}
+	for _, t := range extra {
+		if err := tag(t); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // cranePut is `crane append` of one layer (a gzip file) onto the empty

@@ -19,17 +19,7 @@ import (
 func catalogLedger(tb testing.TB, n int) (ws string) {
 	tb.Helper()
 	ws = tb.TempDir()
-	cfg := `version: 1
-product: rel
-registry: ghcr.io/acme/rel
-ledger: file:ledger.json
-components:
-  app: {repo: acme/app}
-channels:
-  main:
-    track: {branch: main}
-    version: {bump: patch}
-labels:
+	writeConfig(tb, ws, appConfig("rel", "ghcr.io/acme/rel", "main", `labels:
   stage: {from: main}
   production: {from: stage}
 export:
@@ -37,13 +27,7 @@ export:
     package: rel-operator
     channels: {fast: main, candidate: stage, stable: production}
     default-channel: stable
-`
-	if err := os.MkdirAll(filepath.Join(ws, ".github"), 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(ws, ".github", "ladder.yaml"), []byte(cfg), 0o644); err != nil {
-		tb.Fatal(err)
-	}
+`))
 	doc := record.NewDocument("rel")
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < n; i++ {

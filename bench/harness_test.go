@@ -78,8 +78,8 @@ func newStage(b *testing.B) *stage {
 	s.host = s.proxy.Host()
 	s.home = b.TempDir()
 	// plain http to the loopback registry; the config lives in the temp HOME
-	if out, err := s.regctlCmd("registry", "set", "--tls", "disabled", s.host); err != nil {
-		b.Fatalf("regctl registry set: %v\n%s", err, out)
+	if err := s.regctlCmd("registry", "set", "--tls", "disabled", s.host); err != nil {
+		b.Fatalf("regctl registry set: %v", err)
 	}
 	// BENCH_NO_LATENCY=1 leaves the latency out: what is left is each tool's
 	// own cost (process, hashing, the registry's work per request).
@@ -89,20 +89,27 @@ func newStage(b *testing.B) *stage {
 	return s
 }
 
-func (s *stage) regctlCmd(args ...string) (string, error) {
-	cmd := exec.Command(s.regctl, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.home, "REGCTL_CONFIG=" + filepath.Join(s.home, "regctl.json")}
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+// regctlCmd runs regctl with its config in the stage's HOME; an error
+// carries the output.
+func (s *stage) regctlCmd(args ...string) error {
+	return runTool(s.regctl, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.home, "REGCTL_CONFIG=" + filepath.Join(s.home, "regctl.json")}, args)
 }
 
 // craneCmd runs crane with the same empty HOME (no Docker config:
 // anonymous access; plain http to the loopback registry is its default).
-func (s *stage) craneCmd(args ...string) (string, error) {
-	cmd := exec.Command(s.crane, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.home}
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+func (s *stage) craneCmd(args ...string) error {
+	return runTool(s.crane, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.home}, args)
+}
+
+// runTool runs the peer tool bin with env and args; an error carries the
+// output.
+func runTool(bin string, env, args []string) error {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%v\n%s", err, out)
+	}
+	return nil
 }
 
 // sample is what one run of a tool cost.
@@ -137,17 +144,40 @@ type workspace struct {
 // benchToken is the workflow's token in the simulator.
 const benchToken = "ghs_bench0000000000000000000000000000000"
 
+// appConfig is the ladder.yaml of the benchmarks: product at registry, a
+// file ledger, one component (acme/app) and channel ch following its main
+// branch with patch bumps; then more (labels, export).
+func appConfig(product, registry, ch, more string) string {
+	return fmt.Sprintf(`version: 1
+product: %s
+registry: %s
+ledger: file:ledger.json
+components:
+  app: {repo: acme/app}
+channels:
+  %s:
+    track: {branch: main}
+    version: {bump: patch}
+`, product, registry, ch) + more
+}
+
+// writeConfig writes config as the .github/ladder.yaml of workspace dir.
+func writeConfig(tb testing.TB, dir, config string) {
+	tb.Helper()
+	if err := os.MkdirAll(filepath.Join(dir, ".github"), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".github", "ladder.yaml"), []byte(config), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 func newWorkspace(b *testing.B, config string) *workspace {
 	b.Helper()
 	w := &workspace{dir: b.TempDir(), gh: ghsim.NewServer(b), commits: map[string]string{}}
 	w.gh.CreateRepo("acme/app")
 	w.gh.AddToken(benchToken, map[string]string{"*": "read"})
-	if err := os.MkdirAll(filepath.Join(w.dir, ".github"), 0o755); err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(w.dir, ".github", "ladder.yaml"), []byte(config), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	writeConfig(b, w.dir, config)
 	w.env = map[string]string{
 		"GITHUB_WORKSPACE":  w.dir,
 		"GITHUB_REPOSITORY": "acme/rel",

@@ -37,19 +37,7 @@ func BenchmarkPromoteLabelVsRegctl(b *testing.B) {
 	}
 	const product, ch, label, peerLabel = "rel", "main", "testing", "peer-testing"
 	repo := s.host + "/acme/" + product
-	w := newWorkspace(b, fmt.Sprintf(`version: 1
-product: %s
-registry: %s
-ledger: file:ledger.json
-components:
-  app: {repo: acme/app}
-channels:
-  %s:
-    track: {branch: main}
-    version: {bump: patch}
-labels:
-  %s: {from: %s}
-`, product, repo, ch, label, ch))
+	w := newWorkspace(b, appConfig(product, repo, ch, fmt.Sprintf("labels:\n  %s: {from: %s}\n", label, ch)))
 	const rel = "dist/payload.bin"
 	w.writeRandom(b, rel, fileSize)
 	n := 0
@@ -78,12 +66,12 @@ labels:
 	if outs, err := promote(); err != nil || outs["decision"] != "promoted" {
 		b.Fatalf("promoting %s onto %s: %v %v", label, first, outs, err)
 	}
-	if out, err := s.regctlCmd("image", "copy", repo+":"+first, repo+":"+peerLabel); err != nil {
-		b.Fatalf("regctl image copy: %v\n%s", err, out)
+	if err := s.regctlCmd("image", "copy", repo+":"+first, repo+":"+peerLabel); err != nil {
+		b.Fatalf("regctl image copy: %v", err)
 	}
 	const craneLabel = "crane-testing"
-	if out, err := s.craneCmd("tag", repo+":"+first, craneLabel); err != nil {
-		b.Fatalf("crane tag: %v\n%s", err, out)
+	if err := s.craneCmd("tag", repo+":"+first, craneLabel); err != nil {
+		b.Fatalf("crane tag: %v", err)
 	}
 
 	lad, peer, crane := newTally(), newTally(), newTally()
@@ -109,20 +97,14 @@ labels:
 		}
 		runR := func() {
 			sm := s.measure(b, "regctl image copy", func() error {
-				if out, err := s.regctlCmd("image", "copy", repo+":"+version, repo+":"+peerLabel); err != nil {
-					return fmt.Errorf("%v\n%s", err, out)
-				}
-				return nil
+				return s.regctlCmd("image", "copy", repo+":"+version, repo+":"+peerLabel)
 			})
 			peer.add(sm, 0, normaliser([][2]string{{version, "<version>"}, {peerLabel, "<label>"}}))
 			lastPeer = sm
 		}
 		runC := func() {
 			sm := s.measure(b, "crane tag", func() error {
-				if out, err := s.craneCmd("tag", repo+":"+version, craneLabel); err != nil {
-					return fmt.Errorf("%v\n%s", err, out)
-				}
-				return nil
+				return s.craneCmd("tag", repo+":"+version, craneLabel)
 			})
 			crane.add(sm, 0, normaliser([][2]string{{version, "<version>"}, {craneLabel, "<label>"}}))
 			lastCrane = sm

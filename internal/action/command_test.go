@@ -11,7 +11,7 @@ import (
 
 func TestEscapeData(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]string{
+	wantEach(t, "EscapeData", action.EscapeData, map[string]string{
 		"":                       "",
 		"plain text":             "plain text",
 		"100%":                   "100%25",
@@ -20,27 +20,19 @@ func TestEscapeData(t *testing.T) {
 		"a\r\nb":                 "a%0D%0Ab",
 		"a:b,c":                  "a:b,c",
 		"x\n::set-output name=a": "x%0A::set-output name=a",
-	} {
-		if got := action.EscapeData(in); got != want {
-			t.Errorf("EscapeData(%q) = %q, want %q", in, got, want)
-		}
-	}
+	})
 }
 
 func TestEscapeProperty(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]string{
+	wantEach(t, "EscapeProperty", action.EscapeProperty, map[string]string{
 		"":                       "",
 		".github/ladder.yaml":    ".github/ladder.yaml",
 		"C:\\dir\\file,1":        "C%3A\\dir\\file%2C1",
 		"100%":                   "100%25",
 		"a\r\nb":                 "a%0D%0Ab",
 		"f,line=9,col=1::forged": "f%2Cline=9%2Ccol=1%3A%3Aforged",
-	} {
-		if got := action.EscapeProperty(in); got != want {
-			t.Errorf("EscapeProperty(%q) = %q, want %q", in, got, want)
-		}
-	}
+	})
 }
 
 // commandRunner is a Runner inside a runner (GITHUB_ACTIONS=true).

@@ -11,17 +11,13 @@ import (
 
 func TestInputEnvName(t *testing.T) {
 	t.Parallel()
-	for name, want := range map[string]string{
+	wantEach(t, "InputEnvName", action.InputEnvName, map[string]string{
 		"channel":           "INPUT_CHANNEL",
 		"lock-file":         "INPUT_LOCK-FILE",
 		"registry-password": "INPUT_REGISTRY-PASSWORD",
 		"dry_run":           "INPUT_DRY_RUN",
 		"my input":          "INPUT_MY_INPUT",
-	} {
-		if got := action.InputEnvName(name); got != want {
-			t.Errorf("InputEnvName(%q) = %q, want %q", name, got, want)
-		}
-	}
+	})
 }
 
 func TestInput(t *testing.T) {
@@ -31,28 +27,48 @@ func TestInput(t *testing.T) {
 		"INPUT_CHANNEL":   "stable",
 		"INPUT_MY_INPUT":  "spaced",
 	}, "INPUT_MISSING"), io.Discard)
-	for name, want := range map[string]string{
+	wantEach(t, "Input", r.Input, map[string]string{
 		"lock-file": "out/lock.json",
 		"channel":   "stable",
 		"my input":  "spaced",
 		"missing":   "",
-	} {
-		if got := r.Input(name); got != want {
-			t.Errorf("Input(%q) = %q, want %q", name, got, want)
-		}
-	}
+	})
 	if got, want := strings.Join(r.InputsRead(), ","), "channel,lock-file,missing,my input"; got != want {
 		t.Errorf("InputsRead() = %s, want %s", got, want)
 	}
 }
 
+// typedCase is one value of a typed input and what its method gives.
+type typedCase[T comparable] struct {
+	value   string
+	want    T
+	wantErr bool
+}
+
+// wantTyped reads input with read (the method named method) with each
+// case's value set, and checks the result; an error must contain what
+// mention says it must, for its value.
+func wantTyped[T comparable](t *testing.T, method, input string, read func(*action.Runner, string) (T, error), mention func(value string) []string, cases []typedCase[T]) {
+	t.Helper()
+	for _, tc := range cases {
+		r := action.New(mapEnv(t, map[string]string{action.InputEnvName(input): tc.value}), io.Discard)
+		got, err := read(r, input)
+		if (err != nil) != tc.wantErr || got != tc.want {
+			t.Errorf("%s(%s=%q) = %v, %v; want %v, error %v", method, input, tc.value, got, err, tc.want, tc.wantErr)
+		}
+		for _, m := range mention(tc.value) {
+			if err != nil && !strings.Contains(err.Error(), m) {
+				t.Errorf("error %q does not mention %s", err, m)
+			}
+		}
+	}
+}
+
 func TestBoolInput(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		value   string
-		want    bool
-		wantErr bool
-	}{
+	// the error names the input and the value
+	mention := func(v string) []string { return []string{"dry-run", `"` + strings.TrimSpace(v) + `"`} }
+	wantTyped(t, "BoolInput", "dry-run", (*action.Runner).BoolInput, mention, []typedCase[bool]{
 		{"true", true, false},
 		{"True", true, false},
 		{"TRUE", true, false},
@@ -65,25 +81,14 @@ func TestBoolInput(t *testing.T) {
 		{"1", false, true},
 		{"tRUE", false, true},
 		{"on", false, true},
-	} {
-		r := action.New(mapEnv(t, map[string]string{"INPUT_DRY-RUN": tc.value}), io.Discard)
-		got, err := r.BoolInput("dry-run")
-		if (err != nil) != tc.wantErr || got != tc.want {
-			t.Errorf("BoolInput(dry-run=%q) = %v, %v; want %v, error %v", tc.value, got, err, tc.want, tc.wantErr)
-		}
-		if err != nil && (!strings.Contains(err.Error(), "dry-run") || !strings.Contains(err.Error(), `"`+strings.TrimSpace(tc.value)+`"`)) {
-			t.Errorf("error %q does not name the input and the value", err)
-		}
-	}
+	})
 }
 
 func TestDurationInput(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		value   string
-		want    time.Duration
-		wantErr bool
-	}{
+	// the error names the input
+	mention := func(string) []string { return []string{"timeout"} }
+	wantTyped(t, "DurationInput", "timeout", (*action.Runner).DurationInput, mention, []typedCase[time.Duration]{
 		{"", 0, false},
 		{"90s", 90 * time.Second, false},
 		{"1h30m", 90 * time.Minute, false},
@@ -91,16 +96,7 @@ func TestDurationInput(t *testing.T) {
 		{"10", 0, true},
 		{"-5s", 0, true},
 		{"soon", 0, true},
-	} {
-		r := action.New(mapEnv(t, map[string]string{"INPUT_TIMEOUT": tc.value}), io.Discard)
-		got, err := r.DurationInput("timeout")
-		if (err != nil) != tc.wantErr || got != tc.want {
-			t.Errorf("DurationInput(timeout=%q) = %v, %v; want %v, error %v", tc.value, got, err, tc.want, tc.wantErr)
-		}
-		if err != nil && !strings.Contains(err.Error(), "timeout") {
-			t.Errorf("error %q does not name the input", err)
-		}
-	}
+	})
 }
 
 func TestEnv(t *testing.T) {

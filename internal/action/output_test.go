@@ -32,6 +32,16 @@ func mapEnv(t testing.TB, vars map[string]string, allowed ...string) action.Gete
 	}
 }
 
+// wantEach checks f, named name, on each input of cases: f(in) is want.
+func wantEach(t *testing.T, name string, f func(string) string, cases map[string]string) {
+	t.Helper()
+	for in, want := range cases {
+		if got := f(in); got != want {
+			t.Errorf("%s(%q) = %q, want %q", name, in, got, want)
+		}
+	}
+}
+
 // outputRunner returns a Runner writing outputs to a fresh file, and a
 // function reading the records back as the runner would.
 func outputRunner(t testing.TB, opts ...action.Option) (*action.Runner, func() []actiontest.Record) {

@@ -11,7 +11,7 @@ import (
 
 func TestEscapeMarkdown(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]string{
+	wantEach(t, "EscapeMarkdown", action.EscapeMarkdown, map[string]string{
 		"v1.2.3":                    "v1.2.3",
 		"feature/login":             "feature/login",
 		"a|b":                       `a\|b`,
@@ -23,11 +23,7 @@ func TestEscapeMarkdown(t *testing.T) {
 		"![img](x)":                 `!\[img\](x)`,
 		"`code` $x$ a\\b":           "\\`code\\` \\$x\\$ a\\\\b",
 		"&lt;":                      "&amp;lt;",
-	} {
-		if got := action.EscapeMarkdown(in); got != want {
-			t.Errorf("EscapeMarkdown(%q) = %q, want %q", in, got, want)
-		}
-	}
+	})
 }
 
 func TestSummaryGolden(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/changes"
@@ -75,9 +74,9 @@ func buildBundle(ctx context.Context, r *run) error {
 	}
 	ch, ok := cfg.Channel(in.Channel)
 	if !ok {
-		return unknownChannel(cfg, in.Channel)
+		return cfg.UnknownChannel(in.Channel)
 	}
-	if err := refuseReservedTags(cfg, in.ExtraTags); err != nil {
+	if err := cfg.RefuseReservedTags(in.ExtraTags); err != nil {
 		return err
 	}
 	if inputs.IsDigest(in.Image) {
@@ -165,7 +164,7 @@ func (r *run) bundleLock(ctx context.Context, cfg *config.Config, sec session.Se
 	if l.Channel != "" && l.Channel != ch.Name {
 		return lock.Lock{}, fmt.Errorf("input lock-file %s: resolved for channel %q, not %q", in.LockFile, l.Channel, ch.Name)
 	}
-	if err := lockMatchesConfig(cfg, l); err != nil {
+	if err := cfg.CheckLock(l); err != nil {
 		return lock.Lock{}, fmt.Errorf("input lock-file %s: %w", in.LockFile, err)
 	}
 	if err := r.lockCommitsExist(ctx, sec, l); err != nil {
@@ -177,69 +176,13 @@ func (r *run) bundleLock(ctx context.Context, cfg *config.Config, sec session.Se
 		}
 	}
 	l.Channel = ch.Name
-	if err := lockTime(l, r.Deps.Now(), in.Force); err != nil {
+	if err := lock.CheckCreated(l, r.Deps.Now(), in.Force); err != nil {
 		return lock.Lock{}, fmt.Errorf("input lock-file %s: %w", in.LockFile, err)
 	}
 	if l.Created.IsZero() {
 		l.Created = r.Deps.Now().UTC() // forced
 	}
 	return l, nil
-}
-
-// maxClockSkew is how far a lock's created may lie ahead of this runner's
-// clock (runners' clocks disagree a little).
-const maxClockSkew = 5 * time.Minute
-
-// lockTime: a lock's created orders it against the channel's head (SPEC
-// section 2), so it must be there and not in the future: a lock without it
-// cannot be ordered, and one from the future would supersede every lock
-// resolved before that moment. force publishes either anyway.
-func lockTime(l lock.Lock, now time.Time, force bool) error {
-	switch {
-	case force:
-		return nil
-	case l.Created.IsZero():
-		return errors.New("created: missing; resolve-channel writes the moment it resolved the lock, which orders it against the channel's head (resolve the channel again, or give force)")
-	case l.Created.After(now.Add(maxClockSkew)):
-		return fmt.Errorf("created: %s is %s after this runner's clock (%s): a lock from the future would supersede every lock resolved before it (check the clock of the runner that resolved it, resolve again, or give force)",
-			l.Created.UTC().Format(time.RFC3339), l.Created.Sub(now).Round(time.Second), now.UTC().Format(time.RFC3339))
-	}
-	return nil
-}
-
-// lockMatchesConfig: the lock holds exactly the config's components, each
-// from the same source. A lock is data a job hands to the next one; one
-// naming another repository (a fork, or a path that redirects an API call)
-// would carry, and have gates read, evidence of commits the config never
-// named; one missing a component would publish a product without it.
-func lockMatchesConfig(cfg *config.Config, l lock.Lock) error {
-	for i, e := range l.Components {
-		c, ok := cfg.Component(e.Name)
-		switch {
-		case !ok:
-			return fmt.Errorf("components[%d]: component %q is not in %s", i, e.Name, cfg.File)
-		case e.Repo != c.Repo:
-			return fmt.Errorf("components[%d].repo (%s): %q, but %s says %q", i, e.Name, e.Repo, cfg.File, c.Repo)
-		case e.Git != c.Git:
-			return fmt.Errorf("components[%d].git (%s): %q, but %s says %q", i, e.Name, e.Git, cfg.File, c.Git)
-		}
-	}
-	for _, c := range cfg.Components {
-		if _, ok := l.Entry(c.Name); !ok {
-			return fmt.Errorf("components: no entry for component %q of %s", c.Name, cfg.File)
-		}
-	}
-	for i, e := range l.Components {
-		if c := cfg.Components[i]; c.Name != e.Name {
-			// the same commits in another order would be another lock (its
-			// digest, its composite id): published twice
-			return fmt.Errorf("components[%d]: %q, but the config's component %d is %q: a lock lists the components in the config's order", i, e.Name, i+1, c.Name)
-		}
-		if err := channel.CheckEntry(e, cfg.Components[i].TagPrefix); err != nil {
-			return fmt.Errorf("components[%d].%w", i, err)
-		}
-	}
-	return nil
 }
 
 // readFiles reads the files input's matches in the workspace

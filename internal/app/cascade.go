@@ -19,7 +19,6 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/ladder-release/ladder/internal/cascade"
-	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/ledger"
@@ -54,12 +53,12 @@ func cascadeBranches(ctx context.Context, r *run) error {
 	}
 	if in.Channel != "" {
 		if _, ok := cfg.Channel(in.Channel); !ok {
-			return fmt.Errorf("input channel: %q is not a channel of %s (channels: %s)", in.Channel, cfg.File, strings.Join(channelNames(cfg), ", "))
+			return fmt.Errorf("input channel: %q is not a channel of %s (channels: %s)", in.Channel, cfg.File, strings.Join(cfg.ChannelNames(), ", "))
 		}
 	}
 	if in.Label != "" {
 		if _, ok := cfg.Label(in.Label); !ok {
-			return unknownLabel(cfg, in.Label)
+			return cfg.UnknownLabel(in.Label)
 		}
 	}
 	trig, err := r.cascadeTrigger(in)
@@ -76,7 +75,7 @@ func cascadeBranches(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	plan, err := cascade.Plan(cascadeRules(cfg, in.EventType), trig, self, in.MaxDepth, id, json.RawMessage(in.Payload))
+	plan, err := cascade.Plan(cfg.CascadeRules(in.EventType), trig, self, in.MaxDepth, id, json.RawMessage(in.Payload))
 	if err != nil {
 		return err
 	}
@@ -86,7 +85,7 @@ func cascadeBranches(ctx context.Context, r *run) error {
 		return r.cascadeFinish(res, nil)
 	}
 
-	pace := &pacer{clock: r.Clock(), gap: mutationGap}
+	pace := &gh.Pacer{Clock: r.Clock(), Gap: mutationGap}
 	clients, refused, err := r.cascadeAccess(ctx, in, plan, pace)
 	if err != nil {
 		return err
@@ -295,31 +294,6 @@ func digits(s string) bool {
 	return true
 }
 
-// cascadeRules converts the config's cascade section; the event-type input,
-// when set, replaces cascade.event-type (an entry's own event-type still wins).
-func cascadeRules(cfg *config.Config, eventType string) cascade.Rules {
-	var rules cascade.Rules
-	if c := cfg.Cascade; c != nil {
-		rules.EventType = c.EventType
-		rules.Branches = c.Branches
-		for _, rr := range c.Repos {
-			rules.Repos = append(rules.Repos, cascade.RepoRule{Repo: rr.Repo, WhenBranch: rr.When.Branch, WhenChannel: rr.When.Channel, WhenLabel: rr.When.Label, EventType: rr.EventType})
-		}
-	}
-	if eventType != "" {
-		rules.EventType = eventType
-	}
-	return rules
-}
-
-func channelNames(cfg *config.Config) []string {
-	names := make([]string, len(cfg.Channels))
-	for i, c := range cfg.Channels {
-		names[i] = c.Name
-	}
-	return names
-}
-
 func repoKey(repo string) string { return strings.ToLower(repo) }
 
 // cascadeAccess checks, before anything is sent, that every target
@@ -337,7 +311,7 @@ func repoKey(repo string) string { return strings.ToLower(repo) }
 //
 // refused maps a target repository (lower case) to why it cannot be
 // reached; err is a failure to check at all.
-func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade.DispatchPlan, pace *pacer) (map[string]*github.Client, map[string]error, error) {
+func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade.DispatchPlan, pace *gh.Pacer) (map[string]*github.Client, map[string]error, error) {
 	var repos []string
 	seen := map[string]bool{}
 	for _, d := range plan.Dispatches {
@@ -354,12 +328,12 @@ func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade
 			return nil, nil, err
 		}
 		for _, repo := range repos {
-			if err := pace.wait(ctx); err != nil {
+			if err := pace.Wait(ctx); err != nil {
 				return nil, nil, err
 			}
 			tok, err := app.InstallationToken(ctx, in.AppID, []byte(in.sec.AppKey), repo)
-			pace.sent()
-			a := answer(err)
+			pace.Sent()
+			a := gh.Answer(err)
 			if err == nil {
 				r.Act.AddMask(tok.Token)
 				a.Contents = tok.Permissions["contents"]
@@ -395,7 +369,7 @@ func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade
 	for _, repo := range repos {
 		owner, name, _ := strings.Cut(repo, "/")
 		got, _, err := c.Repositories.Get(ctx, owner, name)
-		a := answer(err)
+		a := gh.Answer(err)
 		a.Push = err == nil && got.GetPermissions()["push"]
 		target := cascade.Check{Repo: repo, Own: strings.EqualFold(repo, own), Installation: cascade.InstallationToken(in.sec.Token)}
 		switch access, refusal := cascade.TokenAccess(target, a); access {
@@ -412,65 +386,24 @@ func (r *run) cascadeAccess(ctx context.Context, in cascadeInputs, plan *cascade
 	return clients, refused, nil
 }
 
-func isRateLimit(err error) bool {
-	var rl *gh.RateLimitError
-	return errors.As(err, &rl)
-}
-
-// answer is GitHub's answer to a request (err: how it failed), as package
-// cascade classifies it.
-func answer(err error) cascade.Answer {
-	if err == nil {
-		return cascade.Answer{}
-	}
-	a := cascade.Answer{Failed: true, RateLimited: isRateLimit(err)}
-	if e, ok := gh.AsAPIError(err); ok {
-		a.Status, a.Message = e.Status, e.Message
-	}
-	return a
-}
-
 // dispatch sends one repository_dispatch: the body exactly as the plan
 // checked it against GitHub's limits. gh retries 5xx and rate limits.
-func (r *run) dispatch(ctx context.Context, pace *pacer, c *github.Client, d cascade.Dispatch, in cascadeInputs) error {
-	if err := pace.wait(ctx); err != nil {
+func (r *run) dispatch(ctx context.Context, pace *gh.Pacer, c *github.Client, d cascade.Dispatch, in cascadeInputs) error {
+	if err := pace.Wait(ctx); err != nil {
 		return fmt.Errorf("%s: not sent: %w", d.Target(), err)
 	}
 	owner, name, _ := strings.Cut(d.Repo, "/")
 	body := json.RawMessage(d.Body)
 	_, _, err := c.Repositories.Dispatch(ctx, owner, name, github.DispatchRequestOptions{EventType: d.EventType, ClientPayload: &body})
-	pace.sent()
+	pace.Sent()
 	target := cascade.Check{Repo: d.Repo, Own: strings.EqualFold(d.Repo, r.Act.Env().Repository), App: in.AppID}
-	switch access, refusal := cascade.DispatchAccess(target, answer(err)); access {
+	switch access, refusal := cascade.DispatchAccess(target, gh.Answer(err)); access {
 	case cascade.Granted:
 		return nil
 	case cascade.Refused:
 		return fmt.Errorf("%s: %w", d.Target(), refusal)
 	}
 	return fmt.Errorf("%s: %w", d.Target(), err)
-}
-
-// pacer spaces mutating requests mutationGap apart, on the run's clock.
-type pacer struct {
-	clock clock.Clock
-	gap   time.Duration
-	last  time.Time
-	any   bool
-}
-
-func (p *pacer) wait(ctx context.Context) error {
-	if !p.any {
-		return nil
-	}
-	if d := p.gap - p.clock.Now().Sub(p.last); d > 0 {
-		return p.clock.Sleep(ctx, d)
-	}
-	return nil
-}
-
-// sent records that a mutating request (and its retries) is over.
-func (p *pacer) sent() {
-	p.last, p.any = p.clock.Now(), true
 }
 
 // githubApp returns a client that authenticates as a GitHub App (gh signs

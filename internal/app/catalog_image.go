@@ -1,9 +1,7 @@
 package app
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/ladder-release/ladder/internal/catalog"
@@ -11,7 +9,6 @@ import (
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/query"
-	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/tagname"
 )
 
@@ -82,7 +79,7 @@ func (r *run) convergeCatalog(ctx context.Context, cfg *config.Config, store led
 				return fmt.Errorf("reading the ledger: %w", err)
 			}
 		}
-		img, want, waiting, err := catalogImage(cfg, doc)
+		img, want, waiting, err := query.CatalogImage(cfg, doc)
 		if err != nil {
 			return err
 		}
@@ -101,7 +98,7 @@ func (r *run) convergeCatalog(ctx context.Context, cfg *config.Config, store led
 				}
 				view.Known = true
 			case catalog.StepInspect:
-				if view.Versions[view.Digest], err = r.catalogVersions(ctx, cfg, reg, view.Digest); err != nil {
+				if view.Versions[view.Digest], err = reg.CatalogVersions(ctx, cfg.Registry, cfg.Export.OLM.Package, view.Digest); err != nil {
 					return err
 				}
 			case catalog.StepAgree:
@@ -127,66 +124,4 @@ func (r *run) convergeCatalog(ctx context.Context, cfg *config.Config, store led
 			"the ledger read looks stale (behind the registry: another job's write not visible yet); the tag was left as it is", view.Digest, convergeRounds)
 	}
 	return fmt.Errorf("the catalog tag did not settle on the ledger after %d rounds: other jobs keep moving it", convergeRounds)
-}
-
-// catalogImage is the catalog image of the ledger read doc and its digest,
-// or, while the stream behind the default channel has not moved, why there
-// is no catalog yet.
-func catalogImage(cfg *config.Config, doc *ledger.Document) (img oci.Image, digest, waiting string, err error) {
-	in, err := query.CatalogInput(cfg, doc)
-	if err != nil {
-		return oci.Image{}, "", "", err
-	}
-	if ok, why := catalog.Publishable(in); !ok {
-		return oci.Image{}, "", why, nil
-	}
-	cat, err := catalog.Build(in)
-	if err != nil {
-		return oci.Image{}, "", "", session.At(cfg, "export.olm", err)
-	}
-	var b bytes.Buffer
-	if err := cat.WriteJSON(&b); err != nil {
-		return oci.Image{}, "", "", err
-	}
-	if img, err = oci.CatalogImage(cfg.Export.OLM.Package, b.Bytes()); err != nil {
-		return oci.Image{}, "", "", err
-	}
-	return img, img.Digest(), "", nil
-}
-
-// catalogVersions reads the catalog image digest (under the catalog tag)
-// and returns the versions of the package's bundles it lists; none when it
-// is not a catalog image of the package (one layer holding
-// /configs/<package>/catalog.json), or is gone.
-// maxCatalogLayer bounds the compressed layer read back from the catalog
-// tag, which anyone who can push to the registry may have replaced.
-const maxCatalogLayer = 64 << 20
-
-func (r *run) catalogVersions(ctx context.Context, cfg *config.Config, reg *oci.Client, digest string) ([]string, error) {
-	pkg := cfg.Export.OLM.Package
-	b, _, err := reg.ReadBundle(ctx, cfg.Registry+"@"+digest)
-	switch {
-	case errors.Is(err, oci.ErrNotFound):
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("reading the catalog under tag %s: %w", tagname.Catalog, err)
-	case len(b.Files) != 1 || b.Files[0].Size > maxCatalogLayer:
-		return nil, nil // not a catalog image ladder wrote
-	}
-	layer, err := reg.FetchFileMax(ctx, cfg.Registry, b.Files[0].Digest, maxCatalogLayer)
-	switch {
-	case errors.Is(err, oci.ErrNotFound):
-		return nil, nil
-	case err != nil:
-		return nil, fmt.Errorf("reading the catalog under tag %s: %w", tagname.Catalog, err)
-	}
-	data, ok, err := oci.LayerFile(layer, oci.CatalogPath(pkg))
-	if err != nil || !ok {
-		return nil, nil // not a catalog image: nothing of ours to keep
-	}
-	vs, err := catalog.BundleVersions(bytes.NewReader(data), pkg)
-	if err != nil {
-		return nil, nil
-	}
-	return vs, nil
 }

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
-
-	"github.com/google/go-github/v60/github"
 
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/gh"
@@ -68,21 +65,12 @@ func (r *run) deployMove(ctx context.Context, cfg *config.Config, sec session.Se
 		return fmt.Errorf("%s, but recording it as a deployment in environment %s failed: %w; the next move creates a deployment", recorded, dep.Environment, err)
 	}
 	repo := r.Getenv("GITHUB_REPOSITORY")
-	owner, name, ok := strings.Cut(repo, "/")
-	if !ok {
+	if _, _, ok := strings.Cut(repo, "/"); !ok {
 		return fmt.Errorf("%s, but GITHUB_REPOSITORY (%q) names no repository to record the deployment in (labels.%s.deployment)", recorded, repo, p.label.Name)
 	}
 	c, err := r.GitHub(sec)
 	if err != nil {
 		return fail(err)
-	}
-	ref := r.Getenv("GITHUB_SHA")
-	if ref == "" {
-		rp, _, err := c.Repositories.Get(ctx, owner, name)
-		if err != nil {
-			return fail(err)
-		}
-		ref = rp.GetDefaultBranch()
 	}
 	payload := map[string]string{"label": p.label.Name, "version": d.Target.Version, "digest": d.Target.Digest}
 	if doc, err := store.Read(ctx); err == nil {
@@ -90,38 +78,10 @@ func (r *run) deployMove(ctx context.Context, cfg *config.Config, sec session.Se
 			payload["lock_digest"], payload["id"] = b.LockDigest, b.ID
 		}
 	}
-	bundleRef := cfg.Registry + "@" + d.Target.Digest
-	dp, _, err := c.Repositories.CreateDeployment(ctx, owner, name, &github.DeploymentRequest{
-		Ref:              github.String(ref),
-		Task:             github.String("deploy"),
-		AutoMerge:        github.Bool(false),
-		RequiredContexts: &[]string{},
-		Payload:          payload,
-		Environment:      github.String(dep.Environment),
-		Description:      github.String(clip(fmt.Sprintf("ladder: label %s %s %s", p.label.Name, what, d.Target.Version), 140)),
-	})
-	if err != nil {
-		return fail(err)
-	}
-	st := &github.DeploymentStatusRequest{
-		State:        github.String(state),
-		Description:  github.String(clip(bundleRef, 140)),
-		AutoInactive: github.Bool(true),
-	}
-	if u := r.RunURL(); u != "" {
-		st.LogURL = github.String(u)
-	}
-	if _, _, err := c.Repositories.CreateDeploymentStatus(ctx, owner, name, dp.GetID(), st); err != nil {
+	if err := gh.Deploy(ctx, c, gh.Deployment{Repo: repo, Ref: r.Getenv("GITHUB_SHA"), Environment: dep.Environment, Payload: payload,
+		Description: fmt.Sprintf("ladder: label %s %s %s", p.label.Name, what, d.Target.Version),
+		State:       state, Target: cfg.Registry + "@" + d.Target.Digest, LogURL: r.RunURL()}); err != nil {
 		return fail(err)
 	}
 	return nil
-}
-
-// clip shortens s to at most n characters, marking the cut.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	rs := []rune(s)
-	return string(rs[:n-1]) + "…"
 }

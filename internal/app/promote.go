@@ -108,7 +108,7 @@ func promoteLabel(ctx context.Context, r *run) error {
 	}
 	label, ok := cfg.Label(in.Label)
 	if !ok {
-		return unknownLabel(cfg, in.Label)
+		return cfg.UnknownLabel(in.Label)
 	}
 	if cfg.Ledger.Kind == config.LedgerNone {
 		return session.At(cfg, "ledger", errors.New("promote-label needs a ledger (github or file:PATH): a label's history, holds and quarantines live there, and its moves are claimed there; ledger: none has none"))
@@ -158,14 +158,6 @@ func promoteLabel(ctx context.Context, r *run) error {
 	default:
 		return session.At(cfg, "labels."+label.Name+".gates", errors.New(d.Reason))
 	}
-}
-
-func labelNames(cfg *config.Config) []string {
-	names := make([]string, len(cfg.Labels))
-	for i, l := range cfg.Labels {
-		names[i] = l.Name
-	}
-	return names
 }
 
 // promote gathers, decides (polling pending gates for up to in.Wait), writes
@@ -240,7 +232,7 @@ func (r *run) promote(ctx context.Context, cfg *config.Config, label config.Labe
 func (r *run) chooseCandidate(ctx context.Context, cfg *config.Config, label config.Label, store ledger.Store, doc *ledger.Document, in inputs.Promote) (*ledger.Document, promote.State, promote.Candidate, error) {
 	st := promote.StateOf(doc, label.Name)
 	src := promote.Source{Label: label.Name, LabelFrom: label.From, From: in.From, Mode: in.Mode,
-		Channels: channelNames(cfg), Labels: labelNames(cfg), Config: cfg.File}
+		Channels: cfg.ChannelNames(), Labels: cfg.LabelNames(), Config: cfg.File}
 	cand, err := promote.Choose(doc, src, st)
 	if promote.NeedsHistory(doc, src, cand, err, ledger.SourceStream(cfg, label.From)) {
 		if doc, err = store.ReadAll(ctx); err != nil {
@@ -269,7 +261,7 @@ func (r *run) gateDecision(ctx context.Context, cfg *config.Config, label config
 		// gate evidence is read only from the repositories the config
 		// names: a lock naming another (a fork shares commit SHAs, not
 		// check runs) never passes a gate
-		if err := lockMatchesConfig(cfg, p.lock); err != nil {
+		if err := cfg.CheckLock(p.lock); err != nil {
 			return dec, fmt.Errorf("the lock of candidate %s (%s) does not match the config, so its gates are not read: %w; publish a new bundle", cand.Bundle.Version, ref, err)
 		}
 		p.lockOK = true

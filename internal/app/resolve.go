@@ -133,25 +133,11 @@ func resolveChannel(ctx context.Context, r *run) error {
 	return r.resolveSummary(cfg, res, dryRun)
 }
 
-// unknownChannel is the error about a channel input the config does not
-// have: it lists the channels, and suggests the one that was meant.
-func unknownChannel(cfg *config.Config, name string) error {
-	names := channelNames(cfg)
-	return fmt.Errorf("input channel: %q is not a channel of %s (channels: %s)%s", name, cfg.File, strings.Join(names, ", "), config.Suggest(name, names))
-}
-
-// unknownLabel is the error for a label input the config does not hold (a
-// name the run finds missing, exit 1, like an unknown channel).
-func unknownLabel(cfg *config.Config, name string) error {
-	names := labelNames(cfg)
-	return fmt.Errorf("input label: %q is not a label of %s (labels: %s)%s", name, cfg.File, strings.Join(names, ", "), config.Suggest(name, names))
-}
-
 // resolve computes a channel's lock, version and changed flag.
 func (r *run) resolve(ctx context.Context, cfg *config.Config, sec session.Secrets, name string) (*resolution, error) {
 	ch, ok := cfg.Channel(name)
 	if !ok {
-		return nil, unknownChannel(cfg, name)
+		return nil, cfg.UnknownChannel(name)
 	}
 	reg, err := r.Registry(cfg, sec)
 	if err != nil {
@@ -181,7 +167,7 @@ func (r *run) resolve(ctx context.Context, cfg *config.Config, sec session.Secre
 			return nil, session.At(cfg, "channels."+ch.Name+".track", err)
 		}
 	} else {
-		comps := channelComponents(cfg, ch)
+		comps := cfg.ChannelComponents(ch)
 		observed, err := r.gather(ctx, cfg, sec, ch, comps)
 		if err != nil {
 			return nil, err
@@ -224,27 +210,6 @@ func (r *run) resolve(ctx context.Context, cfg *config.Config, sec session.Secre
 	}, nil
 }
 
-// channelComponents applies a channel's policies to the config's components.
-func channelComponents(cfg *config.Config, ch config.Channel) []channel.Component {
-	out := make([]channel.Component, 0, len(cfg.Components))
-	for _, c := range cfg.Components {
-		p := ch.PolicyFor(c.Name)
-		cp := channel.Policy{Branch: p.Branch, Semver: p.Semver, Prerelease: p.Prerelease, Pin: p.Pin}
-		switch {
-		case p.Branch != "":
-			cp.Kind = channel.KindBranch
-		case p.Semver != "":
-			cp.Kind = channel.KindSemver
-		case p.Pin != "":
-			cp.Kind = channel.KindPin
-		case p.Label != "":
-			cp.Kind = channel.KindLabel
-		}
-		out = append(out, channel.Component{Name: c.Name, Repo: c.Repo, Git: c.Git, TagPrefix: c.TagPrefix, Policy: cp})
-	}
-	return out
-}
-
 // gather reads, for every component and concurrently, what its policy needs:
 // a branch head, the tag list, or the pinned commit. `repo:` components are
 // listed over git's smart HTTP at the GitHub server (no REST quota); only a
@@ -277,7 +242,7 @@ func (r *run) gather(ctx context.Context, cfg *config.Config, sec session.Secret
 			src, err = source.NewGit(c.Git)
 		}
 		if err == nil {
-			if results[i], err = observe(ctx, src, c); err == nil {
+			if results[i], err = source.Observe(ctx, src, c); err == nil {
 				return nil
 			}
 		}
@@ -295,44 +260,6 @@ func (r *run) gather(ctx context.Context, cfg *config.Config, sec session.Secret
 		observed[c.Name] = results[i]
 	}
 	return observed, nil
-}
-
-func observe(ctx context.Context, src source.Source, c channel.Component) (channel.Observed, error) {
-	var obs channel.Observed
-	switch c.Policy.Kind {
-	case channel.KindBranch:
-		sha, err := src.Branch(ctx, c.Policy.Branch)
-		if err != nil {
-			return obs, err
-		}
-		obs.BranchCommit = sha
-	case channel.KindSemver:
-		tags, err := src.Tags(ctx, c.TagPrefix)
-		if err != nil {
-			return obs, err
-		}
-		obs.Tags = make([]channel.Tag, len(tags))
-		for i, t := range tags {
-			obs.Tags[i] = channel.Tag{Name: t.Name, Commit: t.Commit}
-		}
-		// Pick the highest tag here, per component and concurrently with the
-		// other components' listings, rather than for all of them in a row
-		// in channel.Resolve (2,000 tags are 2,000 versions to parse). The
-		// pick is channel's own, which Resolve repeats over the winner; without
-		// one, Resolve gets every tag, to say why none matched.
-		if best, _, err := channel.HighestTag(c.TagPrefix, c.Policy.Semver, c.Policy.Prerelease, obs.Tags); err == nil {
-			obs.Tags = []channel.Tag{best}
-		}
-	case channel.KindPin:
-		sha, err := src.Commit(ctx, c.Policy.Pin)
-		if err != nil {
-			return obs, err
-		}
-		obs.PinCommit = sha
-	default:
-		return obs, fmt.Errorf("policy %s has no source", c.Policy.Kind)
-	}
-	return obs, nil
 }
 
 // bundleInfo describes a lock for annotations, from the run's environment.

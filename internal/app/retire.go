@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/ladder-release/ladder/internal/cascade"
 	"github.com/ladder-release/ladder/internal/catalog"
 	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/inputs"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/promote"
@@ -79,12 +79,12 @@ func retireCommand(ctx context.Context, r *run) error {
 	if in.Label != "" {
 		res.kind, res.name = ledger.KindLabel, in.Label
 		if _, ok := cfg.Label(in.Label); !ok {
-			return unknownLabel(cfg, in.Label)
+			return cfg.UnknownLabel(in.Label)
 		}
 		res.stream = ledger.LabelStream(in.Label)
 	} else {
 		if _, ok := cfg.Channel(in.Channel); !ok {
-			return unknownChannel(cfg, in.Channel)
+			return cfg.UnknownChannel(in.Channel)
 		}
 		res.stream = ledger.ChannelStream(in.Channel)
 	}
@@ -100,7 +100,7 @@ func retireCommand(ctx context.Context, r *run) error {
 		return fmt.Errorf("reading the ledger: %w", err)
 	}
 	req := retire.Request{Stream: res.stream, Undo: in.Undo, Reason: in.Reason, Actor: r.Getenv("GITHUB_ACTOR"),
-		Run: r.RunURL(), Now: r.Deps.Now().UTC(), Notify: eolTargets(cfg, res.kind, res.name)}
+		Run: r.RunURL(), Now: r.Deps.Now().UTC(), Notify: cfg.EOLTargets(res.kind == ledger.KindChannel, res.name)}
 	if _, ok := doc.Retired(res.stream); ok && !in.Undo {
 		req.Unshown = r.retireUnshown(ctx, cfg, sec, doc, res)
 	}
@@ -157,7 +157,7 @@ func (r *run) retireUnshown(ctx context.Context, cfg *config.Config, sec session
 	if cfg.Export == nil || cfg.Export.OLM == nil || !catalog.Reads(query.CatalogSources(cfg), res.stream) {
 		return false
 	}
-	_, want, waiting, err := catalogImage(cfg, doc)
+	_, want, waiting, err := query.CatalogImage(cfg, doc)
 	switch {
 	case err != nil:
 		return true
@@ -233,7 +233,7 @@ func (r *run) retireApply(ctx context.Context, cfg *config.Config, sec session.S
 // time (as cascade-branches does); failed collects the repositories (lower
 // case) not told.
 func (r *run) eolSend(ctx context.Context, sec session.Secrets, res *retirement, plan *cascade.DispatchPlan, failed map[string]bool) error {
-	pace := &pacer{clock: r.Clock(), gap: mutationGap}
+	pace := &gh.Pacer{Clock: r.Clock(), Gap: mutationGap}
 	in := cascadeInputs{Cascade: inputs.Cascade{AppID: res.in.AppID}, sec: sec}
 	clients, refused, err := r.cascadeAccess(ctx, in, plan, pace)
 	if err != nil {
@@ -274,7 +274,7 @@ func (r *run) eolSend(ctx context.Context, sec session.Secrets, res *retirement,
 // value and carries "eol": true; the correlation id is derived from the
 // retirement, so a receiver recognises a repeat.
 func (r *run) eolPlan(cfg *config.Config, doc *ledger.Document, res *retirement, pending []string) (*cascade.DispatchPlan, error) {
-	rules := cascadeRules(cfg, "")
+	rules := cfg.CascadeRules("")
 	var repos []cascade.RepoRule
 	for _, t := range pending {
 		found := false
@@ -312,22 +312,6 @@ func (r *run) eolPlan(cfg *config.Config, doc *ledger.Document, res *retirement,
 		return nil, fmt.Errorf("the end-of-life dispatches: %w", err)
 	}
 	return plan, nil
-}
-
-// eolTargets are the cascade.repos targets whose `when` names the stream,
-// once each, in config order.
-func eolTargets(cfg *config.Config, kind, name string) []string {
-	var out []string
-	if cfg.Cascade == nil {
-		return nil
-	}
-	for _, rr := range cfg.Cascade.Repos {
-		if (kind == ledger.KindChannel && rr.When.Channel == name || kind == ledger.KindLabel && rr.When.Label == name) &&
-			!slices.ContainsFunc(out, func(s string) bool { return strings.EqualFold(s, rr.Repo) }) {
-			out = append(out, rr.Repo)
-		}
-	}
-	return out
 }
 
 // promoteRetired answers promote-label when label is retired, or when (mode

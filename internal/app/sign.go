@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/ladder-release/ladder/internal/attest"
@@ -37,27 +36,6 @@ type signed struct {
 	identity attest.Identity
 }
 
-func (r *run) signer() (sigclient.Signer, error) {
-	if r.Deps.Signer != nil {
-		return r.Deps.Signer, nil
-	}
-	p, err := sigclient.Program()
-	if err != nil {
-		return nil, err
-	}
-	return sigclient.Exec{Path: p}, nil
-}
-
-// readConfigFile reads a workspace-relative file the config names (field
-// is where, for the error).
-func (r *run) readConfigFile(cfg *config.Config, field, path string) ([]byte, error) {
-	data, err := os.ReadFile(r.WorkspacePath(path))
-	if err != nil {
-		return nil, session.At(cfg, field, fmt.Errorf("reading %s: %w", path, err))
-	}
-	return data, nil
-}
-
 // signPromotion signs dec's target as label's promotion and attaches the
 // signature to it.
 func (r *run) signPromotion(ctx context.Context, cfg *config.Config, reg *oci.Client, label config.Label, in promote.Input, dec promote.Decision, lockDigest string) (signed, error) {
@@ -77,7 +55,7 @@ func (r *run) signPromotion(ctx context.Context, cfg *config.Config, reg *oci.Cl
 	defer func() { <-prefetched }()
 	req := attest.SignRequest{
 		Subject:   attest.Subject{Name: cfg.Registry, Digest: dec.Target.Digest},
-		Predicate: predicate(cfg, label, in, dec, lockDigest),
+		Predicate: promote.Attestation(cfg.Product, label.Name, in, dec, lockDigest),
 	}
 	if k := cfg.Signing.Keyless; k != nil {
 		tok, err := sigclient.IDToken(ctx, r.Getenv, r.HTTPClient(), "sigstore")
@@ -86,7 +64,7 @@ func (r *run) signPromotion(ctx context.Context, cfg *config.Config, reg *oci.Cl
 		}
 		req.Keyless = &attest.Keyless{FulcioURL: k.FulcioURL, RekorURL: k.RekorURL, IDToken: tok}
 		if k.TrustedRoot != "" {
-			if req.Keyless.TrustedRootJSON, err = r.readConfigFile(cfg, "signing.keyless.trusted-root", k.TrustedRoot); err != nil {
+			if req.Keyless.TrustedRootJSON, err = r.ReadConfigFile(cfg, "signing.keyless.trusted-root", k.TrustedRoot); err != nil {
 				return fail(err)
 			}
 		}
@@ -97,7 +75,7 @@ func (r *run) signPromotion(ctx context.Context, cfg *config.Config, reg *oci.Cl
 		}
 		req.Key = &attest.Key{PrivateKeyPEM: []byte(key)}
 	}
-	sg, err := r.signer()
+	sg, err := r.Signer()
 	if err != nil {
 		return fail(err)
 	}
@@ -107,7 +85,7 @@ func (r *run) signPromotion(ctx context.Context, cfg *config.Config, reg *oci.Cl
 	}
 	if k := cfg.Signing.Key; k != nil && k.PublicKey != "" {
 		// a key pair that does not match is found now, not by the next gate
-		pub, err := r.readConfigFile(cfg, "signing.key.public-key", k.PublicKey)
+		pub, err := r.ReadConfigFile(cfg, "signing.key.public-key", k.PublicKey)
 		if err != nil {
 			return fail(err)
 		}
@@ -128,22 +106,6 @@ func (r *run) signPromotion(ctx context.Context, cfg *config.Config, reg *oci.Cl
 	return signed{digest: digest, identity: out.Identity}, nil
 }
 
-// predicate is the promotion record a signature carries.
-func predicate(cfg *config.Config, label config.Label, in promote.Input, dec promote.Decision, lockDigest string) attest.Promotion {
-	p := attest.Promotion{Product: cfg.Product, Label: label.Name, From: in.From, Version: dec.Target.Version,
-		LockDigest: lockDigest, Forced: in.Force, Actor: in.Actor, Run: in.Run, Gates: []attest.Gate{}}
-	for _, g := range dec.Gates {
-		p.Gates = append(p.Gates, attest.Gate{Gate: "checks", Component: g.Component, Commit: g.Commit, Check: g.Check, Result: string(g.Result), Detail: g.Detail})
-	}
-	if dec.Soak.Required > 0 {
-		p.Gates = append(p.Gates, attest.Gate{Gate: "soak", Result: string(dec.Soak.Result), Detail: fmt.Sprintf("%s of %s", dec.Soak.Elapsed.Round(1e9), dec.Soak.Required)})
-	}
-	if s := dec.Signed; s != nil {
-		p.Gates = append(p.Gates, attest.Gate{Gate: "signed", Result: string(s.Result), Detail: s.Detail})
-	}
-	return p
-}
-
 // signatureEvidence reads the candidate's signatures and verifies each
 // against the label's signed gate.
 func (r *run) signatureEvidence(ctx context.Context, cfg *config.Config, reg *oci.Client, label config.Label, digest string) ([]promote.Signature, error) {
@@ -152,14 +114,14 @@ func (r *run) signatureEvidence(ctx context.Context, cfg *config.Config, reg *oc
 	policy := attest.Policy{Issuer: g.Issuer, Identity: g.Identity}
 	var root []byte
 	if g.Key != "" {
-		pub, err := r.readConfigFile(cfg, field+".key", g.Key)
+		pub, err := r.ReadConfigFile(cfg, field+".key", g.Key)
 		if err != nil {
 			return nil, err
 		}
 		policy = attest.Policy{PublicKeyPEM: string(pub)}
 	} else if cfg.Signing != nil && cfg.Signing.Keyless != nil && cfg.Signing.Keyless.TrustedRoot != "" {
 		var err error
-		if root, err = r.readConfigFile(cfg, "signing.keyless.trusted-root", cfg.Signing.Keyless.TrustedRoot); err != nil {
+		if root, err = r.ReadConfigFile(cfg, "signing.keyless.trusted-root", cfg.Signing.Keyless.TrustedRoot); err != nil {
 			return nil, err
 		}
 	}
@@ -173,7 +135,7 @@ func (r *run) signatureEvidence(ctx context.Context, cfg *config.Config, reg *oc
 	if len(sigs) == 0 {
 		return nil, nil
 	}
-	sg, err := r.signer()
+	sg, err := r.Signer()
 	if err != nil {
 		return nil, err
 	}

@@ -110,22 +110,21 @@ func LabelMoved(label string, b *Bundle) Trigger {
 
 // Moved is the trigger for "this run moved label": t with the label set, as
 // Published is for a channel.
-func (t Trigger) Moved(label string) Trigger {
-	t.Event = EventLabel
-	t.Label = label
-	t.Channel = ""
-	t.Skip = ""
-	return t
-}
+func (t Trigger) Moved(label string) Trigger { return t.change(EventLabel, "", label) }
 
 // Published is the trigger for "this run published channel": t with the
 // channel set, so a cascaded run that publishes keeps its chain and
 // correlation id. A publish is a change in its own right: whatever the event
 // skipped (a tag push that built a release, say) no longer applies.
-func (t Trigger) Published(channel string) Trigger {
-	t.Event = EventChannel
+func (t Trigger) Published(channel string) Trigger { return t.change(EventChannel, channel, "") }
+
+// change is t as the trigger of a change this run made: the event, channel
+// and label replaced, whatever the event skipped cleared, the chain and
+// correlation id kept.
+func (t Trigger) change(event, channel, label string) Trigger {
+	t.Event = event
 	t.Channel = channel
-	t.Label = ""
+	t.Label = label
 	t.Skip = ""
 	return t
 }

@@ -84,16 +84,9 @@ func ParseEvent(eventName string, payload []byte, ref string, repo string) (Trig
 }
 
 func parsePush(root node, ref string, t *Trigger) error {
-	r, err := root.optString("ref")
+	at, r, err := eventRef(root, ref)
 	if err != nil {
 		return err
-	}
-	refPath := "ref"
-	if r == "" {
-		r, refPath = ref, "GITHUB_REF"
-	}
-	if r == "" {
-		return root.child("ref").errf("missing, and GITHUB_REF is empty")
 	}
 	deleted, err := root.optBool("deleted")
 	if err != nil {
@@ -109,7 +102,7 @@ func parsePush(root node, ref string, t *Trigger) error {
 		}
 		t.SHA = after
 	}
-	branch, skip, err := refBranch(root.at(refPath), r)
+	branch, skip, err := refBranch(at, r)
 	if err != nil {
 		return err
 	}
@@ -127,19 +120,27 @@ func parsePush(root node, ref string, t *Trigger) error {
 	return nil
 }
 
-func parseWorkflowDispatch(root node, ref string, t *Trigger) error {
+// eventRef is the ref a push or workflow_dispatch event is about: the
+// payload's, or else ref (GITHUB_REF), with the node that names it.
+func eventRef(root node, ref string) (node, string, error) {
 	r, err := root.optString("ref")
+	switch {
+	case err != nil:
+		return node{}, "", err
+	case r != "":
+		return root.at("ref"), r, nil
+	case ref == "":
+		return node{}, "", root.child("ref").errf("missing, and GITHUB_REF is empty")
+	}
+	return root.at("GITHUB_REF"), ref, nil
+}
+
+func parseWorkflowDispatch(root node, ref string, t *Trigger) error {
+	at, r, err := eventRef(root, ref)
 	if err != nil {
 		return err
 	}
-	refPath := "ref"
-	if r == "" {
-		r, refPath = ref, "GITHUB_REF"
-	}
-	if r == "" {
-		return root.child("ref").errf("missing, and GITHUB_REF is empty")
-	}
-	branch, skip, err := refBranch(root.at(refPath), r)
+	branch, skip, err := refBranch(at, r)
 	if err != nil {
 		return err
 	}
@@ -245,7 +246,7 @@ func parseEnvelope(n node) (*Envelope, error) {
 	}
 	e.Chain = make([]Hop, 0, len(items))
 	for i, it := range items {
-		h, err := parseHop(chain.index(i, it))
+		h, err := parseChecked[Hop](chain.index(i, it))
 		if err != nil {
 			return nil, err
 		}
@@ -260,7 +261,7 @@ func parseEnvelope(n node) (*Envelope, error) {
 	if !ok {
 		return nil, n.child("source").errf("missing")
 	}
-	if e.Source, err = parseSource(src); err != nil {
+	if e.Source, err = parseChecked[Source](src); err != nil {
 		return nil, err
 	}
 
@@ -277,46 +278,46 @@ func parseEnvelope(n node) (*Envelope, error) {
 	return e, nil
 }
 
-func parseHop(n node) (Hop, error) {
-	if _, err := n.object(); err != nil {
-		return Hop{}, err
+// fields are the strings of a chain entry, as parseChecked reads them.
+func (h *Hop) fields() []checkedField {
+	return []checkedField{
+		{"repo", true, repoProblem, &h.Repo},
+		{"branch", false, branchProblem, &h.Branch},
+		{"sha", false, shaProblem, &h.SHA},
 	}
-	var h Hop
-	var err error
-	if h.Repo, err = n.checkedString("repo", true, repoProblem); err != nil {
-		return Hop{}, err
-	}
-	if h.Branch, err = n.checkedString("branch", false, branchProblem); err != nil {
-		return Hop{}, err
-	}
-	if h.SHA, err = n.checkedString("sha", false, shaProblem); err != nil {
-		return Hop{}, err
-	}
-	return h, nil
 }
 
-func parseSource(n node) (Source, error) {
+// fields are the strings of the source, as parseChecked reads them.
+func (s *Source) fields() []checkedField {
+	return []checkedField{
+		{"repo", true, repoProblem, &s.Repo},
+		{"ref", false, refProblem, &s.Ref},
+		{"sha", false, shaProblem, &s.SHA},
+		{"channel", false, channelProblem, &s.Channel},
+		{"label", false, labelProblem, &s.Label},
+	}
+}
+
+// parseChecked reads an object of checked strings (a Hop, a Source): n must
+// be an object, and each of the value's fields is read with checkedString,
+// in order, stopping at the first error.
+func parseChecked[T any, P interface {
+	*T
+	fields() []checkedField
+}](n node) (T, error) {
+	var v T
 	if _, err := n.object(); err != nil {
-		return Source{}, err
+		return v, err
 	}
-	var s Source
-	var err error
-	if s.Repo, err = n.checkedString("repo", true, repoProblem); err != nil {
-		return Source{}, err
+	for _, f := range P(&v).fields() {
+		s, err := n.checkedString(f.key, f.required, f.problem)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		*f.dst = s
 	}
-	if s.Ref, err = n.checkedString("ref", false, refProblem); err != nil {
-		return Source{}, err
-	}
-	if s.SHA, err = n.checkedString("sha", false, shaProblem); err != nil {
-		return Source{}, err
-	}
-	if s.Channel, err = n.checkedString("channel", false, channelProblem); err != nil {
-		return Source{}, err
-	}
-	if s.Label, err = n.checkedString("label", false, labelProblem); err != nil {
-		return Source{}, err
-	}
-	return s, nil
+	return v, nil
 }
 
 // refProblem says why s is not a full branch or tag ref, or "" if it is one.
@@ -503,6 +504,15 @@ func (n node) checkedString(key string, required bool, problem func(string) stri
 		return "", n.child(key).errf("%s: %s", quote(s), why)
 	}
 	return s, nil
+}
+
+// checkedField is one string of an object read by parseChecked: its key,
+// whether it must be present, its check and where it goes.
+type checkedField struct {
+	key      string
+	required bool
+	problem  func(string) string
+	dst      *string
 }
 
 // optBool reads an optional boolean: missing or null is false.

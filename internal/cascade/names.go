@@ -83,18 +83,17 @@ func idProblem(s string) string {
 }
 
 // channelProblem says why s is not a channel name, or "" if it is.
-func channelProblem(s string) string {
-	if !channelRe.MatchString(s) {
-		return "not a valid channel name (an OCI tag: letters, digits, \"_\", \".\", \"-\", at most 128)"
-	}
-	return ""
-}
+func channelProblem(s string) string { return tagProblem("channel", s) }
 
 // labelProblem says why s is not a label name, or "" if it is: a label is
 // an OCI tag too.
-func labelProblem(s string) string {
+func labelProblem(s string) string { return tagProblem("label", s) }
+
+// tagProblem says why s is not a valid name of a kind of thing that is an
+// OCI tag (a channel, a label), or "" if it is.
+func tagProblem(kind, s string) string {
 	if !channelRe.MatchString(s) {
-		return "not a valid label name (an OCI tag: letters, digits, \"_\", \".\", \"-\", at most 128)"
+		return "not a valid " + kind + " name (an OCI tag: letters, digits, \"_\", \".\", \"-\", at most 128)"
 	}
 	return ""
 }

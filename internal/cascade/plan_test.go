@@ -158,11 +158,16 @@ func TestStoryS3BranchCascade(t *testing.T) {
 			t.Errorf("reason = %q", p.Reason)
 		}
 	})
-	t.Run("fixture push event", func(t *testing.T) {
-		t.Parallel()
-		trig := mustParse(t, "push", fixture(t, "push.json"), "refs/heads/production", storage)
-		wantTargets(t, mustPlan(t, s3Rules, trig, Repo{Repo: storage}, 0, "run-1", ""), storage+"@staging")
-	})
+	for _, c := range []struct{ event, ref, want string }{
+		{"push", "refs/heads/production", storage + "@staging"},
+		{"workflow_dispatch", "refs/heads/staging", storage + "@snapshot"},
+	} {
+		t.Run("fixture "+c.event+" event", func(t *testing.T) {
+			t.Parallel()
+			trig := mustParse(t, c.event, fixture(t, c.event+".json"), c.ref, storage)
+			wantTargets(t, mustPlan(t, s3Rules, trig, Repo{Repo: storage}, 0, "run-1", ""), c.want)
+		})
+	}
 	t.Run("fixture repository_dispatch event", func(t *testing.T) {
 		t.Parallel()
 		trig := mustParse(t, "repository_dispatch", fixture(t, "repository_dispatch.json"), "refs/heads/snapshot", storage)
@@ -177,11 +182,6 @@ func TestStoryS3BranchCascade(t *testing.T) {
 		if string(env.Payload) != want {
 			t.Errorf("payload\n got: %s\nwant: %s", env.Payload, want)
 		}
-	})
-	t.Run("fixture workflow_dispatch event", func(t *testing.T) {
-		t.Parallel()
-		trig := mustParse(t, "workflow_dispatch", fixture(t, "workflow_dispatch.json"), "refs/heads/staging", storage)
-		wantTargets(t, mustPlan(t, s3Rules, trig, Repo{Repo: storage}, 0, "run-1", ""), storage+"@snapshot")
 	})
 	t.Run("tag push and branch deletion trigger nothing", func(t *testing.T) {
 		t.Parallel()

@@ -182,19 +182,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "OLM catalog of package %q", e.Package)
-	if len(e.Problems) == 1 {
-		b.WriteString(": ")
-		b.WriteString(e.Problems[0].Error())
-		return b.String()
-	}
-	b.WriteString(":")
-	for _, p := range e.Problems {
-		b.WriteString("\n  - ")
-		b.WriteString(p.Error())
-	}
-	return b.String()
+	return graph.Explain(fmt.Sprintf("OLM catalog of package %q", e.Package), e.Problems)
 }
 
 // Unwrap gives errors.Is and errors.As the problems.

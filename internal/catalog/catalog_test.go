@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -64,6 +65,36 @@ func S4(t testing.TB) catalog.Input {
 	}
 }
 
+// S4Retired is S4 with label canary retired, as the golden files show it.
+func S4Retired(t testing.TB) catalog.Input {
+	in := S4(t)
+	in.Retired = []catalog.Retirement{{Stream: "label:canary", Reason: "canaries moved to the fleet", At: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)}}
+	return in
+}
+
+// build is the catalog of in, which Build must accept.
+func build(t testing.TB, in catalog.Input) *catalog.Catalog {
+	t.Helper()
+	c, err := catalog.Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// jsonOf and yamlOf are c as WriteJSON and WriteYAML write it.
+func jsonOf(t testing.TB, c *catalog.Catalog) []byte { t.Helper(); return written(t, c.WriteJSON) }
+func yamlOf(t testing.TB, c *catalog.Catalog) []byte { t.Helper(); return written(t, c.WriteYAML) }
+
+func written(t testing.TB, write func(io.Writer) error) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := write(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
 func name(v string) string { return catalog.BundleName(pkg, v) }
 
 func channel(t *testing.T, c *catalog.Catalog, n string) catalog.Channel {
@@ -77,6 +108,16 @@ func channel(t *testing.T, c *catalog.Catalog, n string) catalog.Channel {
 	return catalog.Channel{}
 }
 
+// wantEntries is a check of TestBuild: channel ch's entries are want.
+func wantEntries(ch string, want []catalog.ChannelEntry) func(*testing.T, *catalog.Catalog) {
+	return func(t *testing.T, c *catalog.Catalog) {
+		t.Helper()
+		if got := channel(t, c, ch).Entries; !reflect.DeepEqual(got, want) {
+			t.Errorf("%s entries\n got %+v\nwant %+v", ch, got, want)
+		}
+	}
+}
+
 // TestBuild has one case per rule of the package documentation.
 func TestBuild(t *testing.T) {
 	cases := []struct {
@@ -87,40 +128,22 @@ func TestBuild(t *testing.T) {
 		{
 			name:  "a stream that jumped: replaces the previous head, skips what it passed over, skipRange from the replaced version to its own",
 			input: S4,
-			check: func(t *testing.T, c *catalog.Catalog) {
-				got := channel(t, c, "stable").Entries
-				want := []catalog.ChannelEntry{
-					{Name: name(vA)},
-					{Name: name(vD), Replaces: name(vA), Skips: []string{name(vB), name(vC)}, SkipRange: ">=1.0.0 <1.3.0"},
-				}
-				if !reflect.DeepEqual(got, want) {
-					t.Errorf("stable entries\n got %+v\nwant %+v", got, want)
-				}
-			},
+			check: wantEntries("stable", []catalog.ChannelEntry{
+				{Name: name(vA)},
+				{Name: name(vD), Replaces: name(vA), Skips: []string{name(vB), name(vC)}, SkipRange: ">=1.0.0 <1.3.0"},
+			}),
 		},
 		{
 			name:  "a stream that moved one step at a time: replaces only, no skips, no skipRange",
 			input: S4,
-			check: func(t *testing.T, c *catalog.Catalog) {
-				got := channel(t, c, "candidate").Entries
-				want := []catalog.ChannelEntry{{Name: name(vA)}, {Name: name(vB), Replaces: name(vA)},
-					{Name: name(vC), Replaces: name(vB)}, {Name: name(vD), Replaces: name(vC)}}
-				if !reflect.DeepEqual(got, want) {
-					t.Errorf("candidate entries\n got %+v\nwant %+v", got, want)
-				}
-			},
+			check: wantEntries("candidate", []catalog.ChannelEntry{{Name: name(vA)}, {Name: name(vB), Replaces: name(vA)},
+				{Name: name(vC), Replaces: name(vB)}, {Name: name(vD), Replaces: name(vC)}}),
 		},
 		{
 			name:  "a rollback: the retracted entry leaves the channel and the next entry skips it",
 			input: S4,
-			check: func(t *testing.T, c *catalog.Catalog) {
-				got := channel(t, c, "canary").Entries
-				want := []catalog.ChannelEntry{{Name: name(vA)}, {Name: name(vB), Replaces: name(vA)},
-					{Name: name(vD), Replaces: name(vB), Skips: []string{name(vC)}, SkipRange: ">=1.1.0 <1.3.0"}}
-				if !reflect.DeepEqual(got, want) {
-					t.Errorf("canary entries\n got %+v\nwant %+v", got, want)
-				}
-			},
+			check: wantEntries("canary", []catalog.ChannelEntry{{Name: name(vA)}, {Name: name(vB), Replaces: name(vA)},
+				{Name: name(vD), Replaces: name(vB), Skips: []string{name(vC)}, SkipRange: ">=1.1.0 <1.3.0"}}),
 		},
 		{
 			name: "no skipRange when the replaced version is not below the entry's",
@@ -273,11 +296,7 @@ func TestBuild(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := catalog.Build(tc.input(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			tc.check(t, c)
+			tc.check(t, build(t, tc.input(t)))
 		})
 	}
 }
@@ -415,33 +434,15 @@ func TestBuildRefuses(t *testing.T) {
 
 // TestWriteJSONGolden: the S4 catalog as `ladder catalog` prints it.
 func TestWriteJSONGolden(t *testing.T) {
-	in := S4(t)
-	in.Retired = []catalog.Retirement{{Stream: "label:canary", Reason: "canaries moved to the fleet", At: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)}}
-	c, err := catalog.Build(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b bytes.Buffer
-	if err := c.WriteJSON(&b); err != nil {
-		t.Fatal(err)
-	}
-	golden.Compare(t, filepath.Join("testdata", "s4.json"), b.Bytes())
+	b := jsonOf(t, build(t, S4Retired(t)))
+	golden.Compare(t, filepath.Join("testdata", "s4.json"), b)
 
 	// Build does not depend on the order of its sources.
-	rev := S4(t)
-	rev.Retired = in.Retired
+	rev := S4Retired(t)
 	for i, j := 0, len(rev.Sources)-1; i < j; i, j = i+1, j-1 {
 		rev.Sources[i], rev.Sources[j] = rev.Sources[j], rev.Sources[i]
 	}
-	c2, err := catalog.Build(rev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b2 bytes.Buffer
-	if err := c2.WriteJSON(&b2); err != nil {
-		t.Fatal(err)
-	}
-	if b.String() != b2.String() {
-		t.Errorf("the order of the sources changes the output:\n%s\n---\n%s", b.String(), b2.String())
+	if b2 := jsonOf(t, build(t, rev)); !bytes.Equal(b, b2) {
+		t.Errorf("the order of the sources changes the output:\n%s\n---\n%s", b, b2)
 	}
 }

@@ -85,22 +85,15 @@ func TestNext(t *testing.T) {
 }
 
 func TestBundleVersions(t *testing.T) {
-	cat, err := catalog.Build(S4(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b bytes.Buffer
-	if err := cat.WriteJSON(&b); err != nil {
-		t.Fatal(err)
-	}
-	got, err := catalog.BundleVersions(bytes.NewReader(b.Bytes()), pkg)
+	b := jsonOf(t, build(t, S4(t)))
+	got, err := catalog.BundleVersions(bytes.NewReader(b), pkg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if strings.Join(got, " ") != strings.Join(published, " ") {
 		t.Errorf("versions %v, want %v", got, published)
 	}
-	if got, err := catalog.BundleVersions(bytes.NewReader(b.Bytes()), "other-operator"); err != nil || len(got) != 0 {
+	if got, err := catalog.BundleVersions(bytes.NewReader(b), "other-operator"); err != nil || len(got) != 0 {
 		t.Errorf("another package's versions: %v %v, want none", got, err)
 	}
 	if _, err := catalog.BundleVersions(strings.NewReader(`{"schema": "olm.bundle"`), pkg); err == nil {

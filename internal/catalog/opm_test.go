@@ -6,24 +6,10 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ladder-release/ladder/internal/catalog"
 	"github.com/ladder-release/ladder/internal/testutil/opm"
 )
-
-func catalogJSON(t *testing.T, in catalog.Input) []byte {
-	t.Helper()
-	c, err := catalog.Build(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b bytes.Buffer
-	if err := c.WriteJSON(&b); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
 
 // TestValidByOperatorRegistry: operator-registry's own validation (what
 // `opm validate` runs) accepts the catalog of story S4 (stage A, B, C, D;
@@ -31,9 +17,7 @@ func catalogJSON(t *testing.T, in catalog.Input) []byte {
 // `opm render` writes it back byte for byte, so every object has declcfg's
 // exact shape and opm's order.
 func TestValidByOperatorRegistry(t *testing.T) {
-	in := S4(t)
-	in.Retired = []catalog.Retirement{{Stream: "label:canary", Reason: "canaries moved to the fleet", At: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)}}
-	data := catalogJSON(t, in)
+	data := jsonOf(t, build(t, S4Retired(t)))
 	files := map[string][]byte{"hive-operator/catalog.json": data}
 	if err := opm.Validate(t, files); err != nil {
 		t.Fatalf("operator-registry refuses the S4 catalog:\n%v\n%s", err, data)
@@ -51,7 +35,7 @@ func TestValidByOperatorRegistry(t *testing.T) {
 // check above can fail. Each case breaks the valid S4 catalog one way and
 // operator-registry must refuse it, saying why.
 func TestOperatorRegistryRefusesInvalidCatalogs(t *testing.T) {
-	valid := string(catalogJSON(t, S4(t)))
+	valid := string(jsonOf(t, build(t, S4(t))))
 	stableD := `"name": "hive-operator.v1.3.0",
             "replaces": "hive-operator.v1.0.0",
             "skips": [
@@ -151,11 +135,7 @@ func TestRandomStreamsValidByOperatorRegistry(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", pkgName, err)
 		}
-		var b bytes.Buffer
-		if err := c.WriteJSON(&b); err != nil {
-			t.Fatal(err)
-		}
-		files[pkgName+"/catalog.json"] = b.Bytes()
+		files[pkgName+"/catalog.json"] = jsonOf(t, c)
 	}
 	if err := opm.Validate(t, files); err != nil {
 		t.Fatalf("operator-registry refuses a generated catalog: %v", err)
@@ -177,14 +157,8 @@ func dedupRuns(s []string) []string {
 // WriteJSON writes, whatever the strings hold, and accepts it.
 func TestOperatorRegistryReadsTheYAML(t *testing.T) {
 	c := trickyCatalog(t)
-	var js, ys bytes.Buffer
-	if err := c.WriteJSON(&js); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.WriteYAML(&ys); err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{"hive-operator/catalog.yaml": ys.Bytes()}
+	js, ys := jsonOf(t, c), yamlOf(t, c)
+	files := map[string][]byte{"hive-operator/catalog.yaml": ys}
 	if err := opm.Validate(t, files); err != nil {
 		t.Fatalf("operator-registry refuses the YAML catalog: %v", err)
 	}
@@ -192,7 +166,7 @@ func TestOperatorRegistryReadsTheYAML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(rendered, js.Bytes()) {
-		t.Errorf("opm reads the YAML as another catalog than the JSON:\n--- opm render of the YAML\n%s\n--- WriteJSON\n%s", rendered, js.Bytes())
+	if !bytes.Equal(rendered, js) {
+		t.Errorf("opm reads the YAML as another catalog than the JSON:\n--- opm render of the YAML\n%s\n--- WriteJSON\n%s", rendered, js)
 	}
 }

@@ -35,10 +35,9 @@ func (c *Catalog) WriteYAML(w io.Writer) error {
 			return err
 		}
 		y := &yamlWriter{jsonScanner: jsonScanner{b: js.Bytes()}, w: bw}
-		if y.peek() != '{' {
+		if !y.skip('{') {
 			return fmt.Errorf("catalog object %T is not a JSON object", o)
 		}
-		y.i++
 		bw.WriteString("---\n")
 		if err := y.mapping("", ""); err != nil {
 			return fmt.Errorf("catalog object %T: %w", o, err)
@@ -70,11 +69,31 @@ func (s *jsonScanner) peek() byte {
 
 // expect consumes c, the next non-space byte.
 func (s *jsonScanner) expect(c byte) error {
-	if s.peek() != c {
+	if !s.skip(c) {
 		return errJSON
 	}
-	s.i++
 	return nil
+}
+
+// skip consumes c if it is the next non-space byte, and says whether it was.
+func (s *jsonScanner) skip(c byte) bool {
+	if s.peek() != c {
+		return false
+	}
+	s.i++
+	return true
+}
+
+// more reads what follows a member or an item: ',' (more follow) or close
+// (the end of the object or array).
+func (s *jsonScanner) more(close byte) (bool, error) {
+	switch {
+	case s.skip(','):
+		return true, nil
+	case s.skip(close):
+		return false, nil
+	}
+	return false, errJSON
 }
 
 // str returns the next string with its quotes, as written.
@@ -132,14 +151,8 @@ func (y *yamlWriter) mapping(first, indent string) error {
 		if err := y.value(indent); err != nil {
 			return err
 		}
-		switch y.peek() {
-		case ',':
-			y.i++
-		case '}':
-			y.i++
-			return nil
-		default:
-			return errJSON
+		if more, err := y.more('}'); err != nil || !more {
+			return err
 		}
 	}
 }
@@ -149,21 +162,15 @@ func (y *yamlWriter) value(indent string) error {
 	switch y.peek() {
 	case '{':
 		y.i++
-		if y.peek() == '}' {
-			y.i++
-			y.w.WriteString(" {}\n")
+		if !y.members('}', " {}\n") {
 			return nil
 		}
-		y.w.WriteByte('\n')
 		return y.mapping(indent+"  ", indent+"  ")
 	case '[':
 		y.i++
-		if y.peek() == ']' {
-			y.i++
-			y.w.WriteString(" []\n")
+		if !y.members(']', " []\n") {
 			return nil
 		}
-		y.w.WriteByte('\n')
 		return y.sequence(indent + "  ")
 	case '"':
 		s, err := y.str()
@@ -184,14 +191,24 @@ func (y *yamlWriter) value(indent string) error {
 	return nil
 }
 
+// members follows "key:" or "-" for the object or array just opened: if
+// close comes at once, it is read and empty written; else a line break, for
+// the members that follow. It says whether members follow.
+func (y *yamlWriter) members(close byte, empty string) bool {
+	if y.skip(close) {
+		y.w.WriteString(empty)
+		return false
+	}
+	y.w.WriteByte('\n')
+	return true
+}
+
 // sequence writes the items of the array whose '[' was just read, each
 // after "-" at indent; an object's first member on the item's line.
 func (y *yamlWriter) sequence(indent string) error {
 	for {
-		if y.peek() == '{' {
-			y.i++
-			if y.peek() == '}' {
-				y.i++
+		if y.skip('{') {
+			if y.skip('}') {
 				y.w.WriteString(indent + "- {}\n")
 			} else if err := y.mapping(indent+"- ", indent+"  "); err != nil {
 				return err
@@ -202,14 +219,8 @@ func (y *yamlWriter) sequence(indent string) error {
 				return err
 			}
 		}
-		switch y.peek() {
-		case ',':
-			y.i++
-		case ']':
-			y.i++
-			return nil
-		default:
-			return errJSON
+		if more, err := y.more(']'); err != nil || !more {
+			return err
 		}
 	}
 }

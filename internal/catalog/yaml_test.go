@@ -8,7 +8,6 @@ import (
 	"math/rand"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -38,10 +37,7 @@ func trickyCatalog(t testing.TB) *catalog.Catalog {
 			Stream: "label:t" + s, Entries: in.Sources[0].Entries})
 		in.Retired = append(in.Retired, catalog.Retirement{Stream: "label:t" + s, Reason: s, At: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)})
 	}
-	c, err := catalog.Build(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := build(t, in)
 	// Each message is the bare string, so that a reader that takes it for
 	// a boolean, a number or null shows.
 	es := c.Deprecations[0].Entries
@@ -59,15 +55,9 @@ func trickyCatalog(t testing.TB) *catalog.Catalog {
 // whatever the strings hold.
 func TestWriteYAMLReadsAsTheJSON(t *testing.T) {
 	c := trickyCatalog(t)
-	var js, ys bytes.Buffer
-	if err := c.WriteJSON(&js); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.WriteYAML(&ys); err != nil {
-		t.Fatal(err)
-	}
-	jd := json.NewDecoder(&js)
-	yd := yaml.NewDecoder(strings.NewReader(ys.String()))
+	js, ys := jsonOf(t, c), yamlOf(t, c)
+	jd := json.NewDecoder(bytes.NewReader(js))
+	yd := yaml.NewDecoder(bytes.NewReader(ys))
 	n := 0
 	for ; jd.More(); n++ {
 		var fromJSON, fromYAML any
@@ -75,7 +65,7 @@ func TestWriteYAMLReadsAsTheJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := yd.Decode(&fromYAML); err != nil {
-			t.Fatalf("document %d: %v\n%s", n, err, ys.String())
+			t.Fatalf("document %d: %v\n%s", n, err, ys)
 		}
 		if !reflect.DeepEqual(fromJSON, fromYAML) {
 			t.Errorf("document %d reads as\n%#v\nbut its JSON as\n%#v", n, fromYAML, fromJSON)
@@ -85,8 +75,8 @@ func TestWriteYAMLReadsAsTheJSON(t *testing.T) {
 	if err := yd.Decode(&extra); !errors.Is(err, io.EOF) {
 		t.Errorf("YAML has more documents than the JSON has objects (%d): %v %v", n, extra, err)
 	}
-	if !strings.HasPrefix(ys.String(), "---\nschema: olm.package\n") {
-		t.Errorf("YAML does not start with the package document:\n%.200s", ys.String())
+	if !bytes.HasPrefix(ys, []byte("---\nschema: olm.package\n")) {
+		t.Errorf("YAML does not start with the package document:\n%.200s", ys)
 	}
 }
 
@@ -114,17 +104,10 @@ func TestWriteYAMLPlainOnlyWhenSafe(t *testing.T) {
 			in.Sources = in.Sources[:1]
 			in.Sources[0].Stream = "label:x"
 			in.Retired = []catalog.Retirement{{Stream: "label:x", Reason: "r"}}
-			c, err := catalog.Build(in)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := build(t, in)
 			c.Deprecations[0].Entries[0].Message = tc.s
-			var b bytes.Buffer
-			if err := c.WriteYAML(&b); err != nil {
-				t.Fatal(err)
-			}
-			if want := "\n    message: " + tc.want + "\n"; !strings.Contains(b.String(), want) {
-				t.Errorf("YAML lacks %q:\n%s", want, b.String())
+			if want, b := "\n    message: "+tc.want+"\n", yamlOf(t, c); !bytes.Contains(b, []byte(want)) {
+				t.Errorf("YAML lacks %q:\n%s", want, b)
 			}
 		})
 	}
@@ -133,17 +116,7 @@ func TestWriteYAMLPlainOnlyWhenSafe(t *testing.T) {
 // TestWriteYAMLGolden: the S4 catalog as `ladder catalog --format yaml`
 // prints it.
 func TestWriteYAMLGolden(t *testing.T) {
-	in := S4(t)
-	in.Retired = []catalog.Retirement{{Stream: "label:canary", Reason: "canaries moved to the fleet", At: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)}}
-	c, err := catalog.Build(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b bytes.Buffer
-	if err := c.WriteYAML(&b); err != nil {
-		t.Fatal(err)
-	}
-	golden.Compare(t, filepath.Join("testdata", "s4.yaml"), b.Bytes())
+	golden.Compare(t, filepath.Join("testdata", "s4.yaml"), yamlOf(t, build(t, S4Retired(t))))
 }
 
 // TestWriteYAMLRandomStrings: random strings over an alphabet of YAML's
@@ -163,22 +136,15 @@ func TestWriteYAMLRandomStrings(t *testing.T) {
 			es[i].Message = string(r)
 			want[i] = string(r)
 		}
-		var b bytes.Buffer
-		if err := c.WriteYAML(&b); err != nil {
-			t.Fatal(err)
-		}
-		dec := yaml.NewDecoder(&b)
-		var last struct {
+		dec := yaml.NewDecoder(bytes.NewReader(yamlOf(t, c)))
+		type messages struct {
 			Entries []struct {
 				Message string `yaml:"message"`
 			} `yaml:"entries"`
 		}
+		var last messages
 		for {
-			var doc struct {
-				Entries []struct {
-					Message string `yaml:"message"`
-				} `yaml:"entries"`
-			}
+			var doc messages
 			err := dec.Decode(&doc)
 			if errors.Is(err, io.EOF) {
 				break

@@ -9,6 +9,23 @@ import (
 	"github.com/ladder-release/ladder/internal/lock"
 )
 
+// failed checks err against want, a part of the error a case expects ("" for
+// none): it ends the test when they disagree, and says whether the case
+// failed as it should (nothing more to check).
+func failed(t *testing.T, err error, want string) bool {
+	t.Helper()
+	if want != "" {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("err = %v, want %q", err, want)
+		}
+		return true
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return false
+}
+
 func sha(c byte) string { return strings.Repeat(string(c), 40) }
 
 func tags(names ...string) []Tag {
@@ -42,14 +59,8 @@ func TestHighestTag(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			tag, _, err := HighestTag(c.prefix, c.constraint, c.pre, all)
-			if c.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-					t.Fatalf("err = %v, want %q", err, c.wantErr)
-				}
+			if failed(t, err, c.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if tag.Name != c.want {
 				t.Errorf("got %s, want %s", tag.Name, c.want)
@@ -90,14 +101,8 @@ func TestSelect(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			e, err := Select(c.c, c.obs)
-			if c.wantError != "" {
-				if err == nil || !strings.Contains(err.Error(), c.wantError) {
-					t.Fatalf("err = %v, want %q", err, c.wantError)
-				}
+			if failed(t, err, c.wantError) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if e.Ref != c.ref || e.Version != c.ver || e.Commit != c.commit {
 				t.Errorf("got ref=%s version=%s commit=%s", e.Ref, e.Version, e.Commit)
@@ -170,14 +175,8 @@ func TestNextVersion(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := NextVersion(c.rule, "nightly", l, c.known, now)
-			if c.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-					t.Fatalf("err = %v, want %q", err, c.wantErr)
-				}
+			if failed(t, err, c.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got != c.want {
 				t.Errorf("got %s, want %s", got, c.want)

@@ -89,7 +89,7 @@ func nextVersion(rule VersionRule, channelName string, l lock.Lock, known Known,
 	default:
 		pre := rule.Prerelease
 		if pre == "" {
-			pre = prereleaseName(channelName)
+			pre = PrereleaseName(channelName)
 		}
 		base := highestRelease(known.Product).IncPatch()
 		stamp := now.UTC().Format("20060102T150405")
@@ -171,9 +171,11 @@ func highestRelease(vs []string) *semver.Version {
 // metadata's "+" is not allowed in a tag, so it becomes "_" (as Helm does).
 func VersionTag(version string) string { return strings.ReplaceAll(version, "+", "_") }
 
-// prereleaseName makes a channel name usable as semver prerelease
+// PrereleaseName makes a channel name usable as semver prerelease
 // identifiers: a character semver does not allow there ("_") becomes "-".
-func prereleaseName(name string) string {
+// A channel's default version rule is a prerelease of this name, and
+// config's lint compares those.
+func PrereleaseName(name string) string {
 	return strings.Map(func(r rune) rune {
 		if r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '.' {
 			return r

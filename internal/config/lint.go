@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/ladder-release/ladder/internal/channel"
 )
 
 // Lint reports what Parse accepts but what cannot work as written: errors
@@ -91,7 +93,7 @@ func versionRuleOf(ch Channel) versionRule {
 	case v.Prerelease != "":
 		r.kind, r.value = "prerelease", v.Prerelease
 	default:
-		r.kind, r.value = "prerelease", prereleaseName(ch.Name)
+		r.kind, r.value = "prerelease", channel.PrereleaseName(ch.Name)
 		r.field = "channels." + ch.Name
 		r.text = "its default version rule, prerelease: " + r.value + ","
 		return r
@@ -188,18 +190,6 @@ func collision(a, b versionRule) string {
 		return fmt.Sprintf("both make versions X.Y.Z-%s.<time>.<composite id>, so the same commits resolved in the same second give the same version in both, and the second publish fails; give each channel its own version.prerelease", a.value)
 	}
 	return ""
-}
-
-// prereleaseName is the prerelease identifiers a channel's name makes by
-// default: a character semver does not allow there becomes "-" (as
-// channel.prereleaseName does when it makes the version).
-func prereleaseName(name string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '.' {
-			return r
-		}
-		return '-'
-	}, name)
 }
 
 // lintExport warns about export.olm channels that follow nothing.

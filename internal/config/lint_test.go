@@ -14,10 +14,6 @@ import (
 // labels key; retention with ledger: none is only a warning.
 func TestLintLabelsNeedALedger(t *testing.T) {
 	t.Parallel()
-	const head = `version: 1
-product: demo
-registry: ghcr.io/acme/demo
-`
 	const rest = `components:
   app: {repo: acme/app}
 channels:
@@ -30,24 +26,7 @@ channels:
 labels:
   testing: {from: dev}
 `
-	lint := func(t *testing.T, yaml string) (errs, warnings []string) {
-		t.Helper()
-		c, err := config.Parse("ladder.yaml", []byte(yaml))
-		if err != nil {
-			t.Fatalf("Parse: %v", err)
-		}
-		e, w := config.Lint(c)
-		checkLint(t, e)
-		checkLint(t, w)
-		for _, x := range e {
-			errs = append(errs, x.Error())
-		}
-		for _, x := range w {
-			warnings = append(warnings, x.Error())
-		}
-		return errs, warnings
-	}
-	errs, warnings := lint(t, head+"ledger: none\n"+rest)
+	errs, warnings := lintYAML(t, demoHead+"ledger: none\n"+rest)
 	wantErr := "ladder.yaml:14:1: labels: labels need a ledger (ledger: github or ledger: file:PATH): promote-label keeps each label's history, holds and quarantines there, and ledger: none (line 4) keeps none"
 	if len(errs) != 1 || errs[0] != wantErr {
 		t.Errorf("errors %q, want %q", errs, wantErr)
@@ -57,20 +36,60 @@ labels:
 		t.Errorf("warnings %q, want %q", warnings, wantWarn)
 	}
 	for _, ledger := range []string{"", "ledger: github\n", "ledger: file:ledger.json\n"} {
-		if errs, warnings := lint(t, head+ledger+rest); errs != nil || warnings != nil {
+		if errs, warnings := lintYAML(t, demoHead+ledger+rest); errs != nil || warnings != nil {
 			t.Errorf("%q: errors %q, warnings %q", ledger, errs, warnings)
 		}
 	}
 	// ledger: none without labels or retention is fine
-	if errs, warnings := lint(t, head+"ledger: none\ncomponents: {app: {repo: acme/app}}\nchannels: {dev: {track: {branch: main}}}\n"); errs != nil || warnings != nil {
+	if errs, warnings := lintYAML(t, demoHead+"ledger: none\ncomponents: {app: {repo: acme/app}}\nchannels: {dev: {track: {branch: main}}}\n"); errs != nil || warnings != nil {
 		t.Errorf("errors %q, warnings %q", errs, warnings)
 	}
 }
+
+// demoHead is the start of every config of these tests: the version, the
+// product and its registry.
+const demoHead = `version: 1
+product: demo
+registry: ghcr.io/acme/demo
+`
 
 func checkLint(t *testing.T, errs config.Errors) {
 	t.Helper()
 	if len(errs) > 0 {
 		checkErrors(t, errs)
+	}
+}
+
+// lintYAML parses yaml, which must parse, lints it, checks the errors and
+// the warnings with checkLint and returns their texts.
+func lintYAML(t *testing.T, yaml string) (errs, warnings []string) {
+	t.Helper()
+	c, err := config.Parse("ladder.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	e, w := config.Lint(c)
+	checkLint(t, e)
+	checkLint(t, w)
+	for _, x := range e {
+		errs = append(errs, x.Error())
+	}
+	for _, x := range w {
+		warnings = append(warnings, x.Error())
+	}
+	return errs, warnings
+}
+
+// wantNoErrorsAndWarnings asserts that yaml lints without errors and with
+// exactly the warnings want, in order.
+func wantNoErrorsAndWarnings(t *testing.T, yaml string, want []string) {
+	t.Helper()
+	errs, warnings := lintYAML(t, yaml)
+	if errs != nil {
+		t.Errorf("errors %v", errs)
+	}
+	if strings.Join(warnings, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings\n%s\nwant\n%s", strings.Join(warnings, "\n"), strings.Join(want, "\n"))
 	}
 }
 
@@ -81,10 +100,7 @@ func checkLint(t *testing.T, errs config.Errors) {
 // from: or a prerelease cannot).
 func TestLintVersionCollisions(t *testing.T) {
 	t.Parallel()
-	const head = `version: 1
-product: demo
-registry: ghcr.io/acme/demo
-components:
+	const head = demoHead + `components:
   app: {repo: acme/app}
   os: {repo: acme/os}
 channels:
@@ -134,20 +150,15 @@ channels:
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			for _, ledger := range []string{"", "ledger: none\n", "ledger: file:ledger.json\n"} {
-				c, err := config.Parse("ladder.yaml", []byte(head+tc.channels+ledger))
-				if err != nil {
-					t.Fatalf("Parse: %v", err)
-				}
-				errs, warnings := config.Lint(c)
+				errs, warnings := lintYAML(t, head+tc.channels+ledger)
 				if errs != nil {
 					t.Fatalf("errors %v", errs)
 				}
-				checkLint(t, warnings)
 				if len(warnings) != len(tc.want) {
 					t.Fatalf("%q: %d warnings, want %d:\n%v", ledger, len(warnings), len(tc.want), warnings)
 				}
 				for i, w := range warnings {
-					if !strings.HasPrefix(w.Error(), tc.want[i]) {
+					if !strings.HasPrefix(w, tc.want[i]) {
 						t.Errorf("%q: warning %d:\n%s\nwant:\n%s", ledger, i, w, tc.want[i])
 					}
 				}
@@ -165,13 +176,8 @@ func TestLintVersionCollisionsAreBounded(t *testing.T) {
 	for i := 0; i < 30; i++ { // 435 pairs
 		fmt.Fprintf(&b, "  c%d: {track: {branch: main}, version: {from: app}}\n", i)
 	}
-	c, err := config.Parse("ladder.yaml", []byte(b.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, warnings := config.Lint(c)
-	checkLint(t, warnings)
-	if n := len(warnings); n != 201 || !strings.HasSuffix(warnings[n-1].Error(), "channels: 235 more pairs of channels can give the same version, not shown") {
+	_, warnings := lintYAML(t, b.String())
+	if n := len(warnings); n != 201 || !strings.HasSuffix(warnings[n-1], "channels: 235 more pairs of channels can give the same version, not shown") {
 		t.Errorf("%d warnings, last %v", n, warnings[n-1])
 	}
 }
@@ -182,10 +188,6 @@ func TestLintVersionCollisionsAreBounded(t *testing.T) {
 // gates.checks key; gates.components narrows what is in scope.
 func TestLintChecksCoverNoRepoComponent(t *testing.T) {
 	t.Parallel()
-	const head = `version: 1
-product: demo
-registry: ghcr.io/acme/demo
-`
 	const mixed = `components:
   app: {repo: acme/app}
   os:  {git: "https://git.example.com/os.git"}
@@ -205,48 +207,33 @@ labels:
 		yaml     string
 		warnings []string
 	}{
-		{"every component is git:", head + gitOnly + "  testing: {from: dev, gates: {checks: [build, e2e]}}\n", []string{
+		{"every component is git:", demoHead + gitOnly + "  testing: {from: dev, gates: {checks: [build, e2e]}}\n", []string{
 			`ladder.yaml:9:32: labels.testing.gates.checks: label testing's checks cover no repo: component: every component is git: (os), which has no check runs or statuses; nothing can ever be checked and this gate never blocks (promote-label promotes saying "no check source"): gate a repo: component, or drop checks`,
 		}},
-		{"checks: all, every component git:", head + gitOnly + "  testing:\n    from: dev\n    gates:\n      checks: all\n", []string{
+		{"checks: all, every component git:", demoHead + gitOnly + "  testing:\n    from: dev\n    gates:\n      checks: all\n", []string{
 			`ladder.yaml:12:7: labels.testing.gates.checks: label testing's checks cover no repo: component: every component is git: (os), which has no check runs or statuses; nothing can ever be checked and this gate never blocks (promote-label promotes saying "no check source"): gate a repo: component, or drop checks`,
 		}},
-		{"gates.components names only git: components", head + mixed + "  current:\n    from: dev\n    gates: {checks: all, components: [os, iso]}\n", []string{
+		{"gates.components names only git: components", demoHead + mixed + "  current:\n    from: dev\n    gates: {checks: all, components: [os, iso]}\n", []string{
 			`ladder.yaml:13:13: labels.current.gates.checks: label current's checks cover no repo: component: gates.components (line 13) names only git: components (os, iso), which have no check runs or statuses; nothing can ever be checked and this gate never blocks (promote-label promotes saying "no check source"): gate a repo: component, or drop checks`,
 		}},
-		{"two labels, in file order", head + mixed + "  b: {from: dev, gates: {checks: [e2e], components: [iso]}}\n  a: {from: dev, gates: {checks: [build], components: [os]}}\n", []string{
+		{"two labels, in file order", demoHead + mixed + "  b: {from: dev, gates: {checks: [e2e], components: [iso]}}\n  a: {from: dev, gates: {checks: [build], components: [os]}}\n", []string{
 			`ladder.yaml:11:26: labels.b.gates.checks: label b's checks cover no repo: component: gates.components (line 11) names only git: components (iso), which has no check runs or statuses; nothing can ever be checked and this gate never blocks (promote-label promotes saying "no check source"): gate a repo: component, or drop checks`,
 			`ladder.yaml:12:26: labels.a.gates.checks: label a's checks cover no repo: component: gates.components (line 12) names only git: components (os), which has no check runs or statuses; nothing can ever be checked and this gate never blocks (promote-label promotes saying "no check source"): gate a repo: component, or drop checks`,
 		}},
-		{"a repo: component in scope", head + mixed + "  testing: {from: dev, gates: {checks: [build]}}\n", nil},
-		{"gates.components names a repo: component", head + mixed + "  testing: {from: dev, gates: {checks: [build], components: [os, app]}}\n", nil},
-		{"soak only, no checks", head + gitOnly + "  testing: {from: dev, gates: {soak: 2h}}\n", nil},
-		{"no gates", head + gitOnly + "  testing: {from: dev}\n", nil},
+		{"a repo: component in scope", demoHead + mixed + "  testing: {from: dev, gates: {checks: [build]}}\n", nil},
+		{"gates.components names a repo: component", demoHead + mixed + "  testing: {from: dev, gates: {checks: [build], components: [os, app]}}\n", nil},
+		{"soak only, no checks", demoHead + gitOnly + "  testing: {from: dev, gates: {soak: 2h}}\n", nil},
+		{"no gates", demoHead + gitOnly + "  testing: {from: dev}\n", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := config.Parse("ladder.yaml", []byte(tc.yaml))
-			if err != nil {
-				t.Fatalf("Parse: %v", err)
-			}
-			errs, warnings := config.Lint(c)
-			if errs != nil {
-				t.Errorf("errors %v", errs)
-			}
-			checkLint(t, warnings)
-			var got []string
-			for _, w := range warnings {
-				got = append(got, w.Error())
-			}
-			if strings.Join(got, "\n") != strings.Join(tc.warnings, "\n") {
-				t.Errorf("warnings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.warnings, "\n"))
-			}
+			wantNoErrorsAndWarnings(t, tc.yaml, tc.warnings)
 		})
 	}
 
 	// with ledger: none, next to the retention warning, in file order
-	yaml := head + "ledger: none\n" + gitOnly[:len(gitOnly)-len("labels:\n")] +
+	yaml := demoHead + "ledger: none\n" + gitOnly[:len(gitOnly)-len("labels:\n")] +
 		"  stable: {track: {branch: main}, retention: {keep: 2}}\nlabels:\n  testing: {from: dev, gates: {checks: [build]}}\n"
 	c, err := config.Parse("ladder.yaml", []byte(yaml))
 	if err != nil {
@@ -261,10 +248,7 @@ labels:
 
 func TestLintSigning(t *testing.T) {
 	t.Parallel()
-	const head = `version: 1
-product: demo
-registry: ghcr.io/acme/demo
-components: {app: {repo: acme/app}}
+	const head = demoHead + `components: {app: {repo: acme/app}}
 channels: {dev: {track: {branch: main}}}
 `
 	const keyless = "signing: {keyless: {}}\n"
@@ -293,21 +277,7 @@ channels: {dev: {track: {branch: main}}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := config.Parse("ladder.yaml", []byte(tc.yaml))
-			if err != nil {
-				t.Fatalf("Parse: %v", err)
-			}
-			errs, warnings := config.Lint(c)
-			if errs != nil {
-				t.Errorf("errors %v", errs)
-			}
-			var got []string
-			for _, w := range warnings {
-				got = append(got, w.Error())
-			}
-			if strings.Join(got, "\n") != strings.Join(tc.warnings, "\n") {
-				t.Errorf("warnings\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.warnings, "\n"))
-			}
+			wantNoErrorsAndWarnings(t, tc.yaml, tc.warnings)
 		})
 	}
 }

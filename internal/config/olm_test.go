@@ -47,10 +47,7 @@ func TestExportOLM(t *testing.T) {
 // the default channel); export.olm with ledger: none is an error.
 func TestLintExportOLM(t *testing.T) {
 	t.Parallel()
-	const base = `version: 1
-product: demo
-registry: ghcr.io/acme/demo
-LEDGER
+	const base = demoHead + `LEDGER
 components:
   app: {repo: acme/app}
 channels:

@@ -212,43 +212,52 @@ func TestSchemaUsesTheParsersPatterns(t *testing.T) {
 	}
 }
 
-func TestSchemaAcceptsValidConfigs(t *testing.T) {
-	t.Parallel()
+// schemaEach runs check on each config file of testdata/config/dir (at least
+// min of them), in a parallel subtest, with the file's name, its bytes and
+// what the schema says of it.
+func schemaEach(t *testing.T, dir string, min int, check func(t *testing.T, f string, data []byte, schemaErr error)) {
+	t.Helper()
 	sch := compileSchema(t, "")
-	for _, f := range files(t, "valid", 5) {
+	for _, f := range files(t, dir, min) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			t.Parallel()
 			data, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := sch.Validate(yamlToJSON(t, data)); err != nil {
-				t.Errorf("schema rejects a valid config: %v", err)
-			}
+			check(t, f, data, sch.Validate(yamlToJSON(t, data)))
 		})
 	}
 }
 
+// parseRejects asserts that Parse rejects the config with errors that keep
+// checkErrors' promises.
+func parseRejects(t *testing.T, f string, data []byte) {
+	t.Helper()
+	_, err := config.Parse(f, data)
+	if err == nil {
+		t.Fatal("Parse accepts the config")
+	}
+	checkErrors(t, err.(config.Errors))
+}
+
+func TestSchemaAcceptsValidConfigs(t *testing.T) {
+	t.Parallel()
+	schemaEach(t, "valid", 5, func(t *testing.T, _ string, _ []byte, schemaErr error) {
+		if schemaErr != nil {
+			t.Errorf("schema rejects a valid config: %v", schemaErr)
+		}
+	})
+}
+
 func TestSchemaRejectsInvalidConfigs(t *testing.T) {
 	t.Parallel()
-	sch := compileSchema(t, "")
-	for _, f := range files(t, "invalid", 12) {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			t.Parallel()
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := sch.Validate(yamlToJSON(t, data)); err == nil {
-				t.Error("schema accepts the config")
-			}
-			_, err = config.Parse(f, data)
-			if err == nil {
-				t.Fatal("Parse accepts the config")
-			}
-			checkErrors(t, err.(config.Errors))
-		})
-	}
+	schemaEach(t, "invalid", 12, func(t *testing.T, f string, data []byte, schemaErr error) {
+		if schemaErr == nil {
+			t.Error("schema accepts the config")
+		}
+		parseRejects(t, f, data)
+	})
 }
 
 // TestSemanticErrors: the files in invalid-semantic are structurally fine, so
@@ -256,24 +265,12 @@ func TestSchemaRejectsInvalidConfigs(t *testing.T) {
 // syntax); only Parse rejects them.
 func TestSemanticErrors(t *testing.T) {
 	t.Parallel()
-	sch := compileSchema(t, "")
-	for _, f := range files(t, "invalid-semantic", 10) {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			t.Parallel()
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := sch.Validate(yamlToJSON(t, data)); err != nil {
-				t.Errorf("schema rejects the config, so it belongs in testdata/config/invalid: %v", err)
-			}
-			_, err = config.Parse(f, data)
-			if err == nil {
-				t.Fatal("Parse accepts the config")
-			}
-			checkErrors(t, err.(config.Errors))
-		})
-	}
+	schemaEach(t, "invalid-semantic", 10, func(t *testing.T, f string, data []byte, schemaErr error) {
+		if schemaErr != nil {
+			t.Errorf("schema rejects the config, so it belongs in testdata/config/invalid: %v", schemaErr)
+		}
+		parseRejects(t, f, data)
+	})
 }
 
 // TestSchemaAgreesWithParser: for single values, the schema must accept

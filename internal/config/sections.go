@@ -62,27 +62,22 @@ func (p *parser) config(root *yaml.Node) *Config {
 		}
 	}
 	if e := get("registry"); e != nil {
-		if s, ok := p.str(e.val, e.path); ok {
-			c.Registry = s
-			if why := registryProblem(s); why != "" {
-				p.errorf(e.val, e.path, "invalid OCI repository %q: %s", s, why)
-			}
-		}
+		c.Registry = p.checked(e, "OCI repository", registryProblem)
 	}
 	if e := get("ledger"); e != nil {
 		c.Ledger = p.ledger(e)
 	}
 	if e := get("components"); e != nil {
-		c.Components = p.componentSection(e)
+		c.Components = nameSection(p, e, "component", p.component)
 	}
 	if e := get("channels"); e != nil {
-		c.Channels = p.channelSection(e)
+		c.Channels = nameSection(p, e, "channel", p.channel)
 	}
 	if e := get("constraints"); e != nil {
 		c.Constraints = p.constraintSection(e)
 	}
 	if e := get("labels"); e != nil {
-		c.Labels = p.labelSection(e)
+		c.Labels = nameSection(p, e, "", p.label)
 	}
 	p.labelCycles(c)
 	if e := get("cascade"); e != nil {
@@ -129,66 +124,71 @@ func (p *parser) ledger(e *entry) Ledger {
 	return l
 }
 
-func (p *parser) componentSection(e *entry) []Component {
+// nameSection parses a mapping of names (components, channels, labels):
+// one T per entry, in file order, made by item. With required (the kind of
+// thing, "component"), an empty mapping is an error.
+func nameSection[T any](p *parser, e *entry, required string, item func(entry) T) []T {
 	entries, ok := p.mapping(e.val, e.path, nil)
 	if !ok {
 		return nil
 	}
-	if len(entries) == 0 {
-		p.errorf(e.val, e.path, "at least one component is required")
+	if required != "" && len(entries) == 0 {
+		p.errorf(e.val, e.path, "at least one %s is required", required)
 	}
-	out := make([]Component, 0, len(entries))
-	for _, ce := range entries {
-		comp := Component{Name: ce.name, Pos: p.at(ce.key)}
-		if !componentRe.MatchString(ce.name) {
-			p.errorf(ce.key, ce.path, "invalid component name %q: must match %s", ce.name, componentPattern)
-		}
-		fields, ok := p.mapping(ce.val, ce.path, componentKeys)
-		if ok {
-			repo, git := find(fields, "repo"), find(fields, "git")
-			switch {
-			case repo == nil && git == nil && !p.anyMisspelt(ce.path, "repo", "git"):
-				p.errorf(ce.val, ce.path, `one of "repo" (owner/name on GitHub) or "git" (a git URL) is required`)
-			case repo != nil && git != nil:
-				second := git
-				if less(p.at(git.key), p.at(repo.key)) {
-					second = repo
-				}
-				p.errorf(second.key, ce.path, `"repo" and "git" are mutually exclusive`)
-			}
-			if repo != nil {
-				comp.Repo = p.githubRepo(repo.val, repo.path)
-			}
-			if git != nil {
-				if s, ok := p.str(git.val, git.path); ok {
-					comp.Git = s
-					if why := gitURLProblem(s); why != "" {
-						p.errorf(git.val, git.path, "invalid git URL %q: %s", s, why)
-					}
-				}
-			}
-			if tp := find(fields, "tag-prefix"); tp != nil {
-				if s, ok := p.str(tp.val, tp.path); ok {
-					comp.TagPrefix = s
-					if why := refProblem(s + "v1.0.0"); s != "" && why != "" {
-						p.errorf(tp.val, tp.path, "invalid tag prefix %q: tags such as %q would not be valid git tag names (%s)", s, s+"v1.0.0", why)
-					}
-				}
-			}
-		}
-		out = append(out, comp)
+	out := make([]T, 0, len(entries))
+	for _, x := range entries {
+		out = append(out, item(x))
 	}
 	return out
 }
 
-// githubRepo checks an owner/name value.
-func (p *parser) githubRepo(n *yaml.Node, path string) string {
-	s, ok := p.str(n, path)
+func (p *parser) component(ce entry) Component {
+	comp := Component{Name: ce.name, Pos: p.at(ce.key)}
+	if !componentRe.MatchString(ce.name) {
+		p.errorf(ce.key, ce.path, "invalid component name %q: must match %s", ce.name, componentPattern)
+	}
+	fields, ok := p.mapping(ce.val, ce.path, componentKeys)
+	if !ok {
+		return comp
+	}
+	repo, git := find(fields, "repo"), find(fields, "git")
+	switch {
+	case repo == nil && git == nil && !p.anyMisspelt(ce.path, "repo", "git"):
+		p.errorf(ce.val, ce.path, `one of "repo" (owner/name on GitHub) or "git" (a git URL) is required`)
+	case repo != nil && git != nil:
+		second := git
+		if less(p.at(git.key), p.at(repo.key)) {
+			second = repo
+		}
+		p.errorf(second.key, ce.path, `"repo" and "git" are mutually exclusive`)
+	}
+	if repo != nil {
+		comp.Repo = p.checked(repo, "GitHub repository", repoProblem)
+	}
+	if git != nil {
+		comp.Git = p.checked(git, "git URL", gitURLProblem)
+	}
+	if tp := find(fields, "tag-prefix"); tp != nil {
+		if s, ok := p.str(tp.val, tp.path); ok {
+			comp.TagPrefix = s
+			if why := refProblem(s + "v1.0.0"); s != "" && why != "" {
+				p.errorf(tp.val, tp.path, "invalid tag prefix %q: tags such as %q would not be valid git tag names (%s)", s, s+"v1.0.0", why)
+			}
+		}
+	}
+	return comp
+}
+
+// checked reads the string at e and returns it ("" if it is not one); where
+// problem finds something wrong with it, that is the error "invalid WHAT
+// "VALUE": WHY".
+func (p *parser) checked(e *entry, what string, problem func(string) string) string {
+	s, ok := p.str(e.val, e.path)
 	if !ok {
 		return ""
 	}
-	if why := repoProblem(s); why != "" {
-		p.errorf(n, path, "invalid GitHub repository %q: %s", s, why)
+	if why := problem(s); why != "" {
+		p.errorf(e.val, e.path, "invalid %s %q: %s", what, s, why)
 	}
 	return s
 }
@@ -199,21 +199,6 @@ func (p *parser) unknownComponent(n *yaml.Node, path, name string) bool {
 	}
 	p.errorf(n, path, "unknown component %q%s", name, suggest(name, p.components))
 	return true
-}
-
-func (p *parser) channelSection(e *entry) []Channel {
-	entries, ok := p.mapping(e.val, e.path, nil)
-	if !ok {
-		return nil
-	}
-	if len(entries) == 0 {
-		p.errorf(e.val, e.path, "at least one channel is required")
-	}
-	out := make([]Channel, 0, len(entries))
-	for _, ce := range entries {
-		out = append(out, p.channel(ce))
-	}
-	return out
 }
 
 func (p *parser) channel(ce entry) Channel {
@@ -302,20 +287,10 @@ func (p *parser) policy(n *yaml.Node, path string, track bool) (Policy, *yaml.No
 		pol.Prerelease, _ = p.boolean(e.val, e.path)
 	}
 	if e := find(fields, "branch"); e != nil {
-		if s, ok := p.str(e.val, e.path); ok {
-			pol.Branch = s
-			if why := refProblem(s); why != "" {
-				p.errorf(e.val, e.path, "invalid branch name %q: %s", s, why)
-			}
-		}
+		pol.Branch = p.checked(e, "branch name", refProblem)
 	}
 	if e := find(fields, "semver"); e != nil {
-		if s, ok := p.str(e.val, e.path); ok {
-			pol.Semver = s
-			if why := constraintProblem(s); why != "" {
-				p.errorf(e.val, e.path, "invalid semver constraint %q: %s", s, why)
-			}
-		}
+		pol.Semver = p.checked(e, "semver constraint", constraintProblem)
 	}
 	if e := find(fields, "pin"); e != nil {
 		if track {
@@ -466,51 +441,42 @@ func (p *parser) constraintSection(e *entry) []Constraint {
 	return out
 }
 
-func (p *parser) labelSection(e *entry) []Label {
-	entries, ok := p.mapping(e.val, e.path, nil)
-	if !ok {
-		return nil
+func (p *parser) label(le entry) Label {
+	l := Label{Name: le.name, Pos: p.at(le.key)}
+	if why := tagNameProblem(le.name, "label"); why != "" {
+		p.errorf(le.key, le.path, "%s", why)
+	} else if contains(p.channels, le.name) {
+		p.errorf(le.key, le.path, "label %q has the same name as a channel; they share the registry's tags", le.name)
 	}
-	out := make([]Label, 0, len(entries))
-	for _, le := range entries {
-		l := Label{Name: le.name, Pos: p.at(le.key)}
-		if why := tagNameProblem(le.name, "label"); why != "" {
-			p.errorf(le.key, le.path, "%s", why)
-		} else if contains(p.channels, le.name) {
-			p.errorf(le.key, le.path, "label %q has the same name as a channel; they share the registry's tags", le.name)
-		}
-		fields, ok := p.mapping(le.val, le.path, labelKeys)
-		if !ok {
-			out = append(out, l)
-			continue
-		}
-		p.require(le.val, le.path, fields, "from")
-		if f := find(fields, "from"); f != nil {
-			if s, ok := p.str(f.val, f.path); ok {
-				l.From = s
-				switch {
-				case s == le.name && !contains(p.channels, s):
-					p.errorf(f.val, f.path, "label %q cannot come from itself", s)
-				case !contains(p.channels, s) && !contains(p.labels, s):
-					p.errorf(f.val, f.path, "unknown channel or label %q%s", s, suggest(s, append(append([]string{}, p.channels...), p.labels...)))
-				}
+	fields, ok := p.mapping(le.val, le.path, labelKeys)
+	if !ok {
+		return l
+	}
+	p.require(le.val, le.path, fields, "from")
+	if f := find(fields, "from"); f != nil {
+		if s, ok := p.str(f.val, f.path); ok {
+			l.From = s
+			switch {
+			case s == le.name && !contains(p.channels, s):
+				p.errorf(f.val, f.path, "label %q cannot come from itself", s)
+			case !contains(p.channels, s) && !contains(p.labels, s):
+				p.errorf(f.val, f.path, "unknown channel or label %q%s", s, suggest(s, append(append([]string{}, p.channels...), p.labels...)))
 			}
 		}
-		if g := find(fields, "gates"); g != nil {
-			l.Gates = p.gates(g)
-		}
-		if q := find(fields, "quarantine"); q != nil {
-			l.Quarantine, _ = p.boolean(q.val, q.path)
-		}
-		if s := find(fields, "sign"); s != nil {
-			l.Sign, _ = p.boolean(s.val, s.path)
-		}
-		if d := find(fields, "deployment"); d != nil {
-			l.Deployment = p.deployment(d)
-		}
-		out = append(out, l)
 	}
-	return out
+	if g := find(fields, "gates"); g != nil {
+		l.Gates = p.gates(g)
+	}
+	if q := find(fields, "quarantine"); q != nil {
+		l.Quarantine, _ = p.boolean(q.val, q.path)
+	}
+	if s := find(fields, "sign"); s != nil {
+		l.Sign, _ = p.boolean(s.val, s.path)
+	}
+	if d := find(fields, "deployment"); d != nil {
+		l.Deployment = p.deployment(d)
+	}
+	return l
 }
 
 // maxEnvironment is GitHub's limit on an environment name.
@@ -806,7 +772,7 @@ func (p *parser) cascadeRepo(n *yaml.Node, path string, at Pos) CascadeRepo {
 	}
 	p.require(n, path, fields, "repo", "when")
 	if f := find(fields, "repo"); f != nil {
-		r.Repo = p.githubRepo(f.val, f.path)
+		r.Repo = p.checked(f, "GitHub repository", repoProblem)
 	}
 	if f := find(fields, "event-type"); f != nil {
 		r.EventType = p.eventType(f)
@@ -829,12 +795,7 @@ func (p *parser) cascadeRepo(n *yaml.Node, path string, at Pos) CascadeRepo {
 			}
 			b, c, l := find(when, "branch"), find(when, "channel"), find(when, "label")
 			if b != nil {
-				if s, ok := p.str(b.val, b.path); ok {
-					r.When.Branch = s
-					if why := refProblem(s); why != "" {
-						p.errorf(b.val, b.path, "invalid branch name %q: %s", s, why)
-					}
-				}
+				r.When.Branch = p.checked(b, "branch name", refProblem)
 			}
 			if c != nil {
 				if s, ok := p.str(c.val, c.path); ok {

@@ -8,10 +8,7 @@ import (
 )
 
 // syntaxHead is a valid start; the cases add the broken part after it.
-const syntaxHead = `version: 1
-product: demo
-registry: ghcr.io/acme/demo
-components:
+const syntaxHead = demoHead + `components:
   app: {repo: acme/app}
 `
 

@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -208,42 +209,31 @@ type OLMChannel struct {
 
 // OLMChannel returns the named OLM channel of export.olm.
 func (o *OLMExport) OLMChannel(name string) (OLMChannel, bool) {
-	for _, ch := range o.Channels {
-		if ch.Name == name {
-			return ch, true
-		}
-	}
-	return OLMChannel{}, false
+	return named(o.Channels, func(x OLMChannel) bool { return x.Name == name })
 }
 
 // Component returns the named component.
 func (c *Config) Component(name string) (Component, bool) {
-	for _, comp := range c.Components {
-		if comp.Name == name {
-			return comp, true
-		}
-	}
-	return Component{}, false
+	return named(c.Components, func(x Component) bool { return x.Name == name })
 }
 
 // Channel returns the named channel.
 func (c *Config) Channel(name string) (Channel, bool) {
-	for _, ch := range c.Channels {
-		if ch.Name == name {
-			return ch, true
-		}
-	}
-	return Channel{}, false
+	return named(c.Channels, func(x Channel) bool { return x.Name == name })
 }
 
 // Label returns the named label.
 func (c *Config) Label(name string) (Label, bool) {
-	for _, l := range c.Labels {
-		if l.Name == name {
-			return l, true
-		}
+	return named(c.Labels, func(x Label) bool { return x.Name == name })
+}
+
+// named returns the first of xs that is the one wanted (by its name).
+func named[T any](xs []T, wanted func(T) bool) (T, bool) {
+	if i := slices.IndexFunc(xs, wanted); i >= 0 {
+		return xs[i], true
 	}
-	return Label{}, false
+	var zero T
+	return zero, false
 }
 
 // Error is one config error at a position. Error() renders FILE:LINE:COL: message.

@@ -26,6 +26,7 @@ package demo
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -840,40 +841,38 @@ func (d *demo) received(repo string) *ghsim.Dispatch {
 	return &last
 }
 
+// targetsText reads the targets output (JSON: [{repo, branch}...]) as
+// "repo@branch, repo".
 func targetsText(js string) string {
-	var ts []struct {
-		Repo   string `json:"repo"`
-		Branch string `json:"branch"`
-	}
-	if err := json.Unmarshal([]byte(js), &ts); err != nil || len(ts) == 0 {
-		return "no target"
-	}
-	parts := make([]string, len(ts))
-	for i, t := range ts {
-		parts[i] = t.Repo
-		if t.Branch != "" {
-			parts[i] += "@" + t.Branch
+	return repoBranches(js, "no target", ", ", func(repo, branch string) string {
+		if branch != "" {
+			return repo + "@" + branch
 		}
-	}
-	return strings.Join(parts, ", ")
+		return repo
+	})
 }
 
+// chainText reads the chain output as "branch -> branch", a hop without a
+// branch by its repository.
 func chainText(js string) string {
-	var hops []struct {
+	return repoBranches(js, "-", " -> ", func(repo, branch string) string { return cmp.Or(branch, repo) })
+}
+
+// repoBranches reads a JSON list of {repo, branch} and joins what part says
+// of each with sep; none is the text of an empty or unreadable list.
+func repoBranches(js, none, sep string, part func(repo, branch string) string) string {
+	var list []struct {
 		Repo   string `json:"repo"`
 		Branch string `json:"branch"`
 	}
-	if err := json.Unmarshal([]byte(js), &hops); err != nil || len(hops) == 0 {
-		return "-"
+	if err := json.Unmarshal([]byte(js), &list); err != nil || len(list) == 0 {
+		return none
 	}
-	parts := make([]string, len(hops))
-	for i, h := range hops {
-		parts[i] = h.Branch
-		if parts[i] == "" {
-			parts[i] = h.Repo
-		}
+	parts := make([]string, len(list))
+	for i, x := range list {
+		parts[i] = part(x.Repo, x.Branch)
 	}
-	return strings.Join(parts, " -> ")
+	return strings.Join(parts, sep)
 }
 
 // auditTrail prints the ledger's commits (what happened, by whom, from

@@ -98,15 +98,19 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "upgrade graph of stream %q is invalid", e.Stream)
-	if len(e.Problems) == 1 {
-		b.WriteString(": ")
-		b.WriteString(e.Problems[0].Error())
-		return b.String()
+	return Explain(fmt.Sprintf("upgrade graph of stream %q is invalid", e.Stream), e.Problems)
+}
+
+// Explain renders what is wrong with subject: "subject: problem" for one
+// problem, else "subject:" and a line "  - problem" for each. The errors
+// that gather every problem (this package's Error, catalog's) read alike.
+func Explain(subject string, problems []error) string {
+	if len(problems) == 1 {
+		return subject + ": " + problems[0].Error()
 	}
-	b.WriteString(":")
-	for _, p := range e.Problems {
+	var b strings.Builder
+	b.WriteString(subject + ":")
+	for _, p := range problems {
 		b.WriteString("\n  - ")
 		b.WriteString(p.Error())
 	}
@@ -118,6 +122,25 @@ func (e *Error) Unwrap() []error { return e.Problems }
 
 func (e *Error) add(kind error, format string, args ...any) {
 	e.Problems = append(e.Problems, fmt.Errorf("%w: "+format, append([]any{kind}, args...)...))
+}
+
+// positions returns the publish position (index) of each of versions. Those
+// never published are one problem, "<what> names "v1", "v2"", and position 0.
+func (e *Error) positions(index map[string]int, versions []string, what string) []int {
+	positions := make([]int, len(versions))
+	var unknown []string
+	for k, v := range versions {
+		i, ok := index[v]
+		if !ok {
+			unknown = append(unknown, fmt.Sprintf("%q", v))
+			continue
+		}
+		positions[k] = i
+	}
+	if len(unknown) > 0 {
+		e.add(ErrUnknownVersion, "%s names %s", what, strings.Join(unknown, ", "))
+	}
+	return positions
 }
 
 func (e *Error) orNil() error {
@@ -166,34 +189,13 @@ func build(stream string, published []Bundle, entered, source []string) (*Graph,
 		}
 		index[b.Version] = i
 	}
-	positions := make([]int, len(entered))
-	var unknown []string
-	for k, v := range entered {
-		i, ok := index[v]
-		if !ok {
-			unknown = append(unknown, fmt.Sprintf("%q", v))
-			continue
-		}
-		positions[k] = i
-	}
-	if len(unknown) > 0 {
-		bad.add(ErrUnknownVersion, "the stream names %s", strings.Join(unknown, ", "))
-	}
+	positions := bad.positions(index, entered, "the stream")
 	// skippable[i]: published[i] may be skipped (nil: every bundle)
 	var skippable []bool
 	if source != nil {
 		skippable = make([]bool, len(published))
-		unknown = unknown[:0]
-		for _, v := range source {
-			i, ok := index[v]
-			if !ok {
-				unknown = append(unknown, fmt.Sprintf("%q", v))
-				continue
-			}
+		for _, i := range bad.positions(index, source, "the source of the stream") {
 			skippable[i] = true
-		}
-		if len(unknown) > 0 {
-			bad.add(ErrUnknownVersion, "the source of the stream names %s", strings.Join(unknown, ", "))
 		}
 		for _, i := range positions {
 			skippable[i] = true

@@ -143,15 +143,28 @@ func TestBuildRefusesBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			_, err := Build("channel:dev", tc.published, tc.stream)
-			if !errors.Is(err, tc.kind) {
-				t.Fatalf("got %v, want %v", err, tc.kind)
-			}
-			for _, m := range append(tc.mentions, "channel:dev") {
-				if !strings.Contains(err.Error(), m) {
-					t.Errorf("error %q does not mention %s", err, m)
-				}
-			}
+			wantProblem(t, err, tc.kind, append(tc.mentions, "channel:dev")...)
 		})
+	}
+}
+
+// wantProblem checks that err is a problem of kind (nil: no error at all)
+// whose text mentions each of mentions.
+func wantProblem(t *testing.T, err, kind error, mentions ...string) {
+	t.Helper()
+	if kind == nil {
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		return
+	}
+	if !errors.Is(err, kind) {
+		t.Fatalf("got %v, want %v", err, kind)
+	}
+	for _, m := range mentions {
+		if !strings.Contains(err.Error(), m) {
+			t.Errorf("error %q does not mention %q", err, m)
+		}
 	}
 }
 
@@ -187,21 +200,7 @@ func TestValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			g := &Graph{Stream: "label:current", Entries: tc.entries, Head: tc.head}
-			err := g.Validate()
-			if tc.kind == nil {
-				if err != nil {
-					t.Fatalf("unexpected error: %v", err)
-				}
-				return
-			}
-			if !errors.Is(err, tc.kind) {
-				t.Fatalf("got %v, want %v", err, tc.kind)
-			}
-			for _, m := range append(tc.mentions, "label:current") {
-				if !strings.Contains(err.Error(), m) {
-					t.Errorf("error %q does not mention %q", err, m)
-				}
-			}
+			wantProblem(t, g.Validate(), tc.kind, append(tc.mentions, "label:current")...)
 		})
 	}
 }
@@ -249,26 +248,40 @@ func TestBuildAlwaysValid(t *testing.T) {
 		if g.Head != stream[len(stream)-1] {
 			t.Fatalf("stream %v: head %s, want the last version to enter", stream, g.Head)
 		}
-		at := map[string]int{}
-		for i, v := range versions {
-			at[v] = i
-		}
-		covered := map[string]bool{}
+		at := indexOf(versions)
 		for k, e := range g.Entries {
 			if k > 0 && at[e.Version] <= at[g.Entries[k-1].Version] {
 				t.Fatalf("stream %v: chain %v not in publish order", stream, edges(g))
 			}
-			covered[e.Version] = true
-			for _, s := range e.Skips {
-				covered[s] = true
-			}
 		}
+		covered := coverage(g)
 		for _, v := range versions[at[g.Entries[0].Version]:at[g.Head]] {
 			if !covered[v] {
 				t.Fatalf("stream %v: %s neither an entry nor skipped (entries %v)", stream, v, edges(g))
 			}
 		}
 	}
+}
+
+// indexOf maps each of versions to its position.
+func indexOf(versions []string) map[string]int {
+	at := make(map[string]int, len(versions))
+	for i, v := range versions {
+		at[v] = i
+	}
+	return at
+}
+
+// coverage is every version g holds: its entries and what they skip.
+func coverage(g *Graph) map[string]bool {
+	c := map[string]bool{}
+	for _, e := range g.Entries {
+		c[e.Version] = true
+		for _, s := range e.Skips {
+			c[s] = true
+		}
+	}
+	return c
 }
 
 func TestMermaid(t *testing.T) {

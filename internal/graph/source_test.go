@@ -118,20 +118,14 @@ func TestBuildFromAlwaysValid(t *testing.T) {
 		if err != nil {
 			t.Fatalf("stream %v source %v: %v", stream, source, err)
 		}
-		at := map[string]int{}
-		for i, v := range versions {
-			at[v] = i
-		}
-		covered := map[string]bool{}
 		for _, e := range g.Entries {
-			covered[e.Version] = true
 			for _, s := range e.Skips {
 				if !inSource[s] && !entered[s] {
 					t.Fatalf("stream %v source %v: %s skips %s, in neither (entries %v)", stream, source, e.Version, s, edges(g))
 				}
-				covered[s] = true
 			}
 		}
+		at, covered := indexOf(versions), coverage(g)
 		for _, v := range versions[at[g.Entries[0].Version]:at[g.Head]] {
 			if (inSource[v] || entered[v]) && !covered[v] {
 				t.Fatalf("stream %v source %v: %s neither an entry nor skipped (entries %v)", stream, source, v, edges(g))

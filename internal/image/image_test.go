@@ -56,6 +56,23 @@ func readDockerfile(t *testing.T) *Dockerfile {
 	return d
 }
 
+// linuxBuild runs `go build args` (which write bin) for linux/amd64 at the
+// repository root, with env added, and returns the binary.
+func linuxBuild(t *testing.T, env []string, bin string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"build"}, args...)...)
+	cmd.Dir = repoRoot(t)
+	cmd.Env = append(append(os.Environ(), "GOOS=linux", "GOARCH=amd64"), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", cmd, err, out)
+	}
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 // goBuild finds the build stage's `go build` RUN and splits it into the
 // environment assignments before `go` and the arguments after `go build`.
 func goBuild(t *testing.T, d *Dockerfile) (in Instruction, env, args []string) {
@@ -233,28 +250,10 @@ func TestImage(t *testing.T) {
 			args[i] = bin
 		}
 	}
-	cmd := exec.Command("go", append([]string{"build"}, args...)...)
-	cmd.Dir = repoRoot(t)
-	cmd.Env = append(append(os.Environ(), "GOOS=linux", "GOARCH=amd64"), env...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", cmd, err, out)
-	}
-	binary, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	binary := linuxBuild(t, env, bin, args...)
 	// the signer, built as the Dockerfile's second go build does
 	signBin := filepath.Join(t.TempDir(), "ladder-sign")
-	sign := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", signBin, "./cmd/ladder-sign")
-	sign.Dir = repoRoot(t)
-	sign.Env = append(append(os.Environ(), "GOOS=linux", "GOARCH=amd64"), env...)
-	if out, err := sign.CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", sign, err, out)
-	}
-	signer, err := os.ReadFile(signBin)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer := linuxBuild(t, env, signBin, "-trimpath", "-ldflags=-s -w", "-o", signBin, "./cmd/ladder-sign")
 
 	certLayer, err := Layer(File{Path: caCerts, Data: certs, Mode: 0o644})
 	if err != nil {

@@ -16,6 +16,9 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/ladder-release/ladder/internal/catalog"
+	"github.com/ladder-release/ladder/internal/tagname"
 )
 
 // The OLM catalog image (SPEC section 4 `ladder catalog`, story S7): a
@@ -189,4 +192,40 @@ func (c *Client) PushImage(ctx context.Context, repo, tag string, img Image) (di
 		return "", fmt.Errorf("putting manifest %s: %w", img.manifest.digest, err)
 	}
 	return img.manifest.digest, nil
+}
+
+// CatalogVersions reads the catalog image digest in repo (under the catalog tag)
+// and returns the versions of the package's bundles it lists; none when it
+// is not a catalog image of the package (one layer holding
+// /configs/<package>/catalog.json), or is gone.
+// maxCatalogLayer bounds the compressed layer read back from the catalog
+// tag, which anyone who can push to the registry may have replaced.
+const maxCatalogLayer = 64 << 20
+
+func (c *Client) CatalogVersions(ctx context.Context, repo, pkg, digest string) ([]string, error) {
+	b, _, err := c.ReadBundle(ctx, repo+"@"+digest)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading the catalog under tag %s: %w", tagname.Catalog, err)
+	case len(b.Files) != 1 || b.Files[0].Size > maxCatalogLayer:
+		return nil, nil // not a catalog image ladder wrote
+	}
+	layer, err := c.FetchFileMax(ctx, repo, b.Files[0].Digest, maxCatalogLayer)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading the catalog under tag %s: %w", tagname.Catalog, err)
+	}
+	data, ok, err := LayerFile(layer, CatalogPath(pkg))
+	if err != nil || !ok {
+		return nil, nil // not a catalog image: nothing of ours to keep
+	}
+	vs, err := catalog.BundleVersions(bytes.NewReader(data), pkg)
+	if err != nil {
+		return nil, nil
+	}
+	return vs, nil
 }

@@ -120,15 +120,40 @@ func check(t *testing.T, d Decision, w want) {
 	}
 }
 
+// decideCase is a case of Decide: base() edited, and the decision wanted.
+type decideCase struct {
+	name string
+	edit func(*Input)
+	want want
+}
+
+// runDecide runs each case in a parallel subtest: base(), then setup (the
+// test's own, if any) and the case's edit, then Decide and check; more, if
+// given, checks the decision further.
+func runDecide(t *testing.T, cases []decideCase, setup func(*Input), more func(*testing.T, Input, Decision)) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			in := base()
+			if setup != nil {
+				setup(&in)
+			}
+			c.edit(&in)
+			d := Decide(in)
+			check(t, d, c.want)
+			if more != nil {
+				more(t, in, d)
+			}
+		})
+	}
+}
+
 func TestPromoteDecide(t *testing.T) {
 	t.Parallel()
 	held := &Hold{Reason: "bad rollout of 1.1.0", Actor: "hubot", At: t0.Add(-time.Hour)}
 	quarantined := map[string]Quarantine{b3.Digest: {Reason: "e2e failed", Label: "current", At: t0.Add(-time.Hour)}}
-	cases := []struct {
-		name string
-		edit func(*Input)
-		want want
-	}{
+	cases := []decideCase{
 		// SPEC: gates passed -> promoted
 		{"promote when every gate passes", func(in *Input) {},
 			want{outcome: Promoted, move: "1.2.0", decision: DecisionPromoted, target: "1.2.0", previous: "1.1.0", reason: []string{"checks build passed"}}},
@@ -336,14 +361,7 @@ func TestPromoteDecide(t *testing.T) {
 		{"release when not held writes nothing", func(in *Input) { in.Mode = ModeRelease },
 			want{outcome: Noop, reason: []string{"not held"}}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			in := base()
-			c.edit(&in)
-			check(t, Decide(in), c.want)
-		})
-	}
+	runDecide(t, cases, nil, nil)
 }
 
 func TestPromoteEarlyNeedsNoEvidence(t *testing.T) {
@@ -483,11 +501,7 @@ func TestPromoteDeletedIsNeverACandidate(t *testing.T) {
 	t.Parallel()
 	gone := map[string]Deletion{b3.Version: {Digest: b3.Digest, At: t0.Add(-time.Minute), Reason: "retention keep 2 of channel dev"}}
 	goneB1 := map[string]Deletion{b1.Version: {Digest: b1.Digest, At: t0.Add(-time.Minute), Reason: "retention keep 2 of channel dev"}}
-	cases := []struct {
-		name string
-		edit func(*Input)
-		want want
-	}{
+	cases := []decideCase{
 		{"named deleted candidate is refused", func(in *Input) { in.Deleted, in.Named = gone, true },
 			want{outcome: Failed, refused: true, reason: []string{"refusing to move label testing to 1.2.0", "retention deleted 1.2.0", "keep 2"}}},
 		{"named deleted candidate is refused even forced", func(in *Input) { in.Deleted, in.Named, in.Force, in.Reason = gone, true, true, "please" },
@@ -503,14 +517,7 @@ func TestPromoteDeletedIsNeverACandidate(t *testing.T) {
 			in.Mode, in.Named, in.Candidate, in.Deleted = ModeRollback, true, &Bundle{Version: b1.Version, Digest: b1.Digest}, goneB1
 		}, want{outcome: Failed, refused: true, reason: []string{"retention deleted 1.0.0"}}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			in := base()
-			c.edit(&in)
-			check(t, Decide(in), c.want)
-		})
-	}
+	runDecide(t, cases, nil, nil)
 	stream := []Move{mv(b1, nil, "published", t0), mv(b2, &b1, "published", t0.Add(time.Hour)), mv(b3, &b2, "published", t0.Add(2*time.Hour))}
 	// the head quarantined, the value before it deleted: the one before that
 	c, _, skipped, ok := Pick(stream, map[string]Quarantine{b3.Digest: {At: t0}}, map[string]Deletion{b2.Version: {At: t0}})
@@ -534,11 +541,7 @@ func TestPromoteRollbackOneStepPerRequest(t *testing.T) {
 		m.Actor, m.Run = "hubot", run
 		return append(append([]Move{}, upTo3...), m)
 	}
-	cases := []struct {
-		name string
-		edit func(*Input)
-		want want
-	}{
+	cases := []decideCase{
 		{"the first decision rolls back", func(in *Input) { in.History = upTo3 },
 			want{outcome: Held, move: "1.1.0", decision: DecisionRollback, hold: true, previous: "1.2.0"}},
 		{"decided again after another job's rollback from the same value: done", func(in *Input) {
@@ -565,13 +568,7 @@ func TestPromoteRollbackOneStepPerRequest(t *testing.T) {
 			in.Candidate, in.Named = &Bundle{Version: b2.Version, Digest: b2.Digest}, true
 		}, want{outcome: Held, move: "1.1.0", decision: DecisionRollback, hold: true, previous: "1.3.0"}},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			in := base()
-			in.Mode, in.Candidate, in.Reason, in.RollbackFrom = ModeRollback, nil, "bad", from3
-			c.edit(&in)
-			check(t, Decide(in), c.want)
-		})
-	}
+	runDecide(t, cases, func(in *Input) {
+		in.Mode, in.Candidate, in.Reason, in.RollbackFrom = ModeRollback, nil, "bad", from3
+	}, nil)
 }

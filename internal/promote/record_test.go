@@ -3,7 +3,6 @@ package promote
 import (
 	"errors"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -71,14 +70,8 @@ func TestApply(t *testing.T) {
 				tc.setup(d)
 			}
 			err := Apply(d, "testing", "channel:staging", tc.dec, "c1")
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want it to say %q", err, tc.wantErr)
-				}
+			if failed(t, err, tc.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			tc.check(t, d)
 		})

@@ -13,11 +13,7 @@ func TestSignedGate(t *testing.T) {
 	signed := func(sigs ...Signature) func(*Input) {
 		return func(in *Input) { in.Gates.Signed = gate; in.Signatures = sigs }
 	}
-	cases := []struct {
-		name string
-		edit func(*Input)
-		want want
-	}{
+	cases := []decideCase{
 		{"a signature by the identity passes", signed(good),
 			want{outcome: Promoted, move: "1.2.0", decision: DecisionPromoted, reason: []string{"checks build passed", "signed by https://github.com/acme/release/"}}},
 		{"one good signature among others passes", signed(other, good),
@@ -41,18 +37,11 @@ func TestSignedGate(t *testing.T) {
 		{"a key gate names its key", func(in *Input) { in.Gates.Signed = &SignedGate{Key: "keys/l.pub"}; in.Signatures = []Signature{other} },
 			want{outcome: Failed, reason: []string{"none by the key keys/l.pub"}}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			in := base()
-			tc.edit(&in)
-			d := Decide(in)
-			check(t, d, tc.want)
-			if d.Signed == nil && !in.Force { // force decides before any gate
-				t.Error("the decision carries no signed gate line")
-			}
-		})
-	}
+	runDecide(t, cases, nil, func(t *testing.T, in Input, d Decision) {
+		if d.Signed == nil && !in.Force { // force decides before any gate
+			t.Error("the decision carries no signed gate line")
+		}
+	})
 	if d := Decide(base()); d.Signed != nil {
 		t.Errorf("a label without a signed gate has a signed line %+v", d.Signed)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/ladder-release/ladder/internal/catalog"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/ledger"
+	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/status"
 )
@@ -64,7 +65,7 @@ func Catalog(ctx context.Context, r *session.Run) error {
 	return PrintCatalog(r.Deps.Stdout, cat, o.yaml, r.Getenv("GITHUB_ACTIONS") == "true")
 }
 
-// PrintCatalog writes cat as JSON or YAML. In a runner (see catalogCommand)
+// PrintCatalog writes cat as JSON or YAML. In a runner (see Catalog)
 // "::" and "##[" are escaped the JSON way; in YAML too, since they only
 // occur inside its double-quoted strings (catalog.WriteYAML).
 func PrintCatalog(w io.Writer, cat *catalog.Catalog, asYAML, runner bool) error {
@@ -128,4 +129,29 @@ func CatalogSources(cfg *config.Config) []catalog.Source {
 		out = append(out, s)
 	}
 	return out
+}
+
+// CatalogImage is the catalog image of the ledger read doc and its digest,
+// or, while the stream behind the default channel has not moved, why there
+// is no catalog yet.
+func CatalogImage(cfg *config.Config, doc *ledger.Document) (img oci.Image, digest, waiting string, err error) {
+	in, err := CatalogInput(cfg, doc)
+	if err != nil {
+		return oci.Image{}, "", "", err
+	}
+	if ok, why := catalog.Publishable(in); !ok {
+		return oci.Image{}, "", why, nil
+	}
+	cat, err := catalog.Build(in)
+	if err != nil {
+		return oci.Image{}, "", "", session.At(cfg, "export.olm", err)
+	}
+	var b bytes.Buffer
+	if err := cat.WriteJSON(&b); err != nil {
+		return oci.Image{}, "", "", err
+	}
+	if img, err = oci.CatalogImage(cfg.Export.OLM.Package, b.Bytes()); err != nil {
+		return oci.Image{}, "", "", err
+	}
+	return img, img.Digest(), "", nil
 }

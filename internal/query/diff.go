@@ -27,7 +27,7 @@ import (
 //
 // Inside GitHub Actions stdout is read for workflow commands, and commit
 // subjects are anybody's text: the table is fenced, the JSON escaped, as
-// `ladder status` does (emitStatus).
+// `ladder status` does (session.Run.Emit).
 
 // diffArgs is how many bundles `ladder diff` compares.
 const diffArgs = 2
@@ -41,7 +41,7 @@ type resolved struct {
 }
 
 func Diff(ctx context.Context, r *session.Run) error {
-	asJSON, err := cli.FlagBool(r.Flags, "json") // flags checked by newRun against the command's
+	asJSON, err := cli.FlagBool(r.Flags, "json") // flags checked by session.New against the command's
 	if err != nil {
 		return err
 	}

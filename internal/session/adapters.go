@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/google/go-github/v60/github"
@@ -20,6 +21,7 @@ import (
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
+	"github.com/ladder-release/ladder/internal/sigclient"
 	"github.com/ladder-release/ladder/internal/source"
 	"github.com/ladder-release/ladder/internal/status"
 )
@@ -258,4 +260,26 @@ func (r *Run) ReadLedger(ctx context.Context, cfg *config.Config, sec Secrets) (
 func (r *Run) WhatChanged(ctx context.Context, sec Secrets, from, to lock.Lock) changes.Set {
 	c, err := r.GitHub(sec)
 	return source.WhatChanged(ctx, c, err, from, to)
+}
+
+// Signer signs and verifies: Deps.Signer, else the ladder-sign program.
+func (r *Run) Signer() (sigclient.Signer, error) {
+	if r.Deps.Signer != nil {
+		return r.Deps.Signer, nil
+	}
+	p, err := sigclient.Program()
+	if err != nil {
+		return nil, err
+	}
+	return sigclient.Exec{Path: p}, nil
+}
+
+// ReadConfigFile reads a workspace-relative file the config names (field
+// is where, for the error).
+func (r *Run) ReadConfigFile(cfg *config.Config, field, path string) ([]byte, error) {
+	data, err := os.ReadFile(r.WorkspacePath(path))
+	if err != nil {
+		return nil, At(cfg, field, fmt.Errorf("reading %s: %w", path, err))
+	}
+	return data, nil
 }

@@ -42,17 +42,30 @@ func (g *GitHub) repo() string { return g.owner + "/" + g.name }
 
 // Branch returns the head commit of branch: one ls-refs for refs/heads/BRANCH.
 func (g *GitHub) Branch(ctx context.Context, branch string) (string, error) {
-	ref := "refs/heads/" + branch
-	refs, err := g.git.LsRefs(ctx, g.repo(), ref)
-	if err != nil {
+	commit, found, err := g.refCommit(ctx, "refs/heads/"+branch)
+	switch {
+	case err != nil:
 		return "", fmt.Errorf("branch %q: %w", branch, err)
+	case !found:
+		return "", fmt.Errorf("branch %q not found in %s: %w", branch, g.repo(), ErrNotFound)
+	}
+	return commit, nil
+}
+
+// refCommit is the commit of the ref named full (refs/heads/X,
+// refs/tags/X), peeled, from one ls-refs; found is false when the
+// repository has no such ref.
+func (g *GitHub) refCommit(ctx context.Context, full string) (commit string, found bool, err error) {
+	refs, err := g.git.LsRefs(ctx, g.repo(), full)
+	if err != nil {
+		return "", false, err
 	}
 	for _, r := range refs {
-		if r.Name == ref {
-			return r.Commit(), nil
+		if r.Name == full {
+			return r.Commit(), true, nil
 		}
 	}
-	return "", fmt.Errorf("branch %q not found in %s: %w", branch, g.repo(), ErrNotFound)
+	return "", false, nil
 }
 
 // Tags lists the tags whose name starts with prefix, peeled, sorted by name:
@@ -85,15 +98,12 @@ func (g *GitHub) Commit(ctx context.Context, ref string) (string, error) {
 		return sha, nil
 	}
 	name := strings.TrimPrefix(ref, "refs/tags/")
-	full := "refs/tags/" + name
-	refs, err := g.git.LsRefs(ctx, g.repo(), full)
+	commit, found, err := g.refCommit(ctx, "refs/tags/"+name)
 	if err != nil {
 		return "", fmt.Errorf("pin %q: %w", ref, err)
 	}
-	for _, r := range refs {
-		if r.Name == full {
-			return r.Commit(), nil
-		}
+	if found {
+		return commit, nil
 	}
 	hint := ""
 	if isHex(ref) && len(ref) >= 4 {

@@ -202,22 +202,9 @@ type advert struct {
 }
 
 func (g *GitHTTP) advertisement(ctx context.Context, repo, base string) (*advert, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/info/refs?service=git-upload-pack", nil)
+	p, err := g.exchange(ctx, repo, base+"/info/refs?service=git-upload-pack", nil, "application/x-git-upload-pack-advertisement", "ref advertisement")
 	if err != nil {
-		return nil, g.wrap(repo, err)
-	}
-	g.setHeaders(req)
-	resp, err := g.client.Do(req)
-	if err != nil {
-		return nil, g.wrap(repo, err)
-	}
-	defer drain(resp)
-	if err := g.check(repo, req, resp, "application/x-git-upload-pack-advertisement"); err != nil {
 		return nil, err
-	}
-	p, err := readAnswer(resp.Body, resp.ContentLength)
-	if err != nil {
-		return nil, g.wrap(repo, fmt.Errorf("reading the ref advertisement: %w", err))
 	}
 	adv, err := parseAdvert(p)
 	if err != nil {
@@ -332,24 +319,9 @@ func (g *GitHTTP) lsRefs(ctx context.Context, repo, base string, adv *advert, pr
 		w.line("ref-prefix " + p)
 	}
 	w.flush()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/git-upload-pack", bytes.NewReader(w.b))
+	p, err := g.exchange(ctx, repo, base+"/git-upload-pack", w.b, "application/x-git-upload-pack-result", "ls-refs answer")
 	if err != nil {
-		return nil, g.wrap(repo, err)
-	}
-	g.setHeaders(req)
-	req.Header.Set("Content-Type", "application/x-git-upload-pack-request")
-	req.Header.Set("Accept", "application/x-git-upload-pack-result")
-	resp, err := g.client.Do(req)
-	if err != nil {
-		return nil, g.wrap(repo, err)
-	}
-	defer drain(resp)
-	if err := g.check(repo, req, resp, "application/x-git-upload-pack-result"); err != nil {
 		return nil, err
-	}
-	p, err := readAnswer(resp.Body, resp.ContentLength)
-	if err != nil {
-		return nil, g.wrap(repo, fmt.Errorf("reading the ls-refs answer: %w", err))
 	}
 	refs, err := parseLsRefs(p)
 	if err != nil {
@@ -424,6 +396,38 @@ func eofIsTruncated(err error) error {
 		return fmt.Errorf("the answer ends before its flush packet: %w", io.ErrUnexpectedEOF)
 	}
 	return err
+}
+
+// exchange is one request of the protocol and its whole answer: a GET of
+// url when body is nil, else a POST of the request body; the answer must be
+// of Content-Type wantType. what names the answer in an error.
+func (g *GitHTTP) exchange(ctx context.Context, repo, url string, body []byte, wantType, what string) (*pktReader, error) {
+	method, reader := http.MethodGet, io.Reader(nil)
+	if body != nil {
+		method, reader = http.MethodPost, bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, reader)
+	if err != nil {
+		return nil, g.wrap(repo, err)
+	}
+	g.setHeaders(req)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-git-upload-pack-request")
+		req.Header.Set("Accept", wantType)
+	}
+	resp, err := g.client.Do(req)
+	if err != nil {
+		return nil, g.wrap(repo, err)
+	}
+	defer drain(resp)
+	if err := g.check(repo, req, resp, wantType); err != nil {
+		return nil, err
+	}
+	p, err := readAnswer(resp.Body, resp.ContentLength)
+	if err != nil {
+		return nil, g.wrap(repo, fmt.Errorf("reading the %s: %w", what, err))
+	}
+	return p, nil
 }
 
 func (g *GitHTTP) setHeaders(req *http.Request) {

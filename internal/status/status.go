@@ -4,7 +4,7 @@
 // built from a config and a ledger document (Of, HistoryOf) and printed for
 // a person (WriteText, WriteHistory) or as JSON (WriteJSON). Reading the
 // config, the ledger or the registry, and guarding what reaches a runner's
-// stdout, are the command's (internal/app/status.go).
+// stdout, are the command's (internal/query/status.go).
 package status
 
 import (
