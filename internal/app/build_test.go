@@ -57,14 +57,9 @@ func (w *world) fileLedger(t *testing.T) *ledger.Document {
 
 func TestBuildArtifactModeManifestTagsAndFiles(t *testing.T) {
 	w := newS1World(t, "file:ledger.json")
-	if err := os.MkdirAll(filepath.Join(w.ws, "dist"), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	files := map[string]string{"dist/notes.md": "# release notes\n", "dist/sbom.json": `{"sbom":true}`}
 	for p, c := range files {
-		if err := os.WriteFile(filepath.Join(w.ws, p), []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, w.ws, p, c)
 	}
 	resolved, l := resolveOK(t, w, map[string]string{"channel": "dev"})
 	res := buildOK(t, w, map[string]string{"channel": "dev", "files": "dist/*.md\ndist/sbom.json", "tags": "nightly-build"})

@@ -124,16 +124,9 @@ type cascadeRun struct {
 func (w *cascadeWorld) run(t *testing.T, s step) cascadeRun {
 	t.Helper()
 	ws := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(ws, ".github"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(ws, ".github", "ladder.yaml"), []byte(s.config), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, ws, ".github/ladder.yaml", s.config)
 	for name, data := range s.files {
-		if err := os.WriteFile(filepath.Join(ws, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, ws, name, string(data))
 	}
 	env := map[string]string{
 		"GITHUB_API_URL":     w.gh.URL(),

@@ -27,18 +27,6 @@ func cliRun(t *testing.T, env map[string]string, args ...string) (code int, stdo
 	return code, out.String(), errb.String()
 }
 
-func writeFile(t *testing.T, dir, name, content string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 const cliGoodConfig = "version: 1\nproduct: x\nregistry: ghcr.io/a/b\ncomponents: {a: {repo: o/r}}\nchannels: {dev: {track: {branch: main}}}\n"
 
 // TestCLIFlagWithoutAValue: a flag given without a value is refused by name,

@@ -111,25 +111,16 @@ func TestBuildRefusesLaddersOwnTags(t *testing.T) {
 func confinedWorkspace(t *testing.T, w *world) string {
 	t.Helper()
 	outside := t.TempDir()
-	write := func(p, content string) {
-		t.Helper()
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	link := func(target, name string) {
 		t.Helper()
 		if err := os.Symlink(target, filepath.Join(w.ws, name)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write(filepath.Join(outside, "secret.txt"), "OUTSIDE-SECRET")
-	write(filepath.Join(outside, "etc", "passwd"), "OUTSIDE-SECRET")
-	write(filepath.Join(w.ws, "dist", "readme.md"), "# readme")
-	write(filepath.Join(w.ws, "..notes"), "dot-dot notes")
+	writeFile(t, outside, "secret.txt", "OUTSIDE-SECRET")
+	writeFile(t, outside, "etc/passwd", "OUTSIDE-SECRET")
+	writeFile(t, w.ws, "dist/readme.md", "# readme")
+	writeFile(t, w.ws, "..notes", "dot-dot notes")
 	link(filepath.Join(outside, "secret.txt"), "notes.txt")
 	link(filepath.Join(outside, "etc"), "docs")
 	link("/proc/self/environ", "env.txt")

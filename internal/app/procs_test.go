@@ -156,12 +156,7 @@ channels:
     track: {branch: main}
     version: {bump: patch}
 `, host)
-	if err := os.MkdirAll(filepath.Join(ws, ".github"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(ws, ".github", "ladder.yaml"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, ws, ".github/ladder.yaml", cfg)
 	// each publish has its own lock: a different commit of app (one that
 	// exists: build-bundle checks)
 	for j := 0; j < jobs; j++ {

@@ -143,3 +143,17 @@ func (w *world) githubLedgerFile(t *testing.T) ([]byte, *ledger.Document) {
 	}
 	return data, doc
 }
+
+// writeFile writes content to dir/name (name may hold directories) and
+// returns the file's path.
+func writeFile(tb testing.TB, dir, name, content string) string {
+	tb.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}

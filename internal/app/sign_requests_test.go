@@ -50,14 +50,14 @@ func TestSigningRequests(t *testing.T) {
 			var s *sigstoretest.Sigstore
 			if tc.mode == "key" {
 				priv, pub := sigstoretest.KeyPair(t)
-				writeWS(t, w, "keys/ladder.pub", pub)
+				writeFile(t, w.ws, "keys/ladder.pub", string(pub))
 				env = map[string]string{"LADDER_SIGNING_KEY": string(priv)}
 				w.writeConfig(t, w.promoteConfig("file:ledger.json", strings.Replace(labels, "GATE", "{signed: {key: keys/ladder.pub}}", 1), "")+
 					"signing:\n  key: {private-key: env:LADDER_SIGNING_KEY}\n")
 			} else {
 				s = sigstoretest.Start(t)
 				env = s.Env()
-				writeWS(t, w, "sigstore/trusted_root.json", s.TrustedRoot(t))
+				writeFile(t, w.ws, "sigstore/trusted_root.json", string(s.TrustedRoot(t)))
 				gate := `{signed: {issuer: "` + sigstoretest.GitHubIssuer + `", identity: "` + strings.ReplaceAll(releaseIdentity, `\`, `\\`) + `"}}`
 				w.writeConfig(t, w.promoteConfig("file:ledger.json", strings.Replace(labels, "GATE", gate, 1), "")+
 					"signing:\n  keyless: {fulcio-url: \""+s.FulcioURL+"\", rekor-url: \""+s.RekorURL+"\", trusted-root: sigstore/trusted_root.json}\n")
