@@ -514,7 +514,7 @@ func (d *demo) action(ctx context.Context, name string, inputs map[string]string
 	if err != nil {
 		return nil, err
 	}
-	if res.outputs, err = outputsOf(data); err != nil {
+	if res.outputs, err = action.OutputsOf(data); err != nil {
 		return nil, fmt.Errorf("step %d %s: GITHUB_OUTPUT: %w", d.step, name, err)
 	}
 	if code != want {
@@ -1058,20 +1058,6 @@ func (d *demo) pokeAround() {
 			d.notef("a copy of the ledger as the demo left it: %s", p)
 		}
 	}
-}
-
-// outputsOf reads a GITHUB_OUTPUT file as the runner does; a later record
-// for a name overrides an earlier one.
-func outputsOf(data []byte) (map[string]string, error) {
-	recs, err := action.ParseOutputFile(data)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(recs))
-	for _, r := range recs {
-		out[r.Name] = r.Value
-	}
-	return out, nil
 }
 
 // shortDigest is a digest's algorithm and first 12 hex digits, as ladder

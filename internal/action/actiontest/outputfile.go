@@ -21,13 +21,5 @@ func ReadOutputs(path string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	recs, err := ParseOutputFile(data)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(recs))
-	for _, r := range recs {
-		out[r.Name] = r.Value
-	}
-	return out, nil
+	return action.OutputsOf(data)
 }
