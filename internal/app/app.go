@@ -53,6 +53,21 @@ type (
 // config, the clients) with the actions' steps as methods.
 type run struct{ *session.Run }
 
+// start is an action's first step: its credentials (masked before anything
+// reads them), its inputs (parse), then the config.
+func start[T any](r *run, parse func(get func(string) string) (T, error)) (session.Secrets, T, *config.Config, error) {
+	var in T
+	sec, err := r.Secrets()
+	if err != nil {
+		return sec, in, nil, err
+	}
+	if in, err = parse(r.Input); err != nil {
+		return sec, in, nil, err
+	}
+	cfg, err := r.LoadConfig()
+	return sec, in, cfg, err
+}
+
 // Exit codes.
 const (
 	ExitOK      = 0

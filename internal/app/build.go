@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strings"
 
 	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/changes"
@@ -21,6 +20,7 @@ import (
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/publish"
+	"github.com/ladder-release/ladder/internal/report"
 	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/workspace"
 )
@@ -36,39 +36,13 @@ const maxClaimAttempts = 64
 const maxConcurrentTags = 16
 
 // published is build-bundle's result.
-type published struct {
-	Published bool
-	Digest    string
-	Ref       string
-	Version   string
-	Tags      []string
-	Replaces  string
-	Reason    string // why nothing was published
-	// Superseded: a newer lock is at the channel's head (Digest and Version
-	// name it).
-	Superseded bool
-	PassedOver []string // what a bump passed over: "0.0.3 (held by channel staging)"
-	Deleted    []string
-	Graph      string // mermaid of the channel's stream
-	// ReplacesDigest and ReplacesLock are the replaced bundle's digest and
-	// lock digest; Changes what this one brings over it (nil: none).
-	ReplacesDigest, ReplacesLock string
-	Changes                      *changes.Set
-}
+type published = report.Published
 
 // buildBundle: gather (inputs, lock, ledger view) -> decide (version rule,
 // already published?) -> apply (push by digest, claim in the ledger, tag,
 // converge, retention) -> outputs.
 func buildBundle(ctx context.Context, r *run) error {
-	sec, err := r.Secrets()
-	if err != nil {
-		return err
-	}
-	in, err := inputs.ParseBuild(r.Input)
-	if err != nil {
-		return err
-	}
-	cfg, err := r.LoadConfig()
+	sec, in, cfg, err := start(r, inputs.ParseBuild)
 	if err != nil {
 		return err
 	}
@@ -137,7 +111,9 @@ func buildBundle(ctx context.Context, r *run) error {
 	}); err != nil {
 		return err
 	}
-	return r.buildSummary(ch.Name, l, res, in.DryRun)
+	s := r.Act.Summary()
+	report.Build(s, ch.Name, l, res, in.DryRun)
+	return s.Write()
 }
 
 // bundleLock reads the lock file resolve-channel wrote, or resolves the
@@ -799,34 +775,6 @@ func (r *run) deleteViews(ctx context.Context, cfg *config.Config, reg *oci.Clie
 
 // runURL is the URL of the workflow run, for the ledger's audit trail.
 func (r *run) runURL() string { return r.Act.Env().RunURL() }
-
-func (r *run) buildSummary(ch string, l lock.Lock, res *published, dryRun bool) error {
-	s := r.Act.Summary()
-	title := "ladder build-bundle: " + ch
-	if dryRun {
-		title += " (dry run)"
-	}
-	s.Heading(title, 2)
-	if !res.Published {
-		s.Paragraph("Nothing published: " + res.Reason + ".")
-	}
-	s.Table([]string{"published", "version", "digest", "replaces", "lock digest", "id"},
-		[][]string{{fmt.Sprint(res.Published), res.Version, res.Digest, res.Replaces, l.Digest(), l.CompositeID()}})
-	if len(res.PassedOver) > 0 {
-		s.Paragraph("The bump passed over " + strings.Join(res.PassedOver, ", ") + ": a version is unique per product.")
-	}
-	if len(res.Tags) > 0 {
-		s.Paragraph("Tags: " + strings.Join(res.Tags, ", "))
-	}
-	if len(res.Deleted) > 0 {
-		s.Paragraph("Retention deleted: " + strings.Join(res.Deleted, ", "))
-	}
-	summarizeChanges(s, res.Changes, res.Replaces)
-	if res.Graph != "" {
-		s.Mermaid(res.Graph)
-	}
-	return s.Write()
-}
 
 // newClaim is a random token that names one publish attempt in the ledger.
 func newClaim() string {

@@ -22,6 +22,7 @@ import (
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/ledger"
+	"github.com/ladder-release/ladder/internal/report"
 	"github.com/ladder-release/ladder/internal/retire"
 )
 
@@ -479,76 +480,10 @@ func (r *run) cascadeFinish(res *cascadeResult, runErr error) error {
 	if err := r.setOutputs(outs); err != nil {
 		return errors.Join(runErr, err)
 	}
-	if err := r.cascadeSummary(res); err != nil {
+	s := r.Act.Summary()
+	report.Cascade(s, res.plan, res.status, res.sent, res.dryRun)
+	if err := s.Write(); err != nil {
 		return errors.Join(runErr, err)
 	}
 	return runErr
-}
-
-func (r *run) cascadeSummary(res *cascadeResult) error {
-	p := res.plan
-	s := r.Act.Summary()
-	title := "ladder cascade-branches"
-	if res.dryRun {
-		title += " (dry run)"
-	}
-	s.Heading(title, 2)
-	s.Paragraph(describeTrigger(p))
-	s.Table([]string{"correlation id", "runs in the chain", "max-depth", "dispatched"},
-		[][]string{{p.CorrelationID, strconv.Itoa(len(p.Chain)), strconv.Itoa(p.MaxDepth), strconv.Itoa(res.sent)}})
-	if len(p.Dispatches) > 0 {
-		rows := make([][]string, len(p.Dispatches))
-		for i, d := range p.Dispatches {
-			branch := d.Branch
-			if branch == "" {
-				branch = "(default branch)"
-			}
-			rows[i] = []string{d.Repo, branch, d.EventType, res.status[i]}
-		}
-		s.Table([]string{"target", "branch", "event type", "result"}, rows)
-	} else {
-		s.Paragraph("Nothing to dispatch: " + p.Reason + ".")
-	}
-	if g := p.Mermaid(); g != "" {
-		s.Mermaid(g)
-	}
-	if len(p.Chain) > 0 {
-		rows := make([][]string, len(p.Chain))
-		for i, h := range p.Chain {
-			sha := h.SHA
-			if len(sha) > 7 {
-				sha = sha[:7]
-			}
-			rows[i] = []string{strconv.Itoa(i), h.Repo, h.Branch, sha}
-		}
-		s.Table([]string{"#", "repository", "branch", "commit"}, rows)
-	}
-	return s.Write()
-}
-
-func describeTrigger(p *cascade.DispatchPlan) string {
-	t := p.Trigger
-	var what string
-	switch {
-	case t.Channel != "" && t.Bundle != nil:
-		what = fmt.Sprintf("channel %s published %s (%s)", t.Channel, t.Bundle.Version, t.Bundle.Digest)
-	case t.Channel != "":
-		what = fmt.Sprintf("channel %s published", t.Channel)
-	case t.Label != "" && t.Bundle != nil:
-		what = fmt.Sprintf("label %s moved to %s (%s)", t.Label, t.Bundle.Version, t.Bundle.Digest)
-	case t.Label != "":
-		what = fmt.Sprintf("label %s moved", t.Label)
-	case t.Cascade != nil:
-		what = fmt.Sprintf("cascaded run (%s) building %s", t.EventType, t.Branch)
-	case t.Event == cascade.EventPush && t.Branch != "":
-		what = "push to " + t.Branch
-	case t.Branch != "":
-		what = fmt.Sprintf("%s on %s", t.Event, t.Branch)
-	default:
-		what = t.Event
-	}
-	if t.Repo != "" {
-		what += " in " + t.Repo
-	}
-	return "Trigger: " + what + "."
 }

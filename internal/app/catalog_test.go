@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -55,15 +54,7 @@ func catalogWorkspace(t *testing.T, extra string) string {
 
 func runCatalog(t *testing.T, env map[string]string, args ...string) statusRun {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code := Main(context.Background(), append([]string{"catalog"}, args...), Deps{
-		Getenv: func(k string) string { return env[k] },
-		Stdout: &out,
-		Stderr: &errb,
-		Now:    func() time.Time { return now },
-		Sleep:  func(context.Context, time.Duration) error { return nil },
-	})
-	return statusRun{code: code, stdout: out.String(), stderr: errb.String()}
+	return runQuery(t, "catalog", env, args...)
 }
 
 // TestCatalogGolden: `ladder catalog` prints the export.olm catalog of the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ladder-release/ladder/internal/action"
 	"github.com/ladder-release/ladder/internal/changes"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/ledger"
@@ -43,19 +42,6 @@ func changesJSON(s *changes.Set) string {
 		return "{}"
 	}
 	return s.JSON()
-}
-
-// summarizeChanges adds the "What changed" section to a step summary.
-func summarizeChanges(s *action.Summary, set *changes.Set, since string) {
-	if set == nil {
-		return
-	}
-	s.Heading("What changed since "+since, 3)
-	if md := set.Markdown(action.EscapeMarkdown); md != "" {
-		s.Markdown(md)
-	} else {
-		s.Paragraph("No components.")
-	}
 }
 
 // replacedLock is the lock digest the ledger recorded for version.

@@ -17,6 +17,7 @@ import (
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/promote"
+	"github.com/ladder-release/ladder/internal/report"
 	"github.com/ladder-release/ladder/internal/session"
 )
 
@@ -67,8 +68,6 @@ import (
 const (
 	pollFirst = 15 * time.Second
 	pollCap   = 2 * time.Minute
-	// historyShown is how many moves the summary draws.
-	historyShown = 10
 	// maxConcurrentEvidence bounds the components whose checks are read at once.
 	maxConcurrentEvidence = 16
 )
@@ -94,15 +93,7 @@ type promotion struct {
 }
 
 func promoteLabel(ctx context.Context, r *run) error {
-	sec, err := r.Secrets()
-	if err != nil {
-		return err
-	}
-	in, err := inputs.ParsePromote(r.Input)
-	if err != nil {
-		return err
-	}
-	cfg, err := r.LoadConfig()
+	sec, in, cfg, err := start(r, inputs.ParsePromote)
 	if err != nil {
 		return err
 	}
@@ -144,7 +135,10 @@ func promoteLabel(ctx context.Context, r *run) error {
 	}); err != nil {
 		return err
 	}
-	if err := r.promoteSummary(cfg, p); err != nil {
+	s := r.Act.Summary()
+	report.Promote(s, report.Promotion{Label: p.label.Name, Mode: p.in.Mode, DryRun: p.in.DryRun, Decision: p.dec, From: p.from,
+		Skipped: p.skipped, History: p.history, Changes: p.changes, Signature: p.signature, Signer: p.signer})
+	if err := s.Write(); err != nil {
 		return err
 	}
 	if err := r.deployMove(ctx, cfg, sec, store, p); err != nil {
@@ -473,76 +467,4 @@ func (r *run) convergeLabel(ctx context.Context, cfg *config.Config, store ledge
 		}
 	}
 	return r.convergeTags(ctx, cfg, store, reg, labelTag(label), known)
-}
-
-func (r *run) promoteSummary(cfg *config.Config, p *promotion) error {
-	s := r.Act.Summary()
-	d := p.dec
-	title := "ladder promote-label: " + p.label.Name
-	if p.in.Mode != promote.ModePromote {
-		title += " (" + string(p.in.Mode) + ")"
-	}
-	if p.in.DryRun {
-		title += " (dry run)"
-	}
-	s.Heading(title, 2)
-	reason := d.Reason
-	if p.in.DryRun {
-		reason = "Dry run, nothing written: " + reason
-	}
-	s.Paragraph("Decision: " + string(d.Outcome) + ". " + reason)
-	from := p.from
-	if from == "" {
-		from = "-"
-	}
-	s.Table([]string{"label", "decision", "version", "digest", "previous version", "from", "forced"},
-		[][]string{{p.label.Name, string(d.Outcome), d.Target.Version, d.Target.Digest, orDash(d.Previous.Version), from, fmt.Sprint(d.Forced)}})
-	if p.signature != "" {
-		s.Paragraph("Signed by " + p.signer + ": signature " + p.signature + ", attached to " + d.Target.Digest + ".")
-	}
-	if len(p.skipped) > 0 {
-		vs := make([]string, len(p.skipped))
-		for i, m := range p.skipped {
-			vs[i] = m.Version
-		}
-		s.Paragraph("Skipped (quarantined): " + strings.Join(vs, ", "))
-	}
-	if len(d.Gates) > 0 || d.Soak.Required > 0 || d.Signed != nil {
-		rows := make([][]string, 0, len(d.Gates)+1)
-		for _, g := range d.Gates {
-			check := g.Check
-			if g.Result == promote.GateNoSource {
-				check = "-"
-			}
-			rows = append(rows, []string{g.Component, orDash(g.Source), orDash(lock.Short(g.Commit)), check, string(g.Result), g.Detail})
-		}
-		if g := d.Signed; g != nil {
-			rows = append(rows, []string{"-", "-", "-", "signed", string(g.Result), g.Detail})
-		}
-		if d.Soak.Required > 0 {
-			detail := fmt.Sprintf("%s required", d.Soak.Required)
-			if !d.Soak.Since.IsZero() {
-				detail = fmt.Sprintf("in since %s, %s of %s", d.Soak.Since.UTC().Format(time.RFC3339), d.Soak.Elapsed.Round(time.Second), d.Soak.Required)
-			}
-			rows = append(rows, []string{"-", "-", "-", "soak", string(d.Soak.Result), detail})
-		}
-		s.Heading("Gates", 3)
-		s.Table([]string{"component", "source", "commit", "check", "result", "evidence"}, rows)
-	} else if d.Forced {
-		s.Paragraph("Gates bypassed (force).")
-	}
-	summarizeChanges(s, p.changes, d.Previous.Version)
-	s.Heading("History of "+p.label.Name, 3)
-	s.Mermaid(promote.HistoryMermaid(p.label.Name, p.history, historyShown))
-	if rows := promote.HistoryRows(p.history, historyShown); len(rows) > 0 {
-		s.Table([]string{"when", "from", "to", "decision", "actor", "reason"}, rows)
-	}
-	return s.Write()
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/publish"
+	"github.com/ladder-release/ladder/internal/report"
 	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/source"
 )
@@ -83,19 +84,11 @@ func (r *run) predictVersion(cfg *config.Config, ch config.Channel, l lock.Lock,
 // resolveChannel: gather (config, sources, registry) -> decide (channel.Resolve,
 // constraints, version) -> apply (lock file) -> outputs and summary.
 func resolveChannel(ctx context.Context, r *run) error {
-	sec, err := r.Secrets()
-	if err != nil {
-		return err
-	}
-	in, err := inputs.ParseResolve(r.Input)
+	sec, in, cfg, err := start(r, inputs.ParseResolve)
 	if err != nil {
 		return err
 	}
 	name, lockFile, dryRun := in.Channel, in.LockFile, in.DryRun
-	cfg, err := r.LoadConfig()
-	if err != nil {
-		return err
-	}
 	res, err := r.resolve(ctx, cfg, sec, name)
 	if err != nil {
 		return err
@@ -130,7 +123,10 @@ func resolveChannel(ctx context.Context, r *run) error {
 	if err := r.setOutputs(outs); err != nil {
 		return err
 	}
-	return r.resolveSummary(cfg, res, dryRun)
+	s := r.Act.Summary()
+	report.Resolve(s, report.Resolution{Channel: res.Channel, Lock: res.Lock, Version: res.Version,
+		PassedOver: res.PassedOver, Changed: res.Changed, DryRun: dryRun})
+	return s.Write()
 }
 
 // resolve computes a channel's lock, version and changed flag.
@@ -273,47 +269,6 @@ func (r *run) bundleInfo(l lock.Lock, version string) bundle.Info {
 		info.Source = strings.TrimRight(server, "/") + "/" + repo
 	}
 	return info
-}
-
-func (r *run) resolveSummary(cfg *config.Config, res *resolution, dryRun bool) error {
-	s := r.Act.Summary()
-	title := fmt.Sprintf("ladder resolve-channel: %s", res.Channel.Name)
-	if dryRun {
-		title += " (dry run)"
-	}
-	s.Heading(title, 2)
-	s.Table([]string{"version", "lock digest", "id", "changed"},
-		[][]string{{res.Version, res.Lock.Digest(), res.Lock.CompositeID(), fmt.Sprint(res.Changed)}})
-	if len(res.PassedOver) > 0 {
-		s.Paragraph("The bump passed over " + strings.Join(res.PassedOver, ", ") + ": a version is unique per product.")
-	}
-	rows := make([][]string, 0, len(res.Lock.Components))
-	for _, e := range res.Lock.Components {
-		src := e.Repo
-		if src == "" {
-			src = e.Git
-		}
-		rows = append(rows, []string{e.Name, src, describePolicy(res.Channel.PolicyFor(e.Name)), e.Ref, e.Version, lock.Short(e.Commit)})
-	}
-	s.Table([]string{"component", "source", "policy", "ref", "version", "commit"}, rows)
-	return s.Write()
-}
-
-func describePolicy(p config.Policy) string {
-	switch {
-	case p.Branch != "":
-		return "branch " + p.Branch
-	case p.Semver != "":
-		if p.Prerelease {
-			return "semver " + p.Semver + " (prereleases)"
-		}
-		return "semver " + p.Semver
-	case p.Pin != "":
-		return "pin " + p.Pin
-	case p.Label != "":
-		return "label " + p.Label
-	}
-	return ""
 }
 
 type kv struct{ k, v string }

@@ -259,15 +259,20 @@ func TestResolveEnterpriseServerPrefix(t *testing.T) {
 	wantEntry(t, l, "toolkit", "refs/tags/v0.10.0", "0.10.0", w.c["tk1"])
 }
 
-// publish puts a bundle holding l into the registry under tags, as
-// build-bundle will: the lock as config, its digest as an annotation.
+// publishLock puts a bundle holding l into the product's repository under
+// tags, as build-bundle will: the lock as config, its digest as an annotation.
 func publishLock(t *testing.T, w *world, l lock.Lock, version string, tags ...string) string {
+	t.Helper()
+	return pushLock(t, w.registry+"/acme/elemental", l, version, tags...)
+}
+
+// pushLock puts a bundle holding l into repo under tags.
+func pushLock(t *testing.T, repo string, l lock.Lock, version string, tags ...string) string {
 	t.Helper()
 	c, err := oci.New(oci.WithInsecure())
 	if err != nil {
 		t.Fatal(err)
 	}
-	repo := w.registry + "/acme/elemental"
 	ctx := context.Background()
 	d, err := c.PushBundle(ctx, repo, oci.Bundle{Config: l.JSON(), Annotations: bundle.Annotations(bundle.Info{Lock: l, Version: version, Created: now})})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/promote"
 	"github.com/ladder-release/ladder/internal/query"
+	"github.com/ladder-release/ladder/internal/report"
 	"github.com/ladder-release/ladder/internal/retire"
 	"github.com/ladder-release/ladder/internal/session"
 	"github.com/ladder-release/ladder/internal/tagname"
@@ -375,46 +376,13 @@ func (r *run) retireFinish(res *retirement) error {
 	}); err != nil {
 		return err
 	}
-	what := res.kind + " " + res.name
-	var line string
-	switch res.dec.Kind {
-	case retire.Retire:
-		line = fmt.Sprintf("%s retired at %s (%s): it stays at %s (%s), tagged %s and %s-eol", what, ret.At.UTC().Format(time.RFC3339), ret.Reason, ret.Version, ret.Digest, res.name, res.name)
-	case retire.Finish:
-		line = fmt.Sprintf("%s was already retired at %s (%s); this run finished it: tags %s and %s-eol on %s", what, ret.At.UTC().Format(time.RFC3339), ret.Reason, res.name, res.name, ret.Version)
-	case retire.Undo:
-		line = fmt.Sprintf("the retirement of %s (at %s, %s) is undone (%s): build-bundle and promote-label work again; %s-eol stays on %s", what, ret.At.UTC().Format(time.RFC3339), ret.Reason, res.in.Reason, res.name, ret.Version)
-	}
-	if res.untagged && res.dec.Kind != retire.Undo {
-		line = fmt.Sprintf("%s retired at %s (%s): it stays at %s (%s); the tags %s and %s-eol are not written yet (rerun retire)", what, ret.At.UTC().Format(time.RFC3339), ret.Reason, ret.Version, ret.Digest, res.name, res.name)
-	}
-	if res.in.DryRun {
-		line = "dry run, nothing written: " + line
-	}
-	r.Act.Infof("%s", line)
+	v := report.Retirement{Kind: res.kind, Name: res.name, Decision: res.dec, Reason: res.in.Reason, Untagged: res.untagged,
+		DryRun: res.in.DryRun, Plan: res.plan, Status: res.status}
+	r.Act.Infof("%s", v.Line())
 	if len(res.told) > 0 {
 		r.Act.Infof("end of life told to %s", strings.Join(res.told, ", "))
 	}
-
 	s := r.Act.Summary()
-	title := "ladder retire: " + what
-	if res.dec.Kind == retire.Undo {
-		title += " (undo)"
-	}
-	if res.in.DryRun {
-		title += " (dry run)"
-	}
-	s.Heading(title, 2)
-	s.Paragraph(line + ".")
-	s.Table([]string{"stream", "final version", "digest", "retired at", "by", "run", "reason"},
-		[][]string{{what, ret.Version, ret.Digest, ret.At.UTC().Format(time.RFC3339), orDash(ret.Actor), orDash(ret.Run), ret.Reason}})
-	if p := res.plan; p != nil && len(p.Dispatches) > 0 {
-		rows := make([][]string, len(p.Dispatches))
-		for i, d := range p.Dispatches {
-			rows[i] = []string{d.Repo, d.EventType, res.status[d.Repo]}
-		}
-		s.Heading("End of life told", 3)
-		s.Table([]string{"target", "event type", "result"}, rows)
-	}
+	report.Retire(s, v)
 	return s.Write()
 }

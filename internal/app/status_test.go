@@ -12,10 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
-	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/status"
 	"github.com/ladder-release/ladder/internal/testutil/golden"
 	"github.com/ladder-release/ladder/internal/testutil/registry"
@@ -145,8 +143,14 @@ type statusRun struct {
 
 func runStatus(t *testing.T, env map[string]string, args ...string) statusRun {
 	t.Helper()
+	return runQuery(t, "status", env, args...)
+}
+
+// runQuery runs a read-only command (status, catalog) at the fixed now.
+func runQuery(t *testing.T, command string, env map[string]string, args ...string) statusRun {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code := Main(context.Background(), append([]string{"status"}, args...), Deps{
+	code := Main(context.Background(), append([]string{command}, args...), Deps{
 		Getenv: func(k string) string { return env[k] },
 		Stdout: &out,
 		Stderr: &errb,
@@ -335,23 +339,9 @@ func TestStatusLedgerNone(t *testing.T) {
 	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c, err := oci.New(oci.WithInsecure())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
 	push := func(version string, tags ...string) string {
 		l := lock.Lock{Schema: lock.Schema, Product: "operator", Channel: "stage", Components: []lock.Entry{{Name: "operator", Repo: "acme/operator", Ref: "refs/tags/v" + version, Version: version, Commit: strings.Repeat("a", 40)}}}
-		d, err := c.PushBundle(ctx, repo, oci.Bundle{Config: l.JSON(), Annotations: bundle.Annotations(bundle.Info{Lock: l, Version: version, Created: now})})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, tag := range tags {
-			if err := c.Tag(ctx, repo, d, tag); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return d
+		return pushLock(t, repo, l, version, tags...)
 	}
 	a := push("1.0.0", "1.0.0", "candidate-previous")
 	d := push("1.3.0", "1.3.0", "stage", "candidate")

@@ -136,43 +136,38 @@ func WithToken(token string) Option {
 // while retries are on: it would cut rate-limit waits short (use a context
 // deadline instead).
 func WithHTTPClient(hc *http.Client) Option {
-	return func(s *settings) error {
-		if hc == nil {
-			return errors.New("WithHTTPClient was given a nil client")
-		}
-		if err := s.once("WithHTTPClient", fmt.Sprintf("%p", hc)); err != nil {
-			return err
-		}
+	return nonNil("WithHTTPClient", "client", hc == nil, func(s *settings) error {
 		s.httpClient = hc
-		return nil
+		return s.once("WithHTTPClient", fmt.Sprintf("%p", hc))
+	})
+}
+
+// nonNil is an option that applies set, refused when its value is nil.
+func nonNil(option, what string, isNil bool, set func(*settings) error) Option {
+	return func(s *settings) error {
+		if isNil {
+			return fmt.Errorf("%s was given a nil %s", option, what)
+		}
+		return set(s)
 	}
 }
 
 // WithMask is told every secret the client derives (a GitHub App's JWT)
 // before the secret is first sent, so a runner can mask it (::add-mask::).
 func WithMask(mask func(secret string)) Option {
-	return func(s *settings) error {
-		if mask == nil {
-			return errors.New("WithMask was given a nil function")
-		}
+	return nonNil("WithMask", "function", mask == nil, func(s *settings) error {
 		s.mask = mask
 		return nil
-	}
+	})
 }
 
 // WithClock sets the clock the retry policy reads and waits with (default
 // clock.System(); tests use a clock.Fake).
 func WithClock(c clock.Clock) Option {
-	return func(s *settings) error {
-		if c == nil {
-			return errors.New("WithClock was given a nil clock")
-		}
-		if err := s.once("WithClock", fmt.Sprintf("%p", c)); err != nil {
-			return err
-		}
+	return nonNil("WithClock", "clock", c == nil, func(s *settings) error {
 		s.clock = c
-		return nil
-	}
+		return s.once("WithClock", fmt.Sprintf("%p", c))
+	})
 }
 
 // WithMaxRetries sets how many times one request may be retried (default

@@ -475,12 +475,7 @@ func TestInstallationToken(t *testing.T) {
 	sim := ghsim.NewServer(t)
 	sim.CreateRepo(repo)
 	sim.CreateRepo("acme/other")
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim.AddApp(99, &key.PublicKey)
-	sim.AddInstallation(5, 99, map[string]string{repo: "write"})
+	key := sim.InstallApp(t, 99, 5, map[string]string{repo: "write"})
 	pkcs1 := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	der, _ := x509.MarshalPKCS8PrivateKey(key)
 	pkcs8 := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})

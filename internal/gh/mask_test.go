@@ -2,8 +2,6 @@ package gh_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -20,12 +18,7 @@ import (
 func TestInstallationTokenMasksTheJWT(t *testing.T) {
 	sim := ghsim.NewServer(t)
 	sim.CreateRepo(repo)
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim.AddApp(42, &key.PublicKey)
-	sim.AddInstallation(6, 42, map[string]string{repo: "write"})
+	key := sim.InstallApp(t, 42, 6, map[string]string{repo: "write"})
 	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 	var masked []string
 	c, err := gh.New(gh.WithAPIURL(sim.URL()), gh.WithMask(func(s string) { masked = append(masked, s) }))

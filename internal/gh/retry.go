@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -201,7 +202,7 @@ type limit struct {
 // 0, else not given ("wait at least one minute").
 func decideLimit(status int, h http.Header, message, docURL string, now time.Time) limit {
 	remaining := h.Get("X-Ratelimit-Remaining")
-	retryAfter, hasRetryAfter := parseRetryAfter(h.Get("Retry-After"), now)
+	retryAfter, hasRetryAfter := retry.After(h.Get("Retry-After"), now, math.MaxInt64) // any wait: MaxWait judges it
 	lower := strings.ToLower(message + " " + docURL)
 	if status != http.StatusTooManyRequests && remaining != "0" && !hasRetryAfter &&
 		!strings.Contains(lower, "rate limit") && !strings.Contains(lower, "rate-limit") && !strings.Contains(lower, "abuse") {
@@ -227,21 +228,6 @@ func maxWaitFor(secondary bool) time.Duration {
 		return MaxSecondaryWait
 	}
 	return MaxWait
-}
-
-// parseRetryAfter reads a retry-after header: seconds, or an HTTP date.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
-	if s, err := strconv.ParseInt(v, 10, 64); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
-	}
-	return 0, false
 }
 
 // peekMessage reads GitHub's error body and puts it back.

@@ -721,26 +721,32 @@ func (c *call) createCommit() *response {
 	return jsonResponse(http.StatusCreated, c.gitCommitJSON(r, cm))
 }
 
-func (c *call) getGitCommit() *response {
+// objectAt finds the repository the caller may read and, in it, the object
+// (of objects) the path's sha names, or answers 404.
+func objectAt[T any](c *call, objects func(*repo) map[string]*T) (*repo, *T, *response) {
 	r, e := c.repo(levelRead)
 	if e != nil {
-		return e
+		return nil, nil, e
 	}
-	cm := r.commits[c.params["sha"]]
-	if cm == nil {
-		return errNotFound()
+	o := objects(r)[c.params["sha"]]
+	if o == nil {
+		return nil, nil, errNotFound()
+	}
+	return r, o, nil
+}
+
+func (c *call) getGitCommit() *response {
+	r, cm, e := objectAt(c, func(r *repo) map[string]*commit { return r.commits })
+	if e != nil {
+		return e
 	}
 	return jsonResponse(http.StatusOK, c.gitCommitJSON(r, cm))
 }
 
 func (c *call) getTagObject() *response {
-	r, e := c.repo(levelRead)
+	r, t, e := objectAt(c, func(r *repo) map[string]*tagObject { return r.tagObjs })
 	if e != nil {
 		return e
-	}
-	t := r.tagObjs[c.params["sha"]]
-	if t == nil {
-		return errNotFound()
 	}
 	return jsonResponse(http.StatusOK, map[string]any{
 		"node_id": "TAG_" + t.sha, "tag": t.tag, "sha": t.sha, "url": c.repoURL(r) + "/git/tags/" + t.sha,

@@ -18,9 +18,7 @@ import (
 // TestCompareShapes: GET /repos/{o}/{r}/compare/{base}...{head} answers as
 // GitHub documents it ("Compare two commits"), one case per status.
 func TestCompareShapes(t *testing.T) {
-	s := ghsim.NewServer(t)
-	s.CreateRepo(repo)
-	c := client(t, s, "")
+	s, c := withRepo(t, "")
 	ctx := context.Background()
 	base := s.Commit(repo, "main", "base")
 	s.Tag(repo, "v1.0.0", base)
@@ -121,9 +119,7 @@ func TestCompareRawKeys(t *testing.T) {
 // commits, the newest last; with per_page it pages from the oldest, with a
 // Link header; total_commits counts them all.
 func TestCompareMany(t *testing.T) {
-	s := ghsim.NewServer(t)
-	s.CreateRepo(repo)
-	c := client(t, s, "")
+	s, c := withRepo(t, "")
 	ctx := context.Background()
 	base := s.Commit(repo, "main", "base")
 	var shas []string
@@ -160,10 +156,8 @@ func TestCompareMany(t *testing.T) {
 // TestCompareNotFound: an unknown ref or repository, a basehead that is not
 // BASE...HEAD, and two histories with nothing in common are 404.
 func TestCompareNotFound(t *testing.T) {
-	s := ghsim.NewServer(t)
-	s.CreateRepo(repo)
+	s, c := withRepo(t, "")
 	s.CreateRepo("acme/other")
-	c := client(t, s, "")
 	ctx := context.Background()
 	head := s.Commit(repo, "main", "one")
 	for _, tc := range []struct{ name, repo, base, head string }{

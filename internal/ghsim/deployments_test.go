@@ -15,10 +15,9 @@ import (
 func TestDeployments(t *testing.T) {
 	ctx := context.Background()
 	setup := func(t *testing.T) (*ghsim.Server, *github.Client) {
-		s := ghsim.NewServer(t)
-		s.CreateRepo(repo)
+		s, c := withRepo(t, "writer")
 		s.AddToken("writer", map[string]string{repo: "write"})
-		return s, client(t, s, "writer")
+		return s, c
 	}
 	none := &[]string{}
 

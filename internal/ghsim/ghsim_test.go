@@ -41,6 +41,15 @@ func client(t *testing.T, s *ghsim.Server, token string) *github.Client {
 	return c
 }
 
+// withRepo starts a simulator (opts) holding repo, empty, and returns it
+// with a client sending token ("" for none).
+func withRepo(t *testing.T, token string, opts ...ghsim.Option) (*ghsim.Server, *github.Client) {
+	t.Helper()
+	s := ghsim.NewServer(t, opts...)
+	s.CreateRepo(repo)
+	return s, client(t, s, token)
+}
+
 func status(t *testing.T, err error) int {
 	t.Helper()
 	var er *github.ErrorResponse
@@ -208,10 +217,8 @@ func TestRefsCommitsAndAnnotatedTags(t *testing.T) {
 }
 
 func TestContentsCompareAndSwap(t *testing.T) {
-	s := ghsim.NewServer(t)
-	s.CreateRepo(repo)
+	s, c := withRepo(t, "")
 	s.PutFile(repo, "main", "ledger/app.json", []byte(`{"v":1}`), "seed")
-	c := client(t, s, "")
 	ctx := context.Background()
 
 	fc, _, _, err := c.Repositories.GetContents(ctx, "acme", "app", "ledger/app.json", nil)
@@ -404,11 +411,9 @@ func TestStaleReads(t *testing.T) {
 }
 
 func TestDispatchValidation(t *testing.T) {
-	s := ghsim.NewServer(t)
-	s.CreateRepo(repo)
+	s, c := withRepo(t, "writer")
 	s.CreateRepo("acme/other")
 	s.AddToken("writer", map[string]string{repo: "write", "acme/other": "read"})
-	c := client(t, s, "writer")
 	ctx := context.Background()
 
 	payload := func(keys, size int) *json.RawMessage {
@@ -481,9 +486,7 @@ func TestAuthAndPermissions(t *testing.T) {
 }
 
 func TestETagNotModifiedIsFree(t *testing.T) {
-	s := ghsim.NewServer(t, ghsim.WithRateLimit(10))
-	s.CreateRepo(repo)
-	c := client(t, s, "tok")
+	s, c := withRepo(t, "tok", ghsim.WithRateLimit(10))
 	ctx := context.Background()
 
 	req, _ := c.NewRequest("GET", "repos/acme/app", nil)
@@ -532,9 +535,7 @@ func TestRateLimitExhausted(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	s := ghsim.NewServer(t, ghsim.WithRateLimit(2), ghsim.WithNow(clock))
-	s.CreateRepo(repo)
-	c := client(t, s, "tok")
+	s, c := withRepo(t, "tok", ghsim.WithRateLimit(2), ghsim.WithNow(clock))
 	ctx := context.Background()
 	for i := 0; i < 2; i++ {
 		if _, _, err := c.Repositories.Get(ctx, "acme", "app"); err != nil {
@@ -652,9 +653,7 @@ func TestEnterprisePrefix(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
-	s := ghsim.NewServer(t)
-	s.CreateRepo(repo)
-	c := client(t, s, "")
+	s, c := withRepo(t, "")
 	ctx := context.Background()
 
 	s.Inject(ghsim.Fault{Method: "GET", Path: "/repos/*/app", Times: 2, Status: 502})
@@ -711,9 +710,7 @@ func TestLatencyAndInFlight(t *testing.T) {
 		arrived <- struct{}{}
 		<-release
 	}
-	s := ghsim.NewServer(t, ghsim.WithLatency(latency), ghsim.WithSleep(sleep))
-	s.CreateRepo(repo)
-	c := client(t, s, "")
+	s, c := withRepo(t, "", ghsim.WithLatency(latency), ghsim.WithSleep(sleep))
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		wg.Add(1)
@@ -775,13 +772,8 @@ func signJWT(t *testing.T, key *rsa.PrivateKey, iss string, now time.Time) strin
 func TestInstallationTokens(t *testing.T) {
 	s := ghsim.NewServer(t)
 	s.CreateRepo(repo)
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := s.InstallApp(t, 42, 7, map[string]string{repo: "write"})
 	other, _ := rsa.GenerateKey(rand.Reader, 2048)
-	s.AddApp(42, &key.PublicKey)
-	s.AddInstallation(7, 42, map[string]string{repo: "write"})
 	ctx := context.Background()
 
 	if _, _, err := client(t, s, signJWT(t, other, "42", time.Now())).Apps.CreateInstallationToken(ctx, 7, nil); status(t, err) != http.StatusUnauthorized {

@@ -33,10 +33,8 @@ func treePaths(t *testing.T, tr *github.Tree) []string {
 // a client does that wants a branch unrelated to the default branch's
 // history: the contents API then reads and writes on it.
 func TestGitDataOrphanBranch(t *testing.T) {
-	s := ghsim.NewServer(t)
-	s.CreateRepo(repo)
+	s, c := withRepo(t, "")
 	s.PutFile(repo, "main", ".github/workflows/x.yml", []byte("on: push\n"), "a workflow")
-	c := client(t, s, "")
 	ctx := context.Background()
 
 	tree, res, err := c.Git.CreateTree(ctx, "acme", "app", "", []*github.TreeEntry{blobEntry("app.json", `{"v":1}`)})
@@ -141,11 +139,9 @@ func TestGitDataOrphanBranch(t *testing.T) {
 // TestGitDataTrees: base_tree, nested paths, entries by blob sha, subtrees,
 // deletions, and GET git/trees with and without recursive.
 func TestGitDataTrees(t *testing.T) {
-	s := ghsim.NewServer(t)
-	s.CreateRepo(repo)
+	s, c := withRepo(t, "")
 	s.PutFile(repo, "main", "README.md", []byte("hello\n"), "readme")
 	s.PutFile(repo, "main", "docs/guide.md", []byte("guide\n"), "guide")
-	c := client(t, s, "")
 	ctx := context.Background()
 
 	head, _, err := c.Repositories.GetCommit(ctx, "acme", "app", "main", nil)

@@ -3,11 +3,13 @@ package ghsim
 import (
 	"crypto"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha1" //nolint:gosec // git object names are SHA-1
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
 	"net/http"
 	"regexp"
@@ -261,13 +263,8 @@ func (s *Server) newCommit(r *repo, branch, message string, changes map[string][
 // and never change tree afterwards. The name is a hash of the sorted
 // entries, not git's tree encoding; the empty tree gets git's name for it.
 func (r *repo) putTree(tree map[string]string) string {
-	paths := make([]string, 0, len(tree))
-	for p := range tree {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
 	var tb strings.Builder
-	for _, p := range paths {
+	for _, p := range slices.Sorted(maps.Keys(tree)) {
 		fmt.Fprintf(&tb, "%s %s\n", tree[p], p)
 	}
 	sha := gitHash("tree", []byte(tb.String()))
@@ -430,6 +427,20 @@ func (s *Server) AddApp(appID int64, key crypto.PublicKey) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.apps[appID] = &app{id: appID, key: key}
+}
+
+// InstallApp registers app appID with a new RSA key (2048 bits, as GitHub
+// issues) and its installation installationID with perms (as in
+// AddInstallation), and returns the App's private key.
+func (s *Server) InstallApp(t TB, appID, installationID int64, perms map[string]string) *rsa.PrivateKey {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatalf("ghsim: generating the key of app %d: %v", appID, err)
+	}
+	s.AddApp(appID, &key.PublicKey)
+	s.AddInstallation(installationID, appID, perms)
+	return key
 }
 
 // AddInstallation registers an installation of app appID with a permission

@@ -99,18 +99,10 @@ func benchGitHub(b *testing.B, seed []byte, warm bool, latency time.Duration) {
 		b.Fatal(err)
 	}
 	s := ghStore(b, gc.REST())
-	var reset resetter
-	if warm {
-		// Become the last writer, so the store knows the current sha.
-		if _, err := s.Update(context.Background(), Message{What: "warm up"}, publishNext("warm", 0)); err != nil {
-			b.Fatal(err)
-		}
-	} else {
-		reset = func() Store {
-			srv.PutFile(repo, Branch, "app.json", seed, "reset")
-			return ghStore(b, gc.REST())
-		}
-	}
+	reset := warmOrCold(b, s, warm, func() Store {
+		srv.PutFile(repo, Branch, "app.json", seed, "reset")
+		return ghStore(b, gc.REST())
+	})
 	rt.mu.Lock()
 	rt.d = 0
 	rt.mu.Unlock()
@@ -121,31 +113,31 @@ func benchGitHub(b *testing.B, seed []byte, warm bool, latency time.Duration) {
 
 func benchFile(b *testing.B, seed []byte, warm bool) {
 	path := filepath.Join(b.TempDir(), "ledger.json")
-	if err := os.WriteFile(path, seed, 0o644); err != nil {
-		b.Fatal(err)
-	}
-	s, err := File(path, "app")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var reset resetter
-	if warm {
-		if _, err := s.Update(context.Background(), Message{What: "warm up"}, publishNext("warm", 0)); err != nil {
+	open := func() Store {
+		if err := os.WriteFile(path, seed, 0o644); err != nil {
 			b.Fatal(err)
 		}
-	} else {
-		reset = func() Store {
-			if err := os.WriteFile(path, seed, 0o644); err != nil {
-				b.Fatal(err)
-			}
-			s, err := File(path, "app")
-			if err != nil {
-				b.Fatal(err)
-			}
-			return s
+		s, err := File(path, "app")
+		if err != nil {
+			b.Fatal(err)
 		}
+		return s
 	}
-	benchPublish(b, s, reset)
+	s := open()
+	benchPublish(b, s, warmOrCold(b, s, warm, open))
+}
+
+// warmOrCold readies s for benchPublish: warm, s becomes the last writer,
+// so that it knows the current document (and sha), and nothing is reset;
+// cold, reset is what starts each op.
+func warmOrCold(b *testing.B, s Store, warm bool, reset resetter) resetter {
+	if !warm {
+		return reset
+	}
+	if _, err := s.Update(context.Background(), Message{What: "warm up"}, publishNext("warm", 0)); err != nil {
+		b.Fatal(err)
+	}
+	return nil
 }
 
 func BenchmarkPublishEmpty(b *testing.B) {
@@ -274,11 +266,17 @@ func BenchmarkParse10k(b *testing.B) {
 	}
 }
 
-func BenchmarkMarshal10k(b *testing.B) {
+// parse10k is the ledger of 10,000 bundles, parsed.
+func parse10k(b *testing.B) *Document {
 	d, err := Parse(seed10k(b))
 	if err != nil {
 		b.Fatal(err)
 	}
+	return d
+}
+
+func BenchmarkMarshal10k(b *testing.B) {
+	d := parse10k(b)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		b.SetBytes(int64(len(d.Marshal())))
@@ -286,10 +284,7 @@ func BenchmarkMarshal10k(b *testing.B) {
 }
 
 func BenchmarkGraph10kFromLedger(b *testing.B) {
-	d, err := Parse(seed10k(b))
-	if err != nil {
-		b.Fatal(err)
-	}
+	d := parse10k(b)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		if _, err := d.Graph(ChannelStream("dev")); err != nil {

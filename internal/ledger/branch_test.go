@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ladder-release/ladder/internal/ghsim"
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 )
 
 const (
@@ -75,21 +76,10 @@ func TestLedgerBranchIsOrphan(t *testing.T) {
 	if h := srv.History(repo, Branch); h[0].Message != msg.String() {
 		t.Errorf("first commit's message %q, want %q", h[0].Message, msg.String())
 	}
-	if n := count(srv, routeCreateRef); n != 1 {
-		t.Errorf("%d branch creations, want 1", n)
-	}
 	if n := count(srv, routePutContents); n != 0 {
 		t.Errorf("%d PUT contents for the first write, want 0: the branch's first commit is the write", n)
 	}
-
-	// The store's own next write: a GET (the cached document) and a PUT.
-	srv.ResetStats()
-	if _, err := s.Update(ctx, Message{What: "publish dev 1.0.2"}, publishNext("a", 1)); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(srv.Requests()); n != 2 {
-		t.Errorf("the second write made %d requests, want 2 (GET and PUT contents): %+v", n, srv.Requests())
-	}
+	secondWrite(t, srv, s)
 	// Another store (another job) reads and writes.
 	other := newStore()
 	d, err := other.Read(ctx)
@@ -141,14 +131,8 @@ func TestLedgerBranchCreatedByTwoStores(t *testing.T) {
 	if calls != 2 {
 		t.Errorf("a's fn ran %d times, want 2 (once more on b's ledger)", calls)
 	}
-	statuses := map[int]int{}
-	for _, r := range srv.Requests() {
-		if r.Route == routeCreateRef {
-			statuses[r.Status]++
-		}
-	}
-	if statuses[http.StatusCreated] != 1 || statuses[http.StatusUnprocessableEntity] != 1 {
-		t.Errorf("POST git/refs answers %v, want one 201 (b) and one 422 (a)", statuses)
+	if posts := statuses(srv, routeCreateRef); posts[http.StatusCreated] != 1 || posts[http.StatusUnprocessableEntity] != 1 {
+		t.Errorf("POST git/refs answers %v, want one 201 (b) and one 422 (a)", posts)
 	}
 	checkOrphan(t, srv, 2, "app.json")
 	if h := srv.History(repo, Branch); h[1].Message != (Message{What: "publish by b"}).String() {
@@ -194,14 +178,8 @@ func TestLedgerBranchCreatedConcurrently(t *testing.T) {
 	}
 	checkNoLoss(t, d, writers, 1)
 	checkOrphan(t, srv, 8, "app.json")
-	created := 0
-	for _, r := range srv.Requests() {
-		if r.Route == routeCreateRef && r.Status == http.StatusCreated {
-			created++
-		}
-	}
-	if created != 1 {
-		t.Errorf("%d refs created, want 1", created)
+	if n := answered(srv, routeCreateRef, http.StatusCreated); n != 1 {
+		t.Errorf("%d refs created, want 1", n)
 	}
 }
 
@@ -285,7 +263,7 @@ func TestLedgerOldStyleBranchKeepsWorking(t *testing.T) {
 				t.Fatalf("%d bundles, want %d", len(d.Bundles), seeded+2)
 			}
 			for i := 0; i < 2; i++ {
-				if _, ok := d.BundleByDigest(digestOf("a", i)); !ok {
+				if _, ok := d.BundleByDigest(fixture.Digest("a", i)); !ok {
 					t.Errorf("write %d lost", i)
 				}
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ladder-release/ladder/internal/ghsim"
 	"github.com/ladder-release/ladder/internal/ledger/record"
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 )
 
 // TestCompactWritesWhatWasWritten: the document an Update returns is its
@@ -36,7 +37,7 @@ func TestCompactWritesWhatWasWritten(t *testing.T) {
 		}
 		// a split is due, and Compact will make it: the caller scribbles on
 		// its copy first
-		if err := doc.Hold("beta", Hold{Reason: "not in any write", At: t0}); err != nil {
+		if err := doc.Hold("beta", Hold{Reason: "not in any write", At: fixture.T0}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Compact(ctx); err != nil {
@@ -72,7 +73,7 @@ func TestMigrateSchema1MediumInOneCommit(t *testing.T) {
 	before := len(srv.History(repo, Branch))
 	s := ghStore(t, c, WithLimits(lim))
 	if _, err := s.Update(ctx, Message{What: "promote beta 1.4.9"}, func(d *Document) error {
-		return d.Append(LabelStream("beta"), Entry{Version: "1.4.9", At: t0, Decision: "promoted"})
+		return d.Append(LabelStream("beta"), Entry{Version: "1.4.9", At: fixture.T0, Decision: "promoted"})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func TestCompactRacingWritersLoseNothing(t *testing.T) {
 					return ErrNoChange
 				}
 				v = newest
-				return d.Append(LabelStream("current"), Entry{Version: newest, At: t0, Actor: "octocat", Decision: "promoted"})
+				return d.Append(LabelStream("current"), Entry{Version: newest, At: fixture.T0, Actor: "octocat", Decision: "promoted"})
 			})
 			if err != nil {
 				return err

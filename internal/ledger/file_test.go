@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 )
 
 // publishNext is the fn of one publish as build-bundle does it: claim the
@@ -21,16 +23,16 @@ import (
 // ErrNoChange.
 func publishNext(writer string, i int) func(*Document) error {
 	return func(d *Document) error {
-		digest := digestOf(writer, i)
+		digest := fixture.Digest(writer, i)
 		if _, ok := d.BundleByDigest(digest); ok {
 			return ErrNoChange
 		}
 		v := fmt.Sprintf("1.0.%d", d.BundleCount()+1)
 		if err := d.AddBundle(Bundle{Version: v, Digest: digest, Channel: "dev", Actor: writer,
-			Created: t0, Mode: ModeArtifact}); err != nil {
+			Created: fixture.T0, Mode: ModeArtifact}); err != nil {
 			return err
 		}
-		return d.Append(ChannelStream("dev"), Entry{Version: v, At: t0, Actor: writer, Decision: "published"})
+		return d.Append(ChannelStream("dev"), Entry{Version: v, At: fixture.T0, Actor: writer, Decision: "published"})
 	}
 }
 
@@ -49,7 +51,7 @@ func checkNoLoss(t *testing.T, d *Document, writers []string, perWriter int) {
 	}
 	for _, w := range writers {
 		for i := 0; i < perWriter; i++ {
-			if _, ok := d.BundleByDigest(digestOf(w, i)); !ok {
+			if _, ok := d.BundleByDigest(fixture.Digest(w, i)); !ok {
 				t.Fatalf("writer %s's publish %d is lost", w, i)
 			}
 		}
@@ -152,15 +154,10 @@ func TestFileStoreNewerSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := File(path, "app")
-	called := false
-	_, err := s.Update(context.Background(), Message{What: "publish"}, func(*Document) error { called = true; return nil })
-	var se *SchemaError
-	if !errors.As(err, &se) || !strings.Contains(err.Error(), "ledger schema 3 is newer than this ladder understands (2); upgrade ladder") {
-		t.Fatalf("got %v", err)
-	}
-	if called {
-		t.Error("fn ran on a document this ladder cannot read")
-	}
+	updateRefused(t, s, func(err error) bool {
+		var se *SchemaError
+		return errors.As(err, &se) && says("ledger schema 3 is newer than this ladder understands (2); upgrade ladder")(err)
+	})
 	if got, _ := os.ReadFile(path); string(got) != string(newer) {
 		t.Error("the newer ledger was rewritten")
 	}

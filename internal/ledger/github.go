@@ -389,14 +389,8 @@ func (s *GitHubStore) setBranchReady(v bool) {
 
 // save writes doc if the file's blob is still sha; errConflict otherwise.
 func (s *GitHubStore) save(ctx context.Context, doc *Document, sha string, msg Message) error {
-	s.mu.Lock()
-	ready := s.branchReady
-	s.mu.Unlock()
-	if sha == "" && !ready {
-		created, err := s.createBranch(ctx, doc, nil, msg)
-		if err != nil || created {
-			return err
-		}
+	if created, err := s.createBranch(ctx, doc, nil, sha, msg); err != nil || created {
+		return err
 	}
 	body := contentsBody(msg.String(), Branch, sha, doc.Marshal())
 	u := fmt.Sprintf("repos/%s/%s/contents/%s", s.owner, s.repo, (&url.URL{Path: s.path}).EscapedPath())
@@ -562,14 +556,8 @@ func (s *GitHubStore) createTree(ctx context.Context, base string, st *Document,
 // branch, if the state's blob is still sha; errConflict otherwise (see
 // GitHubStore).
 func (s *GitHubStore) commit(ctx context.Context, st *Document, segs []*Document, sha string, msg Message) error {
-	s.mu.Lock()
-	ready := s.branchReady
-	s.mu.Unlock()
-	if sha == "" && !ready {
-		created, err := s.createBranch(ctx, st, segs, msg)
-		if err != nil || created {
-			return err
-		}
+	if created, err := s.createBranch(ctx, st, segs, sha, msg); err != nil || created {
+		return err
 	}
 	fail := func(what string, err error) error {
 		return fmt.Errorf("writing the ledger %s (%s): %s: %w", s.Location(), msg.Summary(), what, err)
@@ -719,10 +707,17 @@ func (w *sink) Write(p []byte) (int, error) {
 
 // createBranch makes the first write when the ledger branch does not exist:
 // an orphan branch whose first commit holds doc as the only file (created is
-// true). When the branch exists, it writes nothing and the caller writes the
-// file through the contents API. Another writer creating the branch first is
-// errConflict: reload, apply again, write on its branch.
-func (s *GitHubStore) createBranch(ctx context.Context, doc *Document, segs []*Document, msg Message) (created bool, err error) {
+// true). When the branch exists, or may (the write replaces a blob, sha, or
+// the branch is known to be there), it writes nothing and the caller writes
+// the file. Another writer creating the branch first is errConflict: reload,
+// apply again, write on its branch.
+func (s *GitHubStore) createBranch(ctx context.Context, doc *Document, segs []*Document, sha string, msg Message) (created bool, err error) {
+	s.mu.Lock()
+	ready := s.branchReady
+	s.mu.Unlock()
+	if sha != "" || ready {
+		return false, nil
+	}
 	_, _, err = s.client.Git.GetRef(ctx, s.owner, s.repo, "heads/"+Branch)
 	if err == nil {
 		s.setBranchReady(true)

@@ -18,6 +18,7 @@ import (
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/gh"
 	"github.com/ladder-release/ladder/internal/ghsim"
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 )
 
 const repo = "acme/app"
@@ -48,6 +49,31 @@ func ghStore(t testing.TB, c *github.Client, opts ...Option) *GitHubStore {
 }
 
 func count(srv *ghsim.Server, route string) int { return srv.Counts()[route] }
+
+// statuses counts the answers srv gave to the requests to route, by status.
+func statuses(srv *ghsim.Server, route string) map[int]int {
+	n := map[int]int{}
+	for _, r := range srv.Requests() {
+		if r.Route == route {
+			n[r.Status]++
+		}
+	}
+	return n
+}
+
+// answered counts the requests to route that srv answered with status.
+func answered(srv *ghsim.Server, route string, status int) int { return statuses(srv, route)[status] }
+
+// onlyReads fails for each request srv answered that was not a GET: the
+// store wrote.
+func onlyReads(t *testing.T, srv *ghsim.Server) {
+	t.Helper()
+	for _, r := range srv.Requests() {
+		if r.Method != http.MethodGet {
+			t.Errorf("the store sent %s %s", r.Method, r.Path)
+		}
+	}
+}
 
 const (
 	routeGetContents = "GET /repos/{owner}/{repo}/contents/{path...}"
@@ -93,17 +119,23 @@ func TestGitHubCreatesOnFirstWrite(t *testing.T) {
 	if err != nil || len(got.Bundles) != 1 || got.Bundles[0].Version != "1.0.1" {
 		t.Fatalf("stored ledger: %v %+v", err, got)
 	}
+	secondWrite(t, srv, s)
+}
+
+// secondWrite checks that the first write created the branch, once, and
+// that the store's next write is a GET (the document it cached) and a PUT:
+// no branch creation.
+func secondWrite(t *testing.T, srv *ghsim.Server, s Store) {
+	t.Helper()
 	if n := count(srv, routeCreateRef); n != 1 {
 		t.Errorf("%d branch creations, want 1", n)
 	}
-
-	// Second write: no branch creation, a GET and a PUT.
 	srv.ResetStats()
-	if _, err := s.Update(ctx, Message{What: "publish dev 1.0.2"}, publishNext("a", 1)); err != nil {
+	if _, err := s.Update(context.Background(), Message{What: "publish dev 1.0.2"}, publishNext("a", 1)); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(srv.Requests()); n != 2 {
-		t.Errorf("a publish made %d requests, want 2 (GET and PUT contents): %+v", n, srv.Requests())
+		t.Errorf("the second write made %d requests, want 2 (GET and PUT contents): %+v", n, srv.Requests())
 	}
 }
 
@@ -151,20 +183,14 @@ func TestGitHubRacingWriters(t *testing.T) {
 			t.Errorf("round %d: a's fn ran %d times, want 2 (once more after the conflict)", round, calls)
 		}
 		want := []string{fmt.Sprintf("1.0.%d", 2*round+1), fmt.Sprintf("1.0.%d", 2*round+2)}
-		bb, _ := d.BundleByDigest(digestOf("b", round))
-		ab, _ := d.BundleByDigest(digestOf("a", round))
+		bb, _ := d.BundleByDigest(fixture.Digest("b", round))
+		ab, _ := d.BundleByDigest(fixture.Digest("a", round))
 		if bb.Version != want[0] || ab.Version != want[1] {
 			t.Errorf("round %d: b got %s and a got %s, want %v", round, bb.Version, ab.Version, want)
 		}
 	}
-	statuses := map[int]int{}
-	for _, r := range srv.Requests() {
-		if r.Route == routePutContents {
-			statuses[r.Status]++
-		}
-	}
-	if statuses[http.StatusUnprocessableEntity] != 1 || statuses[http.StatusConflict] != 1 {
-		t.Errorf("PUT answers %v, want one 422 (file created under us) and one 409 (sha moved)", statuses)
+	if puts := statuses(srv, routePutContents); puts[http.StatusUnprocessableEntity] != 1 || puts[http.StatusConflict] != 1 {
+		t.Errorf("PUT answers %v, want one 422 (file created under us) and one 409 (sha moved)", puts)
 	}
 	d, _ := ghStore(t, c).ReadAll(ctx)
 	checkNoLoss(t, d, []string{"a", "b"}, 2)
@@ -213,13 +239,7 @@ func TestGitHubConcurrent(t *testing.T) {
 	if n := len(srv.History(repo, Branch)); n != 200 {
 		t.Errorf("%d commits on the ledger branch, want 200 (one per publish)", n)
 	}
-	puts := 0
-	for _, r := range srv.Requests() {
-		if r.Route == routePutContents && r.Status == http.StatusConflict {
-			puts++
-		}
-	}
-	t.Logf("%d conflicts retried", puts)
+	t.Logf("%d conflicts retried", answered(srv, routePutContents, http.StatusConflict))
 }
 
 // bigDocument is a ledger of n bundles, every one published into dev and
@@ -230,8 +250,8 @@ func bigDocument(tb testing.TB, n int) *Document {
 	d.Bundles = make([]Bundle, 0, n+1024)
 	for i := 0; i < n; i++ {
 		v := fmt.Sprintf("1.%d.%d-dev.20261122T011500.b366a24", i/1000, i%1000)
-		b := Bundle{Version: v, Digest: digestOf("big", i), LockDigest: digestOf("lock", i),
-			ID: "b366a24-c116a45-a123c56", Channel: "dev", Created: t0.Add(time.Duration(i) * time.Minute),
+		b := Bundle{Version: v, Digest: fixture.Digest("big", i), LockDigest: fixture.Digest("lock", i),
+			ID: "b366a24-c116a45-a123c56", Channel: "dev", Created: fixture.T0.Add(time.Duration(i) * time.Minute),
 			Actor: "github-actions[bot]", Run: "https://github.com/acme/app/actions/runs/" + strconv.Itoa(9000000000+i),
 			ArtifactType: "application/vnd.ladder.bundle.v1+json", Mode: ModeArtifact}
 		if err := d.AddBundle(b); err != nil {
@@ -303,20 +323,11 @@ func TestGitHubNewerSchemaWritesNothing(t *testing.T) {
 	if _, err := s.Read(ctx); err == nil || !strings.Contains(err.Error(), "ledger schema 3 is newer than this ladder understands (2); upgrade ladder") {
 		t.Fatalf("Read: %v", err)
 	}
-	called := false
-	_, err := s.Update(ctx, Message{What: "publish"}, func(*Document) error { called = true; return nil })
-	var se *SchemaError
-	if !errors.As(err, &se) || se.Found != 3 {
-		t.Fatalf("Update: %v", err)
-	}
-	if called {
-		t.Error("fn ran")
-	}
-	for _, r := range srv.Requests() {
-		if r.Method != http.MethodGet {
-			t.Errorf("the store sent %s %s", r.Method, r.Path)
-		}
-	}
+	updateRefused(t, s, func(err error) bool {
+		var se *SchemaError
+		return errors.As(err, &se) && se.Found == 3
+	})
+	onlyReads(t, srv)
 }
 
 func TestGitHubNoChange(t *testing.T) {

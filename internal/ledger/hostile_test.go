@@ -8,6 +8,7 @@ import (
 
 	"context"
 	"github.com/ladder-release/ladder/internal/ghsim"
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,14 +134,8 @@ func TestGitHubBigMigrationConflictRetries(t *testing.T) {
 	if _, err := ghStore(t, c).Update(ctx, Message{What: "publish mine"}, publishNext("mine", 0)); err != nil {
 		t.Fatal(err)
 	}
-	refused := 0
-	for _, r := range srv.Requests() {
-		if r.Route == routeUpdateRef && r.Status == http.StatusUnprocessableEntity {
-			refused++
-		}
-	}
-	if refused != 1 {
-		t.Errorf("%d PATCH ref refused, want 1", refused)
+	if n := answered(srv, routeUpdateRef, http.StatusUnprocessableEntity); n != 1 {
+		t.Errorf("%d PATCH ref refused, want 1", n)
 	}
 	d, err := ghStore(t, c).ReadAll(ctx)
 	if err != nil {
@@ -150,7 +145,7 @@ func TestGitHubBigMigrationConflictRetries(t *testing.T) {
 		t.Errorf("%d bundles, want 3002", len(d.Bundles))
 	}
 	for _, w := range []string{"mine", "other"} {
-		if _, ok := d.BundleByDigest(digestOf(w, 0)); !ok {
+		if _, ok := d.BundleByDigest(fixture.Digest(w, 0)); !ok {
 			t.Errorf("%s's publish is lost", w)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ladder-release/ladder/internal/ghsim"
 	"github.com/ladder-release/ladder/internal/ledger/record"
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 )
 
 // The state + history layout through the stores (record.History).
@@ -191,23 +192,17 @@ func TestGitHubDeferredSplit(t *testing.T) {
 	if err := s.Compact(ctx); err != nil {
 		t.Fatal(err)
 	}
-	refused := 0
-	for _, r := range srv.Requests() {
-		switch {
-		case r.Route == routeUpdateRef && r.Status == http.StatusOK:
-			t.Error("a compaction moved the branch over another writer's commit")
-		case r.Route == routeUpdateRef && r.Status == http.StatusUnprocessableEntity:
-			refused++
-		}
+	if answered(srv, routeUpdateRef, http.StatusOK) != 0 {
+		t.Error("a compaction moved the branch over another writer's commit")
 	}
-	if refused != 1 {
-		t.Errorf("%d PATCH ref refused, want 1: the compaction's (requests %v)", refused, srv.Requests())
+	if n := answered(srv, routeUpdateRef, http.StatusUnprocessableEntity); n != 1 {
+		t.Errorf("%d PATCH ref refused, want 1: the compaction's (requests %v)", n, srv.Requests())
 	}
 	d, err = ghStore(t, c).ReadAll(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := d.BundleByDigest(digestOf("b", 0)); !ok {
+	if _, ok := d.BundleByDigest(fixture.Digest("b", 0)); !ok {
 		t.Error("the other writer's publish is lost")
 	}
 }
@@ -242,14 +237,8 @@ func TestGitHubSegmentCommitRace(t *testing.T) {
 		}
 		i++
 	}
-	refused := 0
-	for _, r := range srv.Requests() {
-		if r.Route == routeUpdateRef && r.Status == http.StatusUnprocessableEntity {
-			refused++
-		}
-	}
-	if refused != 1 {
-		t.Errorf("%d PATCH ref answered 422, want 1 (the other writer's commit came first)", refused)
+	if n := answered(srv, routeUpdateRef, http.StatusUnprocessableEntity); n != 1 {
+		t.Errorf("%d PATCH ref answered 422, want 1 (the other writer's commit came first)", n)
 	}
 	d, err := ghStore(t, c).ReadAll(ctx)
 	if err != nil {
@@ -258,7 +247,7 @@ func TestGitHubSegmentCommitRace(t *testing.T) {
 	if len(d.Bundles) != i+1 {
 		t.Fatalf("%d bundles, want %d", len(d.Bundles), i+1)
 	}
-	if _, ok := d.BundleByDigest(digestOf("b", 0)); !ok {
+	if _, ok := d.BundleByDigest(fixture.Digest("b", 0)); !ok {
 		t.Error("the other writer's publish is lost")
 	}
 }
@@ -287,7 +276,7 @@ func TestStoresDecideOnTheWholeLedgerWhenTheStateCannot(t *testing.T) {
 				t.Fatal("1.0.1 is still in the state")
 			}
 			if _, err := s.Update(ctx, Message{What: "promote"}, func(d *Document) error {
-				return d.Append(LabelStream("prod"), Entry{Version: "1.0.1", At: t0, Decision: "promoted"})
+				return d.Append(LabelStream("prod"), Entry{Version: "1.0.1", At: fixture.T0, Decision: "promoted"})
 			}); err != nil {
 				t.Fatalf("promoting a bundle in the history: %v", err)
 			}
@@ -299,7 +288,7 @@ func TestStoresDecideOnTheWholeLedgerWhenTheStateCannot(t *testing.T) {
 				t.Error("the state does not pin the bundle prod holds")
 			}
 			_, err := s.Update(ctx, Message{What: "publish"}, func(d *Document) error {
-				return d.AddBundle(Bundle{Version: "1.0.2", Digest: digestOf("other"), Channel: "dev"})
+				return d.AddBundle(Bundle{Version: "1.0.2", Digest: fixture.Digest("other"), Channel: "dev"})
 			})
 			if !errors.Is(err, ErrVersionTaken) {
 				t.Errorf("publishing 1.0.2 again with another digest: %v, want ErrVersionTaken", err)
@@ -337,7 +326,7 @@ func TestMigrateSchema1(t *testing.T) {
 	ctx := context.Background()
 	data, old := schema1(t)
 	promote := func(d *Document) error {
-		return d.Append(LabelStream("beta"), Entry{Version: "1.4.9", At: t0, Decision: "promoted"})
+		return d.Append(LabelStream("beta"), Entry{Version: "1.4.9", At: fixture.T0, Decision: "promoted"})
 	}
 	want := old.Clone()
 	if err := promote(want); err != nil {

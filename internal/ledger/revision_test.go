@@ -14,6 +14,7 @@ import (
 
 	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/ghsim"
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 )
 
 // waits records the store's pauses instead of sleeping.
@@ -39,7 +40,7 @@ func moveLabel(version string, seen *[]int64) func(*Document) error {
 		if seen != nil {
 			*seen = append(*seen, d.Revision)
 		}
-		return d.Append(LabelStream("current"), Entry{Version: version, At: t0, Actor: "octocat", Decision: "promoted"})
+		return d.Append(LabelStream("current"), Entry{Version: version, At: fixture.T0, Actor: "octocat", Decision: "promoted"})
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 // anonymousClient has no credentials (TestMain empties the keychain).
 func anonymousClient(t *testing.T) *oci.Client {
 	t.Helper()
-	c, err := oci.New(oci.WithInsecure(), oci.WithClock(&fakeSleeper{}))
+	c, err := oci.New(oci.WithInsecure(), oci.WithClock(&oci.Recorder{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,13 +29,9 @@ func anonymousClient(t *testing.T) *oci.Client {
 func TestAnonymousClientDoesNotPing(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
-		p := reg.proxied(t)
-		repo := p.Host() + "/acme/elemental"
+		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
 		c := anonymousClient(t)
-		d, err := c.PushBundle(ctx, repo, testBundle())
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := mustPush(t, c, repo)
 		if err := c.Tag(ctx, repo, d, "1.4.1"); err != nil {
 			t.Fatal(err)
 		}
@@ -59,8 +55,7 @@ func TestAnonymousClientDoesNotPing(t *testing.T) {
 func TestOnePingPerRegistry(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
-		p := reg.proxied(t)
-		repo := p.Host() + "/acme/elemental"
+		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
 		c, _ := newClient(t) // WithAuth
 		var wg sync.WaitGroup
 		errs := make([]error, 3)
@@ -86,9 +81,8 @@ func TestOnePingPerRegistry(t *testing.T) {
 func TestUploadSessionOpensWithTheHead(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
-		p := reg.proxied(t)
+		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
 		p.SetLatency(100 * time.Millisecond) // so that requests sent together overlap (RoundTrips), even on a loaded machine
-		repo := p.Host() + "/acme/elemental"
 		c, _ := newClient(t)
 		b := testBundle()
 		b.Files = b.Files[1:] // the notes only: the lock is the config alone
@@ -149,10 +143,7 @@ func TestTokenAuthRegistry(t *testing.T) {
 
 	// With credentials: one ping, then a token with push for the publish.
 	c, _ := newClient(t, oci.WithAuth("alice", "s3cret"))
-	d, err := c.PushBundle(ctx, repo, testBundle())
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustPush(t, c, repo)
 	if err := c.Tag(ctx, repo, d, "1.4.1"); err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +195,7 @@ func TestTokenAuthRegistry(t *testing.T) {
 	}
 
 	// Anonymous push: refused, with the registry's word for it.
-	_, err = anonymousClient(t).PushBundle(ctx, repo, testBundle())
+	_, err := anonymousClient(t).PushBundle(ctx, repo, testBundle())
 	mustContain(t, err, "UNAUTHORIZED")
 }
 
@@ -220,9 +211,7 @@ func TestTokensAreMasked(t *testing.T) {
 	mask := oci.WithMask(func(s string) { mu.Lock(); masked = append(masked, s); mu.Unlock() })
 
 	c, _ := newClient(t, oci.WithAuth("alice", "s3cret"), mask)
-	if _, err := c.PushBundle(ctx, repo, testBundle()); err != nil {
-		t.Fatal(err)
-	}
+	mustPush(t, c, repo)
 	anon, err := oci.New(oci.WithInsecure(), mask)
 	if err != nil {
 		t.Fatal(err)

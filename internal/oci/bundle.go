@@ -331,14 +331,7 @@ func (c *Client) FetchFileMax(ctx context.Context, repo, layerDigest string, max
 			err = fmt.Errorf("fetching %q: %w", repo+"@"+layerDigest, err)
 		}
 	}()
-	r, err := parseRepo(repo)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkDigest(layerDigest); err != nil {
-		return nil, err
-	}
-	rt, err := c.transport(ctx, r, false)
+	r, rt, err := c.openRepo(ctx, repo, false, digestCheck(layerDigest))
 	if err != nil {
 		return nil, err
 	}

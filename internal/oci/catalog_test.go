@@ -49,9 +49,8 @@ func TestCatalogImage(t *testing.T) {
 	}
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
-		p := reg.proxied(t)
+		p, repo := proxiedRepo(t, reg.host, "acme/hive-operator")
 		c, _ := newClient(t)
-		repo := p.Host() + "/acme/hive-operator"
 		got, err := c.PushImage(ctx, repo, "catalog", img)
 		if err != nil {
 			t.Fatal(err)

@@ -15,6 +15,7 @@
 package oci
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -101,11 +102,16 @@ func WithInsecure() Option {
 // WithClock sets the clock the retry policy reads Retry-After dates with
 // and waits with (default clock.System(); tests record the waits instead).
 func WithClock(c clock.Clock) Option {
+	return required("WithClock", "clock", c == nil, func(o *options) { o.clock = c })
+}
+
+// required is an option that sets a value (set), refused when it is nil.
+func required(option, what string, isNil bool, set func(*options)) Option {
 	return func(o *options) error {
-		if c == nil {
-			return errors.New("oci: WithClock: nil clock")
+		if isNil {
+			return fmt.Errorf("oci: %s: nil %s", option, what)
 		}
-		o.clock = c
+		set(o)
 		return nil
 	}
 }
@@ -146,26 +152,14 @@ func WithReferrersTagFallback() Option {
 // WithMask is told every token a registry's token service issues, before
 // the token is first sent, so a runner can mask it (::add-mask::).
 func WithMask(mask func(secret string)) Option {
-	return func(o *options) error {
-		if mask == nil {
-			return errors.New("oci: WithMask: nil function")
-		}
-		o.mask = mask
-		return nil
-	}
+	return required("WithMask", "function", mask == nil, func(o *options) { o.mask = mask })
 }
 
 // WithBaseTransport replaces the network transport beneath the retry policy
 // (default: defaultTransport, go-containerregistry's remote.DefaultTransport
 // settings).
 func WithBaseTransport(rt http.RoundTripper) Option {
-	return func(o *options) error {
-		if rt == nil {
-			return errors.New("oci: WithBaseTransport: nil transport")
-		}
-		o.base = rt
-		return nil
-	}
+	return required("WithBaseTransport", "transport", rt == nil, func(o *options) { o.base = rt })
 }
 
 // Client talks to OCI registries.
@@ -252,6 +246,36 @@ func parseRepo(repo string) (name.Repository, error) {
 		return name.Repository{}, err
 	}
 	return r, nil
+}
+
+// check validates a name in a repository before any request is sent.
+type check func(name.Repository) error
+
+func digestCheck(digest string) check {
+	return func(name.Repository) error { return checkDigest(digest) }
+}
+
+func tagCheck(tag string) check {
+	return func(r name.Repository) error { return checkTag(r, tag) }
+}
+
+// openRepo parses repo, runs checks on it in order, and returns the
+// transport that reads it (with push, writes it too).
+func (c *Client) openRepo(ctx context.Context, repo string, push bool, checks ...check) (name.Repository, http.RoundTripper, error) {
+	r, err := parseRepo(repo)
+	if err != nil {
+		return name.Repository{}, nil, err
+	}
+	for _, check := range checks {
+		if err := check(r); err != nil {
+			return name.Repository{}, nil, err
+		}
+	}
+	rt, err := c.transport(ctx, r, push)
+	if err != nil {
+		return name.Repository{}, nil, err
+	}
+	return r, rt, nil
 }
 
 // IsLoopbackRepository reports whether a repository's registry ("host[:port]/path")

@@ -2,11 +2,14 @@ package oci_test
 
 import (
 	"context"
-	"slices"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	ggcr "github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/testutil/registry"
@@ -32,37 +35,32 @@ type target struct {
 	host string
 }
 
-// proxied puts a counting proxy in front of the registry.
-func (r target) proxied(t *testing.T) *regproxy.Proxy {
-	return regproxy.Start(t, r.host)
+// proxiedRepo puts a counting proxy in front of the registry at host and
+// names the repository name behind it.
+func proxiedRepo(t *testing.T, host, name string) (*regproxy.Proxy, string) {
+	p := regproxy.Start(t, host)
+	return p, p.Host() + "/" + name
 }
 
-// fakeSleeper is a clock that records the waits of the retry policy
-// instead of waiting; its time is the system's (registries date Retry-After
-// by theirs).
-type fakeSleeper struct {
-	mu    sync.Mutex
-	waits []time.Duration
+// serve serves h (a registry, or a handler in front of one) on loopback and
+// returns its host.
+func serve(t *testing.T, h http.Handler) string {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
 }
 
-func (s *fakeSleeper) Sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	s.waits = append(s.waits, d)
-	s.mu.Unlock()
-	return ctx.Err()
+// referrersRegistry is go-containerregistry's registry with the referrers
+// API, logging nothing.
+func referrersRegistry() http.Handler {
+	return ggcr.New(ggcr.WithReferrersSupport(true), ggcr.Logger(log.New(io.Discard, "", 0)))
 }
 
-func (s *fakeSleeper) Now() time.Time { return time.Now() }
-
-func (s *fakeSleeper) Waits() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.waits)
-}
-
-func newClient(t *testing.T, opts ...oci.Option) (*oci.Client, *fakeSleeper) {
+// newClient returns a client with credentials, plain http to loopback
+// registries, and a clock that records its waits.
+func newClient(t *testing.T, opts ...oci.Option) (*oci.Client, *oci.Recorder) {
 	t.Helper()
-	s := &fakeSleeper{}
+	s := &oci.Recorder{}
 	c, err := oci.New(append([]oci.Option{oci.WithInsecure(), oci.WithClock(s), oci.WithAuth("ladder", "test")}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -93,6 +91,27 @@ func testBundle() oci.Bundle {
 		},
 	}
 }
+
+// mustPush pushes testBundle to repo with c and returns its digest.
+func mustPush(t *testing.T, c *oci.Client, repo string) string {
+	t.Helper()
+	d, err := c.PushBundle(context.Background(), repo, testBundle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// pushed returns a new client (newClient) that has pushed testBundle to
+// repo, and the bundle's digest.
+func pushed(t *testing.T, repo string) (*oci.Client, string) {
+	t.Helper()
+	c, _ := newClient(t)
+	return c, mustPush(t, c, repo)
+}
+
+// sigstoreJSON stands for a Sigstore bundle (its content is not read).
+const sigstoreJSON = `{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`
 
 func bundleBlobBytes(b oci.Bundle) int64 {
 	n := int64(len(b.Config))

@@ -204,13 +204,8 @@ func TestResolveNotFound(t *testing.T) {
 func TestTagIsManifestOnly(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
-		p := reg.proxied(t)
-		repo := p.Host() + "/acme/elemental"
-		pusher, _ := newClient(t)
-		digest, err := pusher.PushBundle(ctx, repo, testBundle())
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
+		pusher, digest := pushed(t, repo)
 
 		// Another job (a fresh client): one manifest GET, one PUT, no blob.
 		c, _ := newClient(t)
@@ -249,8 +244,7 @@ func TestTagIsManifestOnly(t *testing.T) {
 func TestPushTwiceUploadsNothing(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
-		p := reg.proxied(t)
-		repo := p.Host() + "/acme/elemental"
+		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
 		b := testBundle()
 		const distinct = 2 // the lock is both the config and the first file
 
@@ -292,13 +286,8 @@ func TestPushTwiceUploadsNothing(t *testing.T) {
 func TestTagsAllPages(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
-		p := reg.proxied(t)
-		repo := p.Host() + "/acme/elemental"
-		c, _ := newClient(t)
-		digest, err := c.PushBundle(ctx, repo, testBundle())
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
+		c, digest := pushed(t, repo)
 		var want []string
 		for i := 0; i < 25; i++ {
 			tag := fmt.Sprintf("1.0.%02d", i)
@@ -326,13 +315,8 @@ func TestTagsAllPages(t *testing.T) {
 func TestDeleteTag(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
-		p := reg.proxied(t)
-		repo := p.Host() + "/acme/elemental"
-		c, _ := newClient(t)
-		digest, err := c.PushBundle(ctx, repo, testBundle())
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
+		c, digest := pushed(t, repo)
 		for _, tag := range []string{"1.0.0", "stable", "2.0.0"} {
 			if err := c.Tag(ctx, repo, digest, tag); err != nil {
 				t.Fatal(err)
@@ -367,7 +351,7 @@ func TestDeleteTag(t *testing.T) {
 			fmt.Fprintln(w, `{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported."}]}`)
 			return true
 		})
-		err = c.DeleteTag(ctx, repo, "stable")
+		err := c.DeleteTag(ctx, repo, "stable")
 		mustContain(t, err, `deleting tag "`+repo+`:stable"`, "enable deletes")
 		if d, err := fresh.Resolve(ctx, repo+":stable"); err != nil || d.Digest != digest {
 			t.Errorf("stable after a refused delete: %+v, %v", d, err)
@@ -527,8 +511,7 @@ func TestAttachAndReferrers(t *testing.T) {
 func TestTagImage(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
-		p := reg.proxied(t)
-		src := p.Host() + "/acme/os"
+		p, src := proxiedRepo(t, reg.host, "acme/os")
 		dst := p.Host() + "/acme/os-release"
 		_, idx := pushImage(t, src)
 		c, _ := newClient(t)
@@ -608,8 +591,7 @@ func validateIndex(ii v1.ImageIndex) error {
 func TestRetriesThroughFaults(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
-		p := reg.proxied(t)
-		repo := p.Host() + "/acme/elemental"
+		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
 		kinds := append(slices.Clone(regproxy.AllFaults), regproxy.DropAfterForward)
 		p.SetFaults(regproxy.Faults{Rate: 0.35, Seed: 7, Kinds: kinds, MaxConsecutive: 3})
 		c, sleeper := newClient(t, oci.WithRetries(5))
@@ -627,7 +609,7 @@ func TestRetriesThroughFaults(t *testing.T) {
 				t.Fatalf("tag through faults: %v", err)
 			}
 		}
-		fresh, _ := newClient(t, oci.WithRetries(5), oci.WithClock(&fakeSleeper{}))
+		fresh, _ := newClient(t, oci.WithRetries(5), oci.WithClock(&oci.Recorder{}))
 		got, _, err := fresh.ReadBundle(ctx, repo+":1.0.2")
 		if err != nil || got.Annotations["round"] != "2" {
 			t.Fatalf("read through faults: %+v, %v", got, err)
@@ -673,8 +655,7 @@ func TestEveryFaultKindIsRetried(t *testing.T) {
 		ctx := context.Background()
 		for _, kind := range kinds {
 			t.Run(string(kind), func(t *testing.T) {
-				p := reg.proxied(t)
-				repo := p.Host() + "/acme/elemental"
+				p, repo := proxiedRepo(t, reg.host, "acme/elemental")
 				p.SetFaults(regproxy.Faults{Rate: 1, Kinds: []regproxy.Fault{kind}, MaxConsecutive: 1})
 				c, sleeper := newClient(t, oci.WithRetries(2))
 				digest, err := c.PushBundle(ctx, repo, testBundle())
@@ -707,14 +688,10 @@ func TestEveryFaultKindIsRetried(t *testing.T) {
 func TestRetryAfterHonoured(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
-		p := reg.proxied(t)
-		repo := p.Host() + "/acme/elemental"
+		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
 		p.SetFaults(regproxy.Faults{Rate: 1, Kinds: []regproxy.Fault{regproxy.Fault429}, MaxConsecutive: 2})
 		c, sleeper := newClient(t, oci.WithRetries(8)) // requests running at once share a fault count
-		digest, err := c.PushBundle(ctx, repo, testBundle())
-		if err != nil {
-			t.Fatal(err)
-		}
+		digest := mustPush(t, c, repo)
 		if err := c.Tag(ctx, repo, digest, "latest"); err != nil {
 			t.Fatal(err)
 		}
@@ -734,13 +711,8 @@ func TestRetryAfterHonoured(t *testing.T) {
 func TestFailsClearlyWhenEveryRequestFails(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
-		p := reg.proxied(t)
-		repo := p.Host() + "/acme/elemental"
-		good, _ := newClient(t)
-		digest, err := good.PushBundle(ctx, repo, testBundle())
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
+		good, digest := pushed(t, repo)
 
 		for _, kind := range []regproxy.Fault{regproxy.Fault503, regproxy.Fault429, regproxy.FaultReset, regproxy.FaultDrop} {
 			p.SetFaults(regproxy.Faults{Rate: 1, Kinds: []regproxy.Fault{kind}})

@@ -31,12 +31,7 @@ import (
 // annotations give the same manifest) and re-adds a missing entry, so
 // re-running it after the ledger write, as ladder does, converges.
 func (c *Client) Attach(ctx context.Context, subjectRef string, lockJSON []byte, annotations map[string]string) (digest string, err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("attaching the lock to %q: %w", subjectRef, err)
-		}
-	}()
-	return c.attach(ctx, subjectRef, Bundle{
+	return c.attachAs(ctx, "the lock", subjectRef, Bundle{
 		ArtifactType:    LockMediaType,
 		Config:          lockJSON,
 		ConfigMediaType: LockMediaType,
@@ -71,19 +66,30 @@ const SignatureFileName = "sigstore-bundle.json"
 // descriptor and, on the tag scheme, the manifest in its index entry, so
 // Signatures reads a signature in 2 requests.
 func (c *Client) AttachSignature(ctx context.Context, subjectRef string, bundleJSON []byte, annotations map[string]string) (digest string, err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("attaching the signature to %q: %w", subjectRef, err)
-		}
-	}()
-	return c.attach(ctx, subjectRef, Bundle{
+	b := signatureBundle(bundleJSON)
+	b.Annotations = annotations
+	b.embedFiles = true
+	return c.attachAs(ctx, "the signature", subjectRef, b, true)
+}
+
+// signatureBundle is the referrer that carries a Sigstore bundle, as cosign
+// writes one: the empty JSON config and the bundle as its one layer.
+func signatureBundle(bundleJSON []byte) Bundle {
+	return Bundle{
 		ArtifactType:    SignatureMediaType,
 		Config:          []byte("{}"),
 		ConfigMediaType: MediaTypeEmptyJSON,
 		Files:           []File{{Path: SignatureFileName, Data: bundleJSON, MediaType: SignatureMediaType}},
-		Annotations:     annotations,
-		embedFiles:      true,
-	}, true)
+	}
+}
+
+// attachAs is attach, naming what it attaches in its error.
+func (c *Client) attachAs(ctx context.Context, what, subjectRef string, b Bundle, lean bool) (string, error) {
+	digest, err := c.attach(ctx, subjectRef, b, lean)
+	if err != nil {
+		return digest, fmt.Errorf("attaching %s to %q: %w", what, subjectRef, err)
+	}
+	return digest, nil
 }
 
 // Signatures returns the Sigstore bundles attached to the manifest
@@ -100,14 +106,7 @@ func (c *Client) Signatures(ctx context.Context, repo, subjectDigest string) (ou
 			err = fmt.Errorf("listing signatures of %q: %w", repo+"@"+subjectDigest, err)
 		}
 	}()
-	r, err := parseRepo(repo)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkDigest(subjectDigest); err != nil {
-		return nil, err
-	}
-	rt, err := c.transport(ctx, r, false)
+	r, rt, err := c.openRepo(ctx, repo, false, digestCheck(subjectDigest))
 	if err != nil {
 		return nil, err
 	}
@@ -250,14 +249,21 @@ func (c *Client) hasReferrersAPI(ctx context.Context, rt http.RoundTripper, repo
 	if api, known := c.knowsReferrersAPI(repo); known {
 		return api, nil
 	}
-	_, _, api, err := c.referrersPage(ctx, rt, c.url(repo, "referrers/%s", subjectDigest))
+	_, _, api, err := c.firstReferrersPage(ctx, rt, repo, subjectDigest)
+	return api, err
+}
+
+// firstReferrersPage asks the referrers API for digest's referrers, and
+// remembers whether the registry has the API.
+func (c *Client) firstReferrersPage(ctx context.Context, rt http.RoundTripper, repo name.Repository, digest string) (ix index, next string, api bool, err error) {
+	ix, next, api, err = c.referrersPage(ctx, rt, c.url(repo, "referrers/%s", digest))
 	if err != nil {
-		return false, err
+		return index{}, "", false, err
 	}
 	c.mu.Lock()
 	c.referrers[repo.RegistryStr()] = api
 	c.mu.Unlock()
-	return api, nil
+	return ix, next, api, nil
 }
 
 // referrersPage GETs one page of the referrers API. api is false when the
@@ -427,13 +433,10 @@ func (c *Client) listReferrers(ctx context.Context, rt http.RoundTripper, repo n
 	var out []descriptor
 	api, known := c.knowsReferrersAPI(repo)
 	if !c.opts.forceFallback && (api || !known) {
-		ix, next, api, err := c.referrersPage(ctx, rt, c.url(repo, "referrers/%s", digest))
+		ix, next, api, err := c.firstReferrersPage(ctx, rt, repo, digest)
 		if err != nil {
 			return nil, err
 		}
-		c.mu.Lock()
-		c.referrers[repo.RegistryStr()] = api
-		c.mu.Unlock()
 		if api {
 			for pages := 1; ; pages++ {
 				out = append(out, ix.Manifests...)

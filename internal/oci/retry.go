@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -119,30 +118,10 @@ func (t *retryTransport) backoff(attempt int) time.Duration {
 	return retry.EqualJitter(retry.Exp(t.base, t.max, attempt))
 }
 
-// retryAfter reads Retry-After: delay-seconds or an HTTP date.
+// retryAfter reads Retry-After: delay-seconds (at most a day) or an HTTP
+// date.
 func (t *retryTransport) retryAfter(resp *http.Response) (time.Duration, bool) {
-	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
-	if v == "" {
-		return 0, false
-	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n < 0 {
-			return 0, false
-		}
-		if n > int64(24*time.Hour/time.Second) {
-			n = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(n) * time.Second, true
-	}
-	when, err := http.ParseTime(v)
-	if err != nil {
-		return 0, false
-	}
-	d := when.Sub(t.clock.Now())
-	if d < 0 {
-		d = 0
-	}
-	return d, true
+	return retry.After(resp.Header.Get("Retry-After"), t.clock.Now(), 24*time.Hour)
 }
 
 // giveUp turns the last error response into an error.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -69,6 +70,13 @@ func (r *recorder) Sleep(ctx context.Context, d time.Duration) error {
 	defer r.mu.Unlock()
 	r.waits = append(r.waits, d)
 	return ctx.Err()
+}
+
+// Waits returns the waits recorded so far.
+func (r *recorder) Waits() []time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.waits)
 }
 
 func newTestTransport(t *testing.T, s *scripted, opts ...Option) (http.RoundTripper, *recorder, string) {

@@ -5,15 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
-
-	ggcr "github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/testutil/regproxy"
@@ -27,17 +22,12 @@ import (
 func TestAttachSignature(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
-		p := reg.proxied(t)
-		repo := p.Host() + "/acme/signed"
-		c, _ := newClient(t)
-		subject, err := c.PushBundle(ctx, repo, testBundle())
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, repo := proxiedRepo(t, reg.host, "acme/signed")
+		c, subject := pushed(t, repo)
 		if _, err := c.Attach(ctx, repo+"@"+subject, []byte(lockJSON), nil); err != nil { // another kind of referrer
 			t.Fatal(err)
 		}
-		sigJSON := []byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`)
+		sigJSON := []byte(sigstoreJSON)
 		p.Reset()
 		sig, err := c.AttachSignature(ctx, repo+"@"+subject, sigJSON, map[string]string{"dev.sigstore.bundle.content": "dsse-envelope"})
 		if err != nil {
@@ -126,25 +116,11 @@ func (s subjectAcking) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // signature in 3 requests (the two single-POST blobs, the manifest PUT; the
 // subject is in its cache), without asking about the referrers API.
 func TestAttachSignatureTrustsOCISubject(t *testing.T) {
-	srv := httptest.NewUnstartedServer(subjectAcking{ggcr.New(ggcr.WithReferrersSupport(true), ggcr.Logger(log.New(io.Discard, "", 0)))})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
-	p := regproxy.Start(t, ln.Addr().String())
+	p, repo := proxiedRepo(t, serve(t, subjectAcking{referrersRegistry()}), "acme/signed")
 	ctx := context.Background()
-	repo := p.Host() + "/acme/signed"
-	c, _ := newClient(t)
-	subject, err := c.PushBundle(ctx, repo, testBundle())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, subject := pushed(t, repo)
 	p.Reset()
-	sig, err := c.AttachSignature(ctx, repo+"@"+subject, []byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`), nil)
+	sig, err := c.AttachSignature(ctx, repo+"@"+subject, []byte(sigstoreJSON), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,13 +145,8 @@ func TestAttachSignatureTrustsOCISubject(t *testing.T) {
 func TestSignaturesReadsCosignsToo(t *testing.T) {
 	eachRegistry(t, func(t *testing.T, reg target) {
 		ctx := context.Background()
-		p := reg.proxied(t)
-		repo := p.Host() + "/acme/cosigned"
-		c, _ := newClient(t)
-		subject, err := c.PushBundle(ctx, repo, testBundle())
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, repo := proxiedRepo(t, reg.host, "acme/cosigned")
+		c, subject := pushed(t, repo)
 		sigJSON := []byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","cosign":true}`)
 		sig, err := c.AttachSignatureAsCosign(ctx, repo+"@"+subject, sigJSON)
 		if err != nil {
@@ -197,41 +168,4 @@ func TestSignaturesReadsCosignsToo(t *testing.T) {
 			t.Errorf("Signatures read %d blobs, want the bundle's: %v", blobs, p.Requests())
 		}
 	})
-}
-
-// noSinglePost refuses the single-POST upload (POST with ?digest=) with 400,
-// as a registry that does not support it may.
-type noSinglePost struct{ next http.Handler }
-
-func (s noSinglePost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/blobs/uploads/") && r.URL.Query().Get("digest") != "" {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		io.WriteString(w, `{"errors":[{"code":"UNSUPPORTED","message":"single POST uploads are not supported"}]}`)
-		return
-	}
-	s.next.ServeHTTP(w, r)
-}
-
-// TestAttachSignatureWithoutSinglePost: a registry that refuses the
-// single-POST upload outright still gets the signature, through the plain
-// session (POST, then PUT).
-func TestAttachSignatureWithoutSinglePost(t *testing.T) {
-	srv := httptest.NewServer(noSinglePost{ggcr.New(ggcr.WithReferrersSupport(true), ggcr.Logger(log.New(io.Discard, "", 0)))})
-	t.Cleanup(srv.Close)
-	ctx := context.Background()
-	repo := strings.TrimPrefix(srv.URL, "http://") + "/acme/signed"
-	c, _ := newClient(t)
-	subject, err := c.PushBundle(ctx, repo, testBundle())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig, err := c.AttachSignature(ctx, repo+"@"+subject, []byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`), nil)
-	if err != nil {
-		t.Fatalf("AttachSignature on a registry without single-POST uploads: %v", err)
-	}
-	sigs, err := c.Signatures(ctx, repo, subject)
-	if err != nil || len(sigs) != 1 || sigs[0].Digest != sig {
-		t.Errorf("Signatures = %+v, %v; want %s", sigs, err, sig)
-	}
 }

@@ -3,23 +3,21 @@ package oci_test
 import (
 	"context"
 	"io"
-	"log"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	ggcr "github.com/google/go-containerregistry/pkg/registry"
 )
 
 // singlePostFault answers every single-POST upload (POST with ?digest=)
-// with status once armed, and counts those and the plain session POSTs.
+// with status and the registry's error body once armed, and counts those
+// and the plain session POSTs.
 type singlePostFault struct {
 	next   http.Handler
 	armed  atomic.Bool
 	status int
+	body   string
 	mu     sync.Mutex
 	single int
 	plain  int
@@ -42,7 +40,7 @@ func (s *singlePostFault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Retry-After", "1")
 			}
 			w.WriteHeader(s.status)
-			io.WriteString(w, `{"errors":[{"code":"UNKNOWN","message":"the registry is having a bad day"}]}`)
+			io.WriteString(w, s.body)
 			return
 		}
 	}
@@ -68,18 +66,11 @@ func TestSinglePostFaultsAreNotRefusals(t *testing.T) {
 	} {
 		t.Run(http.StatusText(tc.status), func(t *testing.T) {
 			t.Parallel()
-			h := &singlePostFault{next: ggcr.New(ggcr.WithReferrersSupport(true), ggcr.Logger(log.New(io.Discard, "", 0))), status: tc.status}
-			srv := httptest.NewServer(h)
-			t.Cleanup(srv.Close)
-			ctx := context.Background()
-			repo := strings.TrimPrefix(srv.URL, "http://") + "/acme/signed"
-			c, _ := newClient(t)
-			subject, err := c.PushBundle(ctx, repo, testBundle())
-			if err != nil {
-				t.Fatal(err)
-			}
+			h := &singlePostFault{next: referrersRegistry(), status: tc.status, body: `{"errors":[{"code":"UNKNOWN","message":"the registry is having a bad day"}]}`}
+			repo := serve(t, h) + "/acme/signed"
+			c, subject := pushed(t, repo)
 			h.armed.Store(true)
-			_, err = c.AttachSignature(ctx, repo+"@"+subject, []byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`), nil)
+			_, err := c.AttachSignature(context.Background(), repo+"@"+subject, []byte(sigstoreJSON), nil)
 			h.mu.Lock()
 			single, plain := h.single, h.plain
 			h.mu.Unlock()
@@ -93,5 +84,25 @@ func TestSinglePostFaultsAreNotRefusals(t *testing.T) {
 				t.Errorf("the single POST was sent %d times: not retried", single)
 			}
 		})
+	}
+}
+
+// TestAttachSignatureWithoutSinglePost: a registry that refuses the
+// single-POST upload outright still gets the signature, through the plain
+// session (POST, then PUT).
+func TestAttachSignatureWithoutSinglePost(t *testing.T) {
+	ctx := context.Background()
+	// A 400, as a registry that does not support the single POST may answer.
+	h := &singlePostFault{next: referrersRegistry(), status: http.StatusBadRequest, body: `{"errors":[{"code":"UNSUPPORTED","message":"single POST uploads are not supported"}]}`}
+	h.armed.Store(true)
+	repo := serve(t, h) + "/acme/signed"
+	c, subject := pushed(t, repo)
+	sig, err := c.AttachSignature(ctx, repo+"@"+subject, []byte(sigstoreJSON), nil)
+	if err != nil {
+		t.Fatalf("AttachSignature on a registry without single-POST uploads: %v", err)
+	}
+	sigs, err := c.Signatures(ctx, repo, subject)
+	if err != nil || len(sigs) != 1 || sigs[0].Digest != sig {
+		t.Errorf("Signatures = %+v, %v; want %s", sigs, err, sig)
 	}
 }

@@ -27,11 +27,7 @@ func (c *Client) Tags(ctx context.Context, repo string) (tags []string, err erro
 			err = fmt.Errorf("listing tags of %q: %w", repo, err)
 		}
 	}()
-	r, err := parseRepo(repo)
-	if err != nil {
-		return nil, err
-	}
-	rt, err := c.transport(ctx, r, false)
+	r, rt, err := c.openRepo(ctx, repo, false)
 	if err != nil {
 		return nil, err
 	}
@@ -95,15 +91,24 @@ func (c *Client) Tags(ctx context.Context, repo string) (tags []string, err erro
 // Resolve reads the manifest at ref (a tag or a digest) and describes it,
 // artifactType and annotations included. One GET (none for a digest this
 // client has just pushed or read). A missing tag or manifest wraps ErrNotFound.
-func (c *Client) Resolve(ctx context.Context, ref string) (d Descriptor, err error) {
+func (c *Client) Resolve(ctx context.Context, ref string) (Descriptor, error) {
+	return c.resolve(ctx, ref, true)
+}
+
+// resolve describes the manifest at ref from a GET of it (get) or a HEAD.
+func (c *Client) resolve(ctx context.Context, ref string, get bool) (d Descriptor, err error) {
 	defer func() {
 		if err != nil {
-			err = fmt.Errorf("resolving %q: %w", ref, err)
+			d, err = Descriptor{}, fmt.Errorf("resolving %q: %w", ref, err)
 		}
 	}()
 	r, rt, err := c.pullRef(ctx, ref)
 	if err != nil {
 		return Descriptor{}, err
+	}
+	if !get {
+		hd, err := c.headManifest(ctx, rt, r.Context(), r.Identifier())
+		return toDescriptor(hd), err
 	}
 	raw, err := c.getManifest(ctx, rt, r.Context(), r.Identifier())
 	if err != nil {
@@ -144,21 +149,8 @@ func describeRaw(raw rawManifest) (Descriptor, error) {
 // Head resolves ref to its digest, media type and size with one HEAD (no
 // artifactType or annotations: Resolve reads those). A missing tag wraps
 // ErrNotFound.
-func (c *Client) Head(ctx context.Context, ref string) (d Descriptor, err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("resolving %q: %w", ref, err)
-		}
-	}()
-	r, rt, err := c.pullRef(ctx, ref)
-	if err != nil {
-		return Descriptor{}, err
-	}
-	hd, err := c.headManifest(ctx, rt, r.Context(), r.Identifier())
-	if err != nil {
-		return Descriptor{}, err
-	}
-	return toDescriptor(hd), nil
+func (c *Client) Head(ctx context.Context, ref string) (Descriptor, error) {
+	return c.resolve(ctx, ref, false)
 }
 
 func checkTag(repo name.Repository, tag string) error {
@@ -177,17 +169,7 @@ func (c *Client) Tag(ctx context.Context, repo, digest, tag string) (err error) 
 			err = fmt.Errorf("tagging %q as %q: %w", repo+"@"+digest, tag, err)
 		}
 	}()
-	r, err := parseRepo(repo)
-	if err != nil {
-		return err
-	}
-	if err := checkDigest(digest); err != nil {
-		return err
-	}
-	if err := checkTag(r, tag); err != nil {
-		return err
-	}
-	rt, err := c.transport(ctx, r, true)
+	r, rt, err := c.openRepo(ctx, repo, true, digestCheck(digest), tagCheck(tag))
 	if err != nil {
 		return err
 	}
@@ -222,14 +204,7 @@ func (c *Client) DeleteTag(ctx context.Context, repo, tag string) (err error) {
 			err = fmt.Errorf("deleting tag %q: %w", repo+":"+tag, err)
 		}
 	}()
-	r, err := parseRepo(repo)
-	if err != nil {
-		return err
-	}
-	if err := checkTag(r, tag); err != nil {
-		return err
-	}
-	rt, err := c.transport(ctx, r, true)
+	r, rt, err := c.openRepo(ctx, repo, true, tagCheck(tag))
 	if err != nil {
 		return err
 	}

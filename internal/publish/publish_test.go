@@ -1,8 +1,6 @@
 package publish
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,18 +12,16 @@ import (
 	"github.com/ladder-release/ladder/internal/channel"
 	"github.com/ladder-release/ladder/internal/ledger/record"
 	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 )
 
-var t0 = time.Date(2026, 11, 22, 1, 15, 0, 0, time.UTC)
+// sha is the hex of fixture.Digest: a commit's sha (the first 40), a
+// digest's.
+func sha(parts ...any) string { return strings.TrimPrefix(fixture.Digest(parts...), "sha256:") }
 
-func sha(parts ...any) string {
-	h := sha256.Sum256([]byte(fmt.Sprint(parts...)))
-	return hex.EncodeToString(h[:])
-}
-
-// lockAt is a lock of one component at commit n, resolved at t0 + at.
+// lockAt is a lock of one component at commit n, resolved at fixture.T0 + at.
 func lockAt(n int, at time.Duration) lock.Lock {
-	return lock.Lock{Schema: lock.Schema, Product: "p", Channel: "dev", Created: t0.Add(at),
+	return lock.Lock{Schema: lock.Schema, Product: "p", Channel: "dev", Created: fixture.T0.Add(at),
 		Components: []lock.Entry{{Name: "op", Repo: "acme/op", Ref: "refs/tags/v1.0." + fmt.Sprint(n), Version: "v1.0." + fmt.Sprint(n), Commit: sha("commit", n)[:40]}}}
 }
 
@@ -46,7 +42,7 @@ func (l *ledger) publish(req Request) Decision {
 		l.t.Fatalf("setup: Decide = %+v, %v", dec, err)
 	}
 	l.n++
-	got, err := Claim(l.doc, req, dec.Version, Bundle{Digest: "sha256:" + sha("manifest", l.n, req.Lock.Digest()), Now: t0.Add(time.Duration(l.n) * time.Minute)})
+	got, err := Claim(l.doc, req, dec.Version, Bundle{Digest: "sha256:" + sha("manifest", l.n, req.Lock.Digest()), Now: fixture.T0.Add(time.Duration(l.n) * time.Minute)})
 	if err != nil || got.Kind != Publish {
 		l.t.Fatalf("setup: Claim = %+v, %v", got, err)
 	}
@@ -67,6 +63,14 @@ func req(ch string, rule channel.VersionRule, l lock.Lock) Request {
 	l.Channel = ch
 	claims++
 	return Request{Channel: ch, Rule: rule, Lock: l, Claim: fmt.Sprint("claim-", claims), Run: "https://github.com/acme/p/actions/runs/1"}
+}
+
+// forcedRun is a forced publish of lock 1 into dev by another workflow run
+// (runs/2) than req's.
+func forcedRun() Request {
+	r := req("dev", bump, lockAt(1, 0))
+	r.Force, r.Run = true, "https://github.com/acme/p/actions/runs/2"
+	return r
 }
 
 // TestDecide: one named case per rule of SPEC section 2 (order, version) and
@@ -114,23 +118,13 @@ func TestDecide(t *testing.T) {
 			req: req("dev", bump, lockAt(1, 0)), kind: Finish, version: "0.0.1", reason: "already published as 0.0.1 in channel dev (its head is now 0.0.2)"},
 		{name: "2 force publishes the head's lock again (another workflow run)",
 			setup: func(l *ledger) { l.publish(req("dev", bump, lockAt(1, 0))) },
-			req: func() Request {
-				r := req("dev", bump, lockAt(1, 0))
-				r.Force, r.Run = true, "https://github.com/acme/p/actions/runs/2"
-				return r
-			}(), kind: Publish, version: "0.0.2"},
+			req:   forcedRun(), kind: Publish, version: "0.0.2"},
 		{name: "2 the rerun of a forced run finishes its own publish",
 			setup: func(l *ledger) {
 				l.publish(req("dev", bump, lockAt(1, 0)))
-				r := req("dev", bump, lockAt(1, 0))
-				r.Force, r.Run = true, "https://github.com/acme/p/actions/runs/2"
-				l.publish(r)
+				l.publish(forcedRun())
 			},
-			req: func() Request {
-				r := req("dev", bump, lockAt(1, 0))
-				r.Force, r.Run = true, "https://github.com/acme/p/actions/runs/2"
-				return r
-			}(), kind: Finish, version: "0.0.2"},
+			req: forcedRun(), kind: Finish, version: "0.0.2"},
 		{name: "3 superseded: a lock resolved before the head's is not published",
 			setup: func(l *ledger) { l.publish(req("dev", prerelease, lockAt(2, time.Minute))) },
 			req:   req("dev", prerelease, lockAt(1, 0)), kind: Superseded, reason: "superseded: this lock was resolved at 2026-11-22T01:15:00Z, before the lock of channel dev's head"},
@@ -224,7 +218,7 @@ func TestDecideOwnClaimIsMarked(t *testing.T) {
 	if err != nil || dec.Kind != Publish || !dec.Own || dec.Bundle.Version != "0.0.1" {
 		t.Fatalf("Decide = %+v, %v; want this attempt's own publish of 0.0.1", dec, err)
 	}
-	got, err := Claim(l.doc, r, "0.0.1", Bundle{Digest: "sha256:" + sha("other"), Now: t0})
+	got, err := Claim(l.doc, r, "0.0.1", Bundle{Digest: "sha256:" + sha("other"), Now: fixture.T0})
 	if !errors.Is(err, record.ErrNoChange) || !got.Own || len(l.doc.Bundles) != 1 {
 		t.Errorf("Claim = %+v, %v, %d bundles; want no change, own", got, err, len(l.doc.Bundles))
 	}
@@ -235,12 +229,12 @@ func TestClaim(t *testing.T) {
 		l := newLedger(t)
 		first := l.publish(req("dev", bump, lockAt(1, 0)))
 		r := req("dev", bump, lockAt(2, time.Second))
-		dec, err := Claim(l.doc, r, "0.0.2", Bundle{Digest: "sha256:" + sha("m2"), Mode: record.ModeArtifact, Actor: "octocat", Now: t0.Add(time.Hour)})
+		dec, err := Claim(l.doc, r, "0.0.2", Bundle{Digest: "sha256:" + sha("m2"), Mode: record.ModeArtifact, Actor: "octocat", Now: fixture.T0.Add(time.Hour)})
 		if err != nil || dec.Kind != Publish || dec.Replaces.Version != first.Version {
 			t.Fatalf("Claim = %+v, %v", dec, err)
 		}
 		b, ok := l.doc.Bundle("0.0.2")
-		if !ok || !b.Resolved.Equal(t0.Add(time.Second)) || b.LockDigest != r.Lock.Digest() || b.Channel != "dev" || b.Actor != "octocat" {
+		if !ok || !b.Resolved.Equal(fixture.T0.Add(time.Second)) || b.LockDigest != r.Lock.Digest() || b.Channel != "dev" || b.Actor != "octocat" {
 			t.Errorf("bundle %+v", b)
 		}
 		h, _ := l.doc.Head(record.ChannelStream("dev"))
@@ -253,7 +247,7 @@ func TestClaim(t *testing.T) {
 		r := req("dev", bump, lockAt(2, time.Second))
 		dec, _ := Decide(l.doc, r) // 0.0.1, then another job takes it
 		l.publish(req("dev", bump, lockAt(1, 0)))
-		if _, err := Claim(l.doc, r, dec.Version, Bundle{Digest: "sha256:" + sha("m2"), Now: t0}); !errors.Is(err, ErrVersionMoved) {
+		if _, err := Claim(l.doc, r, dec.Version, Bundle{Digest: "sha256:" + sha("m2"), Now: fixture.T0}); !errors.Is(err, ErrVersionMoved) {
 			t.Errorf("err = %v, want ErrVersionMoved", err)
 		}
 		if len(l.doc.Bundles) != 1 {
@@ -265,7 +259,7 @@ func TestClaim(t *testing.T) {
 		r := req("dev", bump, lockAt(1, 0))
 		dec, _ := Decide(l.doc, r)
 		l.publish(req("dev", bump, lockAt(2, time.Second)))
-		got, err := Claim(l.doc, r, dec.Version, Bundle{Digest: "sha256:" + sha("m1"), Now: t0})
+		got, err := Claim(l.doc, r, dec.Version, Bundle{Digest: "sha256:" + sha("m1"), Now: fixture.T0})
 		if !errors.Is(err, record.ErrNoChange) || got.Kind != Superseded || len(l.doc.Bundles) != 1 {
 			t.Errorf("Claim = %+v, %v", got, err)
 		}
@@ -277,7 +271,7 @@ func TestClaim(t *testing.T) {
 		other := r
 		other.Claim = "another job"
 		l.publish(other)
-		got, err := Claim(l.doc, r, dec.Version, Bundle{Digest: "sha256:" + sha("m1"), Now: t0})
+		got, err := Claim(l.doc, r, dec.Version, Bundle{Digest: "sha256:" + sha("m1"), Now: fixture.T0})
 		if !errors.Is(err, record.ErrNoChange) || got.Kind != Finish || got.Bundle.Version != "0.0.1" {
 			t.Errorf("Claim = %+v, %v", got, err)
 		}
@@ -342,7 +336,7 @@ func TestOrderUnderAnyPublishOrder(t *testing.T) {
 // retireStream retires stream at its head, as ladder retire does.
 func retireStream(l *ledger, stream string) {
 	l.t.Helper()
-	if err := l.doc.Retire(stream, record.Retirement{At: t0, Actor: "octocat", Reason: "end of life"}); err != nil {
+	if err := l.doc.Retire(stream, record.Retirement{At: fixture.T0, Actor: "octocat", Reason: "end of life"}); err != nil {
 		l.t.Fatal(err)
 	}
 }
@@ -375,7 +369,7 @@ func TestRetentionNeverDeletesRetired(t *testing.T) {
 		}, "0.0.1 0.0.2 0.0.3"},
 		{"a retired label held 0.0.1, 0.0.2, then 0.0.5: 0.0.1 kept too (0.0.2 is its previous value)", func(l *ledger) {
 			for _, v := range []string{"0.0.1", "0.0.2", "0.0.5"} {
-				if err := l.doc.Append(record.LabelStream("old"), record.Entry{Version: v, At: t0}); err != nil {
+				if err := l.doc.Append(record.LabelStream("old"), record.Entry{Version: v, At: fixture.T0}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -383,15 +377,15 @@ func TestRetentionNeverDeletesRetired(t *testing.T) {
 		}, "0.0.3"},
 		{"a label held them and was retired, then undone: as before (its previous value 0.0.2 kept)", func(l *ledger) {
 			for _, v := range []string{"0.0.1", "0.0.2"} {
-				if err := l.doc.Append(record.LabelStream("old"), record.Entry{Version: v, At: t0}); err != nil {
+				if err := l.doc.Append(record.LabelStream("old"), record.Entry{Version: v, At: fixture.T0}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if err := l.doc.Append(record.LabelStream("old"), record.Entry{Version: "0.0.5", At: t0}); err != nil {
+			if err := l.doc.Append(record.LabelStream("old"), record.Entry{Version: "0.0.5", At: fixture.T0}); err != nil {
 				t.Fatal(err)
 			}
 			retireStream(l, "label:old")
-			if err := l.doc.Unretire("label:old", record.RetireEvent{At: t0, Reason: "back"}); err != nil {
+			if err := l.doc.Unretire("label:old", record.RetireEvent{At: fixture.T0, Reason: "back"}); err != nil {
 				t.Fatal(err)
 			}
 		}, "0.0.1 0.0.3"},
@@ -417,7 +411,7 @@ func TestRetentionVictims(t *testing.T) {
 	// a label holds 0.0.2, its previous value 0.0.1
 	b1, _ := l.doc.Bundle("0.0.1")
 	b2, _ := l.doc.Bundle("0.0.2")
-	if err := l.doc.Append(record.LabelStream("testing"), record.Entry{Version: "0.0.2", Digest: b2.Digest, At: t0, PreviousVersion: "0.0.1", PreviousDigest: b1.Digest}); err != nil {
+	if err := l.doc.Append(record.LabelStream("testing"), record.Entry{Version: "0.0.2", Digest: b2.Digest, At: fixture.T0, PreviousVersion: "0.0.1", PreviousDigest: b1.Digest}); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -442,7 +436,7 @@ func TestRetentionVictims(t *testing.T) {
 	}
 	t.Run("a deleted version is not a victim again", func(t *testing.T) {
 		b3, _ := l.doc.Bundle("0.0.3")
-		if err := l.doc.RecordDeletion(record.Deletion{Version: "0.0.3", Digest: b3.Digest, At: t0}); err != nil {
+		if err := l.doc.RecordDeletion(record.Deletion{Version: "0.0.3", Digest: b3.Digest, At: fixture.T0}); err != nil {
 			t.Fatal(err)
 		}
 		if v := RetentionVictims(l.doc, "dev", 2); len(v) != 0 {
@@ -487,7 +481,7 @@ func TestDeletedViews(t *testing.T) {
 			}
 			for _, v := range c.deleted {
 				b, _ := d.Bundle(v)
-				if err := d.RecordDeletion(record.Deletion{Version: v, Digest: b.Digest, At: t0}); err != nil {
+				if err := d.RecordDeletion(record.Deletion{Version: v, Digest: b.Digest, At: fixture.T0}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ladder-release/ladder/internal/ledger/record"
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 )
 
 func TestRedo(t *testing.T) {
@@ -23,7 +24,7 @@ func TestRedo(t *testing.T) {
 	}
 	// recorded deleted, by which run; 1.0.4 is not deleted
 	for _, del := range []record.Deletion{{Version: "1.0.3", Run: runA}, {Version: "1.0.0", Run: runB}, {Version: "1.0.1"}, {Version: "2.0.0", Run: runA}, {Version: "1.0.2", Run: runA}} {
-		del.At = t0
+		del.At = fixture.T0
 		if err := d.RecordDeletion(del); err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +55,7 @@ func TestRedo(t *testing.T) {
 	}
 	t.Run("a deletion recorded twice (a ledger edited by hand) is redone once", func(t *testing.T) {
 		twice := d.Clone()
-		twice.Deletions = append(twice.Deletions, record.Deletion{Version: "1.0.2", Run: runA, At: t0})
+		twice.Deletions = append(twice.Deletions, record.Deletion{Version: "1.0.2", Run: runA, At: fixture.T0})
 		if got := Redo(twice, "dev", "1.0.2", runA, false); len(got) != 1 {
 			t.Errorf("Redo = %v, want 1.0.2 once", got)
 		}
@@ -69,12 +70,12 @@ func TestRecordDeletion(t *testing.T) {
 	}{
 		{name: "still a victim: recorded", change: func(*testing.T, *ledger) {}, want: true},
 		{name: "a label moved onto it since: not recorded", want: false, change: func(t *testing.T, l *ledger) {
-			if err := l.doc.Append(record.LabelStream("testing"), record.Entry{Version: "0.0.1", At: t0}); err != nil {
+			if err := l.doc.Append(record.LabelStream("testing"), record.Entry{Version: "0.0.1", At: fixture.T0}); err != nil {
 				t.Fatal(err)
 			}
 		}},
 		{name: "another job recorded it since: not recorded again", want: false, change: func(t *testing.T, l *ledger) {
-			if err := l.doc.RecordDeletion(record.Deletion{Version: "0.0.1", At: t0, Reason: "theirs"}); err != nil {
+			if err := l.doc.RecordDeletion(record.Deletion{Version: "0.0.1", At: fixture.T0, Reason: "theirs"}); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -86,7 +87,7 @@ func TestRecordDeletion(t *testing.T) {
 			}
 			tc.change(t, l)
 			before := len(l.doc.Deletions)
-			recorded, err := RecordDeletion(l.doc, "dev", 2, record.Deletion{Version: "0.0.1", At: t0, Reason: "retention keep 2 of channel dev"})
+			recorded, err := RecordDeletion(l.doc, "dev", 2, record.Deletion{Version: "0.0.1", At: fixture.T0, Reason: "retention keep 2 of channel dev"})
 			if recorded != tc.want {
 				t.Fatalf("RecordDeletion = %v, %v; want %v", recorded, err, tc.want)
 			}

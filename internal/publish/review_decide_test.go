@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ladder-release/ladder/internal/ledger/record"
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 )
 
 // Review findings against issue 11 (the lead decides): each test fails on the
@@ -25,11 +26,11 @@ func TestReviewSupersededWhenTheHeadsImageWasPublishedBefore(t *testing.T) {
 		if err != nil || dec.Kind != Publish {
 			t.Fatalf("setup: Decide = %+v, %v", dec, err)
 		}
-		if _, err := Claim(l.doc, r, dec.Version, Bundle{Digest: image, Mode: record.ModeImage, Now: t0}); err != nil {
+		if _, err := Claim(l.doc, r, dec.Version, Bundle{Digest: image, Mode: record.ModeImage, Now: fixture.T0}); err != nil {
 			t.Fatalf("setup: Claim: %v", err)
 		}
 	}
-	claimImage(req("dev", bump, lockAt(1, 0)))           // 0.0.1: lock 1, resolved at t0
+	claimImage(req("dev", bump, lockAt(1, 0)))           // 0.0.1: lock 1, resolved at fixture.T0
 	claimImage(req("dev", bump, lockAt(3, 2*time.Hour))) // 0.0.2: lock 3, resolved two hours later, same image
 	// a slow job's lock, resolved in between
 	dec, err := Decide(l.doc, req("dev", bump, lockAt(2, time.Hour)))
@@ -37,7 +38,7 @@ func TestReviewSupersededWhenTheHeadsImageWasPublishedBefore(t *testing.T) {
 		t.Fatal(err)
 	}
 	if dec.Kind != Superseded {
-		t.Errorf("a lock resolved an hour before the head's lock: %s as %s, want superseded (the head 0.0.2 was resolved at t0+2h)", dec.Kind, dec.Version)
+		t.Errorf("a lock resolved an hour before the head's lock: %s as %s, want superseded (the head 0.0.2 was resolved at fixture.T0+2h)", dec.Kind, dec.Version)
 	}
 }
 

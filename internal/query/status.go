@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -54,11 +55,11 @@ func Status(ctx context.Context, r *session.Run) error {
 		if o.history != "" {
 			return errors.New("--history needs a ledger: with ledger: none the registry keeps only the current tags, no history (SPEC section 6)")
 		}
-		rep, err := statusFromRegistry(r, ctx, cfg, now)
+		rep, err := statusFromRegistry(ctx, r, cfg, now)
 		if err != nil {
 			return err
 		}
-		return printStatus(r, o, rep)
+		return printStatus(r, o, rep, func(w io.Writer) error { return status.WriteText(w, rep) })
 	}
 	doc, err := r.ReadLedger(ctx, cfg, r.CLISecrets())
 	if err != nil {
@@ -69,27 +70,21 @@ func Status(ctx context.Context, r *session.Run) error {
 		if err != nil {
 			return err
 		}
-		var b strings.Builder
-		if o.json {
-			err = status.WriteJSON(&b, h)
-		} else {
-			err = status.WriteHistory(&b, h)
-		}
-		if err != nil {
-			return err
-		}
-		return r.Emit(o.json, b.String())
+		return printStatus(r, o, h, func(w io.Writer) error { return status.WriteHistory(w, h) })
 	}
-	return printStatus(r, o, status.Of(cfg, doc, now))
+	rep := status.Of(cfg, doc, now)
+	return printStatus(r, o, rep, func(w io.Writer) error { return status.WriteText(w, rep) })
 }
 
-func printStatus(r *session.Run, o statusOptions, rep *status.Report) error {
+// printStatus prints v (a report or a history) as JSON with --json, else
+// as text.
+func printStatus(r *session.Run, o statusOptions, v any, text func(io.Writer) error) error {
 	var b strings.Builder
 	var err error
 	if o.json {
-		err = status.WriteJSON(&b, rep)
+		err = status.WriteJSON(&b, v)
 	} else {
-		err = status.WriteText(&b, rep)
+		err = text(&b)
 	}
 	if err != nil {
 		return err
@@ -98,7 +93,7 @@ func printStatus(r *session.Run, o statusOptions, rep *status.Report) error {
 }
 
 // statusFromRegistry is the status with ledger: none: the registry's tags.
-func statusFromRegistry(r *session.Run, ctx context.Context, cfg *config.Config, now time.Time) (*status.Report, error) {
+func statusFromRegistry(ctx context.Context, r *session.Run, cfg *config.Config, now time.Time) (*status.Report, error) {
 	reg, err := r.Registry(cfg, session.Secrets{})
 	if err != nil {
 		return nil, err

@@ -1,8 +1,6 @@
 package retire
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"reflect"
 	"strings"
@@ -10,14 +8,8 @@ import (
 	"time"
 
 	"github.com/ladder-release/ladder/internal/ledger/record"
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 )
-
-var t0 = time.Date(2026, 11, 22, 1, 15, 0, 0, time.UTC)
-
-func digest(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return "sha256:" + hex.EncodeToString(h[:])
-}
 
 const run9 = "https://github.com/acme/app/actions/runs/9"
 
@@ -28,26 +20,26 @@ func doc(t *testing.T) *record.Document {
 	t.Helper()
 	d := record.NewDocument("elemental")
 	for _, v := range []string{"1.0.0", "1.1.0"} {
-		if err := d.AddBundle(record.Bundle{Version: v, Digest: digest(v), Channel: "stable"}); err != nil {
+		if err := d.AddBundle(record.Bundle{Version: v, Digest: fixture.Digest(v), Channel: "stable"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Append(record.ChannelStream("stable"), record.Entry{Version: v, At: t0}); err != nil {
+		if err := d.Append(record.ChannelStream("stable"), record.Entry{Version: v, At: fixture.T0}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, l := range []string{"current", "old", "told"} {
-		if err := d.Append(record.LabelStream(l), record.Entry{Version: "1.0.0", At: t0}); err != nil {
+		if err := d.Append(record.LabelStream(l), record.Entry{Version: "1.0.0", At: fixture.T0}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := d.Retire(record.LabelStream("old"), record.Retirement{At: t0, Actor: "hubot", Run: "https://github.com/acme/app/actions/runs/7", Reason: "superseded by 2.x",
+	if err := d.Retire(record.LabelStream("old"), record.Retirement{At: fixture.T0, Actor: "hubot", Run: "https://github.com/acme/app/actions/runs/7", Reason: "superseded by 2.x",
 		Notify: []string{"acme/iso", "acme/mirror"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.MarkNotified(record.LabelStream("old"), "acme/iso"); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Retire(record.LabelStream("told"), record.Retirement{At: t0, Run: "https://github.com/acme/app/actions/runs/7", Reason: "gone"}); err != nil {
+	if err := d.Retire(record.LabelStream("told"), record.Retirement{At: fixture.T0, Run: "https://github.com/acme/app/actions/runs/7", Reason: "gone"}); err != nil {
 		t.Fatal(err)
 	}
 	return d
@@ -56,7 +48,7 @@ func doc(t *testing.T) *record.Document {
 // TestDecide: one case per rule (see the package comment).
 func TestDecide(t *testing.T) {
 	t.Parallel()
-	now := t0.Add(48 * time.Hour)
+	now := fixture.T0.Add(48 * time.Hour)
 	req := func(stream string, f func(*Request)) Request {
 		r := Request{Stream: stream, Reason: "end of life", Actor: "octocat", Run: run9, Now: now, Notify: []string{"acme/iso", "acme/iso", "acme/mirror"}}
 		if f != nil {
@@ -155,7 +147,7 @@ func TestNotified(t *testing.T) {
 	if err := Notified(d, "label:old", []string{"acme/iso", "acme/mirror"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Decide(d, Request{Stream: "label:old", Reason: "again", Run: run9, Now: t0}); err == nil {
+	if _, err := Decide(d, Request{Stream: "label:old", Reason: "again", Run: run9, Now: fixture.T0}); err == nil {
 		t.Error("a retire after every target was told is not refused")
 	}
 	if err := Notified(d, "label:old", []string{"acme/other"}); err == nil {

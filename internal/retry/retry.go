@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -32,6 +33,28 @@ func EqualJitter(d time.Duration) time.Duration {
 		return d
 	}
 	return d/2 + rand.N(d/2+1)
+}
+
+// After reads a Retry-After header's value: delay-seconds (a number of
+// seconds beyond limit reads as limit) or an HTTP date (the time from now
+// until it; 0 when it is past). An empty, negative or unreadable value asks
+// for no wait (false).
+func After(v string, now time.Time, limit time.Duration) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		return time.Duration(min(n, int64(limit/time.Second))) * time.Second, true
+	}
+	when, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(when.Sub(now), 0), true
 }
 
 // Transient reports whether a request's error is worth a retry: a dropped,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"syscall"
 	"testing"
 	"time"
@@ -66,6 +67,28 @@ func TestTransient(t *testing.T) {
 	for code, want := range map[int]bool{500: true, 502: true, 507: true, 599: true, 408: true, 429: true, 501: false, 505: false, 404: false, 200: false, 600: false} {
 		if got := TransientStatus(code); got != want {
 			t.Errorf("TransientStatus(%d) = %v, want %v", code, got, want)
+		}
+	}
+}
+
+func TestAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for v, want := range map[string]time.Duration{
+		"0":               0,
+		" 2 ":             2 * time.Second,
+		"172800":          24 * time.Hour, // read as the limit
+		"999999999999999": 24 * time.Hour,
+		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
+		now.Add(-time.Hour).Format(http.TimeFormat):       0,
+	} {
+		if got, ok := After(v, now, 24*time.Hour); !ok || got != want {
+			t.Errorf("After(%q) = %s, %v; want %s", v, got, ok, want)
+		}
+	}
+	for _, v := range []string{"", "-1", "soon", "1.5"} {
+		if got, ok := After(v, now, 24*time.Hour); ok {
+			t.Errorf("After(%q) = %s, accepted", v, got)
 		}
 	}
 }

@@ -8,8 +8,6 @@
 package ledgergen
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/ledger/record"
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 )
 
 // Product is the product of the generated ledgers.
@@ -35,11 +34,8 @@ const (
 	Keep        = 20
 )
 
-// Digest is a deterministic sha256 digest of parts.
-func Digest(parts ...any) string {
-	h := sha256.Sum256([]byte(fmt.Sprint(parts...)))
-	return "sha256:" + hex.EncodeToString(h[:])
-}
+// Digest is a deterministic sha256 digest of parts (fixture.Digest).
+func Digest(parts ...any) string { return fixture.Digest(parts...) }
 
 // At is when bundle i was published.
 func At(i int) time.Time { return T0.Add(time.Duration(i) * time.Hour) }

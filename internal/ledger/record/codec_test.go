@@ -12,30 +12,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 	"github.com/ladder-release/ladder/internal/testutil/golden"
 )
 
 // example is a small ledger with every section used.
 func example(t *testing.T) *Document {
 	t.Helper()
-	d := NewDocument("elemental")
-	mustAdd(t, d, "1.0.0", "1.0.1", "1.1.0")
-	mustAppend(t, d, ChannelStream("stable"), "1.0.0", "1.0.1", "1.1.0")
-	if err := d.Append(LabelStream("current"), Entry{Version: "1.0.0", At: t0, Actor: "octocat",
+	d := published(t, "elemental", ChannelStream("stable"), "1.0.0", "1.0.1", "1.1.0")
+	if err := d.Append(LabelStream("current"), Entry{Version: "1.0.0", At: fixture.T0, Actor: "octocat",
 		Run: "https://github.com/acme/app/actions/runs/7", Reason: "gates passed", Decision: "promoted"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Append(LabelStream("current"), Entry{Version: "1.1.0", At: t0.Add(24 * time.Hour), Actor: "octocat",
+	if err := d.Append(LabelStream("current"), Entry{Version: "1.1.0", At: fixture.T0.Add(24 * time.Hour), Actor: "octocat",
 		Reason: "hotfix", Decision: "promoted", Forced: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Hold("current", Hold{Reason: "rollback after \"bad\" upgrade", Actor: "octocat", At: t0.Add(25 * time.Hour)}); err != nil {
+	if err := d.Hold("current", Hold{Reason: "rollback after \"bad\" upgrade", Actor: "octocat", At: fixture.T0.Add(25 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Quarantine(digestOf("1.0.1"), Quarantine{Reason: "e2e failed", Label: "current", Actor: "ci", At: t0.Add(time.Hour)}); err != nil {
+	if err := d.Quarantine(fixture.Digest("1.0.1"), Quarantine{Reason: "e2e failed", Label: "current", Actor: "ci", At: fixture.T0.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.RecordDeletion(Deletion{Version: "1.0.1", At: t0.Add(48 * time.Hour), Reason: "retention: keep 2"}); err != nil {
+	if err := d.RecordDeletion(Deletion{Version: "1.0.1", At: fixture.T0.Add(48 * time.Hour), Reason: "retention: keep 2"}); err != nil {
 		t.Fatal(err)
 	}
 	d.Revision = 12
@@ -114,9 +113,9 @@ func TestRoundTripEveryField(t *testing.T) {
 	for _, p := range []any{&b, &e, &h, &q, &del, &ret, &ev} {
 		fill(reflect.ValueOf(p), "x")
 	}
-	b.Digest = digestOf("b")
+	b.Digest = fixture.Digest("b")
 	// one line, and a digest: the ledger holds nothing else there (Validate)
-	b.Version, b.LockDigest = `x-Version "quoted" \ <&> é`, digestOf("lock")
+	b.Version, b.LockDigest = `x-Version "quoted" \ <&> é`, fixture.Digest("lock")
 	e.Version, e.Digest = b.Version, b.Digest
 	del.Version, del.Digest = b.Version, b.Digest
 	ret.Version, ret.Digest, ret.Notified = b.Version, b.Digest, ret.Notify[:1]
@@ -146,7 +145,7 @@ func TestRoundTripEveryField(t *testing.T) {
 		t.Errorf("encoding/json reads it differently: %v", err)
 	}
 	// And the invalid UTF-8 case: replaced, still valid JSON.
-	b2 := Bundle{Version: "1.0.0", Digest: digestOf("z"), Actor: "bad\xffbyte"}
+	b2 := Bundle{Version: "1.0.0", Digest: fixture.Digest("z"), Actor: "bad\xffbyte"}
 	d2 := NewDocument("app")
 	if err := d2.AddBundle(b2); err != nil {
 		t.Fatal(err)
@@ -295,7 +294,7 @@ func normalize(d *Document) *Document {
 // of the wrong shape is refused naming where it is.
 func TestBundleTags(t *testing.T) {
 	t.Parallel()
-	d := digestOf("1.0.0")
+	d := fixture.Digest("1.0.0")
 	doc := func(tags string) string {
 		return `{"schema": 1, "product": "app", "bundles": [{"version": "1.0.0", "digest": "` + d + `"` + tags + `}]}`
 	}

@@ -12,6 +12,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -679,14 +680,7 @@ func (d *Document) Validate() error {
 			continue
 		}
 		for i, e := range d.Streams[s] {
-			where := fmt.Sprintf("streams[%q][%d]", s, i)
-			j, ok := seen[e.Version]
-			switch {
-			case !ok:
-				add("%s.version: %q was never published", where, e.Version)
-			case d.Bundles[j].Digest != e.Digest:
-				add("%s.digest: %s is %s, not %s", where, e.Version, d.Bundles[j].Digest, e.Digest)
-			}
+			d.validateRef(seen, add, fmt.Sprintf("streams[%q][%d]", s, i), e.Version, e.Digest)
 		}
 	}
 	if _, ok := d.Holds[""]; ok {
@@ -698,17 +692,24 @@ func (d *Document) Validate() error {
 		}
 	}
 	for i, del := range d.Deletions {
-		j, ok := seen[del.Version]
-		switch {
-		case !ok:
-			add("deletions[%d].version: %q was never published", i, del.Version)
-		case d.Bundles[j].Digest != del.Digest:
-			add("deletions[%d].digest: %s is %s, not %s", i, del.Version, d.Bundles[j].Digest, del.Digest)
-		}
+		d.validateRef(seen, add, "deletions["+strconv.Itoa(i)+"]", del.Version, del.Digest)
 	}
 	d.validateRetirements(seen, add)
 	if len(errs) == 0 {
 		return nil
 	}
 	return fmt.Errorf("invalid ledger for %q: %w", d.Product, errors.Join(errs...))
+}
+
+// validateRef adds the problem of the item at where that names a bundle by
+// version and digest (seen: the index of each version's bundle): a version
+// never published, or published with another digest.
+func (d *Document) validateRef(seen map[string]int, add func(format string, args ...any), where, version, digest string) {
+	j, ok := seen[version]
+	switch {
+	case !ok:
+		add("%s.version: %q was never published", where, version)
+	case d.Bundles[j].Digest != digest:
+		add("%s.digest: %s is %s, not %s", where, version, d.Bundles[j].Digest, digest)
+	}
 }

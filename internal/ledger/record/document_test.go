@@ -1,27 +1,18 @@
 package record
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 )
 
-var t0 = time.Date(2026, 11, 22, 1, 15, 0, 0, time.UTC)
-
-// digestOf is a deterministic sha256 digest for a name.
-func digestOf(parts ...any) string {
-	h := sha256.Sum256([]byte(fmt.Sprint(parts...)))
-	return "sha256:" + hex.EncodeToString(h[:])
-}
-
 func bundle(version string) Bundle {
-	return Bundle{Version: version, Digest: digestOf(version), LockDigest: digestOf("lock", version),
-		ID: "b366a24-c116a45", Channel: "dev", Created: t0, Actor: "octocat",
+	return Bundle{Version: version, Digest: fixture.Digest(version), LockDigest: fixture.Digest("lock", version),
+		ID: "b366a24-c116a45", Channel: "dev", Created: fixture.T0, Actor: "octocat",
 		Run: "https://github.com/acme/app/actions/runs/1", ArtifactType: "application/vnd.ladder.bundle.v1+json", Mode: ModeArtifact}
 }
 
@@ -37,10 +28,20 @@ func mustAdd(t *testing.T, d *Document, versions ...string) {
 func mustAppend(t *testing.T, d *Document, stream string, versions ...string) {
 	t.Helper()
 	for i, v := range versions {
-		if err := d.Append(stream, Entry{Version: v, At: t0.Add(time.Duration(i) * time.Minute), Decision: "promoted"}); err != nil {
+		if err := d.Append(stream, Entry{Version: v, At: fixture.T0.Add(time.Duration(i) * time.Minute), Decision: "promoted"}); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// published is a ledger of product whose stream published versions, in
+// order.
+func published(t *testing.T, product, stream string, versions ...string) *Document {
+	t.Helper()
+	d := NewDocument(product)
+	mustAdd(t, d, versions...)
+	mustAppend(t, d, stream, versions...)
+	return d
 }
 
 func TestAddBundle(t *testing.T) {
@@ -61,17 +62,17 @@ func TestAddBundle(t *testing.T) {
 	t.Run("same version, another digest: the tag never moves", func(t *testing.T) {
 		t.Parallel()
 		b := bundle("1.0.0")
-		b.Digest = digestOf("other")
+		b.Digest = fixture.Digest("other")
 		err := d.AddBundle(b)
 		if !errors.Is(err, ErrVersionTaken) {
 			t.Fatalf("got %v, want ErrVersionTaken", err)
 		}
-		for _, want := range []string{"1.0.0", digestOf("1.0.0"), digestOf("other")} {
+		for _, want := range []string{"1.0.0", fixture.Digest("1.0.0"), fixture.Digest("other")} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q does not name %s", err, want)
 			}
 		}
-		if got, _ := d.Bundle("1.0.0"); got.Digest != digestOf("1.0.0") {
+		if got, _ := d.Bundle("1.0.0"); got.Digest != fixture.Digest("1.0.0") {
 			t.Errorf("1.0.0 moved to %s", got.Digest)
 		}
 	})
@@ -80,9 +81,9 @@ func TestAddBundle(t *testing.T) {
 		b    Bundle
 		want string
 	}{
-		{"no version", Bundle{Digest: digestOf("x")}, "version: must not be empty"},
+		{"no version", Bundle{Digest: fixture.Digest("x")}, "version: must not be empty"},
 		{"bad digest", Bundle{Version: "2.0.0", Digest: "latest"}, `"latest" is not an OCI digest`},
-		{"bad mode", Bundle{Version: "2.0.0", Digest: digestOf("x"), Mode: "tarball"}, `mode "tarball"`},
+		{"bad mode", Bundle{Version: "2.0.0", Digest: fixture.Digest("x"), Mode: "tarball"}, `mode "tarball"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -98,18 +99,18 @@ func TestLookups(t *testing.T) {
 	t.Parallel()
 	d := NewDocument("app")
 	mustAdd(t, d, "1.0.0", "1.1.0", "2.0.0")
-	img := Bundle{Version: "2.0.0-stable", Digest: digestOf("2.0.0"), Channel: "stable", Mode: ModeImage}
+	img := Bundle{Version: "2.0.0-stable", Digest: fixture.Digest("2.0.0"), Channel: "stable", Mode: ModeImage}
 	if err := d.AddBundle(img); err != nil { // an image tagged under a second version
 		t.Fatal(err)
 	}
 
-	if b, ok := d.Bundle("1.1.0"); !ok || b.Digest != digestOf("1.1.0") {
+	if b, ok := d.Bundle("1.1.0"); !ok || b.Digest != fixture.Digest("1.1.0") {
 		t.Errorf("Bundle(1.1.0) = %v, %v", b, ok)
 	}
 	if _, ok := d.Bundle("9.9.9"); ok {
 		t.Error("Bundle(9.9.9) found")
 	}
-	if b, ok := d.BundleByDigest(digestOf("2.0.0")); !ok || b.Version != "2.0.0" {
+	if b, ok := d.BundleByDigest(fixture.Digest("2.0.0")); !ok || b.Version != "2.0.0" {
 		t.Errorf("BundleByDigest gives %v, %v; want the first bundle with the digest", b, ok)
 	}
 	if got := d.Versions(); !reflect.DeepEqual(got, []string{"1.0.0", "1.1.0", "2.0.0", "2.0.0-stable"}) {
@@ -136,11 +137,11 @@ func TestAppend(t *testing.T) {
 		t.Fatal("empty stream has a head")
 	}
 	mustAppend(t, d, s, "1.0.0")
-	if err := d.Append(s, Entry{Version: "1.1.0", At: t0.Add(time.Hour), Actor: "octocat", Reason: "gates passed"}); err != nil {
+	if err := d.Append(s, Entry{Version: "1.1.0", At: fixture.T0.Add(time.Hour), Actor: "octocat", Reason: "gates passed"}); err != nil {
 		t.Fatal(err)
 	}
 	h, _ := d.Head(s)
-	if h.Version != "1.1.0" || h.Digest != digestOf("1.1.0") || h.PreviousVersion != "1.0.0" || h.PreviousDigest != digestOf("1.0.0") {
+	if h.Version != "1.1.0" || h.Digest != fixture.Digest("1.1.0") || h.PreviousVersion != "1.0.0" || h.PreviousDigest != fixture.Digest("1.0.0") {
 		t.Errorf("head %+v: want 1.1.0 with its digest, previous 1.0.0 with its digest", h)
 	}
 
@@ -151,12 +152,12 @@ func TestAppend(t *testing.T) {
 		is     error
 		says   string
 	}{
-		{"already there", s, Entry{Version: "1.1.0", At: t0}, ErrNoChange, "already at 1.1.0"},
-		{"unpublished version", s, Entry{Version: "9.9.9", At: t0}, ErrNotFound, `"9.9.9"`},
-		{"digest of another bundle", s, Entry{Version: "1.0.0", Digest: digestOf("1.1.0"), At: t0}, nil, "not " + digestOf("1.1.0")},
+		{"already there", s, Entry{Version: "1.1.0", At: fixture.T0}, ErrNoChange, "already at 1.1.0"},
+		{"unpublished version", s, Entry{Version: "9.9.9", At: fixture.T0}, ErrNotFound, `"9.9.9"`},
+		{"digest of another bundle", s, Entry{Version: "1.0.0", Digest: fixture.Digest("1.1.0"), At: fixture.T0}, nil, "not " + fixture.Digest("1.1.0")},
 		{"no time", s, Entry{Version: "1.0.0"}, nil, "at: must be set"},
-		{"bad stream key", "current", Entry{Version: "1.0.0", At: t0}, nil, "want channel:NAME or label:NAME"},
-		{"bad stream kind", "branch:main", Entry{Version: "1.0.0", At: t0}, nil, "want channel:NAME or label:NAME"},
+		{"bad stream key", "current", Entry{Version: "1.0.0", At: fixture.T0}, nil, "want channel:NAME or label:NAME"},
+		{"bad stream kind", "branch:main", Entry{Version: "1.0.0", At: fixture.T0}, nil, "want channel:NAME or label:NAME"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -175,38 +176,38 @@ func TestQuarantine(t *testing.T) {
 	t.Parallel()
 	d := NewDocument("app")
 	mustAdd(t, d, "1.0.0", "1.1.0")
-	bad := digestOf("1.1.0")
-	if err := d.Quarantine(bad, Quarantine{Reason: "e2e failed", Label: "current", Actor: "ci", At: t0}); err != nil {
+	bad := fixture.Digest("1.1.0")
+	if err := d.Quarantine(bad, Quarantine{Reason: "e2e failed", Label: "current", Actor: "ci", At: fixture.T0}); err != nil {
 		t.Fatal(err)
 	}
-	if !d.IsQuarantined(bad) || d.IsQuarantined(digestOf("1.0.0")) {
+	if !d.IsQuarantined(bad) || d.IsQuarantined(fixture.Digest("1.0.0")) {
 		t.Fatal("IsQuarantined wrong")
 	}
-	if err := d.Quarantine(bad, Quarantine{At: t0}); !errors.Is(err, ErrNoChange) {
+	if err := d.Quarantine(bad, Quarantine{At: fixture.T0}); !errors.Is(err, ErrNoChange) {
 		t.Errorf("quarantining twice: %v, want ErrNoChange", err)
 	}
-	if err := d.Quarantine(digestOf("nothing"), Quarantine{At: t0}); !errors.Is(err, ErrNotFound) {
+	if err := d.Quarantine(fixture.Digest("nothing"), Quarantine{At: fixture.T0}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("quarantining an unknown digest: %v, want ErrNotFound", err)
 	}
 
-	err := d.Append(LabelStream("testing"), Entry{Version: "1.1.0", At: t0})
+	err := d.Append(LabelStream("testing"), Entry{Version: "1.1.0", At: fixture.T0})
 	if !errors.Is(err, ErrQuarantined) || !strings.Contains(err.Error(), "e2e failed") {
 		t.Fatalf("appending a quarantined bundle: %v, want ErrQuarantined with the reason", err)
 	}
-	if err := d.Append(LabelStream("testing"), Entry{Version: "1.1.0", At: t0, Forced: true}); err != nil {
+	if err := d.Append(LabelStream("testing"), Entry{Version: "1.1.0", At: fixture.T0, Forced: true}); err != nil {
 		t.Fatalf("a forced entry is refused: %v", err)
 	}
 
-	if err := d.ReleaseQuarantine(bad, t0.Add(time.Hour)); err != nil {
+	if err := d.ReleaseQuarantine(bad, fixture.T0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if d.IsQuarantined(bad) {
 		t.Error("still quarantined after release")
 	}
-	if q := d.Quarantines[bad]; q.Reason != "e2e failed" || !q.Released.Equal(t0.Add(time.Hour)) {
+	if q := d.Quarantines[bad]; q.Reason != "e2e failed" || !q.Released.Equal(fixture.T0.Add(time.Hour)) {
 		t.Errorf("released quarantine record %+v: the record stays, with the release time", q)
 	}
-	if err := d.ReleaseQuarantine(bad, t0); !errors.Is(err, ErrNoChange) {
+	if err := d.ReleaseQuarantine(bad, fixture.T0); !errors.Is(err, ErrNoChange) {
 		t.Errorf("releasing twice: %v, want ErrNoChange", err)
 	}
 }
@@ -214,13 +215,13 @@ func TestQuarantine(t *testing.T) {
 func TestHolds(t *testing.T) {
 	t.Parallel()
 	d := NewDocument("app")
-	if err := d.Hold("current", Hold{Reason: "rollback", Actor: "octocat", At: t0}); err != nil {
+	if err := d.Hold("current", Hold{Reason: "rollback", Actor: "octocat", At: fixture.T0}); err != nil {
 		t.Fatal(err)
 	}
 	if h, ok := d.Held("current"); !ok || h.Reason != "rollback" {
 		t.Errorf("Held = %+v, %v", h, ok)
 	}
-	if err := d.Hold("", Hold{At: t0}); err == nil {
+	if err := d.Hold("", Hold{At: fixture.T0}); err == nil {
 		t.Error("a hold without a label is accepted")
 	}
 	if !d.Release("current") || d.Release("current") {
@@ -230,34 +231,32 @@ func TestHolds(t *testing.T) {
 
 func TestRecordDeletion(t *testing.T) {
 	t.Parallel()
-	d := NewDocument("app")
-	mustAdd(t, d, "1.0.0", "1.1.0")
-	mustAppend(t, d, ChannelStream("dev"), "1.0.0", "1.1.0")
+	d := published(t, "app", ChannelStream("dev"), "1.0.0", "1.1.0")
 
-	if err := d.RecordDeletion(Deletion{Version: "1.1.0", At: t0}); err == nil || !strings.Contains(err.Error(), "channel:dev still holds 1.1.0") {
+	if err := d.RecordDeletion(Deletion{Version: "1.1.0", At: fixture.T0}); err == nil || !strings.Contains(err.Error(), "channel:dev still holds 1.1.0") {
 		t.Fatalf("deleting a head: %v", err)
 	}
 	mustAppend(t, d, LabelStream("current"), "1.0.0", "1.1.0")
-	if err := d.RecordDeletion(Deletion{Version: "1.0.0", At: t0}); err == nil || !strings.Contains(err.Error(), "current-previous") {
+	if err := d.RecordDeletion(Deletion{Version: "1.0.0", At: fixture.T0}); err == nil || !strings.Contains(err.Error(), "current-previous") {
 		t.Fatalf("deleting a label's previous value: %v", err)
 	}
 	mustAdd(t, d, "1.2.0")
 	mustAppend(t, d, LabelStream("current"), "1.2.0")
-	if err := d.RecordDeletion(Deletion{Version: "1.0.0", Digest: digestOf("x"), At: t0}); err == nil {
+	if err := d.RecordDeletion(Deletion{Version: "1.0.0", Digest: fixture.Digest("x"), At: fixture.T0}); err == nil {
 		t.Error("a deletion with the wrong digest is accepted")
 	}
-	if err := d.RecordDeletion(Deletion{Version: "1.0.0", At: t0, Reason: "retention keep 1"}); err != nil {
+	if err := d.RecordDeletion(Deletion{Version: "1.0.0", At: fixture.T0, Reason: "retention keep 1"}); err != nil {
 		t.Fatal(err)
 	}
 	if !d.Deleted("1.0.0") || d.Deleted("1.1.0") {
 		t.Error("Deleted wrong")
 	}
-	if err := d.RecordDeletion(Deletion{Version: "1.0.0", At: t0}); !errors.Is(err, ErrNoChange) {
+	if err := d.RecordDeletion(Deletion{Version: "1.0.0", At: fixture.T0}); !errors.Is(err, ErrNoChange) {
 		t.Errorf("deleting twice: %v, want ErrNoChange", err)
 	}
 	// The version stays taken.
 	b := bundle("1.0.0")
-	b.Digest = digestOf("new content")
+	b.Digest = fixture.Digest("new content")
 	if err := d.AddBundle(b); !errors.Is(err, ErrVersionTaken) {
 		t.Errorf("republishing a deleted version: %v, want ErrVersionTaken", err)
 	}
@@ -267,9 +266,7 @@ func TestRecordDeletion(t *testing.T) {
 // bundle into stage; production jumps from A to D.
 func TestGraphStoryS4(t *testing.T) {
 	t.Parallel()
-	d := NewDocument("hive")
-	mustAdd(t, d, "A", "B", "C", "D")
-	mustAppend(t, d, ChannelStream("stage"), "A", "B", "C", "D")
+	d := published(t, "hive", ChannelStream("stage"), "A", "B", "C", "D")
 	mustAppend(t, d, LabelStream("production"), "A", "D")
 
 	prod, err := d.Graph(LabelStream("production"))
@@ -277,7 +274,7 @@ func TestGraphStoryS4(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, _ := prod.Entry("D")
-	if e.Replaces != "A" || !reflect.DeepEqual(e.Skips, []string{"B", "C"}) || e.Digest != digestOf("D") {
+	if e.Replaces != "A" || !reflect.DeepEqual(e.Skips, []string{"B", "C"}) || e.Digest != fixture.Digest("D") {
 		t.Errorf("production D: %+v, want replaces A, skips [B C]", e)
 	}
 	stage, err := d.Graph(ChannelStream("stage"))
@@ -294,18 +291,16 @@ func TestGraphStoryS4(t *testing.T) {
 
 func TestValidateDocument(t *testing.T) {
 	t.Parallel()
-	d := NewDocument("app")
-	mustAdd(t, d, "1.0.0")
-	mustAppend(t, d, ChannelStream("dev"), "1.0.0")
+	d := published(t, "app", ChannelStream("dev"), "1.0.0")
 	if err := d.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	bad := d.Clone()
-	bad.Bundles = append(bad.Bundles, Bundle{Version: "1.0.0", Digest: digestOf("dup")})
-	bad.Streams["channel:dev"] = append(bad.Streams["channel:dev"], Entry{Version: "7.0.0", Digest: digestOf("7"), At: t0})
+	bad.Bundles = append(bad.Bundles, Bundle{Version: "1.0.0", Digest: fixture.Digest("dup")})
+	bad.Streams["channel:dev"] = append(bad.Streams["channel:dev"], Entry{Version: "7.0.0", Digest: fixture.Digest("7"), At: fixture.T0})
 	bad.Streams["nonsense"] = nil
-	bad.Quarantines = map[string]Quarantine{digestOf("unknown"): {At: t0}}
-	bad.Deletions = []Deletion{{Version: "1.0.0", Digest: digestOf("wrong"), At: t0}}
+	bad.Quarantines = map[string]Quarantine{fixture.Digest("unknown"): {At: fixture.T0}}
+	bad.Deletions = []Deletion{{Version: "1.0.0", Digest: fixture.Digest("wrong"), At: fixture.T0}}
 	err := bad.Validate()
 	if err == nil {
 		t.Fatal("invalid document accepted")
@@ -334,7 +329,7 @@ func TestValidateIsDeterministic(t *testing.T) {
 	mustAdd(t, d, "1.0.0")
 	d.Quarantines = map[string]Quarantine{}
 	for i := range 8 {
-		d.Quarantines[digestOf("gone", i)] = Quarantine{At: t0}
+		d.Quarantines[fixture.Digest("gone", i)] = Quarantine{At: fixture.T0}
 	}
 	first := d.Validate()
 	if first == nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 )
 
 var smallLimits = Limits{High: 6 << 10, KeepBundles: 3, KeepEntries: 2, KeepDeletions: 2, KeepPerChannel: 2, MinMove: 4, SegmentItems: 10}
@@ -31,7 +32,7 @@ func life() []ledgerOp {
 	var ops []ledgerOp
 	for i := 0; i < 120; i++ {
 		i := i
-		at := t0.Add(time.Duration(i) * time.Hour)
+		at := fixture.T0.Add(time.Duration(i) * time.Hour)
 		ops = append(ops, func(d *Document) error {
 			ch, v := "dev", devOf(i)
 			if i%7 == 6 {
@@ -47,7 +48,7 @@ func life() []ledgerOp {
 			}
 			switch {
 			case i%3 == 0 && i < 112:
-				if err := d.Append(LabelStream("beta"), Entry{Version: v, At: at, Decision: "promoted", Signature: digestOf("sig", i)}); err != nil {
+				if err := d.Append(LabelStream("beta"), Entry{Version: v, At: at, Decision: "promoted", Signature: fixture.Digest("sig", i)}); err != nil {
 					return err
 				}
 			case ch == "stable" && i != 97:
@@ -57,15 +58,15 @@ func life() []ledgerOp {
 			}
 			switch i {
 			case 20:
-				if err := d.Quarantine(digestOf(devOf(1)), Quarantine{Reason: "CVE", At: at}); err != nil {
+				if err := d.Quarantine(fixture.Digest(devOf(1)), Quarantine{Reason: "CVE", At: at}); err != nil {
 					return err
 				}
 			case 25:
-				if err := d.Quarantine(digestOf(devOf(4)), Quarantine{Reason: "flaky", At: at}); err != nil {
+				if err := d.Quarantine(fixture.Digest(devOf(4)), Quarantine{Reason: "flaky", At: at}); err != nil {
 					return err
 				}
 			case 30:
-				if err := d.ReleaseQuarantine(digestOf(devOf(4)), at); err != nil {
+				if err := d.ReleaseQuarantine(fixture.Digest(devOf(4)), at); err != nil {
 					return err
 				}
 			case 40:
@@ -365,7 +366,7 @@ func TestSplitSegmentsStayUnderOneMB(t *testing.T) {
 		if err := whole.AddBundle(b); err != nil {
 			t.Fatal(err)
 		}
-		if err := whole.Append(ChannelStream("dev"), Entry{Version: v, At: t0.Add(time.Duration(i) * time.Minute), Decision: "published", Reason: long}); err != nil {
+		if err := whole.Append(ChannelStream("dev"), Entry{Version: v, At: fixture.T0.Add(time.Duration(i) * time.Minute), Decision: "published", Reason: long}); err != nil {
 			t.Fatal(err)
 		}
 	}

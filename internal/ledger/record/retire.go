@@ -160,13 +160,7 @@ func (d *Document) validateRetirements(seen map[string]int, add func(format stri
 			add("retirements: %v", err)
 			continue
 		}
-		j, ok := seen[r.Version]
-		switch {
-		case !ok:
-			add("%s.version: %q was never published", where, r.Version)
-		case d.Bundles[j].Digest != r.Digest:
-			add("%s.digest: %s is %s, not %s", where, r.Version, d.Bundles[j].Digest, r.Digest)
-		}
+		d.validateRef(seen, add, where, r.Version, r.Digest)
 		if r.At.IsZero() {
 			add("%s.at: must be set", where)
 		}

@@ -6,15 +6,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ladder-release/ladder/internal/testutil/fixture"
 )
 
 // retiredDoc: channel stable at 1.1.0, label current at 1.0.0, channel dev
 // never published.
 func retiredDoc(t *testing.T) *Document {
 	t.Helper()
-	d := NewDocument("elemental")
-	mustAdd(t, d, "1.0.0", "1.1.0")
-	mustAppend(t, d, ChannelStream("stable"), "1.0.0", "1.1.0")
+	d := published(t, "elemental", ChannelStream("stable"), "1.0.0", "1.1.0")
 	mustAppend(t, d, LabelStream("current"), "1.0.0")
 	return d
 }
@@ -23,7 +23,7 @@ func retiredDoc(t *testing.T) *Document {
 // MarkNotified.
 func TestRetire(t *testing.T) {
 	t.Parallel()
-	at := t0.Add(time.Hour)
+	at := fixture.T0.Add(time.Hour)
 	ok := Retirement{At: at, Actor: "octocat", Run: "https://github.com/acme/app/actions/runs/9", Reason: "end of life", Notify: []string{"acme/iso", "acme/mirror"}}
 	for _, tc := range []struct {
 		name   string
@@ -35,8 +35,8 @@ func TestRetire(t *testing.T) {
 	}{
 		{name: "a channel, at its head", stream: ChannelStream("stable"), r: ok},
 		{name: "a label", stream: LabelStream("current"), r: ok},
-		{name: "the head named", stream: ChannelStream("stable"), r: Retirement{Version: "1.1.0", Digest: digestOf("1.1.0"), At: at, Reason: "eol"}},
-		{name: "not the head", stream: ChannelStream("stable"), r: Retirement{Version: "1.0.0", Digest: digestOf("1.0.0"), At: at, Reason: "eol"}, says: "but its head is 1.1.0"},
+		{name: "the head named", stream: ChannelStream("stable"), r: Retirement{Version: "1.1.0", Digest: fixture.Digest("1.1.0"), At: at, Reason: "eol"}},
+		{name: "not the head", stream: ChannelStream("stable"), r: Retirement{Version: "1.0.0", Digest: fixture.Digest("1.0.0"), At: at, Reason: "eol"}, says: "but its head is 1.1.0"},
 		{name: "never held a bundle", stream: ChannelStream("dev"), r: ok, is: ErrNotFound, says: "has never held a bundle"},
 		{name: "no reason", stream: ChannelStream("stable"), r: Retirement{At: at}, says: "reason: must be set"},
 		{name: "no time", stream: ChannelStream("stable"), r: Retirement{Reason: "eol"}, says: "at: must be set"},
@@ -117,8 +117,8 @@ func TestRetire(t *testing.T) {
 			t.Error("still retired after undo")
 		}
 		want := []RetireEvent{
-			{Stream: "channel:stable", Action: ActionRetire, Version: "1.1.0", Digest: digestOf("1.1.0"), At: at, Actor: "octocat", Run: ok.Run, Reason: "end of life"},
-			{Stream: "channel:stable", Action: ActionUndo, Version: "1.1.0", Digest: digestOf("1.1.0"), At: at.Add(time.Hour), Actor: "hubot", Reason: "one more release"},
+			{Stream: "channel:stable", Action: ActionRetire, Version: "1.1.0", Digest: fixture.Digest("1.1.0"), At: at, Actor: "octocat", Run: ok.Run, Reason: "end of life"},
+			{Stream: "channel:stable", Action: ActionUndo, Version: "1.1.0", Digest: fixture.Digest("1.1.0"), At: at.Add(time.Hour), Actor: "hubot", Reason: "one more release"},
 		}
 		if !reflect.DeepEqual(d.RetireLog, want) {
 			t.Errorf("log:\n%+v\nwant\n%+v", d.RetireLog, want)
@@ -167,7 +167,7 @@ func TestRetirementCodec(t *testing.T) {
 	if strings.Contains(string(d.Marshal()), "retire") {
 		t.Errorf("a ledger with no retirement writes retirement fields:\n%s", d.Marshal())
 	}
-	if err := d.Retire(ChannelStream("stable"), Retirement{At: t0, Reason: "eol \"now\"", Notify: []string{"acme/iso"}}); err != nil {
+	if err := d.Retire(ChannelStream("stable"), Retirement{At: fixture.T0, Reason: "eol \"now\"", Notify: []string{"acme/iso"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := d.MarkNotified(ChannelStream("stable"), "acme/iso"); err != nil {
@@ -175,7 +175,7 @@ func TestRetirementCodec(t *testing.T) {
 	}
 	data := d.Marshal()
 	for _, want := range []string{
-		`"retirements": {` + "\n" + `    "channel:stable": {"version":"1.1.0","digest":"` + digestOf("1.1.0") + `","at":"2026-11-22T01:15:00Z","reason":"eol \"now\"","notify":["acme/iso"],"notified":["acme/iso"]}`,
+		`"retirements": {` + "\n" + `    "channel:stable": {"version":"1.1.0","digest":"` + fixture.Digest("1.1.0") + `","at":"2026-11-22T01:15:00Z","reason":"eol \"now\"","notify":["acme/iso"],"notified":["acme/iso"]}`,
 		`"retireLog": [` + "\n" + `    {"stream":"channel:stable","action":"retire","version":"1.1.0"`,
 	} {
 		if !strings.Contains(string(data), want) {
@@ -190,7 +190,7 @@ func TestRetirementCodec(t *testing.T) {
 		t.Errorf("round trip: %+v %+v", r, got.RetireLog)
 	}
 
-	sha := digestOf("1.1.0")
+	sha := fixture.Digest("1.1.0")
 	base := `{"schema":1,"product":"a","bundles":[{"version":"1.1.0","digest":"` + sha + `"}],`
 	for _, tc := range []struct{ name, doc, says string }{
 		{"unknown field", base + `"retirements":{"channel:x":{"version":"1.1.0","digest":"` + sha + `","at":"2026-11-22T01:15:00Z","reason":"r","why":"?"}}}`, `retirements.channel:x.why (offset`},
@@ -222,7 +222,7 @@ func TestValidateRetirementsIsDeterministic(t *testing.T) {
 	d := retiredDoc(t)
 	d.Retirements = map[string]Retirement{}
 	for _, s := range []string{"channel:a", "channel:b", "label:c", "label:d", "label:e"} {
-		d.Retirements[s] = Retirement{Version: "0.0.0-" + s, At: t0, Reason: "r"}
+		d.Retirements[s] = Retirement{Version: "0.0.0-" + s, At: fixture.T0, Reason: "r"}
 	}
 	first := d.Validate()
 	if first == nil || strings.Index(first.Error(), "channel:a") > strings.Index(first.Error(), "label:e") {

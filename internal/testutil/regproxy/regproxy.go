@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ladder-release/ladder/internal/clock"
 )
 
 // Kind is the registry operation a request performs.
@@ -48,6 +50,13 @@ const (
 // BlobKinds are the kinds that move or probe blobs: a retag must do none.
 var BlobKinds = []Kind{BlobGet, BlobHead, BlobDelete, UploadPost, UploadPatch, UploadPut, UploadOther}
 
+// The kinds of request on uploads, manifests and blobs, by method.
+var (
+	uploadKinds   = map[string]Kind{http.MethodPost: UploadPost, http.MethodPatch: UploadPatch, http.MethodPut: UploadPut}
+	manifestKinds = map[string]Kind{http.MethodGet: ManifestGet, http.MethodHead: ManifestHead, http.MethodPut: ManifestPut, http.MethodDelete: ManifestDelete}
+	blobKinds     = map[string]Kind{http.MethodGet: BlobGet, http.MethodHead: BlobHead, http.MethodDelete: BlobDelete}
+)
+
 // Classify names the registry operation of a request.
 func Classify(method, path string) Kind {
 	if path == "/v2/" || path == "/v2" {
@@ -56,43 +65,23 @@ func Classify(method, path string) Kind {
 	if !strings.HasPrefix(path, "/v2/") {
 		return Other
 	}
+	byMethod, otherwise := map[string]Kind(nil), Other
 	switch {
 	case strings.Contains(path, "/blobs/uploads"):
-		switch method {
-		case http.MethodPost:
-			return UploadPost
-		case http.MethodPatch:
-			return UploadPatch
-		case http.MethodPut:
-			return UploadPut
-		}
-		return UploadOther
+		byMethod, otherwise = uploadKinds, UploadOther
 	case strings.Contains(path, "/manifests/"):
-		switch method {
-		case http.MethodGet:
-			return ManifestGet
-		case http.MethodHead:
-			return ManifestHead
-		case http.MethodPut:
-			return ManifestPut
-		case http.MethodDelete:
-			return ManifestDelete
-		}
+		byMethod = manifestKinds
 	case strings.Contains(path, "/blobs/"):
-		switch method {
-		case http.MethodGet:
-			return BlobGet
-		case http.MethodHead:
-			return BlobHead
-		case http.MethodDelete:
-			return BlobDelete
-		}
+		byMethod = blobKinds
 	case strings.HasSuffix(path, "/tags/list"):
 		return TagsList
 	case strings.Contains(path, "/referrers/"):
 		return Referrers
 	}
-	return Other
+	if k, ok := byMethod[method]; ok {
+		return k
+	}
+	return otherwise
 }
 
 // Fault is one kind of injected failure.
@@ -435,15 +424,9 @@ func drop(w http.ResponseWriter, reset bool) {
 	_ = conn.Close()
 }
 
+// sleep waits d (> 0) unless ctx is done first: then it returns false.
 func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return clock.System().Sleep(ctx, d) == nil
 }
 
 type countingReader struct {

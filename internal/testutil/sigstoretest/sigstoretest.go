@@ -218,10 +218,23 @@ func (s *Sigstore) verifyToken(tok string) (map[string]any, error) {
 	return c, nil
 }
 
-func fulcioError(w http.ResponseWriter, code int, msg string) {
+// apiError answers as Fulcio and Rekor answer an error: {"code", "message"}.
+func apiError(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(map[string]any{"code": code, "message": msg}) //nolint:errcheck
+}
+
+// accept counts a request to Fulcio or Rekor (in n), waits the Delay, and
+// answers 404 to anything but a POST to path.
+func (s *Sigstore) accept(w http.ResponseWriter, r *http.Request, n *atomic.Int64, path string) bool {
+	n.Add(1)
+	time.Sleep(s.Delay)
+	if r.Method != http.MethodPost || r.URL.Path != path {
+		apiError(w, http.StatusNotFound, "not found")
+		return false
+	}
+	return true
 }
 
 var (
@@ -231,20 +244,17 @@ var (
 
 // serveFulcio answers POST /api/v2/signingCert.
 func (s *Sigstore) serveFulcio(w http.ResponseWriter, r *http.Request) {
-	s.FulcioRequests.Add(1)
-	time.Sleep(s.Delay)
-	if r.Method != http.MethodPost || r.URL.Path != "/api/v2/signingCert" {
-		fulcioError(w, http.StatusNotFound, "not found")
+	if !s.accept(w, r, &s.FulcioRequests, "/api/v2/signingCert") {
 		return
 	}
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
-		fulcioError(w, http.StatusUnauthorized, "no bearer token")
+		apiError(w, http.StatusUnauthorized, "no bearer token")
 		return
 	}
 	claims, err := s.verifyToken(tok)
 	if err != nil {
-		fulcioError(w, http.StatusUnauthorized, "There was an error processing the identity token: "+err.Error())
+		apiError(w, http.StatusUnauthorized, "There was an error processing the identity token: "+err.Error())
 		return
 	}
 	var req struct {
@@ -256,30 +266,30 @@ func (s *Sigstore) serveFulcio(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		fulcioError(w, http.StatusBadRequest, err.Error())
+		apiError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	pub, err := cryptoutils.UnmarshalPEMToPublicKey([]byte(req.PublicKeyRequest.PublicKey.Content))
 	if err != nil {
-		fulcioError(w, http.StatusBadRequest, "The public key supplied in the request could not be parsed")
+		apiError(w, http.StatusBadRequest, "The public key supplied in the request could not be parsed")
 		return
 	}
 	pop, err := base64.StdEncoding.DecodeString(req.PublicKeyRequest.ProofOfPossession)
 	if err != nil {
-		fulcioError(w, http.StatusBadRequest, "bad proof of possession encoding")
+		apiError(w, http.StatusBadRequest, "bad proof of possession encoding")
 		return
 	}
 	ec, ok := pub.(*ecdsa.PublicKey)
 	sub, _ := claims["sub"].(string)
 	sum := sha256.Sum256([]byte(sub))
 	if !ok || !ecdsa.VerifyASN1(ec, sum[:], pop) {
-		fulcioError(w, http.StatusBadRequest, "The signature supplied in the request could not be verified")
+		apiError(w, http.StatusBadRequest, "The signature supplied in the request could not be verified")
 		return
 	}
 	ref, _ := claims["job_workflow_ref"].(string)
 	san, err := url.Parse("https://github.com/" + ref)
 	if err != nil || ref == "" {
-		fulcioError(w, http.StatusBadRequest, "no job_workflow_ref claim")
+		apiError(w, http.StatusBadRequest, "no job_workflow_ref claim")
 		return
 	}
 	iss, _ := claims["iss"].(string)
@@ -293,7 +303,7 @@ func (s *Sigstore) serveFulcio(w http.ResponseWriter, r *http.Request) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, s.caCert, pub, s.caKey)
 	if err != nil {
-		fulcioError(w, http.StatusInternalServerError, err.Error())
+		apiError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	leaf := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
@@ -302,39 +312,30 @@ func (s *Sigstore) serveFulcio(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]any{"signedCertificateEmbeddedSct": map[string]any{"chain": map[string]any{"certificates": []string{string(leaf), string(ca)}}}}) //nolint:errcheck
 }
 
-func rekorError(w http.ResponseWriter, code int, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(map[string]any{"code": code, "message": msg}) //nolint:errcheck
-}
-
 // serveRekor answers POST /api/v1/log/entries.
 func (s *Sigstore) serveRekor(w http.ResponseWriter, r *http.Request) {
-	s.RekorRequests.Add(1)
-	time.Sleep(s.Delay)
-	if r.Method != http.MethodPost || r.URL.Path != "/api/v1/log/entries" {
-		rekorError(w, http.StatusNotFound, "not found")
+	if !s.accept(w, r, &s.RekorRequests, "/api/v1/log/entries") {
 		return
 	}
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
-		rekorError(w, http.StatusBadRequest, err.Error())
+		apiError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	pe, err := models.UnmarshalProposedEntry(bytes.NewReader(data), runtime.JSONConsumer())
 	if err != nil {
-		rekorError(w, http.StatusBadRequest, err.Error())
+		apiError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	ctx := context.Background()
 	entry, err := types.CreateVersionedEntry(pe)
 	if err != nil {
-		rekorError(w, http.StatusBadRequest, err.Error())
+		apiError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	body, err := types.CanonicalizeEntry(ctx, entry)
 	if err != nil {
-		rekorError(w, http.StatusBadRequest, err.Error())
+		apiError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	leaf := sha256.Sum256(append([]byte{0}, body...))
@@ -350,12 +351,12 @@ func (s *Sigstore) serveRekor(w http.ResponseWriter, r *http.Request) {
 	}
 	signer, err := signature.LoadECDSASignerVerifier(s.rekorKey, crypto.SHA256)
 	if err != nil {
-		rekorError(w, 500, err.Error())
+		apiError(w, 500, err.Error())
 		return
 	}
 	cp, err := rekorutil.CreateAndSignCheckpoint(ctx, "rekor.standin", 1, uint64(len(leaves)), rootHash, signer)
 	if err != nil {
-		rekorError(w, 500, err.Error())
+		apiError(w, 500, err.Error())
 		return
 	}
 	logID := hex.EncodeToString(s.logID())
@@ -364,12 +365,12 @@ func (s *Sigstore) serveRekor(w http.ResponseWriter, r *http.Request) {
 	payload, _ := json.Marshal(map[string]any{"body": b64body, "integratedTime": integrated, "logIndex": index, "logID": logID})
 	canon, err := jsoncanonicalizer.Transform(payload)
 	if err != nil {
-		rekorError(w, 500, err.Error())
+		apiError(w, 500, err.Error())
 		return
 	}
 	set, err := signer.SignMessage(bytes.NewReader(canon))
 	if err != nil {
-		rekorError(w, 500, err.Error())
+		apiError(w, 500, err.Error())
 		return
 	}
 	uuid := hex.EncodeToString(leaf[:])
