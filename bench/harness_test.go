@@ -300,17 +300,9 @@ func runLadderCmd(bin string, w *workspace, name string, inputs, env map[string]
 	if err != nil {
 		return nil, fmt.Errorf("ladder %s: %v\nstdout:\n%s\nstderr:\n%s", name, err, stdout.String(), stderr.String())
 	}
-	data, err := os.ReadFile(outFile)
-	if err != nil {
-		return nil, err
-	}
-	recs, err := actiontest.ParseOutputFile(data)
+	outs, err := actiontest.ReadOutputs(outFile)
 	if err != nil {
 		return nil, fmt.Errorf("GITHUB_OUTPUT of ladder %s: %w", name, err)
-	}
-	outs := map[string]string{}
-	for _, r := range recs {
-		outs[r.Name] = r.Value
 	}
 	return outs, nil
 }

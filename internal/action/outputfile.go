@@ -96,3 +96,18 @@ func readLine(text string, index *int) (line, newline string, ok bool) {
 	*index = start + lf + 1
 	return text[start : start+lf], "\n", true
 }
+
+// OutputsOf parses a GITHUB_OUTPUT file (ParseOutputFile) into the outputs
+// as the runner sees them: a later record for a name overrides an earlier
+// one.
+func OutputsOf(data []byte) (map[string]string, error) {
+	recs, err := ParseOutputFile(data)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(recs))
+	for _, r := range recs {
+		out[r.Name] = r.Value
+	}
+	return out, nil
+}

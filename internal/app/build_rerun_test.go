@@ -2,14 +2,10 @@ package app
 
 import (
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
-
-	"github.com/ladder-release/ladder/internal/testutil/registry"
-	"github.com/ladder-release/ladder/internal/testutil/regproxy"
+	"time"
 )
 
 // Crash points and races of build-bundle found by review: each run that
@@ -24,17 +20,11 @@ func isTagPut(r *http.Request) bool {
 // tag the first attempt would have: the version, the channel, the composite
 // id, sha-… and the extra tags.
 func TestRerunAfterTheClaimWritesEveryTag(t *testing.T) {
-	proxy := regproxy.Start(t, registry.InProcess(t))
-	w := newWorld(t, worldOpt{registry: proxy.Host()})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w, proxy := proxiedS1World(t, "file:ledger.json")
 	_, l := resolveOK(t, w, map[string]string{"channel": "stable"})
 	in := map[string]string{"channel": "stable", "tags": "release-candidate"}
-	proxy.SetFaults(regproxy.Faults{Rate: 1, Kinds: []regproxy.Fault{regproxy.Fault503}, Match: isTagPut})
 	var slept waits
-	if res := w.runActionSleeping(t, "build-bundle", in, slept.sleep); res.code == 0 {
-		t.Fatal("first run should fail at the tags")
-	}
-	proxy.SetFaults(regproxy.Faults{})
+	w.runRefused(t, proxy, isTagPut, "build-bundle", in, nil, &slept, "the first run (every tag refused)")
 	again := w.runActionSleeping(t, "build-bundle", in, slept.sleep)
 	if again.code != 0 {
 		t.Fatalf("rerun: %d\n%s", again.code, again.stdout)
@@ -51,20 +41,12 @@ func TestRerunAfterTheClaimWritesEveryTag(t *testing.T) {
 // B (the new head). The rerun of A writes A's version tag and reports A's
 // bundle (not B's) with published=false; the channel tag stays on B.
 func TestRerunAfterTheClaimWhenAnotherBundleIsHead(t *testing.T) {
-	proxy := regproxy.Start(t, registry.InProcess(t))
-	w := newWorld(t, worldOpt{registry: proxy.Host()})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
-	resolveOK(t, w, map[string]string{"channel": "dev"})
-	data, _ := os.ReadFile(filepath.Join(w.ws, "ladder-lock.json"))
-	os.WriteFile(filepath.Join(w.ws, "lockA.json"), data, 0o644)
+	w, proxy := proxiedS1World(t, "file:ledger.json")
+	w.resolveAt(t, "dev", "lockA.json", now)
 	inA := map[string]string{"channel": "dev", "lock-file": "lockA.json"}
 
-	proxy.SetFaults(regproxy.Faults{Rate: 1, Kinds: []regproxy.Fault{regproxy.Fault503}, Match: isTagPut})
 	var slept waits
-	if res := w.runActionSleeping(t, "build-bundle", inA, slept.sleep); res.code == 0 {
-		t.Fatal("A should fail at the tags")
-	}
-	proxy.SetFaults(regproxy.Faults{})
+	w.runRefused(t, proxy, isTagPut, "build-bundle", inA, nil, &slept, "A (every tag refused)")
 	doc := w.fileLedger(t)
 	if len(doc.Bundles) != 1 {
 		t.Fatalf("A's claim not in the ledger: %+v", doc.Bundles)
@@ -92,11 +74,8 @@ func TestRerunAfterTheClaimWhenAnotherBundleIsHead(t *testing.T) {
 // but before A wrote its tag; A then writes the tag, sees the deletion in
 // the ledger, and deletes the tag again: registry and ledger agree.
 func TestRetentionBeforeTheClaimantsTagDoesNotLeak(t *testing.T) {
-	proxy := regproxy.Start(t, registry.InProcess(t))
-	w := newWorld(t, worldOpt{registry: proxy.Host()})
-	cfg := withLedger(w.s1Config(""), "file:ledger.json")
-	cfg = strings.Replace(cfg, "    version: {bump: patch}\n", "    version: {bump: patch}\n    retention: {keep: 1}\n", 1)
-	w.writeConfig(t, cfg)
+	w, proxy := proxiedWorld(t)
+	w.writeConfig(t, withRetention(t, withLedger(w.s1Config(""), "file:ledger.json"), "stable", 1))
 	resolveOK(t, w, map[string]string{"channel": "stable"})
 	reached, release := make(chan struct{}), make(chan struct{})
 	var once atomic.Bool
@@ -127,22 +106,18 @@ func TestRetentionBeforeTheClaimantsTagDoesNotLeak(t *testing.T) {
 // the tag (every DELETE fails). Its rerun deletes the tag: the deletion was
 // recorded by this very workflow run.
 func TestRerunFinishesARecordedDeletion(t *testing.T) {
-	proxy := regproxy.Start(t, registry.InProcess(t))
-	w := newWorld(t, worldOpt{registry: proxy.Host()})
-	cfg := withLedger(w.s1Config(""), "file:ledger.json")
-	cfg = strings.Replace(cfg, "    version: {prerelease: dev}\n", "    version: {prerelease: dev}\n    retention: {keep: 1}\n", 1)
-	w.writeConfig(t, cfg)
+	w, proxy := proxiedWorld(t)
+	w.writeConfig(t, withRetention(t, withLedger(w.s1Config(""), "file:ledger.json"), "dev", 1))
 	resolveOK(t, w, map[string]string{"channel": "dev"})
 	first := buildOK(t, w, map[string]string{"channel": "dev"})
 	w.gh.Commit("rancher/elemental-cli", "main", "cli: moves")
 	resolveOK(t, w, map[string]string{"channel": "dev"})
-	proxy.SetFaults(regproxy.Faults{Rate: 1, Kinds: []regproxy.Fault{regproxy.Fault503}, Match: func(r *http.Request) bool { return r.Method == http.MethodDelete }})
+	isDelete := func(r *http.Request) bool { return r.Method == http.MethodDelete }
 	var slept waits
-	res := w.runActionSleeping(t, "build-bundle", map[string]string{"channel": "dev"}, slept.sleep)
-	if res.code == 0 || !strings.Contains(res.stdout, "deleting its tag failed") {
+	res := w.runRefused(t, proxy, isDelete, "build-bundle", map[string]string{"channel": "dev"}, nil, &slept, "every DELETE refused")
+	if !strings.Contains(res.stdout, "deleting its tag failed") {
 		t.Fatalf("exit %d, want the tag deletion to fail:\n%s", res.code, res.stdout)
 	}
-	proxy.SetFaults(regproxy.Faults{})
 	old := first.outputs["version"]
 	if !w.fileLedger(t).Deleted(old) || w.tagDigest(t, old) == "" {
 		t.Fatalf("setup: want %s recorded deleted with its tag still there", old)
@@ -164,5 +139,38 @@ func TestRerunFinishesARecordedDeletion(t *testing.T) {
 		if strings.HasPrefix(r, "DELETE ") {
 			t.Errorf("another run sent %s", r)
 		}
+	}
+}
+
+// Review finding against issue 11 point 4 (the lead decides); fails on the
+// code as it is. See also internal/publish
+// TestReviewForcedRerunFinishesItsOwnPublish.
+//
+// A workflow republishes stable's lock with force: true (the documented way
+// to publish a lock again). The run claims 0.0.2 and stops at its tags (a
+// registry 503). GitHub's "Re-run failed jobs" runs it again: the same run
+// id, the same inputs. force skips the rerun rule, so the rerun publishes
+// the lock a third time as 0.0.3 and 0.0.2 stays a bundle without its tags:
+// each attempt of one forced run adds a version.
+func TestReviewForcedRunRerunFinishesItsOwnPublish(t *testing.T) {
+	w, proxy := proxiedS1World(t, "file:ledger.json")
+	_, l := resolveOK(t, w, map[string]string{"channel": "stable"})
+	buildOK(t, w, map[string]string{"channel": "stable"}) // 0.0.1
+	in := map[string]string{"channel": "stable", "force": "true"}
+	var slept waits
+	run := map[string]string{"GITHUB_RUN_ID": "777"} // the forced run, and its rerun
+	w.runRefused(t, proxy, isTagPut, "build-bundle", in, run, &slept, "setup: the forced run (every tag refused)")
+	if _, ok := w.fileLedger(t).Bundle("0.0.2"); !ok {
+		t.Fatal("setup: the forced run's claim of 0.0.2 is not in the ledger")
+	}
+	again := w.runWith(t, "build-bundle", in, run, func() time.Time { return now }, slept.sleep) // the same GITHUB_RUN_ID
+	n := 0
+	for _, b := range w.fileLedger(t).Bundles {
+		if b.LockDigest == l.Digest() {
+			n++
+		}
+	}
+	if n != 2 || again.outputs["version"] != "0.0.2" {
+		t.Errorf("after the rerun of the forced run: the lock is published %d times (want 2), the rerun answers %v", n, again.outputs)
 	}
 }

@@ -14,15 +14,13 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/ladder-release/ladder/internal/testutil/registry"
 	"github.com/ladder-release/ladder/internal/testutil/regproxy"
 )
 
 // SPEC section 4, build-bundle: `image` is "an existing image ref or digest
 // to tag". A bare digest is that manifest in the product's own repository.
 func TestBuildImageBareDigestIsInTheProductsRepository(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w := newS1World(t, "file:ledger.json")
 	img, err := random.Image(512, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -53,8 +51,7 @@ func TestBuildImageBareDigestIsInTheProductsRepository(t *testing.T) {
 }
 
 func TestBuildImageBadDigestIsRefused(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w := newS1World(t, "file:ledger.json")
 	hex := strings.Repeat("ab", 32)
 	for _, image := range []string{
 		"sha256:" + strings.ToUpper(hex), // uppercase
@@ -69,12 +66,7 @@ func TestBuildImageBadDigestIsRefused(t *testing.T) {
 			if res.code != ExitUsage || !strings.Contains(res.stdout, want) || !strings.Contains(res.stdout, "64 lowercase hex") {
 				t.Fatalf("exit %d, want an error containing %q:\n%s", res.code, want, res.stdout)
 			}
-			if len(res.outputs) != 0 {
-				t.Errorf("outputs set: %v", res.outputs)
-			}
-			if _, err := os.Stat(filepath.Join(w.ws, "ledger.json")); !os.IsNotExist(err) {
-				t.Error("the ledger was written")
-			}
+			w.wantNoTrace(t, res, "ledger.json")
 		})
 	}
 }
@@ -86,8 +78,7 @@ func TestBuildImageBadDigestIsRefused(t *testing.T) {
 func TestResolveVersionOfAnUnchangedLockIsTheCurrentBundles(t *testing.T) {
 	for _, kind := range []string{"file:ledger.json", "none"} {
 		t.Run(kind, func(t *testing.T) {
-			w := newWorld(t, worldOpt{})
-			w.writeConfig(t, withLedger(w.s1Config(""), kind))
+			w := newS1World(t, kind)
 			first, _ := resolveOK(t, w, map[string]string{"channel": "stable"})
 			published := buildOK(t, w, map[string]string{"channel": "stable"})
 			if published.outputs["published"] != "true" || published.outputs["version"] != first.outputs["version"] {
@@ -114,8 +105,7 @@ func TestResolveVersionOfAnUnchangedLockIsTheCurrentBundles(t *testing.T) {
 // SPEC section 4, build-bundle: output `tags` is a JSON array, also when
 // nothing is published.
 func TestBuildTagsOutputIsAnArrayWhenNothingIsPublished(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w := newS1World(t, "file:ledger.json")
 	dry := buildOK(t, w, map[string]string{"channel": "stable", "dry-run": "true"})
 	resolveOK(t, w, map[string]string{"channel": "stable"})
 	first := buildOK(t, w, map[string]string{"channel": "stable", "version": "3.0.0"})
@@ -142,8 +132,7 @@ func TestBuildTagsOutputIsAnArrayWhenNothingIsPublished(t *testing.T) {
 // holds that version, no retry can help, so build-bundle fails at once
 // naming the version, both digests and the config field.
 func TestBuildVersionFromTakenFailsAtOnce(t *testing.T) {
-	proxy := regproxy.Start(t, registry.InProcess(t))
-	w := newWorld(t, worldOpt{registry: proxy.Host()})
+	w, proxy := proxiedWorld(t)
 	cfg := withLedger(w.s1Config(""), "file:ledger.json")
 	w.writeConfig(t, cfg)
 	resolveOK(t, w, map[string]string{"channel": "staging"})
@@ -269,8 +258,7 @@ func TestBuildVersionBumpPassesOverAVersionTakenElsewhere(t *testing.T) {
 // build-bundle refuses, naming both digests, and changes nothing (the tag,
 // the ledger).
 func TestBuildVersionTagFromBeforeLadderIsNotOverwritten(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w := newS1World(t, "file:ledger.json")
 	script := pushImage(t, w.repo()+":2.0.0")
 	resolveOK(t, w, map[string]string{"channel": "dev"})
 	res := w.runAction(t, "build-bundle", map[string]string{"channel": "dev", "version": "2.0.0"}, nil)

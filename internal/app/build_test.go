@@ -17,11 +17,11 @@ import (
 
 	"github.com/ladder-release/ladder/internal/action/actiontest"
 	"github.com/ladder-release/ladder/internal/bundle"
+	"github.com/ladder-release/ladder/internal/ghsim"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/testutil/registry"
-	"github.com/ladder-release/ladder/internal/testutil/regproxy"
 )
 
 // withLedger swaps the S1 config's `ledger: none` for another kind.
@@ -56,16 +56,10 @@ func (w *world) fileLedger(t *testing.T) *ledger.Document {
 }
 
 func TestBuildArtifactModeManifestTagsAndFiles(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
-	if err := os.MkdirAll(filepath.Join(w.ws, "dist"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	w := newS1World(t, "file:ledger.json")
 	files := map[string]string{"dist/notes.md": "# release notes\n", "dist/sbom.json": `{"sbom":true}`}
 	for p, c := range files {
-		if err := os.WriteFile(filepath.Join(w.ws, p), []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, w.ws, p, c)
 	}
 	resolved, l := resolveOK(t, w, map[string]string{"channel": "dev"})
 	res := buildOK(t, w, map[string]string{"channel": "dev", "files": "dist/*.md\ndist/sbom.json", "tags": "nightly-build"})
@@ -159,8 +153,7 @@ func TestBuildArtifactModeManifestTagsAndFiles(t *testing.T) {
 }
 
 func TestBuildUnchangedLockIsNotPublishedUnlessForced(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w := newS1World(t, "file:ledger.json")
 	resolveOK(t, w, map[string]string{"channel": "stable"})
 	first := buildOK(t, w, map[string]string{"channel": "stable"})
 	if first.outputs["version"] != "0.0.1" {
@@ -188,8 +181,7 @@ func TestBuildUnchangedLockIsNotPublishedUnlessForced(t *testing.T) {
 }
 
 func TestBuildVersionTagNeverMoves(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w := newS1World(t, "file:ledger.json")
 	resolveOK(t, w, map[string]string{"channel": "dev"})
 	first := buildOK(t, w, map[string]string{"channel": "dev", "version": "2.0.0"})
 	// same version, same lock file: the same digest again is published=false
@@ -214,8 +206,7 @@ func TestBuildVersionTagNeverMoves(t *testing.T) {
 }
 
 func TestBuildBadInputsChangeNothing(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w := newS1World(t, "file:ledger.json")
 	cases := []struct {
 		name   string
 		inputs map[string]string
@@ -247,12 +238,7 @@ func TestBuildBadInputsChangeNothing(t *testing.T) {
 			if res.code == 0 || !strings.Contains(res.stdout, c.want) {
 				t.Errorf("exit %d, want an error containing %q:\n%s", res.code, c.want, res.stdout)
 			}
-			if len(res.outputs) != 0 {
-				t.Errorf("outputs set: %v", res.outputs)
-			}
-			if _, err := os.Stat(filepath.Join(w.ws, "ledger.json")); !os.IsNotExist(err) {
-				t.Error("the ledger was written")
-			}
+			w.wantNoTrace(t, res, "ledger.json")
 			tags, _ := w.oci(t).Tags(context.Background(), w.repo())
 			if len(tags) != 0 {
 				t.Errorf("registry tags written: %v", tags)
@@ -262,8 +248,7 @@ func TestBuildBadInputsChangeNothing(t *testing.T) {
 }
 
 func TestBuildDryRunChangesNothing(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w := newS1World(t, "file:ledger.json")
 	res := buildOK(t, w, map[string]string{"channel": "stable", "dry-run": "true"})
 	if res.outputs["published"] != "false" || res.outputs["version"] != "0.0.1" || res.outputs["digest"] != "" {
 		t.Errorf("dry run outputs %v", res.outputs)
@@ -277,18 +262,10 @@ func TestBuildDryRunChangesNothing(t *testing.T) {
 }
 
 func TestBuildGitHubLedgerAuditTrail(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "github"))
+	w := newS1World(t, "github")
 	resolveOK(t, w, map[string]string{"channel": "staging"})
 	res := buildOK(t, w, map[string]string{"channel": "staging"})
-	data, ok := w.gh.File("acme/elemental", "ladder-ledger", "elemental.json")
-	if !ok {
-		t.Fatal("no ledger file on branch ladder-ledger")
-	}
-	doc, err := ledger.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, doc := w.githubLedgerFile(t)
 	if b, ok := doc.Bundle(res.outputs["version"]); !ok || b.Digest != res.outputs["digest"] {
 		t.Errorf("ledger on GitHub lacks the bundle: %+v", doc.Bundles)
 	}
@@ -306,9 +283,7 @@ func TestBuildGitHubLedgerAuditTrail(t *testing.T) {
 
 func TestBuildRetentionKeepsWhatIsPointedAt(t *testing.T) {
 	w := newWorld(t, worldOpt{})
-	cfg := withLedger(w.s1Config(""), "file:ledger.json")
-	cfg = strings.Replace(cfg, "    version: {bump: patch}\n", "    version: {bump: patch}\n    retention: {keep: 2}\n", 1)
-	w.writeConfig(t, cfg)
+	w.writeConfig(t, withRetention(t, withLedger(w.s1Config(""), "file:ledger.json"), "stable", 2))
 	var versions []string
 	for i := 0; i < 4; i++ {
 		res := buildOK(t, w, map[string]string{"channel": "stable", "force": "true", "lock-file": "none.json"})
@@ -365,8 +340,7 @@ func TestBuildRetentionKeepsWhatIsPointedAt(t *testing.T) {
 }
 
 func TestBuildRetentionAllDeletesNothing(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w := newS1World(t, "file:ledger.json")
 	for i := 0; i < 3; i++ {
 		buildOK(t, w, map[string]string{"channel": "stable", "force": "true", "lock-file": "none.json"})
 	}
@@ -414,10 +388,7 @@ func newTestOCI(t *testing.T) *oci.Client {
 }
 
 func TestBuildImageModeTagsTheImageAndAttachesTheLock(t *testing.T) {
-	for _, reg := range []struct {
-		name  string
-		start func(testing.TB) string
-	}{{"in-process", registry.InProcess}, {"distribution", registry.Distribution}} {
+	for _, reg := range registries {
 		t.Run(reg.name, func(t *testing.T) {
 			w := newWorld(t, worldOpt{registry: reg.start(t)})
 			w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
@@ -470,8 +441,7 @@ func TestBuildImageModeTagsTheImageAndAttachesTheLock(t *testing.T) {
 // a second on every call, both must still agree (the lock's time is used),
 // and resolve-channel's version output is what build-bundle publishes.
 func TestBuildVersionDoesNotFollowTheClock(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w := newS1World(t, "file:ledger.json")
 	resolved, _ := resolveOK(t, w, map[string]string{"channel": "dev"})
 	meta := actiontest.LoadActionYAML(t, filepath.Join("..", "..", "actions", "build-bundle", "action.yml"))
 	te := actiontest.Env(t, meta, map[string]string{"channel": "dev"}, map[string]string{
@@ -494,8 +464,7 @@ func TestBuildVersionDoesNotFollowTheClock(t *testing.T) {
 // recognises its own entry: the publish is reported as this run's, once,
 // with every tag written, and nothing is appended twice.
 func TestBuildLostLedgerAnswer(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "github"))
+	w := newS1World(t, "github")
 	resolveOK(t, w, map[string]string{"channel": "stable"})
 	first := buildOK(t, w, map[string]string{"channel": "stable", "force": "true"}) // the ledger branch exists now
 	api, dropped := lostAnswerProxy(t, w)
@@ -507,11 +476,7 @@ func TestBuildLostLedgerAnswer(t *testing.T) {
 	if res.code != 0 || res.outputs["published"] != "true" || res.outputs["version"] != "0.0.2" || res.outputs["replaces"] != first.outputs["version"] {
 		t.Fatalf("exit %d, outputs %v\n%s", res.code, res.outputs, res.stdout)
 	}
-	data, _ := w.gh.File("acme/elemental", "ladder-ledger", "elemental.json")
-	doc, err := ledger.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, doc := w.githubLedgerFile(t)
 	if n := len(doc.Bundles); n != 2 {
 		t.Errorf("%d bundles in the ledger, want 2", n)
 	}
@@ -559,9 +524,7 @@ func TestImageModeBundleThroughGatesAndLabelChannel(t *testing.T) {
 // TestImageModeRerunAttachesTheLock: a run that stopped after the ledger
 // claim but before attaching the lock is finished by a rerun.
 func TestImageModeRerunAttachesTheLock(t *testing.T) {
-	proxy := regproxy.Start(t, registry.InProcess(t))
-	w := newWorld(t, worldOpt{registry: proxy.Host()})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w, proxy := proxiedS1World(t, "file:ledger.json")
 	img, _ := random.Image(256, 1)
 	ref, _ := name.ParseReference(w.registry + "/acme/elemental-os:build-2")
 	if err := remote.Write(ref, img, remote.WithTransport(http.DefaultTransport)); err != nil {
@@ -573,14 +536,13 @@ func TestImageModeRerunAttachesTheLock(t *testing.T) {
 	// image mode the image enters under its id tag, so the only manifest
 	// written by digest is the attached lock)
 	var slept waits
-	proxy.SetFaults(regproxy.Faults{Rate: 1, Kinds: []regproxy.Fault{regproxy.Fault503}, Match: func(r *http.Request) bool {
+	isReferrerPut := func(r *http.Request) bool {
 		return r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/sha256:")
-	}})
-	res := w.runActionSleeping(t, "build-bundle", map[string]string{"channel": "staging", "image": ref.String()}, slept.sleep)
+	}
+	res := w.runRefused(t, proxy, isReferrerPut, "build-bundle", map[string]string{"channel": "staging", "image": ref.String()}, nil, &slept, "every referrer write refused")
 	if res.code != ExitFailure || !strings.Contains(res.stdout, "attaching the lock") {
 		t.Fatalf("exit %d, want the attach to fail:\n%s", res.code, res.stdout)
 	}
-	proxy.SetFaults(regproxy.Faults{})
 	again := w.runActionSleeping(t, "build-bundle", map[string]string{"channel": "staging", "image": ref.String()}, slept.sleep)
 	if again.code != 0 || again.outputs["published"] != "false" {
 		t.Fatalf("rerun: exit %d %v\n%s", again.code, again.outputs, again.stdout)
@@ -649,5 +611,65 @@ func TestBuildExplainsRegistryRefusal(t *testing.T) {
 	}
 	if res := buildOK(t, w, map[string]string{"channel": "stable", "registry-username": "publisher", "registry-password": "s3cret"}); res.outputs["published"] != "true" {
 		t.Errorf("with the right credentials: %v", res.outputs)
+	}
+}
+
+// review16: image mode (build-bundle's image input) publishes two locks on
+// one image, so the new bundle's digest is the one it replaces. The lock
+// changed (cli moved a commit), yet `changes` is "{}" (which the README
+// reads as "nothing to compare: a first publish") and the summary has no
+// "What changed" section: bundleChanges returns nil when oldDigest ==
+// newDigest, comparing images where it should compare locks.
+func TestReview16ImageModeChangesNotEmpty(t *testing.T) {
+	w, clk, _ := deployWorld(t, "  testing:\n    from: dev\n")
+	img := w.registry + "/acme/elemental-os:build"
+	pushImage(t, img)
+	first := w.runAt(t, clk, "build-bundle", map[string]string{"channel": "dev", "version": "1.0.1", "lock-file": "one.json", "image": img})
+	if first.code != 0 || first.outputs["published"] != "true" {
+		t.Fatalf("1.0.1: exit %d %v\n%s", first.code, first.outputs, first.stdout)
+	}
+	c := w.gh.CommitBy("rancher/elemental-cli", "main", "cli: four", ghsim.Signature{Name: "Ann"})
+	clk.Advance(time.Minute)
+	second := w.runAt(t, clk, "build-bundle", map[string]string{"channel": "dev", "version": "1.0.2", "lock-file": "two.json", "image": img})
+	if second.code != 0 || second.outputs["published"] != "true" || second.outputs["digest"] != first.outputs["digest"] {
+		t.Fatalf("setup: 1.0.2 on the same image: exit %d %v\n%s", second.code, second.outputs, second.stdout)
+	}
+	if second.outputs["changes"] == "{}" {
+		t.Fatalf("1.0.2 moved cli to %s, yet changes is {} (as for a first publish); summary:\n%s", c[:7], second.summary)
+	}
+	if cli := parseChanges(t, second.outputs["changes"])["cli"]; cli.Status != "ahead" || cli.To != c {
+		t.Errorf("cli %+v", cli)
+	}
+	if !strings.Contains(second.summary, "What changed since 1.0.1") {
+		t.Errorf("the summary does not say what 1.0.2 brings:\n%s", second.summary)
+	}
+}
+
+// Review finding against issue 11 point 3 (the lead decides); fails on the
+// code as it is.
+//
+// Two channels whose rules give the same version for the same lock (here
+// staging and rc, both `from: operator`, tracking the same range).
+// `ladder validate` warns that "the second publish fails". It does not: the
+// second channel's build-bundle finds the lock under that version in the
+// other channel, answers published=false, exit 0, and rc never gets a head:
+// its stream stays empty, its tag is never written, a label from rc never
+// has a candidate, and nothing fails to tell anyone.
+func TestReviewSameLockInTwoChannelsSilentlyPublishesNothing(t *testing.T) {
+	w := newWorld(t, worldOpt{})
+	cfg := withLedger(w.s1Config(""), "file:ledger.json")
+	rc := "  rc:\n    track: {semver: \">=0.1.0\"}\n    components:\n      operator: {semver: \"~1.2\", prerelease: true}\n    version: {from: operator}\n"
+	cfg = strings.Replace(cfg, "  stable:\n", rc+"  stable:\n", 1)
+	w.writeConfig(t, cfg)
+	_, out, stderr := cliRun(t, nil, "validate", "--config", filepath.Join(w.ws, ".github", "ladder.yaml"))
+	if !strings.Contains(out+stderr, "the second to publish it fails") {
+		t.Fatalf("setup: validate does not warn as expected:\n%s%s", out, stderr)
+	}
+	resolveOK(t, w, map[string]string{"channel": "staging", "lock-file": "staging.json"})
+	resolveOK(t, w, map[string]string{"channel": "rc", "lock-file": "rc.json"})
+	buildOK(t, w, map[string]string{"channel": "staging", "lock-file": "staging.json"})
+	res := w.runAction(t, "build-bundle", map[string]string{"channel": "rc", "lock-file": "rc.json"}, nil)
+	if _, ok := w.fileLedger(t).Head(ledger.ChannelStream("rc")); res.code == 0 && !ok {
+		t.Errorf("rc: exit 0, published=%s, and channel rc has no head (%q); validate promised the second publish fails", res.outputs["published"], w.tagDigest(t, "rc"))
 	}
 }

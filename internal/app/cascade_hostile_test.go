@@ -14,11 +14,7 @@ import (
 // refused when the ledger is read, with the field named: nothing is
 // dispatched, and nothing of it reaches a workflow command or an output.
 func TestCascadeHostileLedgerBundle(t *testing.T) {
-	const pat = "ghp_releasebot000000000000000000000000"
-	const product, mirror, iso, osRepo = "acme/elemental", "acme/mirror-sync", "acme/elemental-iso", "acme/elemental-os"
-	w := newCascadeWorld(t, product, mirror, iso, osRepo)
-	w.gh.AddToken(pat, map[string]string{"*": "write"})
-	main1 := w.gh.Commit(product, "main", "release 1.4.0")
+	w := newS6World(t)
 	for _, tc := range []struct{ name, from, to, want string }{
 		{"version", `"1.4.0"`, `"1.4.0\n::error::forged-version\nx=y"`, "bundles[1].version"},
 		{"lock digest", `"sha256:` + strings.Repeat("2", 64) + `"`, `"sha256:2\n::warning::forged-lock\nchain=forged"`, "bundles[1].lockDigest"},
@@ -28,15 +24,12 @@ func TestCascadeHostileLedgerBundle(t *testing.T) {
 			if !bytes.Contains(data, []byte("forged")) {
 				t.Fatal("the hostile ledger was not written: the test proves nothing")
 			}
-			before := len(w.gh.Dispatches(iso))
-			res := w.run(t, step{repo: product, ref: "refs/heads/main", sha: main1, event: "workflow_dispatch",
-				payload: mustJSON(t, map[string]any{"ref": "refs/heads/main", "repository": map[string]any{"full_name": product}}),
-				config:  s6Cascade, inputs: map[string]string{"token": pat, "channel": "testing"},
-				files: map[string][]byte{"ledger.json": data}})
+			before := len(w.gh.Dispatches(s6ISO))
+			res := w.run(t, w.moved(t, map[string]string{"token": releaseBot, "channel": "testing"}, data))
 			if res.code != ExitFailure || !strings.Contains(res.stdout, tc.want) {
 				t.Errorf("exit %d, want %d naming %s:\n%s", res.code, ExitFailure, tc.want, res.stdout)
 			}
-			if n := len(w.gh.Dispatches(iso)); n != before {
+			if n := len(w.gh.Dispatches(s6ISO)); n != before {
 				t.Errorf("%d dispatches sent naming the hostile bundle", n-before)
 			}
 			for _, l := range statusRunnerProcessed(res.stdout) {

@@ -30,7 +30,9 @@ import (
 // Story S3 (seeds/002): one repository, snapshot ⊇ staging ⊇ production.
 const s3Repo = "acme/package-storage"
 
-const s3Config = `version: 1
+// s3Head is the top of S3's config: its one component and its production
+// channel.
+const s3Head = `version: 1
 product: package-storage
 registry: ghcr.io/acme/package-storage
 ledger: none
@@ -38,15 +40,17 @@ components:
   packages: {repo: acme/package-storage}
 channels:
   production: {track: {branch: production}}
-  staging: {track: {branch: staging}}
+`
+
+const s3Config = s3Head + `  staging: {track: {branch: staging}}
   snapshot: {track: {branch: snapshot}}
 cascade:
   branches: {production: [staging], staging: [snapshot]}
 `
 
-// s1Cascade is story S1's product repository config: the OS image is
-// rebuilt on every change to main, the ISO whenever stable is published.
-const s1Cascade = `version: 1
+// s1Head is the top of the cascade tests' S1 configs: one component, and
+// channel dev on main.
+const s1Head = `version: 1
 product: elemental
 registry: ghcr.io/acme/elemental
 ledger: none
@@ -54,7 +58,11 @@ components:
   cli: {repo: rancher/elemental-cli}
 channels:
   dev: {track: {branch: main}}
-  stable: {track: {pin: {cli: v0.2.1}}}
+`
+
+// s1Cascade is story S1's product repository config: the OS image is
+// rebuilt on every change to main, the ISO whenever stable is published.
+const s1Cascade = s1Head + `  stable: {track: {pin: {cli: v0.2.1}}}
 cascade:
   repos:
     - {repo: acme/elemental-os, when: {branch: main}}
@@ -116,16 +124,9 @@ type cascadeRun struct {
 func (w *cascadeWorld) run(t *testing.T, s step) cascadeRun {
 	t.Helper()
 	ws := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(ws, ".github"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(ws, ".github", "ladder.yaml"), []byte(s.config), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, ws, ".github/ladder.yaml", s.config)
 	for name, data := range s.files {
-		if err := os.WriteFile(filepath.Join(ws, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, ws, name, string(data))
 	}
 	env := map[string]string{
 		"GITHUB_API_URL":     w.gh.URL(),
@@ -393,10 +394,9 @@ func TestCascadeS3(t *testing.T) {
 // dispatches the next repository; publishing stable dispatches the ISO with
 // its own event type.
 func TestCascadeS1CrossRepo(t *testing.T) {
-	const pat = "ghp_releasebot000000000000000000000000"
 	w := newCascadeWorld(t, "acme/elemental", "acme/elemental-os", "acme/elemental-iso")
-	w.gh.AddToken(pat, map[string]string{"*": "write"})
-	in := map[string]string{"token": pat}
+	w.gh.AddToken(releaseBot, map[string]string{"*": "write"})
+	in := map[string]string{"token": releaseBot}
 	main1 := w.gh.Commit("acme/elemental", "main", "operator bump")
 
 	res := w.ok(t, step{repo: "acme/elemental", ref: "refs/heads/main", sha: main1, event: "push",
@@ -434,7 +434,7 @@ func TestCascadeS1CrossRepo(t *testing.T) {
 	// ISO with the rule's event type, and only the ISO.
 	res = w.ok(t, step{repo: "acme/elemental", ref: "refs/heads/main", sha: main1, event: "push",
 		payload: pushEvent(t, "acme/elemental", "main", strings.Repeat("1", 40), main1), config: s1Cascade,
-		inputs: map[string]string{"token": pat, "channel": "stable"}})
+		inputs: map[string]string{"token": releaseBot, "channel": "stable"}})
 	wantTargets(t, res, cascade.Target{Repo: "acme/elemental-iso"})
 	iso = w.gh.Dispatches("acme/elemental-iso")
 	if len(iso) != 2 || iso[1].EventType != "stable-published" {
@@ -453,7 +453,7 @@ func TestCascadeS1CrossRepo(t *testing.T) {
 	// A channel the config does not have is a mistake, named.
 	res = w.run(t, step{repo: "acme/elemental", ref: "refs/heads/main", sha: main1, event: "push",
 		payload: pushEvent(t, "acme/elemental", "main", strings.Repeat("1", 40), main1), config: s1Cascade,
-		inputs: map[string]string{"token": pat, "channel": "stabel"}})
+		inputs: map[string]string{"token": releaseBot, "channel": "stabel"}})
 	if res.code != ExitFailure || !strings.Contains(res.stdout, `input channel: "stabel" is not a channel`) {
 		t.Errorf("exit %d:\n%s", res.code, res.stdout)
 	}
@@ -568,15 +568,7 @@ func TestCascadeLimits(t *testing.T) {
 
 // s1Targets is a config whose push to main dispatches the product
 // repository's own next branch and acme/elemental-os.
-const s1Targets = `version: 1
-product: elemental
-registry: ghcr.io/acme/elemental
-ledger: none
-components:
-  cli: {repo: rancher/elemental-cli}
-channels:
-  dev: {track: {branch: main}}
-cascade:
+const s1Targets = s1Head + `cascade:
   branches: {main: [next]}
   repos:
     - {repo: acme/elemental-os, when: {branch: main}}
@@ -758,28 +750,27 @@ func TestCascadeGitHubApp(t *testing.T) {
 			}
 		}
 	})
-	t.Run("not installed on the target", func(t *testing.T) {
-		w := setup(t, map[int64]map[string]string{5000001: {"acme/elemental": "write"}})
-		res := w.run(t, push(t, w))
-		want := "GitHub App 77 cannot dispatch to acme/elemental-os: it is not installed on that repository"
-		if res.code != ExitFailure || !strings.Contains(res.stdout, want) {
-			t.Errorf("exit %d, want %q:\n%s", res.code, want, res.stdout)
-		}
-		if len(w.gh.Dispatches("acme/elemental-os")) != 0 {
-			t.Error("dispatched")
-		}
-	})
-	t.Run("installation with contents: read", func(t *testing.T) {
-		w := setup(t, map[int64]map[string]string{5000002: {"acme/elemental-os": "read"}})
-		res := w.run(t, push(t, w))
-		want := "GitHub App 77 cannot dispatch to acme/elemental-os: its installation grants contents: read, and repository_dispatch needs contents: write"
-		if res.code != ExitFailure || !strings.Contains(res.stdout, want) {
-			t.Errorf("exit %d, want %q:\n%s", res.code, want, res.stdout)
-		}
-		if len(w.gh.Dispatches("acme/elemental-os")) != 0 {
-			t.Error("dispatched")
-		}
-	})
+	for _, c := range []struct {
+		name     string
+		installs map[int64]map[string]string
+		want     string
+	}{
+		{"not installed on the target", map[int64]map[string]string{5000001: {"acme/elemental": "write"}},
+			"GitHub App 77 cannot dispatch to acme/elemental-os: it is not installed on that repository"},
+		{"installation with contents: read", map[int64]map[string]string{5000002: {"acme/elemental-os": "read"}},
+			"GitHub App 77 cannot dispatch to acme/elemental-os: its installation grants contents: read, and repository_dispatch needs contents: write"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := setup(t, c.installs)
+			res := w.run(t, push(t, w))
+			if res.code != ExitFailure || !strings.Contains(res.stdout, c.want) {
+				t.Errorf("exit %d, want %q:\n%s", res.code, c.want, res.stdout)
+			}
+			if len(w.gh.Dispatches("acme/elemental-os")) != 0 {
+				t.Error("dispatched")
+			}
+		})
+	}
 	t.Run("wrong key", func(t *testing.T) {
 		w := setup(t, map[int64]map[string]string{5000001: {"acme/elemental-os": "write"}})
 		other, _ := rsa.GenerateKey(rand.Reader, 2048)
@@ -809,15 +800,7 @@ func TestCascadeGitHubApp(t *testing.T) {
 }
 
 // deliveryConfig makes a push to production dispatch three branches.
-const deliveryConfig = `version: 1
-product: package-storage
-registry: ghcr.io/acme/package-storage
-ledger: none
-components:
-  packages: {repo: acme/package-storage}
-channels:
-  production: {track: {branch: production}}
-cascade:
+const deliveryConfig = s3Head + `cascade:
   branches: {production: [staging, snapshot, hotfix]}
 `
 
@@ -1113,34 +1096,53 @@ func s6Ledger(t *testing.T) []byte {
 	return doc.Marshal()
 }
 
+// s6World is story S6's setting: the product, mirror, ISO and OS
+// repositories, a release bot's token that writes to all of them, and a
+// release commit on the product's main.
+type s6World struct {
+	*cascadeWorld
+	main1 string
+}
+
+const releaseBot = "ghp_releasebot000000000000000000000000"
+
+const s6Product, s6Mirror, s6ISO, s6OS = "acme/elemental", "acme/mirror-sync", "acme/elemental-iso", "acme/elemental-os"
+
+func newS6World(t *testing.T) *s6World {
+	t.Helper()
+	w := newCascadeWorld(t, s6Product, s6Mirror, s6ISO, s6OS)
+	w.gh.AddToken(releaseBot, map[string]string{"*": "write"})
+	return &s6World{cascadeWorld: w, main1: w.gh.Commit(s6Product, "main", "release 1.4.0")}
+}
+
+// moved is a manual run (workflow_dispatch) of S6's cascade on main1 with
+// inputs, the ledger file holding ledgerJSON.
+func (w *s6World) moved(t *testing.T, inputs map[string]string, ledgerJSON []byte) step {
+	return step{repo: s6Product, ref: "refs/heads/main", sha: w.main1, event: "workflow_dispatch",
+		payload: mustJSON(t, map[string]any{"ref": "refs/heads/main", "repository": map[string]any{"full_name": s6Product}}),
+		config:  s6Cascade, inputs: inputs, files: map[string][]byte{"ledger.json": ledgerJSON}}
+}
+
 // TestCascadeLabelMove is story S6's mirror sync: cascade-branches with the
 // label input dispatches the cascade.repos entries when that label, their
 // payload naming the bundle the label holds (from the ledger), and nothing
 // else; a channel input does not dispatch label entries.
 func TestCascadeLabelMove(t *testing.T) {
-	const pat = "ghp_releasebot000000000000000000000000"
-	const product, mirror, iso, osRepo = "acme/elemental", "acme/mirror-sync", "acme/elemental-iso", "acme/elemental-os"
-	w := newCascadeWorld(t, product, mirror, iso, osRepo)
-	w.gh.AddToken(pat, map[string]string{"*": "write"})
-	main1 := w.gh.Commit(product, "main", "release 1.4.0")
-	files := map[string][]byte{"ledger.json": s6Ledger(t)}
-	moved := func(inputs map[string]string) step {
-		return step{repo: product, ref: "refs/heads/main", sha: main1, event: "workflow_dispatch",
-			payload: mustJSON(t, map[string]any{"ref": "refs/heads/main", "repository": map[string]any{"full_name": product}}),
-			config:  s6Cascade, inputs: inputs, files: files}
-	}
+	w := newS6World(t)
+	ledgerJSON := s6Ledger(t)
+	moved := func(inputs map[string]string) step { return w.moved(t, inputs, ledgerJSON) }
 	counts := func() [3]int {
-		return [3]int{len(w.gh.Dispatches(mirror)), len(w.gh.Dispatches(iso)), len(w.gh.Dispatches(osRepo))}
+		return [3]int{len(w.gh.Dispatches(s6Mirror)), len(w.gh.Dispatches(s6ISO)), len(w.gh.Dispatches(s6OS))}
 	}
 
 	t.Run("a move of current dispatches the mirror, naming the bundle current holds", func(t *testing.T) {
 		before := counts()
-		res := w.ok(t, moved(map[string]string{"token": pat, "label": "current"}))
-		wantTargets(t, res, cascade.Target{Repo: mirror})
+		res := w.ok(t, moved(map[string]string{"token": releaseBot, "label": "current"}))
+		wantTargets(t, res, cascade.Target{Repo: s6Mirror})
 		if got := counts(); got != [3]int{before[0] + 1, before[1], before[2]} {
 			t.Fatalf("dispatches (mirror, iso, os) %v -> %v, want one to the mirror only", before, got)
 		}
-		ds := w.gh.Dispatches(mirror)
+		ds := w.gh.Dispatches(s6Mirror)
 		d := ds[len(ds)-1]
 		if d.EventType != "ladder-cascade" {
 			t.Errorf("event type %q", d.EventType)
@@ -1150,7 +1152,7 @@ func TestCascadeLabelMove(t *testing.T) {
 		if e.Bundle == nil || *e.Bundle != want {
 			t.Errorf("bundle = %+v, want %+v", e.Bundle, want)
 		}
-		if e.Source != (cascade.Source{Repo: product, Ref: "refs/heads/main", SHA: main1, Label: "current"}) {
+		if e.Source != (cascade.Source{Repo: s6Product, Ref: "refs/heads/main", SHA: w.main1, Label: "current"}) {
 			t.Errorf("source = %+v", e.Source)
 		}
 		if !strings.Contains(res.summary, "label current moved to 1.4.0") {
@@ -1160,12 +1162,12 @@ func TestCascadeLabelMove(t *testing.T) {
 
 	t.Run("a channel input does not dispatch label entries, and names the bundle the channel holds", func(t *testing.T) {
 		before := counts()
-		res := w.ok(t, moved(map[string]string{"token": pat, "channel": "testing"}))
-		wantTargets(t, res, cascade.Target{Repo: iso})
+		res := w.ok(t, moved(map[string]string{"token": releaseBot, "channel": "testing"}))
+		wantTargets(t, res, cascade.Target{Repo: s6ISO})
 		if got := counts(); got != [3]int{before[0], before[1] + 1, before[2]} {
 			t.Fatalf("dispatches (mirror, iso, os) %v -> %v, want one to the ISO only", before, got)
 		}
-		e := envelope(t, w.gh.Dispatches(iso)[0])
+		e := envelope(t, w.gh.Dispatches(s6ISO)[0])
 		if e.Source.Label != "" || e.Source.Channel != "testing" {
 			t.Errorf("a channel publish's envelope names a label move: %+v", e.Source)
 		}
@@ -1191,7 +1193,7 @@ func TestCascadeLabelMove(t *testing.T) {
 			}
 			return doc.Marshal()
 		}()}
-		s := moved(map[string]string{"token": pat, "label": "release"})
+		s := moved(map[string]string{"token": releaseBot, "label": "release"})
 		s.files = f
 		res := w.ok(t, s)
 		wantTargets(t, res)
@@ -1208,12 +1210,12 @@ func TestCascadeLabelMove(t *testing.T) {
 	}{
 		// a name the config does not hold is found when the run reads it:
 		// exit 1, as for an unknown channel, with the closest name suggested
-		{"an unknown label is an error naming the labels", map[string]string{"token": pat, "label": "curent"}, ExitFailure,
+		{"an unknown label is an error naming the labels", map[string]string{"token": releaseBot, "label": "curent"}, ExitFailure,
 			`input label: "curent" is not a label of`},
-		{"the labels are named", map[string]string{"token": pat, "label": "curent"}, ExitFailure, `(labels: current, release) (did you mean "current"?)`},
-		{"channel and label together are a usage error", map[string]string{"token": pat, "label": "current", "channel": "testing"}, ExitUsage,
+		{"the labels are named", map[string]string{"token": releaseBot, "label": "curent"}, ExitFailure, `(labels: current, release) (did you mean "current"?)`},
+		{"channel and label together are a usage error", map[string]string{"token": releaseBot, "label": "current", "channel": "testing"}, ExitUsage,
 			`inputs channel ("testing") and label ("current") are both set`},
-		{"a label that never moved has nothing to announce", map[string]string{"token": pat, "label": "release"}, ExitFailure,
+		{"a label that never moved has nothing to announce", map[string]string{"token": releaseBot, "label": "release"}, ExitFailure,
 			"input label: release points at no bundle yet (the ledger has no move of it)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1229,7 +1231,7 @@ func TestCascadeLabelMove(t *testing.T) {
 	}
 
 	t.Run("ledger: none has no label to read", func(t *testing.T) {
-		s := moved(map[string]string{"token": pat, "label": "current"})
+		s := moved(map[string]string{"token": releaseBot, "label": "current"})
 		s.config = strings.Replace(s6Cascade, "ledger: file:ledger.json", "ledger: none", 1)
 		res := w.run(t, s)
 		if res.code != ExitFailure || !strings.Contains(res.stdout, "ledger: none has none to read what it holds") {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/testutil/opm"
 	"github.com/ladder-release/ladder/internal/testutil/registry"
@@ -321,4 +323,26 @@ func TestRetireRepublishesTheCatalog(t *testing.T) {
 	if d := checkCatalogImage(t, w); d != before {
 		t.Errorf("after the undo the catalog image is %s, want the catalog before the retire %s", d, before)
 	}
+}
+
+// TestCatalogImageAfterHistory: the catalog image build-bundle and
+// promote-label republish is the catalog of the whole ledger, as `ladder
+// catalog` prints it, also once the older moves of its streams have gone
+// into the ledger's history (a catalog of the state alone would drop every
+// bundle but the newest few: no upgrade path from them).
+func TestCatalogImageAfterHistory(t *testing.T) {
+	w, clk, _ := catalogImageWorld(t)
+	for i := 1; i <= 30; i++ {
+		v := fmt.Sprintf("1.0.%d", i)
+		publishDev(t, w, clk, v)
+		clk.Advance(time.Minute)
+		promoteWant(t, w, clk, map[string]string{"label": "stage", "from": v}, 0, "promoted")
+		clk.Advance(time.Minute)
+		promoteWant(t, w, clk, map[string]string{"label": "production", "from": v}, 0, "promoted")
+	}
+	_, st := fileState(t, w)
+	if st.History == nil || st.History.Entries[ledger.LabelStream("production")] == 0 {
+		t.Fatal("no move of production has gone into the ledger's history")
+	}
+	checkCatalogImage(t, w)
 }

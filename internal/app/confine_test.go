@@ -56,8 +56,7 @@ func (w *world) snapshot(t *testing.T) string {
 // kind is refused, naming the input, the tag and why, and nothing changes:
 // not the ledger, not one tag of the registry.
 func TestBuildRefusesLaddersOwnTags(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w := newS1World(t, "file:ledger.json")
 	first := buildOK(t, w, map[string]string{"channel": "dev"})
 	var firstTags []string
 	if err := json.Unmarshal([]byte(first.outputs["tags"]), &firstTags); err != nil {
@@ -112,25 +111,16 @@ func TestBuildRefusesLaddersOwnTags(t *testing.T) {
 func confinedWorkspace(t *testing.T, w *world) string {
 	t.Helper()
 	outside := t.TempDir()
-	write := func(p, content string) {
-		t.Helper()
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	link := func(target, name string) {
 		t.Helper()
 		if err := os.Symlink(target, filepath.Join(w.ws, name)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write(filepath.Join(outside, "secret.txt"), "OUTSIDE-SECRET")
-	write(filepath.Join(outside, "etc", "passwd"), "OUTSIDE-SECRET")
-	write(filepath.Join(w.ws, "dist", "readme.md"), "# readme")
-	write(filepath.Join(w.ws, "..notes"), "dot-dot notes")
+	writeFile(t, outside, "secret.txt", "OUTSIDE-SECRET")
+	writeFile(t, outside, "etc/passwd", "OUTSIDE-SECRET")
+	writeFile(t, w.ws, "dist/readme.md", "# readme")
+	writeFile(t, w.ws, "..notes", "dot-dot notes")
 	link(filepath.Join(outside, "secret.txt"), "notes.txt")
 	link(filepath.Join(outside, "etc"), "docs")
 	link("/proc/self/environ", "env.txt")
@@ -152,8 +142,7 @@ func confinedWorkspace(t *testing.T, w *world) string {
 // workspace through a link is refused, naming the link, and nothing is
 // written; links that stay inside, and a file named "..notes", are read.
 func TestBuildFilesStayInTheWorkspace(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w := newS1World(t, "file:ledger.json")
 	outside := confinedWorkspace(t, w)
 	real := func(p string) string {
 		r, err := filepath.EvalSymlinks(p)
@@ -333,27 +322,6 @@ func TestBuildFilesKeepTheEnvironmentOutOfABundle(t *testing.T) {
 	}
 }
 
-// editLock rewrites the workspace's ladder-lock.json through f.
-func editLock(t *testing.T, w *world, f func(comps []any) []any) {
-	t.Helper()
-	p := filepath.Join(w.ws, "ladder-lock.json")
-	data, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	doc["components"] = f(doc["components"].([]any))
-	if data, err = json.Marshal(doc); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // setCommit sets the commit of component name in a lock's components.
 func setCommit(name, sha string) func([]any) []any {
 	return func(comps []any) []any {
@@ -394,8 +362,7 @@ func TestBuildRefusesALockTheSourcesDoNotHold(t *testing.T) {
 		}, "components[0].commit (cli): commit " + unknown + " does not exist in rancher/elemental-cli%0Acomponents[3].commit (os)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			w := newWorld(t, worldOpt{})
-			w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+			w := newS1World(t, "file:ledger.json")
 			resolveOK(t, w, map[string]string{"channel": "dev"})
 			editLock(t, w, c.edit(w))
 			want := c.want
@@ -413,8 +380,7 @@ func TestBuildRefusesALockTheSourcesDoNotHold(t *testing.T) {
 		})
 	}
 	t.Run("commits the sources hold (control)", func(t *testing.T) {
-		w := newWorld(t, worldOpt{})
-		w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+		w := newS1World(t, "file:ledger.json")
 		resolveOK(t, w, map[string]string{"channel": "dev"})
 		// older commits: no branch or tag points at cli1 or os1 (git: proves
 		// it by fetching the commit)
@@ -456,8 +422,7 @@ func barrierProxy(t *testing.T, w *world, n int) (apiURL string, arrived *atomic
 // component, concurrently: one GET .../commits/<sha> per repo: component
 // (all three in flight at once) and one ref listing for the git: component.
 func TestBuildChecksEachCommitOnceConcurrently(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w := newS1World(t, "file:ledger.json")
 	_, l := resolveOK(t, w, map[string]string{"channel": "dev"})
 	api, arrived := barrierProxy(t, w, 3)
 	w.gh.ResetStats()
@@ -493,8 +458,7 @@ func TestBuildChecksEachCommitOnceConcurrently(t *testing.T) {
 // repo: component, GET commits/tags/TAG, which also proves the tag names the
 // lock's commit; no git listing.
 func TestBuildChecksEachTagRefInOneRequest(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w := newS1World(t, "file:ledger.json")
 	_, l := resolveOK(t, w, map[string]string{"channel": "stable"})
 	w.gh.ResetStats()
 	if res := buildOK(t, w, map[string]string{"channel": "stable"}); res.outputs["published"] != "true" {

@@ -35,21 +35,17 @@ func TestActionYAMLMatchesCode(t *testing.T) {
 		setup func(t *testing.T) (inputs, env map[string]string, d Deps)
 	}{
 		{"resolve-channel", func(t *testing.T) (map[string]string, map[string]string, Deps) {
-			w := newWorld(t, worldOpt{})
-			w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+			w := newS1World(t, "file:ledger.json")
 			return map[string]string{"channel": "dev"}, map[string]string{"GITHUB_API_URL": w.gh.URL(), "GITHUB_WORKSPACE": w.ws, "GITHUB_REPOSITORY": "acme/elemental"},
 				Deps{Now: func() time.Time { return now }}
 		}},
 		{"build-bundle", func(t *testing.T) (map[string]string, map[string]string, Deps) {
-			w := newWorld(t, worldOpt{})
-			w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+			w := newS1World(t, "file:ledger.json")
 			return map[string]string{"channel": "dev", "tags": "extra"}, map[string]string{"GITHUB_API_URL": w.gh.URL(), "GITHUB_WORKSPACE": w.ws, "GITHUB_REPOSITORY": "acme/elemental"},
 				Deps{Now: func() time.Time { return now }}
 		}},
 		{"promote-label", func(t *testing.T) (map[string]string, map[string]string, Deps) {
-			w := newWorld(t, worldOpt{})
-			clk := newClock()
-			w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing: {from: dev}\n", ""))
+			w, clk := newPromoteWorld(t, "file:ledger.json", "  testing: {from: dev}\n")
 			publishDev(t, w, clk, "1.0.1")
 			return map[string]string{"label": "testing"}, map[string]string{"GITHUB_API_URL": w.gh.URL(), "GITHUB_WORKSPACE": w.ws},
 				Deps{Now: clk.Now, Sleep: clk.Sleep}

@@ -11,7 +11,6 @@ import (
 	"github.com/ladder-release/ladder/internal/bundle"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/oci"
-	"github.com/ladder-release/ladder/internal/testutil/registry"
 	"github.com/ladder-release/ladder/internal/testutil/regproxy"
 )
 
@@ -24,9 +23,7 @@ const ledgerFile = "elemental.json"
 // D2, and the ledger file's previous version knows only D1.
 func staleWorld(t *testing.T) (w *world, proxy *regproxy.Proxy, d1, d2 string) {
 	t.Helper()
-	proxy = regproxy.Start(t, registry.InProcess(t))
-	w = newWorld(t, worldOpt{registry: proxy.Host()})
-	w.writeConfig(t, withLedger(w.s1Config(""), "github"))
+	w, proxy = proxiedS1World(t, "github")
 	resolveOK(t, w, map[string]string{"channel": "stable"})
 	first := buildOK(t, w, map[string]string{"channel": "stable"})
 	second := buildOK(t, w, map[string]string{"channel": "stable", "force": "true"})
@@ -155,8 +152,7 @@ func TestConvergeWaitsOutAShortStaleness(t *testing.T) {
 // the ledger holds under another digest) is still put back to the ledger's
 // value, with a fresh ledger read.
 func TestConvergeOverwritesWhatIsNotThisProductsBundle(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "github"))
+	w := newS1World(t, "github")
 	_, l := resolveOK(t, w, map[string]string{"channel": "stable"})
 	d1 := buildOK(t, w, map[string]string{"channel": "stable"}).outputs["digest"]
 	reg := newTestOCI(t)
@@ -204,9 +200,7 @@ func TestConvergeOverwritesWhatIsNotThisProductsBundle(t *testing.T) {
 // ledger read looks stale. An image with no lock of this product attached is
 // still overwritten (TestConvergeOverwritesWhatIsNotThisProductsBundle).
 func TestConvergeKeepsANewerImageOnAStaleLedgerRead(t *testing.T) {
-	proxy := regproxy.Start(t, registry.InProcess(t))
-	w := newWorld(t, worldOpt{registry: proxy.Host()})
-	w.writeConfig(t, withLedger(w.s1Config(""), "github"))
+	w, proxy := proxiedS1World(t, "github")
 	push := func(tag string) string { return pushImage(t, w.registry+"/acme/elemental-os:"+tag) }
 	i1, i2 := push("build-1"), push("build-2")
 	resolveOK(t, w, map[string]string{"channel": "stable"})

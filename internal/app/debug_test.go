@@ -9,8 +9,7 @@ import (
 // (RUNNER_DEBUG=1, SPEC section 4) every GitHub and registry request is a
 // ::debug:: line, without its query; without it there is none.
 func TestRunnerDebugLogsRequests(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w := newS1World(t, "file:ledger.json")
 	quiet := w.runAction(t, "resolve-channel", map[string]string{"channel": "stable"}, nil)
 	if quiet.code != 0 || strings.Contains(quiet.stdout, "::debug::") {
 		t.Fatalf("without RUNNER_DEBUG: exit %d, debug lines:\n%s", quiet.code, quiet.stdout)

@@ -145,3 +145,39 @@ func TestPromoteDeploymentRefused(t *testing.T) {
 		t.Errorf("%d deployments", n)
 	}
 }
+
+// review16: the deployment payload takes lock_digest and id from the first
+// bundle published with the target's digest (BundleByDigest), not from the
+// version promoted. With one image published for two locks, a promotion to
+// 1.0.2 announces version 1.0.2 with 1.0.1's lock digest and composite id:
+// a consumer pinning by lock digest deploys the wrong lock. cascade's
+// labelHead and view.go already look the bundle up by version for this
+// very reason.
+func TestReview16DeploymentPayloadLockOfTheVersion(t *testing.T) {
+	w, clk, env := deployWorld(t, "  testing:\n    from: dev\n    deployment: {environment: qa}\n")
+	img := w.registry + "/acme/elemental-os:build"
+	pushImage(t, img)
+	for i, v := range []string{"1.0.1", "1.0.2"} {
+		if i > 0 {
+			w.gh.Commit("rancher/elemental-cli", "main", "cli: four")
+			clk.Advance(time.Minute)
+		}
+		res := w.runAt(t, clk, "build-bundle", map[string]string{"channel": "dev", "version": v, "lock-file": v + ".json", "image": img})
+		if res.code != 0 || res.outputs["published"] != "true" {
+			t.Fatalf("%s: exit %d %v\n%s", v, res.code, res.outputs, res.stdout)
+		}
+	}
+	deployRun(t, w, clk, env, map[string]string{"label": "testing", "from": "1.0.2"}, 0, "promoted")
+	b, ok := w.fileLedger(t).Bundle("1.0.2")
+	if !ok {
+		t.Fatal("no 1.0.2 in the ledger")
+	}
+	deps := w.gh.Deployments("acme/elemental")
+	if len(deps) != 1 {
+		t.Fatalf("%d deployments", len(deps))
+	}
+	p := deployPayload(t, deps[0])
+	if p["version"] != "1.0.2" || p["lock_digest"] != b.LockDigest || p["id"] != b.ID {
+		t.Errorf("payload %v: version 1.0.2 wants lock_digest %s and id %s (the ledger's for 1.0.2)", p, b.LockDigest, b.ID)
+	}
+}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
-	"github.com/ladder-release/ladder/internal/testutil/registry"
 	"github.com/ladder-release/ladder/internal/testutil/regproxy"
 )
 
@@ -52,10 +51,7 @@ func (w *waits) count(d time.Duration) int {
 // fails with a clear message, Retry-After is honoured, and after a rerun the
 // ledger and the registry agree.
 func TestPublishThroughRegistryFaults(t *testing.T) {
-	for _, reg := range []struct {
-		name  string
-		start func(testing.TB) string
-	}{{"in-process", registry.InProcess}, {"distribution", registry.Distribution}} {
+	for _, reg := range registries {
 		t.Run(reg.name, func(t *testing.T) {
 			proxy := regproxy.Start(t, reg.start(t))
 			w := newWorld(t, worldOpt{registry: proxy.Host()})
@@ -143,16 +139,10 @@ func (w *world) runActionSleeping(t *testing.T, name string, inputs map[string]s
 // then every tag write failed. The run fails naming the tag; a rerun of the
 // same lock publishes nothing new and writes the missing tags.
 func TestRerunFinishesTaggingAfterLedgerWrite(t *testing.T) {
-	proxy := regproxy.Start(t, registry.InProcess(t))
-	w := newWorld(t, worldOpt{registry: proxy.Host()})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w, proxy := proxiedS1World(t, "file:ledger.json")
 	resolveOK(t, w, map[string]string{"channel": "stable"})
-	tagPut := func(r *http.Request) bool {
-		return r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") && !strings.Contains(r.URL.Path, "sha256:")
-	}
-	proxy.SetFaults(regproxy.Faults{Rate: 1, Kinds: []regproxy.Fault{regproxy.Fault503}, Match: tagPut})
 	var slept waits
-	res := w.runActionSleeping(t, "build-bundle", map[string]string{"channel": "stable"}, slept.sleep)
+	res := w.runRefused(t, proxy, isTagPut, "build-bundle", map[string]string{"channel": "stable"}, nil, &slept, "every tag refused")
 	if res.code != ExitFailure || !strings.Contains(res.stdout, "::error::tagging ") {
 		t.Fatalf("exit %d, want a failure naming the tag:\n%s", res.code, res.stdout)
 	}
@@ -161,7 +151,6 @@ func TestRerunFinishesTaggingAfterLedgerWrite(t *testing.T) {
 	if !ok {
 		t.Fatal("the claim did not reach the ledger; this test needs it to")
 	}
-	proxy.SetFaults(regproxy.Faults{})
 	again := w.runActionSleeping(t, "build-bundle", map[string]string{"channel": "stable"}, slept.sleep)
 	if again.code != 0 || again.outputs["published"] != "false" || again.outputs["version"] != "0.0.1" {
 		t.Fatalf("rerun: exit %d %v\n%s", again.code, again.outputs, again.stdout)

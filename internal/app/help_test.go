@@ -157,9 +157,7 @@ func TestRounded(t *testing.T) {
 // says how long it will wait in whole seconds, and still waits exactly the
 // soak's rest.
 func TestPromotePollMessageRounds(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	clk := newClock()
-	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing:\n    from: dev\n    gates: {soak: 1h}\n", ""))
+	w, clk := newPromoteWorld(t, "file:ledger.json", "  testing:\n    from: dev\n    gates: {soak: 1h}\n")
 	publishDev(t, w, clk, "1.0.1")
 	clk.Advance(50*time.Minute + 3250*time.Millisecond) // 9m56.75s of soak left
 	res := promoteWant(t, w, clk, map[string]string{"label": "testing", "wait": "30m"}, 0, "promoted")

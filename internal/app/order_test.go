@@ -65,8 +65,7 @@ func TestOrderSupersededLockIsNotPublished(t *testing.T) {
 	for _, kind := range []string{"file:ledger.json", "github"} {
 		for _, c := range cases {
 			t.Run(c.rule+"/"+kind, func(t *testing.T) {
-				w := newWorld(t, worldOpt{})
-				w.writeConfig(t, withLedger(w.s1Config(""), kind))
+				w := newS1World(t, kind)
 				older := w.resolveAt(t, c.channel, "older.json", now)
 				c.change(t, w)
 				newer := w.resolveAt(t, c.channel, "newer.json", now.Add(time.Minute))
@@ -108,8 +107,7 @@ func (w *world) currentConfig(t *testing.T) string {
 // A from: rule whose version would go down is an error naming both versions,
 // unless force.
 func TestOrderFromHeadGoingDownIsAnError(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+	w := newS1World(t, "file:ledger.json")
 	low := w.resolveAt(t, "staging", "low.json", now)
 	w.gh.Tag("rancher/elemental-operator", "operator/v1.2.5", w.gh.Commit("rancher/elemental-operator", "main", "operator: four"))
 	w.resolveAt(t, "staging", "high.json", now.Add(time.Minute))
@@ -142,8 +140,7 @@ func TestOrderFromHeadGoingDownIsAnError(t *testing.T) {
 func TestOrderTwentyLocksInOneSecond(t *testing.T) {
 	for _, order := range []string{"in order", "random order"} {
 		t.Run(order, func(t *testing.T) {
-			w := newWorld(t, worldOpt{})
-			w.writeConfig(t, withLedger(w.s1Config(""), "file:ledger.json"))
+			w := newS1World(t, "file:ledger.json")
 			var locks []lock.Lock
 			for i := range 20 {
 				w.gh.Commit("rancher/elemental-cli", "main", fmt.Sprint("cli: merge ", i))
@@ -187,9 +184,7 @@ func TestOrderTwentyLocksInOneSecond(t *testing.T) {
 // merges (locks resolved in the same second): the newest candidate is never
 // refused as lower.
 func TestOrderLabelFollowsQuickMerges(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing: {from: dev}\n", ""))
-	clk := newClock()
+	w, clk := newPromoteWorld(t, "file:ledger.json", "  testing: {from: dev}\n")
 	for i := range 5 {
 		w.gh.Commit("rancher/elemental-cli", "main", fmt.Sprint("cli: quick ", i))
 		w.resolveAt(t, "dev", "ladder-lock.json", now) // the same instant each time
@@ -198,5 +193,34 @@ func TestOrderLabelFollowsQuickMerges(t *testing.T) {
 		if res.outputs["version"] != built.outputs["version"] {
 			t.Errorf("merge %d: testing promoted %s, dev's head is %s", i, res.outputs["version"], built.outputs["version"])
 		}
+	}
+}
+
+// Superseded, image mode: one image published for two locks (the second
+// lock's change does not reach the image). The channel's head is the
+// second lock's bundle, but the superseded rule reads the head's resolution
+// time from the first bundle with that digest, so a slow job's lock
+// resolved between the two is published and the channel goes back to older
+// content (issue 11 point 2). See also
+// internal/publish TestReviewSupersededWhenTheHeadsImageWasPublishedBefore.
+func TestReviewImageSupersededWhenTheHeadsImageWasPublishedBefore(t *testing.T) {
+	w := newS1World(t, "file:ledger.json")
+	img := w.registry + "/acme/elemental-os:build"
+	digest := pushImage(t, img)
+	other := w.registry + "/acme/elemental-os:slow"
+	pushImage(t, other)
+	w.resolveAt(t, "dev", "one.json", now)
+	w.gh.Commit("rancher/elemental-cli", "main", "cli: two")
+	w.resolveAt(t, "dev", "slow.json", now.Add(time.Minute))
+	w.gh.Commit("rancher/elemental-cli", "main", "cli: three")
+	w.resolveAt(t, "dev", "three.json", now.Add(2*time.Minute))
+	buildOK(t, w, map[string]string{"channel": "dev", "lock-file": "one.json", "image": img})
+	head := buildOK(t, w, map[string]string{"channel": "dev", "lock-file": "three.json", "image": img})
+	if head.outputs["published"] != "true" || head.outputs["digest"] != digest {
+		t.Fatalf("setup: the same image for the third lock: %v", head.outputs)
+	}
+	slow := buildOK(t, w, map[string]string{"channel": "dev", "lock-file": "slow.json", "image": other})
+	if slow.outputs["published"] != "false" {
+		t.Errorf("a lock resolved a minute before dev's head was published as %s: dev went back to older content", slow.outputs["version"])
 	}
 }

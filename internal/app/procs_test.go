@@ -97,17 +97,8 @@ func execProcess(bin, dir, name string, inputs map[string]string, env map[string
 	} else if err != nil {
 		return p, fmt.Errorf("running ladder %s: %v", name, err)
 	}
-	data, err := os.ReadFile(outFile)
-	if err != nil {
-		return p, err
-	}
-	recs, err := actiontest.ParseOutputFile(data)
-	if err != nil {
+	if p.outputs, err = actiontest.ReadOutputs(outFile); err != nil {
 		return p, fmt.Errorf("GITHUB_OUTPUT of ladder %s: %v", name, err)
-	}
-	p.outputs = map[string]string{}
-	for _, r := range recs {
-		p.outputs[r.Name] = r.Value
 	}
 	return p, nil
 }
@@ -165,12 +156,7 @@ channels:
     track: {branch: main}
     version: {bump: patch}
 `, host)
-	if err := os.MkdirAll(filepath.Join(ws, ".github"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(ws, ".github", "ladder.yaml"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, ws, ".github/ladder.yaml", cfg)
 	// each publish has its own lock: a different commit of app (one that
 	// exists: build-bundle checks)
 	for j := 0; j < jobs; j++ {

@@ -144,16 +144,17 @@ func TestPromoteRaceDeletedVersionNamedOrRolledBackTo(t *testing.T) {
 	}
 }
 
-// githubLabelAt: label testing promoted to 1.0.1, 1.0.2, 1.0.3 on the
-// GitHub ledger.
-func githubLabelAt(t *testing.T, w *world, clk *fakeClock) map[string]string {
-	w.writeConfig(t, w.promoteConfig("github", "  testing: {from: dev}\n", ""))
-	d := map[string]string{}
+// githubLabelWorld: label testing promoted to 1.0.1, 1.0.2, 1.0.3 on the
+// GitHub ledger; d holds their digests.
+func githubLabelWorld(t *testing.T) (w *world, clk *fakeClock, d map[string]string) {
+	t.Helper()
+	w, clk = newPromoteWorld(t, "github", "  testing: {from: dev}\n")
+	d = map[string]string{}
 	for _, v := range []string{"1.0.1", "1.0.2", "1.0.3"} {
 		d[v] = publishDev(t, w, clk, v)
 		promoteWant(t, w, clk, map[string]string{"label": "testing", "from": v}, 0, "promoted")
 	}
-	return d
+	return w, clk, d
 }
 
 // TestPromoteRaceLostAnswerRollsBackOneStep (review D5, was
@@ -163,9 +164,7 @@ func githubLabelAt(t *testing.T, w *world, clk *fakeClock) map[string]string {
 // recognise its own write and not roll back a second step: one rollback, the
 // label on 1.0.2, and the outputs of a successful rollback.
 func TestPromoteRaceLostAnswerRollsBackOneStep(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	clk := newClock()
-	d := githubLabelAt(t, w, clk)
+	w, clk, d := githubLabelWorld(t)
 	api, dropped := lostAnswerProxy(t, w)
 	res := w.runAtEnv(t, clk, "promote-label", map[string]string{"label": "testing", "mode": "rollback", "reason": "1.0.3 is bad"},
 		map[string]string{"GITHUB_API_URL": api})
@@ -196,9 +195,7 @@ func TestPromoteRaceLostAnswerRollsBackOneStep(t *testing.T) {
 // ("already at"); the run knows the entry for its own and reports what it
 // did: promoted.
 func TestPromoteRaceLostAnswerPromotion(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	clk := newClock()
-	d := githubLabelAt(t, w, clk)
+	w, clk, d := githubLabelWorld(t)
 	d["1.0.4"] = publishDev(t, w, clk, "1.0.4")
 	api, dropped := lostAnswerProxy(t, w)
 	res := w.runAtEnv(t, clk, "promote-label", map[string]string{"label": "testing"}, map[string]string{"GITHUB_API_URL": api})
@@ -222,9 +219,7 @@ func TestPromoteRaceLostAnswerPromotion(t *testing.T) {
 // compare-and-swap, the first's rollback from 1.0.3: the request is already
 // carried out (held, nothing written), not a second step back.
 func TestPromoteRaceTwoRollbacksAtOnce(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	clk := newClock()
-	d := githubLabelAt(t, w, clk)
+	w, clk, d := githubLabelWorld(t)
 	api, reached, release := heldProxy(t, w)
 	done := make(chan result)
 	go func() {
@@ -259,9 +254,7 @@ func TestPromoteRaceTwoRollbacksAtOnce(t *testing.T) {
 // meanwhile. It refuses (failed, exit 1, naming both values) rather than
 // roll back 1.0.4, a value its requester never saw.
 func TestPromoteRaceRollbackAfterAPromotion(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	clk := newClock()
-	d := githubLabelAt(t, w, clk)
+	w, clk, d := githubLabelWorld(t)
 	d["1.0.4"] = publishDev(t, w, clk, "1.0.4")
 	api, reached, release := heldProxy(t, w)
 	done := make(chan result)
@@ -291,9 +284,7 @@ func TestPromoteRaceRollbackAfterAPromotion(t *testing.T) {
 // rollback recorded and answers as done, without a second step back. A
 // rollback from another run goes on back a step (two rollbacks, two steps).
 func TestPromoteRaceRerunOfARollback(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	clk := newClock()
-	d := githubLabelAt(t, w, clk)
+	w, clk, d := githubLabelWorld(t)
 	rollback := map[string]string{"label": "testing", "mode": "rollback", "reason": "1.0.3 is bad"}
 	first := promoteWant(t, w, clk, rollback, 0, "held")
 	again := promoteWant(t, w, clk, rollback, 0, "held") // the rerun: GITHUB_RUN_ID 4242 again

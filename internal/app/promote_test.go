@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,9 +133,7 @@ func versionsOf(es []ledger.Entry) string {
 // (exit 1), success, neutral and skipped pass; a git: component has no check
 // source and does not block.
 func TestPromoteGatesTriState(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	clk := newClock()
-	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing:\n    from: dev\n    gates: {checks: [build, e2e]}\n", ""))
+	w, clk := newPromoteWorld(t, "file:ledger.json", "  testing:\n    from: dev\n    gates: {checks: [build, e2e]}\n")
 	publishDev(t, w, clk, "1.0.1")
 	in := map[string]string{"label": "testing"}
 
@@ -238,9 +237,7 @@ func TestPromoteChecksAllAndComponents(t *testing.T) {
 func TestPromoteAPIErrorIsNeverAPass(t *testing.T) {
 	for _, path := range []string{"/repos/rancher/elemental-toolkit/commits/*/check-runs", "/repos/rancher/elemental-operator/commits/*/status"} {
 		t.Run(path, func(t *testing.T) {
-			w := newWorld(t, worldOpt{})
-			clk := newClock()
-			w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing:\n    from: dev\n    gates: {checks: [build]}\n", ""))
+			w, clk := newPromoteWorld(t, "file:ledger.json", "  testing:\n    from: dev\n    gates: {checks: [build]}\n")
 			publishDev(t, w, clk, "1.0.1")
 			for _, r := range []string{"rancher/elemental-cli", "rancher/elemental-toolkit", "rancher/elemental-operator"} {
 				w.gh.AddCheckRun(r, "main", "build", "completed", "success")
@@ -269,9 +266,7 @@ func TestPromoteAPIErrorIsNeverAPass(t *testing.T) {
 // TestPromoteSoakCountsFromEntry: soak counts from when the candidate
 // entered the from stream (the injectable clock).
 func TestPromoteSoakCountsFromEntry(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	clk := newClock()
-	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing:\n    from: dev\n    gates: {soak: 2h}\n", ""))
+	w, clk := newPromoteWorld(t, "file:ledger.json", "  testing:\n    from: dev\n    gates: {soak: 2h}\n")
 	clk.Advance(time.Hour) // the channel entry is what counts, not the first promote attempt
 	entered := clk.Now()
 	publishDev(t, w, clk, "1.0.1")
@@ -293,9 +288,7 @@ func TestPromoteSoakCountsFromEntry(t *testing.T) {
 // TestPromoteWaitPolls: wait polls pending gates with backoff until they
 // settle, or until the time runs out.
 func TestPromoteWaitPolls(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	clk := newClock()
-	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing:\n    from: dev\n    gates: {checks: [build], components: [cli]}\n", ""))
+	w, clk := newPromoteWorld(t, "file:ledger.json", "  testing:\n    from: dev\n    gates: {checks: [build], components: [cli]}\n")
 	publishDev(t, w, clk, "1.0.1")
 	clk.onSleep = func(n int) {
 		if n == 3 {
@@ -328,9 +321,7 @@ func TestPromoteWaitPolls(t *testing.T) {
 // TestPromoteWaitSoak: with only the soak pending, wait sleeps exactly the
 // rest of it; a soak longer than the wait does not poll at all.
 func TestPromoteWaitSoak(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	clk := newClock()
-	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing:\n    from: dev\n    gates: {soak: 1h}\n", ""))
+	w, clk := newPromoteWorld(t, "file:ledger.json", "  testing:\n    from: dev\n    gates: {soak: 1h}\n")
 	publishDev(t, w, clk, "1.0.1")
 	promoteWant(t, w, clk, map[string]string{"label": "testing", "wait": "30m"}, 0, "pending")
 	if s := clk.Sleeps(); len(s) != 0 {
@@ -345,9 +336,7 @@ func TestPromoteWaitSoak(t *testing.T) {
 
 // TestPromoteMonotonicRollbackHoldRelease: issue 4 point 2.
 func TestPromoteMonotonicRollbackHoldRelease(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	clk := newClock()
-	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing: {from: dev}\n", ""))
+	w, clk := newPromoteWorld(t, "file:ledger.json", "  testing: {from: dev}\n")
 	d := map[string]string{}
 	for _, v := range []string{"1.0.1", "1.0.2", "1.0.3"} {
 		d[v] = publishDev(t, w, clk, v)
@@ -472,9 +461,7 @@ func TestPromoteQuarantine(t *testing.T) {
 // to, versions, digests, time, actor, run, reason and decision, and a move
 // to where the label is writes nothing.
 func TestPromoteHistoryPreviousAndNoop(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	clk := newClock()
-	w.writeConfig(t, w.promoteConfig("github", "  testing: {from: dev}\n", ""))
+	w, clk := newPromoteWorld(t, "github", "  testing: {from: dev}\n")
 	d1 := publishDev(t, w, clk, "1.0.1")
 	d2 := publishDev(t, w, clk, "1.0.2")
 	res := promoteWant(t, w, clk, map[string]string{"label": "testing", "from": "1.0.1", "reason": "first"}, 0, "promoted")
@@ -489,14 +476,7 @@ func TestPromoteHistoryPreviousAndNoop(t *testing.T) {
 	if w.tagDigest(t, "testing") != d2 || w.tagDigest(t, "testing-previous") != d1 {
 		t.Error("tags testing / testing-previous")
 	}
-	data, ok := w.gh.File("acme/elemental", "ladder-ledger", "elemental.json")
-	if !ok {
-		t.Fatal("no ledger on GitHub")
-	}
-	doc, err := ledger.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, doc := w.githubLedgerFile(t)
 	s := doc.Stream(ledger.LabelStream("testing"))
 	if len(s) != 2 {
 		t.Fatalf("stream %+v", s)
@@ -535,9 +515,7 @@ func TestPromoteHistoryPreviousAndNoop(t *testing.T) {
 // TestPromoteNoopWritesNoFile: the same on a file ledger, and a noop puts
 // back a tag someone moved (a rerun finishes the job).
 func TestPromoteNoopWritesNoFile(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	clk := newClock()
-	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing: {from: dev}\n", ""))
+	w, clk := newPromoteWorld(t, "file:ledger.json", "  testing: {from: dev}\n")
 	d1 := publishDev(t, w, clk, "1.0.1")
 	promoteWant(t, w, clk, map[string]string{"label": "testing"}, 0, "promoted")
 	d2 := publishDev(t, w, clk, "1.0.2")
@@ -759,9 +737,7 @@ func TestStoryS5LabelPromotionOnASchedule(t *testing.T) {
 // TestPromoteBadInputsChangeNothing: bad inputs fail with the field named,
 // before anything is written.
 func TestPromoteBadInputsChangeNothing(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	clk := newClock()
-	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing: {from: dev}\n", ""))
+	w, clk := newPromoteWorld(t, "file:ledger.json", "  testing: {from: dev}\n")
 	publishDev(t, w, clk, "1.0.1")
 	before, err := os.ReadFile(filepath.Join(w.ws, "ledger.json"))
 	if err != nil {
@@ -806,9 +782,7 @@ func TestPromoteBadInputsChangeNothing(t *testing.T) {
 
 // TestPromoteDryRunChangesNothing: a dry run decides and writes nothing.
 func TestPromoteDryRunChangesNothing(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	clk := newClock()
-	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing: {from: dev}\n", ""))
+	w, clk := newPromoteWorld(t, "file:ledger.json", "  testing: {from: dev}\n")
 	publishDev(t, w, clk, "1.0.1")
 	before, _ := os.ReadFile(filepath.Join(w.ws, "ledger.json"))
 	res := promoteWant(t, w, clk, map[string]string{"label": "testing", "dry-run": "true"}, 0, "promoted")
@@ -817,5 +791,98 @@ func TestPromoteDryRunChangesNothing(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(filepath.Join(w.ws, "ledger.json")); !bytes.Equal(after, before) || w.tagDigest(t, "testing") != "" {
 		t.Error("the dry run wrote")
+	}
+}
+
+// Decisions on a bundle only the ledger's history (a segment) holds.
+
+// coldWorld publishes dev 1.0.1 .. 1.0.n with the default layout limits,
+// until 1.0.1 has gone from the ledger's state into a segment.
+func coldWorld(t *testing.T, labels string, n int) (*world, *fakeClock, map[string]string) {
+	t.Helper()
+	w, clk := newPromoteWorld(t, "file:ledger.json", labels)
+	d := map[string]string{}
+	for i := 1; i <= n; i++ {
+		v := fmt.Sprintf("1.0.%d", i)
+		d[v] = publishDev(t, w, clk, v)
+	}
+	_, st := fileState(t, w)
+	if _, hot := st.Bundle("1.0.1"); hot || st.History == nil {
+		t.Fatalf("1.0.1 is still in the ledger's state after %d publishes", n)
+	}
+	return w, clk, d
+}
+
+// TestPromoteFromAColdVersion: a promotion from: an explicit version that
+// only a segment holds promotes it, as on the whole ledger (README: a write
+// that fails with "not found" on the state is decided on the whole ledger).
+func TestPromoteFromAColdVersion(t *testing.T) {
+	w, clk, d := coldWorld(t, "  testing: {from: dev}\n", 60)
+	res := promoteRun(t, w, clk, map[string]string{"label": "testing", "from": "1.0.1"})
+	if res.code != 0 || res.outputs["decision"] != "promoted" || res.outputs["version"] != "1.0.1" {
+		t.Fatalf("promote-label from 1.0.1: exit %d %v\n%s", res.code, res.outputs, res.stdout)
+	}
+	if w.tagDigest(t, "testing") != d["1.0.1"] {
+		t.Error("the testing tag is not on 1.0.1")
+	}
+}
+
+// TestRollbackToAColdVersion: a rollback to an explicit version the label
+// held long ago, whose bundle and entry only segments hold, rolls back to
+// it (and holds the label), as on the whole ledger.
+func TestRollbackToAColdVersion(t *testing.T) {
+	w, clk := newPromoteWorld(t, "file:ledger.json", "  testing: {from: dev}\n")
+	d := map[string]string{}
+	for i := 1; i <= 60; i++ {
+		v := fmt.Sprintf("1.0.%d", i)
+		d[v] = publishDev(t, w, clk, v)
+		if i == 2 || i > 30 {
+			promoteWant(t, w, clk, map[string]string{"label": "testing", "from": v}, 0, "promoted")
+		}
+	}
+	_, st := fileState(t, w)
+	if _, hot := st.Bundle("1.0.2"); hot || st.Stream(ledger.LabelStream("testing"))[0].Version == "1.0.2" {
+		t.Fatal("1.0.2 is still in the ledger's state")
+	}
+	res := promoteRun(t, w, clk, map[string]string{"label": "testing", "mode": "rollback", "from": "1.0.2", "reason": "1.0.60 is broken"})
+	if res.code != 0 || res.outputs["decision"] != "held" || res.outputs["version"] != "1.0.2" {
+		t.Fatalf("rollback to 1.0.2: exit %d %v\n%s", res.code, res.outputs, res.stdout)
+	}
+	if w.tagDigest(t, "testing") != d["1.0.2"] {
+		t.Error("the testing tag is not on 1.0.2")
+	}
+}
+
+// TestPromoteFromAStreamWhoseRecentValuesAreQuarantined: when every value
+// of the from stream the ledger's state still holds is quarantined, the
+// candidate is the newest live value in the history, as on the whole
+// ledger, not "no candidate".
+func TestPromoteFromAStreamWhoseRecentValuesAreQuarantined(t *testing.T) {
+	w, clk, d := coldWorld(t, "  testing: {from: dev}\n", 60)
+	s, st := fileState(t, w)
+	hot := st.Stream(ledger.ChannelStream("dev"))
+	oldest := hot[0].Version
+	if _, err := s.Update(context.Background(), ledger.Message{What: "quarantine"}, func(doc *ledger.Document) error {
+		for _, e := range hot {
+			if err := doc.Quarantine(e.Digest, ledger.Quarantine{Reason: "bad batch", At: clk.Now()}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if _, err := fmt.Sscanf(oldest, "1.0.%d", &n); err != nil || n < 2 {
+		t.Fatalf("the state's oldest value of dev is %s", oldest)
+	}
+	want := fmt.Sprintf("1.0.%d", n-1) // the newest value only the history holds
+	res := promoteRun(t, w, clk, map[string]string{"label": "testing"})
+	if res.code != 0 || res.outputs["decision"] != "promoted" || res.outputs["version"] != want {
+		t.Fatalf("promote-label from dev (the state's %d values of dev quarantined, from %s): exit %d %v, want %s promoted\n%s",
+			len(hot), oldest, res.code, res.outputs, want, res.stdout)
+	}
+	if w.tagDigest(t, "testing") != d[want] {
+		t.Errorf("the testing tag is not on %s", want)
 	}
 }

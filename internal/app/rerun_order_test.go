@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ladder-release/ladder/internal/ledger"
-	"github.com/ladder-release/ladder/internal/testutil/registry"
 	"github.com/ladder-release/ladder/internal/testutil/regproxy"
 )
 
@@ -20,18 +19,13 @@ import (
 // published=false with its own version, writes its missing tags, and the
 // ledger holds its lock once.
 func TestRerunAfterTheClaimBumpWithAnotherPublishBetween(t *testing.T) {
-	proxy := regproxy.Start(t, registry.InProcess(t))
-	w := newWorld(t, worldOpt{registry: proxy.Host()})
+	w, proxy := proxiedWorld(t)
 	cfg := withLedger(w.s1Config(""), "file:ledger.json")
 	w.writeConfig(t, cfg)
 	first := w.resolveAt(t, "stable", "a.json", now)
 	inA := map[string]string{"channel": "stable", "lock-file": "a.json", "tags": "candidate"}
-	proxy.SetFaults(regproxy.Faults{Rate: 1, Kinds: []regproxy.Fault{regproxy.Fault503}, Match: isTagPut})
 	var slept waits
-	if res := w.runActionSleeping(t, "build-bundle", inA, slept.sleep); res.code == 0 {
-		t.Fatal("A should fail at its tags")
-	}
-	proxy.SetFaults(regproxy.Faults{})
+	w.runRefused(t, proxy, isTagPut, "build-bundle", inA, nil, &slept, "A (every tag refused)")
 	a, ok := w.fileLedger(t).Bundle("0.0.1")
 	if !ok {
 		t.Fatal("setup: A's claim of 0.0.1 is not in the ledger")
@@ -111,8 +105,7 @@ func TestPublishWaitsOutAStaleLedgerRead(t *testing.T) {
 // error says the move is recorded and a rerun puts the tags right; the rerun
 // does.
 func TestPromoteRegistryFailureAfterTheMoveSaysSo(t *testing.T) {
-	proxy := regproxy.Start(t, registry.InProcess(t))
-	w := newWorld(t, worldOpt{registry: proxy.Host()})
+	w, proxy := proxiedWorld(t)
 	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing: {from: dev}\n", ""))
 	clk := newClock()
 	d := publishDev(t, w, clk, "1.0.0")
@@ -147,8 +140,7 @@ func TestPromoteRegistryFailureAfterTheMoveSaysSo(t *testing.T) {
 // tag a retention deleted stays (found by TestStress).
 func TestRerunOnAStaleReadDoesNotKeepDeletedTags(t *testing.T) {
 	w := newWorld(t, worldOpt{})
-	cfg := withLedger(w.s1Config(""), "github")
-	cfg = strings.Replace(cfg, "    version: {bump: patch}\n", "    version: {bump: patch}\n    retention: {keep: 1}\n", 1)
+	cfg := withRetention(t, withLedger(w.s1Config(""), "github"), "stable", 1)
 	w.writeConfig(t, cfg)
 	clock := func() time.Time { return now }
 	nap := func(context.Context, time.Duration) error { return nil }

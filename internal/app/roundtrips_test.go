@@ -7,9 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/ladder-release/ladder/internal/testutil/registry"
-	"github.com/ladder-release/ladder/internal/testutil/regproxy"
 )
 
 // Round trips on the registry (issue 13 point 6), counted by the proxy as
@@ -25,8 +22,7 @@ const roundTripLatency = 100 * time.Millisecond
 // and <label>-previous: a manifest GET and PUT each) and the two locks that
 // "What changed" compares go out together: 2 round trips, not 6.
 func TestPromoteLabelRoundTrips(t *testing.T) {
-	proxy := regproxy.Start(t, registry.InProcess(t))
-	w := newWorld(t, worldOpt{registry: proxy.Host()})
+	w, proxy := proxiedWorld(t)
 	clk := newClock()
 	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing: {from: dev}\n", ""))
 	publishDev(t, w, clk, "1.0.1")
@@ -58,8 +54,7 @@ func TestPromoteLabelRoundTrips(t *testing.T) {
 // tags, and the replaced bundle's lock read meanwhile: at most 4 round
 // trips (the floor is 3: blobs, manifest, tags).
 func TestBuildBundleRoundTrips(t *testing.T) {
-	proxy := regproxy.Start(t, registry.InProcess(t))
-	w := newWorld(t, worldOpt{registry: proxy.Host()})
+	w, proxy := proxiedWorld(t)
 	clk := newClock()
 	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing: {from: dev}\n", ""))
 	newFile := func() {

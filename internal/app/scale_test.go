@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,13 +51,7 @@ func newScaleWorld(tb testing.TB, n, m int, latency time.Duration) *scaleWorld {
 // setTrack writes the config with channel staging tracking track.
 func (s *scaleWorld) setTrack(tb testing.TB, track string) {
 	tb.Helper()
-	p := filepath.Join(s.ws, ".github", "ladder.yaml")
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(s.components+"channels:\n  staging:\n    track: "+track+"\n"), 0o644); err != nil {
-		tb.Fatal(err)
-	}
+	writeFile(tb, s.ws, ".github/ladder.yaml", s.components+"channels:\n  staging:\n    track: "+track+"\n")
 }
 
 func (s *scaleWorld) resolve(tb testing.TB) {

@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,17 +10,6 @@ import (
 )
 
 const releaseIdentity = `^https://github\.com/acme/release/\.github/workflows/promote\.yml@refs/heads/main$`
-
-func writeWS(t *testing.T, w *world, rel string, data []byte) {
-	t.Helper()
-	p := filepath.Join(w.ws, rel)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // signedRun is promote-label with extra environment (the OIDC variables, a key).
 func signedRun(t *testing.T, w *world, clk *fakeClock, label string, env map[string]string, code int, decision string) result {
@@ -44,7 +31,7 @@ func TestPromoteSignsKeyless(t *testing.T) {
 	w := newWorld(t, worldOpt{})
 	w.signer = sign.Local{}
 	s := sigstoretest.Start(t)
-	writeWS(t, w, "sigstore/trusted_root.json", s.TrustedRoot(t))
+	writeFile(t, w.ws, "sigstore/trusted_root.json", string(s.TrustedRoot(t)))
 	clk := newClock()
 	gate := `{signed: {issuer: "` + sigstoretest.GitHubIssuer + `", identity: "` + strings.ReplaceAll(releaseIdentity, `\`, `\\`) + `"}}`
 	w.writeConfig(t, w.promoteConfig("file:ledger.json",
@@ -113,8 +100,8 @@ func TestPromoteSignsWithKey(t *testing.T) {
 	clk := newClock()
 	priv, pub := sigstoretest.KeyPair(t)
 	_, otherPub := sigstoretest.KeyPair(t)
-	writeWS(t, w, "keys/ladder.pub", pub)
-	writeWS(t, w, "keys/other.pub", otherPub)
+	writeFile(t, w.ws, "keys/ladder.pub", string(pub))
+	writeFile(t, w.ws, "keys/other.pub", string(otherPub))
 	cfg := func(public string) string {
 		return w.promoteConfig("file:ledger.json",
 			"  testing:\n    from: dev\n    sign: true\n  release:\n    from: testing\n    gates: {signed: {key: keys/ladder.pub}}\n", "") +

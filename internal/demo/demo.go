@@ -44,7 +44,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	ggcr "github.com/google/go-containerregistry/pkg/registry"
@@ -54,6 +53,7 @@ import (
 	"github.com/ladder-release/ladder/internal/app"
 	"github.com/ladder-release/ladder/internal/cascade"
 	"github.com/ladder-release/ladder/internal/catalog"
+	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/ghsim"
 	"github.com/ladder-release/ladder/internal/ledger"
 	"github.com/ladder-release/ladder/internal/lock"
@@ -69,36 +69,13 @@ const (
 	demoPackage  = "elemental" // the OLM package of export.olm
 )
 
-// demoClock is the demo's time: it starts at Deps.Now and moves only when the
-// demo advances it or a run sleeps.
-type demoClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *demoClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *demoClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-// Sleep advances the clock by d at once: a retry's back-off or the pause
-// between two dispatches costs no real time.
-func (c *demoClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.Advance(d)
-	return ctx.Err()
-}
-
 // demo is one run of the demo: its servers, its files and its narration.
 type demo struct {
-	out   io.Writer
-	clk   *demoClock
+	out io.Writer
+	// clk is the demo's time: it starts at Deps.Now and moves only when
+	// the demo advances it or a run sleeps (a retry's back-off or the
+	// pause between two dispatches costs no real time).
+	clk   *clock.Fake
 	start time.Time // wall clock, for the time the demo took
 
 	dir     string // everything the demo writes; removed at the end
@@ -134,7 +111,7 @@ func run(ctx context.Context, c app.Call) error {
 		return err
 	}
 	begin := c.Deps.Now().UTC().Truncate(time.Second)
-	d := &demo{out: c.Deps.Stdout, clk: &demoClock{now: begin}, start: time.Now(), c: map[string]string{}, runID: 7000}
+	d := &demo{out: c.Deps.Stdout, clk: clock.NewFake(begin), start: time.Now(), c: map[string]string{}, runID: 7000}
 	defer d.close()
 	if err := d.setUp(ctx, c.Getenv, keep); err != nil {
 		return fmt.Errorf("set-up: %w", err)
@@ -537,7 +514,7 @@ func (d *demo) action(ctx context.Context, name string, inputs map[string]string
 	if err != nil {
 		return nil, err
 	}
-	if res.outputs, err = outputsOf(data); err != nil {
+	if res.outputs, err = action.OutputsOf(data); err != nil {
 		return nil, fmt.Errorf("step %d %s: GITHUB_OUTPUT: %w", d.step, name, err)
 	}
 	if code != want {
@@ -1081,20 +1058,6 @@ func (d *demo) pokeAround() {
 			d.notef("a copy of the ledger as the demo left it: %s", p)
 		}
 	}
-}
-
-// outputsOf reads a GITHUB_OUTPUT file as the runner does; a later record
-// for a name overrides an earlier one.
-func outputsOf(data []byte) (map[string]string, error) {
-	recs, err := action.ParseOutputFile(data)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(recs))
-	for _, r := range recs {
-		out[r.Name] = r.Value
-	}
-	return out, nil
 }
 
 // shortDigest is a digest's algorithm and first 12 hex digits, as ladder

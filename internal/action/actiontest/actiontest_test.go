@@ -227,6 +227,27 @@ func TestOutputsFailsOnMalformedFile(t *testing.T) {
 	rec.failed(t, "matching delimiter not found")
 }
 
+// TestReadOutputs: the outputs of a GITHUB_OUTPUT file on disk, a later
+// record overriding an earlier one; a malformed or missing file is an error.
+func TestReadOutputs(t *testing.T) {
+	dir := t.TempDir()
+	good, bad := dir+"/good", dir+"/bad"
+	if err := os.WriteFile(good, []byte("a=1\nb<<EOF\nx\nEOF\na=2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("a<<EOF\nv\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := actiontest.ReadOutputs(good); err != nil || len(got) != 2 || got["a"] != "2" || got["b"] != "x" {
+		t.Errorf("ReadOutputs = %q, %v; want a=2 b=x", got, err)
+	}
+	for _, p := range []string{bad, dir + "/missing"} {
+		if got, err := actiontest.ReadOutputs(p); err == nil {
+			t.Errorf("ReadOutputs(%s) = %q, want an error", p, got)
+		}
+	}
+}
+
 func TestParseOutputFile(t *testing.T) {
 	type rec struct{ Name, Value string } // the fields of actiontest.Record
 	for _, tc := range []struct {
