@@ -72,13 +72,19 @@ func (r *run) deployMove(ctx context.Context, cfg *config.Config, sec session.Se
 	if err != nil {
 		return fail(err)
 	}
+	ref := r.Getenv("GITHUB_SHA")
+	if ref == "" { // the default branch, asked before the ledger is read
+		if ref, err = gh.DefaultBranch(ctx, c, repo); err != nil {
+			return fail(err)
+		}
+	}
 	payload := map[string]string{"label": p.label.Name, "version": d.Target.Version, "digest": d.Target.Digest}
 	if doc, err := store.Read(ctx); err == nil {
 		if b, ok := doc.Bundle(d.Target.Version); ok { // by version: one image may hold two locks
 			payload["lock_digest"], payload["id"] = b.LockDigest, b.ID
 		}
 	}
-	if err := gh.Deploy(ctx, c, gh.Deployment{Repo: repo, Ref: r.Getenv("GITHUB_SHA"), Environment: dep.Environment, Payload: payload,
+	if err := gh.Deploy(ctx, c, gh.Deployment{Repo: repo, Ref: ref, Environment: dep.Environment, Payload: payload,
 		Description: fmt.Sprintf("ladder: label %s %s %s", p.label.Name, what, d.Target.Version),
 		State:       state, Target: cfg.Registry + "@" + d.Target.Digest, LogURL: r.RunURL()}); err != nil {
 		return fail(err)

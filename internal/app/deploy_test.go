@@ -181,3 +181,22 @@ func TestReview16DeploymentPayloadLockOfTheVersion(t *testing.T) {
 		t.Errorf("payload %v: version 1.0.2 wants lock_digest %s and id %s (the ledger's for 1.0.2)", p, b.LockDigest, b.ID)
 	}
 }
+
+// TestPromoteDeploymentWithoutGitHubSHA: outside a runner (no GITHUB_SHA)
+// the deployment is made at the repository's default branch, and its
+// payload still names the bundle's lock (the ledger read after the branch).
+func TestPromoteDeploymentWithoutGitHubSHA(t *testing.T) {
+	w, clk, _ := deployWorld(t, "  testing:\n    from: dev\n    deployment: {environment: qa}\n")
+	publishDev(t, w, clk, "1.0.1")
+	deployRun(t, w, clk, map[string]string{"GITHUB_SHA": ""}, map[string]string{"label": "testing", "from": "1.0.1"}, 0, "promoted")
+	deps := w.gh.Deployments("acme/elemental")
+	if len(deps) != 1 {
+		t.Fatalf("%d deployments, want 1", len(deps))
+	}
+	if deps[0].Ref != "main" || lastState(deps[0]) != "success" {
+		t.Errorf("deployment at ref %q, state %q; want the default branch main, success", deps[0].Ref, lastState(deps[0]))
+	}
+	if p := deployPayload(t, deps[0]); p["version"] != "1.0.1" || p["lock_digest"] == "" {
+		t.Errorf("payload %v", p)
+	}
+}

@@ -33,11 +33,10 @@ func Deploy(ctx context.Context, c *github.Client, d Deployment) error {
 	}
 	ref := d.Ref
 	if ref == "" {
-		rp, _, err := c.Repositories.Get(ctx, owner, name)
-		if err != nil {
+		var err error
+		if ref, err = DefaultBranch(ctx, c, d.Repo); err != nil {
 			return err
 		}
-		ref = rp.GetDefaultBranch()
 	}
 	dp, _, err := c.Repositories.CreateDeployment(ctx, owner, name, &github.DeploymentRequest{
 		Ref:              github.String(ref),
@@ -61,6 +60,16 @@ func Deploy(ctx context.Context, c *github.Client, d Deployment) error {
 	}
 	_, _, err = c.Repositories.CreateDeploymentStatus(ctx, owner, name, dp.GetID(), st)
 	return err
+}
+
+// DefaultBranch is the default branch of repo (owner/name).
+func DefaultBranch(ctx context.Context, c *github.Client, repo string) (string, error) {
+	owner, name, _ := strings.Cut(repo, "/")
+	rp, _, err := c.Repositories.Get(ctx, owner, name)
+	if err != nil {
+		return "", err
+	}
+	return rp.GetDefaultBranch(), nil
 }
 
 // clip shortens s to at most n characters, marking the cut.

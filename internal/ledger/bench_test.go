@@ -131,6 +131,7 @@ func benchFile(b *testing.B, seed []byte, warm bool) {
 // so that it knows the current document (and sha), and nothing is reset;
 // cold, reset is what starts each op.
 func warmOrCold(b *testing.B, s Store, warm bool, reset resetter) resetter {
+	b.Helper()
 	if !warm {
 		return reset
 	}
@@ -268,6 +269,7 @@ func BenchmarkParse10k(b *testing.B) {
 
 // parse10k is the ledger of 10,000 bundles, parsed.
 func parse10k(b *testing.B) *Document {
+	b.Helper()
 	d, err := Parse(seed10k(b))
 	if err != nil {
 		b.Fatal(err)
