@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/ghsim"
 	"github.com/ladder-release/ladder/internal/ledger/record"
 	"github.com/ladder-release/ladder/internal/testutil/fixture"
@@ -106,7 +108,11 @@ func TestCompactRacingWritersLoseNothing(t *testing.T) {
 		srv.Inject(f)
 	}
 	const n = 40
-	pub, pro := ghStore(t, c, small), ghStore(t, c, small)
+	// a writer that lost a race waits a jittered moment before it tries
+	// again, as in a run (noWait would let one tight loop starve the
+	// other for all of its attempts: seen once in .ci/run)
+	racing := []Option{small, WithClock(clock.System()), WithBackoff(time.Millisecond, 20*time.Millisecond)}
+	pub, pro := ghStore(t, c, racing...), ghStore(t, c, racing...)
 	var moved []string // the versions the promoter's writes put on the label
 	var g errgroup.Group
 	g.Go(func() error {
