@@ -8,27 +8,14 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/ladder-release/ladder/internal/clock"
 	"github.com/ladder-release/ladder/internal/ghsim"
 )
-
-// stepClock is a clock a test moves by hand.
-type stepClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *stepClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *stepClock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // dispatch sends one content-creating request (POST dispatches) with token
 // and returns the answer, its body read.
@@ -64,7 +51,7 @@ func dispatches(t *testing.T, s *ghsim.Server, token string, n int) {
 // within a minute is answered as GitHub answers it, changes nothing, and
 // counts against neither limit; reads, and other tokens, go on.
 func TestSecondaryLimitAnswer(t *testing.T) {
-	clk := &stepClock{now: time.Unix(1_800_000_000, 0)}
+	clk := clock.NewFake(time.Unix(1_800_000_000, 0))
 	s := ghsim.NewServer(t, ghsim.WithNow(clk.Now))
 	s.CreateRepo(repo)
 	dispatches(t, s, "tok", ghsim.DefaultSecondaryLimit)
@@ -119,12 +106,12 @@ func TestSecondaryLimitAnswer(t *testing.T) {
 
 	// A sliding minute: retry-after counts down, and a request is let
 	// through when the oldest of the minute leaves it.
-	clk.add(59*time.Second + 500*time.Millisecond)
+	clk.Advance(59*time.Second + 500*time.Millisecond)
 	if resp, _ := dispatch(t, s, "tok"); resp.StatusCode != http.StatusForbidden || resp.Header.Get("Retry-After") != "1" {
 		t.Errorf("half a second before the minute: %s, retry-after %q; want 403, 1 (whole seconds, rounded up)",
 			resp.Status, resp.Header.Get("Retry-After"))
 	}
-	clk.add(500 * time.Millisecond)
+	clk.Advance(500 * time.Millisecond)
 	dispatches(t, s, "tok", ghsim.DefaultSecondaryLimit)
 	if resp, _ := dispatch(t, s, "tok"); resp.StatusCode != http.StatusForbidden || resp.Header.Get("Retry-After") != "60" {
 		t.Errorf("a minute later, after %d more: %s, retry-after %q", ghsim.DefaultSecondaryLimit, resp.Status, resp.Header.Get("Retry-After"))
@@ -134,17 +121,17 @@ func TestSecondaryLimitAnswer(t *testing.T) {
 // TestSecondaryLimitSlides: the wait is until enough of the minute's writes
 // have left it, not until a fixed window resets.
 func TestSecondaryLimitSlides(t *testing.T) {
-	clk := &stepClock{now: time.Unix(1_800_000_000, 0)}
+	clk := clock.NewFake(time.Unix(1_800_000_000, 0))
 	s := ghsim.NewServer(t, ghsim.WithNow(clk.Now), ghsim.WithSecondaryLimit(4))
 	s.CreateRepo(repo)
 	dispatches(t, s, "tok", 2)
-	clk.add(20 * time.Second)
+	clk.Advance(20 * time.Second)
 	dispatches(t, s, "tok", 2)
-	clk.add(25 * time.Second)
+	clk.Advance(25 * time.Second)
 	if resp, _ := dispatch(t, s, "tok"); resp.StatusCode != http.StatusForbidden || resp.Header.Get("Retry-After") != "15" {
 		t.Fatalf("at 45 s: %s, retry-after %q; want 403, 15", resp.Status, resp.Header.Get("Retry-After"))
 	}
-	clk.add(15 * time.Second)
+	clk.Advance(15 * time.Second)
 	dispatches(t, s, "tok", 2) // the first two left the minute
 	if resp, _ := dispatch(t, s, "tok"); resp.StatusCode != http.StatusForbidden || resp.Header.Get("Retry-After") != "20" {
 		t.Fatalf("at 60 s: %s, retry-after %q; want 403, 20", resp.Status, resp.Header.Get("Retry-After"))
