@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/redact"
 )
 
 // Shown is how many commit subjects a change lists (the first ones, oldest
@@ -142,7 +143,7 @@ func change(o, n lock.Entry, answers map[string]Compare) Change {
 		Status: Unknown, Subjects: []Commit{}}
 	switch {
 	case source(o) != source(n):
-		c.Note = fmt.Sprintf("the source changed from %s to %s: no commits to compare", source(o), source(n))
+		c.Note = fmt.Sprintf("the source changed from %s to %s: no commits to compare", shownSource(o), shownSource(n))
 	case o.Commit == n.Commit:
 		c.Status, c.Commits = Identical, count(0)
 	case n.Git != "":
@@ -181,6 +182,17 @@ func source(e lock.Entry) string {
 		return "repo " + strings.ToLower(e.Repo)
 	}
 	return "git " + e.Git
+}
+
+// shownSource is source as the output shows it: a git remote without the
+// credentials its URL may hold (the note reaches the step summary and the
+// changes output).
+func shownSource(e lock.Entry) string {
+	if e.Repo != "" {
+		return source(e)
+	}
+	u, _ := redact.URL(e.Git)
+	return "git " + u
 }
 
 func count(n int) *int { return &n }

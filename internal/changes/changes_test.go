@@ -95,6 +95,9 @@ func TestBuild(t *testing.T) {
 			want: Change{Status: Unknown, From: sha('a'), To: sha('b'), Range: sha('a') + ".." + sha('b'), Note: "a git: component: the commit range, no compare API"}},
 		{name: "git: unchanged is identical", from: lk(entry("cli", "https://git.example/cli", "1.0.0", 'a')), to: lk(entry("cli", "https://git.example/cli", "1.0.0", 'a')),
 			want: Change{Status: Identical, Commits: count(0), From: sha('a'), To: sha('a')}},
+		{name: "the source moved: a git remote's credentials stay out", from: lk(entry("cli", "https://git.example/cli", "1.0.0", 'a')),
+			to:   lk(entry("cli", "https://x-access-token:ghs_Secret123@git.example/cli2", "1.1.0", 'b')),
+			want: Change{Status: Unknown, From: sha('a'), To: sha('b'), Note: "the source changed from git https://git.example/cli to git https://git.example/cli2: no commits to compare"}},
 		{name: "the source moved: unknown", from: lk(old), to: lk(entry("cli", "other/cli", "1.1.0", 'b')),
 			want: Change{Status: Unknown, From: sha('a'), To: sha('b'), Note: "the source changed from repo acme/cli to repo other/cli: no commits to compare"}},
 	} {

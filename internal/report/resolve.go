@@ -6,6 +6,7 @@ import (
 	"github.com/ladder-release/ladder/internal/action"
 	"github.com/ladder-release/ladder/internal/config"
 	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/redact"
 )
 
 // Resolution is what resolve-channel's summary shows.
@@ -28,7 +29,7 @@ func Resolve(s *action.Summary, res Resolution) {
 	for _, e := range res.Lock.Components {
 		src := e.Repo
 		if src == "" {
-			src = e.Git
+			src, _ = redact.URL(e.Git) // a token in the remote's URL stays out of the summary
 		}
 		rows = append(rows, []string{e.Name, src, describePolicy(res.Channel.PolicyFor(e.Name)), e.Ref, e.Version, lock.Short(e.Commit)})
 	}

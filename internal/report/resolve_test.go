@@ -1,10 +1,12 @@
 package report
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/ladder-release/ladder/internal/action"
 	"github.com/ladder-release/ladder/internal/config"
+	"github.com/ladder-release/ladder/internal/lock"
 )
 
 func TestResolve(t *testing.T) {
@@ -23,8 +25,22 @@ func TestResolve(t *testing.T) {
 				"| installer | `https://git.example/installer.git` | branch main | refs/heads/main | main | bbbbbbb |\n\n",
 			},
 			not: []string{"dry run"}},
+		{name: "a git remote's credentials stay out", fill: resolve(Resolution{Channel: ch, Lock: withGit(testLock, "https://x-access-token:ghs_Secret123@git.example/installer.git"), Version: "1.2.0"}),
+			want: []string{"| installer | `https://git.example/installer.git` | branch main |"},
+			not:  []string{"ghs_Secret123", "x-access-token"}},
 		{name: "unchanged, dry run", fill: resolve(Resolution{Channel: ch, Lock: testLock, Version: "1.2.0", DryRun: true}),
 			want: []string{"## ladder resolve-channel: stable (dry run)\n\n", "| 1.2.0 | ", " | false |"},
 			not:  []string{"passed over"}},
 	})
+}
+
+// withGit is l with its git: component's remote at url.
+func withGit(l lock.Lock, url string) lock.Lock {
+	l.Components = slices.Clone(l.Components)
+	for i := range l.Components {
+		if l.Components[i].Git != "" {
+			l.Components[i].Git = url
+		}
+	}
+	return l
 }
