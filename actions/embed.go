@@ -8,6 +8,8 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -69,16 +71,7 @@ func Load(name string) (*Metadata, error) {
 }
 
 // InputNames returns the declared inputs in order.
-func (m *Metadata) InputNames() []string { return sortedKeys(m.Inputs) }
+func (m *Metadata) InputNames() []string { return slices.Sorted(maps.Keys(m.Inputs)) }
 
 // OutputNames returns the declared outputs in order.
-func (m *Metadata) OutputNames() []string { return sortedKeys(m.Outputs) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func (m *Metadata) OutputNames() []string { return slices.Sorted(maps.Keys(m.Outputs)) }

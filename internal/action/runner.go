@@ -22,6 +22,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -162,23 +163,14 @@ func ParseDuration(name, v string) (time.Duration, error) {
 func (r *Runner) InputsRead() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return sortedKeys(r.inputsRead)
+	return slices.Sorted(maps.Keys(r.inputsRead))
 }
 
 // OutputsSet returns the names of the outputs set so far, sorted.
 func (r *Runner) OutputsSet() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return sortedKeys(r.outputsSet)
-}
-
-func sortedKeys(m map[string]bool) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+	return slices.Sorted(maps.Keys(r.outputsSet))
 }
 
 // write sends one block of text to stdout in a single Write call, keeping the

@@ -33,7 +33,8 @@
 package converge
 
 import (
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/ladder-release/ladder/internal/ledger/record"
 )
@@ -83,7 +84,7 @@ func (p Plan) Deferrals(before int) int {
 // Round decides one round on the ledger read doc, whose implied tags are
 // want (tag -> digest).
 func Round(doc *record.Document, want map[string]string, st State) Plan {
-	tags := sortedTags(want)
+	tags := slices.Sorted(maps.Keys(want))
 	var p Plan
 	for _, tag := range tags {
 		if _, ok := st.Have[tag]; !ok {
@@ -139,13 +140,4 @@ func notHeld(doc *record.Document, versions []string) string {
 		}
 	}
 	return ""
-}
-
-func sortedTags(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

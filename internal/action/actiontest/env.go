@@ -15,6 +15,7 @@ package actiontest
 import (
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -116,7 +117,7 @@ func Env(t testing.TB, meta *Metadata, inputs, extra map[string]string) *TestEnv
 		}
 		e.vars[key] = v
 	}
-	for _, name := range sortedNames(inputs) {
+	for _, name := range slices.Sorted(maps.Keys(inputs)) {
 		if _, ok := meta.Inputs[name]; !ok {
 			t.Errorf("actiontest.Env: input %q is not declared in %s (declared: %v)", name, meta.where(), meta.InputNames())
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -115,19 +116,10 @@ func (m *Metadata) Validate() error {
 }
 
 // InputNames returns the declared input names, sorted.
-func (m *Metadata) InputNames() []string { return sortedNames(m.Inputs) }
+func (m *Metadata) InputNames() []string { return slices.Sorted(maps.Keys(m.Inputs)) }
 
 // OutputNames returns the declared output names, sorted.
-func (m *Metadata) OutputNames() []string { return sortedNames(m.Outputs) }
-
-func sortedNames[V any](m map[string]V) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	return names
-}
+func (m *Metadata) OutputNames() []string { return slices.Sorted(maps.Keys(m.Outputs)) }
 
 // LoadActionYAML reads and parses the action.yml at path, failing the test
 // when it cannot be read, does not parse or is invalid.
