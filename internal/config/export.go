@@ -30,12 +30,10 @@ func (p *parser) olmExport(e *entry) *OLMExport {
 		return o
 	}
 	p.require(e.val, e.path, fields, olmKeys...)
-	if f := find(fields, "package"); f != nil {
-		if s, ok := p.str(f.val, f.path); ok {
-			o.Package = s
-			if why := olmPackageProblem(s); why != "" {
-				p.errorf(f.val, f.path, "%s", why)
-			}
+	if f, s, ok := p.strField(fields, "package"); ok {
+		o.Package = s
+		if why := olmPackageProblem(s); why != "" {
+			p.errorf(f.val, f.path, "%s", why)
 		}
 	}
 	channelsOK := false
@@ -58,16 +56,14 @@ func (p *parser) olmExport(e *entry) *OLMExport {
 			}
 		}
 	}
-	if f := find(fields, "default-channel"); f != nil {
-		if s, ok := p.str(f.val, f.path); ok {
-			o.DefaultChannel = s
-			if _, in := o.OLMChannel(s); channelsOK && !in && len(o.Channels) > 0 {
-				names := make([]string, len(o.Channels))
-				for i, ch := range o.Channels {
-					names[i] = ch.Name
-				}
-				p.errorf(f.val, f.path, "%q is not one of export.olm.channels (%s)%s", s, strings.Join(names, ", "), suggest(s, names))
+	if f, s, ok := p.strField(fields, "default-channel"); ok {
+		o.DefaultChannel = s
+		if _, in := o.OLMChannel(s); channelsOK && !in && len(o.Channels) > 0 {
+			names := make([]string, len(o.Channels))
+			for i, ch := range o.Channels {
+				names[i] = ch.Name
 			}
+			p.errorf(f.val, f.path, "%q is not one of export.olm.channels (%s)%s", s, strings.Join(names, ", "), suggest(s, names))
 		}
 	}
 	return o

@@ -531,3 +531,13 @@ func strs(items []item) []string {
 	}
 	return out
 }
+
+// strField is the string value of key name among fields: ok is false when
+// the key is absent, or not a string (which is reported).
+func (p *parser) strField(fields []entry, name string) (f *entry, s string, ok bool) {
+	if f = find(fields, name); f == nil {
+		return nil, "", false
+	}
+	s, ok = p.str(f.val, f.path)
+	return f, s, ok
+}

@@ -168,12 +168,10 @@ func (p *parser) component(ce entry) Component {
 	if git != nil {
 		comp.Git = p.checked(git, "git URL", gitURLProblem)
 	}
-	if tp := find(fields, "tag-prefix"); tp != nil {
-		if s, ok := p.str(tp.val, tp.path); ok {
-			comp.TagPrefix = s
-			if why := refProblem(s + "v1.0.0"); s != "" && why != "" {
-				p.errorf(tp.val, tp.path, "invalid tag prefix %q: tags such as %q would not be valid git tag names (%s)", s, s+"v1.0.0", why)
-			}
+	if tp, s, ok := p.strField(fields, "tag-prefix"); ok {
+		comp.TagPrefix = s
+		if why := refProblem(s + "v1.0.0"); s != "" && why != "" {
+			p.errorf(tp.val, tp.path, "invalid tag prefix %q: tags such as %q would not be valid git tag names (%s)", s, s+"v1.0.0", why)
 		}
 	}
 	return comp
@@ -319,12 +317,10 @@ func (p *parser) policy(n *yaml.Node, path string, track bool) (Policy, *yaml.No
 			p.checkPin(e.val, e.path, s)
 		}
 	}
-	if e := find(fields, "label"); e != nil {
-		if s, ok := p.str(e.val, e.path); ok {
-			pol.Label = s
-			if !contains(p.labels, s) {
-				p.errorf(e.val, e.path, "unknown label %q: no such label under labels%s", s, suggest(s, p.labels))
-			}
+	if e, s, ok := p.strField(fields, "label"); ok {
+		pol.Label = s
+		if !contains(p.labels, s) {
+			p.errorf(e.val, e.path, "unknown label %q: no such label under labels%s", s, suggest(s, p.labels))
 		}
 	}
 	return pol, pinNode
@@ -356,26 +352,20 @@ func (p *parser) versionRule(e *entry) VersionRule {
 	case len(set) > 1:
 		p.errorf(set[1].key, e.path, "%q and %q are mutually exclusive", set[0].name, set[1].name)
 	}
-	if f := find(fields, "prerelease"); f != nil {
-		if s, ok := p.str(f.val, f.path); ok {
-			v.Prerelease = s
-			if !prereleaseRe.MatchString(s) {
-				p.errorf(f.val, f.path, "invalid prerelease %q: must be one semver prerelease identifier (letters, digits and \"-\"; no leading zero in a number)", s)
-			}
+	if f, s, ok := p.strField(fields, "prerelease"); ok {
+		v.Prerelease = s
+		if !prereleaseRe.MatchString(s) {
+			p.errorf(f.val, f.path, "invalid prerelease %q: must be one semver prerelease identifier (letters, digits and \"-\"; no leading zero in a number)", s)
 		}
 	}
-	if f := find(fields, "from"); f != nil {
-		if s, ok := p.str(f.val, f.path); ok {
-			v.From = s
-			p.unknownComponent(f.val, f.path, s)
-		}
+	if f, s, ok := p.strField(fields, "from"); ok {
+		v.From = s
+		p.unknownComponent(f.val, f.path, s)
 	}
-	if f := find(fields, "bump"); f != nil {
-		if s, ok := p.str(f.val, f.path); ok {
-			v.Bump = s
-			if s != "major" && s != "minor" && s != "patch" {
-				p.errorf(f.val, f.path, "invalid bump %q: expected major, minor or patch", s)
-			}
+	if f, s, ok := p.strField(fields, "bump"); ok {
+		v.Bump = s
+		if s != "major" && s != "minor" && s != "patch" {
+			p.errorf(f.val, f.path, "invalid bump %q: expected major, minor or patch", s)
 		}
 	}
 	return v
@@ -453,15 +443,13 @@ func (p *parser) label(le entry) Label {
 		return l
 	}
 	p.require(le.val, le.path, fields, "from")
-	if f := find(fields, "from"); f != nil {
-		if s, ok := p.str(f.val, f.path); ok {
-			l.From = s
-			switch {
-			case s == le.name && !contains(p.channels, s):
-				p.errorf(f.val, f.path, "label %q cannot come from itself", s)
-			case !contains(p.channels, s) && !contains(p.labels, s):
-				p.errorf(f.val, f.path, "unknown channel or label %q%s", s, suggest(s, append(append([]string{}, p.channels...), p.labels...)))
-			}
+	if f, s, ok := p.strField(fields, "from"); ok {
+		l.From = s
+		switch {
+		case s == le.name && !contains(p.channels, s):
+			p.errorf(f.val, f.path, "label %q cannot come from itself", s)
+		case !contains(p.channels, s) && !contains(p.labels, s):
+			p.errorf(f.val, f.path, "unknown channel or label %q%s", s, suggest(s, append(append([]string{}, p.channels...), p.labels...)))
 		}
 	}
 	if g := find(fields, "gates"); g != nil {
@@ -490,16 +478,14 @@ func (p *parser) deployment(e *entry) *Deployment {
 		return d
 	}
 	p.require(e.val, e.path, fields, "environment")
-	if f := find(fields, "environment"); f != nil {
-		if s, ok := p.str(f.val, f.path); ok {
-			switch {
-			case strings.TrimSpace(s) == "":
-				p.errorf(f.val, f.path, "empty environment: name the GitHub environment the label's moves deploy to (environment: production)")
-			case utf8.RuneCountInString(s) > maxEnvironment:
-				p.errorf(f.val, f.path, "environment is %d characters long; GitHub allows at most %d", utf8.RuneCountInString(s), maxEnvironment)
-			}
-			d.Environment = s
+	if f, s, ok := p.strField(fields, "environment"); ok {
+		switch {
+		case strings.TrimSpace(s) == "":
+			p.errorf(f.val, f.path, "empty environment: name the GitHub environment the label's moves deploy to (environment: production)")
+		case utf8.RuneCountInString(s) > maxEnvironment:
+			p.errorf(f.val, f.path, "environment is %d characters long; GitHub allows at most %d", utf8.RuneCountInString(s), maxEnvironment)
 		}
+		d.Environment = s
 	}
 	return d
 }
@@ -532,14 +518,12 @@ func (p *parser) gates(e *entry) Gates {
 			p.errorf(n, f.path, `expected "all" or a list of check names, got %s`, describe(n))
 		}
 	}
-	if f := find(fields, "soak"); f != nil {
-		if s, ok := p.str(f.val, f.path); ok {
-			d, why := parseDuration(s)
-			if why != "" {
-				p.errorf(f.val, f.path, "invalid duration %q: %s", s, why)
-			}
-			g.Soak = d
+	if f, s, ok := p.strField(fields, "soak"); ok {
+		d, why := parseDuration(s)
+		if why != "" {
+			p.errorf(f.val, f.path, "invalid duration %q: %s", s, why)
 		}
+		g.Soak = d
 	}
 	if f := find(fields, "components"); f != nil {
 		items, _ := p.names(f.val, f.path, "component")

@@ -90,12 +90,10 @@ func (p *parser) signingSection(e *entry) *Signing {
 				}
 			}
 		}
-		if f := find(kf, "trusted-root"); f != nil {
-			if v, ok := p.str(f.val, f.path); ok {
-				s.Keyless.TrustedRoot = v
-				if strings.TrimSpace(v) == "" {
-					p.errorf(f.val, f.path, "empty path")
-				}
+		if f, v, ok := p.strField(kf, "trusted-root"); ok {
+			s.Keyless.TrustedRoot = v
+			if strings.TrimSpace(v) == "" {
+				p.errorf(f.val, f.path, "empty path")
 			}
 		}
 	}
@@ -106,25 +104,21 @@ func (p *parser) signingSection(e *entry) *Signing {
 			return s
 		}
 		p.require(k.val, k.path, kf, "private-key")
-		if f := find(kf, "private-key"); f != nil {
-			if v, ok := p.str(f.val, f.path); ok {
-				name, isEnv := strings.CutPrefix(v, "env:")
-				switch {
-				case !isEnv:
-					p.errorf(f.val, f.path, "the private key is read from an environment variable, never from the file: write env:NAME (e.g. env:LADDER_SIGNING_KEY, set from a secret)")
-				case !envNameRe.MatchString(name):
-					p.errorf(f.val, f.path, "%q is not an environment variable name", name)
-				default:
-					s.Key.PrivateKeyEnv = name
-				}
+		if f, v, ok := p.strField(kf, "private-key"); ok {
+			name, isEnv := strings.CutPrefix(v, "env:")
+			switch {
+			case !isEnv:
+				p.errorf(f.val, f.path, "the private key is read from an environment variable, never from the file: write env:NAME (e.g. env:LADDER_SIGNING_KEY, set from a secret)")
+			case !envNameRe.MatchString(name):
+				p.errorf(f.val, f.path, "%q is not an environment variable name", name)
+			default:
+				s.Key.PrivateKeyEnv = name
 			}
 		}
-		if f := find(kf, "public-key"); f != nil {
-			if v, ok := p.str(f.val, f.path); ok {
-				s.Key.PublicKey = v
-				if strings.TrimSpace(v) == "" {
-					p.errorf(f.val, f.path, "empty path")
-				}
+		if f, v, ok := p.strField(kf, "public-key"); ok {
+			s.Key.PublicKey = v
+			if strings.TrimSpace(v) == "" {
+				p.errorf(f.val, f.path, "empty path")
 			}
 		}
 	}
