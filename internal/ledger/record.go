@@ -32,11 +32,9 @@ const (
 
 // Sentinels callers branch on (with errors.Is).
 var (
-	ErrNoChange         = record.ErrNoChange
-	ErrAlreadyPublished = record.ErrAlreadyPublished
-	ErrVersionTaken     = record.ErrVersionTaken
-	ErrNotFound         = record.ErrNotFound
-	ErrQuarantined      = record.ErrQuarantined
+	ErrNoChange     = record.ErrNoChange
+	ErrVersionTaken = record.ErrVersionTaken
+	ErrNotFound     = record.ErrNotFound
 )
 
 // Functions of the document.
