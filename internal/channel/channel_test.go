@@ -2,9 +2,12 @@ package channel
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/Masterminds/semver/v3"
 
 	"github.com/ladder-release/ladder/internal/lock"
 )
@@ -144,86 +147,6 @@ func TestCheckSameVersion(t *testing.T) {
 	}
 }
 
-func TestNextVersion(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 11, 22, 1, 15, 0, 0, time.UTC)
-	l := lock.Lock{Schema: 1, Product: "p", Components: []lock.Entry{
-		{Name: "cli", Repo: "o/cli", Ref: "refs/heads/main", Version: "main", Commit: "b366a24" + strings.Repeat("0", 33)},
-		{Name: "operator", Repo: "o/op", Ref: "refs/tags/operator/v1.2.3", Version: "1.2.3", Commit: "c116a45" + strings.Repeat("0", 33)},
-	}}
-	known := Known{Product: []string{"1.4.0", "1.3.9", "1.5.0-rc.1", "dev", "not-a-version"}, Channel: []string{"0.9.0", "0.10.0", "0.11.0-dev.1"}}
-	cases := []struct {
-		name    string
-		rule    VersionRule
-		known   Known
-		want    string
-		wantErr string
-	}{
-		{"prerelease", VersionRule{Prerelease: "dev"}, known, "1.4.1-dev.20261122T011500.b366a24-c116a45", ""},
-		{"default prerelease is the channel name", VersionRule{}, known, "1.4.1-nightly.20261122T011500.b366a24-c116a45", ""},
-		{"prerelease with nothing known", VersionRule{Prerelease: "dev"}, Known{}, "0.0.1-dev.20261122T011500.b366a24-c116a45", ""},
-		{"from", VersionRule{From: "operator"}, known, "1.2.3", ""},
-		{"from a branch", VersionRule{From: "cli"}, known, "", `component cli resolved to "main" (refs/heads/main), which is not a semver version`},
-		{"from unknown", VersionRule{From: "x"}, known, "", `component "x" is not in the lock`},
-		{"bump patch", VersionRule{Bump: "patch"}, known, "0.10.1", ""},
-		{"bump minor", VersionRule{Bump: "minor"}, known, "0.11.0", ""},
-		{"bump major", VersionRule{Bump: "major"}, known, "1.0.0", ""},
-		{"bump first", VersionRule{Bump: "patch"}, Known{}, "0.0.1", ""},
-		{"bump bad", VersionRule{Bump: "huge"}, known, "", `version.bump: "huge"`},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := NextVersion(c.rule, "nightly", l, c.known, now)
-			if failed(t, err, c.wantErr) {
-				return
-			}
-			if got != c.want {
-				t.Errorf("got %s, want %s", got, c.want)
-			}
-		})
-	}
-}
-
-func TestNextVersionNumericIDAndLongFallback(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	l := lock.Lock{Schema: 1, Product: "p", Components: []lock.Entry{{Name: "a", Repo: "o/a", Ref: "r", Version: "main", Commit: "0123456" + strings.Repeat("0", 33)}}}
-	v, err := NextVersion(VersionRule{Prerelease: "dev"}, "dev", l, Known{}, now)
-	if err != nil || v != "0.0.1-dev.20260102T030405.g0123456" {
-		t.Fatalf("numeric short SHA: %q, %v", v, err)
-	}
-	// 16 components: a 127-character composite id makes the version too long for a tag.
-	l.Components = nil
-	for i := 0; i < 16; i++ {
-		l.Components = append(l.Components, lock.Entry{Name: string(rune('a' + i)), Repo: "o/r", Ref: "r", Version: "main", Commit: sha('a')})
-	}
-	v, err = NextVersion(VersionRule{Prerelease: "dev"}, "dev", l, Known{}, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "0.0.1-dev.20260102T030405.id-" + strings.TrimPrefix(l.Digest(), "sha256:")[:12]
-	if v != want || len(v) > MaxTag {
-		t.Errorf("got %q, want %q", v, want)
-	}
-}
-
-func TestNextVersionDefaultPrereleaseFromAnyChannelName(t *testing.T) {
-	t.Parallel()
-	l := lock.Lock{Schema: 1, Product: "p", Components: []lock.Entry{{Name: "a", Repo: "o/a", Ref: "r", Version: "main", Commit: "abcdef1" + strings.Repeat("0", 33)}}}
-	v, err := NextVersion(VersionRule{}, "my_chan", l, Known{}, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	if err != nil || v != "0.0.1-my-chan.20260102T030405.abcdef1" {
-		t.Errorf("got %q, %v", v, err)
-	}
-}
-
-func TestVersionTag(t *testing.T) {
-	t.Parallel()
-	if got := VersionTag("1.2.3+build.5"); got != "1.2.3_build.5" {
-		t.Errorf("VersionTag = %q", got)
-	}
-}
-
 func FuzzHighestTag(f *testing.F) {
 	f.Add("v1.2.3", "", ">=1.0", true)
 	f.Add("operator/v1.0.0-rc.1", "operator/", "~1.0", false)
@@ -274,5 +197,118 @@ func TestCheckEntry(t *testing.T) {
 				t.Errorf("CheckEntry = %v, want %q", err, c.err)
 			}
 		})
+	}
+}
+
+// highestTagReference is HighestTag as it was before plain releases got
+// their fast path: every tag parsed in full. The fast path must pick what
+// it picks.
+func highestTagReference(prefix, constraint string, prerelease bool, tags []Tag) (Tag, *semver.Version, error) {
+	c, err := semver.NewConstraint(constraint)
+	if err != nil {
+		return Tag{}, nil, err
+	}
+	var best Tag
+	var bestV *semver.Version
+	for _, t := range tags {
+		if !strings.HasPrefix(t.Name, prefix) {
+			continue
+		}
+		rest := strings.TrimPrefix(strings.TrimPrefix(t.Name, prefix), "v")
+		v, err := semver.StrictNewVersion(rest)
+		if err != nil || v.Prerelease() != "" && !prerelease || !satisfies(c, v, prerelease) {
+			continue
+		}
+		if bestV == nil || v.GreaterThan(bestV) || (v.Equal(bestV) && t.Name < best.Name) {
+			best, bestV = t, v
+		}
+	}
+	if bestV == nil {
+		return Tag{}, nil, ErrNoMatchingTag
+	}
+	return best, bestV, nil
+}
+
+// randomTag draws tag names near the edges of what a plain release is:
+// leading zeros, a missing part, prereleases, build metadata, huge numbers,
+// prefixes, duplicates of one version (v1.0.0 and 1.0.0).
+func randomTag(r *rand.Rand) string {
+	num := func() string {
+		switch r.IntN(12) {
+		case 0:
+			return "0" + fmt.Sprint(r.IntN(3))
+		case 1:
+			return "18446744073709551616" // 2^64
+		case 2:
+			return "18446744073709551615"
+		case 3:
+			return ""
+		}
+		return fmt.Sprint(r.IntN(4))
+	}
+	name := num() + "." + num() + "." + num()
+	switch r.IntN(8) {
+	case 0:
+		name += "-rc." + fmt.Sprint(r.IntN(3))
+	case 1:
+		name += "+build." + fmt.Sprint(r.IntN(3))
+	case 2:
+		name = num() + "." + num()
+	case 3:
+		name += ".4"
+	}
+	return []string{"", "v", "op/", "op/v", "x"}[r.IntN(5)] + name
+}
+
+// TestHighestTagFastPathAgrees: on random sets of tags, constraints and
+// prefixes, HighestTag picks the tag (and version) the full parse of every
+// tag picks, or fails where it fails.
+func TestHighestTagFastPathAgrees(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(1, 2))
+	constraints := []string{"*", ">=1.0.0", "<2", "~1.2", "^0.1", "1.x", ">=1.0.0-0", "!=3.3.3", "<0.0.0"}
+	for n := 0; n < 20000; n++ {
+		tags := make([]Tag, r.IntN(12))
+		for i := range tags {
+			tags[i] = Tag{Name: randomTag(r), Commit: sha('a')}
+		}
+		prefix := []string{"", "op/", "v"}[r.IntN(3)]
+		cons := constraints[r.IntN(len(constraints))]
+		pre := r.IntN(2) == 0
+		got, gv, gerr := HighestTag(prefix, cons, pre, tags)
+		want, wv, werr := highestTagReference(prefix, cons, pre, tags)
+		if (gerr == nil) != (werr == nil) || got != want || gerr == nil && !gv.Equal(wv) {
+			t.Fatalf("HighestTag(%q, %q, %v, %v) = %q %v %v, want %q %v %v", prefix, cons, pre, tags, got.Name, gv, gerr, want.Name, wv, werr)
+		}
+	}
+}
+
+func manyTags(n int) []Tag {
+	tags := make([]Tag, n)
+	for i := range tags {
+		tags[i] = Tag{Name: fmt.Sprintf("v%d.%d.%d", i/400, i/20%20, i%20), Commit: sha('a')}
+	}
+	return tags
+}
+
+// BenchmarkHighestTag: one component of 2,000 tags (the resolve benchmark's
+// 200 x 2,000 picks 200 of these).
+func BenchmarkHighestTag(b *testing.B) {
+	tags := manyTags(2000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := HighestTag("", ">=1.0.0", false, tags); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkHighestTagReference(b *testing.B) {
+	tags := manyTags(2000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := highestTagReference("", ">=1.0.0", false, tags); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
