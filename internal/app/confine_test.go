@@ -262,15 +262,7 @@ func TestBuildFilesKeepTheEnvironmentOutOfABundle(t *testing.T) {
 	const token = "ghp_ConfinementTokenSecret0123456789abcd"
 	const password = "Registry-Password-Secret-hunter2"
 	w.gh.AddToken(token, map[string]string{"*": "read", "acme/elemental": "write"})
-	env := map[string]string{
-		"GITHUB_API_URL":    w.gh.URL(),
-		"GITHUB_SERVER_URL": w.gh.ServerURL(),
-		"GITHUB_WORKSPACE":  w.ws,
-		"GITHUB_REPOSITORY": "acme/elemental",
-		"GITHUB_SHA":        strings.Repeat("e", 40),
-		"GITHUB_REF":        "refs/heads/main",
-		"GITHUB_RUN_ID":     "4242",
-	}
+	env := w.runnerEnv()
 	inputs := func(files string) map[string]string {
 		return map[string]string{"channel": "dev", "files": files, "token": token, "registry-username": "publisher", "registry-password": password}
 	}
