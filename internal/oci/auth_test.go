@@ -28,8 +28,7 @@ func anonymousClient(t *testing.T) *oci.Client {
 // for none is never pinged: a publish is its blob and manifest requests only.
 func TestAnonymousClientDoesNotPing(t *testing.T) {
 	t.Parallel()
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
 		c := anonymousClient(t)
 		d := mustPush(t, c, repo)
@@ -55,8 +54,7 @@ func TestAnonymousClientDoesNotPing(t *testing.T) {
 // the same time.
 func TestOnePingPerRegistry(t *testing.T) {
 	t.Parallel()
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
 		c, _ := newClient(t) // WithAuth
 		var wg sync.WaitGroup
@@ -82,8 +80,7 @@ func TestOnePingPerRegistry(t *testing.T) {
 // CNCF registry answers with 201; elsewhere the session is cancelled.
 func TestUploadSessionOpensWithTheHead(t *testing.T) {
 	t.Parallel()
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
 		p.SetLatency(100 * time.Millisecond) // so that requests sent together overlap (RoundTrips), even on a loaded machine
 		c, _ := newClient(t)

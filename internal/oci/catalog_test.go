@@ -48,8 +48,7 @@ func TestCatalogImage(t *testing.T) {
 			t.Errorf("package %q: no error", bad)
 		}
 	}
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		p, repo := proxiedRepo(t, reg.host, "acme/hive-operator")
 		c, _ := newClient(t)
 		got, err := c.PushImage(ctx, repo, "catalog", img)

@@ -17,16 +17,17 @@ import (
 )
 
 // eachRegistry runs fn against go-containerregistry's in-process registry
-// and against the real CNCF distribution registry.
-func eachRegistry(t *testing.T, fn func(t *testing.T, reg target)) {
+// and against the real CNCF distribution registry, in parallel, each with the
+// subtest's context.
+func eachRegistry(t *testing.T, fn func(t *testing.T, ctx context.Context, reg target)) {
 	t.Helper()
 	t.Run("ggcr", func(t *testing.T) {
 		t.Parallel()
-		fn(t, target{kind: "ggcr", host: registry.InProcess(t)})
+		fn(t, t.Context(), target{kind: "ggcr", host: registry.InProcess(t)})
 	})
 	t.Run("distribution", func(t *testing.T) {
 		t.Parallel()
-		fn(t, target{kind: "distribution", host: registry.Distribution(t)})
+		fn(t, t.Context(), target{kind: "distribution", host: registry.Distribution(t)})
 	})
 }
 

@@ -29,8 +29,7 @@ import (
 
 func TestPushReadFetch(t *testing.T) {
 	t.Parallel()
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		c, _ := newClient(t)
 		repo := reg.host + "/acme/elemental"
 		b := testBundle()
@@ -142,8 +141,7 @@ func TestPushReadFetch(t *testing.T) {
 
 func TestEmptyFileAndValidation(t *testing.T) {
 	t.Parallel()
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		c, _ := newClient(t)
 		repo := reg.host + "/acme/elemental"
 		b := oci.Bundle{ArtifactType: "application/vnd.acme.release.v1", Config: []byte(lockJSON), Files: []oci.File{{Path: "empty.txt", Data: nil, MediaType: "text/plain"}}}
@@ -178,8 +176,7 @@ func TestEmptyFileAndValidation(t *testing.T) {
 
 func TestResolveNotFound(t *testing.T) {
 	t.Parallel()
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		c, _ := newClient(t)
 		repo := reg.host + "/acme/elemental"
 		for _, ref := range []string{repo + ":missing", repo + "@sha256:" + strings.Repeat("ab", 32)} {
@@ -206,8 +203,7 @@ func TestResolveNotFound(t *testing.T) {
 
 func TestTagIsManifestOnly(t *testing.T) {
 	t.Parallel()
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
 		pusher, digest := pushed(t, repo)
 
@@ -247,8 +243,7 @@ func TestTagIsManifestOnly(t *testing.T) {
 
 func TestPushTwiceUploadsNothing(t *testing.T) {
 	t.Parallel()
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
 		b := testBundle()
 		const distinct = 2 // the lock is both the config and the first file
@@ -290,8 +285,7 @@ func TestPushTwiceUploadsNothing(t *testing.T) {
 
 func TestTagsAllPages(t *testing.T) {
 	t.Parallel()
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
 		c, digest := pushed(t, repo)
 		var want []string
@@ -320,8 +314,7 @@ func TestTagsAllPages(t *testing.T) {
 
 func TestDeleteTag(t *testing.T) {
 	t.Parallel()
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
 		c, digest := pushed(t, repo)
 		for _, tag := range []string{"1.0.0", "stable", "2.0.0"} {
@@ -430,8 +423,7 @@ func pushImage(t *testing.T, repo string) (img, idx v1.Hash) {
 
 func TestAttachAndReferrers(t *testing.T) {
 	t.Parallel()
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		for _, forced := range []bool{false, true} {
 			t.Run(fmt.Sprintf("tag-fallback-forced=%v", forced), func(t *testing.T) {
 				repo := reg.host + "/acme/os-" + fmt.Sprint(forced)
@@ -518,8 +510,7 @@ func TestAttachAndReferrers(t *testing.T) {
 
 func TestTagImage(t *testing.T) {
 	t.Parallel()
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		p, src := proxiedRepo(t, reg.host, "acme/os")
 		dst := p.Host() + "/acme/os-release"
 		_, idx := pushImage(t, src)
@@ -599,8 +590,7 @@ func validateIndex(ii v1.ImageIndex) error {
 
 func TestRetriesThroughFaults(t *testing.T) {
 	t.Parallel()
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
 		kinds := append(slices.Clone(regproxy.AllFaults), regproxy.DropAfterForward)
 		p.SetFaults(regproxy.Faults{Rate: 0.35, Seed: 7, Kinds: kinds, MaxConsecutive: 3})
@@ -662,8 +652,7 @@ func TestRetriesThroughFaults(t *testing.T) {
 func TestEveryFaultKindIsRetried(t *testing.T) {
 	t.Parallel()
 	kinds := append(slices.Clone(regproxy.AllFaults), regproxy.DropAfterForward)
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		for _, kind := range kinds {
 			t.Run(string(kind), func(t *testing.T) {
 				p, repo := proxiedRepo(t, reg.host, "acme/elemental")
@@ -698,8 +687,7 @@ func TestEveryFaultKindIsRetried(t *testing.T) {
 
 func TestRetryAfterHonoured(t *testing.T) {
 	t.Parallel()
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
 		p.SetFaults(regproxy.Faults{Rate: 1, Kinds: []regproxy.Fault{regproxy.Fault429}, MaxConsecutive: 2})
 		c, sleeper := newClient(t, oci.WithRetries(8)) // requests running at once share a fault count
@@ -722,8 +710,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 
 func TestFailsClearlyWhenEveryRequestFails(t *testing.T) {
 	t.Parallel()
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		p, repo := proxiedRepo(t, reg.host, "acme/elemental")
 		good, digest := pushed(t, repo)
 
@@ -763,8 +750,7 @@ func TestFailsClearlyWhenEveryRequestFails(t *testing.T) {
 // ladder does after its ledger write, brings every attachment back.
 func TestConcurrentAttachFallback(t *testing.T) {
 	t.Parallel()
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		repo := reg.host + "/acme/os"
 		pushImage(t, repo)
 		const jobs = 4

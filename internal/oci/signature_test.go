@@ -21,8 +21,7 @@ import (
 // no referrers API); Signatures finds it, and only it, in 2 requests.
 func TestAttachSignature(t *testing.T) {
 	t.Parallel()
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		p, repo := proxiedRepo(t, reg.host, "acme/signed")
 		c, subject := pushed(t, repo)
 		if _, err := c.Attach(ctx, repo+"@"+subject, []byte(lockJSON), nil); err != nil { // another kind of referrer
@@ -146,8 +145,7 @@ func TestAttachSignatureTrustsOCISubject(t *testing.T) {
 // more than ladder's.
 func TestSignaturesReadsCosignsToo(t *testing.T) {
 	t.Parallel()
-	eachRegistry(t, func(t *testing.T, reg target) {
-		ctx := context.Background()
+	eachRegistry(t, func(t *testing.T, ctx context.Context, reg target) {
 		p, repo := proxiedRepo(t, reg.host, "acme/cosigned")
 		c, subject := pushed(t, repo)
 		sigJSON := []byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","cosign":true}`)
