@@ -9,7 +9,9 @@ import (
 	"github.com/ladder-release/ladder/internal/action"
 )
 
-func TestEscapeData(t *testing.T) {
+// TestEscape: a workflow command's data and its properties, escaped as the
+// runner unescapes them.
+func TestEscape(t *testing.T) {
 	t.Parallel()
 	wantEach(t, "EscapeData", action.EscapeData, map[string]string{
 		"":                       "",
@@ -21,10 +23,6 @@ func TestEscapeData(t *testing.T) {
 		"a:b,c":                  "a:b,c",
 		"x\n::set-output name=a": "x%0A::set-output name=a",
 	})
-}
-
-func TestEscapeProperty(t *testing.T) {
-	t.Parallel()
 	wantEach(t, "EscapeProperty", action.EscapeProperty, map[string]string{
 		"":                       "",
 		".github/ladder.yaml":    ".github/ladder.yaml",

@@ -129,10 +129,7 @@ func (w *world) normalizeChanges(s string) string {
 // total, 20 subjects are listed, the oldest first, and the rest is the
 // count and the link.
 func TestChangesManyCommits(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	clk := newClock()
-	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing: {from: dev}\n", ""))
-	publishDev(t, w, clk, "1.0.1")
+	w, clk := testingWorld(t)
 	var shas []string
 	for i := range 260 {
 		shas = append(shas, w.gh.Commit("rancher/elemental-cli", "main", fmt.Sprintf("cli: change %d", i+1)))
@@ -171,10 +168,7 @@ func TestChangesAPIError(t *testing.T) {
 		{"not found", 404, 1, "answered 404"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			w := newWorld(t, worldOpt{})
-			clk := newClock()
-			w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing: {from: dev}\n", ""))
-			publishDev(t, w, clk, "1.0.1")
+			w, clk := testingWorld(t)
 			w.gh.Commit("rancher/elemental-cli", "main", "cli: four")
 			w.gh.Commit("rancher/elemental-toolkit", "main", "toolkit: three")
 			w.gh.Inject(ghsim.Fault{Method: "GET", Path: "/repos/rancher/elemental-cli/compare/**", Status: c.status, Times: c.times})
@@ -202,10 +196,7 @@ func TestChangesAPIError(t *testing.T) {
 // record unescaped (a forged delimiter or ::set-output changes no output),
 // and renders as text in the summary (no HTML, no link, no cell break).
 func TestChangesUntrustedText(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	clk := newClock()
-	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing: {from: dev}\n", ""))
-	publishDev(t, w, clk, "1.0.1")
+	w, clk := testingWorld(t)
 	evil := "::set-output name=published::false " + action.DelimiterPrefix + "0 published<<EOF"
 	w.gh.CommitBy("rancher/elemental-cli", "main", evil+"\n"+action.DelimiterPrefix+"0\npublished<<EOF\nfalse\nEOF",
 		ghsim.Signature{Name: "<img src=x onerror=alert(1)> | [x](javascript:alert(1)) ::error::forged", Email: "e@example.com"})
@@ -241,10 +232,7 @@ func TestChangesUntrustedText(t *testing.T) {
 // its previous one: nothing on its first move, the commits on a promotion,
 // behind on a rollback; an API error leaves it unknown and the label moves.
 func TestChangesPromoteLabel(t *testing.T) {
-	w := newWorld(t, worldOpt{})
-	clk := newClock()
-	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing: {from: dev}\n", ""))
-	publishDev(t, w, clk, "1.0.1")
+	w, clk := testingWorld(t)
 	res := promoteWant(t, w, clk, map[string]string{"label": "testing"}, 0, "promoted")
 	if res.outputs["changes"] != "{}" || strings.Contains(res.summary, "What changed") {
 		t.Errorf("first move: changes %q\n%s", res.outputs["changes"], res.summary)
@@ -283,4 +271,15 @@ func TestChangesPromoteLabel(t *testing.T) {
 	if w.tagDigest(t, "testing") != res.outputs["digest"] || !strings.Contains(res.summary, "the changes are unknown") {
 		t.Errorf("the label did not move, or the summary does not say the changes are unknown:\n%s", res.summary)
 	}
+}
+
+// testingWorld is a world whose file ledger holds dev's 1.0.1, with the
+// label testing promoting from dev.
+func testingWorld(t *testing.T) (*world, *fakeClock) {
+	t.Helper()
+	w := newWorld(t, worldOpt{})
+	clk := newClock()
+	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing: {from: dev}\n", ""))
+	publishDev(t, w, clk, "1.0.1")
+	return w, clk
 }
