@@ -119,7 +119,10 @@ func TestFileStore(t *testing.T) {
 	}
 	// An error from fn writes nothing and comes back as is.
 	boom := errors.New("boom")
-	if _, err := s.Update(ctx, Message{}, func(d *Document) error { mustAdd(t, d, "9.0.0"); return boom }); err != boom {
+	if _, err := s.Update(ctx, Message{}, func(d *Document) error {
+		_ = d.AddBundle(Bundle{Version: "9.0.0", Digest: fixture.Digest("9.0.0"), Channel: "dev"})
+		return boom
+	}); err != boom {
 		t.Fatalf("got %v, want fn's error", err)
 	}
 	// A fresh store (another process) reads what was written.

@@ -348,3 +348,46 @@ func TestBundleTags(t *testing.T) {
 		})
 	}
 }
+
+// TestRevisionCodec: the revision goes through Marshal and Parse (and reads
+// the same with encoding/json); a document without one reads as 0 and is
+// written as before; a negative or non-integer one is refused.
+func TestRevisionCodec(t *testing.T) {
+	d := NewDocument("app")
+	mustAdd(t, d, "1.0.0")
+	d.Revision = 1<<53 + 1 // past float64's integers: read as an integer
+	data := d.Marshal()
+	got, err := Parse(data)
+	if err != nil || got.Revision != d.Revision {
+		t.Fatalf("round trip: %v, revision %d, want %d\n%s", err, got.Revision, d.Revision, data)
+	}
+	var std Document
+	if err := json.Unmarshal(data, &std); err != nil || std.Revision != d.Revision {
+		t.Errorf("encoding/json: %v, revision %d", err, std.Revision)
+	}
+	if c := got.Clone(); c.Revision != d.Revision {
+		t.Errorf("Clone lost the revision: %d", c.Revision)
+	}
+
+	legacy := []byte("{\n  \"schema\": 1,\n  \"product\": \"app\",\n  \"bundles\": [],\n  \"streams\": {},\n  \"holds\": {},\n  \"quarantines\": {},\n  \"deletions\": []\n}\n")
+	old, err := Parse(legacy)
+	if err != nil || old.Revision != 0 {
+		t.Fatalf("a document from before revisions: %v, revision %d", err, old.Revision)
+	}
+	if !bytes.Equal(old.Marshal(), legacy) {
+		t.Errorf("revision 0 is not written as before:\n%s", old.Marshal())
+	}
+
+	for doc, says := range map[string]string{
+		`{"schema": 1, "product": "app", "revision": -1}`:                   "revision: -1, must not be negative",
+		`{"schema": 1, "product": "app", "revision": 1.5}`:                  "want an integer, found 1.5",
+		`{"schema": 1, "product": "app", "revision": 1e3}`:                  "want an integer, found 1e3",
+		`{"schema": 1, "product": "app", "revision": 01}`:                   "want an integer, found 01",
+		`{"schema": 1, "product": "app", "revision": "2"}`:                  "want a number",
+		`{"schema": 1, "product": "app", "revision": 99999999999999999999}`: "want an integer",
+	} {
+		if _, err := Parse([]byte(doc)); err == nil || !strings.Contains(err.Error(), says) {
+			t.Errorf("Parse(%s) = %v, want an error saying %s", doc, err, says)
+		}
+	}
+}
