@@ -343,10 +343,8 @@ func indicatorValue(l srcLine) (off int, key, value string, ok bool) {
 	for i := start; i < len(t); i++ {
 		c := t[i]
 		switch {
-		case (c == '"' || c == '\'') && quoteStart(t, i):
-			j, _ := quoteEnd(t, i)
-			tok.WriteString(t[i:j])
-			i = j - 1
+		case quoteAt(t, i):
+			i = takeQuoted(t, i, &tok)
 		case c == '#' && i > 0 && (t[i-1] == ' ' || t[i-1] == '\t'):
 			return 0, "", "", false
 		case c == '{' || c == '[':
@@ -437,6 +435,19 @@ func quoteEnd(t string, i int) (int, bool) {
 	return len(t), false
 }
 
+// quoteAt says whether t[i] is a quote that opens a quoted scalar.
+func quoteAt(t string, i int) bool {
+	return (t[i] == '"' || t[i] == '\'') && quoteStart(t, i)
+}
+
+// takeQuoted writes the quoted scalar opening at i to tok, quotes and all,
+// and returns the offset of its last byte.
+func takeQuoted(t string, i int, tok *strings.Builder) int {
+	j, _ := quoteEnd(t, i)
+	tok.WriteString(t[i:j])
+	return j - 1
+}
+
 // quoteStart says whether a quote at t[i] starts a quoted scalar (rather
 // than being part of a plain one, as in it's).
 func quoteStart(t string, i int) bool {
@@ -454,7 +465,7 @@ func unclosedQuote(t string) (int, bool) {
 		if c == '#' && (i == 0 || t[i-1] == ' ' || t[i-1] == '\t') {
 			return 0, false
 		}
-		if (c == '"' || c == '\'') && quoteStart(t, i) {
+		if quoteAt(t, i) {
 			j, closed := quoteEnd(t, i)
 			if !closed {
 				return i, true
@@ -480,7 +491,7 @@ func (s *source) unclosed(k int, open byte) (line, off int, ok bool) {
 			switch {
 			case c == '#' && (i == 0 || t[i-1] == ' ' || t[i-1] == '\t'):
 				i = len(t)
-			case (c == '"' || c == '\'') && quoteStart(t, i):
+			case quoteAt(t, i):
 				j, _ := quoteEnd(t, i)
 				i = j - 1
 			case c == '[' || c == '{':
@@ -581,10 +592,8 @@ func (s *source) own(k, off int) string {
 	for i := l.keyEnd; i < off && i < len(t); i++ {
 		c := t[i]
 		switch {
-		case (c == '"' || c == '\'') && quoteStart(t, i):
-			j, _ := quoteEnd(t, i)
-			tok.WriteString(t[i:j])
-			i = j - 1
+		case quoteAt(t, i):
+			i = takeQuoted(t, i, &tok)
 		case c == '#' && (t[i-1] == ' ' || t[i-1] == '\t'):
 			i = len(t)
 		case c == '{' || c == '[':
