@@ -65,11 +65,7 @@ func buildBundle(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	reg, err := r.Registry(cfg, sec)
-	if err != nil {
-		return err
-	}
-	store, err := r.LedgerStore(cfg, sec)
+	reg, store, err := r.Stores(cfg, sec)
 	if err != nil {
 		return err
 	}

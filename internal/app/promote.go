@@ -104,11 +104,7 @@ func promoteLabel(ctx context.Context, r *run) error {
 	if cfg.Ledger.Kind == config.LedgerNone {
 		return session.At(cfg, "ledger", errors.New("promote-label needs a ledger (github or file:PATH): a label's history, holds and quarantines live there, and its moves are claimed there; ledger: none has none"))
 	}
-	reg, err := r.Registry(cfg, sec)
-	if err != nil {
-		return err
-	}
-	store, err := r.LedgerStore(cfg, sec)
+	reg, store, err := r.Stores(cfg, sec)
 	if err != nil {
 		return err
 	}

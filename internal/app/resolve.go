@@ -135,11 +135,7 @@ func (r *run) resolve(ctx context.Context, cfg *config.Config, sec session.Secre
 	if !ok {
 		return nil, cfg.UnknownChannel(name)
 	}
-	reg, err := r.Registry(cfg, sec)
-	if err != nil {
-		return nil, err
-	}
-	store, err := r.LedgerStore(cfg, sec)
+	reg, store, err := r.Stores(cfg, sec)
 	if err != nil {
 		return nil, err
 	}

@@ -229,6 +229,20 @@ func (r *Run) Emit(asJSON bool, out string) error {
 	return a.Err()
 }
 
+// Stores is the registry client and the ledger store of an action that
+// reads and writes both (Registry, then LedgerStore).
+func (r *Run) Stores(cfg *config.Config, sec Secrets) (*oci.Client, ledger.Store, error) {
+	reg, err := r.Registry(cfg, sec)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := r.LedgerStore(cfg, sec)
+	if err != nil {
+		return nil, nil, err
+	}
+	return reg, store, nil
+}
+
 // CLISecrets is a CLI-only command's token (GITHUB_TOKEN or GH_TOKEN, as an
 // action's default), masked in a runner on stderr: stdout is the command's
 // output (a table, JSON, a catalog).
