@@ -277,21 +277,6 @@ func githubLedger(t *testing.T, srv *ghsim.Server, repo, product string) *ledger
 	return doc
 }
 
-// buildLadder builds cmd/ladder once for the test and returns the binary.
-func buildLadder(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the ladder binary: not in -short")
-	}
-	bin := filepath.Join(t.TempDir(), "ladder")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/ladder")
-	cmd.Dir = filepath.Join("..", "..") // the module root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/ladder: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // TestPromoteConcurrentProcesses: issue 4 point 8 and SPEC section 7. Eight
 // OS processes move one label at once, each to its own version, against the
 // CNCF distribution registry and one file ledger: the label ends on the
@@ -300,7 +285,10 @@ func buildLadder(t *testing.T) string {
 // refused for a version below the label, and the registry's tags equal the
 // ledger's head.
 func TestPromoteConcurrentProcesses(t *testing.T) {
-	bin := buildLadder(t)
+	if testing.Short() {
+		t.Skip("builds the ladder binary: not in -short")
+	}
+	bin := ladderBinary(t)
 	w := newWorld(t, worldOpt{registry: registry.Distribution(t)})
 	clk := newClock()
 	w.writeConfig(t, w.promoteConfig("file:ledger.json", "  testing: {from: dev}\n", ""))

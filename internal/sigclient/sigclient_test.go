@@ -3,16 +3,24 @@ package sigclient_test
 import (
 	"context"
 	"errors"
-	"os/exec"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ladder-release/ladder/internal/testutil/gotool"
 	"github.com/ladder-release/ladder/internal/testutil/sigstoretest"
 
 	"github.com/ladder-release/ladder/internal/attest"
 	"github.com/ladder-release/ladder/internal/sigclient"
 )
+
+// TestMain removes the programs gotool.Program built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	gotool.Cleanup()
+	os.Exit(code)
+}
 
 const digest = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 
@@ -33,12 +41,7 @@ func TestIDTokenNeedsThePermission(t *testing.T) {
 // program (built here as the image builds it): a key signature made by it
 // verifies with its pair, and another key's is a Mismatch, not an error.
 func TestExecRunsLadderSign(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "ladder-sign")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "../../cmd/ladder-sign")
-	cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := gotool.Program(t, filepath.Join("..", ".."), "ladder-sign")
 	priv, pub := sigstoretest.KeyPair(t)
 	_, other := sigstoretest.KeyPair(t)
 	e := sigclient.Exec{Path: bin}

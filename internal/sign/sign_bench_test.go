@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os/exec"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,10 +13,18 @@ import (
 	"github.com/ladder-release/ladder/internal/oci"
 	"github.com/ladder-release/ladder/internal/sigclient"
 	"github.com/ladder-release/ladder/internal/sign"
+	"github.com/ladder-release/ladder/internal/testutil/gotool"
 	"github.com/ladder-release/ladder/internal/testutil/registry"
 	"github.com/ladder-release/ladder/internal/testutil/regproxy"
 	"github.com/ladder-release/ladder/internal/testutil/sigstoretest"
 )
+
+// TestMain removes the programs gotool.Program built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	gotool.Cleanup()
+	os.Exit(code)
+}
 
 // BenchmarkSignKeyless is SPEC section 9's signing figure: one keyless
 // signature (OIDC token, Fulcio certificate, Rekor entry) against the
@@ -62,12 +70,7 @@ func (t delayed) RoundTrip(r *http.Request) (*http.Response, error) {
 // included), attach-ms/op, registry-req/op and sigstore-req/op (OIDC,
 // Fulcio, Rekor); ns/op is the whole, the OIDC token included.
 func BenchmarkSigningAddsToPromotion(b *testing.B) {
-	bin := filepath.Join(b.TempDir(), "ladder-sign")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "../../cmd/ladder-sign")
-	cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := gotool.Program(b, filepath.Join("..", ".."), "ladder-sign")
 	signer := sigclient.Exec{Path: bin}
 	for _, reg := range []string{"ggcr", "distribution"} {
 		for _, mode := range []string{"key", "keyless"} {

@@ -122,40 +122,48 @@ func isExecutable(path string) bool {
 }
 
 var (
-	ladderOnce sync.Once
-	ladderPath string
-	ladderErr  error
-	ladderDir  string
+	progMu  sync.Mutex
+	progDir string
+	progs   = map[string]string{} // name -> path, built in this process
 )
 
-// Ladder builds cmd/ladder once per test process, as the image does
-// (CGO_ENABLED=0, -trimpath), from the module root at root (a path relative
-// to the calling package's directory, e.g. "../.."). Call Cleanup from
-// TestMain to remove it.
-func Ladder(tb testing.TB, root string) string {
+// Ladder builds cmd/ladder once per test process (Program).
+func Ladder(tb testing.TB, root string) string { return Program(tb, root, "ladder") }
+
+// Program builds the module's cmd/NAME once per test process, as the image
+// does (CGO_ENABLED=0, -trimpath), from the module root at root (a path
+// relative to the calling package's directory, e.g. "../.."). Call Cleanup
+// from TestMain to remove what it built.
+func Program(tb testing.TB, root, name string) string {
 	tb.Helper()
-	ladderOnce.Do(func() {
-		ladderDir, ladderErr = os.MkdirTemp("", "ladder-bin-")
-		if ladderErr != nil {
-			return
-		}
-		ladderPath = filepath.Join(ladderDir, "ladder")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", ladderPath, "./cmd/ladder")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			ladderErr = fmt.Errorf("go build ./cmd/ladder: %v\n%s", err, out)
-		}
-	})
-	if ladderErr != nil {
-		tb.Fatal(ladderErr)
+	progMu.Lock()
+	defer progMu.Unlock()
+	if path, ok := progs[name]; ok {
+		return path
 	}
-	return ladderPath
+	if progDir == "" {
+		dir, err := os.MkdirTemp("", "ladder-bin-")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		progDir = dir
+	}
+	path := filepath.Join(progDir, name)
+	cmd := exec.Command("go", "build", "-trimpath", "-o", path, "./cmd/"+name)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("go build ./cmd/%s: %v\n%s", name, err, out)
+	}
+	progs[name] = path
+	return path
 }
 
-// Cleanup removes what Ladder built.
+// Cleanup removes what Program built.
 func Cleanup() {
-	if ladderDir != "" {
-		os.RemoveAll(ladderDir)
+	progMu.Lock()
+	defer progMu.Unlock()
+	if progDir != "" {
+		os.RemoveAll(progDir)
 	}
 }
