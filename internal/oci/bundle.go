@@ -220,11 +220,7 @@ func (c *Client) pushBlobs(ctx context.Context, rt http.RoundTripper, repo name.
 // POST together, then a PUT of a missing one; blobs the registry already
 // holds are not uploaded again), then the manifest.
 func (c *Client) PushBundle(ctx context.Context, repo string, b Bundle) (digest string, err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("pushing bundle to %q: %w", repo, err)
-		}
-	}()
+	defer wrapErr(&err, "pushing bundle to %q", repo)
 	r, err := parseRepo(repo)
 	if err != nil {
 		return "", err
@@ -250,11 +246,7 @@ func (c *Client) PushBundle(ctx context.Context, repo string, b Bundle) (digest 
 // its config blob (the lock bytes) and its layers' descriptors, not their
 // content (FetchFile reads a file). It returns the manifest's descriptor too.
 func (c *Client) ReadBundle(ctx context.Context, ref string) (b *Bundle, desc Descriptor, err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("reading bundle %q: %w", ref, err)
-		}
-	}()
+	defer wrapErr(&err, "reading bundle %q", ref)
 	r, rt, err := c.pullRef(ctx, ref)
 	if err != nil {
 		return nil, Descriptor{}, err
@@ -326,11 +318,7 @@ func (c *Client) FetchFile(ctx context.Context, repo, layerDigest string) (data 
 // FetchFileMax is FetchFile reading at most max bytes (0: no bound): more is
 // an error, for content the registry's other writers control.
 func (c *Client) FetchFileMax(ctx context.Context, repo, layerDigest string, max int64) (data []byte, err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("fetching %q: %w", repo+"@"+layerDigest, err)
-		}
-	}()
+	defer wrapErr(&err, "fetching %q", repo+"@"+layerDigest)
 	r, rt, err := c.openRepo(ctx, repo, false, digestCheck(layerDigest))
 	if err != nil {
 		return nil, err

@@ -166,11 +166,7 @@ func LayerFile(compressed []byte, name string) (data []byte, ok bool, err error)
 // one manifest PUT under the tag. Comparing the digest with the tag's first
 // (TagDigest) is the caller's: PushImage always puts the manifest.
 func (c *Client) PushImage(ctx context.Context, repo, tag string, img Image) (digest string, err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("pushing image %s:%s: %w", repo, tag, err)
-		}
-	}()
+	defer wrapErr(&err, "pushing image %s:%s", repo, tag)
 	r, err := parseRepo(repo)
 	if err != nil {
 		return "", err

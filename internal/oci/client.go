@@ -313,3 +313,12 @@ func defaultTransport() *http.Transport {
 		ExpectContinueTimeout: 1 * time.Second,
 	}
 }
+
+// wrapErr prefixes *err, when there is one, with what the call was doing
+// (defer wrapErr(&err, "listing tags of %q", repo)): the context every
+// exported call of the Client gives its errors.
+func wrapErr(err *error, format string, args ...any) {
+	if *err != nil {
+		*err = fmt.Errorf(format+": %w", append(args, *err)...)
+	}
+}

@@ -101,11 +101,7 @@ func (c *Client) attachAs(ctx context.Context, what, subjectRef string, b Bundle
 // that knows the registry has no API). One written otherwise (cosign's) costs
 // its manifest and its bundle blob.
 func (c *Client) Signatures(ctx context.Context, repo, subjectDigest string) (out []Signature, err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("listing signatures of %q: %w", repo+"@"+subjectDigest, err)
-		}
-	}()
+	defer wrapErr(&err, "listing signatures of %q", repo+"@"+subjectDigest)
 	r, rt, err := c.openRepo(ctx, repo, false, digestCheck(subjectDigest))
 	if err != nil {
 		return nil, err
@@ -394,11 +390,7 @@ func (c *Client) readFallback(ctx context.Context, rt http.RoundTripper, repo na
 // (the tag scheme keeps them, some registries' APIs drop them: Resolve reads
 // them from the manifest).
 func (c *Client) Referrers(ctx context.Context, subjectRef string) (out []Descriptor, err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("listing referrers of %q: %w", subjectRef, err)
-		}
-	}()
+	defer wrapErr(&err, "listing referrers of %q", subjectRef)
 	ref, err := name.ParseReference(subjectRef)
 	if err != nil {
 		return nil, err

@@ -22,11 +22,7 @@ import (
 // repository that does not exist yet has no tags (nil, no error). Referrers
 // fallback tags (sha256-<hex>) are listed like any other.
 func (c *Client) Tags(ctx context.Context, repo string) (tags []string, err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("listing tags of %q: %w", repo, err)
-		}
-	}()
+	defer wrapErr(&err, "listing tags of %q", repo)
 	r, rt, err := c.openRepo(ctx, repo, false)
 	if err != nil {
 		return nil, err
@@ -164,11 +160,7 @@ func checkTag(repo name.Repository, tag string) error {
 // (skipped when this client has the bytes) and a PUT of the same bytes with
 // the same media type under the tag. No blob is read or written.
 func (c *Client) Tag(ctx context.Context, repo, digest, tag string) (err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("tagging %q as %q: %w", repo+"@"+digest, tag, err)
-		}
-	}()
+	defer wrapErr(&err, "tagging %q as %q", repo+"@"+digest, tag)
 	r, rt, err := c.openRepo(ctx, repo, true, digestCheck(digest), tagCheck(tag))
 	if err != nil {
 		return err
@@ -199,11 +191,7 @@ func (c *Client) Tag(ctx context.Context, repo, digest, tag string) (err error) 
 // that the registry deletes manifests at all, so a registry with deletes
 // disabled gets a clear error and keeps the tag unchanged.
 func (c *Client) DeleteTag(ctx context.Context, repo, tag string) (err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("deleting tag %q: %w", repo+":"+tag, err)
-		}
-	}()
+	defer wrapErr(&err, "deleting tag %q", repo+":"+tag)
 	r, rt, err := c.openRepo(ctx, repo, true, tagCheck(tag))
 	if err != nil {
 		return err
@@ -301,11 +289,7 @@ func (c *Client) deleteTagByPlaceholder(ctx context.Context, rt http.RoundTrippe
 // are PUT, blobs are mounted); a blob is only copied if the registry refuses
 // to mount. It returns the image's descriptor.
 func (c *Client) TagImage(ctx context.Context, srcRef, repo string, tags ...string) (d Descriptor, err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("tagging image %q in %q: %w", srcRef, repo, err)
-		}
-	}()
+	defer wrapErr(&err, "tagging image %q in %q", srcRef, repo)
 	src, err := name.ParseReference(srcRef)
 	if err != nil {
 		return Descriptor{}, err
