@@ -66,13 +66,7 @@ func statusDigest(version string) string {
 func statusLedger(t *testing.T, fill func(d *ledger.Document, check func(error))) string {
 	t.Helper()
 	ws := t.TempDir()
-	cfg := filepath.Join(ws, ".github", "ladder.yaml")
-	if err := os.MkdirAll(filepath.Dir(cfg), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cfg, []byte(statusConfig), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, ws, ".github/ladder.yaml", statusConfig)
 	store, err := ledger.File(filepath.Join(ws, "ledger", "operator.json"), "operator")
 	if err != nil {
 		t.Fatal(err)
@@ -305,13 +299,7 @@ func TestStatusErrors(t *testing.T) {
 
 func TestStatusEmptyLedger(t *testing.T) {
 	ws := t.TempDir()
-	p := filepath.Join(ws, ".github", "ladder.yaml")
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(statusConfig), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, ws, ".github/ladder.yaml", statusConfig)
 	res := runStatus(t, map[string]string{"GITHUB_WORKSPACE": ws})
 	if res.code != ExitOK {
 		t.Fatalf("exit %d: %s", res.code, res.stderr)
@@ -337,13 +325,7 @@ func TestStatusLedgerNone(t *testing.T) {
 	repo := host + "/acme/operator"
 	ws := t.TempDir()
 	cfg := strings.NewReplacer("ghcr.io/acme/operator", repo, "file:ledger/operator.json", "none").Replace(statusConfig)
-	p := filepath.Join(ws, ".github", "ladder.yaml")
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, ws, ".github/ladder.yaml", cfg)
 	push := func(version string, tags ...string) string {
 		l := lock.Lock{Schema: lock.Schema, Product: "operator", Channel: "stage", Components: []lock.Entry{{Name: "operator", Repo: "acme/operator", Ref: "refs/tags/v" + version, Version: version, Commit: strings.Repeat("a", 40)}}}
 		return pushLock(t, repo, l, version, tags...)

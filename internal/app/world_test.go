@@ -126,13 +126,7 @@ labels:
 
 func (w *world) writeConfig(t *testing.T, content string) {
 	t.Helper()
-	p := filepath.Join(w.ws, ".github", "ladder.yaml")
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, w.ws, ".github/ladder.yaml", content)
 }
 
 // result is what one action run left behind.

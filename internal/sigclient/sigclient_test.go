@@ -9,18 +9,16 @@ import (
 	"testing"
 
 	"github.com/ladder-release/ladder/internal/testutil/gotool"
+	"github.com/ladder-release/ladder/internal/testutil/hermetic"
 	"github.com/ladder-release/ladder/internal/testutil/sigstoretest"
 
 	"github.com/ladder-release/ladder/internal/attest"
 	"github.com/ladder-release/ladder/internal/sigclient"
 )
 
-// TestMain removes the programs gotool.Program built.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	gotool.Cleanup()
-	os.Exit(code)
-}
+// TestMain: a hermetic environment (no machine registry credentials), and
+// the programs gotool.Program built removed after.
+func TestMain(m *testing.M) { os.Exit(hermetic.Run(m, gotool.Cleanup)) }
 
 const digest = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 

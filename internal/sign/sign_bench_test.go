@@ -14,17 +14,15 @@ import (
 	"github.com/ladder-release/ladder/internal/sigclient"
 	"github.com/ladder-release/ladder/internal/sign"
 	"github.com/ladder-release/ladder/internal/testutil/gotool"
+	"github.com/ladder-release/ladder/internal/testutil/hermetic"
 	"github.com/ladder-release/ladder/internal/testutil/registry"
 	"github.com/ladder-release/ladder/internal/testutil/regproxy"
 	"github.com/ladder-release/ladder/internal/testutil/sigstoretest"
 )
 
-// TestMain removes the programs gotool.Program built.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	gotool.Cleanup()
-	os.Exit(code)
-}
+// TestMain: a hermetic environment (no machine registry credentials), and
+// the programs gotool.Program built removed after.
+func TestMain(m *testing.M) { os.Exit(hermetic.Run(m, gotool.Cleanup)) }
 
 // BenchmarkSignKeyless is SPEC section 9's signing figure: one keyless
 // signature (OIDC token, Fulcio certificate, Rekor entry) against the
