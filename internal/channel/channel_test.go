@@ -10,24 +10,8 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/testutil/errtest"
 )
-
-// failed checks err against want, a part of the error a case expects ("" for
-// none): it ends the test when they disagree, and says whether the case
-// failed as it should (nothing more to check).
-func failed(t *testing.T, err error, want string) bool {
-	t.Helper()
-	if want != "" {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Fatalf("err = %v, want %q", err, want)
-		}
-		return true
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return false
-}
 
 func sha(c byte) string { return strings.Repeat(string(c), 40) }
 
@@ -62,7 +46,7 @@ func TestHighestTag(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			tag, _, err := HighestTag(c.prefix, c.constraint, c.pre, all)
-			if failed(t, err, c.wantErr) {
+			if errtest.Failed(t, err, c.wantErr) {
 				return
 			}
 			if tag.Name != c.want {
@@ -104,7 +88,7 @@ func TestSelect(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			e, err := Select(c.c, c.obs)
-			if failed(t, err, c.wantError) {
+			if errtest.Failed(t, err, c.wantError) {
 				return
 			}
 			if e.Ref != c.ref || e.Version != c.ver || e.Commit != c.commit {

@@ -10,6 +10,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/testutil/errtest"
 )
 
 // TestNextPassesOver: versions are unique per product (SPEC section 2,
@@ -104,7 +105,7 @@ func TestNextVersion(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := NextVersion(c.rule, "nightly", l, c.known, now)
-			if failed(t, err, c.wantErr) {
+			if errtest.Failed(t, err, c.wantErr) {
 				return
 			}
 			if got != c.want {

@@ -3,11 +3,11 @@ package promote
 import (
 	"errors"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/ladder-release/ladder/internal/ledger/record"
+	"github.com/ladder-release/ladder/internal/testutil/errtest"
 )
 
 var b5 = Bundle{Version: "1.4.0+b.1", Digest: dg('5')}
@@ -15,23 +15,6 @@ var b5 = Bundle{Version: "1.4.0+b.1", Digest: dg('5')}
 // ledgerDoc: bundles 1.0.0 .. 1.3.0 entered channel staging a day apart
 // (1.0.0 three days ago), 1.4.0+b.1 published but never in a stream; label
 // testing (from staging) at 1.1.0 since 20 hours ago.
-// failed checks err against want, a part of the error a case expects ("" for
-// none): it ends the test when they disagree, and says whether the case
-// failed as it should (nothing more to check).
-func failed(t *testing.T, err error, want string) bool {
-	t.Helper()
-	if want != "" {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Fatalf("err = %v, want it to say %q", err, want)
-		}
-		return true
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return false
-}
-
 func ledgerDoc(t *testing.T) *record.Document {
 	t.Helper()
 	doc := record.NewDocument("p")
@@ -113,7 +96,7 @@ func TestChoose(t *testing.T) {
 				tc.state(&st)
 			}
 			got, err := Choose(ledgerDoc(t), tc.src, st)
-			if failed(t, err, tc.wantErr) {
+			if errtest.Failed(t, err, tc.wantErr) {
 				return
 			}
 			if !reflect.DeepEqual(got, tc.want) {

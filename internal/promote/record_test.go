@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ladder-release/ladder/internal/ledger/record"
+	"github.com/ladder-release/ladder/internal/testutil/errtest"
 )
 
 func TestApply(t *testing.T) {
@@ -70,7 +71,7 @@ func TestApply(t *testing.T) {
 				tc.setup(d)
 			}
 			err := Apply(d, "testing", "channel:staging", tc.dec, "c1")
-			if failed(t, err, tc.wantErr) {
+			if errtest.Failed(t, err, tc.wantErr) {
 				return
 			}
 			tc.check(t, d)
