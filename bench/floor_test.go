@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/ladder-release/ladder/internal/testutil/registry"
+	"github.com/ladder-release/ladder/internal/testutil/regproxy"
 )
 
 // The request floor: the fewest registry requests any client can spend on
@@ -72,21 +73,7 @@ func probeRegistry(tb testing.TB, host string) registryFacts {
 	base := "http://" + host + "/v2/ladder-floor/probe/"
 	var f registryFacts
 	do := func(method, u string, body []byte, ct string) *http.Response {
-		tb.Helper()
-		req, err := http.NewRequest(method, u, bytes.NewReader(body))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if ct != "" {
-			req.Header.Set("Content-Type", ct)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			tb.Fatalf("%s %s: %v", method, u, err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp
+		return regproxy.Send(tb, method, u, body, ct)
 	}
 	exists := func(path string) bool { return do(http.MethodHead, base+path, nil, "").StatusCode == http.StatusOK }
 	digestOf := func(b []byte) string { s := sha256.Sum256(b); return "sha256:" + hex.EncodeToString(s[:]) }

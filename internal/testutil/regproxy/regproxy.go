@@ -6,6 +6,7 @@
 package regproxy
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -447,3 +448,24 @@ type discardWriter struct{ h http.Header }
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discardWriter) WriteHeader(int)             {}
+
+// Send sends one bare request to a registry (or to a Proxy), with body and
+// its content type if given, and returns the answer with its body read and
+// closed: how a test pokes a registry below any client.
+func Send(tb testing.TB, method, url string, body []byte, contentType string) *http.Response {
+	tb.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", method, url, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
