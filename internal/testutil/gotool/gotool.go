@@ -42,7 +42,9 @@ func Install(tb testing.TB, module, version string) (string, error) {
 	base := filepath.Base(module)
 	final := filepath.Join(dir, base+"-"+version)
 	return installOnce(tb, dir, base, final, module+"@"+version, func(ctx context.Context, goBin, gobin string) error {
-		cmd := exec.CommandContext(ctx, goBin, "install", module+"@"+version)
+		// -trimpath, as gotool.Program, BuildModule and the image build: the
+		// standard library and shared modules compile once for all of them
+		cmd := exec.CommandContext(ctx, goBin, "install", "-trimpath", "-ldflags=-s -w", module+"@"+version)
 		cmd.Dir = gobin
 		cmd.Env = append(filteredEnv("GOBIN", "GOFLAGS", "GOWORK", "CGO_ENABLED"), "GOBIN="+gobin, "GOFLAGS=-buildvcs=false", "GOWORK=off", "CGO_ENABLED=0")
 		var out bytes.Buffer
