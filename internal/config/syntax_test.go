@@ -94,6 +94,19 @@ cascade:
 			want: `ladder.yaml:10:21: channels.dev.components.app.semver: invalid YAML: did not find expected ',' or '}'; quote the range: semver: "!=1.0.0"`,
 		},
 		{
+			// the quoted strings before the mistake are read as one token
+			// each, commas and indicators inside them included, and the
+			// comma right after one still ends its entry
+			name: "unquoted range after quoted values in a flow mapping",
+			yaml: syntaxHead + `channels:
+  dev:
+    track: {branch: main}
+    components:
+      app: {tag-prefix: 'v, =x', pin: "a",semver: !=1.0.0}
+`,
+			want: `ladder.yaml:10:51: channels.dev.components.app.semver: invalid YAML: did not find expected whitespace or line break; quote the range: semver: "!=1.0.0"`,
+		},
+		{
 			name: "value starting with @",
 			yaml: syntaxHead + `channels:
   dev:

@@ -120,7 +120,9 @@ func TestFileStore(t *testing.T) {
 	// An error from fn writes nothing and comes back as is.
 	boom := errors.New("boom")
 	if _, err := s.Update(ctx, Message{}, func(d *Document) error {
-		_ = d.AddBundle(Bundle{Version: "9.0.0", Digest: fixture.Digest("9.0.0"), Channel: "dev"})
+		if err := d.AddBundle(Bundle{Version: "9.0.0", Digest: fixture.Digest("9.0.0"), Channel: "dev"}); err != nil {
+			t.Error(err) // fn must change the document for "writes nothing" to show anything
+		}
 		return boom
 	}); err != boom {
 		t.Fatalf("got %v, want fn's error", err)

@@ -319,6 +319,6 @@ func defaultTransport() *http.Transport {
 // exported call of the Client gives its errors.
 func wrapErr(err *error, format string, args ...any) {
 	if *err != nil {
-		*err = fmt.Errorf(format+": %w", append(args, *err)...)
+		*err = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), *err)
 	}
 }

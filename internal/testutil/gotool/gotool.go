@@ -42,8 +42,9 @@ func Install(tb testing.TB, module, version string) (string, error) {
 	base := filepath.Base(module)
 	final := filepath.Join(dir, base+"-"+version)
 	return installOnce(tb, dir, base, final, module+"@"+version, func(ctx context.Context, goBin, gobin string) error {
-		// -trimpath, as gotool.Program, BuildModule and the image build: the
+		// -trimpath, as Program, BuildModule and the image build: the
 		// standard library and shared modules compile once for all of them
+		// (-s -w only strips the tool's symbols, at link)
 		cmd := exec.CommandContext(ctx, goBin, "install", "-trimpath", "-ldflags=-s -w", module+"@"+version)
 		cmd.Dir = gobin
 		cmd.Env = append(filteredEnv("GOBIN", "GOFLAGS", "GOWORK", "CGO_ENABLED"), "GOBIN="+gobin, "GOFLAGS=-buildvcs=false", "GOWORK=off", "CGO_ENABLED=0")
@@ -135,7 +136,10 @@ func Ladder(tb testing.TB, root string) string { return Program(tb, root, "ladde
 // Program builds the module's cmd/NAME once per test process, as the image
 // does (CGO_ENABLED=0, -trimpath), from the module root at root (a path
 // relative to the calling package's directory, e.g. "../.."). Call Cleanup
-// from TestMain to remove what it built.
+// from TestMain to remove what it built. The programs of one process share
+// a directory, as in the image: a ladder built here runs a ladder-sign built
+// here (sigclient looks beside its executable). A failed build fails each
+// caller.
 func Program(tb testing.TB, root, name string) string {
 	tb.Helper()
 	progMu.Lock()
