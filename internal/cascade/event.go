@@ -246,8 +246,8 @@ func parseEnvelope(n node) (*Envelope, error) {
 	}
 	e.Chain = make([]Hop, 0, len(items))
 	for i, it := range items {
-		h, err := parseChecked[Hop](chain.index(i, it))
-		if err != nil {
+		var h Hop
+		if err := chain.index(i, it).checkedObject(h.fields()); err != nil {
 			return nil, err
 		}
 		e.Chain = append(e.Chain, h)
@@ -261,7 +261,7 @@ func parseEnvelope(n node) (*Envelope, error) {
 	if !ok {
 		return nil, n.child("source").errf("missing")
 	}
-	if e.Source, err = parseChecked[Source](src); err != nil {
+	if err := src.checkedObject(e.Source.fields()); err != nil {
 		return nil, err
 	}
 
@@ -278,7 +278,7 @@ func parseEnvelope(n node) (*Envelope, error) {
 	return e, nil
 }
 
-// fields are the strings of a chain entry, as parseChecked reads them.
+// fields are the strings of a chain entry, as checkedObject reads them.
 func (h *Hop) fields() []checkedField {
 	return []checkedField{
 		{"repo", true, repoProblem, &h.Repo},
@@ -287,7 +287,7 @@ func (h *Hop) fields() []checkedField {
 	}
 }
 
-// fields are the strings of the source, as parseChecked reads them.
+// fields are the strings of the source, as checkedObject reads them.
 func (s *Source) fields() []checkedField {
 	return []checkedField{
 		{"repo", true, repoProblem, &s.Repo},
@@ -298,26 +298,21 @@ func (s *Source) fields() []checkedField {
 	}
 }
 
-// parseChecked reads an object of checked strings (a Hop, a Source): n must
-// be an object, and each of the value's fields is read with checkedString,
-// in order, stopping at the first error.
-func parseChecked[T any, P interface {
-	*T
-	fields() []checkedField
-}](n node) (T, error) {
-	var v T
+// checkedObject reads an object of checked strings (a Hop, a Source): n
+// must be an object, and each field is read with checkedString, in order,
+// into its place, stopping at the first error.
+func (n node) checkedObject(fields []checkedField) error {
 	if _, err := n.object(); err != nil {
-		return v, err
+		return err
 	}
-	for _, f := range P(&v).fields() {
+	for _, f := range fields {
 		s, err := n.checkedString(f.key, f.required, f.problem)
 		if err != nil {
-			var zero T
-			return zero, err
+			return err
 		}
 		*f.dst = s
 	}
-	return v, nil
+	return nil
 }
 
 // refProblem says why s is not a full branch or tag ref, or "" if it is one.
@@ -506,7 +501,7 @@ func (n node) checkedString(key string, required bool, problem func(string) stri
 	return s, nil
 }
 
-// checkedField is one string of an object read by parseChecked: its key,
+// checkedField is one string of an object read by checkedObject: its key,
 // whether it must be present, its check and where it goes.
 type checkedField struct {
 	key      string
