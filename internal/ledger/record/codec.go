@@ -132,7 +132,7 @@ func (d *Document) Marshal() []byte {
 	b = closeList(b, len(d.Streams), 2, '}')
 
 	b = append(b, ",\n  \"holds\": {"...)
-	for i, k := range sortedKeys(d.Holds) {
+	for i, k := range slices.Sorted(maps.Keys(d.Holds)) {
 		b = listItem(b, i, 4)
 		b = appendString(b, k)
 		b = append(b, ": "...)
@@ -141,7 +141,7 @@ func (d *Document) Marshal() []byte {
 	b = closeList(b, len(d.Holds), 2, '}')
 
 	b = append(b, ",\n  \"quarantines\": {"...)
-	for i, k := range sortedKeys(d.Quarantines) {
+	for i, k := range slices.Sorted(maps.Keys(d.Quarantines)) {
 		b = listItem(b, i, 4)
 		b = appendString(b, k)
 		b = append(b, ": "...)
@@ -160,7 +160,7 @@ func (d *Document) Marshal() []byte {
 	// anything is written as before
 	if len(d.Retirements) > 0 {
 		b = append(b, ",\n  \"retirements\": {"...)
-		for i, k := range sortedKeys(d.Retirements) {
+		for i, k := range slices.Sorted(maps.Keys(d.Retirements)) {
 			b = listItem(b, i, 4)
 			b = appendString(b, k)
 			b = append(b, ": "...)
@@ -180,8 +180,6 @@ func (d *Document) Marshal() []byte {
 	d.sizeHint = len(b)
 	return b
 }
-
-func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 const spaces = "        "
 

@@ -355,7 +355,7 @@ func (d *Document) BundleByDigest(digest string) (Bundle, bool) {
 func (d *Document) Versions() []string {
 	out := make([]string, 0, len(d.Bundles))
 	if d.History != nil {
-		for _, ch := range sortedKeys(d.History.Highest) {
+		for _, ch := range slices.Sorted(maps.Keys(d.History.Highest)) {
 			out = d.History.Highest[ch].append(out)
 		}
 	}

@@ -364,7 +364,7 @@ func Split(st *Document, lim Limits) (*Document, []*Document) {
 	}
 	quar := map[string]Quarantine{}
 	var coldQuar []string
-	for _, k := range sortedKeys(st.Quarantines) {
+	for _, k := range slices.Sorted(maps.Keys(st.Quarantines)) {
 		if q := st.Quarantines[k]; !q.Released.IsZero() {
 			coldQuar = append(coldQuar, k)
 		} else {
@@ -404,7 +404,7 @@ func Split(st *Document, lim Limits) (*Document, []*Document) {
 		s.Bundles = append(s.Bundles, b)
 		h.note(b)
 	}
-	for _, k := range sortedKeys(me) {
+	for _, k := range slices.Sorted(maps.Keys(me)) {
 		for _, e := range st.Streams[k][:me[k]] {
 			s := next(len(k) + len(appendEntry(nil, &e)))
 			if s.Streams == nil {
@@ -601,7 +601,7 @@ func inlineMap[V any](o *obj, k string, m map[string]V, value func([]byte, V) []
 	}
 	o.key(k)
 	o.b = append(o.b, '{')
-	for i, key := range sortedKeys(m) {
+	for i, key := range slices.Sorted(maps.Keys(m)) {
 		if i > 0 {
 			o.b = append(o.b, ',')
 		}
