@@ -190,14 +190,14 @@ func (c *Client) PushImage(ctx context.Context, repo, tag string, img Image) (di
 	return img.manifest.digest, nil
 }
 
-// CatalogVersions reads the catalog image digest in repo (under the catalog tag)
-// and returns the versions of the package's bundles it lists; none when it
-// is not a catalog image of the package (one layer holding
-// /configs/<package>/catalog.json), or is gone.
 // maxCatalogLayer bounds the compressed layer read back from the catalog
 // tag, which anyone who can push to the registry may have replaced.
 const maxCatalogLayer = 64 << 20
 
+// CatalogVersions reads the catalog image digest in repo (under the catalog tag)
+// and returns the versions of the package's bundles it lists; none when it
+// is not a catalog image of the package (one layer holding
+// /configs/<package>/catalog.json), or is gone.
 func (c *Client) CatalogVersions(ctx context.Context, repo, pkg, digest string) ([]string, error) {
 	b, _, err := c.ReadBundle(ctx, repo+"@"+digest)
 	switch {

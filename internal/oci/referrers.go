@@ -31,7 +31,8 @@ import (
 // annotations give the same manifest) and re-adds a missing entry, so
 // re-running it after the ledger write, as ladder does, converges.
 func (c *Client) Attach(ctx context.Context, subjectRef string, lockJSON []byte, annotations map[string]string) (digest string, err error) {
-	return c.attachAs(ctx, "the lock", subjectRef, Bundle{
+	defer wrapErr(&err, "attaching the lock to %q", subjectRef)
+	return c.attach(ctx, subjectRef, Bundle{
 		ArtifactType:    LockMediaType,
 		Config:          lockJSON,
 		ConfigMediaType: LockMediaType,
@@ -69,7 +70,8 @@ func (c *Client) AttachSignature(ctx context.Context, subjectRef string, bundleJ
 	b := signatureBundle(bundleJSON)
 	b.Annotations = annotations
 	b.embedFiles = true
-	return c.attachAs(ctx, "the signature", subjectRef, b, true)
+	defer wrapErr(&err, "attaching the signature to %q", subjectRef)
+	return c.attach(ctx, subjectRef, b, true)
 }
 
 // signatureBundle is the referrer that carries a Sigstore bundle, as cosign
@@ -81,15 +83,6 @@ func signatureBundle(bundleJSON []byte) Bundle {
 		ConfigMediaType: MediaTypeEmptyJSON,
 		Files:           []File{{Path: SignatureFileName, Data: bundleJSON, MediaType: SignatureMediaType}},
 	}
-}
-
-// attachAs is attach, naming what it attaches in its error.
-func (c *Client) attachAs(ctx context.Context, what, subjectRef string, b Bundle, lean bool) (string, error) {
-	digest, err := c.attach(ctx, subjectRef, b, lean)
-	if err != nil {
-		return digest, fmt.Errorf("attaching %s to %q: %w", what, subjectRef, err)
-	}
-	return digest, nil
 }
 
 // Signatures returns the Sigstore bundles attached to the manifest
