@@ -415,7 +415,7 @@ export:
 `
 }
 
-// event is what started a workflow run.
+// demoEvent is what started a workflow run.
 type demoEvent struct {
 	name    string // GITHUB_EVENT_NAME
 	ref     string // GITHUB_REF
