@@ -125,7 +125,8 @@ func (e *Error) add(kind error, format string, args ...any) {
 }
 
 // positions returns the publish position (index) of each of versions. Those
-// never published are one problem, "<what> names "v1", "v2"", and position 0.
+// never published are one problem, "<what> names "v1", "v2"", and position 0
+// (not to be used: the caller returns the error first).
 func (e *Error) positions(index map[string]int, versions []string, what string) []int {
 	positions := make([]int, len(versions))
 	var unknown []string
@@ -190,19 +191,20 @@ func build(stream string, published []Bundle, entered, source []string) (*Graph,
 		index[b.Version] = i
 	}
 	positions := bad.positions(index, entered, "the stream")
+	var fromSource []int
+	if source != nil {
+		fromSource = bad.positions(index, source, "the source of the stream")
+	}
+	if err := bad.orNil(); err != nil {
+		return nil, err // before any position is used: an unknown version has none
+	}
 	// skippable[i]: published[i] may be skipped (nil: every bundle)
 	var skippable []bool
 	if source != nil {
 		skippable = make([]bool, len(published))
-		for _, i := range bad.positions(index, source, "the source of the stream") {
+		for _, i := range append(fromSource, positions...) {
 			skippable[i] = true
 		}
-		for _, i := range positions {
-			skippable[i] = true
-		}
-	}
-	if err := bad.orNil(); err != nil {
-		return nil, err
 	}
 	skip := func(i int) bool { return skippable == nil || skippable[i] }
 

@@ -420,9 +420,24 @@ func TestBuildFromNilSourceSkipsNothing(t *testing.T) {
 
 func TestBuildFromRefusesAnUnknownSource(t *testing.T) {
 	t.Parallel()
-	_, err := BuildFrom("label:testing", bundles("A", "B"), []string{"A", "B"}, []string{"A", "Z", "Y"})
-	if !errors.Is(err, ErrUnknownVersion) || !strings.Contains(err.Error(), `the source of the stream names "Z", "Y"`) {
-		t.Errorf("err = %v, want the unknown source versions named", err)
+	for _, tc := range []struct {
+		name            string
+		published       []Bundle
+		entered, source []string
+		want            string
+	}{
+		{"unknown in the source", bundles("A", "B"), []string{"A", "B"}, []string{"A", "Z", "Y"}, `the source of the stream names "Z", "Y"`},
+		// nothing published: an unknown version has no position to mark
+		// (this panicked once, an index out of range)
+		{"nothing published, the source names one", nil, nil, []string{"A"}, `the source of the stream names "A"`},
+		{"nothing published, the stream names one", nil, []string{"A"}, []string{}, `the stream names "A"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := BuildFrom("label:testing", tc.published, tc.entered, tc.source)
+			if !errors.Is(err, ErrUnknownVersion) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %s", err, tc.want)
+			}
+		})
 	}
 }
 
