@@ -143,7 +143,7 @@ func change(o, n lock.Entry, answers map[string]Compare) Change {
 		Status: Unknown, Subjects: []Commit{}}
 	switch {
 	case source(o) != source(n):
-		c.Note = fmt.Sprintf("the source changed from %s to %s: no commits to compare", shownSource(o), shownSource(n))
+		c.Note = fmt.Sprintf("the source changed from %s to %s: no commits to compare", source(o), source(n))
 	case o.Commit == n.Commit:
 		c.Status, c.Commits = Identical, count(0)
 	case n.Git != "":
@@ -176,20 +176,13 @@ func change(o, n lock.Entry, answers map[string]Compare) Change {
 	return c
 }
 
-// source names where a component comes from, to tell a moved one.
+// source names where a component comes from, to tell a moved one, as the
+// output shows it: a git remote without the credentials its URL may hold
+// (they are not where it comes from: a rotated token moves nothing; and the
+// note reaches the step summary and the changes output).
 func source(e lock.Entry) string {
 	if e.Repo != "" {
 		return "repo " + strings.ToLower(e.Repo)
-	}
-	return "git " + e.Git
-}
-
-// shownSource is source as the output shows it: a git remote without the
-// credentials its URL may hold (the note reaches the step summary and the
-// changes output).
-func shownSource(e lock.Entry) string {
-	if e.Repo != "" {
-		return source(e)
 	}
 	u, _ := redact.URL(e.Git)
 	return "git " + u

@@ -98,6 +98,9 @@ func TestBuild(t *testing.T) {
 		{name: "the source moved: a git remote's credentials stay out", from: lk(entry("cli", "https://git.example/cli", "1.0.0", 'a')),
 			to:   lk(entry("cli", "https://x-access-token:ghs_Secret123@git.example/cli2", "1.1.0", 'b')),
 			want: Change{Status: Unknown, From: sha('a'), To: sha('b'), Note: "the source changed from git https://git.example/cli to git https://git.example/cli2: no commits to compare"}},
+		{name: "git: a rotated token moves nothing", from: lk(entry("cli", "https://x-access-token:ghs_Old@git.example/cli", "1.0.0", 'a')),
+			to:   lk(entry("cli", "https://x-access-token:ghs_New@git.example/cli", "1.0.0", 'a')),
+			want: Change{Status: Identical, Commits: count(0), From: sha('a'), To: sha('a')}},
 		{name: "the source moved: unknown", from: lk(old), to: lk(entry("cli", "other/cli", "1.1.0", 'b')),
 			want: Change{Status: Unknown, From: sha('a'), To: sha('b'), Note: "the source changed from repo acme/cli to repo other/cli: no commits to compare"}},
 	} {

@@ -13,6 +13,7 @@ import (
 	"github.com/ladder-release/ladder/internal/cascade"
 	"github.com/ladder-release/ladder/internal/channel"
 	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/redact"
 	"github.com/ladder-release/ladder/internal/tagname"
 )
 
@@ -79,7 +80,9 @@ func (cfg *Config) CheckLock(l lock.Lock) error {
 		case e.Repo != c.Repo:
 			return fmt.Errorf("components[%d].repo (%s): %q, but %s says %q", i, e.Name, e.Repo, cfg.File, c.Repo)
 		case e.Git != c.Git:
-			return fmt.Errorf("components[%d].git (%s): %q, but %s says %q", i, e.Name, e.Git, cfg.File, c.Git)
+			lockGit, _ := redact.URL(e.Git) // the error is printed: no credentials
+			cfgGit, _ := redact.URL(c.Git)
+			return fmt.Errorf("components[%d].git (%s): %q, but %s says %q", i, e.Name, lockGit, cfg.File, cfgGit)
 		}
 	}
 	for _, c := range cfg.Components {

@@ -57,6 +57,10 @@ func TestCheckLock(t *testing.T) {
 		{"a component the config lacks", with(func(e []lock.Entry) []lock.Entry { e[1].Name = "kernel"; return e }), `components[1]: component "kernel" is not in ladder.yaml`},
 		{"another repository", with(func(e []lock.Entry) []lock.Entry { e[0].Repo = "evil/elemental-cli"; return e }), `components[0].repo (cli): "evil/elemental-cli", but ladder.yaml says "rancher/elemental-cli"`},
 		{"another git remote", with(func(e []lock.Entry) []lock.Entry { e[1].Git = "https://evil.example.com/os.git"; return e }), "components[1].git (os)"},
+		{"another git remote, a token in its URL: not in the error", with(func(e []lock.Entry) []lock.Entry {
+			e[1].Git = "https://x-access-token:ghs_Secret123@evil.example.com/os.git"
+			return e
+		}), `components[1].git (os): "https://evil.example.com/os.git", but ladder.yaml says "https://git.example.com/os.git"`},
 		{"a component missing", with(func(e []lock.Entry) []lock.Entry { return e[:1] }), `components: no entry for component "os" of ladder.yaml`},
 		{"another order", with(func(e []lock.Entry) []lock.Entry { return []lock.Entry{e[1], e[0]} }), `components[0]: "os", but the config's component 1 is "cli"`},
 		{"a branch head whose version is not its branch", with(func(e []lock.Entry) []lock.Entry { e[0].Version = "1.0.0"; return e }), `components[0].version (cli): "1.0.0", but a branch head's version is its branch, "main"`},

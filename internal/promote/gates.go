@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ladder-release/ladder/internal/lock"
+	"github.com/ladder-release/ladder/internal/redact"
 )
 
 // Gates are a label's criteria (config `gates:`), as plain values.
@@ -162,7 +163,7 @@ func EvaluateChecks(g Gates, entries []lock.Entry, evidence map[string]Evidence)
 	}
 	for _, e := range gated {
 		if e.Repo == "" {
-			lines = append(lines, GateResult{Component: e.Name, Source: e.Git, Commit: e.Commit, Result: GateNoSource,
+			lines = append(lines, GateResult{Component: e.Name, Source: gitSource(e.Git), Commit: e.Commit, Result: GateNoSource,
 				Detail: "a git: component: no check runs or statuses to read; does not block"})
 			continue
 		}
@@ -325,4 +326,11 @@ func EvaluateSigned(g *SignedGate, sigs []Signature) (GateResult, Result) {
 	}
 	l.Result, l.Detail = GateFail, fmt.Sprintf("%s, none by %s: %s", n, g.String(), sigs[0].Mismatch)
 	return l, l.Result
+}
+
+// gitSource is a git remote as a gate's result shows it (the step summary):
+// without the credentials its URL may hold.
+func gitSource(remote string) string {
+	u, _ := redact.URL(remote)
+	return u
 }

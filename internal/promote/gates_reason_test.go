@@ -72,3 +72,27 @@ func TestPromoteReasonNoCheckSource(t *testing.T) {
 		})
 	}
 }
+
+// TestGateLineShowsNoGitCredentials: a git: component's gate line names its
+// remote (the step summary's gates table) without the credentials the
+// config's URL may hold.
+func TestGateLineShowsNoGitCredentials(t *testing.T) {
+	t.Parallel()
+	in := base()
+	in.Lock = append([]lock.Entry(nil), lockOf...)
+	in.Lock[2].Git = "https://x-access-token:ghs_Secret123@git.example.com/os.git"
+	d := Decide(in)
+	found := false
+	for _, l := range d.Gates {
+		if l.Component != "os" {
+			continue
+		}
+		found = true
+		if l.Result != GateNoSource || l.Source != "https://git.example.com/os.git" {
+			t.Errorf("os line %+v, want no check source from https://git.example.com/os.git", l)
+		}
+	}
+	if !found {
+		t.Fatalf("no gate line for os: %+v", d.Gates)
+	}
+}
